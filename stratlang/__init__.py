@@ -1,0 +1,1 @@
+"""stratlang: strategy maps and playbooks as checked, compiled text."""

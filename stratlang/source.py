@@ -1,0 +1,152 @@
+"""Source files and spans.
+
+A `Span` is where something is: 1-based line and column (columns count Unicode code points),
+plus the code-point offsets into the decoded text. Byte offsets, needed by the JSON output,
+are computed from the `SourceFile` on demand (UTF-8 encoding of the text before the offset).
+Display width (East Asian Width) is what the terminal renderer uses to line carets up under
+Chinese text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    file: str
+    start: int  # code-point offset, inclusive
+    end: int  # code-point offset, exclusive
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def cover(self, other: "Span") -> "Span":
+        """The smallest span holding both (same file)."""
+        first, last = (self, other) if self.start <= other.start else (other, self)
+        end = last if last.end >= first.end else first
+        return Span(first.file, first.start, end.end, first.line, first.column, end.end_line, end.end_column)
+
+    def contains(self, line: int, column: int) -> bool:
+        if (line, column) < (self.line, self.column):
+            return False
+        return (line, column) <= (self.end_line, self.end_column)
+
+
+def char_width(ch: str) -> int:
+    """Columns a character takes in a terminal: 2 for wide/fullwidth (CJK), 0 for combining."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    return sum(char_width(c) for c in text)
+
+
+class SourceFile:
+    """The decoded text of one file with a line index.
+
+    `path` is the display path (relative to the project root where possible).
+    """
+
+    __slots__ = ("path", "text", "abspath", "_line_starts", "_bytes_cache")
+
+    def __init__(self, path: str, text: str, abspath: Path | None = None):
+        self.path = path
+        self.text = text
+        self.abspath = abspath
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self._line_starts = starts
+        self._bytes_cache: dict[int, int] = {}
+
+    @staticmethod
+    def decode(data: bytes) -> str:
+        """UTF-8 with BOM stripped and CRLF/CR normalised to LF (columns then count the same
+        on every platform). Raises UnicodeDecodeError for invalid UTF-8."""
+        text = data.decode("utf-8")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def line_text(self, line: int) -> str:
+        """Text of a 1-based line without its newline."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end]
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a code-point offset."""
+        offset = max(0, min(offset, len(self.text)))
+        idx = bisect.bisect_right(self._line_starts, offset) - 1
+        return idx + 1, offset - self._line_starts[idx] + 1
+
+    def offset(self, line: int, column: int) -> int:
+        line = max(1, min(line, len(self._line_starts)))
+        return min(self._line_starts[line - 1] + column - 1, len(self.text))
+
+    def span(self, start: int, end: int) -> Span:
+        line, col = self.line_col(start)
+        end_line, end_col = self.line_col(end)
+        return Span(self.path, start, end, line, col, end_line, end_col)
+
+    def byte_offset(self, offset: int) -> int:
+        """UTF-8 byte offset of a code-point offset (of the normalised text)."""
+        line, col = self.line_col(offset)
+        base = self._bytes_cache.get(line)
+        if base is None:
+            base = len(self.text[: self._line_starts[line - 1]].encode("utf-8"))
+            self._bytes_cache[line] = base
+        return base + len(self.text[self._line_starts[line - 1] : offset].encode("utf-8"))
+
+    def utf16_column(self, line: int, column: int) -> int:
+        """0-based UTF-16 code-unit column (for LSP) of a 1-based code-point column."""
+        prefix = self.line_text(line)[: column - 1]
+        return sum(2 if ord(c) > 0xFFFF else 1 for c in prefix)
+
+    def column_from_utf16(self, line: int, character: int) -> int:
+        """1-based code-point column of a 0-based UTF-16 column (LSP position)."""
+        text = self.line_text(line)
+        units = 0
+        for i, c in enumerate(text):
+            if units >= character:
+                return i + 1
+            units += 2 if ord(c) > 0xFFFF else 1
+        return len(text) + 1
+
+
+class SourceMap:
+    """All source files of one compilation, by display path."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, SourceFile] = {}
+
+    def add(self, source: SourceFile) -> SourceFile:
+        self.files[source.path] = source
+        return source
+
+    def get(self, path: str) -> SourceFile | None:
+        return self.files.get(path)
+
+    def __iter__(self):
+        return iter(self.files.values())
