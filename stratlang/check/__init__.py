@@ -1,0 +1,55 @@
+"""Resolution and checks: AST -> Model + diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import diagnostics as dg
+from ..model import Model
+from ..source import SourceMap
+from .loader import LoadError, Project, load_project
+from .registry import Context, run_checks
+from .resolve import build_model
+
+__all__ = ["CheckResult", "LoadError", "check_entry", "check_project"]
+
+
+@dataclass
+class CheckResult:
+    model: Model | None
+    diagnostics: list[dg.Diagnostic]
+    sources: SourceMap
+    root: Path
+    project: Project | None = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == dg.Severity.ERROR)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == dg.Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+
+def check_project(project: Project, *, checks: bool = True) -> CheckResult:
+    diags = dg.Diagnostics()
+    diags.extend(project.diagnostics)
+    model, res = build_model(project.files)
+    diags.extend(res)
+    ctx = Context(sources=project.sources)
+    if checks:
+        diags.extend(run_checks(model, ctx))
+    return CheckResult(model, diags.sorted(), project.sources, project.root, project, ctx.timings)
+
+
+def check_entry(entry: Path | str, root: Path | str | None = None, *, checks: bool = True,
+                overlay: dict | None = None) -> CheckResult:
+    """Load, parse, resolve and check a project. Raises LoadError when the entry cannot be read."""
+    project = load_project(Path(entry), Path(root) if root else None, overlay)
+    return check_project(project, checks=checks)

@@ -1,0 +1,93 @@
+"""Checks are small functions registered per code family; each yields diagnostics.
+
+    @check("MAP")
+    def cycles(model, ctx): yield dg.make("MAP401", ...)
+
+`run_checks` runs every registered check over the model, then drops warnings and notes that the
+declaration holding their primary span silences with `allow CODE` (errors are never dropped).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .. import diagnostics as dg
+from ..model import Model
+
+CheckFn = Callable[[Model, "Context"], Iterable[dg.Diagnostic]]
+CHECKS: list[tuple[str, str, CheckFn]] = []  # (family, name, function)
+
+# Modules holding checks, imported on first use (each registers its functions).
+CHECK_MODULES = ("types", "mapgraph", "segments", "plays")
+
+
+@dataclass
+class Context:
+    """What checks share: the model's sources and a cache for expensive results."""
+
+    sources: object = None
+    cache: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def check(family: str):
+    def deco(fn: CheckFn) -> CheckFn:
+        CHECKS.append((family, fn.__name__, fn))
+        return fn
+
+    return deco
+
+
+_loaded = False
+
+
+def load_checks() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for name in CHECK_MODULES:
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.{name}":
+                raise
+    _loaded = True
+
+
+def allowed_spans(model: Model):
+    """(span, allowed codes) of every declaration that has `allow`."""
+    out = []
+    for coll in (model.objectives, model.segments, model.tierings, model.offers, model.channels, model.scripts,
+                 model.plays, model.initiatives):
+        for el in coll.values():
+            if el.allow and el.span is not None:
+                out.append((el.span, el.allow))
+    return out
+
+
+def is_allowed(diag: dg.Diagnostic, allows) -> bool:
+    if diag.severity == dg.Severity.ERROR:
+        return False
+    s = diag.span
+    for span, codes in allows:
+        if diag.code in codes and span.file == s.file and span.start <= s.start and s.end <= span.end:
+            return True
+    return False
+
+
+def run_checks(model: Model, ctx: Context | None = None) -> list[dg.Diagnostic]:
+    import time
+
+    load_checks()
+    ctx = ctx or Context()
+    out: list[dg.Diagnostic] = []
+    for family, name, fn in CHECKS:
+        t = time.perf_counter()
+        out.extend(fn(model, ctx))
+        ctx.timings[family] = ctx.timings.get(family, 0.0) + time.perf_counter() - t
+    allows = allowed_spans(model)
+    if allows:
+        out = [d for d in out if not is_allowed(d, allows)]
+    return out

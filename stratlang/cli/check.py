@@ -1,0 +1,44 @@
+"""`stratlang check PATH... [--format text|json|sarif|github] [--strict]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import main
+from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, check_many, fails, merged, print_diagnostics
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for people (stderr); json, sarif or github for tools (stdout).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+              help="Lowest severity that makes the run fail (exit 1).")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Project root (default: the folder of each entry file); imports may not leave it.")
+def check(paths, fmt, strict, fail_level, root):
+    """Parse and check .strat projects.
+
+    Each PATH is an entry file, or a folder (its main.strat, else every .strat file in it).
+    Exit codes: 0 no errors, 1 errors found, 2 usage or I/O error.
+    """
+    if strict:
+        fail_level = "warning"
+    try:
+        results = check_many(paths, root)
+    except UsageError as e:
+        if fmt != "text":
+            from ..render import render_fatal
+
+            sys.stdout.write(render_fatal(str(e), fmt) + "\n")
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    diags, sources = merged(results)
+    print_diagnostics(diags, sources, fmt, root=results[0].root if results else None)
+    sys.exit(EXIT_ERRORS if fails(diags, fail_level) else EXIT_OK)

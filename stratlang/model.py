@@ -1,0 +1,383 @@
+"""The checked, resolved, immutable model every backend reads.
+
+Built by `stratlang.check.resolve.build_model` from the AST. References are resolved to ids
+that exist (a reference that did not resolve is dropped and reported as a diagnostic), values
+are typed (numbers with their unit, dates, durations in days), and every element keeps the AST
+node it came from (`node`) so checks and the language server can point at attributes.
+
+Collections are dicts in declaration order wrapped read-only; elements are frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .source import Span
+from .syntax import ast
+
+DEFAULT_PERSPECTIVES = (
+    ("financial", "Financial", "财务"),
+    ("customer", "Customer", "客户"),
+    ("process", "Internal process", "内部流程"),
+    ("learning", "Learning & growth", "学习与成长"),
+)
+
+SCRIPT_SECTIONS = ("opening", "discovery", "pitch", "closing", "disclaimer", "opt_out")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number with its unit: `percent` (20% -> 20), `money`, or `number` (a count)."""
+
+    value: int | float
+    unit: str  # percent | number
+    raw: str = ""
+
+    def __str__(self) -> str:
+        return self.raw or (f"{self.value}%" if self.unit == "percent" else str(self.value))
+
+
+@dataclass(frozen=True)
+class Strategy:
+    label: str
+    owner: str | None = None
+    period: tuple[dt.date, dt.date] | None = None
+    currency: str | None = None
+    locale: str = "zh-CN"
+    version: str | None = None
+    value_proposition: str | None = None
+    banned: tuple[str, ...] | None = None  # None: the default list applies
+    description: str | None = None
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Perspective:
+    id: str
+    label: str
+    index: int  # 0 = top (outcomes)
+    span: Span | None = None  # None for the default perspectives
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    color: str | None = None
+    description: str | None = None
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # int float money percent bool string date enum
+    enum_values: tuple[str, ...] = ()
+    key: bool = False
+    optional: bool = False
+    risk_tolerance: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Schema:
+    id: str
+    label: str
+    fields: Mapping[str, Field]
+    key: str | None
+    risk_field: str | None
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    label: str
+    description: str | None = None
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    label: str
+    op: str
+    value: Quantity
+    by: dt.date | None = None
+    baseline: Quantity | None = None
+    span: Span | None = None
+    node: ast.TargetLine | None = None
+
+
+@dataclass(frozen=True)
+class Objective:
+    id: str
+    label: str
+    perspective: str
+    theme: str | None = None
+    owner: str | None = None
+    description: str | None = None
+    kind: str | None = None
+    targets: tuple[Target, ...] = ()
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    source: str
+    target: str
+    label: str | None = None
+    span: Span | None = None  # the `a -> b` part of the chain
+    node: ast.Link | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    label: str
+    rule: ast.Expr | None = None  # the segment's own rule
+    extends: str | None = None
+    lifecycle: str | None = None
+    estimate: int | float | None = None
+    profile: Mapping[str, str] = field(default_factory=dict)
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Tiering:
+    id: str
+    label: str
+    segments: tuple[str, ...] = ()
+    exclusive: bool = False
+    exhaustive: bool = False
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    label: str
+    risk: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Capacity:
+    amount: int | float | None  # None: unlimited
+    per: str = "day"  # day | week
+
+    @property
+    def per_day(self) -> float | None:
+        if self.amount is None:
+            return None
+        return self.amount / 7 if self.per == "week" else float(self.amount)
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    label: str
+    kind: str | None = None
+    capacity: Capacity | None = None
+    cost: int | float | None = None
+    quiet: tuple[dt.time, dt.time] | None = None
+    cap: tuple[int, float] | None = None  # (contacts, window in days)
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class ScriptText:
+    text: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Objection:
+    question: str
+    answer: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Script:
+    id: str
+    label: str
+    channel: str | None
+    sections: Mapping[str, ScriptText] = field(default_factory=dict)  # opening … opt_out, in order
+    objections: tuple[Objection, ...] = ()
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: str  # event lifecycle schedule rule
+    ref: str | None = None  # event id, lifecycle stage or schedule
+    within_days: float | None = None
+    rule: ast.Expr | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    channel: str
+    script: str
+    after_days: float | None = None
+    after_raw: str | None = None
+    unless_converted: bool = False
+    span: Span | None = None
+    node: ast.StepLine | None = None
+
+
+@dataclass(frozen=True)
+class Play:
+    id: str
+    label: str
+    segment: str | None
+    trigger: Trigger | None = None
+    offer: str | None = None
+    steps: tuple[Step, ...] = ()
+    supports: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()
+    control: float | None = None  # percent, 10 means 10%
+    priority: int = 0
+    owner: str | None = None
+    budget: int | float | None = None
+    period: tuple[dt.date, dt.date] | None = None
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    order: int = 0  # declaration order among plays (assignment ties)
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Initiative:
+    id: str
+    label: str
+    supports: tuple[str, ...] = ()
+    owner: str | None = None
+    budget: int | float | None = None
+    period: tuple[dt.date, dt.date] | None = None
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+def _ro(d: dict) -> Mapping:
+    return MappingProxyType(d)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    strategy: Strategy
+    perspectives: tuple[Perspective, ...]
+    themes: Mapping[str, Theme]
+    schema: Schema | None
+    events: Mapping[str, Event]
+    objectives: Mapping[str, Objective]
+    links: tuple[Link, ...]
+    segments: Mapping[str, Segment]
+    tierings: Mapping[str, Tiering]
+    offers: Mapping[str, Offer]
+    channels: Mapping[str, Channel]
+    scripts: Mapping[str, Script]
+    plays: Mapping[str, Play]
+    initiatives: Mapping[str, Initiative]
+    files: tuple[str, ...] = ()  # display paths of the project's files, entry first
+    custom_perspectives: bool = False
+    kinds: Mapping[str, str] = field(default_factory=dict)  # id -> declaration kind
+
+    # ------------------------------------------------------------------ lookups
+
+    @cached_property
+    def perspective_index(self) -> dict[str, int]:
+        return {p.id: p.index for p in self.perspectives}
+
+    def perspective(self, pid: str) -> Perspective | None:
+        for p in self.perspectives:
+            if p.id == pid:
+                return p
+        return None
+
+    @property
+    def top_perspective(self) -> str | None:
+        return self.perspectives[0].id if self.perspectives else None
+
+    def segment_chain(self, sid: str) -> list[Segment]:
+        """The segment and its `extends` ancestors, child first (stops on a cycle)."""
+        chain: list[Segment] = []
+        seen: set[str] = set()
+        cur = self.segments.get(sid)
+        while cur is not None and cur.id not in seen:
+            seen.add(cur.id)
+            chain.append(cur)
+            cur = self.segments.get(cur.extends) if cur.extends else None
+        return chain
+
+    def segment_rule(self, sid: str) -> ast.Expr | None:
+        """The full rule of a segment: its own rule AND its parents' (None: everyone)."""
+        rules = [s.rule for s in reversed(self.segment_chain(sid)) if s.rule is not None]
+        if not rules:
+            return None
+        if len(rules) == 1:
+            return rules[0]
+        return ast.And(rules[-1].span, tuple(rules))
+
+    @cached_property
+    def causal_graph(self):
+        """networkx DiGraph of objectives; edge a -> b means a drives b (edge attr `links`)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for oid, o in self.objectives.items():
+            g.add_node(oid, perspective=o.perspective)
+        for link in self.links:
+            if g.has_edge(link.source, link.target):
+                g.edges[link.source, link.target]["links"].append(link)
+            else:
+                g.add_edge(link.source, link.target, links=[link])
+        return g
+
+    def supporters(self, objective_id: str) -> list[str]:
+        """Plays and initiatives that support an objective."""
+        out = [p.id for p in self.plays.values() if objective_id in p.supports]
+        out += [i.id for i in self.initiatives.values() if objective_id in i.supports]
+        return out
+
+    def declaration(self, ident: str) -> Any:
+        """The model element with this id, of any kind."""
+        for coll in (self.themes, self.events, self.objectives, self.segments, self.tierings, self.offers,
+                     self.channels, self.scripts, self.plays, self.initiatives):
+            if ident in coll:
+                return coll[ident]
+        if self.schema is not None and self.schema.id == ident:
+            return self.schema
+        return None
