@@ -1,0 +1,43 @@
+"""Presenting diagnostics: text for people, JSON / SARIF / GitHub annotations for tools.
+
+The formats are described in docs/diagnostics.md. Renderers only present: they never decide
+which diagnostics exist, and they never fail on a span that lies outside its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..diagnostics import Diagnostic
+from ..source import SourceMap
+from .github import render_github
+from .json import render_json
+from .sarif import render_sarif
+from .text import render_text, summary_line, use_color
+
+FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github")
+
+
+def render(diags: Iterable[Diagnostic], sources: SourceMap | None, fmt: str, *, root: Path | None = None,
+           color: bool | None = None, strict: bool = False) -> str:
+    """Render `diags` in format `fmt` (one of `FORMATS`).
+
+    `root` makes SARIF and GitHub paths relative to the project root; `color` applies to text
+    only (None: decide from stderr and NO_COLOR); `strict` makes JSON's `valid` false on
+    warnings too. Raises ValueError for an unknown format.
+    """
+    sources = sources if sources is not None else SourceMap()
+    if fmt == "text":
+        return render_text(diags, sources, color=color)
+    if fmt == "json":
+        return render_json(diags, sources, strict=strict)
+    if fmt == "sarif":
+        return render_sarif(diags, sources, root=root)
+    if fmt == "github":
+        return render_github(diags, sources, root=root)
+    raise ValueError(f"unknown diagnostic format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "render", "render_text", "render_json", "render_sarif", "render_github",
+           "summary_line", "use_color"]

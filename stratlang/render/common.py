@@ -1,0 +1,100 @@
+"""Small helpers shared by the diagnostic renderers (no rendering here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, Diagnostics, Severity
+from ..source import SourceFile, SourceMap, Span
+
+
+def as_list(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """A `Diagnostics` collector is sorted and de-duplicated (the API boundary's job, done here
+    too so every format agrees); any other iterable is rendered in the order given."""
+    if isinstance(diags, Diagnostics):
+        return diags.sorted()
+    return list(diags)
+
+
+def counts(diags: list[Diagnostic]) -> tuple[int, int, int]:
+    """(errors, warnings, infos)."""
+    e = w = i = 0
+    for d in diags:
+        if d.severity == Severity.ERROR:
+            e += 1
+        elif d.severity == Severity.WARNING:
+            w += 1
+        else:
+            i += 1
+    return e, w, i
+
+
+def is_valid(diags: list[Diagnostic], strict: bool = False) -> bool:
+    """No errors; with `strict`, no warnings either (the exit-code rule)."""
+    e, w, _ = counts(diags)
+    return e == 0 and (not strict or w == 0)
+
+
+def tool_version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("stratlang")
+        except PackageNotFoundError:
+            pass
+    except ImportError:  # pragma: no cover
+        pass
+    import stratlang
+
+    return getattr(stratlang, "__version__", "0.0.0")
+
+
+def clamp_position(source: SourceFile, line: int, column: int) -> tuple[int, int]:
+    """Clamp a 1-based (line, column) into the file; column may be one past the line's end."""
+    line = max(1, min(line, source.line_count))
+    column = max(1, min(column, len(source.line_text(line)) + 1))
+    return line, column
+
+
+def clamp_span(source: SourceFile, span: Span) -> tuple[int, int, int, int]:
+    """(line, column, end_line, end_column) of `span`, clamped into `source` and ordered."""
+    line, col = clamp_position(source, span.line, span.column)
+    end_line, end_col = clamp_position(source, span.end_line, span.end_column)
+    if (end_line, end_col) < (line, col):
+        end_line, end_col = line, col
+    return line, col, end_line, end_col
+
+
+def clamp_offset(source: SourceFile, offset: int) -> int:
+    return max(0, min(offset, len(source.text)))
+
+
+def relative_path(span_file: str, sources: SourceMap | None, root: Path | None) -> str:
+    """A forward-slash path for machine formats: relative to `root` where possible.
+
+    Span files are display paths, usually already relative; an absolute one (or a source with a
+    known absolute path) is made relative to `root` when it lies under it.
+    """
+    candidate: Path | None = None
+    source = sources.get(span_file) if sources is not None else None
+    if root is not None:
+        root_abs = Path(root).resolve()
+        paths = []
+        if source is not None and source.abspath is not None:
+            paths.append(Path(source.abspath))
+        if Path(span_file).is_absolute():
+            paths.append(Path(span_file))
+        for p in paths:
+            try:
+                candidate = p.resolve().relative_to(root_abs)
+                break
+            except (ValueError, OSError):
+                continue
+    if candidate is not None:
+        return candidate.as_posix()
+    if not span_file:
+        return span_file
+    path = Path(span_file)
+    return path.as_posix() if not path.is_absolute() else str(path)

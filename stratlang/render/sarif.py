@@ -1,0 +1,166 @@
+"""Diagnostics as SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+
+One run; the driver lists every code of the catalogue as a rule (short description from
+`diagnostics.CODES`, full description from `stratlang.explain` when that module is present), so
+`ruleIndex` is stable across runs. Columns are Unicode code points (`columnKind`), regions use
+SARIF's exclusive `endColumn`, and artifact URIs are relative to the project root
+(`uriBaseId: PROJECTROOT`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..diagnostics import CODES, Diagnostic, Severity
+from ..source import SourceMap, Span
+from .common import as_list, clamp_span, relative_path, tool_version
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+ROOT_BASE_ID = "PROJECTROOT"
+
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _explainer():
+    """`stratlang.explain.explanation` when that module exists (it is written separately), else
+    None. Looked up per log, not at import, so the module is picked up whenever it lands."""
+    try:
+        from stratlang.explain import explanation  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return explanation
+
+
+def _full_description(explain, code: str, short: str) -> str:
+    if explain is None:
+        return short
+    try:
+        text = explain(code)
+    except Exception:  # an unknown code or a bug there must not break SARIF output
+        return short
+    return text if isinstance(text, str) and text.strip() else short
+
+
+def _rule(explain, code: str, severity: Severity, short: str) -> dict[str, Any]:
+    full = _full_description(explain, code, short)
+    return {
+        "id": code,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": full},
+        "defaultConfiguration": {"level": _LEVELS.get(severity, "error")},
+        "properties": {"tags": [code[:3].lower()]},
+    }
+
+
+def rules_for(diags: list[Diagnostic]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Every catalogue code, then (sorted) any code a diagnostic uses that is not catalogued."""
+    explain = _explainer()
+    rules = [_rule(explain, code, sev, short) for code, (sev, short) in CODES.items()]
+    extra = sorted({d.code for d in diags if d.code not in CODES})
+    by_code = {d.code: d for d in diags}
+    for code in extra:
+        rules.append(_rule(explain, code, by_code[code].severity, by_code[code].message))
+    return rules, {r["id"]: i for i, r in enumerate(rules)}
+
+
+def _uri(span_file: str, sources: SourceMap, root: Path | None) -> str:
+    path = relative_path(span_file, sources, root)
+    if Path(path).is_absolute():
+        return Path(path).as_uri()
+    return quote(path, safe="/")
+
+
+def _location(span: Span, sources: SourceMap, root: Path | None, message: str = "") -> dict[str, Any]:
+    source = sources.get(span.file)
+    if source is None:
+        line, col = max(1, span.line), max(1, span.column)
+        end_line, end_col = max(line, span.end_line), max(1, span.end_column)
+        if (end_line, end_col) < (line, col):
+            end_line, end_col = line, col
+    else:
+        line, col, end_line, end_col = clamp_span(source, span)
+    artifact: dict[str, Any] = {"uri": _uri(span.file, sources, root)}
+    if root is not None and not artifact["uri"].startswith("file:"):
+        artifact["uriBaseId"] = ROOT_BASE_ID
+    loc: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": artifact,
+            "region": {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col},
+        }
+    }
+    if message:
+        loc["message"] = {"text": message}
+    return loc
+
+
+def _result(diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: Path | None) -> dict[str, Any]:
+    text = diag.message
+    if diag.help:
+        text += "\n" + "\n".join(f"help: {h}" for h in diag.help)
+    result: dict[str, Any] = {
+        "ruleId": diag.code,
+        "ruleIndex": index[diag.code],
+        "level": _LEVELS.get(diag.severity, "error"),
+        "message": {"text": text},
+        "locations": [_location(diag.span, sources, root, diag.label)],
+    }
+    if diag.labels:
+        result["relatedLocations"] = [
+            dict(id=i, **_location(lb.span, sources, root, lb.message)) for i, lb in enumerate(diag.labels, 1)
+        ]
+    if diag.suggestions:
+        result["fixes"] = [
+            {
+                "description": {"text": s.message or f"replace with `{s.replacement}`"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": _location(s.span, sources, root)["physicalLocation"]["artifactLocation"],
+                        "replacements": [
+                            {
+                                "deletedRegion": _location(s.span, sources, root)["physicalLocation"]["region"],
+                                "insertedContent": {"text": s.replacement},
+                            }
+                        ],
+                    }
+                ],
+            }
+            for s in diag.suggestions
+        ]
+    return result
+
+
+def sarif_log(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
+              root: Path | None = None) -> dict[str, Any]:
+    """The SARIF log as Python data."""
+    items = as_list(diags)
+    sources = sources if sources is not None else SourceMap()
+    root = Path(root) if root is not None else None
+    rules, index = rules_for(items)
+    version = tool_version()
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "stratlang",
+                "version": version,
+                "semanticVersion": version,
+                "rules": rules,
+            }
+        },
+    }
+    if root is not None:
+        base = root.resolve().as_uri()
+        run["originalUriBaseIds"] = {ROOT_BASE_ID: {"uri": base if base.endswith("/") else base + "/"}}
+    run["columnKind"] = "unicodeCodePoints"
+    run["results"] = [_result(d, index, sources, root) for d in items]
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def render_sarif(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
+                 root: Path | None = None) -> str:
+    return json.dumps(sarif_log(diags, sources, root=root), indent=2, ensure_ascii=False) + "\n"
