@@ -40,7 +40,7 @@ class CheckResult:
 def check_project(project: Project, *, checks: bool = True) -> CheckResult:
     diags = dg.Diagnostics()
     diags.extend(project.diagnostics)
-    model, res = build_model(project.files)
+    model, res = build_model(project.files, any(d.code.startswith("SYN") for d in project.diagnostics))
     diags.extend(res)
     ctx = Context(sources=project.sources)
     if checks:

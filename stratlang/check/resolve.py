@@ -94,8 +94,9 @@ class _Decl:
 
 
 class Resolver:
-    def __init__(self, files: list[ast.File]):
+    def __init__(self, files: list[ast.File], syntax_errors: bool = False):
         self.files = files
+        self.syntax_errors = syntax_errors  # a broken block may be the missing one: no NAM205 noise
         self.diags: list[dg.Diagnostic] = []
         self.decls: dict[str, _Decl] = {}
         self.strategy_block: ast.Block | None = None
@@ -511,7 +512,7 @@ class Resolver:
         b = self.strategy_block
         if b is None:
             span = self.files[0].span if self.files else None
-            if span is not None:
+            if span is not None and not self.syntax_errors:
                 start = Span(span.file, 0, 0, 1, 1, 1, 1)
                 self.err("NAM205", "the project has no `strategy` block", start, "no strategy",
                          help='start the entry file with `strategy "Name" { period 2026-01-01 .. 2026-12-31 }`')
@@ -794,7 +795,7 @@ def _replace(obj, **kw):
     return replace(obj, **kw)
 
 
-def build_model(files: list[ast.File]) -> tuple[m.Model, list[dg.Diagnostic]]:
-    r = Resolver(files)
+def build_model(files: list[ast.File], syntax_errors: bool = False) -> tuple[m.Model, list[dg.Diagnostic]]:
+    r = Resolver(files, syntax_errors)
     model = r.build()
     return model, r.diags

@@ -39,5 +39,34 @@ def render(diags: Iterable[Diagnostic], sources: SourceMap | None, fmt: str, *, 
     raise ValueError(f"unknown diagnostic format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "render", "render_text", "render_json", "render_sarif", "render_github",
+def render_fatal(message: str, fmt: str) -> str:
+    """A valid machine document for a run that failed before checking (file missing, unreadable
+    entry: exit code 2). JSON adds a `fatal` field; SARIF marks the invocation as failed with the
+    message as a tool notification; GitHub gets one `::error` line."""
+    import json
+
+    if fmt == "json":
+        from .json import envelope
+
+        doc = envelope([], SourceMap())
+        doc["valid"] = False
+        doc["fatal"] = message
+        return json.dumps(doc, ensure_ascii=False, indent=2)
+    if fmt == "sarif":
+        from .sarif import sarif_log
+
+        log = sarif_log([], SourceMap())
+        log["runs"][0]["invocations"] = [{
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
+        }]
+        return json.dumps(log, ensure_ascii=False, indent=2)
+    if fmt == "github":
+        from .github import escape_data
+
+        return f"::error title=stratlang::{escape_data(message)}"
+    return f"error: {message}"
+
+
+__all__ = ["render_fatal", "FORMATS", "render", "render_text", "render_json", "render_sarif", "render_github",
            "summary_line", "use_color"]

@@ -1,0 +1,58 @@
+"""Shared test helpers: write small projects to a temporary folder and check them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stratlang.check import check_entry
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# A minimal complete project header: strategy + schema, to which tests add declarations.
+BASE = textwrap.dedent('''
+    strategy "Test" {
+      owner  "Ops"
+      period 2026-01-01 .. 2026-12-31
+      locale en
+    }
+    schema customer {
+      id         string key
+      age        int
+      aum        money
+      payroll    bool
+      risk_level enum(R1, R2, R3, R4, R5) risk_tolerance
+      email      string optional
+    }
+''')
+
+
+def write_project(tmp_path: Path, files: dict[str, str]) -> Path:
+    """Write files (name -> text, dedented) under tmp_path; return the first one (the entry)."""
+    first = None
+    for name, text in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+        first = first or p
+    return first
+
+
+@pytest.fixture
+def project(tmp_path):
+    """project({"main.strat": "..."}) -> CheckResult"""
+
+    def make(files: dict[str, str] | str, **kw):
+        if isinstance(files, str):
+            files = {"main.strat": files}
+        entry = write_project(tmp_path, files)
+        return check_entry(entry, **kw)
+
+    return make
+
+
+def codes(result, code_prefix: str = "") -> list[str]:
+    return [d.code for d in result.diagnostics if d.code.startswith(code_prefix)]
