@@ -57,7 +57,7 @@ class SourceFile:
     `path` is the display path (relative to the project root where possible).
     """
 
-    __slots__ = ("path", "text", "abspath", "_line_starts", "_bytes_cache")
+    __slots__ = ("path", "text", "abspath", "_line_starts", "_line_bytes")
 
     def __init__(self, path: str, text: str, abspath: Path | None = None):
         self.path = path
@@ -70,7 +70,7 @@ class SourceFile:
             starts.append(i + 1)
             i = find("\n", i + 1)
         self._line_starts = starts
-        self._bytes_cache: dict[int, int] = {}
+        self._line_bytes: list[int] | None = None  # UTF-8 offset of each line start, built on demand
 
     @staticmethod
     def decode(data: bytes) -> str:
@@ -112,12 +112,17 @@ class SourceFile:
 
     def byte_offset(self, offset: int) -> int:
         """UTF-8 byte offset of a code-point offset (of the normalised text)."""
-        line, col = self.line_col(offset)
-        base = self._bytes_cache.get(line)
-        if base is None:
-            base = len(self.text[: self._line_starts[line - 1]].encode("utf-8"))
-            self._bytes_cache[line] = base
-        return base + len(self.text[self._line_starts[line - 1] : offset].encode("utf-8"))
+        if self._line_bytes is None:
+            acc, out, starts, text = 0, [], self._line_starts, self.text
+            for i, start in enumerate(starts):
+                out.append(acc)
+                end = starts[i + 1] if i + 1 < len(starts) else len(text)
+                acc += len(text[start:end].encode("utf-8"))
+            self._line_bytes = out
+        offset = max(0, min(offset, len(self.text)))
+        line, _ = self.line_col(offset)
+        start = self._line_starts[line - 1]
+        return self._line_bytes[line - 1] + len(self.text[start:offset].encode("utf-8"))
 
     def utf16_column(self, line: int, column: int) -> int:
         """0-based UTF-16 code-unit column (for LSP) of a 1-based code-point column."""
