@@ -91,7 +91,9 @@ class Lowerer(Transformer):
                     tok.line + lo, tok.column, tok.end_line + lo, tok.end_column)
 
     def span_of(self, x) -> Span:
-        return self.tspan(x) if isinstance(x, Token) else x.span
+        if isinstance(x, Token):
+            return self.tspan(x)
+        return x if isinstance(x, Span) else x.span
 
     def cover(self, first, last) -> Span:
         a = self.span_of(first)
