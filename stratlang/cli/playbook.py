@@ -1,0 +1,48 @@
+"""`stratlang playbook ENTRY [-o FILE.html] [--pdf] [--lang zh|en]`: the printable playbook."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from . import main
+from .common import atomic_write, fail_usage, load_checked
+
+
+@main.command()
+@click.argument("entry", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=Path("playbook.html"),
+              show_default=True, help="Output HTML file.")
+@click.option("--pdf", is_flag=True, help="Also print the playbook to a PDF beside it (same name, .pdf).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Page language (default: from strategy.locale).")
+@click.option("--date", "date", default=None, help="A date to print on the cover (none by default).")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+def playbook(entry, out, pdf, lang, date, root):
+    """Write the playbook of ENTRY as one self-contained HTML page (and with --pdf, a PDF)."""
+    from ..backends.base import Options
+    from ..backends.html import PdfError, render_pdf, render_playbook
+
+    res = load_checked(entry, root)
+    if date is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
+        import datetime as dt
+
+        date = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.timezone.utc).date().isoformat()
+    opts = Options(lang=lang, warnings=list(res.diagnostics), sources=res.sources, date=date)
+    html = render_playbook(res.model, opts)
+    pdf_bytes = None
+    if pdf:
+        try:
+            pdf_bytes = render_pdf(html, opts)
+        except PdfError as e:
+            fail_usage(str(e), e.help)
+    try:
+        atomic_write(out, html)
+        if pdf_bytes is not None:
+            atomic_write(out.with_suffix(".pdf"), pdf_bytes)
+    except OSError as e:
+        fail_usage(f"cannot write {out}: {e.strerror or e}")
+    written = [str(out)] + ([str(out.with_suffix(".pdf"))] if pdf_bytes is not None else [])
+    click.echo(f"wrote {', '.join(written)}", err=True)

@@ -1,0 +1,489 @@
+"""Rules and values in plain words, and the fixed strings of the playbook, in Chinese and English.
+
+    rule_in_words(expr, model, "zh")  -> "代发客户，年龄22至35岁，AUM低于5万"
+    rule_in_words(expr, model, "en")  -> "payroll customers aged 22–35 with AUM under CNY 50,000"
+    t("targets", "en")                -> "Targets"
+
+Used by the HTML playbook and by the language server's hover. Conventions (see docs/playbook.md):
+
+- A field is shown by its name unless it is in the small built-in glossary `FIELD_WORDS`
+  (common names such as `age`, `aum`, `payroll`, `risk_level`); a field whose name ends in
+  `_days` / `_months` gets the unit 天 / days, 个月 / months.
+- Money: zh 5万, 100万, 1.2亿 (a currency other than CNY is appended); en `CNY 50,000`.
+- Compound rules: `and` is a comma list, `or` is "或" / "or"; a compound inside another compound
+  is put in brackets, so the grouping of the rule is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .syntax import ast
+
+LANGS = ("zh", "en")
+
+# --------------------------------------------------------------------------- fixed strings
+
+FIXED: dict[str, tuple[str, str]] = {
+    # key: (zh, en)
+    "playbook": ("策略图谱作业手册", "Strategy playbook"),
+    "contents": ("目录", "Contents"),
+    "owner": ("负责人", "Owner"),
+    "period": ("周期", "Period"),
+    "version": ("版本", "Version"),
+    "currency": ("币种", "Currency"),
+    "value_proposition": ("价值主张", "Value proposition"),
+    "date": ("日期", "Date"),
+    "targets": ("目标", "Targets"),
+    "targets_table": ("目标一览", "Targets"),
+    "objective": ("战略目标", "Objective"),
+    "perspective": ("层面", "Perspective"),
+    "target": ("指标", "Target"),
+    "baseline": ("基线", "Baseline"),
+    "deadline": ("期限", "Deadline"),
+    "maps": ("战略地图与策略图谱", "Strategy map and playbook map"),
+    "strategy_map": ("战略地图", "Strategy map"),
+    "playbook_map": ("策略图谱", "Playbook map"),
+    "map_unavailable": ("此处无法生成地图：", "The map could not be drawn here: "),
+    "segments": ("客群目录", "Segment catalogue"),
+    "segment": ("客群", "Segment"),
+    "rule": ("规则", "Rule"),
+    "everyone": ("全部客户", "all customers"),
+    "extends": ("继承自", "Extends"),
+    "lifecycle": ("生命周期", "Lifecycle"),
+    "estimate": ("预估规模", "Estimated size"),
+    "real_count": ("实际人数", "Real count"),
+    "profile": ("画像", "Profile"),
+    "demographic": ("人口特征", "Demographics"),
+    "behavior": ("行为特征", "Behaviour"),
+    "psychographic": ("心理特征", "Psychographics"),
+    "needs": ("需求", "Needs"),
+    "description": ("说明", "Description"),
+    "plays": ("策略卡片", "Plays"),
+    "play": ("策略", "Play"),
+    "who": ("对象", "Who"),
+    "when": ("时机", "When"),
+    "offer": ("产品/权益", "Offer"),
+    "risk": ("风险等级", "Risk"),
+    "steps": ("触达步骤", "Steps"),
+    "step": ("第{n}步", "Step {n}"),
+    "day": ("第{n}天", "day {n}"),
+    "after": ("上一步后{d}", "{d} after the previous step"),
+    "unless_converted": ("未转化才执行", "only if not yet converted"),
+    "scripts": ("话术", "Scripts"),
+    "script": ("话术", "Script"),
+    "reading_time": ("朗读约{t}", "about {t} to read aloud"),
+    "opening": ("开场", "Opening"),
+    "discovery": ("需求挖掘", "Discovery"),
+    "pitch": ("产品介绍", "Pitch"),
+    "closing": ("结束语", "Closing"),
+    "disclaimer": ("风险提示", "Disclaimer"),
+    "opt_out": ("退订说明", "Opt-out"),
+    "objections": ("异议处理", "Objection handling"),
+    "supports": ("支撑目标", "Supports"),
+    "control": ("对照组", "Control group"),
+    "no_control": ("无对照组", "no control group"),
+    "priority": ("优先级", "Priority"),
+    "budget": ("预算", "Budget"),
+    "expected_contacts": ("预计触达", "Expected contacts"),
+    "channel_plan": ("渠道计划", "Channel plan"),
+    "channel": ("渠道", "Channel"),
+    "kind": ("类型", "Kind"),
+    "capacity": ("产能", "Capacity"),
+    "demand": ("日均需求", "Demand per day"),
+    "per_day": ("每日", "per day"),
+    "unlimited": ("不限", "unlimited"),
+    "cost": ("单次成本", "Cost per contact"),
+    "quiet": ("免打扰时段", "Quiet hours"),
+    "cap": ("频次上限", "Contact cap"),
+    "cap_value": ("{d}天内最多{n}次", "at most {n} per {d} days"),
+    "over_capacity": ("超出产能", "over capacity"),
+    "channel_note": ("日均需求 = 客群规模（有实际人数时用实际人数）×（1 − 对照组比例）÷ 策略周期天数，按渠道汇总。",
+                     "Demand per day = segment size (the real count when known) × (1 − control share) ÷ days in "
+                     "the play's period, summed per channel."),
+    "initiatives": ("行动方案与预算", "Initiatives and budget"),
+    "initiative": ("行动方案", "Initiative"),
+    "total": ("合计", "Total"),
+    "plays_budget": ("策略预算", "Play budgets"),
+    "initiatives_budget": ("行动方案预算", "Initiative budgets"),
+    "warnings": ("待处理的提示", "Remaining warnings"),
+    "no_warnings": ("检查未发现问题。", "The check found no problems."),
+    "code": ("代码", "Code"),
+    "message": ("内容", "Message"),
+    "location": ("位置", "Location"),
+    "none": ("—", "—"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "seconds": ("{n}秒", "{n} s"),
+    "minutes": ("{n}分钟", "{n} min"),
+    "trigger_event": ("事件「{e}」发生后", "after the event “{e}”"),
+    "trigger_event_within": ("事件「{e}」发生后{d}内", "within {d} of the event “{e}”"),
+    "trigger_lifecycle": ("进入{s}阶段时", "on entering the {s} stage"),
+    "trigger_schedule": ("{s}执行", "runs {s}"),
+    "trigger_rule": ("当满足：{r}", "when: {r}"),
+    "trigger_none": ("每轮执行一次", "once per wave"),
+    "daily": ("每日", "daily"),
+    "weekly": ("每周", "weekly"),
+    "monthly": ("每月", "monthly"),
+    "acquisition": ("获客", "acquisition"),
+    "activation": ("激活", "activation"),
+    "growth": ("提升", "growth"),
+    "retention": ("留存", "retention"),
+    "winback": ("挽回", "win-back"),
+    "outbound_call": ("电话外呼", "outbound call"),
+    "sms": ("短信", "SMS"),
+    "push": ("推送", "push"),
+    "wechat": ("微信", "WeChat"),
+    "email": ("邮件", "email"),
+    "branch": ("网点", "branch"),
+    "rm_visit": ("客户经理面访", "RM visit"),
+    "mail": ("信函", "mail"),
+    "product": ("产品", "product"),
+    "service": ("服务", "service"),
+    "benefit": ("权益", "benefit"),
+    "low_total_cost": ("总成本最低", "low total cost"),
+    "product_leadership": ("产品领先", "product leadership"),
+    "customer_solutions": ("客户解决方案", "customer solutions"),
+    "system_lock_in": ("系统锁定", "system lock-in"),
+    "placeholder_note": ("带底色的字段在拨打/发送时替换为客户的实际信息。",
+                         "Shaded fields are filled with the customer's own data when the script is used."),
+    "page": ("页", "page"),
+    "days_unit": ("{n}天", "{n} days"),
+    "hours_unit": ("{n}小时", "{n} hours"),
+    "weeks_unit": ("{n}周", "{n} weeks"),
+    "months_unit": ("{n}个月", "{n} months"),
+    "years_unit": ("{n}年", "{n} years"),
+    "warn_error": ("错误", "error"),
+    "warn_warning": ("警告", "warning"),
+    "warn_info": ("提示", "info"),
+}
+
+
+def t(key: str, lang: str, **kw) -> str:
+    """A fixed string in `lang` (zh | en), formatted with `kw`; the key itself if unknown."""
+    pair = FIXED.get(key)
+    if pair is None:
+        return key
+    s = pair[0] if lang == "zh" else pair[1]
+    return s.format(**kw) if kw else s
+
+
+def lang_of(model, override: str | None = None) -> str:
+    """The page language: `override` (zh|en) or else from `strategy.locale` (zh-* -> zh, else en)."""
+    if override in LANGS:
+        return override
+    loc = (getattr(getattr(model, "strategy", None), "locale", None) or "zh-CN").lower()
+    return "zh" if loc.startswith("zh") else "en"
+
+
+# --------------------------------------------------------------------------- values
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _trim(x: float, places: int = 2) -> str:
+    s = f"{x:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def format_number(v, lang: str) -> str:
+    """A plain count: zh 12万 / 1.2亿 (exact thousands below 1万), en 120,000."""
+    if v is None:
+        return "—"
+    if lang == "zh":
+        a = abs(v)
+        if a >= 1e8:
+            return _trim(v / 1e8) + "亿"
+        if a >= 1e4:
+            return _trim(v / 1e4) + "万"
+        return _trim(v)
+    if float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_money(v, lang: str, currency: str | None = None) -> str:
+    """Money: zh 5万, 100万, 1.2亿 (a non-CNY currency is appended); en `CNY 50,000`."""
+    if v is None:
+        return "—"
+    num = format_number(v, lang)
+    if lang == "zh":
+        if currency and currency.upper() not in ("CNY", "RMB"):
+            return f"{num} {currency}"
+        return num + ("元" if abs(v) < 1e4 else "")
+    return f"{currency} {num}" if currency else num
+
+
+def format_date(d: dt.date | None, lang: str) -> str:
+    if d is None:
+        return "—"
+    if lang == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return d.strftime("%d %b %Y").lstrip("0")
+
+
+def format_period(p, lang: str) -> str:
+    if not p:
+        return "—"
+    sep = "至" if lang == "zh" else " – "
+    return f"{format_date(p[0], lang)}{sep}{format_date(p[1], lang)}"
+
+
+def format_days(days: float | None, lang: str) -> str:
+    if days is None:
+        return "—"
+    if days < 1:
+        return t("hours_unit", lang, n=_trim(days * 24))
+    n = _trim(days)
+    if lang == "en" and n == "1":
+        return "1 day"
+    return t("days_unit", lang, n=n)
+
+
+def format_duration(d: ast.Duration, lang: str) -> str:
+    key = {"h": "hours_unit", "d": "days_unit", "w": "weeks_unit", "mo": "months_unit", "y": "years_unit"}[d.unit]
+    s = t(key, lang, n=d.amount)
+    if lang == "en" and d.amount == 1:
+        s = s[:-1]
+    return s
+
+
+def format_quantity(q, lang: str, currency: str | None = None) -> str:
+    """A target value (`model.Quantity`)."""
+    if q is None:
+        return "—"
+    if q.unit == "percent":
+        return f"{_trim(q.value)}%"
+    if q.unit == "money":
+        return format_money(q.value, lang, currency)
+    return format_number(q.value, lang)
+
+
+# --------------------------------------------------------------------------- fields
+
+# name -> (zh label, en label, zh unit, en unit, en style)
+# en style: "with" (after "with"), "bare" (written as is: "aged 22–35"), "noun" (bool: the head noun)
+FIELD_WORDS: dict[str, tuple[str, str, str, str, str]] = {
+    "age": ("年龄", "aged", "岁", "", "bare"),
+    "aum": ("AUM", "AUM", "", "", "with"),
+    "payroll": ("代发客户", "payroll customers", "", "", "noun"),
+    "risk_level": ("风险等级", "risk level", "", "", "with"),
+    "tenure_months": ("开户时长", "tenure", "个月", " months", "with"),
+    "products_held": ("持有产品数", "products held", "", "", "with"),
+    "last_txn_days": ("距上次交易", "days since last transaction", "天", "", "with"),
+    "city_tier": ("城市等级", "city tier", "", "", "with"),
+    "email": ("邮箱", "email", "", "", "with"),
+    "name": ("姓名", "name", "", "", "with"),
+    "gender": ("性别", "gender", "", "", "with"),
+    "income": ("收入", "income", "", "", "with"),
+}
+
+
+def field_words(name: str, lang: str) -> tuple[str, str, str]:
+    """(label, unit, en style) of a schema field in plain words."""
+    g = FIELD_WORDS.get(name)
+    if g is not None:
+        zh, en, zu, eu, style = g
+        return (zh, zu, style) if lang == "zh" else (en, eu, style)
+    unit = ""
+    if name.endswith("_days"):
+        unit = "天" if lang == "zh" else " days"
+    elif name.endswith("_months"):
+        unit = "个月" if lang == "zh" else " months"
+    return name, unit, "with"
+
+
+def _field_type(model, name: str):
+    schema = getattr(model, "schema", None)
+    if schema is None:
+        return None
+    f = schema.fields.get(name)
+    return f
+
+
+def value_in_words(v, lang: str, model=None, field=None) -> str:
+    currency = getattr(getattr(model, "strategy", None), "currency", None) if model is not None else None
+    if isinstance(v, ast.Number):
+        if v.percent:
+            return f"{_trim(v.value)}%"
+        if field is not None and field.type == "money":
+            return format_money(v.value, lang, currency) if lang == "en" else format_number(v.value, lang)
+        if field is not None and field.type == "percent":
+            return f"{_trim(v.value)}%"
+        return format_number(v.value, lang) if abs(v.value) >= 1e4 or lang == "en" else _trim(v.value)
+    if isinstance(v, ast.Str):
+        return f"“{v.value}”"
+    if isinstance(v, ast.Name):
+        return v.name
+    if isinstance(v, ast.Date):
+        if v.quarter:
+            return v.raw
+        return format_date(v.value, lang)
+    if isinstance(v, ast.Time):
+        return v.raw
+    if isinstance(v, ast.Duration):
+        return format_duration(v, lang)
+    return getattr(v, "raw", "?")
+
+
+def _join_list(items: list[str], lang: str, conj: str) -> str:
+    if lang == "zh":
+        if len(items) == 1:
+            return items[0]
+        return "、".join(items[:-1]) + conj + items[-1]
+    if len(items) <= 2:
+        return f" {conj} ".join(items)
+    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
+_ZH_OPS = {"=": "为", "!=": "不为", "<": "低于", "<=": "不高于", ">": "高于", ">=": "不低于"}
+_ZH_DATE_OPS = {"=": "为", "!=": "不为", "<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"}
+_EN_OPS = {"=": "{f} {v}", "!=": "{f} other than {v}", "<": "{f} under {v}", "<=": "{f} of at most {v}",
+           ">": "{f} over {v}", ">=": "{f} of at least {v}"}
+_EN_BARE_OPS = {"=": "{f} {v}", "!=": "not {f} {v}", "<": "{f} under {v}", "<=": "{f} {v} or under",
+                ">": "{f} over {v}", ">=": "{f} {v} or over"}
+_EN_DATE_OPS = {"=": "{f} on {v}", "!=": "{f} not on {v}", "<": "{f} before {v}", "<=": "{f} on or before {v}",
+                ">": "{f} after {v}", ">=": "{f} on or after {v}"}
+_EN_ENUM_OPS = {"=": "{f} {v}", "!=": "{f} other than {v}", "<": "{f} below {v}", "<=": "{f} {v} or lower",
+                ">": "{f} above {v}", ">=": "{f} {v} or higher"}
+_NEG = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
+def _zh_join(label: str, rest: str) -> str:
+    """Put a space between an ASCII label and a following digit (`AUM 5万`), none otherwise."""
+    if label and rest and label[-1].isascii() and label[-1].isalnum() and rest[0].isascii() and rest[0].isalnum():
+        return f"{label} {rest}"
+    return label + rest
+
+
+def _flat(e):
+    """Operands of an and/or with nested same-kind groups spliced in (same meaning)."""
+    out = []
+    for x in e.operands:
+        out.extend(_flat(x) if type(x) is type(e) else [x])
+    return out
+
+
+def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
+    """One test in words -> (text, en style)."""
+    name = e.field.name
+    if (isinstance(e, ast.Compare) and e.op in ("=", "!=") and isinstance(e.value, ast.Name)
+            and e.value.name in ("true", "false")):
+        # `flag = true` reads as the flag itself
+        truth = (e.value.name == "true") == (e.op == "=")
+        return _test_words(ast.BoolTest(e.span, e.field), model, lang, negated=negated == truth)
+    label, unit, style = field_words(name, lang)
+    fld = _field_type(model, name)
+    ftype = fld.type if fld is not None else None
+    val = lambda v: value_in_words(v, lang, model, fld)  # noqa: E731
+    if isinstance(e, ast.Compare):
+        op = _NEG[e.op] if negated else e.op
+        v = val(e.value)
+        is_date = ftype == "date" or isinstance(e.value, ast.Date)
+        if lang == "zh":
+            ops = _ZH_DATE_OPS if is_date else _ZH_OPS
+            return label + ops[op] + v + unit, style
+        if is_date:
+            tmpl = _EN_DATE_OPS[op]
+        elif ftype == "enum":
+            tmpl = _EN_ENUM_OPS[op]
+        elif style == "bare":
+            tmpl = _EN_BARE_OPS[op]
+        else:
+            tmpl = _EN_OPS[op]
+        return tmpl.format(f=label, v=v + unit), ("bare" if style == "bare" else "with")
+    if isinstance(e, ast.Between):
+        lo, hi = val(e.low), val(e.high)
+        if lang == "zh":
+            if negated:
+                return _zh_join(label, f"不在{lo}至{hi}{unit}之间"), style
+            return _zh_join(label, f"{lo}至{hi}{unit}"), style
+        if negated:
+            return f"{label} outside {lo}–{hi}{unit}", ("bare" if style == "bare" else "with")
+        return f"{label} {lo}–{hi}{unit}", ("bare" if style == "bare" else "with")
+    if isinstance(e, ast.In):
+        neg = e.negated != negated
+        items = [val(x) + unit for x in e.values]
+        if lang == "zh":
+            return label + ("不属于" if neg else "属于") + "、".join(items), style
+        joined = _join_list(items, lang, "or")
+        if style == "bare":
+            return (f"not {label} {joined}" if neg else f"{label} {joined}"), "bare"
+        return (f"{label} other than {joined}" if neg else f"{label} {joined}"), "with"
+    if isinstance(e, ast.Missing):
+        present = e.present != negated
+        if lang == "zh":
+            return label + ("有记录" if present else "缺失"), style
+        return (f"a known {label}" if present else f"no {label} on record"), "with"
+    if isinstance(e, ast.BoolTest):
+        if lang == "zh":
+            if style == "noun":
+                return ("非" if negated else "") + label, style
+            return label + ("为否" if negated else "为是"), style
+        if style == "noun":
+            return (f"not {label}" if negated else label), ("with" if negated else "noun")
+        return (f"no {label}" if negated else label), "with"
+    return "?", "with"
+
+
+def _words(e, model, lang: str, depth: int) -> tuple[str, str]:
+    if isinstance(e, ast.Not):
+        inner = e.operand
+        if isinstance(inner, ast.TESTS):
+            return _test_words(inner, model, lang, negated=True)
+        text, _ = _words(inner, model, lang, depth + 1)
+        return (f"并非{text}" if lang == "zh" else f"not {text}"), "with"
+    if isinstance(e, (ast.And, ast.Or)):
+        parts = [_words(x, model, lang, depth + 1)[0] for x in _flat(e)]
+        if isinstance(e, ast.And):
+            text = ("，" if depth == 0 else "且").join(parts) if lang == "zh" else _join_list(parts, lang, "and")
+        else:
+            text = "或".join(parts) if lang == "zh" else " or ".join(parts)
+        if depth > 0:
+            text = f"（{text}）" if lang == "zh" else f"({text})"
+        return text, "with"
+    return _test_words(e, model, lang)
+
+
+def rule_in_words(expr, model=None, lang: str = "zh") -> str:
+    """A segment rule in plain words of `lang` (None: everyone).
+
+    Every operator is covered; compound parts nested in another compound are bracketed so the
+    rule's grouping is kept. In English a top-level `and` is phrased around its subject:
+    "payroll customers aged 22–35 with AUM under CNY 50,000".
+    """
+    if expr is None:
+        return t("everyone", lang)
+    if lang == "zh":
+        return _words(expr, model, lang, 0)[0]
+    if isinstance(expr, ast.Or):
+        parts = [rule_in_words(x, model, "en") for x in _flat(expr)]
+        return " or ".join(f"({p})" if (" and " in p or ", " in p or " or " in p) else p for p in parts)
+    operands = _flat(expr) if isinstance(expr, ast.And) else (expr,)
+    nouns, bare, withs = [], [], []
+    for x in operands:
+        text, style = _words(x, model, lang, 1)
+        (nouns if style == "noun" else bare if style == "bare" else withs).append(text)
+    out = " ".join(nouns) if nouns else "customers"
+    if bare:
+        out += " " + ", ".join(bare)
+    if withs:
+        out += " with " + _join_list(withs, lang, "and")
+    return out
+
+
+# --------------------------------------------------------------------------- scripts
+
+def reading_seconds(text: str) -> int:
+    """Seconds to read `text` aloud: 250 CJK characters a minute (plus Latin words at 150 a minute)."""
+    cjk = len(_CJK.findall(text))
+    words = len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", _CJK.sub(" ", text)))
+    secs = cjk * 60 / 250 + words * 60 / 150
+    return max(1, round(secs)) if text.strip() else 0
+
+
+def format_seconds(secs: int, lang: str) -> str:
+    if secs < 60:
+        return t("seconds", lang, n=secs)
+    return t("minutes", lang, n=_trim(secs / 60, 1))
