@@ -1,0 +1,149 @@
+"""The reference rule evaluator: the semantics every engine must reproduce.
+
+`evaluate(expr, record, schema)` returns True, False or None (UNKNOWN), SQL's three-valued logic:
+
+- a comparison (`=`, `!=`, `<`, …, `between`, `in`, `not in`, a bare bool field) on a NULL value
+  (a missing key or `None` in the record; only `optional` fields may be NULL) is UNKNOWN;
+- `is missing` / `is present` are never UNKNOWN;
+- `not UNKNOWN` is UNKNOWN; `and`/`or` are Kleene's (FALSE and UNKNOWN = FALSE, TRUE or UNKNOWN = TRUE);
+- enum values compare by their declared order (`risk_level >= R3`); percent fields hold the
+  number of percent (20 means 20%); `between a and b` is `>= a and <= b`.
+
+A customer belongs to a segment when the rule is TRUE (`member`). Record values are Python values:
+numbers, `bool`, `str`, enum values by name (`"R2"`), dates as `datetime.date` or ISO text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+
+from ..model import Model, Schema
+from .types import (All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NTESTS, normalize,
+                    typed_rule)
+
+OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+       ">=": operator.ge}
+
+
+class RecordError(ValueError):
+    """A record value that does not fit its schema field."""
+
+
+def field_value(record: dict, name: str, schema: Schema | None):
+    """The record's value of a field, converted for comparison (enum -> ordinal); None for NULL."""
+    v = record.get(name)
+    if v is None:
+        return None
+    f = schema.fields.get(name) if schema is not None else None
+    if f is None:
+        return v
+    t = f.type
+    if t == "enum":
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        try:
+            return f.enum_values.index(v)
+        except ValueError:
+            raise RecordError(f"`{v}` is not a value of `{name}` ({', '.join(f.enum_values)})") from None
+    if t == "date" and isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise RecordError(f"`{v}` is not a date (field `{name}`)") from None
+    if t == "date" and isinstance(v, dt.datetime):
+        return v.date()
+    if t == "bool" and not isinstance(v, bool):
+        raise RecordError(f"`{v!r}` is not a bool (field `{name}`)")
+    if t in ("int", "float", "money", "percent") and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        raise RecordError(f"`{v!r}` is not a number (field `{name}`)")
+    return v
+
+
+def _test(n, record, schema):
+    v = field_value(record, n.field, schema)
+    if isinstance(n, IsMissing):
+        return (v is not None) if n.present else (v is None)
+    if v is None:
+        return None
+    if isinstance(n, Cmp):
+        return OPS[n.op](v, n.value)
+    if isinstance(n, Between):
+        return n.low <= v <= n.high
+    if isinstance(n, Member):
+        found = v in n.values
+        return not found if n.negated else found
+    if isinstance(n, IsTrue):
+        return v is True
+    raise TypeError(n)
+
+
+def _not(a):
+    return None if a is None else not a
+
+
+def evaluate(expr, record: dict, schema: Schema | None) -> bool | None:
+    """Three-valued value of a rule (AST or normalized) for one record: True, False or None (UNKNOWN).
+
+    Iterative (an explicit stack), so nesting depth is not limited by Python's recursion limit.
+    Raises ValueError when the rule does not type-check against the schema, RecordError when a
+    record value does not fit its field."""
+    if expr is None:
+        return True
+    if not isinstance(expr, NTESTS + (All, Any, Neg, Const)):
+        n, diags = normalize(expr, schema)
+        if n is None:
+            raise ValueError("rule does not type-check: " + "; ".join(d.message for d in diags))
+        expr = n
+    # Post-order walk: frames are [node, index, accumulator].
+    stack = [[expr, 0, None]]
+    result = None
+    while stack:
+        frame = stack[-1]
+        node = frame[0]
+        if isinstance(node, NTESTS):
+            result = _test(node, record, schema)
+            stack.pop()
+        elif isinstance(node, Const):
+            result = node.value
+            stack.pop()
+        elif isinstance(node, Neg):
+            if frame[1] == 0:
+                frame[1] = 1
+                stack.append([node.item, 0, None])
+                continue
+            result = _not(result)
+            stack.pop()
+        else:  # All / Any
+            is_and = isinstance(node, All)
+            i = frame[1]
+            if i > 0:  # fold in the child just evaluated
+                acc = frame[2]
+                if is_and:
+                    acc = False if (acc is False or result is False) else (None if (acc is None or result is None)
+                                                                           else True)
+                else:
+                    acc = True if (acc is True or result is True) else (None if (acc is None or result is None)
+                                                                        else False)
+                frame[2] = acc
+                if (is_and and acc is False) or (not is_and and acc is True):
+                    result = acc
+                    stack.pop()
+                    continue
+            else:
+                frame[2] = is_and  # identity: TRUE for and, FALSE for or
+            if i < len(node.items):
+                frame[1] = i + 1
+                stack.append([node.items[i], 0, None])
+                continue
+            result = frame[2]
+            stack.pop()
+    return result
+
+
+def member(model: Model, segment_id: str, record: dict) -> bool:
+    """Whether the record belongs to the segment: its full rule (with `extends`) is TRUE."""
+    rule = typed_rule(model, segment_id)
+    if rule is None:
+        raise ValueError(f"segment `{segment_id}` is unknown or its rule does not type-check")
+    return evaluate(rule, record, model.schema) is True

@@ -1,0 +1,397 @@
+"""Segment reasoning: SEG501–SEG505, and the two play checks that need it, PLY602 and PLY607.
+
+Every witness customer is a full record built by the solver and confirmed by the reference
+evaluator before a diagnostic is emitted; if evaluation does not reproduce the claim, nothing is
+reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+
+from .. import diagnostics as dg
+from ..model import Model
+from ..syntax import ast
+from .evaluator import evaluate
+from .registry import check
+from .solver import NT, T, Compiled, Space, Undecided, overlap_env
+from .types import TRUE, All, Cmp, show, typed_rule, typed_rules
+
+# --------------------------------------------------------------------------- shared state
+
+
+class Reasoner:
+    """The model's schema space and compiled full rules, built once per model."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.schema = model.schema
+        start = model.strategy.period[0] if model.strategy.period else None
+        self.space = Space(model.schema, start) if model.schema is not None else None
+        self.cycles = extends_cycles(model)
+        self.in_cycle = {s for c in self.cycles for s in c}
+        self._rules: dict[str, object] = {}
+        self._compiled: dict[str, Compiled | None] = {}
+
+    def rule(self, sid):
+        """Normalized full rule, or None (type errors, unknown, in an extends cycle)."""
+        if sid in self.in_cycle or self.space is None:
+            return None
+        if sid not in self._rules:
+            self._rules[sid] = typed_rule(self.model, sid)
+        return self._rules[sid]
+
+    def compiled(self, sid) -> Compiled | None:
+        if sid not in self._compiled:
+            r = self.rule(sid)
+            try:
+                self._compiled[sid] = Compiled(self.space, r) if r is not None else None
+            except Undecided:
+                self._compiled[sid] = None
+        return self._compiled[sid]
+
+    def satisfiable(self, rule) -> bool | None:
+        """None when undecided (too deep)."""
+        try:
+            return self.space.solve(self.space.pos(rule, T)) is not None
+        except Undecided:
+            return None
+
+    def witness(self, env, check) -> dict | None:
+        """A record from a satisfying conjunct that `check(record)` confirms, or None."""
+        for prefer_null in (False, True):
+            rec = self.space.witness(env, prefer_null)
+            try:
+                if check(rec):
+                    return rec
+            except (ValueError, TypeError):
+                return None
+        return None
+
+    def is_true(self, rule, rec) -> bool:
+        return evaluate(rule, rec, self.schema) is True
+
+
+_CACHE: "weakref.WeakKeyDictionary[Model, Reasoner]" = weakref.WeakKeyDictionary()
+
+
+def reasoner(model: Model) -> Reasoner:
+    r = _CACHE.get(model)
+    if r is None:
+        r = _CACHE[model] = Reasoner(model)
+    return r
+
+
+def format_witness(rec: dict, schema, first=()) -> str:
+    """`witness: aum=1000000, age=30, …` — the fields in `first` (those that matter), then `…`."""
+    fields = schema.fields
+    shown = [f for f in fields if f in first]
+    parts = []
+    for name in shown:
+        f, v = fields[name], rec.get(name)
+        if v is None:
+            text = "missing"
+        elif isinstance(v, bool):
+            text = "true" if v else "false"
+        elif f.type == "enum":
+            text = str(v)
+        elif isinstance(v, str):
+            text = '"' + v.replace('"', '\\"') + '"'
+        elif isinstance(v, dt.date):
+            text = v.isoformat()
+        elif f.type == "percent":
+            text = f"{v}%"
+        else:
+            text = str(v)
+        parts.append(f"{name}={text}")
+    if len(shown) < len(fields):
+        parts.append("…")
+    return "witness: " + ", ".join(parts)
+
+
+def _attr(node, name):
+    if node is None:
+        return None
+    for item in node.items:
+        if isinstance(item, ast.Attribute) and item.name.name == name:
+            return item
+    return None
+
+
+def _ref_spans(node, attr_name, ident):
+    a = _attr(node, attr_name)
+    if a is None:
+        return []
+    v = a.value
+    items = v.items if isinstance(v, ast.ListValue) else (v,)
+    return [i.span for i in items if isinstance(i, ast.Name) and i.name == ident]
+
+
+def _text(ctx, span, fallback):
+    src = ctx.sources.get(span.file) if (ctx is not None and ctx.sources is not None and span) else None
+    if src is None:
+        return fallback
+    return " ".join(src.text[span.start:span.end].split())
+
+
+# --------------------------------------------------------------------------- extends cycles
+
+
+def extends_cycles(model: Model) -> list[list[str]]:
+    """Each cycle of `extends` once, starting at its first-declared segment."""
+    order = {sid: i for i, sid in enumerate(model.segments)}
+    cycles, done = [], set()
+    for sid in model.segments:
+        path, pos, cur = [], {}, sid
+        while cur is not None and cur in model.segments and cur not in done and cur not in pos:
+            pos[cur] = len(path)
+            path.append(cur)
+            cur = model.segments[cur].extends
+        if cur is not None and cur in pos:
+            cyc = path[pos[cur]:]
+            k = min(range(len(cyc)), key=lambda i: order[cyc[i]])
+            cycles.append(cyc[k:] + cyc[:k])
+        done.update(path)
+    return cycles
+
+
+# --------------------------------------------------------------------------- SEG checks
+
+
+@check("SEG")
+def segment_checks(model: Model, ctx):
+    r = reasoner(model)
+    for cyc in r.cycles:
+        first = model.segments[cyc[0]]
+        a = _attr(first.node, "extends")
+        span = a.value.span if a is not None else first.span
+        chain = " -> ".join(f"`{s}`" for s in cyc + [cyc[0]])
+        labels = []
+        for s in cyc[1:]:
+            b = _attr(model.segments[s].node, "extends")
+            if b is not None:
+                labels.append(dg.Label(b.value.span, "continues the cycle"))
+        yield dg.make("SEG505", f"`extends` chain is cyclic: {chain}", span, "closes a cycle", labels=labels,
+                      help="a segment cannot (even indirectly) extend itself; remove one `extends`")
+    if r.space is None:
+        return
+    tr = typed_rules(model)
+    for sid, seg in model.segments.items():
+        own = tr.own.get(sid)
+        if own is None or sid in r.in_cycle:
+            continue
+        if own is not TRUE:
+            sat = r.satisfiable(own)
+            if sat is False:
+                yield _unsat(r, ctx, seg, own)
+                continue
+        if seg.extends and seg.extends in model.segments:
+            full, parent = r.rule(sid), r.rule(seg.extends)
+            if full is None or parent is None:
+                continue
+            if r.satisfiable(parent) and r.satisfiable(full) is False:
+                a = _attr(seg.node, "extends")
+                rule_attr = _attr(seg.node, "rule")
+                span = rule_attr.value.span if rule_attr is not None else seg.span
+                labels = [dg.Label(a.value.span, "the parent's rule is added here")] if a is not None else []
+                pseg = model.segments[seg.extends]
+                prule = _attr(pseg.node, "rule")
+                if prule is not None:
+                    labels.append(dg.Label(prule.value.span, f"rule of `{seg.extends}`"))
+                yield dg.make("SEG505", f"segment `{sid}` contradicts its parent `{seg.extends}`: together they "
+                              "match no customer", span, "no member of the parent passes this", labels=labels,
+                              help=f"`extends {seg.extends}` means the parent's rule AND this one; relax one of "
+                                   "them, or stop extending")
+
+
+def _unsat(r: Reasoner, ctx, seg, own):
+    """SEG501 with a minimal set of top-level tests that conflict (deletion-based core)."""
+    items = list(own.items) if isinstance(own, All) else [own]
+    core = items
+    i = 0
+    while i < len(core) and len(core) > 1:
+        trial = core[:i] + core[i + 1:]
+        if r.satisfiable(All(tuple(trial))) is False:
+            core = trial
+        else:
+            i += 1
+    texts = [_text(ctx, n.span, show(n, r.schema)) for n in core]
+    if len(core) == 1:
+        msg = f"segment `{seg.id}` can match no customer: `{texts[0]}` is never true"
+        label = "never true"
+        help = "no customer can pass this test, so the segment is always empty"
+        f = r.schema.fields.get(getattr(core[0], "field", ""), None)
+        if f is not None and not f.optional and "missing" in texts[0]:
+            help = f"`{f.name}` is not `optional`, so it is never missing"
+        elif f is not None and f.type == "int" and "." in texts[0]:
+            help = f"`{f.name}` is an int; it never equals a fraction"
+    else:
+        quoted = ", ".join(f"`{t}`" for t in texts[:-1]) + f" and `{texts[-1]}`"
+        msg = f"segment `{seg.id}` can match no customer: {quoted} cannot all hold"
+        if len(core) == 2:
+            msg = msg.replace("cannot all hold", "cannot both hold")
+        label = "conflicts with the test(s) marked below"
+        help = "no customer passes all of these tests; fix the bounds, or use `or` if either should do"
+    labels = [dg.Label(n.span, "conflicts with this") for n in core[1:] if n.span is not None]
+    span = core[0].span or seg.span
+    return dg.make("SEG501", msg, span, label, labels=labels, help=help)
+
+
+@check("SEG")
+def tiering_checks(model: Model, ctx):
+    r = reasoner(model)
+    if r.space is None:
+        return
+    for tg in model.tierings.values():
+        tiers = [s for s in dict.fromkeys(tg.segments) if s in model.segments]
+        rules = {s: r.rule(s) for s in tiers}
+        if tg.exclusive:
+            for j, b in enumerate(tiers):
+                for a in tiers[:j]:
+                    ca, cb = r.compiled(a), r.compiled(b)
+                    if ca is None or cb is None:
+                        continue
+                    try:
+                        env = overlap_env(r.space, ca, cb)
+                    except Undecided:
+                        continue
+                    if env is None:
+                        continue
+                    rec = r.witness(env, lambda x: r.is_true(rules[a], x) and r.is_true(rules[b], x))
+                    if rec is None:
+                        continue
+                    bs = _ref_spans(tg.node, "segments", b)
+                    as_ = _ref_spans(tg.node, "segments", a)
+                    span = bs[0] if bs else tg.span
+                    yield dg.make(
+                        "SEG502", f"tiers `{a}` and `{b}` of exclusive tiering `{tg.id}` overlap", span,
+                        f"overlaps `{a}`", labels=[dg.Label(as_[0], "overlapping tier")] if as_ else [],
+                        notes=(format_witness(rec, r.schema, env) + f" is in both `{a}` and `{b}`",),
+                        help="make the rules disjoint (one tier's bound where the next begins, `<` against `>=`), "
+                             "or drop `exclusive true`")
+        if tg.exhaustive:
+            if any(rules[s] is None for s in tiers) or len(tiers) != len(set(tg.segments)):
+                continue
+            try:
+                env = r.space.solve(r.space.conj([r.space.pos(rules[s], NT) for s in tiers]))
+            except Undecided:
+                continue
+            if env is None:
+                continue
+            rec = r.witness(env, lambda x: not any(r.is_true(rules[s], x) for s in tiers))
+            if rec is None:
+                continue
+            a = _attr(tg.node, "exhaustive")
+            span = a.span if a is not None else tg.span
+            yield dg.make(
+                "SEG503", f"exhaustive tiering `{tg.id}` has a gap: some customers are in no tier", span,
+                "not every customer is in a tier", notes=(format_witness(rec, r.schema, env) + " is in no tier",),
+                help="widen a tier (or add one) to cover these customers, or drop `exhaustive true`")
+
+
+@check("SEG")
+def unused_segments(model: Model, ctx):
+    used = {p.segment for p in model.plays.values() if p.segment}
+    for tg in model.tierings.values():
+        used.update(tg.segments)
+    stack = list(used)
+    while stack:
+        s = stack.pop()
+        seg = model.segments.get(s)
+        if seg is not None and seg.extends and seg.extends not in used:
+            used.add(seg.extends)
+            stack.append(seg.extends)
+    for sid, seg in model.segments.items():
+        if sid in used:
+            continue
+        span = seg.node.id.span if seg.node is not None and seg.node.id is not None else seg.span
+        yield dg.make("SEG504", f"segment `{sid}` is used by no play and no tiering", span, "unused segment",
+                      help=f"use it in a play (`segment {sid}`) or a tiering, delete it, or add `allow SEG504`")
+
+
+# --------------------------------------------------------------------------- PLY602, PLY607
+
+
+@check("PLY")
+def suitability(model: Model, ctx):
+    """PLY602: the segment admits customers whose risk tolerance is below the offer's risk."""
+    r = reasoner(model)
+    if r.space is None or model.schema.risk_field is None:
+        return
+    rf = model.schema.fields[model.schema.risk_field]
+    for play in model.plays.values():
+        offer = model.offers.get(play.offer) if play.offer else None
+        if offer is None or offer.risk is None or offer.risk not in rf.enum_values or not play.segment:
+            continue
+        rule = r.rule(play.segment)
+        if rule is None:
+            continue
+        need = Cmp(rf.name, ">=", rf.enum_values.index(offer.risk))
+        try:
+            env = r.space.solve(r.space.conj([r.space.pos(rule, T), r.space.pos(need, NT)]))
+        except Undecided:
+            continue
+        if env is None:
+            continue
+        rec = r.witness(env, lambda x: r.is_true(rule, x) and not r.is_true(need, x))
+        if rec is None:
+            continue
+        a = _attr(play.node, "offer")
+        span = a.value.span if a is not None else play.span
+        segs = _attr(play.node, "segment")
+        below = "has no" if rec.get(rf.name) is None else f"`{rf.name}` {rec[rf.name]} is below"
+        yield dg.make(
+            "PLY602", f"play `{play.id}` offers `{offer.id}` (risk {offer.risk}) to segment `{play.segment}`, "
+            f"which admits customers whose `{rf.name}` is below {offer.risk}", span, f"risk {offer.risk}",
+            labels=[dg.Label(segs.value.span, f"not every member has `{rf.name} >= {offer.risk}`")] if segs else [],
+            notes=(format_witness(rec, r.schema, env) + f" is a member ({below} {offer.risk})"
+                   if rec.get(rf.name) is not None else
+                   format_witness(rec, r.schema, env) + f" is a member and has no `{rf.name}`",),
+            help=f"add `{rf.name} >= {offer.risk}` to the rule of `{play.segment}` (or use a narrower segment), "
+                 "or offer a lower-risk product")
+
+
+def _periods_meet(a, b) -> bool:
+    if a is None or b is None:
+        return True
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+@check("PLY")
+def equal_priority_overlap(model: Model, ctx):
+    """PLY607: two plays of equal priority whose segments overlap."""
+    r = reasoner(model)
+    if r.space is None:
+        return
+    plays = [p for p in model.plays.values() if p.segment and r.compiled(p.segment) is not None]
+    by_prio: dict[int, list] = {}
+    for p in plays:
+        by_prio.setdefault(p.priority, []).append(p)
+    for prio, group in by_prio.items():
+        for j, b in enumerate(group):
+            for a in group[:j]:
+                if not _periods_meet(a.period, b.period):
+                    continue
+                ca, cb = r.compiled(a.segment), r.compiled(b.segment)
+                try:
+                    env = overlap_env(r.space, ca, cb)
+                except Undecided:
+                    continue
+                if env is None:
+                    continue
+                ra, rb = ca.rule, cb.rule
+                rec = r.witness(env, lambda x: r.is_true(ra, x) and r.is_true(rb, x))
+                if rec is None:
+                    continue
+                pa, pb = _attr(a.node, "priority"), _attr(b.node, "priority")
+                span = pb.value.span if pb is not None else (b.node.id.span if b.node is not None else b.span)
+                aspan = pa.value.span if pa is not None else (a.node.id.span if a.node is not None else a.span)
+                same = "the same segment" if a.segment == b.segment else f"`{a.segment}` and `{b.segment}`"
+                yield dg.make(
+                    "PLY607", f"plays `{a.id}` and `{b.id}` have the same priority ({prio}) and overlapping "
+                    f"segments ({same})", span, f"same priority as `{a.id}`",
+                    labels=[dg.Label(aspan, f"priority of `{a.id}`")],
+                    notes=(format_witness(rec, r.schema, env) + " is eligible for both",
+                           f"such a customer gets `{a.id}`, the play declared first"),
+                    help="give the play that should win a higher `priority`, or make the segments disjoint")

@@ -1,0 +1,516 @@
+"""Typing of rules against the schema, and the normalized rule form later stages share.
+
+`normalize(expr, schema)` checks a rule (`segment.rule`, a play's `when rule`) and returns a
+normalized tree plus diagnostics (TYP301 unknown field, TYP302 type mismatch, TYP303 unknown enum
+value). The normalized tree is what the reference evaluator (`check.evaluator`), the solver
+(`check.solver`) and the SQL compiler read:
+
+    Cmp(field, op, value)        op in = != < <= > >=
+    Between(field, low, high)    inclusive on both ends
+    Member(field, values, negated)   `in [...]` / `not in [...]`
+    IsMissing(field, present)    `is missing` (present=False) / `is present` (present=True)
+    IsTrue(field)                a bare bool field
+    All(items) / Any(items) / Neg(item)    and / or / not (nested All/Any flattened)
+    Const(value)                 TRUE for "no rule" (everyone)
+
+Literal values are Python values: numbers (int/float; a percent field's `20%` is 20), an enum
+value is its 0-based ordinal in the declared order (`Field.enum_values[i]` gives the name back),
+dates are `datetime.date` (a quarter is its last day), strings `str`, bools `bool`.
+
+This module also checks (@check("TYP")) script placeholders (TYP306) and dates outside the strategy
+period (TYP305: target deadlines, play and initiative periods).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import weakref
+from dataclasses import dataclass
+from typing import Union
+
+from .. import diagnostics as dg
+from ..model import Model, Schema
+from ..source import Span
+from ..syntax import ast
+from .registry import check
+
+NUMERIC = ("int", "float", "money", "percent")
+
+# --------------------------------------------------------------------------- normalized form
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    field: str
+    op: str
+    value: object
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Between:
+    field: str
+    low: object
+    high: object
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    field: str
+    values: tuple
+    negated: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IsMissing:
+    field: str
+    present: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IsTrue:
+    field: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Any:
+    items: tuple
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    item: object
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: bool
+    span: Span | None = None
+
+
+NExpr = Union[Cmp, Between, Member, IsMissing, IsTrue, All, Any, Neg, Const]
+NTESTS = (Cmp, Between, Member, IsMissing, IsTrue)
+TRUE = Const(True)
+
+
+def type_name(f) -> str:
+    if f.type == "enum":
+        return "enum(" + ", ".join(f.enum_values) + ")"
+    return f.type
+
+
+def show_value(f, v) -> str:
+    """A literal as the user would write it."""
+    if v is None:
+        return "missing"
+    if f is not None and f.type == "enum" and isinstance(v, int) and not isinstance(v, bool):
+        return f.enum_values[v] if 0 <= v < len(f.enum_values) else str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        v = int(v)
+    if f is not None and f.type == "percent":
+        return f"{v}%"
+    return str(v)
+
+
+def show(node, schema: Schema | None) -> str:
+    """A normalized rule written back as rule text."""
+    fields = schema.fields if schema is not None else {}
+
+    def go(n, parent: int) -> str:
+        if isinstance(n, Const):
+            return "true" if n.value else "false"
+        if isinstance(n, All):
+            s = " and ".join(go(i, 2) for i in n.items)
+            return f"({s})" if parent > 2 else s
+        if isinstance(n, Any):
+            s = " or ".join(go(i, 1) for i in n.items)
+            return f"({s})" if parent > 1 else s
+        if isinstance(n, Neg):
+            return "not " + go(n.item, 3)
+        f = fields.get(n.field)
+        if isinstance(n, Cmp):
+            return f"{n.field} {n.op} {show_value(f, n.value)}"
+        if isinstance(n, Between):
+            return f"{n.field} between {show_value(f, n.low)} and {show_value(f, n.high)}"
+        if isinstance(n, Member):
+            items = ", ".join(show_value(f, v) for v in n.values)
+            return f"{n.field} {'not in' if n.negated else 'in'} [{items}]"
+        if isinstance(n, IsMissing):
+            return f"{n.field} is {'present' if n.present else 'missing'}"
+        if isinstance(n, IsTrue):
+            return n.field
+        raise TypeError(n)
+
+    return go(node, 0)
+
+
+# --------------------------------------------------------------------------- typing
+
+
+def _lit_text(v) -> str:
+    if isinstance(v, ast.Number):
+        return v.raw
+    if isinstance(v, ast.Str):
+        return '"' + v.value + '"'
+    if isinstance(v, ast.Name):
+        return v.name
+    if isinstance(v, (ast.Date, ast.Time, ast.Duration, ast.Invalid)):
+        return v.raw
+    return "this value"
+
+
+class _Typer:
+    def __init__(self, schema: Schema | None, what: str):
+        self.schema = schema
+        self.what = what
+        self.diags: list[dg.Diagnostic] = []
+        self.ok = True
+        self.no_schema_reported = False
+
+    def err(self, code, message, span, label="", **kw):
+        self.ok = False
+        self.diags.append(dg.make(code, message, span, label, **kw))
+
+    def field(self, name: ast.Name):
+        if self.schema is None:
+            if not self.no_schema_reported:
+                self.no_schema_reported = True
+                self.err("TYP301", f"`{name.name}` is not a field: the project declares no schema", name.span,
+                         "no schema to look this up in",
+                         help="declare the customer table: `schema customer { id string key  "
+                              f"{name.name} int … }}`")
+            else:
+                self.ok = False
+            return None
+        f = self.schema.fields.get(name.name)
+        if f is None:
+            near = dg.closest(name.name, self.schema.fields)
+            help, sugg = (), ()
+            if near:
+                help = (f"did you mean `{near[0]}`? ({type_name(self.schema.fields[near[0]])})",)
+                sugg = (dg.Suggestion(name.span, near[0], f"use `{near[0]}`",
+                                      dg.Applicability.MACHINE_APPLICABLE if len(near) == 1
+                                      else dg.Applicability.MAYBE_INCORRECT),)
+            else:
+                help = ("the schema's fields are: " + ", ".join(f"`{n}`" for n in self.schema.fields),)
+            self.err("TYP301", f"unknown field `{name.name}` in {self.what}", name.span, "not a schema field",
+                     help=help, suggestions=sugg)
+        return f
+
+    def mismatch(self, f, v, expected: str, help=None):
+        self.err("TYP302", f"`{f.name}` is {article(type_name(f))}, but `{_lit_text(v)}` is {expected}",
+                 v.span, "type mismatch", help=help or ())
+
+    def value(self, f, v, ordered: bool):
+        """Convert a literal compared with field `f`; None (after a diagnostic) when it does not fit."""
+        t = f.type
+        if isinstance(v, ast.Invalid):
+            self.ok = False  # reported as SYN103
+            return None
+        if t in NUMERIC:
+            if isinstance(v, ast.Number):
+                if t == "percent" and not v.percent:
+                    self.mismatch(f, v, "a plain number", help=f"`{f.name}` holds a percentage: write `{v.raw}%`")
+                    return None
+                if t != "percent" and v.percent:
+                    self.mismatch(f, v, "a percentage",
+                                  help=f"`{f.name}` is not a percentage; write the number without `%`")
+                    return None
+                return v.value
+            return self._wrong_kind(f, v)
+        if t == "date":
+            if isinstance(v, ast.Date):
+                return v.value
+            return self._wrong_kind(f, v, help="write a date such as `2026-06-30` (or a quarter, `2026Q2`)")
+        if t == "bool":
+            if ordered:
+                self.err("TYP302", f"`{f.name}` is a bool and has no order", v.span, "cannot order a bool",
+                         help=f"test the field itself (`{f.name}` or `not {f.name}`) or compare with `= true`")
+                return None
+            if isinstance(v, ast.Name) and v.name in ("true", "false"):
+                return v.name == "true"
+            return self._wrong_kind(f, v, help=f"compare with `true` or `false`, or write `{f.name}` alone")
+        if t == "string":
+            if ordered:
+                self.err("TYP302", f"`{f.name}` is a string; strings can only be tested with `=`, `!=`, `in`",
+                         v.span, "cannot order a string",
+                         help="engines sort strings differently, so rules do not compare them by order")
+                return None
+            if isinstance(v, ast.Str):
+                return v.value
+            if isinstance(v, ast.Name):
+                self.mismatch(f, v, "a name", help=f'put text in quotes: `"{v.name}"`')
+                return None
+            return self._wrong_kind(f, v)
+        if t == "enum":
+            if isinstance(v, ast.Name):
+                if v.name in f.enum_values:
+                    return f.enum_values.index(v.name)
+                near = dg.closest(v.name, f.enum_values)
+                help = ((f"did you mean `{near[0]}`?",) if near else ()) + (
+                    f"`{f.name}` takes one of: " + ", ".join(f.enum_values),)
+                sugg = (dg.Suggestion(v.span, near[0], f"use `{near[0]}`"),) if len(near) == 1 else ()
+                self.err("TYP303", f"`{v.name}` is not a value of `{f.name}`", v.span, "unknown value", help=help,
+                         suggestions=sugg)
+                return None
+            if isinstance(v, ast.Str) and v.value in f.enum_values:
+                self.mismatch(f, v, "a string", help=f"write enum values without quotes: `{v.value}`")
+                return None
+            return self._wrong_kind(f, v, help=f"`{f.name}` takes one of: " + ", ".join(f.enum_values))
+        self.ok = False
+        return None
+
+    def _wrong_kind(self, f, v, help=None):
+        kind = {ast.Number: "a number", ast.Str: "a string", ast.Name: "a name", ast.Date: "a date",
+                ast.Time: "a time", ast.Duration: "a duration", ast.Range: "a range"}.get(type(v), "a value")
+        if isinstance(v, ast.Number) and v.percent:
+            kind = "a percentage"
+        if isinstance(v, ast.Name) and v.name in ("true", "false"):
+            kind = "a bool"
+        self.mismatch(f, v, kind, help=help)
+        return None
+
+    def expr(self, e):
+        if isinstance(e, ast.And):
+            items = [self.expr(o) for o in e.operands]
+            flat = []
+            for i in items:
+                flat.extend(i.items if isinstance(i, All) else (i,))
+            return All(tuple(flat), e.span)
+        if isinstance(e, ast.Or):
+            items = [self.expr(o) for o in e.operands]
+            flat = []
+            for i in items:
+                flat.extend(i.items if isinstance(i, Any) else (i,))
+            return Any(tuple(flat), e.span)
+        if isinstance(e, ast.Not):
+            inner = self.expr(e.operand)
+            if isinstance(inner, Neg):  # not not x == x, also in three-valued logic
+                return inner.item
+            return Neg(inner, e.span)
+        f = self.field(e.field)
+        name = e.field.name
+        if isinstance(e, ast.Compare):
+            if f is None:
+                return Const(True, e.span)
+            val = self.value(f, e.value, e.op not in ("=", "!="))
+            return Cmp(name, e.op, val, e.span)
+        if isinstance(e, ast.Between):
+            if f is None:
+                return Const(True, e.span)
+            if f.type in ("string", "bool"):
+                self.err("TYP302", f"`between` needs an ordered field, but `{name}` is {article(f.type)}",
+                         e.span, "not ordered",
+                         help=f"use `{name} in [...]`" if f.type == "string" else f"test `{name}` itself")
+                return Const(True, e.span)
+            lo = self.value(f, e.low, True)
+            hi = self.value(f, e.high, True)
+            return Between(name, lo, hi, e.span)
+        if isinstance(e, ast.In):
+            if f is None:
+                return Const(True, e.span)
+            vals = tuple(self.value(f, v, False) for v in e.values)
+            return Member(name, vals, e.negated, e.span)
+        if isinstance(e, ast.Missing):
+            if f is not None and not f.optional:
+                pass  # legal, but constant for a required field; the solver reports empty rules (SEG501)
+            return IsMissing(name, e.present, e.span)
+        if isinstance(e, ast.BoolTest):
+            if f is not None and f.type != "bool":
+                self.err("TYP302", f"`{name}` is {article(type_name(f))}, not a bool; a bare field is a bool test",
+                         e.span, "not a bool", help=f"compare it: `{name} > …`, `{name} = …`")
+            return IsTrue(name, e.span)
+        self.ok = False
+        return Const(True)
+
+
+def article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def normalize(expr, schema: Schema | None, what: str = "a rule") -> tuple[NExpr | None, list[dg.Diagnostic]]:
+    """Type a rule AST against the schema. Returns (normalized rule or None if it has errors, diagnostics)."""
+    if expr is None:
+        return TRUE, []
+    if isinstance(expr, NTESTS + (All, Any, Neg, Const)):
+        return expr, []
+    t = _Typer(schema, what)
+    out = t.expr(expr)
+    return (out if t.ok else None), t.diags
+
+
+# --------------------------------------------------------------------------- typed rules of a model
+
+
+@dataclass
+class TypedRules:
+    own: dict  # segment id -> normalized own rule (TRUE when none), or None if it has type errors
+    triggers: dict  # play id -> normalized `when rule` (absent when the play has none), or None
+    diagnostics: list
+
+
+_CACHE: "weakref.WeakKeyDictionary[Model, TypedRules]" = weakref.WeakKeyDictionary()
+
+
+def typed_rules(model: Model) -> TypedRules:
+    tr = _CACHE.get(model)
+    if tr is not None:
+        return tr
+    own, triggers, diags = {}, {}, []
+    for sid, seg in model.segments.items():
+        n, d = normalize(seg.rule, model.schema, f"the rule of segment `{sid}`")
+        own[sid] = n
+        diags.extend(d)
+    for pid, play in model.plays.items():
+        if play.trigger is not None and play.trigger.kind == "rule" and play.trigger.rule is not None:
+            n, d = normalize(play.trigger.rule, model.schema, f"the trigger of play `{pid}`")
+            triggers[pid] = n
+            diags.extend(d)
+    tr = TypedRules(own, triggers, diags)
+    _CACHE[model] = tr
+    return tr
+
+
+def typed_rule(model: Model, segment_id: str) -> NExpr | None:
+    """The full normalized rule of a segment (own rule AND every `extends` ancestor's).
+
+    TRUE when no rule restricts it; None when a rule in the chain has type errors (or the segment
+    is unknown)."""
+    if segment_id not in model.segments:
+        return None
+    tr = typed_rules(model)
+    parts = []
+    for seg in reversed(model.segment_chain(segment_id)):
+        n = tr.own.get(seg.id)
+        if n is None:
+            return None
+        if n is not TRUE:
+            parts.extend(n.items if isinstance(n, All) else (n,))
+    if not parts:
+        return TRUE
+    if len(parts) == 1:
+        return parts[0]
+    return All(tuple(parts), parts[-1].span)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@check("TYP")
+def rule_types(model: Model, ctx):
+    yield from typed_rules(model).diagnostics
+
+
+PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+OTHER_PLACEHOLDERS = ("offer.label", "segment.label", "strategy.owner", "channel.label")
+
+
+def _placeholder_spans(ctx, span: Span | None, count: int):
+    """Spans of the placeholders inside a string literal's source text (None when unsure)."""
+    src = ctx.sources.get(span.file) if (ctx is not None and span is not None and ctx.sources is not None) else None
+    if src is None:
+        return None
+    raw = src.text[span.start:span.end]
+    found = [m for m in PLACEHOLDER.finditer(raw)]
+    if len(found) != count:
+        return None
+    return [src.span(span.start + m.start(), span.start + m.end()) for m in found]
+
+
+@check("TYP")
+def placeholders(model: Model, ctx):
+    fields = model.schema.fields if model.schema is not None else {}
+    allowed = [f"customer.{f}" for f in fields] + list(OTHER_PLACEHOLDERS)
+    for script in model.scripts.values():
+        texts = list(script.sections.values())
+        for st in texts:
+            matches = list(PLACEHOLDER.finditer(st.text))
+            if not matches:
+                continue
+            spans = _placeholder_spans(ctx, st.span, len(matches))
+            for i, mt in enumerate(matches):
+                name = mt.group(1)
+                if name in allowed:
+                    continue
+                span = spans[i] if spans else st.span
+                near = dg.closest(name, allowed)
+                if name.startswith("customer.") and model.schema is None:
+                    help = ("declare a `schema` so `{{ customer.FIELD }}` placeholders can be checked",)
+                elif near:
+                    help = (f"did you mean `{{{{ {near[0]} }}}}`?",)
+                else:
+                    help = ("placeholders are `{{ customer.FIELD }}`, `{{ offer.label }}`, `{{ segment.label }}`, "
+                            "`{{ strategy.owner }}` and `{{ channel.label }}`",)
+                what = "field" if name.startswith("customer.") else "placeholder"
+                sugg = ()
+                if near and len(near) == 1 and spans:
+                    sugg = (dg.Suggestion(span, "{{ " + near[0] + " }}", f"use `{near[0]}`"),)
+                msg = (f"unknown customer field `{name[len('customer.'):]}` in placeholder `{{{{ {name} }}}}`"
+                       if what == "field" else f"unknown placeholder `{{{{ {name} }}}}` in script `{script.id}`")
+                yield dg.make("TYP306", msg, span, "unknown placeholder", help=help, suggestions=sugg)
+
+
+def _attr(node, name):
+    if node is None:
+        return None
+    for item in node.items:
+        if isinstance(item, ast.Attribute) and item.name.name == name:
+            return item
+    return None
+
+
+@check("TYP")
+def dates_in_period(model: Model, ctx):
+    period = model.strategy.period
+    if period is None:
+        return
+    lo, hi = period
+    text = f"{lo.isoformat()} .. {hi.isoformat()}"
+    help = f"the strategy period is {text}; move the date inside it or widen the strategy `period`"
+
+    def targets(owner_kind, owner_id, tlist):
+        for t in tlist:
+            if t.by is None or t.node is None or t.node.by is None:
+                continue
+            if t.by < lo or t.by > hi:
+                where = "before the strategy starts" if t.by < lo else "after the strategy ends"
+                yield dg.make("TYP305", f"deadline of target `{t.id}` of {owner_kind} `{owner_id}` is {where}",
+                              t.node.by.span, f"outside {text}", help=help)
+
+    for o in model.objectives.values():
+        yield from targets("objective", o.id, o.targets)
+    for p in model.plays.values():
+        yield from targets("play", p.id, p.targets)
+    for kind, coll in (("play", model.plays), ("initiative", model.initiatives)):
+        for el in coll.values():
+            if el.period is None:
+                continue
+            a = _attr(el.node, "period")
+            if a is None or not isinstance(a.value, ast.Range):
+                continue
+            plo, phi = el.period
+            if plo < lo:
+                yield dg.make("TYP305", f"period of {kind} `{el.id}` starts before the strategy period",
+                              a.value.low.span, f"before {lo.isoformat()}", help=help)
+            if phi > hi:
+                yield dg.make("TYP305", f"period of {kind} `{el.id}` ends after the strategy period",
+                              a.value.high.span, f"after {hi.isoformat()}", help=help)
