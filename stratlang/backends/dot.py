@@ -1,0 +1,579 @@
+"""Strategy map and playbook map (策略图谱) as Graphviz DOT, and SVG/PNG/PDF through `dot`.
+
+Public API (used by `stratlang map`, `stratlang build` and the HTML playbook):
+
+    render_dot(model, view="strategy" | "playbook", options=None) -> str
+    render_image(model, view, fmt="svg" | "png" | "pdf", options=None) -> bytes
+
+Design rules (see docs/maps.md):
+
+- Node ids are generated (`n1`, `n2`, …); user text never becomes an id.
+- Every label is an HTML-like label built from fully XML-escaped text, so no quote, brace,
+  backslash, `<b>`, `]]>` or `\\N` in a label can break the DOT or inject markup into the SVG.
+  The only quoted strings are the font name (backslash-escaped) and colours (validated hex).
+- `fontname` is set on graph, nodes and edges, so dot measures text with the font it writes.
+- Strategy view: one band (cluster) per perspective in declared order, each band made of
+  `rank=same` rows of at most `per_row` objectives; the left column of band headers (and
+  spacers for wrapped rows) is chained with invisible edges, which fixes the vertical order.
+  Causal links are drawn effect -> cause with `dir=back`, so arrows point upward and agree
+  with the ranking; links that run downward or inside one band do not constrain the layout.
+- Output is deterministic: everything is emitted in declaration order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import unicodedata
+
+from .. import model as m
+from .base import Backend, Options, register
+
+VIEWS = ("strategy", "playbook")
+FORMATS = ("svg", "png", "pdf")
+DEFAULT_FONT = "Noto Sans CJK SC"
+PER_ROW = 6  # objectives per row inside a band before it wraps
+WRAP = 24  # label width (CJK characters count 2) before a line break
+
+# colour-blind-safe palette for themes without a `color`
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#bab0ac")
+NO_THEME_FILL = "#e2e8f0"
+DARK_TEXT = "#1a202c"
+LIGHT_TEXT = "#ffffff"
+BAND_FILLS = ("#f7fafc", "#edf2f7")
+INSTALL_HELP = "install Graphviz and the CJK font: apt-get install graphviz fonts-noto-cjk " \
+               "(macOS: brew install graphviz font-noto-sans-cjk)"
+
+WORDS = {
+    "zh": {"playbook_title": "策略图谱", "segment": "客群", "trigger": "触发", "offer": "产品/权益",
+           "step": "步骤", "objective": "战略目标", "unless": "未转化", "no_trigger": "每波次执行",
+           "event": "事件", "lifecycle": "生命周期", "schedule": "定期", "rule": "条件",
+           "within": "内", "legend": "战略主题", "no_theme": "未归属主题", "priority": "优先级",
+           "control": "对照组", "estimate": "预估", "count": "实际", "no_plays": "（尚无经营打法）",
+           "daily": "每日", "weekly": "每周", "monthly": "每月", "by": "截至"},
+    "en": {"playbook_title": "Playbook map", "segment": "Segment", "trigger": "Trigger", "offer": "Offer",
+           "step": "Step", "objective": "Objective", "unless": "unless converted", "no_trigger": "once per wave",
+           "event": "event", "lifecycle": "lifecycle", "schedule": "schedule", "rule": "when",
+           "within": "within", "legend": "Strategic themes", "no_theme": "no theme", "priority": "priority",
+           "control": "control", "estimate": "est.", "count": "actual", "no_plays": "(no plays yet)",
+           "daily": "daily", "weekly": "weekly", "monthly": "monthly", "by": "by"},
+}
+STAGES_ZH = {"acquisition": "获客", "activation": "激活", "growth": "成长", "retention": "留存", "winback": "挽回"}
+OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+class MissingGraphviz(RuntimeError):
+    """The `dot` program is not installed: SVG/PNG/PDF need it (DOT output does not)."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it")
+        self.help = INSTALL_HELP
+
+
+class GraphvizError(RuntimeError):
+    """`dot` ran but failed."""
+
+
+# ---------------------------------------------------------------- escaping and text
+
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def xml(text) -> str:
+    """Text for an HTML-like label: XML-escaped, control characters removed, no line breaks."""
+    s = _CTRL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    s = s.replace("'", "&#39;")
+    # dot would interpret `\N` etc. only in quoted strings, not in HTML labels; still, keep the
+    # backslash literal everywhere by emitting it as an entity
+    return s.replace("\\", "&#92;").replace("\n", " ")
+
+
+def quoted(text: str) -> str:
+    """A DOT quoted string (for the font name): backslashes and quotes escaped, no controls."""
+    s = _CTRL.sub("", str(text)).replace("\n", " ").replace("\r", " ")
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap(text: str, limit: int = WRAP) -> list[str]:
+    """Break a label into lines of at most `limit` columns (CJK = 2): at spaces where possible,
+    between CJK characters, and hard inside over-long words."""
+    text = " ".join(_CTRL.sub("", str(text)).split())
+    if not text:
+        return [""]
+    lines: list[str] = []
+    cur, cur_w = "", 0
+    tokens = re.findall(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|\s+",
+                        text)
+    for tok in tokens:
+        if tok.isspace():
+            if cur and cur_w < limit:
+                cur, cur_w = cur + " ", cur_w + 1
+            continue
+        w = sum(_width(c) for c in tok)
+        if cur_w + w > limit and cur.strip():
+            lines.append(cur.rstrip())
+            cur, cur_w = "", 0
+        while w > limit:  # a single over-long word
+            piece, pw = "", 0
+            for c in tok:
+                if pw + _width(c) > limit:
+                    break
+                piece, pw = piece + c, pw + _width(c)
+            lines.append(piece)
+            tok = tok[len(piece):]
+            w -= pw
+        cur, cur_w = cur + tok, cur_w + w
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines or [""]
+
+
+def wrapped(text: str, limit: int = WRAP) -> str:
+    return "<br/>".join(xml(line) for line in wrap(text, limit))
+
+
+# ---------------------------------------------------------------- colours
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    h = color.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a hex colour."""
+    def chan(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = _rgb(color)
+    return 0.2126 * chan(r) + 0.7152 * chan(g) + 0.0722 * chan(b)
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_color(fill: str) -> str:
+    """White or near-black, whichever contrasts more with `fill`."""
+    return LIGHT_TEXT if contrast(fill, LIGHT_TEXT) >= contrast(fill, DARK_TEXT) else DARK_TEXT
+
+
+def _valid_hex(color) -> bool:
+    return isinstance(color, str) and re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", color) is not None
+
+
+def theme_colors(model: m.Model) -> dict[str, str]:
+    """Theme id -> fill colour: its `color`, else the next palette colour."""
+    out, i = {}, 0
+    for tid, t in model.themes.items():
+        if _valid_hex(t.color):
+            out[tid] = t.color.lower()
+        else:
+            out[tid] = PALETTE[i % len(PALETTE)]
+            i += 1
+    return out
+
+
+def _lighten(color: str, amount: float) -> str:
+    r, g, b = _rgb(color)
+    r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _darken(color: str, amount: float) -> str:
+    r, g, b = _rgb(color)
+    r, g, b = (round(c * (1 - amount)) for c in (r, g, b))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+# ---------------------------------------------------------------- helpers
+
+def _lang(model: m.Model, options: Options) -> str:
+    lang = options.lang if options and options.lang else None
+    if lang is None:
+        loc = (model.strategy.locale or "zh-CN").lower()
+        lang = "zh" if loc.startswith("zh") else "en"
+    return lang if lang in WORDS else "en"
+
+
+def _number(v, lang: str) -> str:
+    if v is None:
+        return ""
+    if lang == "zh" and abs(v) >= 10000:
+        if abs(v) >= 1e8:
+            s, unit = v / 1e8, "亿"
+        else:
+            s, unit = v / 1e4, "万"
+        return f"{s:.4g}{unit}"
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
+
+
+def target_text(t: m.Target, lang: str) -> str:
+    label = t.label or t.id
+    s = f"{label} {OPS.get(t.op, t.op)} {t.value}"
+    if t.by is not None:
+        s += f" ({WORDS[lang]['by']} {t.by.isoformat()})"
+    return s
+
+
+class _Ids:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"n{self.n}"
+
+
+def _header(name: str, font: str, rankdir: str, title_html: str) -> list[str]:
+    f = quoted(font)
+    return [
+        f"digraph {name} {{",
+        f"  graph [fontname={f}, rankdir={rankdir}, newrank=true, compound=true, splines=spline, "
+        f"nodesep=0.3, ranksep=0.55, pad=0.4, bgcolor=\"#ffffff\", labelloc=t, labeljust=c, fontsize=22, "
+        f"label=<{title_html}>];",
+        f"  node [fontname={f}, fontsize=12, shape=box, style=\"rounded,filled\", penwidth=1.2, "
+        f"margin=\"0.14,0.08\"];",
+        f"  edge [fontname={f}, fontsize=10, color=\"#4a5568\", fontcolor=\"#4a5568\", arrowsize=0.8, penwidth=1.2];",
+    ]
+
+
+def _title(model: m.Model, subtitle: str | None = None) -> str:
+    s = model.strategy
+    parts = [f"<b>{wrapped(s.label or '', 60)}</b>"]
+    info = []
+    if subtitle:
+        info.append(subtitle)
+    if s.owner:
+        info.append(s.owner)
+    if s.period:
+        info.append(f"{s.period[0].isoformat()} – {s.period[1].isoformat()}")
+    if info:
+        parts.append(f"<font point-size=\"12\" color=\"#4a5568\">{xml(' · '.join(info))}</font>")
+    return "<br/>".join(parts)
+
+
+# ---------------------------------------------------------------- strategy view
+
+def _rows(items: list, per_row: int) -> list[list]:
+    """Split into rows of at most `per_row`, as even as possible (7 -> 4 + 3)."""
+    if not items:
+        return [[]]
+    n = math.ceil(len(items) / per_row)
+    size = math.ceil(len(items) / n)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _objective_label(o: m.Objective, fg: str, show_targets: bool, lang: str) -> str:
+    rows = [f"<tr><td><font point-size=\"9\" color=\"{fg}\">{xml(o.id)}</font></td></tr>",
+            f"<tr><td><font color=\"{fg}\"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>"]
+    if show_targets and o.targets:
+        for t in o.targets:
+            rows.append(f"<tr><td><font point-size=\"9\" color=\"{fg}\">{wrapped(target_text(t, lang), 30)}"
+                        f"</font></td></tr>")
+    return "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">" + "".join(rows) + "</table>"
+
+
+def strategy_dot(model: m.Model, options: Options) -> str:
+    lang = _lang(model, options)
+    font = options.font or DEFAULT_FONT
+    per_row = int((options.extra or {}).get("per_row", PER_ROW)) or PER_ROW
+    new = _Ids()
+    colors = theme_colors(model)
+    out = _header("strategy_map", font, "TB", _title(model))
+
+    # bands: declared perspectives, then any perspective an objective names that is not declared
+    bands: list[tuple[str, str]] = [(p.id, p.label or p.id) for p in model.perspectives]
+    known = {pid for pid, _ in bands}
+    for o in model.objectives.values():
+        if o.perspective not in known:
+            known.add(o.perspective)
+            bands.append((o.perspective, o.perspective))
+    band_index = {pid: i for i, (pid, _) in enumerate(bands)}
+
+    node_of: dict[str, str] = {}
+    column: list[str] = []  # left column: band headers and row spacers, top to bottom
+    header_width = 1.3
+    for bi, (pid, plabel) in enumerate(bands):
+        objs = [o for o in model.objectives.values() if o.perspective == pid]
+        fill = BAND_FILLS[bi % 2]
+        out.append(f"  subgraph cluster_band{bi + 1} {{")
+        out.append(f"    graph [label=\"\", style=\"filled,rounded\", fillcolor=\"{fill}\", color=\"#cbd5e0\", "
+                   f"penwidth=1, margin=14];")
+        for ri, row in enumerate(_rows(objs, per_row)):
+            head = new()
+            column.append(head)
+            if ri == 0:
+                out.append(f"    {head} [shape=box, style=\"filled\", fillcolor=\"#2d3748\", color=\"#2d3748\", "
+                           f"width={header_width}, fixedsize=false, "
+                           f"label=<<font color=\"#ffffff\" point-size=\"13\"><b>{wrapped(plabel, 12)}</b></font>>];")
+            else:
+                out.append(f"    {head} [shape=box, style=invis, width={header_width}, label=\"\"];")
+            ids = []
+            for o in row:
+                nid = new()
+                node_of[o.id] = nid
+                ids.append(nid)
+                fill_o = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
+                fg = text_color(fill_o)
+                border = _darken(fill_o, 0.25)
+                out.append(f"    {nid} [fillcolor=\"{fill_o}\", color=\"{border}\", width=1.9, "
+                           f"label=<{_objective_label(o, fg, options.show_targets, lang)}>];")
+            out.append(f"    {{ rank=same; {' '.join([head] + ids)} }}")
+            for nid in ids:  # the header column stays on the left
+                out.append(f"    {head} -> {nid} [style=invis];")
+        out.append("  }")
+    for a, b in zip(column, column[1:]):
+        out.append(f"  {a} -> {b} [style=invis, weight=100];")
+
+    # causal links: a drives b; drawn b -> a with dir=back so the arrow points at b (upward)
+    for link in model.links:
+        a, b = node_of.get(link.source), node_of.get(link.target)
+        if a is None or b is None:
+            continue
+        pa = band_index.get(model.objectives[link.source].perspective, 0)
+        pb = band_index.get(model.objectives[link.target].perspective, 0)
+        attrs = []
+        if pb < pa:  # upward, as a strategy map should run
+            edge = f"{b} -> {a}"
+            attrs.append("dir=back")
+        else:  # same band or downward: drawn as declared, without pulling the layout
+            edge = f"{a} -> {b}"
+            attrs.append("constraint=false")
+            if pb > pa:
+                attrs.append("color=\"#c53030\", style=dashed")
+        if link.label:
+            attrs.append(f"label=<{wrapped(link.label, 20)}>")
+        out.append(f"  {edge} [{', '.join(attrs)}];")
+
+    # legend of themes
+    used = {o.theme for o in model.objectives.values()}
+    entries = [(t.label or t.id, colors[tid]) for tid, t in model.themes.items()]
+    if None in used or any(t not in colors for t in used if t):
+        entries.append((WORDS[lang]["no_theme"], NO_THEME_FILL))
+    if entries and column:
+        rows = [f"<tr><td colspan=\"2\" align=\"left\"><b>{xml(WORDS[lang]['legend'])}</b></td></tr>"]
+        for label, color in entries:
+            rows.append(f"<tr><td width=\"18\" height=\"12\" bgcolor=\"{color}\" border=\"1\" color=\"{_darken(color, 0.25)}\">"
+                        f"</td><td align=\"left\">{wrapped(label, 30)}</td></tr>")
+        legend = new()
+        out.append(f"  {legend} [shape=plaintext, style=\"\", margin=0, label=<<table border=\"0\" cellborder=\"0\" "
+                   f"cellspacing=\"4\" cellpadding=\"2\">{''.join(rows)}</table>>];")
+        out.append(f"  {column[-1]} -> {legend} [style=invis, weight=100];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- playbook view
+
+def _node_label(caption: str, main: str, sub: str | None = None, color: str = "#4a5568") -> str:
+    rows = [f"<tr><td align=\"left\"><font point-size=\"9\" color=\"{color}\">{xml(caption)}</font></td></tr>",
+            f"<tr><td align=\"left\"><b>{wrapped(main, 20)}</b></td></tr>"]
+    if sub:
+        rows.append(f"<tr><td align=\"left\"><font point-size=\"9\" color=\"#4a5568\">{wrapped(sub, 30)}</font></td></tr>")
+    return "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">" + "".join(rows) + "</table>"
+
+
+def _trigger_text(model: m.Model, t: m.Trigger | None, W: dict, lang: str) -> tuple[str, str | None]:
+    if t is None:
+        return W["no_trigger"], None
+    if t.kind == "event":
+        ev = model.events.get(t.ref)
+        label = (ev.label if ev and ev.label else t.ref) or ""
+        sub = None
+        if t.within_days is not None:
+            days = int(t.within_days) if float(t.within_days).is_integer() else t.within_days
+            sub = f"{days}天{W['within']}" if lang == "zh" else f"{W['within']} {days}d"
+        return label, sub
+    if t.kind == "lifecycle":
+        stage = STAGES_ZH.get(t.ref or "", t.ref) if lang == "zh" else t.ref
+        return f"{W['lifecycle']}: {stage}", None
+    if t.kind == "schedule":
+        return W.get(t.ref or "", t.ref or ""), None
+    from .json import rule_text
+
+    return rule_text(t.rule) if t.rule is not None else "", None
+
+
+def playbook_dot(model: m.Model, options: Options) -> str:
+    """One row per play, top to bottom in declared order: segment → trigger → offer → steps →
+    the objectives it supports. Rows are `rank=same` groups (flat edges run left to right), chained
+    by invisible edges between their first nodes, each row in its own cluster."""
+    lang = _lang(model, options)
+    W = WORDS[lang]
+    font = options.font or DEFAULT_FONT
+    new = _Ids()
+    colors = theme_colors(model)
+    counts = (options.counts or {}) if options else {}
+    seg_counts = counts.get("segments", {}) if isinstance(counts, dict) else {}
+    out = _header("playbook_map", font, "TB", _title(model, W["playbook_title"]))
+    out[1] = out[1].replace("nodesep=0.3", "nodesep=0.45").replace("ranksep=0.55", "ranksep=0.35")
+
+    firsts: list[str] = []
+    for pi, p in enumerate(model.plays.values()):
+        meta = [f"{W['priority']} {p.priority}"]
+        if p.control is not None:
+            meta.append(f"{W['control']} {_number(p.control, 'en')}%")
+        if p.owner:
+            meta.append(p.owner)
+        out.append(f"  subgraph cluster_play{pi + 1} {{")
+        out.append(f"    graph [style=\"filled,rounded\", fillcolor=\"{BAND_FILLS[pi % 2]}\", color=\"#cbd5e0\", "
+                   f"labeljust=l, fontsize=13, margin=12, label=<<b>{wrapped(p.label or p.id, 40)}</b>"
+                   f"<font point-size=\"10\" color=\"#4a5568\">  {xml(' · '.join(meta))}</font>>];")
+        chain: list[tuple[str, str | None]] = []  # (node, label of the edge into it)
+        seg = model.segments.get(p.segment) if p.segment else None
+        sub = []
+        if seg is not None and seg.estimate is not None:
+            sub.append(f"{W['estimate']} {_number(seg.estimate, lang)}")
+        if p.segment in seg_counts:
+            sub.append(f"{W['count']} {_number(seg_counts[p.segment], lang)}")
+        nid = new()
+        seg_label = (seg.label if seg else p.segment) or ""
+        out.append(f"    {nid} [fillcolor=\"#ebf8ff\", color=\"#3182ce\", label=<"
+                   f"{_node_label(W['segment'], seg_label, ' · '.join(sub) or None, '#2b6cb0')}>];")
+        chain.append((nid, None))
+        firsts.append(nid)
+        main, tsub = _trigger_text(model, p.trigger, W, lang)
+        nid = new()
+        out.append(f"    {nid} [shape=box, style=\"filled\", fillcolor=\"#fffaf0\", color=\"#dd6b20\", label=<"
+                   f"{_node_label(W['trigger'], main, tsub, '#c05621')}>];")
+        chain.append((nid, None))
+        if p.offer:
+            off = model.offers.get(p.offer)
+            osub = f"risk {off.risk}" if off is not None and off.risk else None
+            nid = new()
+            out.append(f"    {nid} [fillcolor=\"#f0fff4\", color=\"#38a169\", label=<"
+                       f"{_node_label(W['offer'], (off.label if off else p.offer) or '', osub, '#2f855a')}>];")
+            chain.append((nid, None))
+        for s in p.steps:
+            ch = model.channels.get(s.channel)
+            sc = model.scripts.get(s.script)
+            sname = (sc.label if sc else s.script) or ""
+            quote = f"「{sname}」" if lang == "zh" else f"“{sname}”"
+            caption = f"{W['step']} {s.number}"
+            nid = new()
+            out.append(f"    {nid} [fillcolor=\"#faf5ff\", color=\"#805ad5\", label=<"
+                       f"{_node_label(caption, (ch.label if ch else s.channel) or '', quote, '#6b46c1')}>];")
+            wait = []
+            if s.after_days is not None or s.after_raw:
+                wait.append("+" + (s.after_raw or f"{_number(s.after_days, 'en')}d"))
+            if s.unless_converted:
+                wait.append(W["unless"])
+            chain.append((nid, " · ".join(wait) or None))
+        objs = [model.objectives[o] for o in p.supports if o in model.objectives]
+        if objs:
+            rows = [f"<tr><td align=\"left\" cellpadding=\"2\"><font point-size=\"9\" color=\"#4a5568\">"
+                    f"{xml(W['objective'])}</font></td></tr>"]
+            for o in objs:
+                fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
+                fg = text_color(fill)
+                rows.append(f"<tr><td align=\"left\" bgcolor=\"{fill}\" cellpadding=\"5\">"
+                            f"<font color=\"{fg}\" point-size=\"9\">{xml(o.id)}</font> "
+                            f"<font color=\"{fg}\"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>")
+            nid = new()
+            out.append(f"    {nid} [shape=plaintext, style=\"\", margin=0, label=<<table border=\"0\" "
+                       f"cellborder=\"0\" cellspacing=\"3\" cellpadding=\"0\">{''.join(rows)}</table>>];")
+            chain.append((nid, None))
+        out.append(f"    {{ rank=same; {' '.join(n for n, _ in chain)} }}")
+        for (a, _), (b, lab) in zip(chain, chain[1:]):
+            attrs = []
+            if lab:
+                attrs.append(f"label=<{xml(lab)}>")
+            out.append(f"    {a} -> {b}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+        out.append("  }")
+
+    if not model.plays:
+        nid = new()
+        out.append(f"  {nid} [shape=plaintext, style=\"\", label=<{xml(W['no_plays'])}>];")
+    for a, b in zip(firsts, firsts[1:]):  # plays in declared order, top to bottom
+        out.append(f"  {a} -> {b} [style=invis, weight=100];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- API
+
+def render_dot(model: m.Model, view: str = "strategy", options: Options | None = None) -> str:
+    """The map as DOT text (no Graphviz needed)."""
+    options = options or Options()
+    if view == "strategy":
+        return strategy_dot(model, options)
+    if view == "playbook":
+        return playbook_dot(model, options)
+    raise ValueError(f"unknown map view {view!r} (expected one of {', '.join(VIEWS)})")
+
+
+def dot_executable() -> str:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise MissingGraphviz()
+    return exe
+
+
+def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> bytes:
+    """Lay out DOT text with Graphviz `dot`; raises MissingGraphviz / GraphvizError."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown image format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    args = [dot_executable(), f"-T{fmt}"]
+    if fmt == "png":
+        args.append("-Gdpi=144")
+    try:
+        proc = subprocess.run(args, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        raise MissingGraphviz() from None
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(f"Graphviz took longer than {timeout:.0f}s to lay out the map") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GraphvizError("Graphviz failed: " + (msg[-1] if msg else f"exit code {proc.returncode}"))
+    return proc.stdout
+
+
+def render_image(model: m.Model, view: str = "strategy", fmt: str = "svg", options: Options | None = None) -> bytes:
+    """The map as SVG, PNG or PDF bytes (needs Graphviz)."""
+    return run_dot(render_dot(model, view, options), fmt)
+
+
+@register
+class StrategyMapBackend(Backend):
+    name = "map"
+    extension = ".svg"
+    view = "strategy"
+
+    def render(self, model: m.Model, options: Options) -> bytes:
+        return render_image(model, self.view, "svg", options)
+
+
+@register
+class PlaybookMapBackend(StrategyMapBackend):
+    name = "playbook-map"
+    view = "playbook"
+
+
+@register
+class StrategyDotBackend(Backend):
+    name = "map-dot"
+    extension = ".dot"
+    view = "strategy"
+
+    def render(self, model: m.Model, options: Options) -> str:
+        return render_dot(model, self.view, options)
+
+
+@register
+class PlaybookDotBackend(StrategyDotBackend):
+    name = "playbook-map-dot"
+    view = "playbook"
