@@ -182,6 +182,20 @@ def channel_demand(model: Model, counts: dict | None) -> list[dict]:
     return rows
 
 
+# presentation attributes, not classes: WeasyPrint does not style inline SVG from the page's CSS
+_FONT = 'font-family="Noto Sans CJK SC, Noto Sans, sans-serif"'
+_A = {
+    "axis": f'font-size="11" fill="#5a6475" {_FONT}',
+    "lbl": f'font-size="12" fill="#1a202c" {_FONT}',
+    "num": f'font-size="11" fill="#1a202c" {_FONT}',
+    "numover": f'font-size="11" fill="#c53030" font-weight="bold" {_FONT}',
+    "track": 'fill="#eef3f8"',
+    "bar": 'fill="#3b77b0"',
+    "over": 'fill="#c53030"',
+    "cap": 'stroke="#1a202c" stroke-width="2.5"',
+}
+
+
 def channel_chart(rows: list[dict], lang: str) -> Markup:
     """Horizontal bars: demand per day (filled) against capacity (dark tick), one row per channel."""
     if not rows:
@@ -192,26 +206,26 @@ def channel_chart(rows: list[dict], lang: str) -> Markup:
     scale_max = max([r["demand"] for r in rows] + [r["capacity"] or 0 for r in rows] + [1])
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(w.t("channel_plan", lang))}" xmlns="http://www.w3.org/2000/svg">',
-             f'<text x="{label_w}" y="14" class="axis">{escape(w.t("demand", lang))}</text>',
-             f'<rect x="{label_w + 150}" y="5" width="12" height="10" class="bar"/>',
-             f'<line x1="{label_w + 250}" y1="3" x2="{label_w + 250}" y2="17" class="cap"/>',
-             f'<text x="{label_w + 256}" y="14" class="axis">{escape(w.t("capacity", lang))}</text>']
+             f'<text x="{label_w}" y="14" {_A["axis"]}>{escape(w.t("demand", lang))}</text>',
+             f'<rect x="{label_w + 150}" y="5" width="12" height="10" {_A["bar"]}/>',
+             f'<line x1="{label_w + 250}" y1="3" x2="{label_w + 250}" y2="17" {_A["cap"]}/>',
+             f'<text x="{label_w + 256}" y="14" {_A["axis"]}>{escape(w.t("capacity", lang))}</text>']
     for i, r in enumerate(rows):
         y = top + i * row_h
         label = r["label"] if len(r["label"]) <= 18 else r["label"][:17] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="lbl">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="18" class="track"/>')
+        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" {_A["lbl"]}>{escape(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="18" {_A["track"]}/>')
         dw = min(bar_w, bar_w * r["demand"] / scale_max)
-        cls = "bar over" if r["over"] else "bar"
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{dw:.1f}" height="18" class="{cls}"/>')
+        cls = "over" if r["over"] else "bar"
+        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{dw:.1f}" height="18" {_A[cls]}/>')
         if r["capacity"] is not None:
             cx = label_w + min(bar_w, bar_w * r["capacity"] / scale_max)
-            parts.append(f'<line x1="{cx:.1f}" y1="{y}" x2="{cx:.1f}" y2="{y + 26}" class="cap"/>')
+            parts.append(f'<line x1="{cx:.1f}" y1="{y}" x2="{cx:.1f}" y2="{y + 26}" {_A["cap"]}/>')
             cap_txt = w.format_number(round(r["capacity"]), lang)
         else:
             cap_txt = w.t("unlimited", lang)
         txt = f'{w.format_number(round(r["demand"]), lang)} / {cap_txt}'
-        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 17}" class="{"num over" if r["over"] else "num"}">'
+        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 17}" {_A["numover" if r["over"] else "num"]}>'
                      f'{escape(txt)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -327,6 +341,14 @@ def _play_view(model: Model, p, c: _Ctx, counts: dict | None) -> dict:
     }
 
 
+def css_string(text: str) -> Markup:
+    """A CSS string literal holding `text`: every character but ASCII letters and digits
+    (spaces too: a space after an escape would be eaten) is a 6-digit escape, so nothing can end
+    the string or the <style> element."""
+    out = "".join(ch if (ch.isascii() and ch.isalnum()) else f"\\{ord(ch):06x}" for ch in text)
+    return Markup(f'"{out}"')
+
+
 def build_view(model: Model, options: Options) -> dict:
     lang = w.lang_of(model, options.lang)
     s = model.strategy
@@ -402,6 +424,7 @@ def build_view(model: Model, options: Options) -> dict:
                      "version": s.version, "currency": s.currency, "description": s.description,
                      "value_proposition": w.t(s.value_proposition, lang) if s.value_proposition else None},
         "date": options.date,
+        "header_css": css_string(f"{s.label} · {w.t('playbook', lang)}"),
         "sections": sections,
         "targets": targets, "maps": _maps(model, options, lang), "segments": segments, "plays": plays,
         "channels": channels, "chart": channel_chart(rows, lang),
