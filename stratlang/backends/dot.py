@@ -379,9 +379,9 @@ def strategy_dot(model: m.Model, options: Options) -> str:
 
 # ---------------------------------------------------------------- playbook view
 
-def _node_label(caption: str, main: str, sub: str | None = None, color: str = "#4a5568") -> str:
+def _node_label(caption: str, main: str, sub: str | None = None, color: str = "#4a5568", width: int = 20) -> str:
     rows = [f"<tr><td align=\"left\"><font point-size=\"9\" color=\"{color}\">{xml(caption)}</font></td></tr>",
-            f"<tr><td align=\"left\"><b>{wrapped(main, 20)}</b></td></tr>"]
+            f"<tr><td align=\"left\"><b>{wrapped(main, width)}</b></td></tr>"]
     if sub:
         rows.append(f"<tr><td align=\"left\"><font point-size=\"9\" color=\"#4a5568\">{wrapped(sub, 30)}</font></td></tr>")
     return "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">" + "".join(rows) + "</table>"
@@ -449,7 +449,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
         main, tsub = _trigger_text(model, p.trigger, W, lang)
         nid = new()
         out.append(f"    {nid} [shape=box, style=\"filled\", fillcolor=\"#fffaf0\", color=\"#dd6b20\", label=<"
-                   f"{_node_label(W['trigger'], main, tsub, '#c05621')}>];")
+                   f"{_node_label(W['trigger'], main, tsub, '#c05621', 32 if p.trigger and p.trigger.kind == 'rule' else 20)}>];")
         chain.append((nid, None))
         if p.offer:
             off = model.offers.get(p.offer)
