@@ -217,7 +217,7 @@ class _Typer:
         return f
 
     def mismatch(self, f, v, expected: str, help=None):
-        self.err("TYP302", f"`{f.name}` is {article(type_name(f))}, but `{_lit_text(v)}` is {expected}",
+        self.err("TYP302", f"`{f.name}` is {article(type_name(f))} field, but `{_lit_text(v)}` is {expected}",
                  v.span, "type mismatch", help=help or ())
 
     def value(self, f, v, ordered: bool):
@@ -243,7 +243,7 @@ class _Typer:
             return self._wrong_kind(f, v, help="write a date such as `2026-06-30` (or a quarter, `2026Q2`)")
         if t == "bool":
             if ordered:
-                self.err("TYP302", f"`{f.name}` is a bool and has no order", v.span, "cannot order a bool",
+                self.err("TYP302", f"`{f.name}` is a bool field and has no order", v.span, "cannot order a bool",
                          help=f"test the field itself (`{f.name}` or `not {f.name}`) or compare with `= true`")
                 return None
             if isinstance(v, ast.Name) and v.name in ("true", "false"):
@@ -251,7 +251,7 @@ class _Typer:
             return self._wrong_kind(f, v, help=f"compare with `true` or `false`, or write `{f.name}` alone")
         if t == "string":
             if ordered:
-                self.err("TYP302", f"`{f.name}` is a string; strings can only be tested with `=`, `!=`, `in`",
+                self.err("TYP302", f"`{f.name}` is a string field; strings can only be tested with `=`, `!=`, `in`",
                          v.span, "cannot order a string",
                          help="engines sort strings differently, so rules do not compare them by order")
                 return None
@@ -318,7 +318,7 @@ class _Typer:
             if f is None:
                 return Const(True, e.span)
             if f.type in ("string", "bool"):
-                self.err("TYP302", f"`between` needs an ordered field, but `{name}` is {article(f.type)}",
+                self.err("TYP302", f"`between` needs an ordered field, but `{name}` is {article(f.type)} field",
                          e.span, "not ordered",
                          help=f"use `{name} in [...]`" if f.type == "string" else f"test `{name}` itself")
                 return Const(True, e.span)
@@ -336,7 +336,7 @@ class _Typer:
             return IsMissing(name, e.present, e.span)
         if isinstance(e, ast.BoolTest):
             if f is not None and f.type != "bool":
-                self.err("TYP302", f"`{name}` is {article(type_name(f))}, not a bool; a bare field is a bool test",
+                self.err("TYP302", f"`{name}` is {article(type_name(f))} field, not a bool; a bare field is a bool test",
                          e.span, "not a bool", help=f"compare it: `{name} > …`, `{name} = …`")
             return IsTrue(name, e.span)
         self.ok = False
