@@ -386,6 +386,8 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
             return label + ops[op] + v + unit, style
         if is_date:
             tmpl = _EN_DATE_OPS[op]
+        elif op == "=" and isinstance(e.value, ast.Number) and style != "bare":
+            tmpl = "{f} of {v}"
         elif ftype == "enum":
             tmpl = _EN_ENUM_OPS[op]
         elif style == "bare":
@@ -399,9 +401,11 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
             if negated:
                 return _zh_join(label, f"不在{lo}至{hi}{unit}之间"), style
             return _zh_join(label, f"{lo}至{hi}{unit}"), style
+        if style == "bare":
+            return (f"{label} outside {lo}–{hi}{unit}" if negated else f"{label} {lo}–{hi}{unit}"), "bare"
         if negated:
-            return f"{label} outside {lo}–{hi}{unit}", ("bare" if style == "bare" else "with")
-        return f"{label} {lo}–{hi}{unit}", ("bare" if style == "bare" else "with")
+            return f"{label} outside {lo}{unit} to {hi}{unit}", "with"
+        return f"{label} between {lo}{unit} and {hi}{unit}", "with"
     if isinstance(e, ast.In):
         neg = e.negated != negated
         items = [val(x) + unit for x in e.values]
@@ -422,7 +426,7 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
                 return ("非" if negated else "") + label, style
             return label + ("为否" if negated else "为是"), style
         if style == "noun":
-            return (f"not {label}" if negated else label), ("with" if negated else "noun")
+            return (f"non-{label}" if negated else label), "noun"
         return (f"no {label}" if negated else label), "with"
     return "?", "with"
 
@@ -433,7 +437,7 @@ def _words(e, model, lang: str, depth: int) -> tuple[str, str]:
         if isinstance(inner, ast.TESTS):
             return _test_words(inner, model, lang, negated=True)
         text, _ = _words(inner, model, lang, depth + 1)
-        return (f"并非{text}" if lang == "zh" else f"not {text}"), "with"
+        return (f"并非{text}", "with") if lang == "zh" else (f"excluding {text}", "bare")
     if isinstance(e, (ast.And, ast.Or)):
         parts = [_words(x, model, lang, depth + 1)[0] for x in _flat(e)]
         if isinstance(e, ast.And):
@@ -459,7 +463,9 @@ def rule_in_words(expr, model=None, lang: str = "zh") -> str:
         return _words(expr, model, lang, 0)[0]
     if isinstance(expr, ast.Or):
         parts = [rule_in_words(x, model, "en") for x in _flat(expr)]
-        return " or ".join(f"({p})" if (" and " in p or ", " in p or " or " in p) else p for p in parts)
+        if any(" and " in p or ", " in p or " or " in p or " with " in p for p in parts):
+            parts = [f"({p})" for p in parts]
+        return " or ".join(parts)
     operands = _flat(expr) if isinstance(expr, ast.And) else (expr,)
     nouns, bare, withs = [], [], []
     for x in operands:
