@@ -231,7 +231,7 @@ def _unsat(r: Reasoner, ctx, seg, own):
         msg = f"segment `{seg.id}` can match no customer: {quoted} cannot all hold"
         if len(core) == 2:
             msg = msg.replace("cannot all hold", "cannot both hold")
-        label = "conflicts with the test(s) marked below"
+        label = "cannot hold together with the other marked test" + ("s" if len(core) > 2 else "")
         help = "no customer passes all of these tests; fix the bounds, or use `or` if either should do"
     labels = [dg.Label(n.span, "conflicts with this") for n in core[1:] if n.span is not None]
     span = core[0].span or seg.span
