@@ -1,0 +1,322 @@
+"""Strategy-map checks (MAP401–MAP410): the causal graph of objectives.
+
+Every check here is linear in objectives + links (the benchmark map has 10,000 objectives), so
+graph questions are answered by one traversal each, never per objective:
+
+- MAP401 one diagnostic per strongly connected component that holds a cycle; the cycle shown is
+  the shortest one through the component's first-declared objective (BFS), so it is stable.
+- MAP403 one reverse BFS from every top-perspective objective.
+- MAP407 an objective counts as supported when a play or initiative supports it, or supports an
+  objective that drives it (directly or through a chain): the action behind a driver is the action
+  behind the outcome it drives. One forward BFS from the directly supported objectives.
+- MAP409 themes are recognised by words in their id or label (see `theme_family`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .. import diagnostics as dg
+from ..diagnostics import Label
+from ..model import DEFAULT_PERSPECTIVES, Model, Objective
+from ..source import Span
+from .registry import check
+
+# Kaplan–Norton objective kinds, by the perspective they belong to (language.md §3).
+KIND_FAMILIES = {
+    "customer": ("attributes", "relationship", "image"),
+    "process": ("operations", "customer_management", "innovation", "regulatory_social"),
+    "learning": ("human_capital", "information_capital", "organization_capital"),
+}
+
+# Words that mark a theme as the revenue-growth or the productivity strategy (id or label,
+# case-insensitive, substring match). Productivity is tested first: "成本增长" is not growth.
+PRODUCTIVITY_WORDS = ("productivity", "efficien", "cost", "生产率", "生产力", "效率", "成本", "降本", "提效",
+                      "精益")
+GROWTH_WORDS = ("growth", "revenue", "income", "增长", "收入", "增收", "营收", "规模", "创收")
+
+DEFAULT_IDS = tuple(p[0] for p in DEFAULT_PERSPECTIVES)
+MAX_OBJECTIVES = 25
+MAX_PER_PERSPECTIVE = 6
+
+
+def theme_family(theme_id: str, label: str = "") -> str | None:
+    """'growth', 'productivity' or None, from the words in a theme's id and label."""
+    text = f"{theme_id} {label}".lower()
+    if any(w in text for w in PRODUCTIVITY_WORDS):
+        return "productivity"
+    if any(w in text for w in GROWTH_WORDS):
+        return "growth"
+    return None
+
+
+def id_span(el) -> Span:
+    """The id of a declaration (inside its block, so `allow` on the block applies)."""
+    node = getattr(el, "node", None)
+    if node is not None and getattr(node, "id", None) is not None:
+        return node.id.span
+    return el.span
+
+
+def _link_text(a: str, b: str) -> str:
+    return f"`{a} -> {b}`"
+
+
+def _strategy_span(model: Model) -> Span | None:
+    node = model.strategy.node
+    if node is not None:
+        return node.kind_span.cover(node.label.span) if node.label is not None else node.kind_span
+    for o in model.objectives.values():
+        if o.span is not None:
+            return Span(o.span.file, 0, 0, 1, 1, 1, 1)
+    return None
+
+
+# --------------------------------------------------------------------------- MAP401
+
+
+def _cycle_through(g, start: str, members: set[str]) -> list[str]:
+    """Shortest cycle through `start` inside one strongly connected component (BFS)."""
+    parent: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        u = queue.popleft()
+        for v in g.successors(u):
+            if v not in members:
+                continue
+            if v == start and u != start:
+                path = [u]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])
+                path.reverse()
+                return path
+            if v not in parent:
+                parent[v] = u
+                queue.append(v)
+    return [start]  # unreachable for a real component
+
+
+@check("MAP")
+def cycles(model: Model, ctx):
+    import networkx as nx
+
+    g = model.causal_graph
+    order = {oid: i for i, oid in enumerate(model.objectives)}
+    comps = [c for c in nx.strongly_connected_components(g) if len(c) > 1]
+    comps.sort(key=lambda c: min(order.get(n, len(order)) for n in c))
+    for comp in comps:
+        start = min(comp, key=lambda n: order.get(n, len(order)))
+        cyc = _cycle_through(g, start, comp)
+        ring = cyc + [start]
+        links = [g.edges[a, b]["links"][0] for a, b in zip(ring, ring[1:])]
+        text = " -> ".join(ring)
+        labels = tuple(Label(link.span, f"`{link.source}` drives `{link.target}`") for link in links[1:]
+                       if link.span is not None)
+        notes = []
+        if len(comp) > len(cyc):
+            others = sorted(comp - set(cyc), key=lambda n: order.get(n, 0))
+            shown = ", ".join(f"`{n}`" for n in others[:10]) + (" …" if len(others) > 10 else "")
+            notes.append(f"{len(comp)} objectives are caught in this loop; also {shown}")
+        notes.append("cause and effect run one way: a strategy map is read from drivers up to outcomes")
+        yield dg.make("MAP401", f"causal cycle among objectives: {text}", links[0].span,
+                      f"`{links[0].source}` drives `{links[0].target}`", labels=labels,
+                      help="remove the link that runs backwards (the effect that is said to drive its own cause)",
+                      notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- MAP402, MAP408
+
+
+@check("MAP")
+def links(model: Model, ctx):
+    index = model.perspective_index
+    seen: dict[tuple[str, str], object] = {}
+    for link in model.links:
+        if link.span is None:
+            continue
+        a, b = link.source, link.target
+        if a == b:
+            yield dg.make("MAP408", f"objective `{a}` is linked to itself", link.span, "self-link",
+                          help="remove the link; an objective does not drive itself")
+            continue
+        first = seen.get((a, b))
+        if first is not None:
+            yield dg.make("MAP408", f"duplicate link {_link_text(a, b)}", link.span, "linked again here",
+                          labels=(Label(first.span, "first linked here"),),
+                          help="remove one of the two links (give the remaining one the label, if any)")
+            continue
+        seen[(a, b)] = link
+        oa, ob = model.objectives.get(a), model.objectives.get(b)
+        if oa is None or ob is None:
+            continue
+        ia, ib = index.get(oa.perspective), index.get(ob.perspective)
+        if ia is None or ib is None:
+            continue
+        if ia < ib:
+            pa, pb = model.perspectives[ia], model.perspectives[ib]
+            yield dg.make(
+                "MAP402", f"link {_link_text(a, b)} runs from the {pa.id} perspective down to the {pb.id} perspective",
+                link.span, "runs downwards",
+                labels=tuple(Label(id_span(o), f"`{o.id}` is in `{o.perspective}`") for o in (oa, ob)),
+                help=f"links run from drivers up to outcomes; did you mean {_link_text(b, a)}?",
+                notes=("perspectives, top (outcomes) to bottom (drivers): "
+                       + " > ".join(p.id for p in model.perspectives),))
+
+
+# --------------------------------------------------------------------------- MAP403, MAP404
+
+
+@check("MAP")
+def contribution(model: Model, ctx):
+    g = model.causal_graph
+    top = model.top_perspective
+    if top is None:
+        return
+    tops = [oid for oid, o in model.objectives.items() if o.perspective == top]
+    # Objectives from which some top objective can be reached: reverse BFS from the tops.
+    reaches = set(tops)
+    queue = deque(tops)
+    while queue:
+        u = queue.popleft()
+        for v in g.predecessors(u):
+            if v not in reaches:
+                reaches.add(v)
+                queue.append(v)
+    for oid, o in model.objectives.items():
+        if o.span is None or model.perspective_index.get(o.perspective) is None:
+            continue
+        if o.perspective == top:
+            if not any(p != oid for p in g.predecessors(oid)):
+                yield dg.make("MAP404", f"top-perspective objective `{oid}` has no driver", id_span(o),
+                              "nothing drives this outcome",
+                              help=f"link an objective of a lower perspective to it: `DRIVER -> {oid}`")
+        elif oid not in reaches:
+            yield dg.make("MAP403", f"objective `{oid}` reaches no `{top}` objective", id_span(o),
+                          "contributes to no outcome",
+                          help=f"link it (directly or through other objectives) to an objective of the `{top}` "
+                               f"perspective: `{oid} -> OUTCOME`",
+                          notes=("every objective should lie on a causal path that ends in an outcome",))
+
+
+# --------------------------------------------------------------------------- MAP405
+
+
+@check("MAP")
+def empty_perspectives(model: Model, ctx):
+    used = {o.perspective for o in model.objectives.values()}
+    for p in model.perspectives:
+        if p.id in used:
+            continue
+        span = p.span or _strategy_span(model)
+        if span is None:
+            continue
+        where = "listed here" if p.span else "default perspective"
+        notes = () if p.span else ("with no `perspectives` block the default four apply: "
+                                   "financial, customer, process, learning",)
+        yield dg.make("MAP405", f"perspective `{p.id}` has no objectives", span, where,
+                      help=f"add an objective with `perspective {p.id}`, or leave the perspective out of a "
+                           "`perspectives` block", notes=notes)
+
+
+# --------------------------------------------------------------------------- MAP406, MAP407
+
+
+@check("MAP")
+def measures_and_actions(model: Model, ctx):
+    g = model.causal_graph
+    direct: set[str] = set()
+    for coll in (model.plays, model.initiatives):
+        for el in coll.values():
+            direct.update(el.supports)
+    supported = set(s for s in direct if s in g)
+    queue = deque(supported)
+    while queue:
+        u = queue.popleft()
+        for v in g.successors(u):
+            if v not in supported:
+                supported.add(v)
+                queue.append(v)
+    for oid, o in model.objectives.items():
+        if o.span is None:
+            continue
+        if not o.targets:
+            yield dg.make("MAP406", f"objective `{oid}` has no target", id_span(o), "no target",
+                          help=f"add a measurable target: `target ID \"label\" >= VALUE by DATE`",
+                          notes=("objective -> measure -> target -> action: an objective without a target "
+                                 "cannot be tracked",))
+        if oid not in supported:
+            yield dg.make("MAP407", f"objective `{oid}` is supported by no play or initiative", id_span(o),
+                          "no action behind it",
+                          help=f"add `supports {oid}` to a play or initiative (or to one that supports a driver "
+                               f"of `{oid}`)")
+
+
+# --------------------------------------------------------------------------- MAP409, MAP410
+
+
+def _first(objs: list[Objective]) -> Objective | None:
+    return next((o for o in objs if o.span is not None), None)
+
+
+@check("MAP")
+def balance(model: Model, ctx):
+    # "The default perspectives": the four of Kaplan–Norton, whether implicit or listed.
+    if tuple(p.id for p in model.perspectives) != DEFAULT_IDS or not model.objectives:
+        return
+    by_persp: dict[str, list[Objective]] = {}
+    for o in model.objectives.values():
+        by_persp.setdefault(o.perspective, []).append(o)
+    fin = by_persp.get("financial", [])
+    first = _first(fin)
+    if first is not None:
+        families = set()
+        for o in fin:
+            t = model.themes.get(o.theme) if o.theme else None
+            if t is not None:
+                families.add(theme_family(t.id, t.label))
+        missing = [f for f in ("growth", "productivity") if f not in families]
+        if missing:
+            examples = {"growth": '`theme growth "收入增长"`', "productivity": '`theme productivity "生产率提升"`'}
+            yield dg.make(
+                "MAP409", f"the financial perspective has no {' or '.join(missing)} objective", id_span(first),
+                "financial objectives start here",
+                help="add a financial objective in " + " and one in ".join(
+                    f"a {f} theme ({examples[f]})" for f in missing),
+                notes=("Kaplan–Norton: financial strategy balances revenue growth with productivity; themes are "
+                       "recognised by words in their id or label (growth/revenue/收入/增长, "
+                       "productivity/cost/efficiency/生产率/成本/效率)",))
+    if any(o.kind for o in model.objectives.values()):
+        present = {o.kind for o in model.objectives.values() if o.kind}
+        for persp, kinds in KIND_FAMILIES.items():
+            if present.intersection(kinds):
+                continue
+            first = _first(by_persp.get(persp, []))
+            if first is None:
+                continue  # an empty perspective is MAP405
+            yield dg.make(
+                "MAP409", f"no {persp} objective carries a {persp} `kind` ({', '.join(kinds)})", id_span(first),
+                f"{persp} objectives start here",
+                help=f"tag the {persp} objectives with their kind, e.g. `kind {kinds[0]}`",
+                notes=("checked once the map uses `kind` tags at all",))
+
+
+@check("MAP")
+def size(model: Model, ctx):
+    objs = [o for o in model.objectives.values() if o.span is not None]
+    if len(objs) > MAX_OBJECTIVES:
+        o = objs[MAX_OBJECTIVES]
+        yield dg.make("MAP410", f"the strategy map has {len(objs)} objectives (more than {MAX_OBJECTIVES})",
+                      id_span(o), f"objective {MAX_OBJECTIVES + 1}",
+                      help="keep the map to the few objectives that matter; move detail into plays and targets",
+                      notes=("maps that size stop being read",))
+    by_persp: dict[str, list[Objective]] = {}
+    for o in objs:
+        by_persp.setdefault(o.perspective, []).append(o)
+    for p in model.perspectives:
+        lst = by_persp.get(p.id, [])
+        if len(lst) > MAX_PER_PERSPECTIVE:
+            yield dg.make("MAP410", f"perspective `{p.id}` has {len(lst)} objectives (more than "
+                                    f"{MAX_PER_PERSPECTIVE})", id_span(lst[MAX_PER_PERSPECTIVE]),
+                          f"objective {MAX_PER_PERSPECTIVE + 1} of `{p.id}`",
+                          help="merge related objectives or move detail into targets",
+                          notes=("maps that size stop being read",))

@@ -1,0 +1,332 @@
+"""Play and compliance checks (PLY601, PLY603–PLY606, PLY608–PLY611).
+
+PLY602 (suitability) and PLY607 (equal-priority overlap) need the rule solver and live in
+`segments.py`. Decisions recorded in docs/checks.md:
+
+- PLY604 demand per day of a play on a channel = segment `estimate` × (1 − control) ÷ days in the
+  play's window (its `period`, else the strategy `period`, both ends included). A play counts once
+  per channel it uses; plays whose segment has no `estimate` (or with no window) are not counted.
+- PLY605 a step's day is the sum of the `after` offsets of the steps up to it (step 1 is day 0);
+  steps on one channel whose days fall in any window of `cap` days are counted.
+- PLY609 the default banned list (DEFAULT_BANNED) applies when the strategy has no `banned`; a
+  default phrase directly preceded by a negation (不保本, 非保本, not risk-free) is not a promise and
+  is not reported. A strategy's own `banned` list is matched literally. Latin letters match
+  case-insensitively.
+"""
+
+from __future__ import annotations
+
+from .. import diagnostics as dg
+from ..diagnostics import Label
+from ..model import Model
+from ..source import Span
+from ..syntax import ast
+from .registry import check
+
+MESSAGING_KINDS = ("sms", "push", "wechat", "email")
+
+DEFAULT_BANNED = (
+    "保本保收益", "保本保息", "保证收益", "保收益", "保本", "刚性兑付", "零风险", "无风险", "稳赚不赔", "稳赚",
+    "100%收益", "guaranteed return", "guaranteed profit", "risk-free", "no risk", "can't lose", "can’t lose",
+    "cannot lose",
+)
+# A default phrase right after one of these is a disclaimer, not a promise (不保本, not risk-free).
+NEGATIONS = ("不", "非", "未", "无法", "不能", "not ", "not a ", "never ", "non-", "no ")
+
+
+def id_span(el) -> Span:
+    node = getattr(el, "node", None)
+    if node is not None and getattr(node, "id", None) is not None:
+        return node.id.span
+    return el.span
+
+
+def attr(node: ast.Block | None, name: str):
+    if node is None:
+        return None
+    for item in node.items:
+        if isinstance(item, ast.Attribute) and item.name.name == name:
+            return item
+    return None
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if x >= 10 else f"{x:,.1f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- PLY601, PLY603
+
+
+@check("PLY")
+def step_channels(model: Model, ctx):
+    for play in model.plays.values():
+        for step in play.steps:
+            sc = model.scripts.get(step.script)
+            if sc is None or sc.channel is None or sc.channel == step.channel or step.node is None:
+                continue
+            ch_attr = attr(sc.node, "channel")
+            labels = (Label(ch_attr.value.span, f"`{sc.id}` is written for `{sc.channel}`"),) if ch_attr else ()
+            yield dg.make("PLY601", f"step {step.number} of play `{play.id}` sends script `{sc.id}` on channel "
+                                    f"`{step.channel}`, but the script is for `{sc.channel}`",
+                          step.node.channel.span, "channel of the step", labels=labels,
+                          help=f"use `step {step.number} {sc.channel} using {sc.id}`, or a script written for "
+                               f"`{step.channel}`")
+
+
+@check("PLY")
+def disclaimers(model: Model, ctx):
+    uses: dict[str, list] = {}  # script -> [(play, step, offer)]
+    for play in model.plays.values():
+        offer = model.offers.get(play.offer) if play.offer else None
+        if offer is None or offer.risk is None:
+            continue
+        seen = set()
+        for step in play.steps:
+            if step.script in seen:
+                continue
+            seen.add(step.script)
+            uses.setdefault(step.script, []).append((play, step, offer))
+    for sid, lst in uses.items():
+        sc = model.scripts.get(sid)
+        if sc is None or "disclaimer" in sc.sections or sc.span is None:
+            continue
+        labels = tuple(Label(step.node.script.span, f"used by play `{play.id}` with offer `{offer.id}` "
+                                                      f"(risk {offer.risk})")
+                       for play, step, offer in lst if step.node is not None)
+        yield dg.make("PLY603", f"script `{sid}` is used with a risk-rated offer but has no `disclaimer`",
+                      id_span(sc), "no disclaimer", labels=labels,
+                      help=f'add a risk disclosure to `{sid}`: `disclaimer "理财非存款，产品有风险，投资须谨慎。"`',
+                      notes=("compliance: every script used in a play whose offer has a `risk` must carry a "
+                             "`disclaimer`",))
+
+
+# --------------------------------------------------------------------------- PLY604
+
+
+def window_days(model: Model, play) -> int | None:
+    period = play.period or model.strategy.period
+    if not period:
+        return None
+    return (period[1] - period[0]).days + 1
+
+
+@check("PLY")
+def capacity(model: Model, ctx):
+    demand: dict[str, list] = {}  # channel -> [(play, per_day, first step)]
+    skipped: dict[str, list[str]] = {}
+    for play in model.plays.values():
+        channels: dict[str, object] = {}
+        for step in play.steps:
+            channels.setdefault(step.channel, step)
+        if not channels:
+            continue
+        seg = model.segments.get(play.segment) if play.segment else None
+        days = window_days(model, play)
+        if seg is None or seg.estimate is None or not days:
+            for ch in channels:
+                skipped.setdefault(ch, []).append(play.id)
+            continue
+        share = 1 - (play.control or 0) / 100
+        per_day = seg.estimate * share / days
+        for ch, step in channels.items():
+            demand.setdefault(ch, []).append((play, per_day, step))
+    for cid, lst in demand.items():
+        ch = model.channels.get(cid)
+        if ch is None or ch.capacity is None or ch.capacity.per_day is None:
+            continue
+        cap = ch.capacity.per_day
+        total = sum(d for _, d, _ in lst)
+        if total <= cap:
+            continue
+        cap_attr = attr(ch.node, "capacity")
+        span = cap_attr.value.span if cap_attr is not None else id_span(ch)
+        names = ", ".join(f"`{p.id}`" for p, _, _ in lst)
+        labels = tuple(Label(step.node.channel.span, f"`{p.id}`: about {_num(d)} per day")
+                       for p, d, step in lst if step.node is not None)
+        unit = f"{_num(ch.capacity.amount)} per week ({_num(cap)} per day)" if ch.capacity.per == "week" \
+            else f"{_num(cap)} per day"
+        notes = [f"plays sharing `{cid}`: " + "; ".join(
+            f"`{p.id}` {_num(model.segments[p.segment].estimate)} customers × {100 - (p.control or 0):g}% "
+            f"÷ {window_days(model, p)} days = {_num(d)}" for p, d, _ in lst)]
+        if skipped.get(cid):
+            notes.append("not counted (segment without `estimate`, or no period): "
+                         + ", ".join(f"`{p}`" for p in skipped[cid]))
+        yield dg.make("PLY604", f"channel `{cid}` needs about {_num(total)} contacts per day but has capacity "
+                                f"{unit} (plays {names})", span, "capacity exceeded", labels=labels,
+                      help="raise the capacity, spread the plays over a longer `period`, narrow their segments, "
+                           "or move a play to another channel",
+                      notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- PLY605
+
+
+@check("PLY")
+def contact_caps(model: Model, ctx):
+    for play in model.plays.values():
+        day = 0.0
+        on: dict[str, list] = {}
+        for i, step in enumerate(play.steps):
+            if i > 0 and step.after_days:
+                day += step.after_days
+            on.setdefault(step.channel, []).append((day, step))
+        for cid, lst in on.items():
+            ch = model.channels.get(cid)
+            if ch is None or ch.cap is None:
+                continue
+            n, window = ch.cap
+            if len(lst) <= n:
+                continue
+            lo = 0
+            for hi in range(len(lst)):
+                while lst[hi][0] - lst[lo][0] >= window:
+                    lo += 1
+                if hi - lo + 1 > n:
+                    inside = lst[lo:hi + 1]
+                    step = lst[hi][1]
+                    if step.node is None:
+                        break
+                    labels = tuple(Label(s.node.span, f"contact on day {_num(d)}") for d, s in inside[:-1]
+                                   if s.node is not None)
+                    cap_attr = attr(ch.node, "cap")
+                    if cap_attr is not None:
+                        labels += (Label(cap_attr.value.span, "the cap"),)
+                    yield dg.make(
+                        "PLY605", f"play `{play.id}` contacts a customer {len(inside)} times on `{cid}` within "
+                                  f"{_num(window)} days; the channel allows {n}",
+                        step.node.span, f"contact {len(inside)} on day {_num(lst[hi][0])}", labels=labels,
+                        help=f"space the steps out with `after` (more than {_num(window)} days apart), move a "
+                             "step to another channel, or drop one")
+                    break
+
+
+# --------------------------------------------------------------------------- PLY606, PLY608, PLY611
+
+
+@check("PLY")
+def play_shape(model: Model, ctx):
+    for play in model.plays.values():
+        if play.span is None or play.node is None:
+            continue
+        if not play.supports and attr(play.node, "supports") is None:
+            yield dg.make("PLY606", f"play `{play.id}` supports no objective", id_span(play), "supports nothing",
+                          help="say which objective it serves: `supports OBJECTIVE_ID`",
+                          notes=("every play should move an objective of the strategy map",))
+        # Step numbering, from the syntax (steps with unresolved references count too).
+        lines = [s for s in play.node.items if isinstance(s, ast.StepLine)]
+        for i, s in enumerate(lines, start=1):
+            if not isinstance(s.number, ast.Number) or not isinstance(s.number.value, int):
+                break
+            if s.number.value != i:
+                yield dg.make("PLY608", f"step {s.number.value} of play `{play.id}` should be step {i}",
+                              s.number.span, f"expected {i}",
+                              help="number the steps 1, 2, 3 … in the order they are written",
+                              suggestions=(dg.Suggestion(s.number.span, str(i), f"renumber as step {i}",
+                                                         dg.Applicability.MAYBE_INCORRECT),))
+                break
+        if lines and lines[0].after is not None:
+            first = lines[0]
+            yield dg.make("PLY608", f"the first step of play `{play.id}` has `after`", first.after.span,
+                          "nothing comes before it",
+                          help="the first step starts when the play is triggered; remove `after` "
+                               "(use `when event … within …` to delay or bound the start)")
+        missing = []
+        if not play.targets:
+            missing.append("target")
+        if play.control is None:
+            missing.append("control")
+        if missing:
+            what = " and no ".join(f"`{m}`" for m in missing)
+            hlp = []
+            if "target" in missing:
+                hlp.append('`target conversion "转化率" >= 8% by 2026-09-30`')
+            if "control" in missing:
+                hlp.append("`control 10%` (a hold-out group)")
+            yield dg.make("PLY611", f"play `{play.id}` has no {what}, so its effect cannot be measured",
+                          id_span(play), "not measurable", help="add " + " and ".join(hlp))
+
+
+# --------------------------------------------------------------------------- PLY609, PLY610
+
+
+def _lower(text: str) -> str:
+    """Lower-case without changing length (so offsets stay valid)."""
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _find(text: str, phrases, default: bool) -> list[tuple[int, int, str]]:
+    """(start, end, phrase) of every match, longest first where they overlap."""
+    low = _lower(text)
+    hits = []
+    for ph in phrases:
+        p = _lower(ph)
+        if not p:
+            continue
+        i = low.find(p)
+        while i != -1:
+            negated = default and any(low[:i].endswith(n) for n in NEGATIONS)
+            if not negated:
+                hits.append((i, i + len(p), ph))
+            i = low.find(p, i + 1)
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    out, end = [], -1
+    for h in hits:
+        if h[0] >= end:
+            out.append(h)
+            end = h[1]
+    return out
+
+
+def _texts(sc):
+    """(what, text, Str span) of every text of a script."""
+    for name, st in sc.sections.items():
+        if st.span is not None:
+            yield f"`{name}`", st.text, st.span
+    if sc.node is not None:
+        for item in sc.node.items:
+            if isinstance(item, ast.ObjectionLine):
+                yield "an objection", item.question.value, item.question.span
+                yield "an objection answer", item.answer.value, item.answer.span
+
+
+def _phrase_span(ctx, span: Span, phrase: str) -> Span:
+    """The phrase inside the string's source text, else the whole string."""
+    sources = getattr(ctx, "sources", None)
+    src = sources.get(span.file) if sources is not None else None
+    if src is None:
+        return span
+    raw = _lower(src.text[span.start:span.end])
+    i = raw.find(_lower(phrase))
+    if i == -1:
+        return span
+    return src.span(span.start + i, span.start + i + len(phrase))
+
+
+@check("PLY")
+def banned_phrases(model: Model, ctx):
+    default = model.strategy.banned is None
+    phrases = DEFAULT_BANNED if default else model.strategy.banned
+    if not phrases:
+        return
+    banned_attr = attr(model.strategy.node, "banned")
+    for sc in model.scripts.values():
+        for what, text, span in _texts(sc):
+            for _, _, ph in _find(text, phrases, default):
+                at = _phrase_span(ctx, span, ph)
+                labels = (Label(banned_attr.value.span, "banned here"),) if banned_attr is not None else ()
+                yield dg.make("PLY609", f"script `{sc.id}` contains the banned phrase “{ph}” in {what}", at,
+                              "banned phrase", labels=labels,
+                              help="reword it: promise nothing about returns or risk (宣传不得承诺保本保收益)",
+                              notes=(("the default banned list applies because the strategy has no `banned`; "
+                                      "see `stratlang explain PLY609`",) if default else ()))
+
+
+@check("PLY")
+def opt_outs(model: Model, ctx):
+    for sc in model.scripts.values():
+        ch = model.channels.get(sc.channel) if sc.channel else None
+        if ch is None or ch.kind not in MESSAGING_KINDS or "opt_out" in sc.sections or sc.span is None:
+            continue
+        yield dg.make("PLY610", f"script `{sc.id}` is sent by {ch.kind} (`{ch.id}`) but has no `opt_out` text",
+                      id_span(sc), "no opt-out",
+                      help='add how to stop the messages: `opt_out "回复TD退订"` / `opt_out "Reply STOP to opt out"`')
