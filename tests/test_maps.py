@@ -152,7 +152,7 @@ def test_hostile_labels_keep_dot_valid(tmp_path):
 
 
 def test_xml_escape_and_wrap_units():
-    assert xml('<a href="x">&\'\\N\x00\x07') == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&#92;N"
+    assert xml('<a href="x">&\'\\N\x00\x07') == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&#92;&#92;N"
     for text in ["财富客户AUM增长率提升计划以及更多更多的中文字符", "a " * 40, "x" * 100, "混合 mixed 文字 text " * 5]:
         lines = wrap(text, 24)
         widths = [sum(2 if ord(c) > 0x2e80 else 1 for c in ln) for ln in lines]

@@ -87,9 +87,9 @@ def xml(text) -> str:
     s = _CTRL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     s = s.replace("'", "&#39;")
-    # dot would interpret `\N` etc. only in quoted strings, not in HTML labels; still, keep the
-    # backslash literal everywhere by emitting it as an entity
-    return s.replace("\\", "&#92;").replace("\n", " ")
+    # dot substitutes `\N`, `\G`, `\E`, `\H`, `\T` even inside HTML labels (after decoding
+    # entities) and turns `\\` into one backslash: so every backslash is doubled
+    return s.replace("\\", "&#92;&#92;").replace("\n", " ")
 
 
 def quoted(text: str) -> str:
