@@ -96,6 +96,13 @@ def _cycle_through(g, start: str, members: set[str]) -> list[str]:
     return [start]  # unreachable for a real component
 
 
+def _pos(model: Model, span: Span | None):
+    if span is None:
+        return (-1, -1)
+    files = model.files
+    return (files.index(span.file) if span.file in files else len(files), span.start)
+
+
 @check("MAP")
 def cycles(model: Model, ctx):
     import networkx as nx
@@ -109,8 +116,14 @@ def cycles(model: Model, ctx):
         cyc = _cycle_through(g, start, comp)
         ring = cyc + [start]
         links = [g.edges[a, b]["links"][0] for a, b in zip(ring, ring[1:])]
+        # Rotate so that the link written last closes the cycle (it is shown as the primary span).
+        last = max(range(len(links)), key=lambda i: _pos(model, links[i].span))
+        cyc = cyc[last + 1:] + cyc[:last + 1]
+        links = links[last + 1:] + links[:last + 1]
+        ring = cyc + [cyc[0]]
         text = " -> ".join(ring)
-        labels = tuple(Label(link.span, f"`{link.source}` drives `{link.target}`") for link in links[1:]
+        closing = links[-1]
+        labels = tuple(Label(link.span, f"`{link.source}` drives `{link.target}`") for link in links[:-1]
                        if link.span is not None)
         notes = []
         if len(comp) > len(cyc):
@@ -118,8 +131,8 @@ def cycles(model: Model, ctx):
             shown = ", ".join(f"`{n}`" for n in others[:10]) + (" …" if len(others) > 10 else "")
             notes.append(f"{len(comp)} objectives are caught in this loop; also {shown}")
         notes.append("cause and effect run one way: a strategy map is read from drivers up to outcomes")
-        yield dg.make("MAP401", f"causal cycle among objectives: {text}", links[0].span,
-                      f"`{links[0].source}` drives `{links[0].target}`", labels=labels,
+        yield dg.make("MAP401", f"causal cycle among objectives: {text}", closing.span,
+                      f"`{closing.source}` drives `{closing.target}`, closing the cycle", labels=labels,
                       help="remove the link that runs backwards (the effect that is said to drive its own cause)",
                       notes=tuple(notes))
 
