@@ -1,0 +1,116 @@
+"""The playbook in a real browser (headless Chromium) and printed to PDF (WeasyPrint), per example.
+
+- Chromium loads the page with no console messages (errors, failed loads) and the DOM after load
+  holds every section and one card per play; a screenshot is produced; Chromium prints it too.
+- The WeasyPrint PDF has a page per play plus the fixed sections, its Chinese text is extractable
+  and the CJK font is embedded.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from stratlang.backends.base import Options
+from stratlang.backends.html import render_pdf, render_playbook
+from stratlang.check import check_entry
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ENTRIES = {
+    "spec_example": ROOT / "tests" / "data" / "spec_example" / "wealth.strat",
+    "bank_wealth": ROOT / "examples" / "bank_wealth" / "main.strat",
+    "customer_equity": ROOT / "examples" / "customer_equity" / "main.strat",
+    "telecom_winback": ROOT / "examples" / "telecom_winback" / "main.strat",
+}
+SECTIONS = ("cover", "toc", "targets", "maps", "segments", "plays", "channels", "initiatives", "warnings")
+# cover, targets, two map pages, segments, channel plan, initiatives, warnings
+FIXED_PAGES = 8
+
+
+def chromium(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def console_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
+
+
+@pytest.fixture(scope="module", params=sorted(ENTRIES))
+def built(request, tmp_path_factory):
+    entry = ENTRIES[request.param]
+    res = check_entry(entry)
+    errors = [d for d in res.diagnostics if d.severity.name == "ERROR"]
+    assert not errors, [f"{d.code} {d.message}" for d in errors]
+    out = tmp_path_factory.mktemp(request.param)
+    html = render_playbook(res.model, Options(warnings=list(res.diagnostics)))
+    page = out / "playbook.html"
+    page.write_text(html, encoding="utf-8")
+    return {"name": request.param, "model": res.model, "html": html, "page": page, "out": out}
+
+
+def test_console_catches_errors(tmp_path):
+    """The console check can fail: a page with a script error is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><script>undefinedFn();</script></body></html>", encoding="utf-8")
+    r = chromium("--enable-logging=stderr", "--v=0", "--dump-dom", bad.as_uri())
+    assert any("Uncaught" in ln for ln in console_lines(r.stderr))
+
+
+def test_loads_in_chromium_without_console_errors(built):
+    r = chromium("--enable-logging=stderr", "--v=0", "--dump-dom", built["page"].as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert console_lines(r.stderr) == []
+    dom = r.stdout
+    for s in SECTIONS:
+        assert f'id="{s}"' in dom, s
+    cards = re.findall(r'<article class="card" id="play-', dom)
+    assert len(cards) == len(built["model"].plays)
+    assert built["model"].strategy.label.split()[0] in dom
+    # both maps drawn inline (the map backend is present)
+    assert dom.count('class="map"') == 2
+
+
+def test_screenshot(built):
+    shot = built["out"] / "shot.png"
+    r = chromium(f"--screenshot={shot}", "--window-size=1200,1600", "--hide-scrollbars", built["page"].as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
+
+
+def test_chromium_prints_it(built):
+    pdf = built["out"] / "chromium.pdf"
+    r = chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", built["page"].as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert _pages(pdf) >= len(built["model"].plays) + FIXED_PAGES
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def test_weasyprint_pdf(built):
+    pdf = built["out"] / "playbook.pdf"
+    pdf.write_bytes(render_pdf(built["html"], Options()))
+    model = built["model"]
+    assert _pages(pdf) >= len(model.plays) + FIXED_PAGES
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for p in model.plays.values():
+        assert p.label in text.replace("\n", ""), p.label
+    if re.search(r"[\u4e00-\u9fff]", built["html"]):
+        # the Chinese text is extractable, and the CJK font is embedded
+        assert re.search(r"[\u4e00-\u9fff]", text)
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        cjk = [ln for ln in fonts.splitlines() if re.search(r"Noto-?Sans-?CJK", ln)]
+        assert cjk and all(ln.split()[-5] == "yes" for ln in cjk), fonts
