@@ -1,0 +1,73 @@
+"""Segments on data: contact lists and real segment counts (DuckDB embedded, or Spark).
+
+    from stratlang.engine import run_lists, segment_counts, DataError
+    summary = run_lists(model, "customers.csv", engine="duckdb", out_dir="lists", fmt="csv")
+    summary.counts()   # {"customers", "segments": {id: n}, "plays": {id: n}, "dropped_by_capacity"}
+
+Both engines run the SQL compiled by `stratlang.backends.sql` (one code path). The data is read
+and checked by DuckDB first (`engine.data`); any problem raises `DataError` before anything is
+written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .data import DataError
+from .output import FORMATS, Summary
+
+ENGINES = ("duckdb", "spark")
+
+__all__ = ["DataError", "Summary", "run_lists", "segment_counts", "ENGINES", "FORMATS"]
+
+
+def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str = "csv",
+              spark_master: str | None = None, progress: Callable[[str], None] | None = None,
+              spark_session=None) -> Summary:
+    """Check the data, count segments, assign plays; write the lists to out_dir (if given).
+
+    Raises DataError (nothing written) when the data is unreadable or does not fit the schema."""
+    from ..backends.sql import CompileError
+    from . import duckdb as ddb
+    from .output import summarize, write_lists
+
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt}")
+    step = progress or (lambda msg: None)
+    con = ddb.connect()
+    try:
+        step("reading and checking the data")
+        ddb.load(con, model, Path(data_path))
+        try:
+            if engine == "duckdb":
+                step("counting segments")
+                customers, counts = ddb.segment_counts_sql(con, model)
+                step("assigning plays")
+                ddb.assign(con, model)
+            else:
+                from . import spark
+
+                customers, counts = spark.run(con, model, master=spark_master, progress=step, session=spark_session)
+        except CompileError as e:
+            raise DataError(str(e)) from None
+        summary = summarize(con, model, engine, customers, counts)
+        if out_dir is not None:
+            write_lists(con, model, summary, Path(out_dir), fmt, progress=step)
+        return summary
+    finally:
+        con.close()
+
+
+def segment_counts(model, data_path) -> dict:
+    """Members per segment (segment id -> count) on the data, with DuckDB. Raises DataError."""
+    from . import duckdb as ddb
+
+    con = ddb.connect()
+    try:
+        ddb.load(con, model, Path(data_path))
+        return ddb.segment_counts_sql(con, model)[1]
+    finally:
+        con.close()

@@ -1,0 +1,452 @@
+"""Segment rules and play assignment as SQL: the one code path every engine runs.
+
+Everything here builds sqlglot expression trees (`sqlglot.exp`); no user text is ever pasted into
+SQL. Identifiers come from the schema and are always quoted; literals (numbers, strings, dates,
+enum values, play ids) are sqlglot literals, so the dialect's own quoting rules apply. Dialects
+come from sqlglot's transpilation (`expression.sql(dialect=...)`).
+
+Rules are compiled from the normalized form of `stratlang.check.types` (the same form the
+reference evaluator reads), with SQL three-valued logic carried over unchanged:
+
+- a comparison on NULL is NULL (UNKNOWN); `and`/`or`/`not` are SQL's (Kleene's);
+- enum comparisons follow the declared order: `risk_level >= R3` becomes
+  `risk_level IN ('R3', 'R4', 'R5')` (index-friendly, and the same in every engine);
+- a segment contains a customer when its rule is TRUE (`COALESCE(rule, FALSE)`).
+
+Assignment (see docs/data.md): eligible plays per customer (segment TRUE and, for `when rule`
+plays, the trigger TRUE), highest priority wins, ties go to the play declared first; the control
+group is `bucket(key, play) < control% x 100` where bucket is the first 8 hex digits of
+md5(key || '|' || play id) as an integer, mod 10000 (computed with portable string functions so
+DuckDB and Spark agree bit for bit); channel capacity keeps, per channel of the play's first step,
+the treated customers in order (priority desc, declaration order, hash, key) while their
+cumulative demand per day (1 / days in the play's window, each) fits the channel's capacity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sqlglot
+from sqlglot import exp
+
+from ..check.types import (All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, normalize,
+                           typed_rule, typed_rules)
+from ..model import Model, Schema
+from .base import Backend, Options, register
+
+DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
+OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+       ">=": operator.ge}
+SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "money": "DOUBLE", "percent": "DOUBLE", "bool": "BOOLEAN",
+             "string": "VARCHAR", "date": "DATE", "enum": "VARCHAR"}
+HEX_DIGITS = 8
+BUCKETS = 10000
+
+
+class CompileError(ValueError):
+    """A rule that cannot be compiled (it does not type-check against the schema)."""
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def number(value) -> exp.Expression:
+    if isinstance(value, bool):
+        raise TypeError("bool is not a number")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CompileError(f"{value} is not a finite number")
+        if value.is_integer() and abs(value) < 1e15:
+            return exp.Literal.number(str(int(value)))
+        return exp.Literal.number(repr(value))
+    if value < 0:
+        return exp.Neg(this=exp.Literal.number(str(-value)))
+    return exp.Literal.number(str(value))
+
+
+def boolean(value: bool) -> exp.Boolean:
+    return exp.Boolean(this=bool(value))
+
+
+def typed_null(sql_type: str) -> exp.Expression:
+    return exp.Cast(this=exp.Null(), to=exp.DataType.build(sql_type))
+
+
+def _unknown_if_null(column: exp.Expression, value: bool) -> exp.Expression:
+    """A constant test that keeps SQL's NULL: NULL when the field is NULL, else `value`."""
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=column.copy(), expression=exp.Null()),
+                                true=typed_null("BOOLEAN"))],
+                    default=boolean(value))
+
+
+def _paren(e: exp.Expression) -> exp.Expression:
+    return e if isinstance(e, (exp.Paren, exp.Column, exp.Boolean)) else exp.Paren(this=e)
+
+
+def _group(e: exp.Expression) -> exp.Expression:
+    """Parenthesize a nested and/or (comparisons bind tighter than AND/OR in every dialect)."""
+    return exp.Paren(this=e) if isinstance(e, (exp.And, exp.Or)) else e
+
+
+def literal(field, value) -> exp.Expression:
+    """A rule literal for a field, as SQL (enum values as their text)."""
+    t = field.type if field is not None else None
+    if value is None:
+        return exp.Null()
+    if t == "enum":
+        return string(field.enum_values[value])
+    if isinstance(value, bool):
+        return boolean(value)
+    if isinstance(value, dt.date):
+        return exp.Cast(this=string(value.isoformat()), to=exp.DataType.build("DATE"))
+    if isinstance(value, str):
+        return string(value)
+    return number(value)
+
+
+def _enum_in(column, field, ordinals) -> exp.Expression:
+    ordinals = sorted(set(ordinals))
+    if not ordinals:
+        return _unknown_if_null(column, False)
+    if len(ordinals) == len(field.enum_values):
+        return _unknown_if_null(column, True)
+    if len(ordinals) == 1:
+        return exp.EQ(this=column, expression=string(field.enum_values[ordinals[0]]))
+    return exp.In(this=column, expressions=[string(field.enum_values[i]) for i in ordinals])
+
+
+def compile_rule(node, schema: Schema | None) -> exp.Expression:
+    """A normalized rule (or a rule AST) -> a boolean SQL expression (three-valued)."""
+    if node is None:
+        return boolean(True)
+    if not isinstance(node, (Cmp, Between, Member, IsMissing, IsTrue, All, Any, Neg, Const)):
+        n, diags = normalize(node, schema)
+        if n is None:
+            raise CompileError("rule does not type-check: " + "; ".join(d.message for d in diags))
+        node = n
+    fields = schema.fields if schema is not None else {}
+
+    def go(n) -> exp.Expression:
+        if isinstance(n, Const):
+            return boolean(n.value)
+        if isinstance(n, All):
+            if not n.items:
+                return boolean(True)
+            return exp.and_(*[_group(go(i)) for i in n.items], copy=False)
+        if isinstance(n, Any):
+            if not n.items:
+                return boolean(False)
+            return exp.or_(*[_group(go(i)) for i in n.items], copy=False)
+        if isinstance(n, Neg):
+            inner = go(n.item)
+            return exp.Not(this=inner if isinstance(inner, (exp.Column, exp.Boolean)) else exp.Paren(this=inner))
+        f = fields.get(n.field)
+        if f is None:
+            raise CompileError(f"unknown field `{n.field}`")
+        c = col(f.name)
+        if isinstance(n, IsMissing):
+            is_null = exp.Is(this=c, expression=exp.Null())
+            return exp.Not(this=is_null) if n.present else is_null
+        if isinstance(n, IsTrue):
+            return c
+        if f.type == "enum":
+            size = len(f.enum_values)
+            if isinstance(n, Cmp):
+                return _enum_in(c, f, [i for i in range(size) if OPS[n.op](i, n.value)])
+            if isinstance(n, Between):
+                return _enum_in(c, f, [i for i in range(size) if n.low <= i <= n.high])
+            if isinstance(n, Member):
+                chosen = set(n.values)
+                if n.negated:
+                    chosen = set(range(size)) - chosen
+                return _enum_in(c, f, chosen)
+        if isinstance(n, Cmp):
+            cls = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[n.op]
+            return cls(this=c, expression=literal(f, n.value))
+        if isinstance(n, Between):
+            return exp.Between(this=c, low=literal(f, n.low), high=literal(f, n.high))
+        if isinstance(n, Member):
+            if not n.values:  # `in []`: FALSE (NULL stays NULL)
+                return _unknown_if_null(c, n.negated)
+            e = exp.In(this=c, expressions=[literal(f, v) for v in n.values])
+            return exp.Not(this=_paren(e)) if n.negated else e
+        raise CompileError(f"cannot compile {type(n).__name__}")
+
+    return go(node)
+
+
+def segment_expr(model: Model, segment_id: str) -> exp.Expression:
+    """The full rule of a segment (incl. `extends`) as a two-valued SQL boolean (TRUE = member)."""
+    rule = typed_rule(model, segment_id)
+    if rule is None:
+        raise CompileError(f"the rule of segment `{segment_id}` does not type-check")
+    return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
+
+
+def trigger_expr(model: Model, play_id: str) -> exp.Expression | None:
+    """A play's `when rule` condition (two-valued), or None when the play has no rule trigger."""
+    play = model.plays[play_id]
+    if play.trigger is None or play.trigger.kind != "rule" or play.trigger.rule is None:
+        return None
+    rule = typed_rules(model).triggers.get(play_id)
+    if rule is None:
+        raise CompileError(f"the trigger of play `{play_id}` does not type-check")
+    return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
+
+
+def md5_text(key: exp.Expression, play: exp.Expression) -> exp.Expression:
+    """md5(key || '|' || play id) as 32 lowercase hex digits."""
+    text = exp.DPipe(this=exp.DPipe(this=exp.Cast(this=key, to=exp.DataType.build("VARCHAR")),
+                                    expression=string("|"), safe=True),
+                     expression=play, safe=True)
+    return exp.MD5(this=text)
+
+
+def hex_prefix_int(digest: exp.Expression) -> exp.Expression:
+    """The first HEX_DIGITS hex digits of a digest column as an integer.
+
+    Written with substring and strpos only (no engine-specific hash or hex parsing), so every
+    dialect computes the same number."""
+    total: exp.Expression | None = None
+    for i in range(HEX_DIGITS):
+        digit = exp.Sub(this=exp.StrPosition(this=string("0123456789abcdef"),
+                                             substr=exp.Substring(this=digest.copy(), start=number(i + 1),
+                                                                  length=number(1))),
+                        expression=number(1))
+        term = exp.Mul(this=exp.Paren(this=digit), expression=number(16 ** (HEX_DIGITS - 1 - i))) \
+            if i < HEX_DIGITS - 1 else exp.Paren(this=digit)
+        total = term if total is None else exp.Add(this=total, expression=term)
+    return total
+
+
+def bucket_of(key, play_id: str) -> int:
+    """The control bucket (0..9999) of a customer for a play, computed in Python (tests, docs)."""
+    import hashlib
+
+    digest = hashlib.md5(f"{key}|{play_id}".encode("utf-8")).hexdigest()
+    return int(digest[:HEX_DIGITS], 16) % BUCKETS
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class PlayPlan:
+    id: str
+    segment: str
+    channel: str | None
+    script: str | None
+    priority: int
+    order: int
+    control_bp: int  # control share in basis points of 10000 buckets (10% -> 1000)
+    days: int  # days in the play's window
+    cost: int | None  # this play's demand units per customer (capacity), None when unlimited
+    limit: int | None  # the channel's capacity in the same units, None when unlimited
+
+
+def _window_days(model: Model, play) -> int:
+    period = play.period or model.strategy.period
+    if period is None:
+        return 365
+    return max(1, (period[1] - period[0]).days + 1)
+
+
+def plan(model: Model) -> list[PlayPlan]:
+    """Plays in assignment order (priority desc, declaration order) with their capacity units."""
+    plays = sorted(model.plays.values(), key=lambda p: (-p.priority, p.order))
+    by_channel: dict[str, list] = {}
+    for p in plays:
+        if p.steps:
+            by_channel.setdefault(p.steps[0].channel, []).append(p)
+    units: dict[str, tuple[int, int | None]] = {}  # play -> (cost, limit)
+    for ch_id, ps in by_channel.items():
+        ch = model.channels.get(ch_id)
+        cap = ch.capacity if ch is not None else None
+        if cap is None or cap.amount is None:
+            continue
+        days = {p.id: _window_days(model, p) for p in ps}
+        per_day = Fraction(cap.amount).limit_denominator(10 ** 6) / (7 if cap.per == "week" else 1)
+        denom = math.lcm(*days.values(), per_day.denominator)
+        if denom <= 10 ** 11:
+            for p in ps:
+                units[p.id] = (denom // days[p.id], math.floor(per_day * denom))
+        else:  # very many distinct windows: a fine fixed scale (documented as approximate)
+            scale = 10 ** 11
+            for p in ps:
+                units[p.id] = (round(scale / days[p.id]), math.floor(per_day * scale))
+    out = []
+    for p in plays:
+        first = p.steps[0] if p.steps else None
+        cost, limit = units.get(p.id, (None, None))
+        out.append(PlayPlan(
+            id=p.id, segment=p.segment, channel=first.channel if first else None,
+            script=first.script if first else None, priority=p.priority, order=p.order,
+            control_bp=int(round((p.control or 0) * BUCKETS / 100)), days=_window_days(model, p),
+            cost=cost, limit=limit))
+    return out
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _table(name: str) -> exp.Table:
+    return exp.Table(this=ident(name))
+
+
+def segments_query(model: Model, table: str = "customers") -> exp.Select:
+    """One row per customer: the key and one boolean column per segment (named by segment id)."""
+    key = model.schema.key
+    sel = exp.select(col(key)).from_(_table(table))
+    for sid in model.segments:
+        sel = sel.select(exp.alias_(segment_expr(model, sid), ident(sid)), copy=False)
+    return sel
+
+
+def counts_query(model: Model, table: str = "customers") -> exp.Select:
+    """One row: `customers` (the row count) and one count per segment (named s0, s1, … in order)."""
+    sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "customers", quoted=True)).from_(_table(table))
+    for i, sid in enumerate(model.segments):
+        sel = sel.select(exp.alias_(exp.CountIf(this=segment_expr(model, sid)), f"s{i}", quoted=True), copy=False)
+    return sel
+
+
+ASSIGN_COLUMNS = ("key", "segment", "play", "channel", "script", "control", "kept", "priority", "play_order")
+
+
+def assignment_query(model: Model, table: str = "customers") -> exp.Select | None:
+    """Per assigned customer: key, segment, play, channel, script, control, kept (after capacity).
+
+    None when the project has no plays."""
+    plans = plan(model)
+    if not plans:
+        return None
+    key = model.schema.key
+    # 1. flags: one boolean per segment used by a play and per rule trigger
+    seg_ids = list(dict.fromkeys(p.segment for p in plans))
+    seg_alias = {sid: f"s{i}" for i, sid in enumerate(seg_ids)}
+    flags = exp.select(exp.alias_(col(key), "k", quoted=True)).from_(_table(table))
+    for sid in seg_ids:
+        flags = flags.select(exp.alias_(segment_expr(model, sid), seg_alias[sid], quoted=True), copy=False)
+    trig_alias = {}
+    for p in plans:
+        t = trigger_expr(model, p.id)
+        if t is not None:
+            trig_alias[p.id] = f"t{len(trig_alias)}"
+            flags = flags.select(exp.alias_(t, trig_alias[p.id], quoted=True), copy=False)
+    # 2. pick: the first eligible play in assignment order
+    ifs = []
+    for p in plans:
+        cond = col(seg_alias[p.segment])
+        if p.id in trig_alias:
+            cond = exp.and_(cond, col(trig_alias[p.id]), copy=False)
+        ifs.append(exp.If(this=cond, true=string(p.id)))
+    pick = exp.select(col("k"), exp.alias_(exp.Case(ifs=ifs), "play", quoted=True)).from_(_table("flags"))
+    # 3. the plays' attributes as a VALUES table
+    rows = []
+    for p in plans:
+        rows.append(exp.Tuple(expressions=[
+            string(p.id), string(p.segment),
+            string(p.channel) if p.channel else typed_null("VARCHAR"),
+            string(p.script) if p.script else typed_null("VARCHAR"),
+            number(p.priority), number(p.order), number(p.control_bp),
+            number(p.cost) if p.cost is not None else typed_null("BIGINT"),
+            number(p.limit) if p.limit is not None else typed_null("BIGINT")]))
+    meta_cols = ["play_id", "segment", "channel", "script", "priority", "play_order", "control_bp", "cost", "cap"]
+    meta = exp.Values(expressions=rows,
+                      alias=exp.TableAlias(this=ident("meta"), columns=[ident(c) for c in meta_cols]))
+    joined = (exp.select(col("k", "pick"), col("play_id", "m"), col("segment", "m"), col("channel", "m"),
+                         col("script", "m"), col("priority", "m"), col("play_order", "m"), col("control_bp", "m"),
+                         col("cost", "m"), col("cap", "m"),
+                         exp.alias_(md5_text(col("k", "pick"), col("play_id", "m")), "d", quoted=True))
+              .from_(_table("pick"))
+              .join(exp.Subquery(this=exp.select(exp.Star()).from_(meta), alias=exp.TableAlias(this=ident("m"))),
+                    on=exp.EQ(this=col("play", "pick"), expression=col("play_id", "m")), join_type="inner"))
+    # 4. control flag and capacity
+    control = exp.LT(this=exp.Mod(this=col("h"), expression=number(BUCKETS)), expression=col("control_bp"))
+    hashed = exp.select(exp.Star(), exp.alias_(hex_prefix_int(col("d")), "h", quoted=True)).from_(_table("joined"))
+    ctl = exp.select(exp.Star(), exp.alias_(control, "control", quoted=True)).from_(_table("hashed"))
+    window = exp.Window(
+        this=exp.Sum(this=exp.Case(ifs=[exp.If(this=col("control"), true=number(0))], default=col("cost"))),
+        partition_by=[col("channel")],
+        order=exp.Order(expressions=[exp.Ordered(this=col("priority"), desc=True),
+                                     exp.Ordered(this=col("play_order")),
+                                     exp.Ordered(this=col("h")),
+                                     exp.Ordered(this=col("k"))]),
+        spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"))
+    used = exp.select(exp.Star(), exp.alias_(window, "used", quoted=True)).from_(_table("ctl"))
+    kept = exp.or_(col("control"), exp.Is(this=col("cap"), expression=exp.Null()),
+                   exp.LTE(this=col("used"), expression=col("cap")), copy=False)
+    final = (exp.select(exp.alias_(col("k"), "key", quoted=True), col("segment"),
+                        exp.alias_(col("play_id"), "play", quoted=True),
+                        col("channel"), col("script"), col("control"), exp.alias_(_paren(kept), "kept", quoted=True),
+                        col("priority"), col("play_order"))
+             .from_(_table("used")))
+    final = (final.with_("flags", as_=flags).with_("pick", as_=pick).with_("joined", as_=joined)
+             .with_("hashed", as_=hashed).with_("ctl", as_=ctl).with_("used", as_=used))
+    return final
+
+
+def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
+    return expression.sql(dialect=dialect, pretty=pretty)
+
+
+def comment_text(text: str) -> str:
+    """User text made safe for a `--` comment: one line, no control characters."""
+    out = []
+    for ch in str(text):
+        if ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" or ord(ch) < 32 or ord(ch) == 127:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def render_sql(model: Model, dialect: str = "duckdb", table: str | None = None) -> str:
+    """The text `stratlang sql` prints: the segments query and the assignment query."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect}")
+    if model.schema is None or model.schema.key is None:
+        raise CompileError("the project declares no schema with a key field; there is nothing to compile")
+    table = table or model.schema.id
+    lines = [f"-- stratlang: segment rules and play assignment for strategy: {comment_text(model.strategy.label)}",
+             f"-- dialect: {dialect}; table: {comment_text(table)} (one row per customer, columns as the schema)",
+             "",
+             "-- Segments: one boolean column per segment (TRUE = member).",
+             to_sql(segments_query(model, table), dialect, pretty=True) + ";",
+             ""]
+    q = assignment_query(model, table)
+    if q is not None:
+        lines += ["-- Assignment: highest priority wins (ties: declared first); control = md5 bucket < control%;",
+                  "-- kept = within channel capacity over the play's window (lowest priority dropped first).",
+                  to_sql(q, dialect, pretty=True) + ";", ""]
+    return "\n".join(lines)
+
+
+@register
+class SqlBackend(Backend):
+    name = "sql"
+    extension = ".sql"
+
+    def render(self, model: Model, options: Options) -> str:
+        return render_sql(model, (options.extra or {}).get("dialect", "duckdb"))
+
+
+def parse_check(sql: str, dialect: str) -> list[exp.Expression]:
+    """Parse SQL back (tests: generated SQL must parse in its own dialect)."""
+    return sqlglot.parse(sql, read=dialect)

@@ -1,0 +1,66 @@
+"""`stratlang lists ENTRY --data FILE [--engine duckdb|spark] [-o DIR] [--format csv|parquet|xlsx]`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from . import main
+from .common import fail_usage, load_checked
+
+
+@contextmanager
+def _progress():
+    """A rich progress display on a terminal; nothing when not a TTY or in CI."""
+    quiet = not sys.stderr.isatty() or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as prog:
+        task = prog.add_task("starting", total=None)
+        yield lambda msg: prog.update(task, description=msg)
+
+
+@main.command()
+@click.argument("entry", type=click.Path(path_type=Path))
+@click.option("--data", "data", type=click.Path(path_type=Path), required=True,
+              help="Customer data: CSV, Parquet or a DuckDB database file.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("lists"),
+              show_default=True, help="Output folder (replaced as a whole when the run succeeds).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv", show_default=True)
+@click.option("--spark-master", default=None, help="Spark master URL (default local[*]).")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+def lists(entry, data, engine, out_dir, fmt, spark_master, root):
+    """Write contact lists per play (after priority, control group and capacity) and summary.json."""
+    from ..engine import DataError, run_lists
+
+    res = load_checked(entry, root)
+    if not data.exists():
+        fail_usage(f"data file not found: {data}")
+    try:
+        with _progress() as step:
+            summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt,
+                                spark_master=spark_master, progress=step)
+    except DataError as e:
+        click.echo(f"error: {e}", err=True)
+        if len(e.problems) > 1 or str(e) != e.problems[0]:
+            for p in e.problems:
+                click.echo(f"  - {p}", err=True)
+        if e.help:
+            click.echo(f"  = help: {e.help}", err=True)
+        click.echo("error: the data check failed; nothing was written", err=True)
+        sys.exit(2)
+    except OSError as e:
+        fail_usage(f"cannot write {out_dir}: {e.strerror or e}")
+    listed = sum(p["listed"] for p in summary.plays.values())
+    click.echo(f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "
+               f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}", err=True)

@@ -1,0 +1,28 @@
+"""`stratlang sql ENTRY [--dialect ...]`: the segment and assignment SQL of a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import main
+from .common import fail_usage, load_checked
+
+
+@main.command()
+@click.argument("entry", type=click.Path(path_type=Path))
+@click.option("--dialect", type=click.Choice(["duckdb", "spark", "postgres", "trino", "bigquery", "snowflake"]),
+              default="duckdb", show_default=True, help="SQL dialect (translated by sqlglot).")
+@click.option("--table", default=None, help="Table holding the customers (default: the schema id).")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+def sql(entry, dialect, table, root):
+    """Print the SQL for ENTRY's segment rules and play assignment."""
+    from ..backends.sql import CompileError, render_sql
+
+    res = load_checked(entry, root)
+    try:
+        text = render_sql(res.model, dialect, table)
+    except CompileError as e:
+        fail_usage(str(e))
+    click.echo(text, nl=False)

@@ -1,0 +1,39 @@
+"""The embedded DuckDB engine: check the data, count segments, assign plays, all in SQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ..backends.sql import assignment_query, counts_query
+from ..model import Model
+from .data import DataError, Source, prepare
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    return con
+
+
+def segment_counts_sql(con, model: Model, table: str = "customers") -> tuple[int, dict]:
+    row = con.execute(counts_query(model, table).sql(dialect="duckdb")).fetchone()
+    return row[0], {sid: row[1 + i] for i, sid in enumerate(model.segments)}
+
+
+def assign(con, model: Model, table: str = "customers") -> None:
+    """Create the table `__assigned` with the assignment result."""
+    q = assignment_query(model, table)
+    if q is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
+                    "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
+                    "play_order BIGINT)")
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS {q.sql(dialect='duckdb')}")
+
+
+def load(con, model: Model, data_path: Path) -> Source:
+    try:
+        return prepare(con, Path(data_path), model.schema)
+    except duckdb.Error as e:  # pragma: no cover - prepare converts the expected ones
+        raise DataError(f"cannot read {data_path}: {e}") from None

@@ -1,0 +1,181 @@
+"""Writing contact lists and `summary.json` from the assigned table (shared by every engine).
+
+The assignment result sits in the DuckDB table `__assigned` (columns of
+`backends.sql.ASSIGN_COLUMNS`), whichever engine computed it, so the files are byte-identical
+across engines. Files are written into a fresh temporary folder beside the destination and moved
+into place only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from ..backends.sql import plan, string
+from ..model import Model
+
+LIST_COLUMNS = ("key", "segment", "play", "channel", "script", "control")
+FORMATS = ("csv", "parquet", "xlsx")
+XLSX_MAX_ROWS = 1_048_575
+
+
+@dataclass
+class Summary:
+    """What a `lists` run produced; `to_json()` is `summary.json`, `counts()` feeds `build --data`."""
+
+    strategy: str
+    engine: str
+    customers: int
+    segments: dict = field(default_factory=dict)  # segment id -> members
+    plays: dict = field(default_factory=dict)  # play id -> {...}
+    channels: dict = field(default_factory=dict)  # channel id -> {...}
+    dropped_by_capacity: int = 0
+    files: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"format_version": 1, "strategy": self.strategy, "engine": self.engine, "customers": self.customers,
+                "segments": self.segments, "plays": self.plays, "channels": self.channels,
+                "dropped_by_capacity": self.dropped_by_capacity, "files": self.files}
+
+    def to_json(self) -> str:
+        d = self.to_dict()
+        d.pop("engine")  # the same input gives the same file, whichever engine ran
+        return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
+
+    def counts(self) -> dict:
+        """Real counts for model.json and the playbook: segments -> members, plays -> listed customers."""
+        return {"customers": self.customers, "segments": dict(self.segments),
+                "plays": {p: v["listed"] for p, v in self.plays.items()},
+                "dropped_by_capacity": self.dropped_by_capacity}
+
+
+def _r(x: float) -> float:
+    return round(x, 2)
+
+
+def summarize(con: duckdb.DuckDBPyConnection, model: Model, engine: str, customers: int,
+              segment_counts: dict) -> Summary:
+    rows = con.execute(
+        "SELECT play, count(*), count_if(control), count_if(NOT control AND kept), count_if(NOT kept) "
+        "FROM __assigned GROUP BY play").fetchall()
+    stats = {r[0]: r[1:] for r in rows}
+    s = Summary(model.strategy.label, engine, customers, dict(segment_counts))
+    channels: dict[str, dict] = {}
+    for p in sorted(plan(model), key=lambda p: p.order):
+        eligible, control, contacted, dropped = stats.get(p.id, (0, 0, 0, 0))
+        s.plays[p.id] = {"segment": p.segment, "channel": p.channel, "script": p.script, "priority": p.priority,
+                         "window_days": p.days, "assigned": eligible, "control": control, "contacted": contacted,
+                         "dropped_by_capacity": dropped, "listed": eligible - dropped}
+        s.dropped_by_capacity += dropped
+    for p in plan(model):  # channels in assignment order of their plays
+        if p.channel is None:
+            continue
+        ch = model.channels.get(p.channel)
+        cap = ch.capacity.per_day if ch is not None and ch.capacity is not None else None
+        c = channels.setdefault(p.channel, {"capacity_per_day": _r(cap) if cap is not None else None,
+                                            "demand_per_day": 0.0, "contacts_per_day": 0.0, "contacted": 0,
+                                            "dropped_by_capacity": 0, "plays": []})
+        st = s.plays[p.id]
+        c["demand_per_day"] += (st["contacted"] + st["dropped_by_capacity"]) / p.days
+        c["contacts_per_day"] += st["contacted"] / p.days
+        c["contacted"] += st["contacted"]
+        c["dropped_by_capacity"] += st["dropped_by_capacity"]
+        c["plays"].append(p.id)
+    for c in channels.values():
+        c["demand_per_day"] = _r(c["demand_per_day"])
+        c["contacts_per_day"] = _r(c["contacts_per_day"])
+    s.channels = {k: channels[k] for k in sorted(channels)}
+    return s
+
+
+def _select_play(play_id: str) -> str:
+    sel = (exp.select(*[exp.column(c, quoted=True) for c in LIST_COLUMNS]).from_("__assigned")
+           .where(exp.and_(exp.EQ(this=exp.column("play", quoted=True), expression=string(play_id)),
+                           exp.column("kept", quoted=True)))
+           .order_by(exp.column("key", quoted=True)))
+    return sel.sql(dialect="duckdb")
+
+
+def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, out_dir: Path, fmt: str,
+                progress=None) -> None:
+    """Write one file per play plus summary.json into out_dir, atomically (all or nothing)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt}")
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+    os.chmod(tmp, 0o755)
+    try:
+        for p in sorted(model.plays.values(), key=lambda p: p.order):
+            name = f"{p.id}.{fmt}"
+            target = tmp / name
+            query = _select_play(p.id)
+            if fmt == "csv":
+                con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)")
+            elif fmt == "parquet":
+                con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
+            else:
+                _write_xlsx(con, query, target, p.id)
+            summary.files.append(name)
+            if progress:
+                progress(f"wrote {name}")
+        summary.files.append("summary.json")
+        (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:
+    from openpyxl import Workbook
+
+    n = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+    if n > XLSX_MAX_ROWS:
+        from .data import DataError
+
+        raise DataError(f"play `{play_id}` lists {n} customers, more than an Excel sheet holds ({XLSX_MAX_ROWS})",
+                        help="use --format csv or parquet")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title="list")
+    ws.append(list(LIST_COLUMNS))
+    cur = con.execute(query)
+    while True:
+        batch = cur.fetchmany(10000)
+        if not batch:
+            break
+        for row in batch:
+            ws.append([_xlsx_safe(v) for v in row])
+    wb.save(target)
+
+
+def _xlsx_safe(v):
+    # a value starting with = + - @ would be read as a formula by spreadsheet programs
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise FileExistsError(f"{out_dir} exists and is not a folder")
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+        os.rmdir(old)
+        os.replace(out_dir, old)
+        try:
+            os.replace(tmp, out_dir)
+        except BaseException:
+            os.replace(old, out_dir)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out_dir)

@@ -1,0 +1,76 @@
+"""The Spark engine: the same compiled SQL (sqlglot's spark dialect) run through PySpark.
+
+DuckDB reads and checks the data first (one set of data rules for every engine) and hands Spark
+a typed Parquet copy; Spark registers it as the view `customers`, runs the segment counts and the
+assignment query, and the result comes back to DuckDB to be written by the shared writer.
+`local[*]` by default; any master with `master=` (`--spark-master`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..backends.sql import assignment_query, counts_query
+from ..model import Model
+from .data import DataError
+
+_SESSION = None
+
+
+def get_session(master: str | None = None):
+    """A SparkSession (created once per process and reused), with quiet logging."""
+    global _SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataError("the Spark engine needs PySpark", help="pip install pyspark (and a Java 17 runtime)") from None
+    if _SESSION is not None:
+        return _SESSION
+    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+    builder = (SparkSession.builder.appName("stratlang").master(master or "local[*]")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
+               .config("spark.sql.ansi.enabled", "false"))
+    try:
+        spark = builder.getOrCreate()
+    except Exception as e:  # no Java, bad master URL, ...
+        raise DataError(f"cannot start Spark ({master or 'local[*]'}): {str(e).strip().splitlines()[0][:300]}",
+                        help="the Spark engine needs Java 17+ and a reachable master") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    _SESSION = spark
+    return spark
+
+
+def run(con, model: Model, master: str | None = None, progress=None, session=None) -> tuple[int, dict]:
+    """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table."""
+    step = progress or (lambda msg: None)
+    spark = session or get_session(master)
+    tmp = Path(tempfile.mkdtemp(prefix="stratlang-spark-"))
+    try:
+        step("handing the typed data to Spark")
+        typed = tmp / "customers.parquet"
+        con.execute(f"COPY customers TO '{typed.as_posix()}' (FORMAT parquet)")  # tmp path: no user text
+        df = spark.read.parquet(str(typed))
+        df.createOrReplaceTempView("customers")
+        step("counting segments (Spark)")
+        row = spark.sql(counts_query(model, "customers").sql(dialect="spark")).collect()[0]
+        customers = int(row[0])
+        counts = {sid: int(row[1 + i]) for i, sid in enumerate(model.segments)}
+        step("assigning plays (Spark)")
+        q = assignment_query(model, "customers")
+        if q is None:
+            con.execute("CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
+                        "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
+                        "play_order BIGINT)")
+            return customers, counts
+        out = tmp / "assigned"
+        spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM read_parquet('{out.as_posix()}/*.parquet')")
+        return customers, counts
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
