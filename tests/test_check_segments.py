@@ -265,3 +265,23 @@ def test_golden_seg_text(project):
     res = project(text)
     out = render([d for d in res.diagnostics if d.code.startswith("SEG")], res.sources, "text", color=False)
     check_golden("check/seg.txt", out.replace(str(res.root), "<root>"))
+
+
+def test_no_gap_reported_for_a_tiering_with_an_unresolved_tier(project):
+    text = BASE + 'segment a "A" { rule age < 40 }\ntiering t "T" { segments a, nope exhaustive true }\n' + TAIL
+    res = project(text)
+    assert "NAM201" in [d.code for d in res.diagnostics]
+    assert diags(res, "SEG503") == []
+
+
+def test_gap_when_no_field_matters_shows_an_example_customer(project):
+    text = BASE + 'segment a "A" { rule age < 40 and age > 50 }\ntiering t "T" { segments a exhaustive true }\n' \
+        + TAIL
+    [d] = diags(project(text), "SEG503")
+    assert d.notes[0].startswith('witness: any customer, e.g. id="C0001", age=0, … is in no tier')
+
+
+def test_seg501_text_of_a_negated_group_is_balanced(project):
+    text = BASE + 'segment s "S" { rule not (age > 1 or not age > 1) }\n' + TAIL + play("p", "s")
+    [d] = diags(project(text), "SEG501")
+    assert "`not (age > 1 or not age > 1)` is never true" in d.message

@@ -105,6 +105,8 @@ def format_witness(rec: dict, schema, first=()) -> str:
         else:
             text = str(v)
         parts.append(f"{name}={text}")
+    if not shown:  # no field matters: any customer will do
+        return "witness: any customer, e.g. " + format_witness(rec, schema, list(fields)[:2])[len("witness: "):]
     if len(shown) < len(fields):
         parts.append("…")
     return "witness: " + ", ".join(parts)
@@ -132,7 +134,9 @@ def _text(ctx, span, fallback):
     src = ctx.sources.get(span.file) if (ctx is not None and ctx.sources is not None and span) else None
     if src is None:
         return fallback
-    return " ".join(src.text[span.start:span.end].split())
+    text = " ".join(src.text[span.start:span.end].split())
+    # (a span that does not cover its closing parenthesis would print unbalanced text)
+    return text if text.count("(") == text.count(")") else fallback
 
 
 # --------------------------------------------------------------------------- extends cycles
@@ -270,8 +274,13 @@ def tiering_checks(model: Model, ctx):
                         notes=(format_witness(rec, r.schema, env) + f" is in both `{a}` and `{b}`",),
                         help="make the rules disjoint (one tier's bound where the next begins, `<` against `>=`), "
                              "or drop `exclusive true`")
-        if tg.exhaustive:
-            if any(rules[s] is None for s in tiers) or len(tiers) != len(set(tg.segments)):
+        listed = _attr(tg.node, "segments")
+        names = (listed.value.items if isinstance(listed.value, ast.ListValue) else (listed.value,)) \
+            if listed is not None else ()
+        # an unresolved tier is reported already (NAM201/NAM203); a gap would be noise
+        unresolved = any(not isinstance(n, ast.Name) or n.name not in model.segments for n in names)
+        if tg.exhaustive and not unresolved:
+            if any(rules[s] is None for s in tiers):
                 continue
             try:
                 env = r.space.solve(r.space.conj([r.space.pos(rules[s], NT) for s in tiers]))
