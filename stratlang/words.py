@@ -404,8 +404,8 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
         if style == "bare":
             return (f"{label} outside {lo}–{hi}{unit}" if negated else f"{label} {lo}–{hi}{unit}"), "bare"
         if negated:
-            return f"{label} outside {lo}{unit} to {hi}{unit}", "with"
-        return f"{label} between {lo}{unit} and {hi}{unit}", "with"
+            return f"{label} outside {lo} to {hi}{unit}", "with"
+        return f"{label} between {lo} and {hi}{unit}", "with"
     if isinstance(e, ast.In):
         neg = e.negated != negated
         items = [val(x) + unit for x in e.values]
