@@ -55,7 +55,7 @@ def test_seg501_names_the_conflicting_tests(project):
 def test_seg501_single_test_never_true(project):
     text = BASE + 'segment s "S" { rule payroll and (id is missing or age = 3.5) }\n' + TAIL + play("p", "s")
     [d] = diags(project(text), "SEG501")
-    assert "`id is missing or age = 3.5` is never true" in d.message
+    assert "`(id is missing or age = 3.5)` is never true" in d.message
 
 
 def test_seg501_enum_and_in_lists(project):

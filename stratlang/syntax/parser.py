@@ -220,7 +220,12 @@ class Lowerer(Transformer):
         return self._nest(ast.Not(self.cover(c[0], c[1]), c[1]), (c[1],))
 
     def paren(self, c):
-        return c[1]
+        # The parenthesised expression's span takes in the parentheses, so `not (a or b)` ends at `)`.
+        inner = c[1]
+        wide = replace(inner, span=self.cover(c[0], c[2]))
+        if id(inner) in self.depth:
+            self.depth[id(wide)] = self.depth[id(inner)]
+        return wide
 
     def compare(self, c):
         return ast.Compare(self.cover(c[0], c[2]), self.name(c[0]), str(c[1]), c[2])
