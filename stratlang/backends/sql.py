@@ -229,8 +229,8 @@ def hex_prefix_int(digest: exp.Expression) -> exp.Expression:
                                              substr=exp.Substring(this=digest.copy(), start=number(i + 1),
                                                                   length=number(1))),
                         expression=number(1))
-        term = exp.Mul(this=exp.Paren(this=digit), expression=number(16 ** (HEX_DIGITS - 1 - i))) \
-            if i < HEX_DIGITS - 1 else exp.Paren(this=digit)
+        digit = exp.Cast(this=digit, to=exp.DataType.build("BIGINT"))  # 32-bit ints would overflow in Spark
+        term = exp.Mul(this=digit, expression=number(16 ** (HEX_DIGITS - 1 - i))) if i < HEX_DIGITS - 1 else digit
         total = term if total is None else exp.Add(this=total, expression=term)
     return total
 
