@@ -1,0 +1,43 @@
+# stratlang: `make demo` builds the bank-wealth example, `make test` runs the whole test suite.
+# Both run scripts/setup.sh first (idempotent: system packages, .venv, pip install -e '.[dev]').
+#
+#   make test                       the full suite (PYTEST_ADDOPTS is passed through)
+#   make test PYTEST_ARGS='-k cli'  extra pytest arguments
+#   make bench                      benchmarks/bench_check.py (parse/check timings)
+#   make clean                      remove build outputs and caches (keeps .venv)
+#   make distclean                  also remove .venv
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+
+.PHONY: help setup demo test bench clean distclean
+
+help:
+	@echo "make demo    build examples/bank_wealth into out/bank_wealth"
+	@echo "make test    run the test suite"
+	@echo "make bench   run the parse/check benchmark"
+	@echo "make clean   remove outputs and caches"
+
+setup:
+	@bash scripts/setup.sh
+
+demo:
+	@bash scripts/demo.sh
+
+test: setup
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/bin/python benchmarks/bench_check.py $(BENCH_ARGS)
+
+clean:
+	rm -rf out build dist benchmarks/.work .pytest_cache .hypothesis spark-warehouse metastore_db derby.log
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
