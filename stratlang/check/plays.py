@@ -230,10 +230,11 @@ def play_shape(model: Model, ctx):
                           "nothing comes before it",
                           help="the first step starts when the play is triggered; remove `after` "
                                "(use `when event … within …` to delay or bound the start)")
+        # From the syntax: a `control` whose value was rejected (TYP304) is not reported again.
         missing = []
-        if not play.targets:
+        if not any(isinstance(t, ast.TargetLine) for t in play.node.items):
             missing.append("target")
-        if play.control is None:
+        if attr(play.node, "control") is None:
             missing.append("control")
         if missing:
             what = " and no ".join(f"`{m}`" for m in missing)

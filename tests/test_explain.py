@@ -1,0 +1,87 @@
+"""`stratlang explain`: every code explained, and every example checked for real."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stratlang.check import check_entry
+from stratlang.diagnostics import CODES
+from stratlang.explain import EXPLANATIONS, example_project, explanation
+
+
+def build(tmp_path: Path, files: dict[str, str]):
+    """Write a project (name -> text; the first file is the entry) and check it."""
+    entry = None
+    for name, text in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+        entry = entry or p
+    return check_entry(entry)
+
+
+def run(*args):
+    exe = str(Path(sys.executable).parent / "stratlang")
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+def test_every_code_has_an_explanation():
+    assert set(EXPLANATIONS) == set(CODES)
+    for code in CODES:
+        text = explanation(code)
+        assert text.startswith(f"{code} ({CODES[code][0]}): {CODES[code][1]}")
+        assert "Wrong:" in text and "Right:" in text and "How to fix:" in text
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_wrong_example_triggers_and_right_does_not(tmp_path, code):
+    wrong = build(tmp_path / "wrong", example_project(code, "wrong"))
+    got = [d.code for d in wrong.diagnostics]
+    assert code in got, f"{code}: wrong example gave {got}"
+    right = build(tmp_path / "right", example_project(code, "right"))
+    got = [d for d in right.diagnostics if d.code == code]
+    assert got == [], f"{code}: right example still gives {[d.message for d in got]}"
+    # The right example is a valid project (warnings about other things may remain).
+    assert right.ok, [(d.code, d.message) for d in right.diagnostics if d.severity.name == "ERROR"]
+
+
+def test_explanation_is_case_insensitive_and_rejects_unknown():
+    assert explanation("map401") == explanation("MAP401")
+    with pytest.raises(KeyError):
+        explanation("MAP499")
+
+
+def test_cli_explain_prints_examples():
+    r = run("explain", "ply609")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("PLY609 (error): script contains a banned phrase")
+    assert "保本保收益" in r.stdout
+    assert r.stdout == explanation("PLY609")
+
+
+def test_cli_explain_unknown_code_suggests():
+    r = run("explain", "MAP4O1")
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert "unknown diagnostic code `MAP4O1`" in r.stderr
+    assert "did you mean `MAP401`?" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_explain_list():
+    r = run("explain", "--list")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert len(lines) == len(CODES)
+    assert lines[0].split()[:2] == ["SYN101", "error"]
+    assert any(line.startswith("MAP409") and "info" in line for line in lines)
+
+
+def test_cli_explain_needs_a_code():
+    r = run("explain")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
