@@ -20,6 +20,12 @@ from .data import DataError
 _SESSION = None
 
 
+def _lit(path: Path) -> str:
+    from sqlglot import exp
+
+    return exp.Literal.string(path.as_posix()).sql(dialect="duckdb")
+
+
 def get_session(master: str | None = None):
     """A SparkSession (created once per process and reused), with quiet logging."""
     global _SESSION
@@ -32,6 +38,7 @@ def get_session(master: str | None = None):
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     builder = (SparkSession.builder.appName("stratlang").master(master or "local[*]")
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
@@ -54,7 +61,7 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
     try:
         step("handing the typed data to Spark")
         typed = tmp / "customers.parquet"
-        con.execute(f"COPY customers TO '{typed.as_posix()}' (FORMAT parquet)")  # tmp path: no user text
+        con.execute(f"COPY customers TO {_lit(typed)} (FORMAT parquet)")
         df = spark.read.parquet(str(typed))
         df.createOrReplaceTempView("customers")
         step("counting segments (Spark)")
@@ -70,7 +77,7 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
             return customers, counts
         out = tmp / "assigned"
         spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM read_parquet('{out.as_posix()}/*.parquet')")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM read_parquet({_lit(out / '*.parquet')})")
         return customers, counts
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
