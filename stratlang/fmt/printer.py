@@ -1,0 +1,493 @@
+"""The printer: an `ast.File` (with its attached comments) -> canonical text.
+
+The canonical style is described in docs/formatting.md. In short: two-space indentation, one
+item per line, item names padded to one column per block, `{` on the declaration line, blocks
+with one short attribute on one line, rules re-parenthesised by precedence (not > and > or) and
+broken before `and`/`or` when longer than `WIDTH`, strings re-quoted with minimal escapes,
+literals written as the user wrote them, every comment kept next to the node it belongs to.
+
+The printer only reads the AST: it never looks at the original text, so its output depends on
+the meaning of the file and on where its comments and blank lines were, nothing else.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ..source import display_width
+from ..syntax import ast
+
+INDENT = "  "
+WIDTH = 100  # rules longer than this (in display columns) are broken before `and`/`or`
+
+
+class _Trail:
+    """An output line whose trailing comment is aligned with its neighbours' comments."""
+
+    __slots__ = ("code", "comment")
+
+    def __init__(self, code: str, comment: str | None):
+        self.code = code
+        self.comment = comment
+
+
+# --------------------------------------------------------------------------- strings and values
+
+
+def quote(value: str) -> str:
+    """A one-line string literal with minimal escapes."""
+    out = []
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif unicodedata.category(ch) == "Cc":
+            out.append(f"\\u{{{ord(ch):X}}}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _escape_triple_line(line: str, escape_lead: bool) -> str:
+    out = []
+    for i, ch in enumerate(line):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"' and line.startswith('""', i + 1):
+            out.append('\\"')  # never let `"""` appear inside the text
+        elif ch == "\t" and not escape_lead:
+            out.append("\t")
+        elif unicodedata.category(ch) == "Cc" and ch != "\t":
+            out.append(f"\\u{{{ord(ch):X}}}")
+        elif escape_lead and i == 0 and ch in " \t":
+            # The parser dedents the text block before it unescapes; an escaped first blank keeps
+            # indentation the dedent would otherwise take away.
+            out.append("\\t" if ch == "\t" else "\\u{20}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def triple(value: str, indent: str) -> str:
+    """A text block: `\"\"\"`, the lines at `indent` + 2 spaces, the closing `\"\"\"` at `indent`."""
+    lines = value.split("\n")
+    nonblank = [ln for ln in lines if ln.strip()]
+    # The parser dedents by the common indentation and turns blank-only lines into empty ones,
+    # so a value whose lines all start with a blank, or a line of only blanks, needs escapes.
+    common = bool(nonblank) and all(ln[0] in " \t" for ln in nonblank)
+    body = []
+    inner = indent + INDENT
+    for ln in lines:
+        if not ln:
+            body.append("")
+            continue
+        blank_only = not ln.strip()
+        if blank_only:
+            text = "".join("\\t" if c == "\t" else "\\u{20}" if c == " " else _escape_triple_line(c, False)
+                           for c in ln)
+        else:
+            text = _escape_triple_line(ln, common)
+        body.append(inner + text)
+    return '"""\n' + "\n".join(body) + "\n" + indent + '"""'
+
+
+def value(v, indent: str = "") -> str:
+    """A value in attribute position (text blocks take `indent` for their lines)."""
+    if isinstance(v, ast.Name):
+        return v.name
+    if isinstance(v, ast.Str):
+        return triple(v.value, indent) if v.triple else quote(v.value)
+    if isinstance(v, (ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)):
+        return v.raw
+    if isinstance(v, ast.Range):
+        return f"{value(v.low, indent)} .. {value(v.high, indent)}"
+    if isinstance(v, ast.Rate):
+        return f"{value(v.amount, indent)} per {value(v.per, indent)}"
+    if isinstance(v, ast.ListValue):
+        return ", ".join(value(x, indent) for x in v.items)
+    if isinstance(v, ast.Trigger):
+        return trigger(v)
+    if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)):
+        return expr(v)
+    raise TypeError(f"cannot print {type(v).__name__}")  # pragma: no cover - the AST is closed
+
+
+def trigger(t: ast.Trigger) -> str:
+    if t.kind == "event":
+        s = f"event {t.ref.name}"
+        return s + (f" within {value(t.within)}" if t.within is not None else "")
+    if t.kind in ("lifecycle", "schedule"):
+        return f"{t.kind} {t.ref.name}"
+    return "rule " + expr(t.rule)
+
+
+# --------------------------------------------------------------------------- rules
+
+_PREC = {ast.Or: 1, ast.And: 2, ast.Not: 3}
+
+
+def _operand(e, parent: type) -> str:
+    """An operand of `and`/`or`: parenthesised when it is itself an `and`/`or` that the parser
+    would otherwise read differently (`a and (b or c)`, and a nested group of the same kind)."""
+    s = expr(e)
+    if isinstance(e, (ast.Or, ast.And)) and _PREC[type(e)] <= _PREC[parent]:
+        return f"({s})"
+    return s
+
+
+def expr(e) -> str:
+    if isinstance(e, ast.Or):
+        return " or ".join(_operand(x, ast.Or) for x in e.operands)
+    if isinstance(e, ast.And):
+        return " and ".join(_operand(x, ast.And) for x in e.operands)
+    if isinstance(e, ast.Not):
+        inner = expr(e.operand)
+        if isinstance(e.operand, (ast.Or, ast.And)):
+            inner = f"({inner})"
+        return "not " + inner
+    if isinstance(e, ast.Compare):
+        return f"{e.field.name} {e.op} {value(e.value)}"
+    if isinstance(e, ast.Between):
+        return f"{e.field.name} between {value(e.low)} and {value(e.high)}"
+    if isinstance(e, ast.In):
+        op = "not in" if e.negated else "in"
+        return f"{e.field.name} {op} [" + ", ".join(value(x) for x in e.values) + "]"
+    if isinstance(e, ast.Missing):
+        return f"{e.field.name} is {'present' if e.present else 'missing'}"
+    if isinstance(e, ast.BoolTest):
+        return e.field.name
+    raise TypeError(f"cannot print {type(e).__name__}")  # pragma: no cover
+
+
+def broken_expr(e, first_col: int, cont: str) -> list[str]:
+    """A rule over several lines: its top-level `and`/`or` operands filled greedily up to WIDTH,
+    each continuation line starting with the operator at `cont` (the value column)."""
+    one = expr(e)
+    if first_col + display_width(one) <= WIDTH or not isinstance(e, (ast.Or, ast.And)):
+        return [one]
+    word = "or" if isinstance(e, ast.Or) else "and"
+    parts = [_operand(x, type(e)) for x in e.operands]
+    lines = [parts[0]]
+    col = first_col + display_width(parts[0])
+    for p in parts[1:]:
+        piece = f"{word} {p}"
+        if col + 1 + display_width(piece) <= WIDTH:
+            lines[-1] += " " + piece
+            col += 1 + display_width(piece)
+        else:
+            lines.append(cont + piece)
+            col = display_width(cont + piece)
+    return lines
+
+
+# --------------------------------------------------------------------------- items
+
+
+def _pad(name: str, width: int) -> str:
+    return name + " " * (width - display_width(name))
+
+
+def _key(item) -> str | None:
+    """The text in an item's name column (None: the item is not aligned)."""
+    if isinstance(item, ast.Attribute):
+        return item.name.name
+    if isinstance(item, ast.TargetLine):
+        return "target"
+    if isinstance(item, ast.StepLine):
+        return "step " + value(item.number)
+    if isinstance(item, ast.ObjectionLine):
+        return "objection"
+    if isinstance(item, (ast.FieldLine, ast.PerspectiveItem)):
+        return item.name.name if isinstance(item, ast.FieldLine) else item.id.name
+    return None
+
+
+def _first_line(node) -> int:
+    lead = getattr(node, "leading", ())
+    return lead[0].span.line if lead else node.span.line
+
+
+class Printer:
+    def __init__(self):
+        self.out: list = []
+
+    # ---------------------------------------------------------------- output helpers
+
+    def emit(self, line: str) -> None:
+        self.out.append(line.rstrip())
+
+    def blank(self) -> None:
+        if self.out and not (isinstance(self.out[-1], str) and self.out[-1] == ""):
+            self.out.append("")
+
+    def comments(self, comments, indent: str, prev_line: int | None, next_line: int | None) -> None:
+        """Own-line comments, keeping one blank line where the user had one or more
+        (`prev_line`: the last line used before them; `next_line`: the line of what follows)."""
+        last = prev_line
+        for c in comments:
+            if last is not None and c.span.line - last > 1:
+                self.blank()
+            self.emit(indent + c.text)
+            last = c.span.end_line
+        if comments and next_line is not None and last is not None and next_line - last > 1:
+            self.blank()
+
+    def finish(self, lines: list[str], trailing, aligned: bool) -> None:
+        """Emit an item's lines; its first trailing comment goes on its last line, any further
+        ones (from inside a multi-line rule) on their own lines just after."""
+        if not trailing:
+            for ln in lines[:-1]:
+                self.emit(ln)
+            if aligned and len(lines) == 1:
+                self.out.append(_Trail(lines[0].rstrip(), None))
+            else:
+                self.emit(lines[-1])
+            return
+        for ln in lines[:-1]:
+            self.emit(ln)
+        last = lines[-1].rstrip()
+        if aligned and len(lines) == 1:
+            self.out.append(_Trail(last, trailing[0].text))
+        else:
+            self.out.append(f"{last}  {trailing[0].text}")
+        indent = " " * (len(lines[0]) - len(lines[0].lstrip(" ")))
+        for c in trailing[1:]:
+            self.emit(indent + c.text)
+
+    # ---------------------------------------------------------------- file
+
+    def file(self, f: ast.File) -> str:
+        prev = None  # (decl, was it printed on one line)
+        for d in f.decls:
+            if prev is not None:
+                prev_decl, prev_single = prev
+                gap = _first_line(d) - prev_decl.span.end_line > 1
+                if gap or not prev_single or not self._single(d):
+                    self.blank()
+            self.comments(d.leading, "", None, d.span.line)
+            self.decl(d)
+            prev = (d, self._single(d))
+        if f.dangling:
+            prev_line = f.decls[-1].span.end_line if f.decls else None
+            self.comments(f.dangling, "", prev_line, None)
+        while self.out and isinstance(self.out[-1], str) and self.out[-1] == "":
+            self.out.pop()
+        return _render(self.out)
+
+    def _single(self, d) -> bool:
+        """Whether a declaration prints on one line (decides blank lines between declarations)."""
+        if isinstance(d, (ast.Import, ast.Link)):
+            return len(d.trailing) <= 1
+        return d.body is None or self._one_line_body(d, "") is not None
+
+    def decl(self, d) -> None:
+        if isinstance(d, ast.Import):
+            self.finish([f"import {value(d.path)}"], d.trailing, True)
+        elif isinstance(d, ast.Link):
+            s = " -> ".join(n.name for n in d.chain)
+            if d.label is not None:
+                s += " " + value(d.label)
+            self.finish([s], d.trailing, True)
+        else:
+            self.block(d, "")
+
+    # ---------------------------------------------------------------- blocks
+
+    def header(self, b) -> str:
+        if isinstance(b, ast.SubBlock):
+            return b.name.name
+        parts = [b.kind]
+        if b.id is not None:
+            parts.append(b.id.name)
+        if b.label is not None:
+            parts.append(value(b.label))
+        return " ".join(parts)
+
+    def _one_line_body(self, b, indent: str) -> str | None:
+        """`header { name value }` for a block with one short attribute and no comments inside."""
+        if b.dangling or len(b.items) != 1:
+            return None
+        item = b.items[0]
+        if not isinstance(item, ast.Attribute) or item.leading or item.trailing:
+            return None
+        v = item.value
+        if isinstance(v, ast.Str) and v.triple:
+            return None
+        line = f"{indent}{self.header(b)} {{ {item.name.name} {value(v)} }}"
+        if display_width(line) > WIDTH:
+            return None
+        return line
+
+    def block(self, b, indent: str) -> None:
+        head = self.header(b)
+        if isinstance(b, ast.Block) and b.body is None:
+            self.finish([indent + head], b.trailing, True)
+            return
+        if not b.items and not b.dangling:
+            self.finish([f"{indent}{head} {{}}"], b.trailing, True)
+            return
+        one = self._one_line_body(b, indent)
+        if one is not None and not isinstance(b, ast.SubBlock):
+            self.finish([one], b.trailing, True)
+            return
+        # a comment right after `{` stays on the `{` line
+        open_line = b.body.line if isinstance(b, ast.Block) else b.name.span.line
+        items = list(b.items)
+        dangling = list(b.dangling)
+        brace_comment = None
+        if items and items[0].leading and items[0].leading[0].span.line == open_line:
+            brace_comment = items[0].leading[0]
+            items[0] = _without_first_leading(items[0])
+        elif not items and dangling and dangling[0].span.line == open_line:
+            brace_comment = dangling.pop(0)
+        self.emit(f"{indent}{head} {{" + (f"  {brace_comment.text}" if brace_comment else ""))
+        inner = indent + INDENT
+        self.items(items, inner, b)
+        if dangling:
+            prev_line = items[-1].span.end_line if items else None
+            self.comments(dangling, inner, prev_line, None)
+        self.finish([indent + "}"], b.trailing, False)
+
+    def items(self, items, indent: str, block) -> None:
+        keys = [_key(i) for i in items]
+        width = max((display_width(k) for k in keys if k is not None), default=0)
+        cells = {}
+        for kind in (ast.FieldLine, ast.StepLine, ast.TargetLine):
+            rows = [(i, _cells(i, indent)) for i in items if isinstance(i, kind)]
+            for i, line in zip([r[0] for r in rows], columns([r[1] for r in rows])):
+                cells[id(i)] = line
+        prev = None
+        for item, key in zip(items, keys):
+            if prev is not None and _first_line(item) - prev.span.end_line > 1:
+                self.blank()
+            self.comments(item.leading, indent, prev.span.end_line if prev is not None else None, item.span.line)
+            if isinstance(item, ast.SubBlock):
+                self.block(item, indent)
+            else:
+                self.item(item, indent, _pad(key, width), cells.get(id(item)))
+            prev = item
+
+    def item(self, item, indent: str, key: str, rest: str | None) -> None:
+        col = display_width(indent + key) + 1
+        cont = " " * col
+        if isinstance(item, ast.Attribute):
+            v = item.value
+            if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)):
+                parts = broken_expr(v, col, cont)
+            elif isinstance(v, ast.Trigger) and v.kind == "rule":
+                parts = broken_expr(v.rule, col + 5, cont)
+                parts[0] = "rule " + parts[0]
+            else:
+                parts = [value(v, indent)]
+            lines = [f"{indent}{key} {parts[0]}"] + parts[1:]
+            lines = "\n".join(lines).split("\n")  # a text block spans lines
+        elif rest is not None:  # field, step and target lines: aligned columns
+            lines = f"{indent}{key} {rest}".split("\n")
+        elif isinstance(item, ast.TargetLine):
+            s = f"{indent}{key} {item.id.name}"
+            if item.label is not None:
+                s += " " + value(item.label, indent)
+            s += f" {item.op} {value(item.value, indent)}"
+            if item.by is not None:
+                s += f" by {value(item.by, indent)}"
+            if item.baseline is not None:
+                s += f" baseline {value(item.baseline, indent)}"
+            lines = s.split("\n")
+        elif isinstance(item, ast.StepLine):
+            s = f"{indent}{key} {item.channel.name} using {item.script.name}"
+            if item.after is not None:
+                s += f" after {value(item.after, indent)}"
+            if item.unless_converted:
+                s += " unless converted"
+            lines = s.split("\n")
+        elif isinstance(item, ast.ObjectionLine):
+            s = f"{indent}{key} {value(item.question, indent)} -> {value(item.answer, indent)}"
+            lines = s.split("\n")
+        elif isinstance(item, ast.FieldLine):
+            t = type_ref(item.type)
+            s = f"{indent}{key} " + (_pad(t, type_width) + " " + " ".join(f.name for f in item.flags) if item.flags else t)
+            lines = [s]
+        elif isinstance(item, ast.PerspectiveItem):
+            s = f"{indent}{key}" + (f" {value(item.label, indent)}" if item.label is not None else "")
+            lines = s.split("\n")
+        else:  # pragma: no cover - the AST is closed
+            raise TypeError(f"cannot print {type(item).__name__}")
+        self.finish(lines, item.trailing, True)
+
+
+def _cells(item, indent: str) -> list[str]:
+    """The columns of a field, step or target line after its key."""
+    if isinstance(item, ast.FieldLine):
+        return [type_ref(item.type), " ".join(f.name for f in item.flags)]
+    if isinstance(item, ast.StepLine):
+        return [item.channel.name, "using", item.script.name,
+                f"after {value(item.after, indent)}" if item.after is not None else "",
+                "unless converted" if item.unless_converted else ""]
+    return [item.id.name, value(item.label, indent) if item.label is not None else "",
+            f"{item.op} {value(item.value, indent)}",
+            f"by {value(item.by, indent)}" if item.by is not None else "",
+            f"baseline {value(item.baseline, indent)}" if item.baseline is not None else ""]
+
+
+def columns(rows: list[list[str]]) -> list[str]:
+    """Rows of cells -> lines with every column padded to its widest cell (no trailing blanks;
+    a row holding a text block is written with single spaces)."""
+    flat = [r for r in rows if not any("\n" in c for c in r)]
+    n = max((len(r) for r in rows), default=0)
+    widths = [0] * n
+    for r in flat:
+        last = max((k for k, c in enumerate(r) if c), default=-1)
+        for k, c in enumerate(r[:last]):  # the last cell of a row needs no padding
+            widths[k] = max(widths[k], display_width(c))
+    out = []
+    for r in rows:
+        if r not in flat:
+            out.append(" ".join(c for c in r if c))
+            continue
+        last = max((k for k, c in enumerate(r) if c), default=-1)
+        parts = [(_pad(c, widths[k]) if widths[k] else c) for k, c in enumerate(r[:last])] + [r[last]]
+        out.append(" ".join(parts).rstrip())
+    return out
+
+
+def type_ref(t: ast.TypeRef) -> str:
+    if t.enum_values is None:
+        return t.name
+    return "enum(" + ", ".join(v.name for v in t.enum_values) + ")"
+
+
+def _without_first_leading(item):
+    from dataclasses import replace
+
+    return replace(item, leading=item.leading[1:])
+
+
+def _render(out: list) -> str:
+    """Lines -> text, aligning the trailing comments of consecutive one-line items."""
+    lines: list[str] = []
+    i = 0
+    while i < len(out):
+        if isinstance(out[i], _Trail):
+            j = i
+            while j < len(out) and isinstance(out[j], _Trail):
+                j += 1
+            col = max((display_width(t.code) for t in out[i:j] if t.comment), default=0) + 2
+            for t in out[i:j]:
+                if t.comment:
+                    lines.append(t.code + " " * (col - display_width(t.code)) + t.comment)
+                else:
+                    lines.append(t.code)
+            i = j
+        else:
+            lines.append(out[i])
+            i += 1
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def print_file(f: ast.File) -> str:
+    return Printer().file(f)
