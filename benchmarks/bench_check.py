@@ -142,8 +142,8 @@ def measure(name: str, repeat: int) -> dict:
     return res
 
 
-def run_child(name: str, repeat: int) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", name, "--repeat", str(repeat)],
+def run_child(name: str, repeat: int, no_gc: bool = False) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", name, "--repeat", str(repeat)] + ["--no-gc"] * no_gc,
                           capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -155,7 +155,7 @@ def fmt_s(x):
     return "n/a" if x is None else f"{x * 1000:8.1f} ms" if x < 1 else f"{x:8.3f} s "
 
 
-def report(results: dict[str, dict]) -> list[str]:
+def report(results: dict[str, dict], gc_off: bool = False) -> list[str]:
     bad = []
     print(f"{'project':8} {'files':>5} {'lines':>7} {'raw parse':>11} {'parse':>11} {'check':>11} "
           f"{'parse/raw':>9} {'check/raw':>9} {'µs/line':>8} {'heap peak':>10} {'max RSS':>9}")
@@ -209,7 +209,7 @@ def report(results: dict[str, dict]) -> list[str]:
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         load = "n/a"
-    print(f"(best of {next(iter(results.values()))['repeat']} runs each; {os.cpu_count()} CPUs, load average "
+    print(f"(best of {next(iter(results.values()))['repeat']} runs each;{' cyclic GC off;' if gc_off else ''} {os.cpu_count()} CPUs, load average "
           f"{load}; Python {sys.version.split()[0]}; projects in {WORK.relative_to(ROOT)}/)")
     return bad
 
@@ -219,10 +219,14 @@ def main(argv=None) -> int:
     ap.add_argument("--presets", default="small,large,lsp", help="comma-separated: " + ", ".join(PROJECTS))
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts (default 3)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
+    ap.add_argument("--no-gc", action="store_true",
+                    help="disable Python's cyclic GC while measuring (shows how much of the cost is GC)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
     if a.child:
+        if a.no_gc:
+            gc.disable()
         res = measure(a.child, a.repeat)
         res["repeat"] = a.repeat
         print(json.dumps(res))
@@ -235,8 +239,8 @@ def main(argv=None) -> int:
     results = {}
     for n in names:
         print(f"measuring {n} ...", file=sys.stderr, flush=True)
-        results[n] = run_child(n, a.repeat)
-    bad = report(results)
+        results[n] = run_child(n, a.repeat, a.no_gc)
+    bad = report(results, a.no_gc)
     if a.json:
         a.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for b in bad:
