@@ -1,0 +1,443 @@
+"""The stratlang language server (pygls, stdio).
+
+Every open document belongs to a project: the entry whose imports include it (a `main.strat`
+next to it, or an entry already open), or else the document itself. Each change re-checks that
+project with the same checker as `stratlang check`, the unsaved buffers given as an overlay, and
+publishes diagnostics for every file of the project (an empty list clears a file).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from .. import __version__
+from .. import diagnostics as dg
+from ..check import CheckResult, LoadError, check_entry
+from ..source import SourceFile
+from . import completion as comp
+from .convert import line_col_at, offset_at, path_to_uri, span_range, to_lsp, uri_to_path
+from .index import Index, build_index
+
+log = logging.getLogger("stratlang.lsp")
+
+SYMBOL_KIND = {
+    "strategy": lsp.SymbolKind.Namespace, "perspectives": lsp.SymbolKind.Namespace,
+    "theme": lsp.SymbolKind.Enum, "schema": lsp.SymbolKind.Struct, "event": lsp.SymbolKind.Event,
+    "objective": lsp.SymbolKind.Class, "segment": lsp.SymbolKind.Interface, "tiering": lsp.SymbolKind.Enum,
+    "offer": lsp.SymbolKind.Object, "channel": lsp.SymbolKind.Module, "script": lsp.SymbolKind.String,
+    "play": lsp.SymbolKind.Function, "initiative": lsp.SymbolKind.Method,
+}
+COMPLETION_KIND = {"id": lsp.CompletionItemKind.Reference, "attribute": lsp.CompletionItemKind.Property,
+                   "keyword": lsp.CompletionItemKind.Keyword, "field": lsp.CompletionItemKind.Field,
+                   "value": lsp.CompletionItemKind.EnumMember}
+ID_RE = re.compile(r"[^\W\d]\w*")
+RESERVED = {"and", "or", "not", "in", "between", "is", "missing", "present", "true", "false", "using", "after",
+            "unless", "converted", "per", "by", "baseline", "within", "import", "unlimited", "key", "optional",
+            "perspectives", "strategy"} | set(comp.BLOCK_KINDS)
+
+
+@dataclass
+class ProjectState:
+    entry: Path
+    result: CheckResult
+    index: Index
+    uris: dict[str, str]  # display path -> URI
+    displays: dict[str, str]  # URI -> display path
+    by_uri: dict[str, list] = field(default_factory=dict)  # URI -> [(our diagnostic, lsp diagnostic)]
+    published: set[str] = field(default_factory=set)
+
+
+class StratServer(LanguageServer):
+    def __init__(self):
+        super().__init__("stratlang", __version__)
+        self.projects: dict[Path, ProjectState] = {}
+        self.owner: dict[Path, Path] = {}  # file -> entry of its project
+        self.last_check_ms: float = 0.0
+
+    # ------------------------------------------------------------------ projects
+
+    def overlay(self) -> dict[Path, str]:
+        out = {}
+        for uri, doc in list(self.workspace.text_documents.items()):
+            if uri.startswith("file:"):
+                out[uri_to_path(uri)] = doc.source
+        return out
+
+    def entry_for(self, path: Path) -> Path:
+        entry = self.owner.get(path)
+        if entry is not None and entry != path:
+            return entry
+        main = path.parent / "main.strat"
+        if main != path and main.is_file():
+            state = self.check(main)
+            if state is not None and path in state.result.project.paths.values():
+                return main
+        return path
+
+    def check(self, entry: Path) -> ProjectState | None:
+        t0 = time.perf_counter()
+        try:
+            res = check_entry(entry, overlay=self.overlay())
+        except LoadError as e:
+            log.warning("cannot check %s: %s", entry, e)
+            return None
+        except RecursionError:
+            log.warning("cannot check %s: nesting too deep", entry)
+            return None
+        project = res.project
+        uris = {disp: path_to_uri(p) for disp, p in project.paths.items()}
+        state = ProjectState(entry, res, build_index(project.files), uris, {u: d for d, u in uris.items()})
+        old = self.projects.get(entry)
+        if old is not None:
+            state.published = old.published
+        self.projects[entry] = state
+        for p in project.paths.values():
+            if self.owner.get(p) in (None, p) or p == entry:
+                self.owner[p] = entry
+        self.last_check_ms = (time.perf_counter() - t0) * 1000
+        return state
+
+    def recheck_and_publish(self, uri: str) -> None:
+        path = uri_to_path(uri)
+        entry = self.entry_for(path)
+        state = self.check(entry)
+        if state is not None and entry != path and path not in state.result.project.paths.values():
+            self.owner[path] = path  # no longer imported by that entry: a project of its own
+            state = self.check(path)
+        if state is None:
+            return
+        self.publish(state)
+
+    def publish(self, state: ProjectState) -> None:
+        sources = state.result.sources.files
+        grouped: dict[str, list] = {u: [] for u in state.uris.values()}
+        for d in state.result.diagnostics:
+            uri = state.uris.get(d.span.file)
+            if uri is None:
+                continue
+            grouped[uri].append((d, to_lsp(d, sources, lambda f: state.uris.get(f, path_to_uri(f)))))
+        state.by_uri = grouped
+        for uri, pairs in grouped.items():
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[p[1] for p in pairs]))
+        for uri in state.published - set(grouped):
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        state.published = set(grouped)
+
+    def state_of(self, uri: str) -> tuple[ProjectState | None, str | None, SourceFile | None]:
+        """The project of a document, its display path there and its source (checking if needed)."""
+        path = uri_to_path(uri)
+        entry = self.owner.get(path)
+        state = self.projects.get(entry) if entry else None
+        if state is None:
+            state = self.check(self.entry_for(path))
+        if state is None:
+            return None, None, None
+        disp = state.displays.get(path_to_uri(path))
+        src = state.result.sources.get(disp) if disp else None
+        return state, disp, src
+
+    def model_of(self, state: ProjectState | None):
+        return state.result.model if state is not None else None
+
+
+server = StratServer()
+
+
+# ---------------------------------------------------------------------- document sync
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: StratServer, params: lsp.DidOpenTextDocumentParams):
+    ls.recheck_and_publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: StratServer, params: lsp.DidChangeTextDocumentParams):
+    ls.recheck_and_publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: StratServer, params: lsp.DidSaveTextDocumentParams):
+    ls.recheck_and_publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams):
+    # the file on disk takes the buffer's place
+    path = uri_to_path(params.text_document.uri)
+    if path.is_file():
+        ls.recheck_and_publish(params.text_document.uri)
+
+
+# ---------------------------------------------------------------------- hover
+
+def _hover_text(state: ProjectState, occ) -> str | None:
+    from ..words import format_quantity, lang_of, rule_in_words
+
+    model = state.result.model
+    lang = lang_of(model)
+    if occ.kind == "field":
+        f = model.schema.fields.get(occ.name) if model and model.schema else None
+        if f is None:
+            return f"`{occ.name}`: unknown schema field"
+        typ = f.type + (f"({', '.join(f.enum_values)})" if f.type == "enum" else "")
+        flags = [x for x, on in (("key", f.key), ("optional", f.optional), ("risk_tolerance", f.risk_tolerance)) if on]
+        return f"**field** `{f.name}`: `{typ}`" + (" " + " ".join(flags) if flags else "")
+    if occ.kind == "perspective":
+        p = model.perspective(occ.name) if model else None
+        return f"**perspective** `{occ.name}`" + (f" — {p.label}" if p else "")
+    el = model.declaration(occ.name) if model else None
+    kind = model.kinds.get(occ.name, occ.kind) if model else occ.kind
+    if el is None:
+        d = state.index.defs.get(occ.name)
+        return f"**{d.kind if d else occ.kind}** `{occ.name}`" + ("" if d else " (not defined)")
+    lines = [f"**{kind}** `{occ.name}` — {getattr(el, 'label', '')}"]
+
+    def targets(ts):
+        for t in ts:
+            by = f" by {t.by.isoformat()}" if t.by else ""
+            lines.append(f"- target `{t.id}` {t.label}: {t.op} {format_quantity(t.value, lang)}{by}")
+
+    if kind == "segment":
+        rule = model.segment_rule(occ.name)
+        lines.append("")
+        lines.append(rule_in_words(rule, model, lang) if rule is not None else
+                     ("所有客户" if lang == "zh" else "every customer"))
+    elif kind == "objective":
+        lines.append(f"perspective `{el.perspective}`" + (f", theme `{el.theme}`" if el.theme else ""))
+        targets(el.targets)
+    elif kind == "play":
+        if el.segment:
+            lines.append(f"segment `{el.segment}`" + (f", offer `{el.offer}`" if el.offer else ""))
+        if el.supports:
+            lines.append("supports " + ", ".join(f"`{s}`" for s in el.supports))
+        targets(el.targets)
+    elif kind == "offer" and el.risk:
+        lines.append(f"risk {el.risk}")
+    elif kind == "channel" and el.kind:
+        lines.append(f"kind {el.kind}")
+    elif kind == "script" and el.channel:
+        lines.append(f"channel `{el.channel}`")
+    elif kind == "tiering":
+        lines.append("segments " + ", ".join(f"`{s}`" for s in el.segments))
+    return "\n".join(lines)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: StratServer, params: lsp.HoverParams):
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if src is None:
+        return None
+    line, col = line_col_at(src, params.position)
+    occ = state.index.at(disp, line, col)
+    if occ is None:
+        return None
+    text = _hover_text(state, occ)
+    if not text:
+        return None
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text),
+                     range=span_range(occ.span, src))
+
+
+# ---------------------------------------------------------------------- definition, references
+
+def _location(state: ProjectState, span) -> lsp.Location:
+    return lsp.Location(uri=state.uris.get(span.file, path_to_uri(span.file)),
+                        range=span_range(span, state.result.sources.get(span.file)))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: StratServer, params: lsp.DefinitionParams):
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if src is None:
+        return None
+    line, col = line_col_at(src, params.position)
+    imp = state.index.import_at(disp, line, col)
+    if imp is not None:
+        target = (uri_to_path(params.text_document.uri).parent / imp)
+        if target.is_file() or path_to_uri(target) in state.displays:
+            return lsp.Location(uri=path_to_uri(target), range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))
+        return None
+    occ = state.index.at(disp, line, col)
+    if occ is None:
+        return None
+    d = (state.index.fields if occ.kind == "field" else state.index.defs).get(occ.name)
+    return _location(state, d.span) if d is not None else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: StratServer, params: lsp.ReferenceParams):
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if src is None:
+        return None
+    line, col = line_col_at(src, params.position)
+    occ = state.index.at(disp, line, col)
+    if occ is None:
+        return None
+    include = params.context.include_declaration if params.context else True
+    occs = [o for o in state.index.references(occ.name, occ.kind) if include or not o.decl]
+    occs.sort(key=lambda o: (o.span.file, o.span.start))
+    return [_location(state, o.span) for o in occs]
+
+
+# ---------------------------------------------------------------------- rename
+
+@server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+def prepare_rename(ls: StratServer, params: lsp.PrepareRenameParams):
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if src is None:
+        return None
+    line, col = line_col_at(src, params.position)
+    occ = state.index.at(disp, line, col)
+    if occ is None:
+        return None
+    return span_range(occ.span, src)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME)
+def rename(ls: StratServer, params: lsp.RenameParams):
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if src is None:
+        return None
+    line, col = line_col_at(src, params.position)
+    occ = state.index.at(disp, line, col)
+    if occ is None:
+        raise JsonRpcInvalidParams("nothing to rename here: put the cursor on an id")
+    new = params.new_name
+    if not ID_RE.fullmatch(new) or new in RESERVED:
+        raise JsonRpcInvalidParams(f"`{new}` is not a valid id (a letter or `_`, then letters, digits or `_`; "
+                                   "not a keyword)")
+    taken = state.index.fields if occ.kind == "field" else state.index.defs
+    if new != occ.name and (new in taken or (occ.kind != "field" and new in comp.declared_ids(
+            s.text for s in state.result.sources))):
+        raise JsonRpcInvalidParams(f"`{new}` is already declared: ids are project-wide")
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for o in state.index.references(occ.name, occ.kind):
+        uri = state.uris.get(o.span.file, path_to_uri(o.span.file))
+        changes.setdefault(uri, []).append(
+            lsp.TextEdit(range=span_range(o.span, state.result.sources.get(o.span.file)), new_text=new))
+    return lsp.WorkspaceEdit(changes=changes)
+
+
+# ---------------------------------------------------------------------- completion
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                lsp.CompletionOptions(trigger_characters=[" ", ",", "[", ">"]))
+def completion(ls: StratServer, params: lsp.CompletionParams):
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    text = doc.source.replace("\r\n", "\n")
+    src = SourceFile(doc.path, text)
+    offset = offset_at(src, params.position)
+    path = uri_to_path(params.text_document.uri)
+    entry = ls.owner.get(path)
+    state = ls.projects.get(entry) if entry else None
+    texts = [text]
+    schema = None
+    if state is not None:
+        texts += [s.text for s in state.result.sources if s.abspath != path]
+        model = state.result.model
+        schema = model.schema if model is not None else None
+    items = comp.complete(text, offset, comp.declared_ids(texts), schema)
+    return lsp.CompletionList(is_incomplete=False, items=[
+        lsp.CompletionItem(label=label, kind=COMPLETION_KIND[what], detail=detail) for label, what, detail in items])
+
+
+# ---------------------------------------------------------------------- symbols
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
+    from ..syntax import ast
+
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if src is None:
+        return []
+    files = [f for f in state.result.project.files if f.path == disp]
+    out = []
+    for d in files[0].decls if files else ():
+        if not isinstance(d, ast.Block):
+            continue
+        children = []
+        for item in d.items:
+            name, kind, sel = None, None, None
+            if isinstance(item, ast.TargetLine):
+                name, kind, sel = f"target {item.id.name}", lsp.SymbolKind.Constant, item.id.span
+            elif isinstance(item, ast.StepLine):
+                name, kind, sel = f"step {getattr(item.number, 'raw', '')}", lsp.SymbolKind.Event, item.span
+            elif isinstance(item, ast.FieldLine):
+                name, kind, sel = item.name.name, lsp.SymbolKind.Field, item.name.span
+            elif isinstance(item, ast.PerspectiveItem):
+                name, kind, sel = item.id.name, lsp.SymbolKind.EnumMember, item.id.span
+            if name:
+                children.append(lsp.DocumentSymbol(name=name, kind=kind, range=span_range(item.span, src),
+                                                   selection_range=span_range(sel, src)))
+        sel = d.id.span if d.id is not None else d.kind_span
+        out.append(lsp.DocumentSymbol(
+            name=d.id.name if d.id is not None else d.kind, kind=SYMBOL_KIND.get(d.kind, lsp.SymbolKind.Object),
+            detail=f"{d.kind} {d.label.value}" if d.label is not None else d.kind,
+            range=span_range(d.span, src), selection_range=span_range(sel, src), children=children or None))
+    return out
+
+
+# ---------------------------------------------------------------------- formatting
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
+    try:
+        from ..fmt import FormatError, format_text
+    except ImportError:
+        return []
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    text = doc.source
+    try:
+        new = format_text(text, doc.path)
+    except FormatError:
+        return []
+    except Exception as e:  # a formatter bug must not lose the user's text
+        log.warning("formatter failed: %s", e)
+        return []
+    if new == text:
+        return []
+    lines = text.split("\n")
+    end = lsp.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+    return [lsp.TextEdit(range=lsp.Range(lsp.Position(0, 0), end), new_text=new)]
+
+
+# ---------------------------------------------------------------------- code actions
+
+def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
+    return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and \
+        (b.start.line, b.start.character) <= (a.end.line, a.end.character)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+def code_action(ls: StratServer, params: lsp.CodeActionParams):
+    state, disp, src = ls.state_of(params.text_document.uri)
+    if state is None:
+        return []
+    out = []
+    for ours, theirs in state.by_uri.get(params.text_document.uri, []):
+        if not ours.suggestions or not _overlaps(theirs.range, params.range):
+            continue
+        for s in ours.suggestions:
+            if s.applicability not in (dg.Applicability.MACHINE_APPLICABLE, dg.Applicability.MAYBE_INCORRECT):
+                continue
+            uri = state.uris.get(s.span.file, params.text_document.uri)
+            edit = lsp.TextEdit(range=span_range(s.span, state.result.sources.get(s.span.file)), new_text=s.replacement)
+            out.append(lsp.CodeAction(
+                title=s.message or f"replace with `{s.replacement}`", kind=lsp.CodeActionKind.QuickFix,
+                diagnostics=[theirs], is_preferred=s.applicability == dg.Applicability.MACHINE_APPLICABLE,
+                edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
+    return out
+
+
+def serve() -> None:
+    server.start_io()
