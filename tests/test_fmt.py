@@ -1,0 +1,434 @@
+"""The formatter: idempotent, meaning-preserving, comments kept, canonical; the `fmt` command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stratlang import parse_text
+from stratlang.check import check_entry
+from stratlang.cli import _register, main
+from stratlang.fmt import FormatError, comment_texts, format_text, read_source, structure
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted((ROOT / "tests/data/spec_example").glob("*.strat"))
+
+_register()
+
+
+def fmt(text: str) -> str:
+    return format_text(textwrap.dedent(text).lstrip("\n"))
+
+
+def assert_proven(text: str, path: str = "<input>") -> str:
+    """Format, then check equivalence, comments and stability independently of the guard."""
+    out = format_text(text, path)
+    before, _ = parse_text(text, path)
+    after, diags = parse_text(out, path)
+    assert not diags
+    assert structure(after) == structure(before)
+    assert comment_texts(after) == comment_texts(before)
+    assert format_text(out, path) == out
+    assert out.endswith("\n") or out == ""
+    assert not any(line != line.rstrip() for line in out.splitlines()), "trailing whitespace"
+    return out
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_examples_idempotent_and_equivalent(path):
+    assert EXAMPLE_FILES
+    assert_proven(read_source(path), str(path))
+
+
+def _model_dict(entry: Path):
+    from stratlang.backends.json import model_to_dict
+
+    res = check_entry(entry)
+    assert not [d for d in res.diagnostics if d.severity.name == "ERROR"]
+
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k != "span"}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+
+    return strip(model_to_dict(res.model)), sorted((d.code, d.message) for d in res.diagnostics)
+
+
+@pytest.mark.parametrize("project", ["bank_wealth", "customer_equity", "telecom_winback"])
+def test_checked_model_unchanged_by_formatting(project, tmp_path):
+    src = ROOT / "examples" / project
+    dst = tmp_path / project
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("data", "out"))
+    before = _model_dict(dst / "main.strat")
+    result = CliRunner().invoke(main, ["fmt", str(dst)])
+    assert result.exit_code == 0, result.output
+    after = _model_dict(dst / "main.strat")
+    assert after == before
+
+
+def test_generated_corpus(tmp_path):
+    gen = ROOT / "benchmarks" / "gen_project.py"
+    subprocess.run([sys.executable, str(gen), "--objectives", "120", "--segments", "60", "--seed", "7",
+                    "-o", str(tmp_path)], check=True, capture_output=True)
+    files = sorted(tmp_path.glob("*.strat"))
+    assert len(files) >= 2
+    for f in files:
+        assert_proven(read_source(f), str(f))
+
+
+# --------------------------------------------------------------------------- comments, one per position
+
+def test_comment_before_a_block():
+    out = fmt('''
+        # about the segment
+        segment a "A" { rule x }
+    ''')
+    assert out == '# about the segment\nsegment a "A" { rule x }\n'
+
+
+def test_comment_after_an_attribute_on_its_line():
+    out = fmt('''
+        segment a {
+          rule x   # why x
+          lifecycle growth
+        }
+    ''')
+    assert "  rule      x  # why x\n" in out
+    assert_proven(out)
+
+
+def test_comment_inside_an_empty_block():
+    out = fmt('''
+        segment a {
+            # nothing yet
+        }
+    ''')
+    assert out == "segment a {\n  # nothing yet\n}\n"
+
+
+def test_comment_after_open_brace_stays_there():
+    out = fmt('''
+        segment a {   # the first one
+          rule x
+          lifecycle growth
+        }
+    ''')
+    assert out.splitlines()[0] == "segment a {  # the first one"
+
+
+def test_comment_at_end_of_file():
+    out = fmt('''
+        segment a { rule x }
+
+
+        # the end
+    ''')
+    assert out == 'segment a { rule x }\n\n# the end\n'
+
+
+def test_comment_before_an_item_inside_a_block():
+    out = fmt('''
+        segment a {
+          rule x
+            # the stage
+          lifecycle growth
+        }
+    ''')
+    assert out == "segment a {\n  rule      x\n  # the stage\n  lifecycle growth\n}\n"
+
+
+def test_comment_after_the_last_item_of_a_block():
+    out = fmt('''
+        segment a {
+          rule x
+          lifecycle growth
+          # more to come
+        }
+    ''')
+    assert out.endswith("  lifecycle growth\n  # more to come\n}\n")
+
+
+def test_comment_between_top_level_declarations():
+    out = fmt('''
+        event e "E"
+        # between
+        event f "F"
+    ''')
+    assert out == 'event e "E"\n# between\nevent f "F"\n'
+
+
+def test_comment_after_a_link_and_aligned_with_the_next():
+    out = fmt('''
+        a -> b -> c "why"   # first
+        c -> d # second
+    ''')
+    assert out == 'a -> b -> c "why"  # first\nc -> d             # second\n'
+
+
+def test_comment_in_the_middle_of_a_multiline_rule():
+    src = textwrap.dedent('''
+        segment a {
+          rule x and y   # about y
+               and z     # about z
+          lifecycle growth
+        }
+    ''')
+    out = assert_proven(src)
+    assert "# about y" in out and "# about z" in out
+    assert out.index("# about y") < out.index("# about z") < out.index("lifecycle")
+
+
+def test_comment_after_closing_brace():
+    out = fmt('''
+        segment a {
+          rule x
+          lifecycle growth
+        }   # closing
+    ''')
+    assert out.endswith("}  # closing\n")
+
+
+# --------------------------------------------------------------------------- canonical layout
+
+def test_messy_input_becomes_canonical():
+    messy = ('segment   young "Young"{rule payroll and(age between 22 and 35 or aum<5万);lifecycle   '
+             'acquisition;estimate 12万;profile{needs "x" ;behavior "y"}}\n'
+             'a->b->c   "label"\n')
+    out = format_text(messy)
+    assert out == textwrap.dedent('''\
+        segment young "Young" {
+          rule      payroll and (age between 22 and 35 or aum < 5万)
+          lifecycle acquisition
+          estimate  12万
+          profile {
+            needs    "x"
+            behavior "y"
+          }
+        }
+
+        a -> b -> c "label"
+    ''')
+    assert_proven(messy)
+
+
+def test_parentheses_only_where_precedence_needs_them():
+    out = fmt('''
+        segment a { rule ((a and b)) or (c and not (d or e)) or (not f) }
+        segment b { rule a and (b and c) }
+        segment c { rule (a or b) or c }
+    ''')
+    assert "rule a and b or c and not (d or e) or not f" in out
+    assert "rule a and (b and c)" in out  # a nested group is kept: the AST differs without it
+    assert "rule (a or b) or c" in out
+    for text in (out,):
+        assert_proven(text)
+
+
+def test_literals_written_as_the_user_wrote_them():
+    out = fmt('''
+        play p { budget 1_000_000   control 10%  period 2026Q1..2026Q4  when event e within 30d }
+        channel c { quiet 21:00..08:00  capacity 2万 per day  cap 2 per 30d }
+    ''')
+    assert "budget  1_000_000" in out
+    assert "period  2026Q1 .. 2026Q4" in out
+    assert "when    event e within 30d" in out
+    assert "quiet    21:00 .. 08:00" in out and "capacity 2万 per day" in out
+
+
+def test_strings_requoted_with_minimal_escapes():
+    out = fmt(r'''
+        offer o { description "say \"hi\"\ttab \\ \u{4E2D}" }
+    ''')
+    assert r'description "say \"hi\"\ttab \\ 中"' in out
+    assert_proven(out)
+
+
+def test_text_block_reindented_and_value_kept():
+    src = 'script s {\n        channel phone\n  opening """\n          line one\n            indented\n\n          three\n        """\n}\n'
+    before, _ = parse_text(src)
+    out = assert_proven(src)
+    assert '  opening """\n    line one\n      indented\n\n    three\n  """\n' in out
+    after, _ = parse_text(out)
+    assert before.decls[0].items[1].value.value == after.decls[0].items[1].value.value
+
+
+def test_text_block_with_awkward_content():
+    # quotes, backslashes, a line of blanks and common indentation made by escapes
+    src = 'script s {\n  opening """\n    a \\"\\"\\" b \\\\ c\n    \\u{20}\\u{20}\n  """\n  pitch """\n    \\u{20}x\n    \\u{20}y\n  """\n}\n'
+    before, _ = parse_text(src)
+    assert before.decls[0].items[0].value.value == 'a """ b \\ c\n  '
+    assert before.decls[0].items[1].value.value == " x\n y"
+    assert_proven(src)
+
+
+def test_alignment_of_names_fields_steps_and_perspectives():
+    out = fmt('''
+        schema customer { id string key
+          age int
+          risk_level enum(R1,R2) risk_tolerance
+          email string optional }
+        perspectives { financial "F"  learning "L" }
+        play p { segment s  step 1 sms using a  step 2 phone_call using bb after 3d unless converted  control 10% }
+    ''')
+    assert "  id         string       key\n" in out
+    assert "  age        int\n" in out
+    assert "  risk_level enum(R1, R2) risk_tolerance\n" in out
+    assert '  financial "F"\n  learning  "L"\n' in out
+    assert "  step 1  sms        using a\n" in out
+    assert "  step 2  phone_call using bb after 3d unless converted\n" in out
+    assert "  control 10%\n" in out
+
+
+def test_long_rule_broken_before_operators():
+    cond = " and ".join(f"field_{i} >= {i}" for i in range(12))
+    out = fmt(f"segment a {{\n  rule {cond}\n  lifecycle growth\n}}\n")
+    lines = out.splitlines()
+    rule_lines = [ln for ln in lines if "field_" in ln]
+    assert len(rule_lines) > 1
+    assert all(len(ln) <= 100 for ln in rule_lines)
+    assert all(ln.startswith(" " * 12 + "and ") for ln in rule_lines[1:])
+    assert_proven(out)
+
+
+def test_blank_lines_between_declarations():
+    out = fmt('''
+        import "a.strat"
+        import "b.strat"
+        segment a {
+          rule x
+
+
+          lifecycle growth
+        }
+        event e
+        event f
+
+        event g
+    ''')
+    assert out == textwrap.dedent('''\
+        import "a.strat"
+        import "b.strat"
+
+        segment a {
+          rule      x
+
+          lifecycle growth
+        }
+
+        event e
+        event f
+
+        event g
+    ''')
+
+
+def test_empty_file_and_comments_only():
+    assert format_text("") == ""
+    assert format_text("\n\n  \n") == ""
+    assert format_text("# one\n\n\n# two\n") == "# one\n\n# two\n"
+
+
+def test_syntax_error_raises_with_diagnostics():
+    with pytest.raises(FormatError) as e:
+        format_text('segment a { rule x >= }\n', "bad.strat")
+    assert e.value.diagnostics and e.value.diagnostics[0].code.startswith("SYN")
+
+
+def test_deeply_nested_rule():
+    rule = "(" * 150 + "a" + ")" * 150
+    assert "rule not a and b }" in format_text(f"segment s {{ rule not {rule} and b }}\n")
+    nested = "x"
+    for i in range(100):
+        nested = f"(v{i} or ({nested} and w{i}))"
+    assert_proven(f"segment s {{ rule {nested} }}\n")
+
+
+# --------------------------------------------------------------------------- the command
+
+MESSY = 'segment a {rule x;lifecycle growth}   # c\n'
+
+
+def _run(args, input=None):
+    return CliRunner().invoke(main, ["fmt", *args], input=input)
+
+
+def test_cli_check_exit_codes(tmp_path):
+    f = tmp_path / "a.strat"
+    f.write_text(MESSY, "utf-8")
+    r = _run(["--check", str(f)])
+    assert r.exit_code == 1
+    assert f"would reformat {f}" in r.output
+    assert f.read_text("utf-8") == MESSY
+    assert _run([str(f)]).exit_code == 0
+    assert f.read_text("utf-8") != MESSY
+    r = _run(["--check", str(f)])
+    assert r.exit_code == 0 and "would reformat" not in r.output
+
+
+def test_cli_diff(tmp_path):
+    f = tmp_path / "a.strat"
+    f.write_text(MESSY, "utf-8")
+    r = _run(["--diff", str(f)])
+    assert r.exit_code == 1
+    assert "-segment a {rule x;lifecycle growth}   # c" in r.output
+    assert "+  lifecycle growth" in r.output
+    assert f.read_text("utf-8") == MESSY
+    f.write_text(format_text(MESSY), "utf-8")
+    r = _run(["--diff", str(f)])
+    assert r.exit_code == 0 and "+++" not in r.output
+
+
+def test_cli_stdin_to_stdout():
+    r = _run(["-"], input=MESSY)
+    assert r.exit_code == 0
+    assert r.stdout == format_text(MESSY)
+    r = _run(["--check", "-"], input=MESSY)
+    assert r.exit_code == 1
+
+
+def test_cli_syntax_error_exits_2_and_leaves_file(tmp_path):
+    f = tmp_path / "bad.strat"
+    bad = "segment a {   rule x >= }\n"
+    f.write_text(bad, "utf-8")
+    good = tmp_path / "good.strat"
+    good.write_text(MESSY, "utf-8")
+    r = _run([str(f), str(good)])
+    assert r.exit_code == 2
+    assert "SYN101" in r.stderr and "cannot format" in r.stderr
+    assert f.read_text("utf-8") == bad
+    assert good.read_text("utf-8") == format_text(MESSY)  # the other file is still formatted
+    assert _run(["--check", str(f)]).exit_code == 2
+
+
+def test_cli_missing_file_and_bad_bytes(tmp_path):
+    r = _run([str(tmp_path / "nope.strat")])
+    assert r.exit_code == 2 and "cannot read" in r.stderr
+    f = tmp_path / "bin.strat"
+    f.write_bytes(b"\xff\xfe\x00garbage")
+    r = _run([str(f)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_cli_folder_and_crlf(tmp_path):
+    (tmp_path / "sub").mkdir()
+    f = tmp_path / "sub" / "x.strat"
+    f.write_bytes(b'event e "E"\r\nevent f "F"\r\n')
+    assert _run(["--check", str(tmp_path)]).exit_code == 1
+    assert _run([str(tmp_path)]).exit_code == 0
+    assert f.read_bytes() == b'event e "E"\nevent f "F"\n'
+
+
+def test_cli_installed_entry_point(tmp_path):
+    exe = Path(sys.executable).parent / "stratlang"
+    f = tmp_path / "a.strat"
+    f.write_text(MESSY, "utf-8")
+    p = subprocess.run([str(exe), "fmt", "--check", str(f)], capture_output=True, text=True)
+    assert p.returncode == 1 and "would reformat" in p.stderr
