@@ -14,7 +14,7 @@ from .common import EXIT_OK, fail_usage
 @click.argument("code", required=False)
 @click.option("--list", "list_", is_flag=True, help="List every code with its severity and short text.")
 def explain(code, list_):
-    """Explain a diagnostic code (e.g. MAP401) with a wrong and a right example."""
+    """Explain a diagnostic code, such as MAP401, with a wrong and a right example."""
     from .. import diagnostics as dg
     from ..explain import explanation, normalize
 
