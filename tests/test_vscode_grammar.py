@@ -170,10 +170,23 @@ def test_scopes_of_a_sample():
     assert scan("x 12abc\n")[-1][0].startswith("invalid")
 
 
-def test_pre_commit_hooks():
-    import yaml
+def _hooks_yaml(text: str) -> list[dict]:
+    """The flat list-of-mappings YAML of .pre-commit-hooks.yaml (PyYAML is not a dependency)."""
+    hooks: list[dict] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith("- "):
+            hooks.append({})
+            line = line[2:]
+        key, _, val = line.strip().partition(":")
+        val = val.strip()
+        hooks[-1][key] = {"true": True, "false": False}.get(val, val)
+    return hooks
 
-    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))}
+
+def test_pre_commit_hooks():
+    hooks = {h["id"]: h for h in _hooks_yaml((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))}
     assert set(hooks) == {"stratlang-check", "stratlang-fmt"}
     assert hooks["stratlang-check"]["entry"] == "stratlang check"
     assert hooks["stratlang-fmt"]["entry"] == "stratlang fmt"
