@@ -13,6 +13,7 @@ every statement that fails gives one diagnostic; the statements that parsed go o
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import textwrap
 import threading
@@ -59,7 +60,7 @@ _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 def _literal_hint(raw: str) -> str:
     if re.match(r"^-?\d+(?:\.\d+)?-\d+(?:\.\d+)?$", raw):
         a, b = raw.rsplit("-", 1)
-        return f"for a range write `{a} .. {b}`"
+        return f"for a range write `{a} .. {b}` (in a rule: `between {a} and {b}`)"
     m = re.match(r"^-?[\d_.]+([A-Za-z\u4e00-\u9fff%]+)$", raw)
     if m:
         return (f"`{m.group(1)}` is not a unit: numbers take `%`, `万`, `亿`, `k` or `m`; "
@@ -223,8 +224,10 @@ class Lowerer(Transformer):
         # The parenthesised expression's span takes in the parentheses, so `not (a or b)` ends at `)`.
         inner = c[1]
         wide = replace(inner, span=self.cover(c[0], c[2]))
-        if id(inner) in self.depth:
-            self.depth[id(wide)] = self.depth[id(inner)]
+        # `inner` is dropped here and its id() may be reused by a later node: move its entry.
+        d = self.depth.pop(id(inner), None)
+        if d is not None:
+            self.depth[id(wide)] = d
         return wide
 
     def compare(self, c):
@@ -360,12 +363,29 @@ _TOP = {"STRATEGY", "PERSPECTIVES", "SCHEMA", "IMPORT", "BLOCK_KIND"}
 _ITEM_STARTS = {"RULE", "WHEN", "TARGET", "STEP", "OBJECTION"}
 
 
+_KEYWORD_TERMINAL = re.compile(r'^([A-Z][A-Z_]*)(?:\.\d+)?:\s*"([^"\\]+)"\s*$', re.M)
+_literal_terminals: dict[str, str] | None = None
+
+
+def _terminal_text(term: str) -> str | None:
+    """The literal text of a keyword/punctuation terminal, read from the grammar (`USING` -> `using`)."""
+    global _literal_terminals
+    if _literal_terminals is None:
+        _literal_terminals = {m[1]: m[2] for m in _KEYWORD_TERMINAL.finditer(grammar_text())}
+        _literal_terminals.update({"USING": "using", "COMMA": ",", "SEMICOLON": ";"})
+    return _literal_terminals.get(term)
+
+
 def _word(term: str) -> str:
+    """A terminal in words. Never the terminal's name: an unknown one becomes "another token"."""
     if term in _WORDS:
         return _WORDS[term]
+    text = _terminal_text(term)
+    if text is not None:
+        return f"`{text}`"
     if term.isupper() and term.isalpha():
         return f"`{term.lower()}`"
-    return f"`{term}`"
+    return "another token"
 
 
 def describe_expected(expected) -> str:
@@ -473,15 +493,35 @@ class _Parser:
                          propagate_positions=False, cache=False)
 
     def parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
-        with self.lock:
-            text = source.text
-            try:
-                decls, comments, diags = self._run(source, text, 0, 0)
-            except (UnexpectedInput, _Abort):
-                decls, comments, diags = self._recover(source)
-            file_span = source.span(0, len(text))
-            decls, dangling = attach_comments(tuple(decls), comments)
-            return ast.File(file_span, source.path, decls, tuple(comments), dangling), diags
+        # The nodes built here are acyclic and all stay alive: the cyclic GC only re-scans them
+        # (it costs ~40% of the parse time on large files), so it is paused during the parse.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with self.lock:
+                return self._parse(source)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
+        text = source.text
+        try:
+            decls, comments, diags = self._run(source, text, 0, 0)
+        except (UnexpectedInput, _Abort) as first:
+            decls, comments, diags = self._recover(source)
+            if not any(d.severity == dg.Severity.ERROR and d.code != "SYN103" for d in diags):
+                # Every statement parsed on its own, yet the file as a whole did not: report the
+                # whole file's error rather than nothing.
+                if isinstance(first, _Abort):
+                    diags.append(first.diag)
+                else:
+                    diags.append(self._diagnose(source, first, 0, len(text), []))
+                diags.sort(key=lambda d: d.span.start)
+        comments.sort(key=lambda c: c.span.start)
+        file_span = source.span(0, len(text))
+        decls, dangling = attach_comments(tuple(decls), comments)
+        return ast.File(file_span, source.path, decls, tuple(comments), dangling), diags
 
     def _run(self, source, text, offset, line_offset):
         low = self.lowerer
@@ -510,12 +550,19 @@ class _Parser:
                 comments.extend(c)
                 diags.extend(g)
             except _Abort as e:
-                comments.extend(self.lowerer.comments)
+                # The lexer stopped at the error: take the statement's comments from the text.
+                comments.extend(_scan_comments(source, start, end))
                 diags.extend(self.lowerer.diags)
                 diags.append(e.diag)
             except UnexpectedInput as e:
-                comments.extend(self.lowerer.comments)
-                diags.extend(self.lowerer.diags)
+                comments.extend(_scan_comments(source, start, end))
+                low = self.lowerer.diags
+                diags.extend(low)
+                if low and isinstance(e, UnexpectedToken) and e.token.type != "$END" and low[-1].code == "SYN103" \
+                        and not text[low[-1].span.end:start + e.token.start_pos].strip():
+                    # The token right after a malformed literal (`between 22-35 }`): the literal's
+                    # SYN103 already says what is wrong; a second error would only repeat it.
+                    continue
                 diags.append(self._diagnose(source, e, start, end, unclosed))
         return decls, comments, diags
 
@@ -523,24 +570,34 @@ class _Parser:
         text = source.text
         is_eof = isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
         if is_eof:
-            if unclosed:
+            accepts = _accepts(e)
+            at_eof = end >= len(text)
+            stop = start + len(text[start:end].rstrip())
+            if unclosed and (not at_eof or "RBRACE" in accepts):
+                # The block's items are complete and only its `}` is missing (or the next
+                # declaration starts at column 1 inside it): point at the opening brace.
                 brace = unclosed[-1]
                 return dg.make("SYN102", "this `{` is never closed", source.span(brace, brace + 1), "opened here",
                                help="add the matching `}` at the end of the block")
-            stop = len(text[:end].rstrip())
             span = source.span(stop, stop)
-            expected = describe_expected(_accepts(e))
-            code = "SYN104" if end >= len(text) else "SYN101"
+            expected = describe_expected(accepts)
+            code = "SYN104" if at_eof else "SYN101"
             what = "unexpected end of file" if code == "SYN104" else "statement ends too early"
+            labels = tuple(dg.Label(source.span(b, b + 1), "this `{` is still open") for b in unclosed[-1:])
             return dg.make(code, f"{what}: expected {expected}{self._after(text, stop)}", span,
-                           "expected more here")
+                           "expected more here", labels=labels)
         if isinstance(e, UnexpectedCharacters):
             pos = start + e.pos_in_stream
             ch = text[pos]
             if ch == '"':
                 line_end = text.find("\n", pos)
                 line_end = len(text) if line_end == -1 else line_end
-                if text.startswith('"""', pos):
+                # An unclosed `"""` lexes as an empty string `""` followed by a stray `"`.
+                q = pos
+                while q > start and q > pos - 2 and text[q - 1] == '"':
+                    q -= 1
+                if text.startswith('"""', q):
+                    pos = q
                     return dg.make("SYN102", "unterminated text block: `\"\"\"` is never closed",
                                    source.span(pos, pos + 3), "opened here", help='close it with `"""`')
                 return dg.make("SYN102", "unterminated string", source.span(pos, line_end), "string starts here",
@@ -564,18 +621,24 @@ class _Parser:
         line_start = text.rfind("\n", 0, pos) + 1
         before = text[line_start:pos]
         before = before.split("#", 1)[0].strip() if '"' not in before else before.strip()
-        if not before:
-            prev = text[:line_start].rstrip()
-            if not prev:
-                return ""
-            before = prev[prev.rfind("\n") + 1:].strip()
+        end = line_start - 1
+        while not before and end > 0:  # the previous non-blank line (without copying the text)
+            prev_start = text.rfind("\n", 0, end) + 1
+            before = text[prev_start:end].strip()
             if '"' not in before:
                 before = before.split("#", 1)[0].strip()
+            end = prev_start - 1
         if not before:
             return ""
         if len(before) > 40:
             before = "…" + before[-39:]
         return f" after `{before}`"
+
+
+def _scan_comments(source: SourceFile, start: int, end: int) -> list[ast.Comment]:
+    """The comments of text[start:end], found without the parser (strings are skipped)."""
+    return [ast.Comment(source.span(m.start(), m.end()), m.group().rstrip())
+            for m in _SCAN.finditer(source.text, start, end) if m.group().startswith("#")]
 
 
 def _accepts(e: UnexpectedInput) -> set[str]:
