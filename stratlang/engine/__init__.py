@@ -40,11 +40,14 @@ def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str =
     con = ddb.connect()
     try:
         step("reading and checking the data")
-        ddb.load(con, model, Path(data_path))
         try:
+            src = ddb.load(con, model, Path(data_path), with_counts=engine == "duckdb")
             if engine == "duckdb":
-                step("counting segments")
-                customers, counts = ddb.segment_counts_sql(con, model)
+                if src.extra is not None:  # counted in the data check's scan
+                    customers, counts = src.rows, dict(zip(model.segments, src.extra))
+                else:
+                    step("counting segments")
+                    customers, counts = ddb.segment_counts_sql(con, model)
                 step("assigning plays")
                 ddb.assign(con, model)
             else:

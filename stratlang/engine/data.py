@@ -38,6 +38,7 @@ class Source:
     kind: str  # csv | parquet | duckdb
     rows: int = 0
     columns: dict = field(default_factory=dict)  # name -> DuckDB type
+    extra: list | None = None  # values of check_and_type's `extra` aggregates, when computed
 
 
 def detect_kind(path: Path) -> str:
@@ -155,10 +156,13 @@ def _base_type(t: str) -> str:
     return t.split("(")[0].upper()
 
 
-def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, table: str = "customers") -> int:
+def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, table: str = "customers",
+                   extra: list | None = None) -> int:
     """Run every data check; raise DataError listing the problems. Creates the typed view `table`.
 
-    Returns the number of rows."""
+    `extra`: aggregate expressions over the typed columns (e.g. segment counts) to compute in the
+    same scan when the file's types already match the schema; their values are left in
+    `src.extra` (None when they could not share the scan). Returns the number of rows."""
     problems: list[str] = []
     missing = [f for f in schema.fields.values() if f.name not in src.columns]
     if missing:
@@ -170,6 +174,14 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         raise DataError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in {src.path}",
                         help="columns in the file: " + ", ".join(f"`{c}`" for c in src.columns),
                         problems=problems)
+    base = "__src"
+    if src.kind != "csv":  # read the file once: schema columns (and row numbers) into memory
+        cols_ = [exp.column(ROW)] + [col(f.name) for f in schema.fields.values()]
+        try:
+            con.execute(f"CREATE TEMP TABLE __data AS {_q(exp.select(*cols_).from_('__src'))}")
+        except duckdb.Error as e:
+            raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
+        base = "__data"
     aggs: list[tuple[str, str, exp.Expression, exp.Expression]] = []  # (kind, field, condition, shown value)
     row = exp.column(ROW)
     for f in schema.fields.values():
@@ -199,22 +211,40 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         elif target == "DOUBLE":
             bad = exp.or_(bad, exp.and_(present.copy(), exp.Not(this=exp.func("isfinite", tried.copy()))))
         aggs.append(("type", f.name, bad, as_text))
-    sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_("__src")
-    for i, (_, _, cond, shown) in enumerate(aggs):
-        sel = sel.select(
-            exp.alias_(exp.Filter(this=exp.Min(this=row.copy()), expression=exp.Where(this=cond)), f"r{i}"),
-            exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond.copy())), f"c{i}"),
-            exp.alias_(exp.Filter(this=exp.func("arg_min", shown, row.copy()), expression=exp.Where(this=cond.copy())),
-                       f"v{i}"), copy=False)
+    # pass 1: how many rows break each rule (cheap counts); pass 2 only for the rules that failed
+    sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(base)
+    for i, (_, _, cond, _) in enumerate(aggs):
+        sel = sel.select(exp.alias_(exp.CountIf(this=cond), f"c{i}"), copy=False)
+    same_types = src.kind != "csv" and all(
+        _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values())
+    if extra and same_types:
+        for j, e in enumerate(extra):
+            sel = sel.select(exp.alias_(e, f"x{j}"), copy=False)
     try:
         res = con.execute(_q(sel)).fetchone()
+        n = res[0]
+        if extra and same_types:
+            src.extra = list(res[1 + len(aggs):])
+        failed = [i for i in range(len(aggs)) if res[1 + i]]
+        details = {}
+        if failed:
+            sel = exp.select(exp.Literal.number(1)).from_(base)
+            for i in failed:
+                cond, shown = aggs[i][2], aggs[i][3]
+                sel = sel.select(
+                    exp.alias_(exp.Filter(this=exp.Min(this=row.copy()), expression=exp.Where(this=cond.copy())),
+                               f"r{i}"),
+                    exp.alias_(exp.Filter(this=exp.func("arg_min", shown.copy(), row.copy()),
+                                          expression=exp.Where(this=cond.copy())), f"v{i}"), copy=False)
+            got = con.execute(_q(sel)).fetchone()
+            for k, i in enumerate(failed):
+                details[i] = (got[1 + 2 * k], res[1 + i], got[2 + 2 * k])
     except duckdb.Error as e:
         raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
-    n = res[0]
     for i, (kind, name, _, _) in enumerate(aggs):
-        first, count, value = res[1 + 3 * i], res[2 + 3 * i], res[3 + 3 * i]
-        if first is None:
+        if i not in details:
             continue
+        first, count, value = details[i]
         f = schema.fields[name]
         more = f" ({count} rows in all)" if count > 1 else ""
         if kind == "null":
@@ -229,7 +259,7 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         dup = (exp.select(exp.alias_(exp.Cast(this=col(key), to=exp.DataType.build("VARCHAR")), "k", quoted=True),
                           exp.alias_(exp.func("list", exp.Order(this=row.copy(), expressions=[exp.Ordered(this=row.copy())])),
                                      "rows", quoted=True))
-               .from_("__src").where(exp.Not(this=exp.Is(this=col(key), expression=exp.Null())))
+               .from_(base).where(exp.Not(this=exp.Is(this=col(key), expression=exp.Null())))
                .group_by(col(key)).having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
         try:
             found = con.execute(f"SELECT k, rows FROM ({_q(dup)}) ORDER BY rows[1] LIMIT 1").fetchone()
@@ -244,10 +274,12 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
                         help="fix the data (or the schema: mark a field `optional` if it may be empty)",
                         problems=problems)
     cols = []
+    casts = False
     for f in schema.fields.values():
         c = col(f.name)
         src_type = _base_type(src.columns[f.name])
-        if f.type in ("string", "enum") or src_type != SQL_TYPES[f.type]:
+        if src_type != SQL_TYPES[f.type]:
+            casts = True
             cast = exp.Cast(this=c, to=exp.DataType.build(SQL_TYPES[f.type]))
             if f.type == "int" and src_type not in INT_TYPES:  # checked integral above
                 cast = exp.Cast(this=exp.Cast(this=c.copy(), to=exp.DataType.build("DOUBLE")),
@@ -255,8 +287,14 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             cols.append(exp.alias_(cast, ident(f.name)))
         else:
             cols.append(c)
-    view = exp.select(*cols).from_("__src")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
+    view = exp.select(*cols).from_(base)
+    if casts or src.kind == "csv":  # typed once, not on every scan
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(ident(table))} AS {_q(view)}")
+        con.execute("DROP TABLE IF EXISTS __data")
+        con.execute("DROP VIEW IF EXISTS __src")
+        con.execute("DROP TABLE IF EXISTS __raw")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
     src.rows = n
     return n
 
@@ -266,9 +304,10 @@ def _article(t: str) -> str:
             "percent": "a number (of percent)", "bool": "a bool (true/false)", "date": "a date (YYYY-MM-DD)"}.get(t, t)
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema, table: str = "customers") -> Source:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema, table: str = "customers",
+            extra: list | None = None) -> Source:
     if schema is None or schema.key is None:
         raise DataError("the project declares no schema with a key field, so there is nothing to read data into")
     src = open_source(con, path, schema)
-    check_and_type(con, src, schema, table)
+    check_and_type(con, src, schema, table, extra)
     return src

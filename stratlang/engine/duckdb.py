@@ -23,7 +23,7 @@ def segment_counts_sql(con, model: Model, table: str = "customers") -> tuple[int
 
 def assign(con, model: Model, table: str = "customers") -> None:
     """Create the table `__assigned` with the assignment result."""
-    q = assignment_query(model, table)
+    q = assignment_query(model, table, "duckdb")
     if q is None:
         con.execute("CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
                     "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
@@ -32,8 +32,26 @@ def assign(con, model: Model, table: str = "customers") -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS {q.sql(dialect='duckdb')}")
 
 
-def load(con, model: Model, data_path: Path) -> Source:
+def count_exprs(model: Model) -> list:
+    """count_if per segment (three-valued rule: NULL is not counted, as FALSE)."""
+    from sqlglot import exp
+
+    from ..backends.sql import CompileError, compile_rule
+    from ..check.types import typed_rule
+
+    out = []
+    for sid in model.segments:
+        rule = typed_rule(model, sid)
+        if rule is None:
+            raise CompileError(f"the rule of segment `{sid}` does not type-check")
+        out.append(exp.CountIf(this=compile_rule(rule, model.schema)))
+    return out
+
+
+def load(con, model: Model, data_path: Path, with_counts: bool = False) -> Source:
+    """Read and check the data; with_counts: also count segments in the check's scan when possible."""
     try:
-        return prepare(con, Path(data_path), model.schema)
+        extra = count_exprs(model) if with_counts and model.schema is not None else None
+        return prepare(con, Path(data_path), model.schema, extra=extra)
     except duckdb.Error as e:  # pragma: no cover - prepare converts the expected ones
         raise DataError(f"cannot read {data_path}: {e}") from None

@@ -69,7 +69,7 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
         customers = int(row[0])
         counts = {sid: int(row[1 + i]) for i, sid in enumerate(model.segments)}
         step("assigning plays (Spark)")
-        q = assignment_query(model, "customers")
+        q = assignment_query(model, "customers", "spark")
         if q is None:
             con.execute("CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
                         "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "

@@ -55,71 +55,49 @@ FROM `customer`;
 
 -- Assignment: highest priority wins (ties: declared first); control = md5 bucket < control%;
 -- kept = within channel capacity over the play's window (lowest priority dropped first).
-WITH flags AS (
+WITH pick AS (
   SELECT
     `id` AS `k`,
-    COALESCE(
-      `aum` >= 1000000
+    CASE
+      WHEN `aum` >= 1000000
       AND `last_txn_days` > 90
       AND `marketing_consent`
-      AND NOT `mobile_active`,
-      FALSE
-    ) AS `s0`,
-    COALESCE(
-      `aum` >= 200000
+      AND NOT `mobile_active`
+      THEN 'vip_winback'
+      WHEN `aum` >= 200000
       AND `aum` < 1000000
       AND `aum` >= 500000
       AND `risk_level` IN ('R3', 'R4', 'R5')
       AND `risk_assessed_on` >= CAST('2025-07-01' AS DATE)
       AND `products_held` <= 2
-      AND `marketing_consent`,
-      FALSE
-    ) AS `s1`,
-    COALESCE(
-      `deposit_maturity_days` <= 30
-      AND `aum` >= 50000
-      AND `risk_level` IN ('R2', 'R3', 'R4', 'R5')
-      AND `marketing_consent`,
-      FALSE
-    ) AS `s2`,
-    COALESCE(
-      `age` BETWEEN 55 AND 70
+      AND `marketing_consent`
+      THEN 'mid_upgrade_play'
+      WHEN (
+        `deposit_maturity_days` <= 30
+        AND `aum` >= 50000
+        AND `risk_level` IN ('R2', 'R3', 'R4', 'R5')
+        AND `marketing_consent`
+      )
+      AND COALESCE(`deposit_maturity_days` BETWEEN 1 AND 15, FALSE)
+      THEN 'deposit_rollover'
+      WHEN `age` BETWEEN 55 AND 70
       AND `risk_level` IN ('R2', 'R3')
       AND `aum` >= 50000
       AND (
         NOT `mobile_active` OR `email` IS NULL
       )
-      AND `marketing_consent` = TRUE,
-      FALSE
-    ) AS `s3`,
-    COALESCE(
-      `payroll`
+      AND `marketing_consent` = TRUE
+      THEN 'silver_pension'
+      WHEN `payroll`
       AND `age` BETWEEN 22 AND 35
       AND `aum` < 50000
       AND `risk_level` IN ('R2', 'R3', 'R4', 'R5')
       AND `marketing_consent`
       AND `city_tier` IN (1, 2, 3)
-      AND `channel_pref` IN ('app', 'wechat', 'phone'),
-      FALSE
-    ) AS `s4`,
-    COALESCE(`deposit_maturity_days` BETWEEN 1 AND 15, FALSE) AS `t0`
-  FROM `customer`
-), pick AS (
-  SELECT
-    `k`,
-    CASE
-      WHEN `s0`
-      THEN 'vip_winback'
-      WHEN `s1`
-      THEN 'mid_upgrade_play'
-      WHEN `s2` AND `t0`
-      THEN 'deposit_rollover'
-      WHEN `s3`
-      THEN 'silver_pension'
-      WHEN `s4`
+      AND `channel_pref` IN ('app', 'wechat', 'phone')
       THEN 'payroll_activation'
     END AS `play`
-  FROM `flags`
+  FROM `customer`
 ), joined AS (
   SELECT
     `pick`.`k`,
