@@ -53,12 +53,42 @@ def entry_files(paths) -> list[Path]:
     return uniq
 
 
+def _importing_entry(path: Path, root, checks: bool, cache: dict) -> CheckResult | None:
+    """The project that imports `path`: a `main.strat` in its folder or up to three folders above
+    whose imports include it. Lets `stratlang check channels.strat` (as pre-commit runs it, one
+    staged file at a time) check the file as part of its project instead of on its own."""
+    target = path.resolve()
+    folder = target.parent
+    for _ in range(4):
+        main = folder / "main.strat"
+        if main.is_file() and main != target:
+            if main not in cache:
+                try:
+                    cache[main] = check_entry(main, root, checks=checks)
+                except LoadError:
+                    cache[main] = None
+            res = cache[main]
+            if res is not None and res.project and target in res.project.paths.values():
+                return res
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
 def check_many(paths, root=None, checks=True) -> list[CheckResult]:
     entries = entry_files(paths)
     results: list[CheckResult] = []
     imported: set[Path] = set()
+    cache: dict = {}
     for entry in entries:
         if entry.resolve() in imported:
+            continue
+        res = _importing_entry(entry, root, checks, cache) if entry.is_file() else None
+        if res is not None:
+            if all(r is not res for r in results):
+                results.append(res)
+                imported.update(list(res.project.paths.values())[1:])
             continue
         try:
             res = check_entry(entry, root, checks=checks)
