@@ -57,6 +57,11 @@ _ESCAPE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|.)", re.S)
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
+def _printable(text: str) -> str:
+    """Text for a one-line message: control characters and line breaks as escapes."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _literal_hint(raw: str) -> str:
     if re.match(r"^-?\d+(?:\.\d+)?-\d+(?:\.\d+)?$", raw):
         a, b = raw.rsplit("-", 1)
@@ -138,7 +143,7 @@ class Lowerer(Transformer):
                 if cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF:
                     return chr(cp)
             self.diags.append(dg.make(
-                "SYN103", f"unknown escape `\\{e}` in a string", self.tspan(tok), "here",
+                "SYN103", f"unknown escape `\\{_printable(e)}` in a string", self.tspan(tok), "here",
                 help="strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`"))
             return m.group(0)
 
@@ -434,6 +439,17 @@ _STARTER = re.compile(r"[ \t]*(?:(strategy|perspectives|schema|import|theme|even
                       r"channel|script|play|initiative)(?!\w)|[^\W\d]\w*[ \t]*->)")
 
 
+# Inside an open block, a column-1 line only counts as a new declaration when it cannot be an
+# attribute: `theme growth` and `segment payroll_young` are attributes of an unindented block,
+# `segment s {` and `event e "label"` are declarations.
+_KINDS = r"(?:theme|event|objective|segment|tiering|offer|channel|script|play|initiative)"
+_STR = r'"(?:[^"\\\n]|\\.)*"'
+_HEADER = re.compile(
+    rf"(?:{_KINDS}[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*(?:\{{|#|$)|\{{)"
+    rf"|strategy(?![\w-])[ \t]*(?:{_STR}[ \t]*)?\{{|perspectives[ \t]*\{{|schema[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*)?\{{"
+    rf"|import[ \t]*\"|[^\W\d]\w*[ \t]*->)", re.M)
+
+
 def split_statements(text: str) -> list[tuple[int, int, list[int]]]:
     """Cut text into top-level statements: (start, end, [offsets of unclosed '{']).
 
@@ -455,7 +471,7 @@ def split_statements(text: str) -> list[tuple[int, int, list[int]]]:
             return
         if not opens:
             starts.append(i)
-        elif text[i] not in " \t":
+        elif text[i] not in " \t" and _HEADER.match(text, i):
             unclosed[i] = opens
             opens = []
             starts.append(i)
@@ -585,7 +601,7 @@ class _Parser:
             what = "unexpected end of file" if code == "SYN104" else "statement ends too early"
             labels = tuple(dg.Label(source.span(b, b + 1), "this `{` is still open") for b in unclosed[-1:])
             return dg.make(code, f"{what}: expected {expected}{self._after(text, stop)}", span,
-                           "expected more here", labels=labels)
+                           "expected more here", labels=labels, help=_comment_help(text, start, stop, accepts))
         if isinstance(e, UnexpectedCharacters):
             pos = start + e.pos_in_stream
             ch = text[pos]
@@ -612,7 +628,7 @@ class _Parser:
         span = source.span(pos, start + tok.end_pos)
         expected = describe_expected(_accepts(e))
         return dg.make("SYN101", f"expected {expected}{self._after(text, pos)}, found {_found(tok)}", span,
-                       "unexpected here", help=_token_help(tok, e.expected))
+                       "unexpected here", help=_token_help(tok, e.expected) + _comment_help(text, start, pos, _accepts(e)))
 
     @staticmethod
     def _after(text: str, pos: int) -> str:
@@ -659,6 +675,20 @@ def _char_help(ch: str) -> str:
     if ch in "，；：（）【】":
         return "that is a full-width punctuation mark; use its ASCII form (`,` `;` `:` `(` `)` `[` `]`)"
     return "remove it, or put the text inside a string"
+
+
+_VALUE_COMMENTED_OUT = re.compile(r"(?:^|[{;])[ \t]*[^\W\d]\w*[ \t]+#", re.M)
+
+
+def _comment_help(text: str, start: int, pos: int, accepts) -> tuple[str, ...]:
+    """`color #2b6cb0`: the value was read as a comment."""
+    if not ({"STRING", "LITERAL", "NAME"} & set(accepts)):
+        return ()
+    line_start = text.rfind("\n", start, max(start, text.rfind("\n", start, pos))) + 1
+    if _VALUE_COMMENTED_OUT.search(text, max(start, line_start), pos):
+        return ("`#` starts a comment, so the rest of that line is ignored; write text that holds `#` "
+                'as a string (`color "#2b6cb0"`)',)
+    return ()
 
 
 def _token_help(tok: Token, expected) -> tuple[str, ...]:
