@@ -83,6 +83,7 @@ class Field:
     optional: bool = False
     risk_tolerance: bool = False
     span: Span | None = None
+    label: str | None = None  # the field as people read it ("资产规模"); None: shown by name
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@
 
 Used by the HTML playbook and by the language server's hover. Conventions (see docs/playbook.md):
 
-- A field is shown by its name unless it is in the small built-in glossary `FIELD_WORDS`
+- A field is shown by its schema label (`aum money "资产规模"`) when it has one, else by its
+  name unless it is in the small built-in glossary `FIELD_WORDS`
   (common names such as `age`, `aum`, `payroll`, `risk_level`); a field whose name ends in
   `_days` / `_months` gets the unit 天 / days, 个月 / months.
 - Money: zh 5万, 100万, 1.2亿 (a currency other than CNY is appended); en `CNY 50,000`.
@@ -280,17 +281,24 @@ FIELD_WORDS: dict[str, tuple[str, str, str, str, str]] = {
 }
 
 
-def field_words(name: str, lang: str) -> tuple[str, str, str]:
-    """(label, unit, en style) of a schema field in plain words."""
+def field_words(name: str, lang: str, field=None) -> tuple[str, str, str]:
+    """(label, unit, en style) of a schema field in plain words. A label given in the schema
+    (`aum money "资产规模"`) wins over the built-in glossary."""
+    own = getattr(field, "label", None) if field is not None else None
     g = FIELD_WORDS.get(name)
     if g is not None:
         zh, en, zu, eu, style = g
-        return (zh, zu, style) if lang == "zh" else (en, eu, style)
+        label, unit, style = (zh, zu, style) if lang == "zh" else (en, eu, style)
+        if own and lang == "en" and re.search(r"[\u3400-\u9fff]", own):
+            own = None  # a Chinese label on an English page: the glossary's English reads better
+        return (own or label), unit, style
     unit = ""
     if name.endswith("_days"):
         unit = "天" if lang == "zh" else " days"
     elif name.endswith("_months"):
         unit = "个月" if lang == "zh" else " months"
+    if own:
+        return own, unit, "noun" if field.type == "bool" else "with"
     return name, unit, "with"
 
 
@@ -373,8 +381,8 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
         # `flag = true` reads as the flag itself
         truth = (e.value.name == "true") == (e.op == "=")
         return _test_words(ast.BoolTest(e.span, e.field), model, lang, negated=negated == truth)
-    label, unit, style = field_words(name, lang)
     fld = _field_type(model, name)
+    label, unit, style = field_words(name, lang, fld)
     ftype = fld.type if fld is not None else None
     val = lambda v: value_in_words(v, lang, model, fld)  # noqa: E731
     if isinstance(e, ast.Compare):

@@ -129,7 +129,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
         "schema": None if model.schema is None else {
             "id": model.schema.id, "label": model.schema.label, "key": model.schema.key,
             "risk_field": model.schema.risk_field,
-            "fields": [{"name": f.name, "type": f.type, "enum_values": list(f.enum_values) or None, "key": f.key,
+            "fields": [{"name": f.name, "label": f.label, "type": f.type, "enum_values": list(f.enum_values) or None, "key": f.key,
                         "optional": f.optional, "risk_tolerance": f.risk_tolerance}
                        for f in model.schema.fields.values()]},
         "events": [{"id": e.id, "label": e.label, "description": e.description} for e in model.events.values()],

@@ -586,7 +586,7 @@ class Resolver:
                 self.err("TYP307", f"enum of `{name}` lists a value twice", t.span, "repeated value")
             flags = {f.name for f in item.flags}
             f = m.Field(name, t.name, values, "key" in flags, "optional" in flags, "risk_tolerance" in flags,
-                        item.name.span)
+                        item.name.span, item.label.value if item.label is not None else None)
             if f.key:
                 if key is not None:
                     self.err("TYP307", f"the schema has two key fields, `{key}` and `{name}`", item.name.span,

@@ -411,7 +411,9 @@ class Printer:
         elif isinstance(item, ast.FieldLine):
             t = type_ref(item.type)
             s = f"{indent}{key} " + (_pad(t, type_width) + " " + " ".join(f.name for f in item.flags) if item.flags else t)
-            lines = [s]
+            if item.label is not None:
+                s += " " + value(item.label, indent)
+            lines = s.split("\n")
         elif isinstance(item, ast.PerspectiveItem):
             s = f"{indent}{key}" + (f" {value(item.label, indent)}" if item.label is not None else "")
             lines = s.split("\n")
@@ -423,7 +425,8 @@ class Printer:
 def _cells(item, indent: str) -> list[str]:
     """The columns of a field, step or target line after its key."""
     if isinstance(item, ast.FieldLine):
-        return [type_ref(item.type), " ".join(f.name for f in item.flags)]
+        return [type_ref(item.type), " ".join(f.name for f in item.flags),
+                value(item.label, indent) if item.label is not None else ""]
     if isinstance(item, ast.StepLine):
         return [item.channel.name, "using", item.script.name,
                 f"after {value(item.after, indent)}" if item.after is not None else "",

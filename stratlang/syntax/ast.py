@@ -267,12 +267,13 @@ class ObjectionLine:
 
 @dataclass(frozen=True, slots=True)
 class FieldLine:
-    """A schema field: `name type [key] [optional] [risk_tolerance]`."""
+    """A schema field: `name type [key] [optional] [risk_tolerance] ["label"]`."""
 
     span: Span
     name: Name
     type: TypeRef
     flags: tuple[Name, ...] = ()
+    label: Str | None = None  # what people read (playbook, hover); the name is what rules use
     leading: tuple[Comment, ...] = ()
     trailing: tuple[Comment, ...] = ()
 

@@ -330,8 +330,8 @@ class Lowerer(Transformer):
         return self._block(c[0], c[1], c[2], (c[3], tuple(c[4:-1]), c[-1]))
 
     def field_line(self, c):
-        flags = tuple(self.name(t) for t in c[2:])
-        return ast.FieldLine(self.cover(c[0], c[-1]), self.name(c[0]), c[1], flags)
+        flags = tuple(self.name(t) for t in c[2:-1])
+        return ast.FieldLine(self.cover_all(c), self.name(c[0]), c[1], flags, c[-1])
 
     def simple_type(self, c):
         return ast.TypeRef(self.tspan(c[0]), str(c[0]))
