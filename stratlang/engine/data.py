@@ -175,7 +175,7 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
                         help="columns in the file: " + ", ".join(f"`{c}`" for c in src.columns),
                         problems=problems)
     base = "__src"
-    if src.kind != "csv":  # read the file once: schema columns (and row numbers) into memory
+    if src.kind == "duckdb":  # read the attached table once: schema columns (and row numbers) into memory
         cols_ = [exp.column(ROW)] + [col(f.name) for f in schema.fields.values()]
         try:
             con.execute(f"CREATE TEMP TABLE __data AS {_q(exp.select(*cols_).from_('__src'))}")
@@ -215,6 +215,10 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
     sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(base)
     for i, (_, _, cond, _) in enumerate(aggs):
         sel = sel.select(exp.alias_(exp.CountIf(this=cond), f"c{i}"), copy=False)
+    key = schema.key
+    if key is not None:
+        sel = sel.select(exp.alias_(exp.Count(this=exp.Distinct(expressions=[col(key)])), "distinct_keys"),
+                         exp.alias_(exp.Count(this=col(key)), "keys"), copy=False)
     same_types = src.kind != "csv" and all(
         _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values())
     if extra and same_types:
@@ -223,8 +227,10 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
     try:
         res = con.execute(_q(sel)).fetchone()
         n = res[0]
+        nk = 2 if key is not None else 0
+        duplicates = key is not None and res[1 + len(aggs)] != res[2 + len(aggs)]
         if extra and same_types:
-            src.extra = list(res[1 + len(aggs):])
+            src.extra = list(res[1 + len(aggs) + nk:])
         failed = [i for i in range(len(aggs)) if res[1 + i]]
         details = {}
         if failed:
@@ -254,8 +260,7 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
                             f"enum({', '.join(f.enum_values)}){more}")
         else:
             problems.append(f"column `{name}`: `{value}` in row {first} is not {_article(f.type)}{more}")
-    key = schema.key
-    if key is not None:
+    if duplicates:
         dup = (exp.select(exp.alias_(exp.Cast(this=col(key), to=exp.DataType.build("VARCHAR")), "k", quoted=True),
                           exp.alias_(exp.func("list", exp.Order(this=row.copy(), expressions=[exp.Ordered(this=row.copy())])),
                                      "rows", quoted=True))
