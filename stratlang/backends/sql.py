@@ -288,11 +288,11 @@ def plan(model: Model) -> list[PlayPlan]:
         days = {p.id: _window_days(model, p) for p in ps}
         per_day = Fraction(cap.amount).limit_denominator(10 ** 6) / (7 if cap.per == "week" else 1)
         denom = math.lcm(*days.values(), per_day.denominator)
-        if denom <= 10 ** 11:
+        if denom <= 10 ** 9:  # n x cost sums stay far inside 64 bits
             for p in ps:
                 units[p.id] = (denom // days[p.id], math.floor(per_day * denom))
         else:  # very many distinct windows: a fine fixed scale (documented as approximate)
-            scale = 10 ** 11
+            scale = 10 ** 9
             for p in ps:
                 units[p.id] = (round(scale / days[p.id]), math.floor(per_day * scale))
     out = []
@@ -380,24 +380,41 @@ def assignment_query(model: Model, table: str = "customers", dialect: str | None
     control = exp.LT(this=exp.Mod(this=col("h"), expression=number(BUCKETS)), expression=col("control_bp"))
     hashed = exp.select(exp.Star(), exp.alias_(hex_prefix_int(col("d"), dialect), "h", quoted=True)).from_(_table("joined"))
     ctl = exp.select(exp.Star(), exp.alias_(control, "control", quoted=True)).from_(_table("hashed"))
-    window = exp.Window(
-        this=exp.Sum(this=exp.Case(ifs=[exp.If(this=col("control"), true=number(0))], default=col("cost"))),
-        partition_by=[col("channel")],
-        order=exp.Order(expressions=[exp.Ordered(this=col("priority"), desc=True),
-                                     exp.Ordered(this=col("play_order")),
-                                     exp.Ordered(this=col("h")),
-                                     exp.Ordered(this=col("k"))]),
-        spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"))
-    used = exp.select(exp.Star(), exp.alias_(window, "used", quoted=True)).from_(_table("ctl"))
-    kept = exp.or_(col("control"), exp.Is(this=col("cap"), expression=exp.Null()),
-                   exp.LTE(this=col("used"), expression=col("cap")), copy=False)
-    final = (exp.select(exp.alias_(col("k"), "key", quoted=True), col("segment"),
-                        exp.alias_(col("play_id"), "play", quoted=True),
-                        col("channel"), col("script"), col("control"), exp.alias_(_paren(kept), "kept", quoted=True),
-                        col("priority"), col("play_order"))
-             .from_(_table("used")))
+    # Capacity. Within a channel the treated customers are ordered by (priority desc, play order,
+    # hash, key) and kept while their cumulative demand fits: a prefix. Plays are contiguous in that
+    # order and a play's customers all cost the same, so the prefix is computed per play: plays that
+    # fit entirely are kept without ranking, later ones dropped, and only the one play straddling the
+    # limit ranks its customers (row_number by hash, key) - no sort of every assigned customer.
+    # The SQL below is fixed text (no user input) parsed by sqlglot so it transpiles like the rest.
+    per_play = sqlglot.parse_one(
+        'SELECT "play_id", "channel", "priority", "play_order", "cost", "cap", '
+        'COUNT_IF(NOT "control") AS "n" FROM "ctl" '
+        'GROUP BY "play_id", "channel", "priority", "play_order", "cost", "cap"', read="duckdb")
+    quota = sqlglot.parse_one(
+        'SELECT "play_id", "n", CASE WHEN "cap" IS NULL THEN "n" '
+        'WHEN "prev" >= "cap" THEN 0 '
+        'ELSE LEAST("n", ("cap" - "prev") // "cost") END AS "m" '
+        'FROM (SELECT *, COALESCE(SUM("n" * "cost") OVER (PARTITION BY "channel" '
+        'ORDER BY "priority" DESC, "play_order" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS "prev" '
+        'FROM "per_play") AS "q"', read="duckdb")
+    marked = sqlglot.parse_one(
+        'SELECT "c".*, "q"."n", "q"."m" FROM "ctl" AS "c" JOIN "quota" AS "q" ON "c"."play_id" = "q"."play_id"',
+        read="duckdb")
+    cols = ('SELECT "k" AS "key", "segment", "play_id" AS "play", "channel", "script", "control", {kept} AS "kept", '
+            '"priority", "play_order" FROM "marked" WHERE {where}')
+    whole = sqlglot.parse_one(cols.format(kept='("control" OR "m" >= "n")',
+                                          where='"control" OR "m" >= "n" OR "m" <= 0'), read="duckdb")
+    partial = sqlglot.parse_one(cols.format(
+        kept='(ROW_NUMBER() OVER (PARTITION BY "play_id" ORDER BY "h", "k") <= "m")',
+        where='NOT "control" AND "m" < "n" AND "m" > 0'), read="duckdb")
+    final = exp.union(whole, partial, distinct=False)
+    final = exp.select(exp.Star()).from_(exp.Subquery(this=final, alias=exp.TableAlias(this=ident("assigned"))))
     final = (final.with_("pick", as_=pick).with_("joined", as_=joined)
-             .with_("hashed", as_=hashed).with_("ctl", as_=ctl).with_("used", as_=used))
+             .with_("hashed", as_=hashed).with_("ctl", as_=ctl).with_("per_play", as_=per_play)
+             .with_("quota", as_=quota).with_("marked", as_=marked))
+    for cte in final.find(exp.With).expressions:  # computed once although read twice (md5 is the cost)
+        if cte.alias == "ctl" and dialect in ("duckdb", "postgres"):
+            cte.set("materialized", True)
     return final
 
 

@@ -178,31 +178,95 @@ WITH pick AS (
     *,
     CAST('0x' || SUBSTRING("d", 1, 8) AS BIGINT) AS "h"
   FROM "joined"
-), ctl AS (
+), ctl AS MATERIALIZED (
   SELECT
     *,
     "h" % 10000 < "control_bp" AS "control"
   FROM "hashed"
-), used AS (
+), per_play AS (
   SELECT
-    *,
-    SUM(CASE WHEN "control" THEN 0 ELSE "cost" END) OVER (
-      PARTITION BY "channel"
-      ORDER BY "priority" DESC, "play_order", "h", "k"
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS "used"
+    "play_id",
+    "channel",
+    "priority",
+    "play_order",
+    "cost",
+    "cap",
+    COUNT_IF(NOT "control") AS "n"
   FROM "ctl"
+  GROUP BY
+    "play_id",
+    "channel",
+    "priority",
+    "play_order",
+    "cost",
+    "cap"
+), quota AS (
+  SELECT
+    "play_id",
+    "n",
+    CASE
+      WHEN "cap" IS NULL
+      THEN "n"
+      WHEN "prev" >= "cap"
+      THEN 0
+      ELSE LEAST("n", (
+        "cap" - "prev"
+      ) // "cost")
+    END AS "m"
+  FROM (
+    SELECT
+      *,
+      COALESCE(
+        SUM("n" * "cost") OVER (
+          PARTITION BY "channel"
+          ORDER BY "priority" DESC, "play_order"
+          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ),
+        0
+      ) AS "prev"
+    FROM "per_play"
+  ) AS "q"
+), marked AS (
+  SELECT
+    "c".*,
+    "q"."n",
+    "q"."m"
+  FROM "ctl" AS "c"
+  JOIN "quota" AS "q"
+    ON "c"."play_id" = "q"."play_id"
 )
 SELECT
-  "k" AS "key",
-  "segment",
-  "play_id" AS "play",
-  "channel",
-  "script",
-  "control",
-  (
-    "control" OR "cap" IS NULL OR "used" <= "cap"
-  ) AS "kept",
-  "priority",
-  "play_order"
-FROM "used";
+  *
+FROM (
+  SELECT
+    "k" AS "key",
+    "segment",
+    "play_id" AS "play",
+    "channel",
+    "script",
+    "control",
+    (
+      "control" OR "m" >= "n"
+    ) AS "kept",
+    "priority",
+    "play_order"
+  FROM "marked"
+  WHERE
+    "control" OR "m" >= "n" OR "m" <= 0
+  UNION ALL
+  SELECT
+    "k" AS "key",
+    "segment",
+    "play_id" AS "play",
+    "channel",
+    "script",
+    "control",
+    (
+      ROW_NUMBER() OVER (PARTITION BY "play_id" ORDER BY "h", "k") <= "m"
+    ) AS "kept",
+    "priority",
+    "play_order"
+  FROM "marked"
+  WHERE
+    NOT "control" AND "m" < "n" AND "m" > 0
+) AS "assigned";
