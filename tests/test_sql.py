@@ -187,3 +187,29 @@ def test_sql_command_on_broken_project_exits_1(tmp_path):
     r = CliRunner().invoke(main, ["sql", str(entry)])
     assert r.exit_code == 1
     assert "SELECT" not in r.output
+
+
+def test_hostile_identifiers_and_enum_values_stay_quoted():
+    """The grammar keeps ids and enum values to identifier characters, but the compiler must not rely
+    on it: a schema built directly with quotes, `;`, `--` and `/*` in names still gives safe SQL."""
+    from types import MappingProxyType
+
+    from stratlang.check.types import All, Cmp, Member
+    from stratlang.model import Field, Schema
+
+    weird = 'a"b; DROP TABLE t; --'
+    enum = Field('r/*x*/"', "enum", enum_values=("lo'w", "mid; --", 'hi"/*'))
+    fields = {"id": Field("id", "string", key=True), weird: Field(weird, "int"), enum.name: enum}
+    schema = Schema("t", "t", MappingProxyType(fields), "id", None)
+    rule = All((Cmp(weird, ">=", 3), Member(enum.name, (0, 2)), Cmp(enum.name, ">=", 1)))
+    con = duckdb.connect()
+    con.execute('CREATE TABLE t ("id" VARCHAR, "a""b; DROP TABLE t; --" BIGINT, "r/*x*/""" VARCHAR)')
+    con.execute("INSERT INTO t VALUES ('k1', 5, 'hi\"/*'), ('k2', 5, 'lo''w'), ('k3', 1, 'hi\"/*')")
+    for d in DIALECTS:
+        sql = compile_rule(rule, schema).sql(dialect=d)
+        parsed = sqlglot.parse(f"SELECT {sql} FROM t", read=d)
+        assert len(parsed) == 1 and parsed[0].find(exp_drop()) is None
+    sql = compile_rule(rule, schema).sql(dialect="duckdb")
+    got = dict(con.execute(f'SELECT "id", {sql} FROM t').fetchall())
+    assert got == {"k1": True, "k2": False, "k3": False}
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 3
