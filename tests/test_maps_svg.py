@@ -169,3 +169,32 @@ def test_wide_perspective_svg_width_is_bounded(project):
     rows = {round(v["box"][1]) for k, v in found.items() if k.startswith("C")}
     assert len(rows) == 5
     assert all(found["F1"]["box"][3] < v["box"][1] for k, v in found.items() if k.startswith("C"))
+
+
+def test_large_map_lays_out_quickly_and_keeps_bands(project):
+    import time
+
+    persp = ["financial", "customer", "process", "learning"]
+    decl, links = [], []
+    for i in range(140):
+        p = persp[min(i // 35, 3)]
+        decl.append(f'objective O{i} "Objective {i}" {{ perspective {p} }}')
+        if i >= 35:
+            links.append(f"O{i} -> O{(i * 7) % 35 + 35 * (min(i // 35, 3) - 1)}")
+    res = project(BASE + "\n".join(decl + links) + "\n")
+    assert not [d for d in res.diagnostics if d.severity.name == "ERROR"]
+    t0 = time.perf_counter()
+    svg = render_image(res.model, "strategy", "svg")
+    assert time.perf_counter() - t0 < 60
+    found = objective_nodes(svg, res.model)
+    assert len(found) == 140
+    idx = res.model.perspective_index
+    lowest_of = {}
+    for oid, n in found.items():
+        band = idx[res.model.objectives[oid].perspective]
+        lo, hi = lowest_of.get(band, (1e18, -1e18))
+        lowest_of[band] = (min(lo, n["box"][1]), max(hi, n["box"][3]))
+    for b in range(3):
+        assert lowest_of[b][1] < lowest_of[b + 1][0]
+    width = float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
+    assert width < 1600, width
