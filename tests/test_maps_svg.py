@@ -198,3 +198,16 @@ def test_large_map_lays_out_quickly_and_keeps_bands(project):
         assert lowest_of[b][1] < lowest_of[b + 1][0]
     width = float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
     assert width < 1600, width
+
+
+def test_png_and_pdf_are_reproducible(monkeypatch):
+    model = model_of(ENTRIES["spec_example"])
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    a = render_image(model, "strategy", "pdf")
+    assert a.startswith(b"%PDF") and b"/CreationDate (D:19700101000000" in a
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    b = render_image(model, "strategy", "pdf")
+    assert b"/CreationDate (D:20260101000000" in b and len(a) == len(b)
+    assert render_image(model, "strategy", "pdf") == b
+    png = render_image(model, "playbook", "png")
+    assert png.startswith(b"\x89PNG") and png == render_image(model, "playbook", "png")

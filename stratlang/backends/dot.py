@@ -545,7 +545,21 @@ def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> byt
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GraphvizError("Graphviz failed: " + (msg[-1] if msg else f"exit code {proc.returncode}"))
-    return proc.stdout
+    return _fixed_pdf_dates(proc.stdout) if fmt == "pdf" else proc.stdout
+
+
+def _fixed_pdf_dates(data: bytes) -> bytes:
+    """cairo stamps PDFs with the current time: replace it (same length, so the xref table stays
+    valid) with SOURCE_DATE_EPOCH when set, else with the epoch, so PDFs are reproducible."""
+    import datetime as dt
+    import os
+
+    try:
+        epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    except ValueError:
+        epoch = 0
+    stamp = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y%m%d%H%M%S").encode()
+    return re.sub(rb"(/(?:CreationDate|ModDate) \(D:)\d{14}", lambda mt: mt.group(1) + stamp, data)
 
 
 def render_image(model: m.Model, view: str = "strategy", fmt: str = "svg", options: Options | None = None) -> bytes:
