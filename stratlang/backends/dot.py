@@ -362,7 +362,8 @@ def strategy_dot(model: m.Model, options: Options) -> str:
             if pb > pa:
                 attrs.append("color=\"#c53030\", style=dashed")
         if link.label:
-            attrs.append(f"label=<{wrapped(link.label, 20)}>")
+            attrs.append(f"label=<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"2\" "
+                         f"bgcolor=\"#ffffff\"><tr><td>{wrapped(link.label, 20)}</td></tr></table>>")
         out.append(f"  {edge} [{', '.join(attrs)}];")
 
     # legend of themes
