@@ -81,6 +81,13 @@ def test_strategy_svg_labels_and_band_order(name):
     assert squash(model.strategy.label) in all_text
     for t in model.themes.values():
         assert squash(t.label) in all_text
+    for link in model.links:
+        if link.label:
+            assert squash(link.label) in all_text
+    # one drawn edge per link
+    edges = [g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "edge"
+             and g.find(f"{SVG}path") is not None]  # invisible layout edges are not drawn
+    assert len(edges) == len(model.links)
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
