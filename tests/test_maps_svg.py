@@ -73,9 +73,12 @@ def test_strategy_svg_labels_and_band_order(name):
                 # a higher perspective: strictly above (smaller y) in SVG coordinates
                 assert found[a.id]["box"][3] < found[b.id]["box"][1], (a.id, b.id)
     # band labels are shown, and sit left of their band's objectives
-    texts = [squash("".join(n["texts"])) for n in nodes(svg)]
+    headers = {squash("".join(n["texts"])): n for n in nodes(svg)}
     for p in model.perspectives:
-        assert squash(p.label) in texts
+        head = headers[squash(p.label)]
+        for o in model.objectives.values():
+            if o.perspective == p.id:
+                assert head["box"][2] < found[o.id]["box"][0], (p.id, o.id)
     # the title and the legend
     all_text = squash("".join(t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")))
     assert squash(model.strategy.label) in all_text
@@ -218,3 +221,26 @@ def test_png_and_pdf_are_reproducible(monkeypatch):
     assert render_image(model, "strategy", "pdf") == b
     png = render_image(model, "playbook", "png")
     assert png.startswith(b"\x89PNG") and png == render_image(model, "playbook", "png")
+
+
+def test_band_header_stays_left_of_a_lone_objective_with_links(tmp_path):
+    # found by looking at a rendered map: with cluster re-crossing on, L1 ended left of its header
+    text = '''strategy "Wide" { owner "Ops"  period 2026-01-01 .. 2026-12-31  locale en }
+theme a "Alpha" { color "#edc948" }
+theme b "Beta"
+'''
+    text += "\n".join(f'objective C{i} "Customer objective number {i}" {{ perspective customer '
+                      f'theme {"a" if i % 2 else "b"} }}' for i in range(30))
+    text += '''
+objective F1 "Top outcome" { perspective financial }
+objective L1 "People" { perspective learning }
+''' + "\n".join(f"C{i} -> F1" for i in range(0, 30, 5)) + '\nL1 -> C3\nF1 -> L1 "backwards"\n'
+    (tmp_path / "main.strat").write_text(text, encoding="utf-8")
+    model = model_of(tmp_path / "main.strat")
+    svg = render_image(model, "strategy", "svg")
+    found = objective_nodes(svg, model)
+    headers = {squash("".join(n["texts"])): n for n in nodes(svg)}
+    for p in model.perspectives:
+        for o in model.objectives.values():
+            if o.perspective == p.id:
+                assert headers[squash(p.label)]["box"][2] < found[o.id]["box"][0], o.id

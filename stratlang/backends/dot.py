@@ -298,6 +298,9 @@ def strategy_dot(model: m.Model, options: Options) -> str:
     new = _Ids()
     colors = theme_colors(model)
     out = _header("strategy_map", font, "TB", _title(model))
+    # the second crossing-minimisation pass over clusters can move an objective left of its band
+    # header (flat edges are not respected there); one pass keeps the header column on the left
+    out.insert(2, "  graph [remincross=false];")
     if len(model.objectives) >= LARGE_MAP:
         out.insert(2, f"  graph [{LARGE_MAP_GRAPH_ATTRS}];")
 
