@@ -1,0 +1,102 @@
+"""`stratlang watch ENTRY [-o out/]`: rebuild on every save.
+
+Runs the same code as `stratlang build` once at start and again whenever a `.strat` file under
+the project root changes (watchfiles). A failed check prints its diagnostics and keeps watching;
+an error in a backend is printed and the watch goes on; the output folder keeps the last good
+build (build writes only after everything rendered). Ctrl-C stops it with exit code 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from . import main
+from .common import fail_usage
+
+
+def _stamp() -> str:
+    return dt.datetime.now().strftime("%H:%M:%S")
+
+
+def _say(msg: str) -> None:
+    click.echo(f"[{_stamp()}] {msg}", err=True)
+
+
+def rebuild(args: list[str]) -> bool:
+    """One `stratlang build` run in this process; True when it wrote the outputs."""
+    from .build import build
+
+    try:
+        build.main(args=args, prog_name="stratlang build", standalone_mode=False)
+    except SystemExit as e:  # load_checked / fail_usage exit: diagnostics are already printed
+        code = e.code if isinstance(e.code, int) else 1
+        if code == 0:
+            return True
+        _say("check failed; still watching" if code == 1 else "build failed; still watching")
+        return False
+    except click.ClickException as e:
+        e.show()
+        _say("build failed; still watching")
+        return False
+    except Exception as e:  # a backend bug must not end the watch
+        _say(f"error: internal error while building: {type(e).__name__}: {e}; still watching")
+        return False
+    _say("built")
+    return True
+
+
+@main.command()
+@click.argument("entry", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("out"),
+              show_default=True, help="Output folder.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Playbook language.")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option("--strict", is_flag=True, help="Treat warnings as failures (no outputs written).")
+@click.option("--poll", is_flag=True, help="Poll the file system (for network drives and some containers).")
+def watch(entry, out_dir, lang, root, strict, poll):
+    """Build ENTRY, then rebuild whenever a .strat file of the project is saved (Ctrl-C stops)."""
+    import watchfiles
+
+    if not entry.is_file():
+        fail_usage(f"file not found: {entry}" if not entry.exists() else f"{entry} is not a file")
+    watch_root = (root or entry.parent).resolve()
+    out_abs = out_dir.resolve()
+    args = [str(entry), "-o", str(out_dir)]
+    if lang:
+        args += ["--lang", lang]
+    if root:
+        args += ["--root", str(root)]
+    if strict:
+        args.append("--strict")
+
+    def wanted(change, path: str) -> bool:
+        p = Path(path)
+        if p.suffix != ".strat":
+            return False
+        try:
+            p.resolve().relative_to(out_abs)
+            return False
+        except ValueError:
+            return True
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)  # a terminated watch stops as cleanly as Ctrl-C
+    rebuild(args)
+    _say(f"watching {watch_root} for changes to .strat files (Ctrl-C to stop)")
+    try:
+        for changes in watchfiles.watch(watch_root, watch_filter=wanted, debounce=400, step=50,
+                                        force_polling=True if poll else None, raise_interrupt=True):
+            names = sorted({Path(p).name for _, p in changes})
+            _say("changed: " + ", ".join(names))
+            rebuild(args)
+    except KeyboardInterrupt:
+        pass
+    _say("stopped")
+    sys.exit(0)
