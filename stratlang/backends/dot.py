@@ -38,7 +38,7 @@ PER_ROW = 6  # objectives per row inside a band before it wraps
 # from this many objectives on, the strategy map trades layout polish for speed: straight edges
 # and bounded network-simplex / crossing-minimisation work (500 objectives: ~230 s -> ~1 s in dot)
 LARGE_MAP = 120
-LARGE_MAP_GRAPH_ATTRS = "nslimit=0.2, mclimit=0.1, splines=line"
+LARGE_MAP_GRAPH_ATTRS = "nslimit=0.2, mclimit=0.1, splines=line, nodesep=0.1"
 WRAP = 24  # label width (CJK characters count 2) before a line break
 
 # colour-blind-safe palette for themes without a `color`
