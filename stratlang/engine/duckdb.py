@@ -29,7 +29,9 @@ def assign(con, model: Model, table: str = "customers") -> None:
                     "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
                     "play_order BIGINT)")
         return
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS {q.sql(dialect='duckdb')}")
+    # kept rows first, sorted by play: each play's file then reads a few row groups (zonemaps), not all
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM ({q.sql(dialect='duckdb')}) "
+                "ORDER BY play_order")
 
 
 def count_exprs(model: Model) -> list:

@@ -95,9 +95,10 @@ def summarize(con: duckdb.DuckDBPyConnection, model: Model, engine: str, custome
     return s
 
 
-def _select_play(play_id: str) -> str:
+def _select_play(play_id: str, order: int) -> str:
     sel = (exp.select(*[exp.column(c, quoted=True) for c in LIST_COLUMNS]).from_("__assigned")
-           .where(exp.and_(exp.EQ(this=exp.column("play", quoted=True), expression=string(play_id)),
+           .where(exp.and_(exp.EQ(this=exp.column("play_order", quoted=True), expression=exp.Literal.number(order)),
+                           exp.EQ(this=exp.column("play", quoted=True), expression=string(play_id)),
                            exp.column("kept", quoted=True)))
            .order_by(exp.column("key", quoted=True)))
     return sel.sql(dialect="duckdb")
@@ -117,7 +118,7 @@ def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, 
         for p in sorted(model.plays.values(), key=lambda p: p.order):
             name = f"{p.id}.{fmt}"
             target = tmp / name
-            query = _select_play(p.id)
+            query = _select_play(p.id, p.order)
             if fmt == "csv":
                 con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)")
             elif fmt == "parquet":
