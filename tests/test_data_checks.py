@@ -158,3 +158,21 @@ def test_duckdb_file_without_the_table(tmp_path):
     out = tmp_path / "o"
     r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(tmp_path / "db.duckdb"), "-o", str(out)])
     _fails(r, out, "no table named `customer`", "other")
+
+
+def test_empty_file(run, tmp_path):
+    entry = tmp_path / "main.strat"
+    data = tmp_path / "empty.csv"
+    data.write_bytes(b"")
+    out = tmp_path / "lists"
+    r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(data), "-o", str(out)])
+    _fails(r, out, "is empty")
+
+
+def test_not_utf8(run, tmp_path):
+    entry = tmp_path / "main.strat"
+    data = tmp_path / "gbk.csv"
+    data.write_bytes((HEADER + "c1,25,1,true,R1,2025-01-02,张三\n").encode("gbk"))
+    out = tmp_path / "lists"
+    r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(data), "-o", str(out)])
+    _fails(r, out, "cannot read", "UTF-8")

@@ -87,6 +87,11 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> S
     if path.is_dir():
         raise DataError(f"{path} is a folder, not a data file", help="give a CSV, Parquet or DuckDB file")
     kind = detect_kind(path)
+    try:
+        if path.stat().st_size == 0:
+            raise DataError(f"{path} is empty", help="the data needs a header row and one row per customer")
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
     lit = string(str(path))
     try:
         if kind == "csv":
@@ -122,7 +127,8 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> S
     except (duckdb.Error, OSError) as e:
         what = {"csv": "CSV", "parquet": "Parquet", "duckdb": "DuckDB database"}[kind]
         raise DataError(f"cannot read {path} as {what}: {_first_line(e)}",
-                        help="check that every row has as many fields as the header and the file is not truncated"
+                        help="the file must be UTF-8 CSV with a header row, and every row must have as many "
+                             "fields as the header"
                         if kind == "csv" else None) from None
     columns = {r[0]: r[1] for r in described if r[0] != ROW}
     if kind == "csv":
