@@ -48,11 +48,18 @@ RESERVED = {"and", "or", "not", "in", "between", "is", "missing", "present", "tr
 class ProjectState:
     entry: Path
     result: CheckResult
-    index: Index
     uris: dict[str, str]  # display path -> URI
     displays: dict[str, str]  # URI -> display path
     by_uri: dict[str, list] = field(default_factory=dict)  # URI -> [(our diagnostic, lsp diagnostic)]
     published: set[str] = field(default_factory=set)
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """Built on the first request that needs it, not on every keystroke."""
+        if self._index is None:
+            self._index = build_index(self.result.project.files)
+        return self._index
 
 
 class StratServer(LanguageServer):
@@ -94,7 +101,7 @@ class StratServer(LanguageServer):
             return None
         project = res.project
         uris = {disp: path_to_uri(p) for disp, p in project.paths.items()}
-        state = ProjectState(entry, res, build_index(project.files), uris, {u: d for d, u in uris.items()})
+        state = ProjectState(entry, res, uris, {u: d for d, u in uris.items()})
         old = self.projects.get(entry)
         if old is not None:
             state.published = old.published
