@@ -413,9 +413,9 @@ def _trigger_text(model: m.Model, t: m.Trigger | None, W: dict, lang: str) -> tu
         return f"{W['lifecycle']}: {stage}", None
     if t.kind == "schedule":
         return W.get(t.ref or "", t.ref or ""), None
-    from .json import rule_text
+    from ..words import rule_in_words
 
-    return rule_text(t.rule) if t.rule is not None else "", None
+    return rule_in_words(t.rule, model, lang) if t.rule is not None else "", None
 
 
 def playbook_dot(model: m.Model, options: Options) -> str:

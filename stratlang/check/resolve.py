@@ -483,7 +483,7 @@ class Resolver:
     def build(self) -> m.Model:
         self.collect()
         strategy = self.build_strategy()
-        perspectives = self.build_perspectives()
+        perspectives = self.build_perspectives(strategy.locale)
         schema = self.build_schema()
         coll: dict[str, dict] = {k: {} for k in ("theme", "event", "objective", "segment", "tiering", "offer",
                                                  "channel", "script", "play", "initiative")}
@@ -528,10 +528,10 @@ class Resolver:
             banned=self.conv(a.get("banned"), "strs"), description=self.conv(a.get("description"), "str"),
             span=b.span, node=b)
 
-    def build_perspectives(self) -> tuple[m.Perspective, ...]:
+    def build_perspectives(self, locale: str = "zh-CN") -> tuple[m.Perspective, ...]:
         b = self.perspectives_block
         if b is None:
-            locale_zh = True
+            locale_zh = not locale.startswith("en")
             out = tuple(m.Perspective(pid, zh if locale_zh else en, i) for i, (pid, en, zh) in
                         enumerate(m.DEFAULT_PERSPECTIVES))
         else:
