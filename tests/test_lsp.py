@@ -285,3 +285,41 @@ async def test_formatting(client: LanguageClient, project: Path):
     edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
     assert not edits
+
+
+async def test_quick_fix_for_unknown_attribute(client: LanguageClient, project: Path):
+    uri = path_to_uri(project / "main.strat")
+    text = MAIN.replace("  control  10%", "  contorl  10%")
+    diags = await change_doc(client, uri, text, 30)
+    nam204 = [d for d in diags if d.code == "NAM204"]
+    assert len(nam204) == 1
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=nam204[0].range,
+        context=lsp.CodeActionContext(diagnostics=nam204)))
+    (edit,) = [e for a in actions for e in a.edit.changes[uri] if e.new_text == "control"]
+    line = text.splitlines()[edit.range.start.line]
+    assert line[edit.range.start.character:edit.range.end.character] == "contorl"
+    await change_doc(client, uri, MAIN, 31)
+
+
+async def test_garbage_and_half_typed_text_never_break_the_server(client: LanguageClient, project: Path):
+    path = project / "scratch" / "junk.strat"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    uri = path_to_uri(path)
+    junk = 'segment "{{ ((( -> ->\n\x00\x01 😀 play p { step 1 \n' + "(" * 500 + "\nobjective"
+    diags = client.diagnostics.get(await open_doc(client, path, junk))
+    assert diags and all(d.code.startswith("SYN") for d in diags)
+    for pos in (lsp.Position(0, 3), lsp.Position(1, 5), lsp.Position(4, 9), lsp.Position(40, 0)):
+        ident = lsp.TextDocumentIdentifier(uri=uri)
+        await client.text_document_hover_async(lsp.HoverParams(text_document=ident, position=pos))
+        await client.text_document_definition_async(lsp.DefinitionParams(text_document=ident, position=pos))
+        await client.text_document_completion_async(lsp.CompletionParams(text_document=ident, position=pos))
+    syms = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    assert isinstance(syms, list)
+    # still serving the real project
+    h = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
+        position=pos_of(MAIN, "supports F1", delta=10)))
+    assert "objective" in h.contents.value

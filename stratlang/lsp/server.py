@@ -99,6 +99,9 @@ class StratServer(LanguageServer):
         except RecursionError:
             log.warning("cannot check %s: nesting too deep", entry)
             return None
+        except Exception as e:  # a checker bug must not take the editor session down
+            log.exception("internal error while checking %s: %s", entry, e)
+            return None
         project = res.project
         uris = {disp: path_to_uri(p) for disp, p in project.paths.items()}
         state = ProjectState(entry, res, uris, {u: d for d, u in uris.items()})
