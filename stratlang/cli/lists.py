@@ -57,7 +57,7 @@ def lists(entry, data, engine, out_dir, fmt, spark_master, root):
                 click.echo(f"  - {p}", err=True)
         if e.help:
             click.echo(f"  = help: {e.help}", err=True)
-        click.echo("error: the data check failed; nothing was written", err=True)
+        click.echo("  = note: nothing was written", err=True)
         sys.exit(2)
     except OSError as e:
         fail_usage(f"cannot write {out_dir}: {e.strerror or e}")
