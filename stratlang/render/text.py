@@ -294,7 +294,9 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
     extra: list[tuple[str, str]] = [("help", h) for h in diag.help]
     helps = set(diag.help)
     for s in diag.suggestions:
-        if s.message and s.message not in helps:
+        # a suggestion the help already names (`did you mean `x`?`) is not said twice
+        named = any(f"`{s.replacement}`" in h for h in diag.help)
+        if s.message and s.message not in helps and not named:
             extra.append(("help", s.message))
             helps.add(s.message)
     extra += [("note", n) for n in diag.notes]
