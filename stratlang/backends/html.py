@@ -44,6 +44,11 @@ class PdfError(Exception):
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ALLOWED_ATTRS = {"offer": {"label"}, "segment": {"label"}, "strategy": {"owner"}, "channel": {"label"}}
 
+# C0 control characters (but tab and newlines) and DEL are not allowed in HTML text and have no
+# glyph in any font (the PDF would refuse them): the templates hold none, so any in the page came
+# from user text and is shown as U+FFFD.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 _sandbox = ImmutableSandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
 _sandbox_templates: dict[tuple[str, str], jinja2.Template] = {}
 
@@ -452,7 +457,7 @@ def render_playbook(model: Model, options: Options | None = None) -> str:
     """The playbook as one self-contained HTML page (str)."""
     options = options or Options()
     view = build_view(model, options)
-    return _environment().get_template("playbook.html.j2").render(**view)
+    return _CONTROL.sub("\ufffd", _environment().get_template("playbook.html.j2").render(**view))
 
 
 # --------------------------------------------------------------------------- PDF

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import atomic_write, fail_usage, load_checked
+from .common import fail_usage, load_checked, write_outputs
 
 
 def _progress(msg: str) -> None:
@@ -71,8 +71,7 @@ def build(entry, out_dir, data, engine, pdf, lang, root, strict):
         if pdf_bytes is not None:
             outputs["playbook.pdf"] = pdf_bytes
         # everything rendered: now write
-        for name, data_ in outputs.items():
-            atomic_write(out_dir / name, data_)
+        write_outputs((out_dir / name, data_) for name, data_ in outputs.items())
         if lists_tmp is not None:
             final = out_dir / "lists"
             if final.exists():
@@ -86,7 +85,11 @@ def build(entry, out_dir, data, engine, pdf, lang, root, strict):
 
 
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail_usage(f"cannot create the output folder {path}: {e.strerror or e}",
+                   "choose an output folder you can write to (-o)")
     return path
 
 

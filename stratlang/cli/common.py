@@ -159,6 +159,38 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why `path` cannot be an output file, judged before anything is written (None: looks fine)."""
+    if path.is_dir():
+        return f"{path} is a folder"
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+    return None
+
+
+def write_outputs(files) -> None:
+    """Write each (path, data) of `files` atomically, creating missing folders. A path that cannot
+    be written is an `error: …` line and exit code 2 (no traceback); folders are prepared for every
+    file before the first one is written, so a bad path leaves nothing half-written."""
+    files = [(Path(p), d) for p, d in files]
+    help_ = "choose an output path in a folder you can write to"
+    for path, _ in files:
+        why = _unwritable(path)
+        if why:
+            fail_usage(f"cannot write {path}: {why}", help_)
+    path = None
+    try:
+        for path, _ in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        for path, data in files:
+            atomic_write(path, data)
+    except OSError as e:
+        fail_usage(f"cannot write {path}: {e.strerror or e}", help_)
+
+
 def load_checked(entry, root=None, fail_level="error") -> CheckResult:
     """Check one entry for a command that writes outputs: print diagnostics; exit 1 when the check
     fails (nothing is written), 2 when the entry cannot be read."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import atomic_write, fail_usage, load_checked
+from .common import fail_usage, load_checked, write_outputs
 
 
 @main.command()
@@ -38,11 +38,6 @@ def playbook(entry, out, pdf, lang, date, root):
             pdf_bytes = render_pdf(html, opts)
         except PdfError as e:
             fail_usage(str(e), e.help)
-    try:
-        atomic_write(out, html)
-        if pdf_bytes is not None:
-            atomic_write(out.with_suffix(".pdf"), pdf_bytes)
-    except OSError as e:
-        fail_usage(f"cannot write {out}: {e.strerror or e}")
+    write_outputs([(out, html)] + ([(out.with_suffix(".pdf"), pdf_bytes)] if pdf_bytes is not None else []))
     written = [str(out)] + ([str(out.with_suffix(".pdf"))] if pdf_bytes is not None else [])
     click.echo(f"wrote {', '.join(written)}", err=True)
