@@ -236,3 +236,16 @@ def test_hostile_labels_do_not_escape(tmp_path):
     r = run("map", "--view", "playbook", entry)
     assert r.returncode == 0
     assert b"<script>alert(1)" not in r.stdout
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["map"], ["build", "-o", "OUT"]], ids=lambda c: c[0])
+def test_entry_outside_the_given_root(tmp_path, cmd):
+    (tmp_path / "p").mkdir()
+    entry = _project(tmp_path / "p")
+    (tmp_path / "other").mkdir()
+    for root in (tmp_path / "other", tmp_path / "nonexistent"):
+        out = assert_clean_failure(run(*_cmd(tmp_path, cmd), "--root", root, entry), (2,))
+        assert f"is outside the project root {root}" in out
+        assert "NAM206" not in out  # not blamed on the import
+    assert not (tmp_path / "OUT").exists()
+    assert run(*_cmd(tmp_path, cmd), "--root", tmp_path, entry).returncode == 0

@@ -71,6 +71,9 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
             raise LoadError(f"file not found: {entry}")
         if entry.is_dir():
             raise LoadError(f"{entry} is a folder: give a .strat file")
+        if not entry.is_relative_to(root):
+            raise LoadError(f"{entry} is outside the project root {root} (--root): give a root folder that "
+                            "holds the entry file")
     project = Project(root=root, entry=entry)
     stack: list[Path] = []
     done: set[Path] = set()
