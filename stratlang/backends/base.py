@@ -12,12 +12,12 @@ subclasses `Backend` and registers itself (third-party packages can register thr
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
 from ..model import Model
+from ..util import import_present
 
 REGISTRY: dict[str, "Backend"] = {}
 BUILTIN_MODULES = ("json", "dot", "html", "sql")
@@ -63,12 +63,7 @@ def load() -> None:
     global _loaded
     if _loaded:
         return
-    for mod in BUILTIN_MODULES:
-        try:
-            importlib.import_module(f"{__package__}.{mod}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.{mod}":
-                raise
+    import_present(__package__, BUILTIN_MODULES)
     for ep in entry_points(group="stratlang.backends"):
         ep.load()
     _loaded = True

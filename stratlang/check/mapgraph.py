@@ -21,6 +21,7 @@ from ..diagnostics import Label
 from ..model import DEFAULT_PERSPECTIVES, Model, Objective
 from ..source import Span
 from .registry import check
+from .util import id_span
 
 # Kaplan–Norton objective kinds, by the perspective they belong to (language.md §3).
 KIND_FAMILIES = {
@@ -48,14 +49,6 @@ def theme_family(theme_id: str, label: str = "") -> str | None:
     if any(w in text for w in GROWTH_WORDS):
         return "growth"
     return None
-
-
-def id_span(el) -> Span:
-    """The id of a declaration (inside its block, so `allow` on the block applies)."""
-    node = getattr(el, "node", None)
-    if node is not None and getattr(node, "id", None) is not None:
-        return node.id.span
-    return el.span
 
 
 def _link_text(a: str, b: str) -> str:

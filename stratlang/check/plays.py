@@ -22,6 +22,7 @@ from ..model import Model
 from ..source import Span
 from ..syntax import ast
 from .registry import check
+from .util import attr, id_span
 
 MESSAGING_KINDS = ("sms", "push", "wechat", "email")
 
@@ -32,22 +33,6 @@ DEFAULT_BANNED = (
 )
 # A default phrase right after one of these is a disclaimer, not a promise (不保本, not risk-free).
 NEGATIONS = ("不", "非", "未", "无法", "不能", "not ", "not a ", "never ", "non-", "no ")
-
-
-def id_span(el) -> Span:
-    node = getattr(el, "node", None)
-    if node is not None and getattr(node, "id", None) is not None:
-        return node.id.span
-    return el.span
-
-
-def attr(node: ast.Block | None, name: str):
-    if node is None:
-        return None
-    for item in node.items:
-        if isinstance(item, ast.Attribute) and item.name.name == name:
-            return item
-    return None
 
 
 def _num(x: float) -> str:

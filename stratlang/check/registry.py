@@ -9,12 +9,12 @@ declaration holding their primary span silences with `allow CODE` (errors are ne
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .. import diagnostics as dg
 from ..model import Model
+from ..util import import_present
 
 CheckFn = Callable[[Model, "Context"], Iterable[dg.Diagnostic]]
 CHECKS: list[tuple[str, str, CheckFn]] = []  # (family, name, function)
@@ -47,12 +47,7 @@ def load_checks() -> None:
     global _loaded
     if _loaded:
         return
-    for name in CHECK_MODULES:
-        try:
-            importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.{name}":
-                raise
+    import_present(__package__, CHECK_MODULES)
     _loaded = True
 
 

@@ -17,6 +17,7 @@ from .evaluator import evaluate
 from .registry import check
 from .solver import NT, T, Compiled, Space, Undecided, overlap_env
 from .types import TRUE, All, Cmp, show, typed_rule, typed_rules
+from .util import attr as _attr
 
 # --------------------------------------------------------------------------- shared state
 
@@ -110,15 +111,6 @@ def format_witness(rec: dict, schema, first=()) -> str:
     if len(shown) < len(fields):
         parts.append("…")
     return "witness: " + ", ".join(parts)
-
-
-def _attr(node, name):
-    if node is None:
-        return None
-    for item in node.items:
-        if isinstance(item, ast.Attribute) and item.name.name == name:
-            return item
-    return None
 
 
 def _ref_spans(node, attr_name, ident):

@@ -34,6 +34,7 @@ from ..model import Model, Schema
 from ..source import Span
 from ..syntax import ast
 from .registry import check
+from .util import attr as _attr
 
 NUMERIC = ("int", "float", "money", "percent")
 
@@ -467,15 +468,6 @@ def placeholders(model: Model, ctx):
                 msg = (f"unknown customer field `{name[len('customer.'):]}` in placeholder `{{{{ {name} }}}}`"
                        if what == "field" else f"unknown placeholder `{{{{ {name} }}}}` in script `{script.id}`")
                 yield dg.make("TYP306", msg, span, "unknown placeholder", help=help, suggestions=sugg)
-
-
-def _attr(node, name):
-    if node is None:
-        return None
-    for item in node.items:
-        if isinstance(item, ast.Attribute) and item.name.name == name:
-            return item
-    return None
 
 
 @check("TYP")

@@ -23,14 +23,9 @@ COMMAND_MODULES = ("check", "build", "explain", "map", "playbook", "sql", "lists
 
 
 def _register() -> None:
-    import importlib
+    from ..util import import_present
 
-    for name in COMMAND_MODULES:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{name}":
-                raise
+    import_present(__name__, COMMAND_MODULES)
 
 
 def run() -> None:
