@@ -56,3 +56,34 @@ def project(tmp_path):
 
 def codes(result, code_prefix: str = "") -> list[str]:
     return [d.code for d in result.diagnostics if d.code.startswith(code_prefix)]
+
+
+# --- parsing one snippet (test_lexical, test_parser) ---------------------------------------------
+
+def parse_ok(text: str, path: str = "t.strat"):
+    """Parse `text`; assert there is no diagnostic; return the ast.File."""
+    from stratlang.source import SourceFile
+    from stratlang.syntax.parser import parse_source
+
+    f, diags = parse_source(SourceFile(path, text))
+    assert diags == [], [(d.code, d.span.line, d.span.column, d.message) for d in diags]
+    return f
+
+
+def only_block(text: str):
+    """The one declaration of `text` (an ast.Block)."""
+    f = parse_ok(text)
+    assert len(f.decls) == 1
+    return f.decls[0]
+
+
+def attrs(block) -> dict:
+    """Attribute name -> ast.Attribute of a block."""
+    from stratlang.syntax import ast
+
+    return {i.name.name: i for i in block.items if isinstance(i, ast.Attribute)}
+
+
+def value(text: str):
+    """The value of `v` in `offer o { v TEXT }` (the value starts at column 13)."""
+    return attrs(only_block(f"offer o {{ v {text} }}"))["v"].value

@@ -11,26 +11,7 @@ from stratlang.source import SourceFile
 from stratlang.syntax import ast
 from stratlang.syntax.parser import parse_source
 
-
-def parse_ok(text: str) -> ast.File:
-    f, diags = parse_source(SourceFile("l.strat", text))
-    assert diags == [], [(d.code, d.span.line, d.span.column, d.message) for d in diags]
-    return f
-
-
-def only_block(text: str) -> ast.Block:
-    f = parse_ok(text)
-    assert len(f.decls) == 1
-    return f.decls[0]
-
-
-def attrs(block) -> dict[str, ast.Attribute]:
-    return {i.name.name: i for i in block.items if isinstance(i, ast.Attribute)}
-
-
-def value(text: str):
-    """The value of `v` in `offer o { v TEXT }` (the value starts at column 13)."""
-    return attrs(only_block(f"offer o {{ v {text} }}"))["v"].value
+from conftest import attrs, only_block, parse_ok, value  # noqa: F401
 
 
 # --------------------------------------------------------------------------- identifiers

@@ -13,6 +13,8 @@ from stratlang.source import SourceFile
 from stratlang.syntax import ast
 from stratlang.syntax.parser import build_strict_parser, describe_expected, parse_source
 
+from conftest import attrs, only_block, parse_ok, value  # noqa: F401
+
 DATA = Path(__file__).resolve().parent / "data" / "spec_example"
 SPEC = Path("/work/shared/spec/language.md")
 
@@ -23,27 +25,6 @@ TERMINAL_NAME = re.compile(r"\b(?:[A-Z]+_[A-Z_]+|LBRACE|RBRACE|LPAR|RPAR|LSQB|RS
 
 def parse(text: str, path: str = "t.strat"):
     return parse_source(SourceFile(path, text))
-
-
-def parse_ok(text: str) -> ast.File:
-    f, diags = parse(text)
-    assert diags == [], [(d.code, d.span.line, d.span.column, d.message) for d in diags]
-    return f
-
-
-def only_block(text: str) -> ast.Block:
-    f = parse_ok(text)
-    assert len(f.decls) == 1
-    return f.decls[0]
-
-
-def attrs(block) -> dict[str, ast.Attribute]:
-    return {i.name.name: i for i in block.items if isinstance(i, ast.Attribute)}
-
-
-def value(text: str):
-    """The value of `v` in `offer o { v TEXT }`."""
-    return attrs(only_block(f"offer o {{ v {text} }}"))["v"].value
 
 
 def rule(text: str):
