@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from conftest import BASE
+from conftest import BASE, write_project
 from golden import check_golden
 
 from stratlang.check import check_entry
@@ -65,13 +64,7 @@ play activation "Payroll activation" {
 
 def build(tmp_path: Path, files: dict[str, str]):
     """Write a project (name -> text; the first file is the entry) and check it."""
-    entry = None
-    for name, text in files.items():
-        p = tmp_path / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text), encoding="utf-8")
-        entry = entry or p
-    return check_entry(entry)
+    return check_entry(write_project(tmp_path, files))
 
 
 def proj(tmp_path, *, base=BASE, channels=CHANNELS, scripts=SCRIPTS, segment=SEGMENT, play=PLAY, extra=""):

@@ -234,6 +234,19 @@ def _unsat(r: Reasoner, ctx, seg, own):
     return dg.make("SEG501", msg, span, label, labels=labels, help=help)
 
 
+def _in_both(r, ca, cb, rule_a, rule_b):
+    """(env, a customer record) meeting both rules, or None: they cannot overlap, or the solver
+    cannot decide (no diagnostic then: only proven overlaps are reported)."""
+    try:
+        env = overlap_env(r.space, ca, cb)
+    except Undecided:
+        return None
+    if env is None:
+        return None
+    rec = r.witness(env, lambda x: r.is_true(rule_a, x) and r.is_true(rule_b, x))
+    return None if rec is None else (env, rec)
+
+
 @check("SEG")
 def tiering_checks(model: Model, ctx):
     r = reasoner(model)
@@ -248,15 +261,10 @@ def tiering_checks(model: Model, ctx):
                     ca, cb = r.compiled(a), r.compiled(b)
                     if ca is None or cb is None:
                         continue
-                    try:
-                        env = overlap_env(r.space, ca, cb)
-                    except Undecided:
+                    both = _in_both(r, ca, cb, rules[a], rules[b])
+                    if both is None:
                         continue
-                    if env is None:
-                        continue
-                    rec = r.witness(env, lambda x: r.is_true(rules[a], x) and r.is_true(rules[b], x))
-                    if rec is None:
-                        continue
+                    env, rec = both
                     bs = _ref_spans(tg.node, "segments", b)
                     as_ = _ref_spans(tg.node, "segments", a)
                     span = bs[0] if bs else tg.span
@@ -375,16 +383,10 @@ def equal_priority_overlap(model: Model, ctx):
                 if not _periods_meet(a.period, b.period):
                     continue
                 ca, cb = r.compiled(a.segment), r.compiled(b.segment)
-                try:
-                    env = overlap_env(r.space, ca, cb)
-                except Undecided:
+                both = _in_both(r, ca, cb, ca.rule, cb.rule)
+                if both is None:
                     continue
-                if env is None:
-                    continue
-                ra, rb = ca.rule, cb.rule
-                rec = r.witness(env, lambda x: r.is_true(ra, x) and r.is_true(rb, x))
-                if rec is None:
-                    continue
+                env, rec = both
                 pa, pb = _attr(a.node, "priority"), _attr(b.node, "priority")
                 span = pb.value.span if pb is not None else (b.node.id.span if b.node is not None else b.span)
                 aspan = pa.value.span if pa is not None else (a.node.id.span if a.node is not None else a.span)
