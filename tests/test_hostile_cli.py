@@ -249,3 +249,9 @@ def test_entry_outside_the_given_root(tmp_path, cmd):
         assert "NAM206" not in out  # not blamed on the import
     assert not (tmp_path / "OUT").exists()
     assert run(*_cmd(tmp_path, cmd), "--root", tmp_path, entry).returncode == 0
+
+
+def test_fmt_stdin_given_twice():
+    r = run("fmt", "-", "-", stdin=b'segment s "S" { rule age > 1 }\n')
+    out = assert_clean_failure(r, (2,))
+    assert "only once" in out and r.stdout == b""

@@ -20,6 +20,8 @@ def _files(paths) -> list[str]:
     out: list[str] = []
     for p in paths:
         if p == "-":
+            if "-" in out:
+                raise click.UsageError("`-` (stdin) can be given only once")
             out.append(p)
         elif Path(p).is_dir():
             out.extend(str(f) for f in sorted(Path(p).rglob("*.strat")) if f.is_file())
@@ -85,7 +87,12 @@ def fmt(paths, check, show_diff):
         if name == "-":
             sys.stdout.write(out)
         elif not same:
-            atomic_write(Path(name), out)
+            try:
+                atomic_write(Path(name), out)
+            except OSError as e:
+                click.echo(f"error: cannot write {name}: {e.strerror or e}", err=True)
+                status = EXIT_USAGE
+                continue
             changed += 1
             click.echo(f"reformatted {display}", err=True)
     if check or show_diff:
