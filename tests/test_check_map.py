@@ -280,6 +280,17 @@ def test_map409_financial_lacks_productivity(tmp_path):
     assert r.ok
 
 
+def test_map409_help_example_follows_the_locale(tmp_path):
+    objs = OBJECTIVES.replace("  theme       productivity\n", "  theme       growth\n")
+    r, _ = main(tmp_path / "en", objectives=objs)  # BASE says `locale en`
+    [d] = only(r, "MAP409")
+    assert any('`theme productivity "Productivity"`' in h for h in d.help)
+    zh = build(tmp_path / "zh", {"main.strat": (BASE + THEMES + objs + LINKS + INITIATIVE).replace("locale en",
+                                                                                                 "locale zh-CN")})
+    [d] = only(zh, "MAP409")
+    assert any('`theme productivity "生产率提升"`' in h for h in d.help)
+
+
 def test_map409_themes_recognised_by_chinese_label(tmp_path):
     themes = '\ntheme t_a "收入增长"\ntheme t_b "成本与效率"\n'
     objs = OBJECTIVES.replace("theme       growth", "theme       t_a").replace("theme       productivity",

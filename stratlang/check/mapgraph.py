@@ -20,6 +20,7 @@ from .. import diagnostics as dg
 from ..diagnostics import Label
 from ..model import DEFAULT_PERSPECTIVES, Model, Objective
 from ..source import Span
+from ..words import lang_of
 from .registry import check
 from .util import id_span
 
@@ -282,7 +283,9 @@ def balance(model: Model, ctx):
                 families.add(theme_family(t.id, t.label))
         missing = [f for f in ("growth", "productivity") if f not in families]
         if missing:
-            examples = {"growth": '`theme growth "收入增长"`', "productivity": '`theme productivity "生产率提升"`'}
+            examples = ({"growth": '`theme growth "收入增长"`', "productivity": '`theme productivity "生产率提升"`'}
+                        if lang_of(model) == "zh" else
+                        {"growth": '`theme growth "Revenue growth"`', "productivity": '`theme productivity "Productivity"`'})
             yield dg.make(
                 "MAP409", f"the financial perspective has no {' or '.join(missing)} objective", id_span(first),
                 "financial objectives start here",
