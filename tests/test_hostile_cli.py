@@ -255,3 +255,18 @@ def test_fmt_stdin_given_twice():
     r = run("fmt", "-", "-", stdin=b'segment s "S" { rule age > 1 }\n')
     out = assert_clean_failure(r, (2,))
     assert "only once" in out and r.stdout == b""
+
+
+def test_a_very_long_source_line_is_shown_cut_around_its_mark(tmp_path):
+    p = tmp_path / "long.strat"
+    p.write_text(HEAD + 'segment s "S" { rule ' + "not " * 5000 + "age > 1 }\n"
+                 + 'event e "' + "宽" * 300 + '" bogus 1\n', encoding="utf-8")
+    out = assert_clean_failure(run("check", p), (1,))
+    assert "rule nested more than 200 levels deep" in out
+    assert max(len(line) for line in out.splitlines()) < 400
+    rows = out.splitlines()
+    i = next(k for k, line in enumerate(rows) if line.startswith("10 | …"))
+    source, marks = rows[i], rows[i + 1]
+    # the caret sits under the `1` (CJK characters are two cells wide)
+    col = sum(2 if ch == "宽" else 1 for ch in source[:source.index(" 1") + 1])
+    assert marks.index("^") == col

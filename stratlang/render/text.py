@@ -29,6 +29,8 @@ from ..source import SourceFile, SourceMap, Span, char_width
 from .common import as_list, clamp_span, counts
 
 TAB_WIDTH = 4
+LONG_LINE = 200  # source lines longer than this (code points) are shown cut around their marks
+CONTEXT = 40     # code points kept on each side of the marks in a cut line
 
 # Plain ANSI SGR codes: cheaper than a rich Console for thousands of diagnostics.
 _RESET = "\x1b[0m"
@@ -287,8 +289,9 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
                     _source_row(out, frame.source, previous + 1, width)
                 else:
                     out.line(out.style("...", "gutter"))
-            text_cols = _source_row(out, frame.source, ln, width)
-            _render_marks(out, gutter, text_cols, frame.marks[ln], sev)
+            text, marks = _window(frame.source.line_text(ln), frame.marks[ln])
+            text_cols = _source_row(out, frame.source, ln, width, text)
+            _render_marks(out, gutter, text_cols, marks, sev)
             previous = ln
 
     extra: list[tuple[str, str]] = [("help", h) for h in diag.help]
@@ -311,8 +314,26 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
             out.line(indent, more)
 
 
-def _source_row(out: _Out, source: SourceFile, line: int, width: int) -> list[int]:
-    text, cols = _layout(source.line_text(line))
+def _window(line: str, marks: list[_Mark]) -> tuple[str, list[_Mark]]:
+    """A source line longer than LONG_LINE code points is cut to the part around its marks, with
+    `…` where text was left out; the marks are shifted to match."""
+    if len(line) <= LONG_LINE:
+        return line, marks
+    first = min(m.start for m in marks)
+    last = max(max(m.end, m.start + 1) for m in marks)
+    lo = max(1, first - CONTEXT)                       # 1-based code point columns, [lo, hi)
+    hi = min(len(line) + 1, max(last + CONTEXT, lo + LONG_LINE // 2), lo + LONG_LINE)
+    head = "…" if lo > 1 else ""
+    tail = "…" if hi <= len(line) else ""
+    shift = lo - 1 - len(head)
+    cut = [_Mark(max(1, m.start - shift), max(1, min(m.end, hi) - shift), m.primary, m.message) for m in marks]
+    return head + line[lo - 1:hi - 1] + tail, cut
+
+
+def _source_row(out: _Out, source: SourceFile, line: int, width: int, text: str | None = None) -> list[int]:
+    if text is None:
+        text, _ = _window(source.line_text(line), [_Mark(1, 1, False, "")])
+    text, cols = _layout(text)
     out.line(out.style(f"{line:>{width}} |", "gutter"), " ", text)
     return cols
 
