@@ -270,3 +270,21 @@ def test_a_very_long_source_line_is_shown_cut_around_its_mark(tmp_path):
     # the caret sits under the `1` (CJK characters are two cells wide)
     col = sum(2 if ch == "宽" else 1 for ch in source[:source.index(" 1") + 1])
     assert marks.index("^") == col
+
+
+def test_hostile_imports(tmp_path):
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "rand.strat").write_bytes(bytes(range(128, 256)))
+    entry = tmp_path / "main.strat"
+    entry.write_text(HEAD + '\n'.join(f'import "{p}"' for p in
+                                      ("afile/y.strat", "adir", "rand.strat", "/etc/passwd", r"\u{0}", "")),
+                     encoding="utf-8")
+    r = run("check", "--format", "json", entry)
+    assert_clean_failure(r, (1,))
+    msgs = [d["message"] for d in json.loads(r.stdout)["diagnostics"] if d["severity"] == "error"]
+    assert "imported file `afile/y.strat` not found" in msgs
+    assert "imported path `adir` is a folder" in msgs
+    assert "import `/etc/passwd` leaves the project root" in msgs
+    assert any("not UTF-8" in m for m in msgs)
+    assert len(msgs) == 6

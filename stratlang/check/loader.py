@@ -127,6 +127,11 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
         if target in done:
             return
         in_overlay = overlay is not None and target in overlay
+        if not in_overlay and rel.strip() and target.is_dir():
+            project.diagnostics.append(dg.make(
+                "NAM206", f"imported path `{rel}` is a folder", imp.path.span, "a folder, not a file",
+                help=(f"import a .strat file, e.g. `{rel.rstrip('/')}/main.strat`",)))
+            return
         if not in_overlay and not target.is_file():
             siblings = sorted(p.name for p in target.parent.glob("*.strat")) if target.parent.is_dir() else []
             near = dg.closest(target.name, siblings)
