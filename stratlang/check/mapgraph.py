@@ -52,6 +52,18 @@ def theme_family(theme_id: str, label: str = "") -> str | None:
     return None
 
 
+def _closure(starts, neighbours) -> set:
+    """Every node reachable from `starts` by repeatedly following `neighbours` (BFS), starts included."""
+    seen = set(starts)
+    queue = deque(seen)
+    while queue:
+        for v in neighbours(queue.popleft()):
+            if v not in seen:
+                seen.add(v)
+                queue.append(v)
+    return seen
+
+
 def _link_text(a: str, b: str) -> str:
     return f"`{a} -> {b}`"
 
@@ -181,14 +193,7 @@ def contribution(model: Model, ctx):
         return
     tops = [oid for oid, o in model.objectives.items() if o.perspective == top]
     # Objectives from which some top objective can be reached: reverse BFS from the tops.
-    reaches = set(tops)
-    queue = deque(tops)
-    while queue:
-        u = queue.popleft()
-        for v in g.predecessors(u):
-            if v not in reaches:
-                reaches.add(v)
-                queue.append(v)
+    reaches = _closure(tops, g.predecessors)
     for oid, o in model.objectives.items():
         if o.span is None or model.perspective_index.get(o.perspective) is None:
             continue
@@ -235,14 +240,7 @@ def measures_and_actions(model: Model, ctx):
     for coll in (model.plays, model.initiatives):
         for el in coll.values():
             direct.update(el.supports)
-    supported = set(s for s in direct if s in g)
-    queue = deque(supported)
-    while queue:
-        u = queue.popleft()
-        for v in g.successors(u):
-            if v not in supported:
-                supported.add(v)
-                queue.append(v)
+    supported = _closure([s for s in direct if s in g], g.successors)
     for oid, o in model.objectives.items():
         if o.span is None:
             continue
