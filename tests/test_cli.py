@@ -149,3 +149,17 @@ def test_imported_file_is_checked_as_part_of_its_project():
     assert r.returncode == 0, r.stderr
     r = run("check", *sorted(EXAMPLES.glob("*/*.strat")))
     assert r.returncode == 0, r.stderr
+
+
+def test_lists_random_bytes_and_output_under_a_file(tmp_path):
+    entry = EXAMPLES / "bank_wealth" / "main.strat"
+    junk = tmp_path / "rand.bin"
+    junk.write_bytes(bytes(range(256)) * 12)
+    r = run("lists", entry, "--data", junk, "-o", tmp_path / "out")
+    assert r.returncode == 2 and "cannot read" in r.stderr
+    assert "Delimiter Candidates" not in r.stderr and len(r.stderr) < 600
+    assert not (tmp_path / "out").exists()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = run("lists", entry, "--data", EXAMPLES / "bank_wealth" / "data" / "customers.csv", "-o", afile / "lists")
+    assert r.returncode == 2 and f"{afile} is a file, not a folder" in r.stderr

@@ -171,6 +171,17 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
+def unwritable_folder(path: Path) -> str | None:
+    """Why `path` cannot be (or be created as) an output folder; None when it looks fine."""
+    path = Path(path)
+    if path.exists():
+        return None if path.is_dir() else f"{path} is a file, not a folder"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a folder"
+    return None
+
+
 def write_outputs(files) -> None:
     """Write each (path, data) of `files` atomically, creating missing folders. A path that cannot
     be written is an `error: …` line and exit code 2 (no traceback); folders are prepared for every

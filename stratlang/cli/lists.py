@@ -43,9 +43,14 @@ def lists(entry, data, engine, out_dir, fmt, spark_master, root):
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
     from ..engine import DataError, run_lists
 
+    from .common import unwritable_folder
+
     res = load_checked(entry, root)
     if not data.exists():
         fail_usage(f"data file not found: {data}")
+    why = unwritable_folder(out_dir)
+    if why:
+        fail_usage(f"cannot write {out_dir}: {why}", "choose an output folder you can write to")
     try:
         with _progress() as step:
             summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt,

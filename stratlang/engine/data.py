@@ -70,6 +70,9 @@ def _q(e: exp.Expression) -> str:
 
 def _first_line(err: Exception) -> str:
     text = str(err).strip()
+    if "not possible to automatically detect the CSV parsing dialect" in text:
+        # DuckDB follows this with its whole search space (delimiters, quotes, comments)
+        return "no CSV layout (delimiter, quoting) fits its content"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     keep = []
     for ln in lines[:6]:
