@@ -18,6 +18,8 @@ from ..model import Model
 from .data import DataError
 
 _SESSION = None
+# Spark's own console logging would print Java stack traces before stratlang's error message.
+_QUIET_LOG4J = (Path(__file__).resolve().parent.parent / "data" / "log4j2-quiet.properties").as_uri()
 
 
 def _lit(path: Path) -> str:
@@ -41,7 +43,7 @@ def get_session(master: str | None = None):
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_QUIET_LOG4J}")
                .config("spark.sql.ansi.enabled", "false"))
     try:
         spark = builder.getOrCreate()
