@@ -241,15 +241,22 @@ def _hover_text(state: ProjectState, occ) -> str | None:
     return "\n".join(lines)
 
 
-@server.feature(lsp.TEXT_DOCUMENT_HOVER)
-def hover(ls: StratServer, params: lsp.HoverParams):
-    state, disp, src = ls.state_of(params.text_document.uri)
+def _at_cursor(ls: "StratServer", uri: str, position):
+    """(project state, the id occurrence under the cursor or None, source) — or None when the
+    document is not known."""
+    state, disp, src = ls.state_of(uri)
     if src is None:
         return None
-    line, col = line_col_at(src, params.position)
-    occ = state.index.at(disp, line, col)
-    if occ is None:
+    line, col = line_col_at(src, position)
+    return state, state.index.at(disp, line, col), src
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: StratServer, params: lsp.HoverParams):
+    found = _at_cursor(ls, params.text_document.uri, params.position)
+    if found is None or found[1] is None:
         return None
+    state, occ, src = found
     text = _hover_text(state, occ)
     if not text:
         return None
@@ -285,13 +292,10 @@ def definition(ls: StratServer, params: lsp.DefinitionParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: StratServer, params: lsp.ReferenceParams):
-    state, disp, src = ls.state_of(params.text_document.uri)
-    if src is None:
+    found = _at_cursor(ls, params.text_document.uri, params.position)
+    if found is None or found[1] is None:
         return None
-    line, col = line_col_at(src, params.position)
-    occ = state.index.at(disp, line, col)
-    if occ is None:
-        return None
+    state, occ, _ = found
     include = params.context.include_declaration if params.context else True
     occs = [o for o in state.index.references(occ.name, occ.kind) if include or not o.decl]
     occs.sort(key=lambda o: (o.span.file, o.span.start))
@@ -302,23 +306,19 @@ def references(ls: StratServer, params: lsp.ReferenceParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
 def prepare_rename(ls: StratServer, params: lsp.PrepareRenameParams):
-    state, disp, src = ls.state_of(params.text_document.uri)
-    if src is None:
+    found = _at_cursor(ls, params.text_document.uri, params.position)
+    if found is None or found[1] is None:
         return None
-    line, col = line_col_at(src, params.position)
-    occ = state.index.at(disp, line, col)
-    if occ is None:
-        return None
+    _, occ, src = found
     return span_range(occ.span, src)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
 def rename(ls: StratServer, params: lsp.RenameParams):
-    state, disp, src = ls.state_of(params.text_document.uri)
-    if src is None:
+    found = _at_cursor(ls, params.text_document.uri, params.position)
+    if found is None:
         return None
-    line, col = line_col_at(src, params.position)
-    occ = state.index.at(disp, line, col)
+    state, occ, _ = found
     if occ is None:
         raise JsonRpcInvalidParams("nothing to rename here: put the cursor on an id")
     new = params.new_name
