@@ -215,3 +215,17 @@ def test_not_utf8_is_a_diagnostic_with_position(tmp_path):
     res = check_entry(p)
     [d] = res.diagnostics
     assert d.code == "SYN101" and "not UTF-8" in d.message and (d.span.line, d.span.column) == (2, 11)
+
+
+def test_no_undefined_cascade_for_a_declaration_that_did_not_parse(project):
+    # `seg` is broken (a rule with no condition): the play's reference to it is not a second error
+    res = project(OBJ + '''
+channel ph { kind outbound_call }
+script s { channel ph pitch "x" }
+segment seg "S" { rule }
+play p { segment seg step 1 ph using s supports F1 }
+play q { segment sgx step 1 ph using s supports F1 }
+''')
+    errors = [(d.code, d.message) for d in res.diagnostics if d.severity == 2]
+    assert [c for c, _ in errors] == ["SYN101", "NAM201"], errors
+    assert "sgx" in errors[1][1]  # a real typo elsewhere is still reported

@@ -97,6 +97,7 @@ class Resolver:
     def __init__(self, files: list[ast.File], syntax_errors: bool = False):
         self.files = files
         self.syntax_errors = syntax_errors  # a broken block may be the missing one: no NAM205 noise
+        self.broken_ids = {i for f in files for i in f.broken_ids}
         self.diags: list[dg.Diagnostic] = []
         self.decls: dict[str, _Decl] = {}
         self.strategy_block: ast.Block | None = None
@@ -175,6 +176,8 @@ class Resolver:
         return ()
 
     def _undefined(self, name: ast.Name, kind: str, candidates) -> None:
+        if name.name in self.broken_ids:
+            return None  # declared in a block that did not parse: the syntax error says enough
         near = dg.closest(name.name, candidates)
         helps, sugg = [], []
         if near:

@@ -346,3 +346,4 @@ class File:
     decls: tuple[Decl, ...]
     comments: tuple[Comment, ...] = ()  # every comment of the file, in order
     dangling: tuple[Comment, ...] = ()
+    broken_ids: tuple[str, ...] = ()  # ids of declarations that did not parse (no NAM201 cascade)

@@ -450,6 +450,33 @@ _HEADER = re.compile(
     rf"|import[ \t]*\"|[^\W\d]\w*[ \t]*->)", re.M)
 
 
+# `KIND id` at the start of a statement: the id a broken declaration would have declared.
+_DECL_ID = re.compile(r"\s*(?:#[^\n]*\n\s*)*(?:theme|event|objective|segment|tiering|offer|channel|script|play|"
+                      r"initiative|schema)\s+([^\W\d]\w*)")
+
+GROUP_CHARS = 16_000
+
+
+def _groups(text: str) -> list[tuple[int, int]]:
+    """Cut a long text into groups of whole top-level statements of about GROUP_CHARS, cutting
+    only where no brace is open. Each group is parsed in one go; a syntax error then costs a
+    statement-by-statement re-parse of its group only, not of the whole file (the language server
+    re-checks files that, while being typed, almost always hold an error)."""
+    if len(text) <= GROUP_CHARS:
+        return [(0, len(text))]
+    groups, gs = [], 0
+    for start, end, unclosed in split_statements(text):
+        if end - gs >= GROUP_CHARS and not unclosed and end < len(text):
+            groups.append((gs, end))
+            gs = end
+    groups.append((gs, len(text)))
+    return groups
+
+
+def _is_eof(e) -> bool:
+    return isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
+
+
 def split_statements(text: str) -> list[tuple[int, int, list[int]]]:
     """Cut text into top-level statements: (start, end, [offsets of unclosed '{']).
 
@@ -522,22 +549,30 @@ class _Parser:
 
     def _parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
         text = source.text
-        try:
-            decls, comments, diags = self._run(source, text, 0, 0)
-        except (UnexpectedInput, _Abort) as first:
-            decls, comments, diags = self._recover(source)
-            if not any(d.severity == dg.Severity.ERROR and d.code != "SYN103" for d in diags):
-                # Every statement parsed on its own, yet the file as a whole did not: report the
-                # whole file's error rather than nothing.
-                if isinstance(first, _Abort):
-                    diags.append(first.diag)
-                else:
-                    diags.append(self._diagnose(source, first, 0, len(text), []))
-                diags.sort(key=lambda d: d.span.start)
+        decls, comments, diags = [], [], []
+        self.broken: list[str] = []
+        groups = _groups(text)
+        i = 0
+        while i < len(groups):
+            gs, ge = groups[i]
+            try:
+                d, c, g = self._run(source, text[gs:ge], gs, source.line_col(gs)[0] - 1)
+            except (UnexpectedInput, _Abort) as first:
+                if _is_eof(first) and i + 1 < len(groups):
+                    # a statement that runs on past the cut (a link chain continued on the next
+                    # line): parse this group together with the next one
+                    groups[i + 1] = (gs, groups[i + 1][1])
+                    i += 1
+                    continue
+                d, c, g = self._recover(source, gs, ge, first)
+            decls.extend(d)
+            comments.extend(c)
+            diags.extend(g)
+            i += 1
         comments.sort(key=lambda c: c.span.start)
         file_span = source.span(0, len(text))
         decls, dangling = attach_comments(tuple(decls), comments)
-        return ast.File(file_span, source.path, decls, tuple(comments), dangling), diags
+        return ast.File(file_span, source.path, decls, tuple(comments), dangling, tuple(self.broken)), diags
 
     def _run(self, source, text, offset, line_offset):
         low = self.lowerer
@@ -550,10 +585,19 @@ class _Parser:
             raise
         return decls, low.comments, low.diags
 
-    def _recover(self, source: SourceFile):
+    def _note_broken(self, text: str, start: int) -> None:
+        m = _DECL_ID.match(text, start)
+        if m:
+            self.broken.append(m.group(1))
+
+    def _recover(self, source: SourceFile, gs: int, ge: int, first):
+        """Parse the statements of text[gs:ge] one by one: one diagnostic per broken statement.
+        The ids of broken declarations are kept (`self.broken`) so that references to them do
+        not add "undefined" errors on top of the syntax error."""
         text = source.text
         decls, comments, diags = [], [], []
-        for start, end, unclosed in split_statements(text):
+        for start, end, unclosed in split_statements(text[gs:ge]):
+            start, end, unclosed = start + gs, end + gs, [b + gs for b in unclosed]
             chunk = text[start:end]
             if not chunk.strip():
                 low = self.lowerer
@@ -566,11 +610,13 @@ class _Parser:
                 comments.extend(c)
                 diags.extend(g)
             except _Abort as e:
+                self._note_broken(text, start)
                 # The lexer stopped at the error: take the statement's comments from the text.
                 comments.extend(_scan_comments(source, start, end))
                 diags.extend(self.lowerer.diags)
                 diags.append(e.diag)
             except UnexpectedInput as e:
+                self._note_broken(text, start)
                 comments.extend(_scan_comments(source, start, end))
                 low = self.lowerer.diags
                 diags.extend(low)
@@ -580,6 +626,14 @@ class _Parser:
                     # SYN103 already says what is wrong; a second error would only repeat it.
                     continue
                 diags.append(self._diagnose(source, e, start, end, unclosed))
+        if not any(d.severity == dg.Severity.ERROR and d.code != "SYN103" for d in diags):
+            # Every statement parsed on its own, yet the group as a whole did not: report the
+            # group's error rather than nothing.
+            if isinstance(first, _Abort):
+                diags.append(first.diag)
+            else:
+                diags.append(self._diagnose(source, first, gs, ge, []))
+            diags.sort(key=lambda d: d.span.start)
         return decls, comments, diags
 
     def _diagnose(self, source: SourceFile, e: UnexpectedInput, start: int, end: int, unclosed: list[int]):
