@@ -19,7 +19,7 @@ OTHER = """\
 channel phone "电话" { kind outbound_call  capacity 100 per day }
 script call_a "话术" {
   channel phone
-  pitch "您好"
+  pitch "您好，{{ customer.age }}岁的客户"
 }
 """
 
@@ -267,6 +267,19 @@ async def test_rename_across_files_and_rejections(client: LanguageClient, projec
                 text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "1   phone", delta=5),
                 new_name=bad))
         assert "valid id" in str(info.value) or "already declared" in str(info.value)
+
+
+async def test_renaming_a_field_renames_its_placeholders(client: LanguageClient, project: Path):
+    uri = path_to_uri(project / "main.strat")
+    other = path_to_uri(project / "other.strat")
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "age        int"),
+        new_name="年龄"))
+    assert len(edit.changes[uri]) == 2  # the schema field and the rule `age < 30`
+    [ph] = edit.changes[other]
+    line = OTHER.splitlines()[ph.range.start.line]
+    assert line[ph.range.start.character:ph.range.end.character] == "age"
+    assert "{{ customer." in line[:ph.range.start.character]
 
 
 async def test_formatting(client: LanguageClient, project: Path):

@@ -9,6 +9,7 @@ and go to definition of fields); import paths map to their files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..check.resolve import spec_of
@@ -60,7 +61,12 @@ class Index:
         return out
 
 
-def build_index(files: list[ast.File]) -> Index:
+_CUSTOMER_PLACEHOLDER = re.compile(r"\{\{\s*customer\.([^\W\d]\w*)\s*\}\}")
+
+
+def build_index(files: list[ast.File], sources=None) -> Index:
+    """`sources` (a SourceMap) lets the index find `{{ customer.FIELD }}` placeholders inside
+    script text, so that renaming a field renames them too."""
     idx = Index()
     for f in files:
         for d in f.decls:
@@ -71,7 +77,21 @@ def build_index(files: list[ast.File]) -> Index:
                     idx.add(Occurrence(n.name, n.span, "objective", False))
             elif isinstance(d, ast.Block):
                 _block(idx, d)
+                if d.kind == "script" and sources is not None:
+                    _placeholders(idx, d, sources.get(f.path))
     return idx
+
+
+def _placeholders(idx: Index, b: ast.Block, source) -> None:
+    if source is None:
+        return
+    for item in b.items:
+        if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Str):
+            span = item.value.span
+            raw = source.text[span.start:span.end]  # as written: placeholder names hold no escapes
+            for m in _CUSTOMER_PLACEHOLDER.finditer(raw):
+                start = span.start + m.start(1)
+                idx.add(Occurrence(m.group(1), source.span(start, start + len(m.group(1))), "field", False))
 
 
 def _block(idx: Index, b: ast.Block) -> None:

@@ -58,7 +58,7 @@ class ProjectState:
     def index(self) -> Index:
         """Built on the first request that needs it, not on every keystroke."""
         if self._index is None:
-            self._index = build_index(self.result.project.files)
+            self._index = build_index(self.result.project.files, self.result.sources)
         return self._index
 
 
