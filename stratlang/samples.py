@@ -193,7 +193,7 @@ def to_csv(model: Model, rows: list[dict]) -> str:
 
 def write(model: Model, path: Path, n: int = 20000, seed: int = 7) -> Path:
     """Write sample customers as CSV (or Parquet for a .parquet path), atomically."""
-    from .cli.common import atomic_write
+    from .output import atomic_write
 
     path = Path(path)
     rows = generate(model, n, seed)

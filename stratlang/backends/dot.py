@@ -29,6 +29,7 @@ import subprocess
 import unicodedata
 
 from .. import model as m
+from ..children import die_with_parent
 from .base import Backend, Options, register
 
 VIEWS = ("strategy", "playbook")
@@ -541,7 +542,8 @@ def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> byt
     if fmt == "png":
         args.append("-Gdpi=144")
     try:
-        proc = subprocess.run(args, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout)
+        proc = subprocess.run(args, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout,
+                              preexec_fn=die_with_parent)
     except FileNotFoundError:
         raise MissingGraphviz() from None
     except subprocess.TimeoutExpired:

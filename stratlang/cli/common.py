@@ -1,16 +1,16 @@
-"""What the commands share: loading entries, printing diagnostics, exit codes, atomic writes."""
+"""What the commands share: loading entries, printing diagnostics, exit codes, writing outputs."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
+from ..output import OutputError, atomic_write, check_output_file
 from ..source import SourceMap
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -136,70 +136,58 @@ def print_diagnostics(diags, sources, fmt: str = "text", root: Path | None = Non
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write a file atomically: a temporary file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextmanager
+def usage_errors():
+    """Turn the library's refusals (an output that must not be written, bad data) into
+    `error: …` lines and exit code 2; nothing was written."""
+    from ..engine.data import DataError
+
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp creates 0600 files; give the output the mode a plain open() would (0666 - umask)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        yield
+    except OutputError as e:
+        fail_usage(str(e), e.help)
+    except DataError as e:
+        click.echo(f"error: {e}", err=True)
+        problems = list(getattr(e, "problems", None) or [])
+        if len(problems) > 1 or (problems and str(e) != problems[0]):
+            for problem in problems:
+                click.echo(f"  - {problem}", err=True)
+        if getattr(e, "help", None):
+            click.echo(f"  = help: {e.help}", err=True)
+        click.echo("  = note: nothing was written", err=True)
+        sys.exit(EXIT_USAGE)
 
 
-def _unwritable(path: Path) -> str | None:
-    """Why `path` cannot be an output file, judged before anything is written (None: looks fine)."""
-    if path.is_dir():
-        return f"{path} is a folder"
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, not a folder"
-            break
-    return None
-
-
-def unwritable_folder(path: Path) -> str | None:
-    """Why `path` cannot be (or be created as) an output folder; None when it looks fine."""
-    path = Path(path)
-    if path.exists():
-        return None if path.is_dir() else f"{path} is a file, not a folder"
-    for parent in path.parents:
-        if parent.exists():
-            return None if parent.is_dir() else f"{parent} is a file, not a folder"
-    return None
-
-
-def write_outputs(files) -> None:
-    """Write each (path, data) of `files` atomically, creating missing folders. A path that cannot
-    be written is an `error: …` line and exit code 2 (no traceback); folders are prepared for every
-    file before the first one is written, so a bad path leaves nothing half-written."""
+def write_outputs(files, inputs=()) -> None:
+    """Write each (path, data) of `files` atomically, creating missing folders. Every path is
+    checked before the first is written (not a folder, not under a file, not one of `inputs`), so a
+    bad path leaves nothing half-written; a path that cannot be written is exit code 2."""
     files = [(Path(p), d) for p, d in files]
-    help_ = "choose an output path in a folder you can write to"
-    for path, _ in files:
-        why = _unwritable(path)
-        if why:
-            fail_usage(f"cannot write {path}: {why}", help_)
     path = None
-    try:
+    with usage_errors():
         for path, _ in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        for path, data in files:
-            atomic_write(path, data)
-    except OSError as e:
-        fail_usage(f"cannot write {path}: {e.strerror or e}", help_)
+            check_output_file(path, inputs)
+        try:
+            for path, data in files:
+                atomic_write(path, data)
+        except OSError as e:
+            raise OutputError(f"cannot write {path}: {e.strerror or e}",
+                              "choose an output path in a folder you can write to") from None
+
+
+def require_data_file(data: Path) -> None:
+    """A `--data` path that is not a readable regular file: `error: …` exit 2, before any work."""
+    try:
+        found = data.is_file()
+    except OSError as e:  # a name too long, a loop of links
+        fail_usage(f"cannot read the data file {str(data)[:80]}: {e.strerror or e}")
+    if not found:
+        fail_usage(f"data file not found: {data}" if not data.exists() else f"{data} is not a regular file")
+
+
+def project_inputs(res: CheckResult) -> list[Path]:
+    """The files a run reads: outputs must never overwrite or contain them."""
+    return list(res.project.paths.values()) if res.project else []
 
 
 def load_checked(entry, root=None, fail_level="error") -> CheckResult:

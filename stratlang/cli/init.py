@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
+from ..output import atomic_write
 from . import main
-from .common import atomic_write, fail_usage
+from .common import fail_usage
 
 FILES = ("main.strat", "data/customers.csv", ".github/workflows/stratlang.yml", ".pre-commit-config.yaml")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import fail_usage, load_checked
+from .common import load_checked, project_inputs, require_data_file, usage_errors
 
 
 @contextmanager
@@ -35,37 +35,19 @@ def _progress():
               help="Customer data: CSV, Parquet or a DuckDB database file.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("lists"),
-              show_default=True, help="Output folder (replaced as a whole when the run succeeds).")
+              show_default=True, help="Output folder (replaced as a whole when the run succeeds; it must be new, empty or an earlier output).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv", show_default=True)
 @click.option("--spark-master", default=None, help="Spark master URL (default local[*]).")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
 def lists(entry, data, engine, out_dir, fmt, spark_master, root):
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
-    from ..engine import DataError, run_lists
-
-    from .common import unwritable_folder
+    from ..engine import run_lists
 
     res = load_checked(entry, root)
-    if not data.exists():
-        fail_usage(f"data file not found: {data}")
-    why = unwritable_folder(out_dir)
-    if why:
-        fail_usage(f"cannot write {out_dir}: {why}", "choose an output folder you can write to")
-    try:
-        with _progress() as step:
-            summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt,
-                                spark_master=spark_master, progress=step)
-    except DataError as e:
-        click.echo(f"error: {e}", err=True)
-        if len(e.problems) > 1 or str(e) != e.problems[0]:
-            for p in e.problems:
-                click.echo(f"  - {p}", err=True)
-        if e.help:
-            click.echo(f"  = help: {e.help}", err=True)
-        click.echo("  = note: nothing was written", err=True)
-        sys.exit(2)
-    except OSError as e:
-        fail_usage(f"cannot write {out_dir}: {e.strerror or e}")
+    require_data_file(data)
+    with usage_errors(), _progress() as step:
+        summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt, spark_master=spark_master,
+                            progress=step, inputs=project_inputs(res))
     listed = sum(p["listed"] for p in summary.plays.values())
     click.echo(f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "
                f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}", err=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import fail_usage, load_checked, write_outputs
+from .common import fail_usage, load_checked, project_inputs, write_outputs
 
 SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
@@ -49,7 +49,7 @@ def map_command(entry, view, output, targets, font, lang, root):
         if output is None or str(output) == "-":
             sys.stdout.write(dot_text)
             return
-        write_outputs([(output, dot_text)])
+        write_outputs([(output, dot_text)], project_inputs(res))
     else:
         try:
             data = run_dot(dot_text, fmt)
@@ -57,5 +57,5 @@ def map_command(entry, view, output, targets, font, lang, root):
             fail_usage(str(e), e.help)
         except GraphvizError as e:
             fail_usage(str(e), "write the map as .dot (-o map.dot) to look at the input Graphviz got")
-        write_outputs([(output, data)])
+        write_outputs([(output, data)], project_inputs(res))
     click.echo(f"wrote {output}", err=True)

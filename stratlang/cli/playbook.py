@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import fail_usage, load_checked, write_outputs
+from .common import fail_usage, load_checked, project_inputs, write_outputs
 
 
 @main.command()
@@ -38,6 +38,7 @@ def playbook(entry, out, pdf, lang, date, root):
             pdf_bytes = render_pdf(html, opts)
         except PdfError as e:
             fail_usage(str(e), e.help)
-    write_outputs([(out, html)] + ([(out.with_suffix(".pdf"), pdf_bytes)] if pdf_bytes is not None else []))
+    write_outputs([(out, html)] + ([(out.with_suffix(".pdf"), pdf_bytes)] if pdf_bytes is not None else []),
+                  project_inputs(res))
     written = [str(out)] + ([str(out.with_suffix(".pdf"))] if pdf_bytes is not None else [])
     click.echo(f"wrote {', '.join(written)}", err=True)

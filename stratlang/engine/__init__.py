@@ -6,42 +6,56 @@
 
 Both engines run the SQL compiled by `stratlang.backends.sql` (one code path). The data is read
 and checked by DuckDB first (`engine.data`); any problem raises `DataError` before anything is
-written.
+written; an output folder that must not be replaced raises `OutputError` before the data is read.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable
+
+from ..output import OutputError, output_folder
 
 from .data import DataError
 from .output import FORMATS, Summary
 
 ENGINES = ("duckdb", "spark")
 
-__all__ = ["DataError", "Summary", "run_lists", "segment_counts", "ENGINES", "FORMATS"]
+__all__ = ["DataError", "OutputError", "Summary", "run_lists", "segment_counts", "ENGINES", "FORMATS"]
 
 
 def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str = "csv",
               spark_master: str | None = None, progress: Callable[[str], None] | None = None,
-              spark_session=None) -> Summary:
+              spark_session=None, inputs: Iterable[Path] = ()) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
 
-    Raises DataError (nothing written) when the data is unreadable or does not fit the schema."""
-    from ..backends.sql import CompileError
-    from . import duckdb as ddb
-    from .output import summarize, write_lists
-
+    The output folder is checked before the data is read and replaced as a whole at the end
+    (`stratlang.output.output_folder`): it may not contain the data or `inputs` (the project's
+    files). Raises DataError or OutputError, with nothing written."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     step = progress or (lambda msg: None)
+    run = functools.partial(_run, model, Path(data_path), engine, fmt, spark_master, step, spark_session)
+    if out_dir is None:
+        return run(None)
+    with output_folder(Path(out_dir), inputs=[Path(data_path), *inputs], on_wait=step) as folder:
+        return run(folder)
+
+
+def _run(model, data_path: Path, engine: str, fmt: str, spark_master, step, spark_session,
+         folder: Path | None) -> Summary:
+    from ..backends.sql import CompileError
+    from . import duckdb as ddb
+    from .output import summarize, write_lists
+
     con = ddb.connect()
     try:
         step("reading and checking the data")
         try:
-            src = ddb.load(con, model, Path(data_path), with_counts=engine == "duckdb")
+            src = ddb.load(con, model, data_path, with_counts=engine == "duckdb")
             if engine == "duckdb":
                 if src.extra is not None:  # counted in the data check's scan
                     customers, counts = src.rows, dict(zip(model.segments, src.extra))
@@ -57,8 +71,8 @@ def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str =
         except CompileError as e:
             raise DataError(str(e)) from None
         summary = summarize(con, model, engine, customers, counts)
-        if out_dir is not None:
-            write_lists(con, model, summary, Path(out_dir), fmt, progress=step)
+        if folder is not None:
+            write_lists(con, model, summary, folder, fmt, progress=step)
         return summary
     finally:
         con.close()

@@ -2,16 +2,13 @@
 
 The assignment result sits in the DuckDB table `__assigned` (columns of
 `backends.sql.ASSIGN_COLUMNS`), whichever engine computed it, so the files are byte-identical
-across engines. Files are written into a fresh temporary folder beside the destination and moved
-into place only when everything succeeded.
+across engines. Files are written into a staging folder that `run_lists` switches into place whole
+(`stratlang.output.output_folder`) only when everything succeeded.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,36 +101,28 @@ def _select_play(play_id: str, order: int) -> str:
     return sel.sql(dialect="duckdb")
 
 
-def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, out_dir: Path, fmt: str,
+def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, folder: Path, fmt: str,
                 progress=None) -> None:
-    """Write one file per play plus summary.json into out_dir, atomically (all or nothing)."""
+    """Write one file per play plus summary.json into `folder`, a fresh staging folder that the
+    caller switches into place whole (`stratlang.output.output_folder`)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
-    out_dir = Path(out_dir)
-    parent = out_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
-    os.chmod(tmp, 0o755)
-    try:
-        for p in sorted(model.plays.values(), key=lambda p: p.order):
-            name = f"{p.id}.{fmt}"
-            target = tmp / name
-            query = _select_play(p.id, p.order)
-            if fmt == "csv":
-                con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)")
-            elif fmt == "parquet":
-                con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
-            else:
-                _write_xlsx(con, query, target, p.id)
-            summary.files.append(name)
-            if progress:
-                progress(f"wrote {name}")
-        summary.files.append("summary.json")
-        (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    folder = Path(folder)
+    for p in sorted(model.plays.values(), key=lambda p: p.order):
+        name = f"{p.id}.{fmt}"
+        target = folder / name
+        query = _select_play(p.id, p.order)
+        if fmt == "csv":
+            con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)")
+        elif fmt == "parquet":
+            con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
+        else:
+            _write_xlsx(con, query, target, p.id)
+        summary.files.append(name)
+        if progress:
+            progress(f"wrote {name}")
+    summary.files.append("summary.json")
+    (folder / "summary.json").write_text(summary.to_json(), encoding="utf-8")
 
 
 def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:
@@ -163,20 +152,3 @@ def _xlsx_safe(v):
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + v
     return v
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise FileExistsError(f"{out_dir} exists and is not a folder")
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-        os.rmdir(old)
-        os.replace(out_dir, old)
-        try:
-            os.replace(tmp, out_dir)
-        except BaseException:
-            os.replace(old, out_dir)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out_dir)
