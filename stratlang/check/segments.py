@@ -8,6 +8,7 @@ reported.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 
 from .. import diagnostics as dg
@@ -122,11 +123,32 @@ def _ref_spans(node, attr_name, ident):
     return [i.span for i in items if isinstance(i, ast.Name) and i.name == ident]
 
 
+# a string literal (kept as written) or a `#` comment (dropped), as the grammar's STRING,
+# LONG_STRING and COMMENT terminals define them
+_STRING_OR_COMMENT = re.compile(r'("""(?:[^"\\]|\\[\s\S]|"(?!""))*"""|"(?:[^"\\\n]|\\.)*")|#[^\n]*')
+
+
+def rule_text(source: str) -> str:
+    """Rule source as one line: comments dropped, whitespace collapsed, strings kept as written."""
+    strings: list[str] = []
+
+    def keep(m: re.Match) -> str:
+        if m.group(1) is None:  # a comment
+            return " "
+        strings.append(re.sub(r"\s*\n\s*", " ", m.group(1)))
+        return f"\0{len(strings) - 1}\0"
+
+    code = " ".join(_STRING_OR_COMMENT.sub(keep, source).split())
+    code = re.sub(r" ([)\]])", r"\1", re.sub(r"([(\[]) ", r"\1", code))
+    return re.sub(r"\0(\d+)\0", lambda m: strings[int(m.group(1))], code)
+
+
 def _text(ctx, span, fallback):
     src = ctx.sources.get(span.file) if (ctx is not None and ctx.sources is not None and span) else None
     if src is None:
         return fallback
-    text = " ".join(src.text[span.start:span.end].split())
+    # the rule's own text: a comment inside the span is not part of the rule
+    text = rule_text(src.text[span.start:span.end])
     # (a span that does not cover its closing parenthesis would print unbalanced text)
     return text if text.count("(") == text.count(")") else fallback
 
