@@ -213,3 +213,13 @@ def test_hostile_identifiers_and_enum_values_stay_quoted():
     got = dict(con.execute(f'SELECT "id", {sql} FROM t').fetchall())
     assert got == {"k1": True, "k2": False, "k3": False}
     assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 3
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda p: p.parent.name)
+def test_no_sqlglot_warning_in_any_dialect(entry, caplog):
+    """sqlglot logs what it cannot translate (BigQuery: NULLS LAST in `SUM(...) OVER`): none may be left."""
+    model = _model(entry)
+    with caplog.at_level("WARNING", logger="sqlglot"):
+        for dialect in DIALECTS:
+            render_sql(model, dialect)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("sqlglot")] == []

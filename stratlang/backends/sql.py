@@ -415,7 +415,26 @@ def assignment_query(model: Model, table: str = "customers", dialect: str | None
     for cte in final.find(exp.With).expressions:  # computed once although read twice (md5 is the cost)
         if cte.alias == "ctl" and dialect in ("duckdb", "postgres"):
             cte.set("materialized", True)
+    if dialect is not None:
+        _dialect_null_order(final, dialect)
     return final
+
+
+def _dialect_null_order(tree: exp.Expression, dialect: str) -> None:
+    """Give the windows' ORDER BY the target dialect's own NULL placement.
+
+    The window orderings (priority, declaration order, hash, key) are never NULL, so where NULLs
+    would sort does not matter; parsed as DuckDB, though, they carry DuckDB's placement, which
+    other dialects must spell `NULLS LAST` - and BigQuery cannot inside `SUM(...) OVER`
+    (sqlglot warned "'NULLS LAST' translation not supported in window function SUM")."""
+    from sqlglot.dialects.dialect import Dialect
+
+    ordering = Dialect.get_or_raise(dialect).NULL_ORDERING
+    for window in tree.find_all(exp.Window):
+        for o in window.find_all(exp.Ordered):
+            desc = bool(o.args.get("desc"))
+            o.set("nulls_first", (ordering == "nulls_are_small" and not desc)
+                  or (ordering == "nulls_are_large" and desc))
 
 
 def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:

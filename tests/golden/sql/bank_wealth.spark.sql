@@ -219,7 +219,7 @@ WITH pick AS (
       COALESCE(
         SUM(`n` * `cost`) OVER (
           PARTITION BY `channel`
-          ORDER BY `priority` DESC, `play_order` NULLS LAST
+          ORDER BY `priority` DESC, `play_order`
           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ),
         0
@@ -262,7 +262,7 @@ FROM (
     `script`,
     `control`,
     (
-      ROW_NUMBER() OVER (PARTITION BY `play_id` ORDER BY `h` NULLS LAST, `k` NULLS LAST) <= `m`
+      ROW_NUMBER() OVER (PARTITION BY `play_id` ORDER BY `h`, `k`) <= `m`
     ) AS `kept`,
     `priority`,
     `play_order`
