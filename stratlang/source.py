@@ -10,6 +10,8 @@ Chinese text.
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,3 +157,43 @@ class SourceMap:
 
     def __iter__(self):
         return iter(self.files.values())
+
+
+# ---------------------------------------------------------------------- reading files
+
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a named pipe (FIFO)"); "a regular file" otherwise."""
+    for test, kind in _SPECIAL_KINDS:
+        if test(mode):
+            return kind
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+class NotRegularFile(OSError):
+    """A path names a FIFO, a device, a socket or a folder: never read as source text."""
+
+    def __init__(self, path, kind: str):
+        super().__init__(f"not a regular file: it is {kind}")
+        self.filename = str(path)
+        self.kind = kind
+
+
+def read_file(path: Path | str) -> bytes:
+    """The bytes of a regular file. Raises OSError when it cannot be read, `NotRegularFile` for a
+    FIFO, device, socket or folder. Special files are refused from a `stat` before any `open`
+    (opening a FIFO blocks until a writer comes; a device may never end), and the opened file is
+    checked again (non-blocking open, then `fstat`) in case it was swapped in between."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(path, file_kind(st.st_mode))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, file_kind(st.st_mode))
+        return f.read()

@@ -1,19 +1,26 @@
 """Loading a project: the entry file and everything it imports.
 
 Imports are relative to the importing file; an import may not leave the project root (the
-folder of the entry file, or `--root`); a missing file or an import cycle is NAM206. A file
-that is not UTF-8 gives a diagnostic at the first bad byte. `overlay` maps absolute paths to
-text that replaces the file on disk (the language server's unsaved buffers).
+folder of the entry file, or `--root`), neither by its path nor through a symlink (symlinks are
+resolved first, the root too); a missing file, a special file (FIFO, device, socket) or an
+import cycle is NAM206. A file that is not UTF-8 gives a diagnostic at the first bad byte.
+`overlay` maps absolute paths to text that replaces the file on disk (the language server's
+unsaved buffers).
+
+Files are identified by their resolved path (two symlinks to one file load it once) and read
+only after `stat` says they are regular files: a FIFO would block the read forever.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import diagnostics as dg
-from ..source import SourceFile, SourceMap, Span
+from ..source import NotRegularFile, SourceFile, SourceMap, Span, file_kind, read_file
 from ..syntax import ast
 from ..syntax.parser import parse_source
 
@@ -49,7 +56,7 @@ def read_source(path: Path, shown: str, overlay: dict | None = None) -> tuple[So
         if text.startswith("\ufeff"):
             text = text[1:]
         return SourceFile(shown, text.replace("\r\n", "\n").replace("\r", "\n"), path), None
-    data = path.read_bytes()
+    data = read_file(path)
     try:
         return SourceFile(shown, SourceFile.decode(data), path), None
     except UnicodeDecodeError as e:
@@ -63,31 +70,107 @@ def read_source(path: Path, shown: str, overlay: dict | None = None) -> tuple[So
                             help="save the file as UTF-8 (stratlang reads UTF-8 only, with or without a BOM)")
 
 
+def short_path(path, limit: int = 100) -> str:
+    """A path for a message, its middle cut when it is absurdly long (a 300-character name)."""
+    text = str(path)
+    return text if len(text) <= limit else text[: limit // 2] + "…" + text[-(limit // 2 - 1):]
+
+
+def locate(path: Path) -> tuple[Path, os.stat_result]:
+    """`path` with every symlink resolved, and the `stat` of the file it names. Raises OSError:
+    ENOENT / ENOTDIR when it does not exist, ELOOP for a symlink loop, ENAMETOOLONG, EACCES…
+    (a NUL character in the path is ENOENT: no such file can exist)."""
+    try:
+        real = Path(os.path.realpath(path, strict=True))
+        return real, os.stat(real)
+    except ValueError:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path)) from None
+
+
+def unresolved_path(path: Path) -> Path:
+    """Symlinks resolved as far as they exist (never raises): how the language server names
+    a buffer that has no file on disk yet."""
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def is_folder(path) -> bool:
+    """A folder (symlinks followed); False, never an exception, for a path that cannot be examined."""
+    return os.path.isdir(path)
+
+
+def is_file(path) -> bool:
+    """A regular file (symlinks followed; a FIFO or device is not); never raises."""
+    return os.path.isfile(path)
+
+
+MISSING = (errno.ENOENT, errno.ENOTDIR)
+
+
+def os_reason(e: OSError) -> str:
+    """Why a file cannot be read, in words."""
+    if isinstance(e, NotRegularFile):
+        return f"it is not a regular file, but {e.kind}"
+    if e.errno == errno.ELOOP:
+        return "a symlink loop (too many levels of symbolic links)"
+    if e.errno == errno.ENAMETOOLONG:
+        return "the file name is too long"
+    if e.errno in MISSING:
+        return "no such file"
+    return (e.strerror or str(e)).lower() if e.strerror else str(e)
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def _entry_path(entry: Path, root: Path | None) -> tuple[Path, Path]:
+    """The entry's resolved path and the resolved root, or LoadError (exit code 2) naming what is
+    wrong: missing, a folder, a special file, a symlink loop, a name too long, outside the root
+    (also when only a symlink takes it there)."""
+    given = Path(os.path.abspath(entry))
+    root = unresolved_path(root if root is not None else given.parent)
+    shown = short_path(given)
+    try:
+        real, st = locate(given)
+    except OSError as e:
+        if e.errno in MISSING:
+            raise LoadError(f"file not found: {shown}") from None
+        raise LoadError(f"cannot read {shown}: {os_reason(e)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise LoadError(f"{shown} is a folder: give a .strat file")
+    if not stat.S_ISREG(st.st_mode):
+        raise LoadError(f"{shown} is not a regular file (it is {file_kind(st.st_mode)}): give a .strat file")
+    if not _under(real, root):
+        if _under(unresolved_path(given.parent) / given.name, root):
+            raise LoadError(f"{shown} resolves to {short_path(real)}, outside the project root {root}: a symlink "
+                            "may not lead out of the project (give a wider root with --root)")
+        raise LoadError(f"{short_path(real)} is outside the project root {root} (--root): give a root folder "
+                        "that holds the entry file")
+    return real, root
+
+
 def load_project(entry: Path, root: Path | None = None, overlay: dict | None = None) -> Project:
-    entry = entry.resolve() if not (overlay and entry in overlay) else entry
-    root = (root or entry.parent).resolve()
-    if not (overlay and entry in overlay):
-        if not entry.exists():
-            raise LoadError(f"file not found: {entry}")
-        if entry.is_dir():
-            raise LoadError(f"{entry} is a folder: give a .strat file")
-        if not entry.is_relative_to(root):
-            raise LoadError(f"{entry} is outside the project root {root} (--root): give a root folder that "
-                            "holds the entry file")
+    if overlay and entry in overlay:
+        root = unresolved_path(root or entry.parent)
+    else:
+        entry, root = _entry_path(entry, root)
     project = Project(root=root, entry=entry)
     stack: list[Path] = []
     done: set[Path] = set()
 
-    def visit(path: Path, via: ast.Import | None, via_file: str | None):
+    def visit(path: Path, via: ast.Import | None):
         shown = display_path(path)
         try:
             src, bad = read_source(path, shown, overlay)
         except OSError as e:
             if via is None:
-                raise LoadError(f"cannot read {shown}: {e.strerror or e}") from None
+                raise LoadError(f"cannot read {short_path(shown)}: {os_reason(e)}") from None
             project.diagnostics.append(dg.make(
-                "NAM206", f"cannot read imported file `{via.path.value}`: {e.strerror or e}", via.path.span,
-                "imported here"))
+                "NAM206", f"cannot read imported file `{short_path(via.path.value)}`: {os_reason(e)}",
+                via.path.span, "imported here"))
             return
         project.sources.add(src)
         project.paths[shown] = path
@@ -105,41 +188,66 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
         stack.pop()
         done.add(path)
 
+    def problem(imp: ast.Import, message: str, label: str, **kw):
+        project.diagnostics.append(dg.make("NAM206", message, imp.path.span, label, **kw))
+
     def resolve_import(importer: Path, imp: ast.Import):
         rel = imp.path.value
-        target = (importer.parent / rel)
-        target = Path(os.path.normpath(target))
+        name = short_path(rel)
+        lexical = Path(os.path.normpath(importer.parent / rel))
+        if not _under(lexical, root):
+            problem(imp, f"import `{name}` leaves the project root", "outside the project",
+                    notes=(f"the project root is {display_path(root)}",),
+                    help="move the file into the project, or give a wider root with `--root`")
+            return
+        if not rel.strip():
+            not_found(importer, imp, lexical)
+            return
         try:
-            target.relative_to(root)
-        except ValueError:
-            project.diagnostics.append(dg.make(
-                "NAM206", f"import `{rel}` leaves the project root", imp.path.span, "outside the project",
-                notes=(f"the project root is {display_path(root)}",),
-                help="move the file into the project, or give a wider root with `--root`"))
+            target, st = locate(lexical)
+        except OSError as e:
+            target, st = unresolved_path(lexical), None
+            if not (e.errno in MISSING and overlay and target in overlay):  # a new, unsaved buffer is fine
+                if e.errno in MISSING:
+                    not_found(importer, imp, lexical)
+                else:
+                    problem(imp, f"cannot read imported file `{name}`: {os_reason(e)}", "cannot be read")
+                return
+        if not _under(target, root):
+            problem(imp, f"import `{name}` resolves to {short_path(target)}, outside the project root",
+                    "a symlink leads out of the project",
+                    notes=(f"the project root is {display_path(root)}",),
+                    help="a symlink may not lead out of the project: copy the file into the project, or give a "
+                         "wider root with `--root`")
             return
         if target in stack:
             cycle = stack[stack.index(target):] + [target]
             shown = " → ".join(display_path(p) for p in cycle)
-            project.diagnostics.append(dg.make(
-                "NAM206", f"import cycle: {shown}", imp.path.span, "this import closes the cycle",
-                help="move the shared declarations into a file that both import"))
+            problem(imp, f"import cycle: {shown}", "this import closes the cycle",
+                    help="move the shared declarations into a file that both import")
             return
         if target in done:
             return
-        in_overlay = overlay is not None and target in overlay
-        if not in_overlay and rel.strip() and target.is_dir():
-            project.diagnostics.append(dg.make(
-                "NAM206", f"imported path `{rel}` is a folder", imp.path.span, "a folder, not a file",
-                help=(f"import a .strat file, e.g. `{rel.rstrip('/')}/main.strat`",)))
-            return
-        if not in_overlay and not target.is_file():
-            siblings = sorted(p.name for p in target.parent.glob("*.strat")) if target.parent.is_dir() else []
-            near = dg.closest(target.name, siblings)
-            project.diagnostics.append(dg.make(
-                "NAM206", f"imported file `{rel}` not found", imp.path.span, "no such file",
-                help=(f"did you mean `{near[0]}`?",) if near else (f"paths are relative to {display_path(importer.parent) or '.'}",)))
-            return
-        visit(target, imp, None)
+        if st is not None and not (overlay and target in overlay):
+            if stat.S_ISDIR(st.st_mode):
+                problem(imp, f"imported path `{name}` is a folder", "a folder, not a file",
+                        help=(f"import a .strat file, e.g. `{rel.rstrip('/')}/main.strat`",))
+                return
+            if not stat.S_ISREG(st.st_mode):
+                problem(imp, f"imported file `{name}` is not a regular file: it is {file_kind(st.st_mode)}",
+                        "not a regular file", help="import a .strat file (special files are never read)")
+                return
+        visit(target, imp)
 
-    visit(entry, None, None)
+    def not_found(importer: Path, imp: ast.Import, target: Path):
+        try:
+            siblings = sorted(p.name for p in target.parent.glob("*.strat")) if target.parent.is_dir() else []
+        except (OSError, ValueError):
+            siblings = []
+        near = dg.closest(target.name, siblings)
+        problem(imp, f"imported file `{short_path(imp.path.value)}` not found", "no such file",
+                help=(f"did you mean `{near[0]}`?",) if near else
+                (f"paths are relative to {display_path(importer.parent) or '.'}",))
+
+    visit(entry, None)
     return project

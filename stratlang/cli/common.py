@@ -10,6 +10,7 @@ import click
 
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
+from ..check.loader import is_file, is_folder, unresolved_path
 from ..output import OutputError, atomic_write, check_output_file
 from ..source import SourceMap
 
@@ -33,20 +34,21 @@ def fail_usage(message: str, help: str | None = None):
 
 def entry_files(paths) -> list[Path]:
     """PATH arguments -> entry files. A folder means its `main.strat`, or else every `.strat` file
-    in it. Files imported by another entry of the same run are not checked twice."""
+    in it. Files imported by another entry of the same run are not checked twice. Nothing here
+    raises on a strange path (too long, a symlink loop, a FIFO): the loader says what is wrong."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
+        if is_folder(p):
             main = p / "main.strat"
-            out.extend([main] if main.is_file() else sorted(p.glob("*.strat")))
-            if not main.is_file() and not any(p.glob("*.strat")):
+            out.extend([main] if is_file(main) else sorted(p.glob("*.strat")))
+            if not is_file(main) and not any(p.glob("*.strat")):
                 raise UsageError(f"no .strat files in {p}")
         else:
             out.append(p)
     seen, uniq = set(), []
     for p in out:
-        r = p.resolve()
+        r = unresolved_path(p)
         if r not in seen:
             seen.add(r)
             uniq.append(p)
@@ -57,11 +59,11 @@ def _importing_entry(path: Path, root, checks: bool, cache: dict) -> CheckResult
     """The project that imports `path`: a `main.strat` in its folder or up to three folders above
     whose imports include it. Lets `stratlang check channels.strat` (as pre-commit runs it, one
     staged file at a time) check the file as part of its project instead of on its own."""
-    target = path.resolve()
+    target = unresolved_path(path)
     folder = target.parent
     for _ in range(4):
         main = folder / "main.strat"
-        if main.is_file() and main != target:
+        if is_file(main) and main != target:
             if main not in cache:
                 try:
                     cache[main] = check_entry(main, root, checks=checks)
@@ -82,9 +84,9 @@ def check_many(paths, root=None, checks=True) -> list[CheckResult]:
     imported: set[Path] = set()
     cache: dict = {}
     for entry in entries:
-        if entry.resolve() in imported:
+        if unresolved_path(entry) in imported:
             continue
-        res = _importing_entry(entry, root, checks, cache) if entry.is_file() else None
+        res = _importing_entry(entry, root, checks, cache) if is_file(entry) else None
         if res is not None:
             if all(r is not res for r in results):
                 results.append(res)

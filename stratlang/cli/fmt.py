@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 
 from . import main
+from ..check.loader import is_file, is_folder, os_reason, short_path, unresolved_path
+from ..source import NotRegularFile
 from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, atomic_write, print_diagnostics
 
 
@@ -23,8 +25,8 @@ def _files(paths) -> list[str]:
             if "-" in out:
                 raise click.UsageError("`-` (stdin) can be given only once")
             out.append(p)
-        elif Path(p).is_dir():
-            out.extend(str(f) for f in sorted(Path(p).rglob("*.strat")) if f.is_file())
+        elif is_folder(p):
+            out.extend(str(f) for f in sorted(Path(p).rglob("*.strat")) if is_file(f))
         else:
             out.append(p)
     return out
@@ -47,7 +49,7 @@ def fmt(paths, check, show_diff):
     2 unreadable file or syntax error (the file is never changed then).
     """
     from ..fmt import FormatError, format_text
-    from ..source import SourceFile
+    from ..source import SourceFile, read_file
 
     status = EXIT_OK
     files = _files(paths)
@@ -57,11 +59,16 @@ def fmt(paths, check, show_diff):
     changed = 0
     for name in files:
         try:
-            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            data = sys.stdin.buffer.read() if name == "-" else read_file(name)
             text = SourceFile.decode(data)
+        except NotRegularFile as e:
+            click.echo(f"error: {short_path(name)} is not a regular file (it is {e.kind}): give a .strat file",
+                       err=True)
+            status = EXIT_USAGE
+            continue
         except (OSError, UnicodeDecodeError) as e:
-            msg = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            click.echo(f"error: cannot read {name}: {msg}", err=True)
+            msg = os_reason(e) if isinstance(e, OSError) else str(e)
+            click.echo(f"error: cannot read {short_path(name)}: {msg}", err=True)
             status = EXIT_USAGE
             continue
         display = "<stdin>" if name == "-" else name
@@ -88,7 +95,7 @@ def fmt(paths, check, show_diff):
             sys.stdout.write(out)
         elif not same:
             try:
-                atomic_write(Path(name), out)
+                atomic_write(unresolved_path(name), out)  # through a symlink: the file it names
             except OSError as e:
                 click.echo(f"error: cannot write {name}: {e.strerror or e}", err=True)
                 status = EXIT_USAGE
