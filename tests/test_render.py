@@ -467,3 +467,135 @@ def test_random_spans_and_text_never_crash():
                  suggestions=[Suggestion(any_span(), "r")])
         for fmt in FORMATS:
             assert render([d], source_map(sf), fmt, color=rng.random() < 0.5)
+
+
+# --- the machine documents agree with the exit code (through the real CLI) ----------------------
+
+MAP_THEMES = '\ntheme growth "收入增长"\ntheme productivity "生产率提升"\n'
+MAP_OBJECTIVES = '''
+objective F1 "Grow revenue" {
+  perspective financial
+  theme       growth
+  target rev "Revenue" >= 10m by 2026-12-31
+}
+objective F2 "Lower cost to serve" {
+  perspective financial
+  theme       THEME
+  target cts "Cost to serve" <= 40 by 2026-12-31
+}
+objective C1 "Loyal customers" {
+  perspective customer
+  target nps "NPS" >= 40 by 2026-12-31
+}
+objective P1 "Fast onboarding" {
+  perspective process
+  target days "Days to open" <= 2 by 2026-12-31
+}
+objective L1 "Skilled staff" {
+  perspective learning
+  TARGET
+}
+L1 -> P1 -> C1 -> F1
+P1 -> F2
+initiative training "Training" { supports L1 }
+'''
+# what each project reports: nothing, an info only (MAP409), a warning only (MAP406), both, an error
+PROJECTS = {
+    "clean": ("productivity", 'target cert "Certified" >= 90% by 2026-06-30'),
+    "info": ("growth", 'target cert "Certified" >= 90% by 2026-06-30'),
+    "warning": ("productivity", ""),
+    "both": ("growth", ""),
+    "error": ("productivity", "bogus 1"),
+}
+LEVELS = {"error": 2, "warning": 1, "info": 0}  # severity ranks, highest first
+WORST = {"clean": None, "info": "info", "warning": "warning", "both": "warning", "error": "error"}
+FLAGS = [[], ["--strict"], ["--fail-level", "error"], ["--fail-level", "warning"], ["--fail-level", "info"],
+         ["--strict", "--fail-level", "error"], ["--strict", "--fail-level", "warning"],
+         ["--strict", "--fail-level", "info"]]
+
+
+def _check_cli(*args, subprocess_run: bool = False):
+    """`stratlang check ARGS` -> (exit code, stdout, stderr): the real command, in this process
+    (the matrix below is 120 runs) or, with `subprocess_run`, as the installed executable."""
+    import os
+    import subprocess
+
+    if subprocess_run:
+        env = dict(os.environ, NO_COLOR="1")
+        env.pop("CI", None)
+        r = subprocess.run([str(Path(sys.executable).parent / "stratlang"), "check", *map(str, args)],
+                           capture_output=True, text=True, env=env, timeout=120)
+        return r.returncode, r.stdout, r.stderr
+    from click.testing import CliRunner
+
+    from stratlang.cli import _register, main
+
+    _register()
+    r = CliRunner().invoke(main, ["check", *map(str, args)], env={"NO_COLOR": "1"})
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
+def _map_project(tmp_path: Path, kind: str) -> Path:
+    from conftest import BASE
+
+    theme, target = PROJECTS[kind]
+    f = tmp_path / kind / "main.strat"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(BASE + MAP_THEMES + MAP_OBJECTIVES.replace("THEME", theme).replace("TARGET", target),
+                 encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("kind", list(PROJECTS))
+def test_cli_json_valid_and_sarif_exit_code_agree_with_the_exit_code(tmp_path, kind):
+    f = _map_project(tmp_path, kind)
+    doc = json.loads(_check_cli(f, "--format", "json")[1])
+    severities = {d["severity"] for d in doc["diagnostics"]}
+    worst = max(severities, key=LEVELS.get, default=None)
+    assert worst == WORST[kind], doc["diagnostics"]  # the project says what it was made to say
+    for flags in FLAGS:
+        level = flags[flags.index("--fail-level") + 1] if "--fail-level" in flags else "error"
+        if "--strict" in flags and level == "error":
+            level = "warning"
+        expected = 1 if worst is not None and LEVELS[worst] >= LEVELS[level] else 0
+        code, out, err = _check_cli(f, "--format", "json", *flags)
+        assert code == expected, (flags, err)
+        assert json.loads(out)["valid"] is (expected == 0), flags
+        code, out, err = _check_cli(f, "--format", "sarif", *flags)
+        assert code == expected, (flags, err)
+        [invocation] = json.loads(out)["runs"][0]["invocations"]
+        assert invocation == {"executionSuccessful": True, "exitCode": expected}, flags
+        code, out, _ = _check_cli(f, "--format", "github", *flags)
+        assert code == expected, flags
+        assert (out == "") is (worst is None)
+
+
+def test_cli_strict_json_on_warnings_is_invalid_and_exits_1(tmp_path):
+    # the reported case, through the installed executable
+    f = _map_project(tmp_path, "warning")
+    code, out, _ = _check_cli(f, "--strict", "--format", "json", subprocess_run=True)
+    assert code == 1 and json.loads(out)["valid"] is False
+    code, out, _ = _check_cli(f, "--format", "json", subprocess_run=True)
+    assert code == 0 and json.loads(out)["valid"] is True
+
+
+def test_cli_fatal_sarif_records_exit_code_2(tmp_path):
+    code, out, _ = _check_cli(tmp_path / "missing.strat", "--format", "sarif")
+    assert code == 2
+    [invocation] = json.loads(out)["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 2
+
+
+def test_render_fail_level_matches_the_exit_rule():
+    sf = SourceFile("a.strat", "x\ny\n")
+    w = make("MAP406", "no target", span_of(sf, "x"))
+    i = make("MAP409", "unbalanced", span_of(sf, "y"))
+    valid = {level: json.loads(render([w, i], source_map(sf), "json", fail_level=level))["valid"]
+             for level in ("error", "warning", "info")}
+    assert valid == {"error": True, "warning": False, "info": False}
+    assert json.loads(render([i], source_map(sf), "json", fail_level="warning"))["valid"] is True
+    assert json.loads(render([i], source_map(sf), "json", strict=True, fail_level="info"))["valid"] is False
+    assert "invocations" not in sarif_log([w], source_map(sf))["runs"][0]  # only when the caller gives a rule
+    with pytest.raises(ValueError, match="unknown fail level"):
+        render([w], source_map(sf), "json", fail_level="fatal")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from ..render.common import fail_level_of, is_valid
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, check_many, fails, merged, print_diagnostics
+from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, check_many, merged, print_diagnostics
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -28,8 +29,7 @@ def check(paths, fmt, strict, fail_level, root):
     Each PATH is an entry file, or a folder (its main.strat, else every .strat file in it).
     Exit codes: 0 no errors, 1 errors found, 2 usage or I/O error.
     """
-    if strict:
-        fail_level = "warning"
+    fail_level = fail_level_of(strict, fail_level)  # --strict with --fail-level info stays info
     try:
         results = check_many(paths, root)
     except UsageError as e:
@@ -40,5 +40,14 @@ def check(paths, fmt, strict, fail_level, root):
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_USAGE)
     diags, sources = merged(results)
-    print_diagnostics(diags, sources, fmt, root=results[0].root if results else None)
-    sys.exit(EXIT_ERRORS if fails(diags, fail_level) else EXIT_OK)
+    root = results[0].root if results else None
+    failed = not is_valid(diags, fail_level=fail_level)
+    if fmt == "text":
+        print_diagnostics(diags, sources, fmt, root=root)
+    else:
+        # the machine document states the same verdict as the exit code (JSON `valid`, SARIF `exitCode`)
+        from ..render import render
+
+        out = render(diags, sources, fmt, root=root, fail_level=fail_level)
+        sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)

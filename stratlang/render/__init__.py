@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from ..source import SourceMap
+from .common import fail_level_of
 from .github import render_github
 from .json import render_json
 from .sarif import render_sarif
@@ -20,20 +21,24 @@ FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github")
 
 
 def render(diags: Iterable[Diagnostic], sources: SourceMap | None, fmt: str, *, root: Path | None = None,
-           color: bool | None = None, strict: bool = False) -> str:
+           color: bool | None = None, strict: bool = False, fail_level: str | None = None) -> str:
     """Render `diags` in format `fmt` (one of `FORMATS`).
 
     `root` makes SARIF and GitHub paths relative to the project root; `color` applies to text
-    only (None: decide from stderr and NO_COLOR); `strict` makes JSON's `valid` false on
-    warnings too. Raises ValueError for an unknown format.
+    only (None: decide from stderr and NO_COLOR). `fail_level` ("error", "warning", "info") and
+    `strict` (= "warning") are the run's failure rule, as for the exit code: JSON's `valid` is
+    false when a diagnostic reaches it, and SARIF records the exit code it implies (only when
+    `fail_level` is given). Raises ValueError for an unknown format or fail level.
     """
     sources = sources if sources is not None else SourceMap()
+    level = fail_level_of(strict, fail_level)
     if fmt == "text":
         return render_text(diags, sources, color=color)
     if fmt == "json":
-        return render_json(diags, sources, strict=strict)
+        return render_json(diags, sources, fail_level=level)
     if fmt == "sarif":
-        return render_sarif(diags, sources, root=root)
+        return render_sarif(diags, sources, root=root,
+                            fail_level=level if (fail_level is not None or strict) else None)
     if fmt == "github":
         return render_github(diags, sources, root=root)
     raise ValueError(f"unknown diagnostic format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -58,6 +63,7 @@ def render_fatal(message: str, fmt: str) -> str:
         log = sarif_log([], SourceMap())
         log["runs"][0]["invocations"] = [{
             "executionSuccessful": False,
+            "exitCode": 2,
             "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
         }]
         return json.dumps(log, ensure_ascii=False, indent=2)

@@ -30,10 +30,24 @@ def counts(diags: list[Diagnostic]) -> tuple[int, int, int]:
     return e, w, i
 
 
-def is_valid(diags: list[Diagnostic], strict: bool = False) -> bool:
-    """No errors; with `strict`, no warnings either (the exit-code rule)."""
-    e, w, _ = counts(diags)
-    return e == 0 and (not strict or w == 0)
+FAIL_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+def fail_level_of(strict: bool = False, fail_level: str | None = None) -> str:
+    """The effective `--fail-level`: `strict` means "warning" unless a lower level is given."""
+    level = fail_level or "error"
+    if level not in FAIL_LEVELS:
+        raise ValueError(f"unknown fail level {level!r}; expected one of {', '.join(FAIL_LEVELS)}")
+    if strict and level == "error":
+        level = "warning"
+    return level
+
+
+def is_valid(diags: list[Diagnostic], strict: bool = False, fail_level: str | None = None) -> bool:
+    """No diagnostic at or above the fail level (default: no errors; `strict`: no warnings
+    either; "info": nothing at all) — the rule `stratlang check` uses for its exit code."""
+    threshold = FAIL_LEVELS[fail_level_of(strict, fail_level)]
+    return not any(d.severity >= threshold for d in diags)
 
 
 def tool_version() -> str:

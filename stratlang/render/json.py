@@ -84,16 +84,16 @@ def diagnostic_json(diag: Diagnostic, sources: SourceMap, byte_offsets: ByteOffs
 
 
 def envelope(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-             strict: bool = False) -> dict[str, Any]:
-    """The envelope as Python data. `valid` is false when there are errors (or, with `strict`,
-    warnings) — the same rule as the exit code."""
+             strict: bool = False, fail_level: str | None = None) -> dict[str, Any]:
+    """The envelope as Python data. `valid` is false when a diagnostic is at or above the fail
+    level (errors by default; warnings too with `strict`) — the same rule as the exit code."""
     items = as_list(diags)
     sources = sources if sources is not None else SourceMap()
     errors, warnings, _ = counts(items)
     byte_offsets = ByteOffsets(sources)
     return {
         "format_version": FORMAT_VERSION,
-        "valid": is_valid(items, strict),
+        "valid": is_valid(items, strict, fail_level),
         "error_count": errors,
         "warning_count": warnings,
         "diagnostics": [diagnostic_json(d, sources, byte_offsets) for d in items],
@@ -101,6 +101,7 @@ def envelope(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
 
 
 def render_json(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-                strict: bool = False) -> str:
+                strict: bool = False, fail_level: str | None = None) -> str:
     """The envelope as a JSON document (2-space indent, UTF-8 text unescaped, trailing newline)."""
-    return json.dumps(envelope(diags, sources, strict=strict), indent=2, ensure_ascii=False) + "\n"
+    doc = envelope(diags, sources, strict=strict, fail_level=fail_level)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from ..diagnostics import CODES, Diagnostic, Severity
 from ..source import SourceMap, Span
-from .common import as_list, clamp_span, relative_path, tool_version
+from .common import as_list, clamp_span, is_valid, relative_path, tool_version
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -136,8 +136,10 @@ def _result(diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: P
 
 
 def sarif_log(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-              root: Path | None = None) -> dict[str, Any]:
-    """The SARIF log as Python data."""
+              root: Path | None = None, fail_level: str | None = None) -> dict[str, Any]:
+    """The SARIF log as Python data. With `fail_level` (as `stratlang check` gives it) the run
+    records its invocation: `executionSuccessful` (the check itself ran) and the `exitCode` the
+    command exits with, 1 when a result is at or above the fail level, else 0."""
     items = as_list(diags)
     sources = sources if sources is not None else SourceMap()
     root = Path(root) if root is not None else None
@@ -158,9 +160,13 @@ def sarif_log(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
         run["originalUriBaseIds"] = {ROOT_BASE_ID: {"uri": base if base.endswith("/") else base + "/"}}
     run["columnKind"] = "unicodeCodePoints"
     run["results"] = [_result(d, index, sources, root) for d in items]
+    if fail_level is not None:
+        run["invocations"] = [{"executionSuccessful": True,
+                               "exitCode": 0 if is_valid(items, fail_level=fail_level) else 1}]
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def render_sarif(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-                 root: Path | None = None) -> str:
-    return json.dumps(sarif_log(diags, sources, root=root), indent=2, ensure_ascii=False) + "\n"
+                 root: Path | None = None, fail_level: str | None = None) -> str:
+    log = sarif_log(diags, sources, root=root, fail_level=fail_level)
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
