@@ -318,3 +318,39 @@ def test_graphviz_dies_with_the_command(tmp_path):
         time.sleep(0.05)
     assert not _alive(dot[0]), "dot outlived the killed command"
     assert not (tmp_path / "map.svg").exists()
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+@pytest.mark.slow
+def test_the_spark_jvm_dies_with_the_command(tmp_path):
+    """PySpark's gateway JVM watches its stdin, a pipe from stratlang: it exits when stratlang dies,
+    however it dies (killed while the JVM still starts, it sees the closed pipe once it is up)."""
+    pytest.importorskip("pyspark")
+    data = PROJECT / "data" / "customers.csv"
+    proc = subprocess.Popen([STRATLANG, "lists", str(PROJECT / "main.strat"), "--engine", "spark",
+                             "-o", str(tmp_path / "lists"), "--data", str(data)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    family: list[int] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        family = _descendants(proc.pid)
+        if any("java" in Path(f"/proc/{p}/comm").read_text() for p in family if Path(f"/proc/{p}/comm").exists()):
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the Spark run ended before its JVM could be seen"
+    family = _descendants(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in family) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in family if _alive(p)], "a process of the Spark run outlived the killed command"
+    assert not (tmp_path / "lists").exists()
