@@ -127,7 +127,7 @@ def output_folder(dest: Path, inputs: Iterable[Path] = (), on_wait: Callable[[st
         raise OutputError(f"cannot create the output folder {shown}: {e.strerror or e}",
                           "choose an output folder you can write to") from None
     try:
-        _lock(parent_fd, dest.parent, on_wait)
+        _lock(parent_fd, shown, on_wait)
         stage = _prepare(dest, shown)
         try:
             yield stage
@@ -206,13 +206,13 @@ def _refuse_containing_inputs(dest: Path, shown: Path, inputs: Iterable[Path]) -
                               "choose an output folder of its own, outside the project and the data (-o out)")
 
 
-def _lock(parent_fd: int, parent: Path, on_wait: Callable[[str], None] | None) -> None:
+def _lock(parent_fd: int, shown: Path, on_wait: Callable[[str], None] | None) -> None:
     """An exclusive flock on the parent folder: runs writing beside each other take turns."""
     try:
         fcntl.flock(parent_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         if on_wait:
-            on_wait(f"waiting for another stratlang run writing into {parent}")
+            on_wait(f"waiting for another stratlang run writing into {shown} or beside it")
         fcntl.flock(parent_fd, fcntl.LOCK_EX)
 
 

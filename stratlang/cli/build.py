@@ -19,7 +19,7 @@ import click
 
 from ..output import output_folder
 from . import main
-from .common import fail_usage, load_checked, project_inputs, require_data_file, usage_errors
+from .common import fail_usage, load_checked, project_inputs, require_data_file, say_waiting, usage_errors
 
 
 def _progress(msg: str) -> None:
@@ -46,7 +46,7 @@ def build(entry, out_dir, data, engine, pdf, lang, root, strict):
     if data is not None:
         require_data_file(data)
     inputs = project_inputs(res) + ([data] if data is not None else [])
-    with usage_errors(), output_folder(out_dir, inputs=inputs, on_wait=_progress) as stage:
+    with usage_errors(), output_folder(out_dir, inputs=inputs, on_wait=say_waiting) as stage:
         counts = _lists(res, data, engine, stage / "lists") if data is not None else None
         outputs = _render(res, lang, counts, pdf)
         for name, content in outputs.items():

@@ -177,6 +177,11 @@ def write_outputs(files, inputs=()) -> None:
                               "choose an output path in a folder you can write to") from None
 
 
+def say_waiting(message: str) -> None:
+    """Another run holds the output folder's lock: say why nothing seems to happen."""
+    click.echo(f"  {message}…", err=True)
+
+
 def require_data_file(data: Path) -> None:
     """A `--data` path that is not a readable regular file: `error: …` exit 2, before any work."""
     try:

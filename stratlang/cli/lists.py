@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import load_checked, project_inputs, require_data_file, usage_errors
+from .common import load_checked, project_inputs, require_data_file, say_waiting, usage_errors
 
 
 @contextmanager
@@ -47,7 +47,7 @@ def lists(entry, data, engine, out_dir, fmt, spark_master, root):
     require_data_file(data)
     with usage_errors(), _progress() as step:
         summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt, spark_master=spark_master,
-                            progress=step, inputs=project_inputs(res))
+                            progress=step, inputs=project_inputs(res), on_wait=say_waiting)
     listed = sum(p["listed"] for p in summary.plays.values())
     click.echo(f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "
                f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}", err=True)

@@ -27,12 +27,14 @@ __all__ = ["DataError", "OutputError", "Summary", "run_lists", "segment_counts",
 
 def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str = "csv",
               spark_master: str | None = None, progress: Callable[[str], None] | None = None,
-              spark_session=None, inputs: Iterable[Path] = ()) -> Summary:
+              spark_session=None, inputs: Iterable[Path] = (),
+              on_wait: Callable[[str], None] | None = None) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
 
     The output folder is checked before the data is read and replaced as a whole at the end
     (`stratlang.output.output_folder`): it may not contain the data or `inputs` (the project's
-    files). Raises DataError or OutputError, with nothing written."""
+    files); `on_wait(message)` is called if another run is writing beside it. Raises DataError or
+    OutputError, with nothing written."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine}")
     if fmt not in FORMATS:
@@ -41,7 +43,7 @@ def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str =
     run = functools.partial(_run, model, Path(data_path), engine, fmt, spark_master, step, spark_session)
     if out_dir is None:
         return run(None)
-    with output_folder(Path(out_dir), inputs=[Path(data_path), *inputs], on_wait=step) as folder:
+    with output_folder(Path(out_dir), inputs=[Path(data_path), *inputs], on_wait=on_wait) as folder:
         return run(folder)
 
 
