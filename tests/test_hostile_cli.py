@@ -289,3 +289,32 @@ def test_hostile_imports(tmp_path):
     assert "import `/etc/passwd` leaves the project root" in msgs
     assert any("not UTF-8" in m for m in msgs)
     assert len(msgs) == 6
+
+
+LONG_NAME = "n" * 300
+
+
+@pytest.mark.parametrize("args", [
+    ["build", "-o", LONG_NAME], ["lists", "--data", "DATA", "-o", LONG_NAME],
+    ["build", "--data", LONG_NAME], ["lists", "--data", LONG_NAME], ["map", "-o", LONG_NAME + ".svg"],
+    ["playbook", "-o", LONG_NAME + ".html"],
+], ids=["build-o", "lists-o", "build-data", "lists-data", "map-o", "playbook-o"])
+def test_over_long_output_and_data_names(tmp_path, args):
+    entry = _project(tmp_path)
+    data = tmp_path / "customers.csv"
+    data.write_text("id\n1\n", encoding="utf-8")
+    args = [a.replace("DATA", str(data)) for a in args]
+    out = assert_clean_failure(run(args[0], entry, *args[1:], cwd=tmp_path), (2,))
+    assert "error: cannot" in out and ("longer than" in out or "too long" in out), out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["channels.strat", "customers.csv", "wealth.strat"]
+
+
+def test_build_with_bad_data_names_every_problem(tmp_path):
+    entry = _project(tmp_path)
+    data = tmp_path / "bad.csv"
+    data.write_text("id,age\nC1,40\n", encoding="utf-8")
+    out = assert_clean_failure(run("build", entry, "-o", tmp_path / "out", "--data", data), (2,))
+    assert "problems in" in out
+    assert "  - missing column `aum` (schema field `aum money`)" in out
+    assert "nothing was written" in out
+    assert not (tmp_path / "out").exists()
