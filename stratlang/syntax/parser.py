@@ -29,6 +29,9 @@ from ..source import SourceFile, Span
 from . import ast
 
 MAX_NESTING = 200
+# No number, date or duration anyone means is longer; and converting a long run of digits to an
+# int is quadratic (a 1 MB literal took 40 s) and beyond 4,300 digits raises.
+MAX_LITERAL = 40
 
 
 def grammar_text() -> str:
@@ -153,6 +156,9 @@ class Lowerer(Transformer):
         tok = c[0]
         raw = str(tok)
         span = self.tspan(tok)
+        if len(raw) > MAX_LITERAL:
+            return self._bad(span, raw, f"literal `{raw[:20]}…` is too long ({len(raw):,} characters)",
+                             f"a literal has at most {MAX_LITERAL} characters; " + _LITERAL_HELP)
         m = _NUMBER.match(raw)
         if m:
             sign, whole, frac, suffix = m.groups()
@@ -170,6 +176,9 @@ class Lowerer(Transformer):
         m = _QUARTER.match(raw)
         if m:
             year, q = int(m[1]), int(m[2])
+            if year < dt.MINYEAR:
+                return self._bad(span, raw, f"invalid quarter `{raw}` (year {year} is out of range)",
+                                 f"years run from {dt.MINYEAR:04d} to {dt.MAXYEAR}: write e.g. 2026Q4")
             last = dt.date(year, 12, 31) if q == 4 else dt.date(year, 3 * q + 1, 1) - dt.timedelta(days=1)
             return ast.Date(span, last, raw, quarter=True)
         m = _TIME.match(raw)
@@ -206,9 +215,15 @@ class Lowerer(Transformer):
 
     # ---------------------------------------------------------------- expressions
 
-    def _nest(self, node, children):
+    def _nest(self, node, children, at=None):
+        """Record `node`'s nesting depth (rules and blocks): deeper than MAX_NESTING is SYN101, so
+        that every later stage can walk the tree recursively."""
         d = 1 + max((self.depth.get(id(x), 0) for x in children), default=0)
         if d > MAX_NESTING:
+            if isinstance(node, ast.SubBlock):
+                raise _Abort(dg.make("SYN101", f"blocks nested more than {MAX_NESTING} levels deep", at or node.span,
+                                     "too deep", help="a declaration holds attributes and `profile { … }` blocks; "
+                                                      "close the blocks that are still open"))
             raise _Abort(dg.make("SYN101", f"rule nested more than {MAX_NESTING} levels deep", node.span,
                                  "too deep", help="split the rule into segments joined with `extends`"))
         self.depth[id(node)] = d
@@ -271,7 +286,8 @@ class Lowerer(Transformer):
 
     def sub_block(self, c):
         lbrace, items, rbrace = c[1]
-        return ast.SubBlock(self.cover(c[0], rbrace), self.name(c[0]), items)
+        node = ast.SubBlock(self.cover(c[0], rbrace), self.name(c[0]), items)
+        return self._nest(node, [i for i in items if isinstance(i, ast.SubBlock)], self.cover(c[0], lbrace))
 
     def rule_attr(self, c):
         return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
@@ -434,7 +450,8 @@ def _found(tok: Token) -> str:
 
 # --------------------------------------------------------------------------- statement splitting
 
-_SCAN = re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|#[^\n]*|[{}]|\n', re.M)
+# Possessive repetitions (`*+`, `++`), as in the grammar: no backtracking record per character.
+_SCAN = re.compile(r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|$)|"(?:[^"\\\n]++|\\.)*+(?:"|$)|#[^\n]*|[{}]|\n', re.M)
 _STARTER = re.compile(r"[ \t]*(?:(strategy|perspectives|schema|import|theme|event|objective|segment|tiering|offer|"
                       r"channel|script|play|initiative)(?!\w)|[^\W\d]\w*[ \t]*->)")
 
@@ -443,7 +460,7 @@ _STARTER = re.compile(r"[ \t]*(?:(strategy|perspectives|schema|import|theme|even
 # attribute: `theme growth` and `segment payroll_young` are attributes of an unindented block,
 # `segment s {` and `event e "label"` are declarations.
 _KINDS = r"(?:theme|event|objective|segment|tiering|offer|channel|script|play|initiative)"
-_STR = r'"(?:[^"\\\n]|\\.)*"'
+_STR = r'"(?:[^"\\\n]++|\\.)*+"'
 _HEADER = re.compile(
     rf"(?:{_KINDS}[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*(?:\{{|#|$)|\{{)"
     rf"|strategy(?![\w-])[ \t]*(?:{_STR}[ \t]*)?\{{|perspectives[ \t]*\{{|schema[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*)?\{{"
