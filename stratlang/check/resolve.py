@@ -347,6 +347,9 @@ class Resolver:
             return None
         if typ == "trigger":
             return v if isinstance(v, ast.Trigger) else None
+        if typ == "profile":  # `profile x`: a value where a block belongs
+            return self._type_error(v, what, "a block, not a value",
+                                    help='write `profile { demographic "…"  needs "…" }`')
         raise AssertionError(typ)
 
     def _type_error(self, v, what: str, expected: str, quote: bool = False, help=None):
