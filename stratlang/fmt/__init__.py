@@ -34,26 +34,38 @@ def _parse(text: str, path: str):
     return tree, diags, source
 
 
-def structure(node):
-    """A node as nested tuples without spans or comment attachment (what equivalence compares).
+_SKIP = frozenset(("span", "kind_span", "leading", "trailing", "dangling", "comments", "path"))
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
-    A block's `body` span becomes whether the block has braces at all."""
-    if isinstance(node, (list, tuple)):
-        return tuple(structure(x) for x in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        if isinstance(node, (Span, ast.Comment)):
-            return None
-        out = [type(node).__name__]
-        for f in dataclasses.fields(node):
-            if f.name in ("span", "kind_span", "leading", "trailing", "dangling", "comments", "path"):
-                continue
-            v = getattr(node, f.name)
-            if f.name == "body":
-                out.append(("body", v is not None))
-            else:
-                out.append((f.name, structure(v)))
-        return tuple(out)
-    return node
+
+def structure(node) -> tuple:
+    """A node as a flat tuple without spans or comment attachment (what equivalence compares):
+    in pre-order, a node's type then its fields, a sequence as ("seq", length) then its items.
+    A block's `body` span becomes whether the block has braces at all. Built on an explicit stack,
+    so a deep tree costs no Python stack."""
+    out: list = []
+    todo = [node]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, (list, tuple)):
+            out.append(("seq", len(x)))
+            todo.extend(reversed(x))
+            continue
+        if not dataclasses.is_dataclass(x) or isinstance(x, type):
+            out.append(x)
+            continue
+        if isinstance(x, (Span, ast.Comment)):
+            out.append(None)
+            continue
+        t = type(x)
+        names = _FIELDS.get(t)
+        if names is None:
+            names = _FIELDS[t] = tuple(f.name for f in dataclasses.fields(x) if f.name not in _SKIP)
+        out.append(t)
+        for name in reversed(names):
+            v = getattr(x, name)
+            todo.append(v is not None if name == "body" else v)
+    return tuple(out)
 
 
 def comment_texts(tree: ast.File) -> list[str]:

@@ -92,6 +92,9 @@ def triple(value: str, indent: str) -> str:
                            for c in ln)
         else:
             text = _escape_triple_line(ln, common)
+        if text[-1].isspace():
+            # a blank at the end of a line would be lost (output lines carry no trailing blanks)
+            text = text[:-1] + ("\\t" if text[-1] == "\t" else f"\\u{{{ord(text[-1]):X}}}")
         body.append(inner + text)
     return '"""\n' + "\n".join(body) + "\n" + indent + '"""'
 
@@ -281,7 +284,9 @@ class Printer:
 
     def _single(self, d) -> bool:
         """Whether a declaration prints on one line (decides blank lines between declarations)."""
-        if isinstance(d, (ast.Import, ast.Link)):
+        if isinstance(d, ast.Link):
+            return len(d.trailing) <= 1 and not _inner_comments(d)
+        if isinstance(d, ast.Import):
             return len(d.trailing) <= 1
         return d.body is None or self._one_line_body(d, "") is not None
 
@@ -289,12 +294,29 @@ class Printer:
         if isinstance(d, ast.Import):
             self.finish([f"import {value(d.path)}"], d.trailing, True)
         elif isinstance(d, ast.Link):
-            s = " -> ".join(n.name for n in d.chain)
-            if d.label is not None:
-                s += " " + value(d.label)
-            self.finish([s], d.trailing, True)
+            self.link(d)
         else:
             self.block(d, "")
+
+    def link(self, d: ast.Link) -> None:
+        """`a -> b -> c "label"`; a comment written inside the chain stays after the name it
+        followed, and the chain goes on in the next line (`  -> b`)."""
+        pieces = [n.name for n in d.chain] + ([value(d.label)] if d.label is not None else [])
+        spans = [n.span for n in d.chain] + ([d.label.span] if d.label is not None else [])
+        inner = _inner_comments(d)
+        line = pieces[0]
+        for k in range(1, len(pieces)):
+            sep = "-> " if k < len(d.chain) else ""
+            gap = [c for c in inner if spans[k - 1].end <= c.span.start < spans[k].start]
+            if gap:
+                self.emit(f"{line}  {gap[0].text}")
+                for c in gap[1:]:
+                    self.emit(INDENT + c.text)
+                line = INDENT + sep + pieces[k]
+            else:
+                line += " " + sep + pieces[k]
+        rest = tuple(c for c in d.trailing if c not in inner)
+        self.finish([line], rest, not inner)
 
     # ---------------------------------------------------------------- blocks
 
@@ -324,6 +346,11 @@ class Printer:
         return line
 
     def block(self, b, indent: str) -> None:
+        _drive(self._block(b, indent))
+
+    def _block(self, b, indent: str):
+        """Print a block. A generator: it yields the generators of its nested parts instead of
+        calling them, and `_drive` runs them on an explicit stack (no recursion per level)."""
         head = self.header(b)
         if isinstance(b, ast.Block) and b.body is None:
             self.finish([indent + head], b.trailing, True)
@@ -347,13 +374,13 @@ class Printer:
             brace_comment = dangling.pop(0)
         self.emit(f"{indent}{head} {{" + (f"  {brace_comment.text}" if brace_comment else ""))
         inner = indent + INDENT
-        self.items(items, inner, b)
+        yield self._items(items, inner)
         if dangling:
             prev_line = items[-1].span.end_line if items else None
             self.comments(dangling, inner, prev_line, None)
         self.finish([indent + "}"], b.trailing, False)
 
-    def items(self, items, indent: str, block) -> None:
+    def _items(self, items, indent: str):
         keys = [_key(i) for i in items]
         width = max((display_width(k) for k in keys if k is not None), default=0)
         cells = {}
@@ -367,7 +394,7 @@ class Printer:
                 self.blank()
             self.comments(item.leading, indent, prev.span.end_line if prev is not None else None, item.span.line)
             if isinstance(item, ast.SubBlock):
-                self.block(item, indent)
+                yield self._block(item, indent)
             else:
                 self.item(item, indent, _pad(key, width), cells.get(id(item)))
             prev = item
@@ -464,6 +491,12 @@ def type_ref(t: ast.TypeRef) -> str:
     return "enum(" + ", ".join(v.name for v in t.enum_values) + ")"
 
 
+def _inner_comments(link: ast.Link) -> list[ast.Comment]:
+    """The comments of a link that sit inside its chain (before its last name or label)."""
+    last = (link.label or link.chain[-1]).span.start
+    return [c for c in link.trailing if c.span.start < last]
+
+
 def _without_first_leading(item):
     from dataclasses import replace
 
@@ -490,6 +523,18 @@ def _render(out: list) -> str:
             lines.append(out[i])
             i += 1
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _drive(gen) -> None:
+    """Run a printing generator and every generator it yields, depth first, on a list: nested
+    blocks cost no Python stack."""
+    stack = [gen]
+    while stack:
+        sub = next(stack[-1], None)
+        if sub is None:
+            stack.pop()
+        else:
+            stack.append(sub)
 
 
 def print_file(f: ast.File) -> str:
