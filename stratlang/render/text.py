@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic, Label
 from ..source import SourceFile, SourceMap, Span, char_width
-from .common import as_list, clamp_span, counts
+from .common import as_list, counts
 
 TAB_WIDTH = 4
 LONG_LINE = 200  # source lines longer than this (code points) are shown cut around their marks
@@ -87,12 +87,18 @@ def _clean_inline(text: str) -> str:
     return _clean_message(text.replace("\r\n", " ").replace("\n", " "))
 
 
+_CELLS: dict[str, tuple[str, int]] = {}  # code point -> (shown as, display width), memoised
+
+
 def _layout(line: str) -> tuple[str, list[int]]:
     """The displayed text of a source line and the display column (0-based) where each code
     point starts; the list has one extra entry, the column just past the end of the line."""
+    if line.isascii() and line.isprintable():  # the common case: one cell per code point
+        return line, list(range(len(line) + 1))
     out: list[str] = []
     cols: list[int] = []
     col = 0
+    cells = _CELLS
     for ch in line:
         cols.append(col)
         if ch == "\t":
@@ -100,14 +106,48 @@ def _layout(line: str) -> tuple[str, list[int]]:
             out.append(" " * n)
             col += n
             continue
-        ch = _visible(ch)
-        out.append(ch)
-        col += char_width(ch)
+        cell = cells.get(ch)
+        if cell is None:
+            shown = _visible(ch)
+            cell = (shown, char_width(shown))
+            if len(cells) < 65536:
+                cells[ch] = cell
+        out.append(cell[0])
+        col += cell[1]
     cols.append(col)
     return "".join(out), cols
 
 
 # --- frames ------------------------------------------------------------------------------------
+
+class _Lines:
+    """The source lines one rendering needs, each cut out of its file once: thousands of
+    diagnostics on one long line must not copy that line for each of them (rendering would grow
+    with line length × diagnostics)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple[int, int], str] = {}
+
+    def text(self, source: SourceFile, line: int) -> str:
+        key = (id(source), line)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = source.line_text(line)
+        return text
+
+    def clamp(self, source: SourceFile, span: Span) -> tuple[int, int, int, int]:
+        """(line, column, end_line, end_column) of `span`, clamped into `source` and ordered
+        (render.common.clamp_span, with the line lengths from here)."""
+        def position(line: int, column: int) -> tuple[int, int]:
+            line = max(1, min(line, source.line_count))
+            return line, max(1, min(column, len(self.text(source, line)) + 1))
+
+        line, col = position(span.line, span.column)
+        end_line, end_col = position(span.end_line, span.end_column)
+        if (end_line, end_col) < (line, col):
+            end_line, end_col = line, col
+        return line, col, end_line, end_col
+
 
 @dataclass
 class _Mark:
@@ -130,29 +170,29 @@ class _Frame:
         return sorted(self.marks)
 
 
-def _add_label(frame: _Frame, label: Label) -> None:
+def _add_label(frame: _Frame, label: Label, lines: _Lines) -> None:
     source = frame.source
     assert source is not None
-    line, col, end_line, end_col = clamp_span(source, label.span)
+    line, col, end_line, end_col = lines.clamp(source, label.span)
     if end_line > line and end_col == 1:
         # The span ends just after a newline: underline to the end of the previous line.
         end_line -= 1
-        end_col = len(source.line_text(end_line)) + 1
+        end_col = len(lines.text(source, end_line)) + 1
     message = _clean_inline(label.message)
     if end_line == line:
         frame.marks.setdefault(line, []).append(_Mark(col, max(end_col, col), label.primary, message))
         return
     # Multi-line: from the start to the end of the first line, then the last line up to the end
     # (from its first non-blank character), with the label there.
-    first_len = len(source.line_text(line))
+    first_len = len(lines.text(source, line))
     frame.marks.setdefault(line, []).append(_Mark(col, max(first_len + 1, col + 1), label.primary, ""))
-    last = source.line_text(end_line)
+    last = lines.text(source, end_line)
     indent = len(last) - len(last.lstrip(" \t")) + 1
     start = indent if indent < end_col else 1
     frame.marks.setdefault(end_line, []).append(_Mark(start, end_col, label.primary, message))
 
 
-def _frames(diag: Diagnostic, sources: SourceMap) -> list[_Frame]:
+def _frames(diag: Diagnostic, sources: SourceMap, lines: _Lines) -> list[_Frame]:
     """The primary file's frame first, then one per other file in order of first mention."""
     frames: dict[str, _Frame] = {}
     for label in diag.all_labels:
@@ -161,7 +201,7 @@ def _frames(diag: Diagnostic, sources: SourceMap) -> list[_Frame]:
         if frame is None:
             frame = frames[file] = _Frame(file, sources.get(file), label.span, {})
         if frame.source is not None:
-            _add_label(frame, label)
+            _add_label(frame, label, lines)
     return list(frames.values())
 
 
@@ -181,11 +221,11 @@ class _Out:
         self.parts.append("".join(pieces).rstrip(" ") + "\n")
 
 
-def _header_location(frame: _Frame) -> str:
+def _header_location(frame: _Frame, lines: _Lines) -> str:
     span = frame.header
     line, col = span.line, span.column
     if frame.source is not None:
-        line, col, _, _ = clamp_span(frame.source, span)
+        line, col, _, _ = lines.clamp(frame.source, span)
     return f"{frame.file}:{line}:{col}"
 
 
@@ -257,7 +297,7 @@ def _render_marks(out: _Out, gutter: str, line_cols: list[int], marks: list[_Mar
         out.line(gutter, *(out.style(ch, st) for ch, st in c), out.style(m.message, style_of(m)))
 
 
-def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
+def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap, lines: _Lines) -> None:
     sev = str(diag.severity)
     sev = sev if sev in ("error", "warning", "info") else "error"
     message_lines = _clean_message(diag.message).split("\n")
@@ -265,7 +305,7 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
     for extra in message_lines[1:]:
         out.line(out.style(extra, "bold"))
 
-    frames = _frames(diag, sources)
+    frames = _frames(diag, sources, lines)
     shown = [ln for f in frames if f.source is not None for ln in f.lines()]
     width = len(str(max(shown))) if shown else 1
     for f in frames:
@@ -278,7 +318,7 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
     for index, frame in enumerate(frames):
         if index:
             out.line(blank)
-        out.line(arrow, _header_location(frame))
+        out.line(arrow, _header_location(frame, lines))
         if frame.source is None:
             continue
         out.line(blank)
@@ -286,11 +326,11 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap) -> None:
         for ln in frame.lines():
             if previous is not None and ln > previous + 1:
                 if ln == previous + 2:  # a one-line gap is cheaper shown than elided
-                    _source_row(out, frame.source, previous + 1, width)
+                    _source_row(out, previous + 1, width, lines.text(frame.source, previous + 1),
+                                [_Mark(1, 1, False, "")])
                 else:
                     out.line(out.style("...", "gutter"))
-            text, marks = _window(frame.source.line_text(ln), frame.marks[ln])
-            text_cols = _source_row(out, frame.source, ln, width, text)
+            text_cols, marks = _source_row(out, ln, width, lines.text(frame.source, ln), frame.marks[ln])
             _render_marks(out, gutter, text_cols, marks, sev)
             previous = ln
 
@@ -330,12 +370,13 @@ def _window(line: str, marks: list[_Mark]) -> tuple[str, list[_Mark]]:
     return head + line[lo - 1:hi - 1] + tail, cut
 
 
-def _source_row(out: _Out, source: SourceFile, line: int, width: int, text: str | None = None) -> list[int]:
-    if text is None:
-        text, _ = _window(source.line_text(line), [_Mark(1, 1, False, "")])
+def _source_row(out: _Out, line: int, width: int, text: str, marks: list[_Mark]) -> tuple[list[int], list[_Mark]]:
+    """Print a source line (cut around `marks` when long); returns the display column of each
+    code point of the printed text and the marks moved to match."""
+    text, marks = _window(text, marks)
     text, cols = _layout(text)
     out.line(out.style(f"{line:>{width}} |", "gutter"), " ", text)
-    return cols
+    return cols, marks
 
 
 def summary_line(diags: list[Diagnostic]) -> str:
@@ -366,10 +407,11 @@ def render_text(diags: Iterable[Diagnostic], sources: SourceMap, color: bool | N
     if color is None:
         color = use_color(sys.stderr)
     out = _Out(bool(color))
+    lines = _Lines()
     for index, diag in enumerate(items):
         if index:
             out.parts.append("\n")
-        _render_diagnostic(out, diag, sources)
+        _render_diagnostic(out, diag, sources, lines)
     if summary and items:
         line = summary_line(items)
         worst, rest = line.split(":", 1)
