@@ -11,7 +11,8 @@ PLY602 (suitability) and PLY607 (equal-priority overlap) need the rule solver an
 - PLY609 the default banned list (DEFAULT_BANNED) applies when the strategy has no `banned`; a
   default phrase directly preceded by a negation (不保本, 非保本, not risk-free) is not a promise and
   is not reported. A strategy's own `banned` list is matched literally. Latin letters match
-  case-insensitively.
+  case-insensitively. Each phrase is reported where it is; at most MAX_BANNED_PER_TEXT per text
+  (the last one notes how many more), so a text repeating a phrase 10,000 times stays readable.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ DEFAULT_BANNED = (
 )
 # A default phrase right after one of these is a disclaimer, not a promise (不保本, not risk-free).
 NEGATIONS = ("不", "非", "未", "无法", "不能", "not ", "not a ", "never ", "non-", "no ")
+# PLY609 reports at most this many phrases per text; the last one says how many more there are.
+MAX_BANNED_PER_TEXT = 10
 
 
 def _num(x: float) -> str:
@@ -237,6 +240,9 @@ def play_shape(model: Model, ctx):
 
 def _lower(text: str) -> str:
     """Lower-case without changing length (so offsets stay valid)."""
+    low = text.lower()
+    if len(low) == len(text):  # lower() never shortens: equal length means no character grew
+        return low
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
@@ -250,7 +256,7 @@ def _find(text: str, phrases, default: bool) -> list[tuple[int, int, str]]:
             continue
         i = low.find(p)
         while i != -1:
-            negated = default and any(low[:i].endswith(n) for n in NEGATIONS)
+            negated = default and any(low.endswith(n, 0, i) for n in NEGATIONS)
             if not negated:
                 hits.append((i, i + len(p), ph))
             i = low.find(p, i + 1)
@@ -275,17 +281,35 @@ def _texts(sc):
                 yield "an objection answer", item.answer.value, item.answer.span
 
 
-def _phrase_span(ctx, span: Span, phrase: str) -> Span:
-    """The phrase inside the string's source text, else the whole string."""
+def _phrase_spans(ctx, text: str, span: Span, hits) -> list[Span]:
+    """Where each hit (start, end, phrase) of the string's value is in the source: the k-th
+    occurrence of a phrase in the value is its k-th occurrence in the source text of the string,
+    when the phrase occurs as often in both (escapes and dedent can hide or split one); else, and
+    when the source is not at hand, the whole string."""
     sources = getattr(ctx, "sources", None)
     src = sources.get(span.file) if sources is not None else None
     if src is None:
-        return span
-    raw = _lower(src.text[span.start:span.end])
-    i = raw.find(_lower(phrase))
-    if i == -1:
-        return span
-    return src.span(span.start + i, span.start + i + len(phrase))
+        return [span] * len(hits)
+    low, raw = _lower(text), _lower(src.text[span.start:span.end])
+    where: dict[str, dict[int, int]] = {}  # phrase -> value offset -> source offset
+    for ph in {h[2] for h in hits}:
+        p = _lower(ph)
+        in_value, in_raw = _occurrences(low, p), _occurrences(raw, p)
+        where[ph] = dict(zip(in_value, in_raw)) if len(in_value) == len(in_raw) else {}
+    out = []
+    for start, end, ph in hits:
+        at = where[ph].get(start)
+        out.append(span if at is None else src.span(span.start + at, span.start + at + (end - start)))
+    return out
+
+
+def _occurrences(text: str, sub: str) -> list[int]:
+    out = []
+    i = text.find(sub)
+    while i != -1:
+        out.append(i)
+        i = text.find(sub, i + 1)
+    return out
 
 
 @check("PLY")
@@ -295,16 +319,24 @@ def banned_phrases(model: Model, ctx):
     if not phrases:
         return
     banned_attr = attr(model.strategy.node, "banned")
+    labels = (Label(banned_attr.value.span, "banned here"),) if banned_attr is not None else ()
     for sc in model.scripts.values():
         for what, text, span in _texts(sc):
-            for _, _, ph in _find(text, phrases, default):
-                at = _phrase_span(ctx, span, ph)
-                labels = (Label(banned_attr.value.span, "banned here"),) if banned_attr is not None else ()
+            hits = _find(text, phrases, default)
+            shown = hits[:MAX_BANNED_PER_TEXT]
+            for k, ((_, _, ph), at) in enumerate(zip(shown, _phrase_spans(ctx, text, span, shown))):
+                notes = ()
+                if default:
+                    notes += ("the default banned list applies because the strategy has no `banned`; "
+                              "see `stratlang explain PLY609`",)
+                if k == len(shown) - 1 and len(hits) > len(shown):
+                    more = len(hits) - len(shown)
+                    notes += (f"{more:,} more banned phrase{'s' * (more != 1)} in this text "
+                              f"{'are' if more != 1 else 'is'} not reported one by one",)
                 yield dg.make("PLY609", f"script `{sc.id}` contains the banned phrase “{ph}” in {what}", at,
                               "banned phrase", labels=labels,
                               help="reword it: promise nothing about returns or risk (宣传不得承诺保本保收益)",
-                              notes=(("the default banned list applies because the strategy has no `banned`; "
-                                      "see `stratlang explain PLY609`",) if default else ()))
+                              notes=notes)
 
 
 @check("PLY")
