@@ -1,10 +1,12 @@
 """stratlang: strategy maps and customer-operations playbooks as checked, compiled text.
 
-The small public API:
+The small public API (it raises `StratlangError`s; it never exits and never prints):
 
-    from stratlang import check_entry
-    result = check_entry("examples/bank_wealth/main.strat")
+    import stratlang
+    result = stratlang.check_entry("examples/bank_wealth/main.strat")
     result.model, result.diagnostics
+    built = stratlang.build(result, "out", data="examples/bank_wealth/data/customers.csv")
+    built.files    # ('map.svg', 'model.json', 'playbook-map.svg', 'playbook.html', 'lists/')
 """
 
 __version__ = "0.1.0"
@@ -23,3 +25,14 @@ def parse_text(text: str, path: str = "<input>"):
     from .syntax.parser import parse_source
 
     return parse_source(SourceFile(path, text))
+
+
+def build(result, out, **options):
+    """Write the outputs of a checked project into the folder `out`, replacing it whole.
+
+    Options: data=, engine="duckdb"|"spark", pdf=, lang=, fail_level=, progress=, on_wait=.
+    Raises CheckFailed (the check fails at fail_level) or another StratlangError; see
+    `stratlang.builder.build`."""
+    from .builder import build as _build
+
+    return _build(result, out, **options)

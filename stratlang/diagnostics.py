@@ -165,6 +165,16 @@ class Diagnostics:
         return out
 
 
+# The `--fail-level` of every command: a run fails when a diagnostic is at or above it.
+FAIL_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+def fails(diags, fail_level: str = "error") -> bool:
+    """True when a diagnostic is at or above `fail_level` ("error", "warning" or "info")."""
+    threshold = FAIL_LEVELS[fail_level]
+    return any(d.severity >= threshold for d in diags)
+
+
 # "Did you mean": restricted Damerau-Levenshtein (optimal string alignment) distance, at most 1
 # for names shorter than 3 characters and 2 otherwise, closest first.
 

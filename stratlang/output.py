@@ -37,17 +37,15 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .errors import StratlangError
+
 MANIFEST = ".stratlang-output.json"
 STAGING_MARK = ".stratlang-staging"  # present in a staging folder until its manifest is written
 _NEW, _OLD = "stratlang-new-", "stratlang-old-"
 
 
-class OutputError(Exception):
+class OutputError(StratlangError):
     """An output path that cannot or must not be written; nothing was written."""
-
-    def __init__(self, message: str, help: str | None = None):
-        super().__init__(message)
-        self.help = help
 
 
 # ------------------------------------------------------------------------------------ single files

@@ -30,6 +30,7 @@ import unicodedata
 
 from .. import model as m
 from ..children import die_with_parent
+from ..errors import StratlangError
 from .base import Backend, Options, register
 
 VIEWS = ("strategy", "playbook")
@@ -70,16 +71,20 @@ STAGES_ZH = {"acquisition": "获客", "activation": "激活", "growth": "成长"
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 
 
-class MissingGraphviz(RuntimeError):
+class GraphvizError(StratlangError):
+    """`dot` ran but failed."""
+
+    def __init__(self, message: str, help: str | None = None):
+        super().__init__(message, help or "write the map as .dot (stratlang map -o map.dot) to look at the input "
+                                          "Graphviz got")
+
+
+class MissingGraphviz(GraphvizError):
     """The `dot` program is not installed: SVG/PNG/PDF need it (DOT output does not)."""
 
     def __init__(self, message: str | None = None):
-        super().__init__(message or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it")
-        self.help = INSTALL_HELP
-
-
-class GraphvizError(RuntimeError):
-    """`dot` ran but failed."""
+        super().__init__(message or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it",
+                         INSTALL_HELP)
 
 
 # ---------------------------------------------------------------- escaping and text

@@ -25,18 +25,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from .. import words as w
+from ..errors import StratlangError
 from ..model import SCRIPT_SECTIONS, Model
 from .base import Backend, Options, register
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-class PdfError(Exception):
+class PdfError(StratlangError):
     """The PDF could not be made (WeasyPrint missing, a glyph no font has, …)."""
-
-    def __init__(self, message: str, help: str | None = None):
-        super().__init__(message)
-        self.help = help
 
 
 # --------------------------------------------------------------------------- placeholders

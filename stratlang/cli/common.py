@@ -11,6 +11,8 @@ import click
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
 from ..check.loader import is_file, is_folder, unresolved_path
+from ..builder import project_inputs, require_data_file
+from ..errors import StratlangError
 from ..output import OutputError, atomic_write, check_output_file
 from ..source import SourceMap
 
@@ -118,11 +120,6 @@ def merged(results: list[CheckResult]) -> tuple[list[dg.Diagnostic], SourceMap]:
     return diags, sources
 
 
-def fails(diags, fail_level: str) -> bool:
-    threshold = {"error": dg.Severity.ERROR, "warning": dg.Severity.WARNING, "info": dg.Severity.INFO}[fail_level]
-    return any(d.severity >= threshold for d in diags)
-
-
 def print_diagnostics(diags, sources, fmt: str = "text", root: Path | None = None, stream=None) -> None:
     from ..render import render
 
@@ -140,24 +137,28 @@ def print_diagnostics(diags, sources, fmt: str = "text", root: Path | None = Non
 
 @contextmanager
 def usage_errors():
-    """Turn the library's refusals (an output that must not be written, bad data) into
-    `error: …` lines and exit code 2; nothing was written."""
-    from ..engine.data import DataError
-
+    """Turn the library's refusals (`StratlangError`: an output that must not be written, bad data,
+    a missing program) into `error: …` lines and exit code 2; nothing was written."""
     try:
         yield
-    except OutputError as e:
-        fail_usage(str(e), e.help)
-    except DataError as e:
-        click.echo(f"error: {e}", err=True)
-        problems = list(getattr(e, "problems", None) or [])
-        if len(problems) > 1 or (problems and str(e) != problems[0]):
-            for problem in problems:
-                click.echo(f"  - {problem}", err=True)
-        if getattr(e, "help", None):
-            click.echo(f"  = help: {e.help}", err=True)
-        click.echo("  = note: nothing was written", err=True)
+    except StratlangError as e:
+        print_error(e)
         sys.exit(EXIT_USAGE)
+
+
+def print_error(e: Exception) -> None:
+    """`error: …`, then each of the error's problems, its help, and for data that nothing was written."""
+    from ..engine.data import DataError
+
+    click.echo(f"error: {e}", err=True)
+    problems = list(getattr(e, "problems", None) or [])
+    if len(problems) > 1 or (problems and str(e) != problems[0]):
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+    if getattr(e, "help", None):
+        click.echo(f"  = help: {e.help}", err=True)
+    if isinstance(e, DataError):
+        click.echo("  = note: nothing was written", err=True)
 
 
 def write_outputs(files, inputs=()) -> None:
@@ -182,21 +183,6 @@ def say_waiting(message: str) -> None:
     click.echo(f"  {message}…", err=True)
 
 
-def require_data_file(data: Path) -> None:
-    """A `--data` path that is not a readable regular file: `error: …` exit 2, before any work."""
-    try:
-        found = data.is_file()
-    except OSError as e:  # a name too long, a loop of links
-        fail_usage(f"cannot read the data file {str(data)[:80]}: {e.strerror or e}")
-    if not found:
-        fail_usage(f"data file not found: {data}" if not data.exists() else f"{data} is not a regular file")
-
-
-def project_inputs(res: CheckResult) -> list[Path]:
-    """The files a run reads: outputs must never overwrite or contain them."""
-    return list(res.project.paths.values()) if res.project else []
-
-
 def load_checked(entry, root=None, fail_level="error") -> CheckResult:
     """Check one entry for a command that writes outputs: print diagnostics; exit 1 when the check
     fails (nothing is written), 2 when the entry cannot be read."""
@@ -206,7 +192,7 @@ def load_checked(entry, root=None, fail_level="error") -> CheckResult:
         fail_usage(str(e))
     if res.diagnostics:
         print_diagnostics(res.diagnostics, res.sources, "text", res.root)
-    if fails(res.diagnostics, fail_level):
+    if dg.fails(res.diagnostics, fail_level):
         click.echo("error: the check failed; nothing was written", err=True)
         sys.exit(EXIT_ERRORS)
     return res

@@ -44,8 +44,8 @@ def lists(entry, data, engine, out_dir, fmt, spark_master, root):
     from ..engine import run_lists
 
     res = load_checked(entry, root)
-    require_data_file(data)
     with usage_errors(), _progress() as step:
+        require_data_file(data)
         summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt, spark_master=spark_master,
                             progress=step, inputs=project_inputs(res), on_wait=say_waiting)
     listed = sum(p["listed"] for p in summary.plays.values())

@@ -1,7 +1,7 @@
 """`stratlang watch ENTRY [-o out/]`: rebuild on every save.
 
 Runs the same code as `stratlang build` once at start and again whenever a `.strat` file under
-the project root changes (watchfiles). A failed check prints its diagnostics and keeps watching;
+the project root changes (watchfiles), through the library (`stratlang.builder.build`). A failed check prints its diagnostics and keeps watching;
 an error in a backend is printed and the watch goes on; the output folder keeps the last good
 build (build writes only after everything rendered). Ctrl-C stops it with exit code 0.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import fail_usage
+from .. import diagnostics as dg
+from .common import fail_usage, print_diagnostics, print_error
 
 
 def _stamp() -> str:
@@ -27,20 +28,24 @@ def _say(msg: str) -> None:
     click.echo(f"[{_stamp()}] {msg}", err=True)
 
 
-def rebuild(args: list[str]) -> bool:
-    """One `stratlang build` run in this process; True when it wrote the outputs."""
-    from .build import build
+def rebuild(entry: Path, out_dir: Path, *, lang=None, root=None, strict=False) -> bool:
+    """One build in this process (the library, as `stratlang build` runs it); True when it wrote
+    the outputs. Diagnostics and errors are printed; nothing here ends the watch."""
+    from ..builder import build
+    from ..check import LoadError, check_entry
+    from ..errors import StratlangError
 
+    fail_level = "warning" if strict else "error"
     try:
-        build.main(args=args, prog_name="stratlang build", standalone_mode=False)
-    except SystemExit as e:  # load_checked / fail_usage exit: diagnostics are already printed
-        code = e.code if isinstance(e.code, int) else 1
-        if code == 0:
-            return True
-        _say("check failed; still watching" if code == 1 else "build failed; still watching")
-        return False
-    except click.ClickException as e:
-        e.show()
+        res = check_entry(entry, root)
+        if res.diagnostics:
+            print_diagnostics(res.diagnostics, res.sources, "text", res.root)
+        if dg.fails(res.diagnostics, fail_level):
+            _say("check failed; still watching")
+            return False
+        build(res, out_dir, lang=lang, fail_level=fail_level, on_wait=_say)
+    except (LoadError, StratlangError) as e:
+        print_error(e)
         _say("build failed; still watching")
         return False
     except Exception as e:  # a backend bug must not end the watch
@@ -66,13 +71,8 @@ def watch(entry, out_dir, lang, root, strict, poll):
         fail_usage(f"file not found: {entry}" if not entry.exists() else f"{entry} is not a file")
     watch_root = (root or entry.parent).resolve()
     out_abs = out_dir.resolve()
-    args = [str(entry), "-o", str(out_dir)]
-    if lang:
-        args += ["--lang", lang]
-    if root:
-        args += ["--root", str(root)]
-    if strict:
-        args.append("--strict")
+    def again() -> bool:
+        return rebuild(entry, out_dir, lang=lang, root=root, strict=strict)
 
     def wanted(change, path: str) -> bool:
         p = Path(path)
@@ -88,14 +88,14 @@ def watch(entry, out_dir, lang, root, strict, poll):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _term)  # a terminated watch stops as cleanly as Ctrl-C
-    rebuild(args)
+    again()
     _say(f"watching {watch_root} for changes to .strat files (Ctrl-C to stop)")
     try:
         for changes in watchfiles.watch(watch_root, watch_filter=wanted, debounce=400, step=50,
                                         force_polling=True if poll else None, raise_interrupt=True):
             names = sorted({Path(p).name for _, p in changes})
             _say("changed: " + ", ".join(names))
-            rebuild(args)
+            again()
     except KeyboardInterrupt:
         pass
     _say("stopped")

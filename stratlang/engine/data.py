@@ -16,6 +16,7 @@ import duckdb
 from sqlglot import exp
 
 from ..backends.sql import SQL_TYPES, col, ident, string
+from ..errors import StratlangError
 from ..model import Schema
 
 ROW = "__stratlang_row"
@@ -23,7 +24,7 @@ INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", 
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"} | INT_TYPES
 
 
-class DataError(Exception):
+class DataError(StratlangError):
     """The data cannot be used: unreadable, or it does not fit the schema. Exit code 2."""
 
     def __init__(self, message: str, help: str | None = None, problems: list[str] | None = None):

@@ -1,0 +1,52 @@
+"""The library API: check and build from Python, with typed errors, never an exit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import stratlang
+from conftest import BASE, EXAMPLES, write_project
+from stratlang.errors import CheckFailed, StratlangError
+from stratlang.output import OutputError
+
+BANK = EXAMPLES / "bank_wealth"
+
+
+def test_check_then_build_with_data(tmp_path):
+    result = stratlang.check_entry(BANK / "main.strat")
+    built = stratlang.build(result, tmp_path / "out", data=BANK / "data" / "customers.csv")
+    assert built.files == ("map.svg", "model.json", "playbook-map.svg", "playbook.html", "lists/")
+    model = json.loads((tmp_path / "out" / "model.json").read_text(encoding="utf-8"))
+    assert sum(built.counts["plays"].values()) > 0
+    assert {p["id"]: p["count"] for p in model["plays"]} == built.counts["plays"]
+    assert (tmp_path / "out" / "lists" / "summary.json").is_file()
+
+
+def test_a_failing_check_raises_check_failed_with_the_result(tmp_path):
+    entry = write_project(tmp_path, {"main.strat": BASE + "segment s { rule agee > 3 }\n"})
+    result = stratlang.check_entry(entry)
+    with pytest.raises(CheckFailed) as caught:
+        stratlang.build(result, tmp_path / "out")
+    assert caught.value.result is result
+    assert any(d.code.startswith("TYP") or d.code.startswith("NAM") for d in caught.value.result.diagnostics)
+    assert not (tmp_path / "out").exists()
+
+
+def test_warnings_fail_at_fail_level_warning(tmp_path):
+    result = stratlang.check_entry(BANK / "main.strat")
+    if not any(d.severity.name == "WARNING" for d in result.diagnostics):
+        entry = write_project(tmp_path, {"main.strat": BASE + 'segment unused "U" { rule age > 3 }\n'})
+        result = stratlang.check_entry(entry)
+    with pytest.raises(CheckFailed):
+        stratlang.build(result, tmp_path / "out", fail_level="warning")
+
+
+def test_refusals_are_typed_errors_not_exits(tmp_path):
+    result = stratlang.check_entry(BANK / "main.strat")
+    with pytest.raises(OutputError, match="an input of this run"):
+        stratlang.build(result, BANK)
+    with pytest.raises(StratlangError, match="data file not found"):
+        stratlang.build(result, tmp_path / "out", data=tmp_path / "missing.csv")
+    assert not (tmp_path / "out").exists()
