@@ -84,24 +84,14 @@ def _lists(result: CheckResult, data: Path, engine: str, folder: Path, step) -> 
 
 
 def _render(result: CheckResult, lang, counts, pdf: bool) -> dict[str, bytes | str]:
-    """Every output file of the build, rendered in memory: name -> content."""
-    from .backends.base import Options
-    from .backends.dot import render_image
-    from .backends.html import render_pdf, render_playbook
-    from .backends.json import render_model_json
+    """Every registered output of the build, rendered in memory in order: name -> content."""
+    from .backends.base import Options, build_outputs
 
-    model = result.model
-    opts = Options(lang=lang, counts=counts, warnings=list(result.diagnostics), sources=result.sources)
-    html = render_playbook(model, opts)
-    outputs: dict[str, bytes | str] = {
-        "model.json": render_model_json(model, counts),
-        "map.svg": render_image(model, "strategy", "svg", opts),
-        "playbook-map.svg": render_image(model, "playbook", "svg", opts),
-        "playbook.html": html,
-    }
-    if pdf:
-        outputs["playbook.pdf"] = render_pdf(html, opts)
-    return outputs
+    opts = Options(lang=lang, counts=counts, warnings=list(result.diagnostics), sources=result.sources, pdf=pdf)
+    for backend in build_outputs():
+        if backend.wanted(opts):
+            opts.rendered[backend.name] = backend.render(result.model, opts)
+    return dict(opts.rendered)
 
 
 __all__ = ["Built", "CheckFailed", "StratlangError", "build"]

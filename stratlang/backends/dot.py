@@ -579,9 +579,8 @@ def render_image(model: m.Model, view: str = "strategy", fmt: str = "svg", optio
 
 
 @register
-class StrategyMapBackend(Backend):
-    name = "map"
-    extension = ".svg"
+class StrategyMap(Backend):
+    name = "map.svg"
     view = "strategy"
 
     def render(self, model: m.Model, options: Options) -> bytes:
@@ -589,22 +588,6 @@ class StrategyMapBackend(Backend):
 
 
 @register
-class PlaybookMapBackend(StrategyMapBackend):
-    name = "playbook-map"
-    view = "playbook"
-
-
-@register
-class StrategyDotBackend(Backend):
-    name = "map-dot"
-    extension = ".dot"
-    view = "strategy"
-
-    def render(self, model: m.Model, options: Options) -> str:
-        return render_dot(model, self.view, options)
-
-
-@register
-class PlaybookDotBackend(StrategyDotBackend):
-    name = "playbook-map-dot"
+class PlaybookMap(StrategyMap):
+    name = "playbook-map.svg"
     view = "playbook"

@@ -500,9 +500,20 @@ def render_pdf(html: str, options: Options | None = None) -> bytes:
 
 
 @register
-class HtmlBackend(Backend):
-    name = "html"
-    extension = ".html"
+class Playbook(Backend):
+    name = "playbook.html"
 
     def render(self, model: Model, options: Options) -> str:
         return render_playbook(model, options)
+
+
+@register
+class PlaybookPdf(Backend):
+    name = "playbook.pdf"
+
+    def wanted(self, options: Options) -> bool:
+        return options.pdf
+
+    def render(self, model: Model, options: Options) -> bytes:
+        html = options.rendered.get(Playbook.name) or render_playbook(model, options)
+        return render_pdf(html, options)

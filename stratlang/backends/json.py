@@ -186,9 +186,8 @@ def render_model_json(model: m.Model, counts: dict | None = None) -> str:
 
 
 @register
-class JsonBackend(Backend):
-    name = "json"
-    extension = ".json"
+class ModelJson(Backend):
+    name = "model.json"
 
     def render(self, model: m.Model, options: Options) -> str:
         return render_model_json(model, options.counts)

@@ -36,7 +36,6 @@ from sqlglot import exp
 from ..check.types import (All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, normalize,
                            typed_rule, typed_rules)
 from ..model import Model, Schema
-from .base import Backend, Options, register
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
 OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -471,15 +470,6 @@ def render_sql(model: Model, dialect: str = "duckdb", table: str | None = None) 
                   "-- kept = within channel capacity over the play's window (lowest priority dropped first).",
                   to_sql(q, dialect, pretty=True) + ";", ""]
     return "\n".join(lines)
-
-
-@register
-class SqlBackend(Backend):
-    name = "sql"
-    extension = ".sql"
-
-    def render(self, model: Model, options: Options) -> str:
-        return render_sql(model, (options.extra or {}).get("dialect", "duckdb"))
 
 
 def parse_check(sql: str, dialect: str) -> list[exp.Expression]:

@@ -19,13 +19,9 @@ def main() -> None:
     """stratlang: strategy maps and customer-operations playbooks as checked, compiled text."""
 
 
-COMMAND_MODULES = ("check", "build", "explain", "map", "playbook", "sql", "lists", "init", "fmt", "lsp", "watch")
-
-
 def _register() -> None:
-    from ..util import import_present
-
-    import_present(__name__, COMMAND_MODULES)
+    """Import every command module: each registers its command on `main`."""
+    from . import build, check, explain, fmt, init, lists, lsp, map, playbook, sql, watch  # noqa: F401
 
 
 def run() -> None:
