@@ -431,10 +431,6 @@ EXPLANATIONS: dict[str, Explanation] = {
 }
 
 
-def severity_of(code: str) -> str:
-    return str(CODES[code][0])
-
-
 def normalize(code: str) -> str:
     return code.strip().upper()
 

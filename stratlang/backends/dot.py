@@ -195,12 +195,6 @@ def theme_colors(model: m.Model) -> dict[str, str]:
     return out
 
 
-def _lighten(color: str, amount: float) -> str:
-    r, g, b = _rgb(color)
-    r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
 def _darken(color: str, amount: float) -> str:
     r, g, b = _rgb(color)
     r, g, b = (round(c * (1 - amount)) for c in (r, g, b))

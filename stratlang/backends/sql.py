@@ -471,7 +471,3 @@ def render_sql(model: Model, dialect: str = "duckdb", table: str | None = None) 
                   to_sql(q, dialect, pretty=True) + ";", ""]
     return "\n".join(lines)
 
-
-def parse_check(sql: str, dialect: str) -> list[exp.Expression]:
-    """Parse SQL back (tests: generated SQL must parse in its own dialect)."""
-    return sqlglot.parse(sql, read=dialect)
