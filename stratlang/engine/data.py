@@ -5,10 +5,16 @@ wrong types, NULLs in non-optional fields, unknown enum values, duplicate keys, 
 and creates the typed view `customers` (one column per schema field, in schema order) that the
 compiled rules run on. Every check is a set-based DuckDB query (TRY_CAST, FILTER, GROUP BY) —
 no Python loop over rows. Row numbers count data rows from 1 (the CSV header is not a row).
+
+Names DuckDB gives virtual columns (`rowid`, `file_row_number`, `filename`, …) may also be the
+names of the user's columns, so the file's columns are read under internal positional names
+(`__c0`, `__c1`, …) and renamed back in the view `__src`; its row-number column gets a name that
+is not a schema field.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,17 +26,29 @@ from ..errors import StratlangError
 from ..model import Schema
 
 ROW = "__stratlang_row"
-INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+             "UHUGEINT"}
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"} | INT_TYPES
+DEFAULT_HELP = "see docs/data.md for how the data is read and checked"
+CSV_DELIMITERS = (",", "\t", ";", "|")
+EXACT_DOUBLE = 2 ** 53  # integers above this are not all exact as DOUBLE
 
 
 class DataError(StratlangError):
-    """The data cannot be used: unreadable, or it does not fit the schema. Exit code 2."""
+    """The data cannot be used: unreadable, or it does not fit the schema. Exit code 2.
+
+    `problems`: every problem found (each names the file's column and a row where there is one);
+    a single problem is the message itself. `help`: what to do, always set."""
 
     def __init__(self, message: str, help: str | None = None, problems: list[str] | None = None):
         super().__init__(message)
-        self.help = help
-        self.problems = problems or [message]
+        self.help = help or DEFAULT_HELP
+        self.problems = list(problems) if problems else [message]
+
+
+def _problems_error(path: Path, problems: list[str], help: str) -> DataError:
+    message = problems[0] if len(problems) == 1 else f"{len(problems)} problems in {path}"
+    return DataError(message, help=help, problems=problems)
 
 
 @dataclass
@@ -38,8 +56,13 @@ class Source:
     path: Path
     kind: str  # csv | parquet | duckdb
     rows: int = 0
-    columns: dict = field(default_factory=dict)  # name -> DuckDB type
+    columns: dict = field(default_factory=dict)  # the file's column name -> DuckDB type
     extra: list | None = None  # values of check_and_type's `extra` aggregates, when computed
+    reader: str = ""  # SQL of the relation that reads the file (csv: columns named __c0, __c1, …)
+    names: dict = field(default_factory=dict)  # the file's column name -> its name in `reader`
+    header: list = field(default_factory=list)  # csv: the header's names, in order
+    delimiter: str = ","
+    row: str = ROW  # name of the 1-based row-number column of `__src`
 
 
 def detect_kind(path: Path) -> str:
@@ -70,6 +93,7 @@ def _q(e: exp.Expression) -> str:
 
 
 def _first_line(err: Exception) -> str:
+    """DuckDB's reason, short: no search space, no "Original Line" (customer data), no fixes."""
     text = str(err).strip()
     if "not possible to automatically detect the CSV parsing dialect" in text:
         # DuckDB follows this with its whole search space (delimiters, quotes, comments)
@@ -77,40 +101,46 @@ def _first_line(err: Exception) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     keep = []
     for ln in lines[:6]:
-        if ln.lower().startswith(("possible fixes", "* ")):
+        if ln.lower().startswith(("possible fixes", "possible solution", "* ", "file =", "line 1:")):
             break
+        if ln.startswith(("Original Line:", "CSV Error on Line:")):
+            continue
         keep.append(ln)
     return " ".join(keep)[:600] or type(err).__name__
 
 
+def _opener(path: Path):
+    import gzip
+
+    return gzip.open if path.name.lower().endswith(".gz") else open
+
+
+# --------------------------------------------------------------------------- opening a file
+
+
 def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> Source:
-    """Create the view `__src` (the file's columns plus a 1-based row number column)."""
+    """Find the file's kind and columns (nothing is read in bulk yet)."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"data file not found: {path}")
+        raise DataError(f"data file not found: {path}", help="check the path given with --data")
     if path.is_dir():
         raise DataError(f"{path} is a folder, not a data file", help="give a CSV, Parquet or DuckDB file")
+    if not path.is_file():
+        raise DataError(f"{path} is not a regular file", help="give a CSV, Parquet or DuckDB file")
     kind = detect_kind(path)
     try:
         if path.stat().st_size == 0:
             raise DataError(f"{path} is empty", help="the data needs a header row and one row per customer")
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    src = Source(path, kind)
     lit = string(str(path))
+    if kind == "csv":
+        _open_csv(src)
+        return src
     try:
-        if kind == "csv":
-            reader = exp.func("read_csv", lit,
-                              exp.EQ(this=exp.column("all_varchar"), expression=exp.true()),
-                              exp.EQ(this=exp.column("header"), expression=exp.true()),
-                              exp.EQ(this=exp.column("strict_mode"), expression=exp.true()),
-                              exp.EQ(this=exp.column("null_padding"), expression=exp.false()))
-            con.execute(f"CREATE TEMP TABLE __raw AS SELECT * FROM {_q(reader)}")
-            con.execute(f"CREATE TEMP VIEW __src AS SELECT rowid + 1 AS {ROW}, * FROM __raw")
-        elif kind == "parquet":
-            reader = exp.func("read_parquet", lit,
-                              exp.EQ(this=exp.column("file_row_number"), expression=exp.true()))
-            con.execute(f"CREATE TEMP VIEW __src AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {ROW} "
-                        f"FROM {_q(reader)}")
+        if kind == "parquet":
+            src.reader = _q(exp.func("read_parquet", lit))
         else:
             con.execute(f"ATTACH {_q(lit)} AS __userdb (READ_ONLY)")
             tables = [r[0] for r in con.execute(
@@ -123,47 +153,228 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> S
             if name is None:
                 raise DataError(f"{path} has no table named `{schema.id}` or `customers`",
                                 help="tables found: " + (", ".join(tables) if tables else "none"))
-            tbl = exp.Table(this=ident(name), db=ident("main"), catalog=ident("__userdb"))
-            con.execute(f"CREATE TEMP VIEW __src AS SELECT rowid + 1 AS {ROW}, * FROM {_q(tbl)}")
-        described = con.execute("DESCRIBE __src").fetchall()
+            src.reader = _q(exp.Table(this=ident(name), db=ident("main"), catalog=ident("__userdb")))
+        described = con.execute(f"DESCRIBE SELECT * FROM {src.reader}").fetchall()
     except DataError:
         raise
     except (duckdb.Error, OSError) as e:
-        what = {"csv": "CSV", "parquet": "Parquet", "duckdb": "DuckDB database"}[kind]
+        what = {"parquet": "Parquet", "duckdb": "DuckDB database"}[kind]
         raise DataError(f"cannot read {path} as {what}: {_first_line(e)}",
-                        help="the file must be UTF-8 CSV with a header row, and every row must have as many "
-                             "fields as the header"
-                        if kind == "csv" else None) from None
-    columns = {r[0]: r[1] for r in described if r[0] != ROW}
-    if kind == "csv":
-        header = _csv_header(path)
-        if header is not None and len(header) != len(columns):
-            raise DataError(f"cannot read {path} as CSV: the header has {len(header)} fields but the rows have "
-                            f"{len(columns)}",
-                            help="every row must have as many fields as the header (quote fields that contain commas)")
-    return Source(path, kind, columns=columns)
+                        help=f"the file must be a complete {what} file") from None
+    src.columns = {r[0]: r[1] for r in described}
+    src.names = {c: c for c in src.columns}
+    return src
 
 
-def _csv_header(path: Path) -> list[str] | None:
-    """The CSV's first record as Python's csv module reads it (None when it cannot be read cheaply)."""
+def _open_csv(src: Source) -> None:
+    """Read the header with Python (one record), choose the delimiter, and build the reader.
+
+    DuckDB's sniffer is not used: on a file with a ragged row it falls back to "one column per
+    line" (or, with a multi-line field, to no rows at all), and it renames duplicate names. The
+    reader gets the dialect and the columns (all text, internal names) explicitly, so a ragged
+    row is DuckDB's error naming its line."""
     import csv
-    import gzip
+    import io
 
+    path = src.path
     try:
-        opener = gzip.open if path.name.lower().endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
-            sample = f.read(1 << 16)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        return next(csv.reader(sample.splitlines(), dialect), None)
-    except (OSError, UnicodeDecodeError, csv.Error, EOFError):
+        with _opener(path)(path, "rb") as f:
+            raw = f.read(1 << 20)
+            first = raw.split(b"\n", 1)[0]
+            while len(first) == len(raw) and len(raw) < (64 << 20):  # a header longer than the sample
+                more = f.read(1 << 20)
+                if not more:
+                    break
+                raw += more
+                first = raw.split(b"\n", 1)[0]
+    except (OSError, EOFError) as e:
+        raise DataError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _encoding_error(src) from None
+    delim = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else _delimiter(text)
+    record = raw.decode("utf-8-sig", errors="replace")
+    try:
+        header = next(csv.reader(io.StringIO(record, newline=""), delimiter=delim, quotechar='"',
+                                 doublequote=True, strict=False), None)
+    except csv.Error:
+        header = None
+    if not header or header == [""]:
+        raise DataError(f"cannot read {path} as CSV: the first line is empty",
+                        help="the data needs a header row naming the columns")
+    seen: dict[str, int] = {}
+    problems = []
+    for i, name in enumerate(header):
+        if name in seen and name != "":
+            problems.append(f"column `{name}` appears twice in the header (line 1): columns {seen[name] + 1} "
+                            f"and {i + 1}")
+        seen.setdefault(name, i)
+    if problems:
+        raise _problems_error(path, problems, "give every column its own name")
+    src.header = header
+    src.delimiter = delim
+    src.columns = {name: "VARCHAR" for name in header}
+    src.names = {name: f"__c{i}" for i, name in enumerate(header)}
+    columns = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(f"__c{i}"),
+                                                     expression=string("VARCHAR")) for i in range(len(header))])
+    opt = lambda k, v: exp.EQ(this=exp.column(k), expression=v)  # noqa: E731
+    src.reader = _q(exp.func("read_csv", string(str(path)), opt("auto_detect", exp.false()),
+                             opt("header", exp.true()), opt("delim", string(delim)), opt("quote", string('"')),
+                             opt("escape", string('"')), opt("strict_mode", exp.true()),
+                             opt("null_padding", exp.false()), opt("columns", columns)))
+
+
+def _delimiter(header_line: str) -> str:
+    """The delimiter of the header line: the most frequent candidate outside quotes (',' on a tie)."""
+    outside = re.sub(r'"[^"]*"', "", header_line)
+    counts = {d: outside.count(d) for d in CSV_DELIMITERS}
+    best = max(CSV_DELIMITERS, key=lambda d: counts[d])  # max keeps the first of equal counts
+    return best if counts[best] else ","
+
+
+# --------------------------------------------------------------------------- CSV errors with row, line and column
+
+
+def _csv_error(src: Source, err: Exception) -> DataError:
+    text = str(err)
+    path = src.path
+    if "invalid unicode" in text.lower() or "not utf-8" in text.lower():
+        return _encoding_error(src)
+    m = re.search(r"CSV Error on Line: (\d+)", text)
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    help = "every row must have as many fields as the header; quote a field that contains the delimiter " \
+           f"(`{_shown(src.delimiter)}`) or a line break with double quotes"
+    if m and counts:
+        line, want, got = int(m.group(1)), int(counts.group(1)), int(counts.group(2))
+        where = f"row {line - 1} (line {line})"
+        fields = f"{got} field" + ("s" if got != 1 else "")
+        if got > want:
+            what = f"{where} has {fields} but the header has {want}: field {want + 1} comes after column " \
+                   f"`{src.header[-1]}`"
+        else:
+            what = f"{where} has {fields} but the header has {want}: column `{src.header[got]}` is missing"
+        return DataError(f"cannot read {path} as CSV: {what}", help=help)
+    if m:
+        line = int(m.group(1))
+        # DuckDB: "CSV Error on Line: N", "Original Line: …" (customer data, maybe several lines),
+        # the reason, then "Possible fixes": the reason is the last line before the fixes
+        body = re.split(r"\n\s*Possible (?:fixes|Solution)", text[m.end():], maxsplit=1)[0]
+        reason = next((ln.strip() for ln in reversed(body.splitlines()) if ln.strip()), "")
+        if "unterminated quote" in reason:
+            reason = 'a quoted field is not closed (a `"` inside a quoted field is written `""`)'
+            help = 'close the quoted field, or write a quote inside a field as `""`'
+        elif reason.startswith("Original Line:") or not reason:
+            reason = "not valid CSV"
+        return DataError(f"cannot read {path} as CSV: row {line - 1} (line {line}): {reason[:300]}", help=help)
+    return DataError(f"cannot read {path} as CSV: {_first_line(err)}", help=help)
+
+
+def _shown(delim: str) -> str:
+    return "\\t" if delim == "\t" else delim
+
+
+def _encoding_error(src: Source) -> DataError:
+    """One line naming the first byte that is not UTF-8: its line, row, column and value."""
+    path = src.path
+    found = _first_bad_utf8(path)
+    help = f"convert the file to UTF-8, e.g. from GBK: `iconv -f GBK -t UTF-8 {path.name} > utf8-{path.name}` " \
+           "(-f names the file's real encoding: GB18030, BIG5, LATIN1, …)"
+    if found is None:
+        return DataError(f"cannot read {path} as CSV: it is not UTF-8 text", help=help)
+    line, before, bad, _ = found
+    delim = (src.delimiter or _delimiter(before.decode("utf-8", "replace"))).encode()
+    column = len(re.sub(rb'"[^"]*"', b"", before).split(delim))  # 1-based field of the bad byte
+    if line == 1 or not src.header:
+        where = f"the header (line {line}), column {column}" if line == 1 else f"line {line}, column {column}"
+    else:
+        name = src.header[column - 1] if column <= len(src.header) else None
+        where = f"row {line - 1} (line {line}), " + (f"column `{name}`" if name is not None else f"field {column}")
+    return DataError(f"cannot read {path} as CSV: it is not UTF-8: {where} has the byte 0x{bad.hex().upper()} "
+                     f"(byte {len(before) + 1} of the line)", help=help)
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, bytes, bytes, bytes] | None:
+    """(line number, the line's bytes before the bad byte, the bad byte(s), the rest of the line),
+    or None. Decodes the file in 1 MB chunks (C speed); only ever run when DuckDB reports bad UTF-8."""
+    line = 1
+    tail = b""  # the current line's bytes seen so far (bounded)
+    carry = b""
+    try:
+        with _opener(path)(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                data = carry + chunk
+                if not data:
+                    return None
+                try:
+                    data.decode("utf-8")
+                    good, carry = len(data), b""
+                except UnicodeDecodeError as e:
+                    if chunk and e.reason == "unexpected end of data":  # a character cut by the chunk
+                        good, carry = e.start, data[e.start:]
+                    else:
+                        start = data.rfind(b"\n", 0, e.start) + 1
+                        before = (tail if start == 0 else b"") + data[start:e.start]
+                        end = data.find(b"\n", e.end)
+                        rest = data[e.end:end if end >= 0 else len(data)][:4096]
+                        return line + data.count(b"\n", 0, e.start), before[-65536:], data[e.start:e.end], rest
+                line += data.count(b"\n", 0, good)
+                nl = data.rfind(b"\n", 0, good)
+                tail = data[nl + 1:good] if nl >= 0 else (tail + data[:good])[-65536:]
+    except (OSError, EOFError):
         return None
+
+
+# --------------------------------------------------------------------------- reading and checking
+
+
+def _row_name(schema: Schema) -> str:
+    name, i = ROW, 1
+    while name in schema.fields:
+        name, i = f"{ROW}_{i}", i + 1
+    return name
+
+
+def _read(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema) -> None:
+    """Create the view `__src`: the row number (column `src.row`) and the schema's columns, under
+    their schema names, whatever names DuckDB uses virtually."""
+    src.row = _row_name(schema)
+    fields = list(schema.fields)
+    rename = ", ".join(f"{_q(ident(f'__f{j}'))} AS {_q(ident(name))}" for j, name in enumerate(fields))
+    if src.kind == "parquet" and "file_row_number" not in src.columns:
+        # scanned in place; the reader's own row numbers
+        lit = string(str(src.path))
+        reader = _q(exp.func("read_parquet", lit, exp.EQ(this=exp.column("file_row_number"),
+                                                         expression=exp.true())))
+        picked = ", ".join(f"{_q(ident(name))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields))
+        con.execute(f"CREATE TEMP VIEW __src AS SELECT file_row_number + 1 AS {_q(ident(src.row))}, {rename} "
+                    f"FROM (SELECT file_row_number, {picked} FROM {reader})")
+        return
+    # copied into memory (a CSV is read once; a DuckDB table is copied; a Parquet file whose own
+    # column is named file_row_number too), schema columns only, in file order: row = rowid + 1
+    picked = ", ".join(f"{_q(ident(src.names[name]))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields))
+    ordered = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(f"CREATE TEMP TABLE __data AS SELECT {picked} FROM {src.reader}")
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    con.execute(f"CREATE TEMP VIEW __src AS SELECT rowid + 1 AS {_q(ident(src.row))}, {rename} FROM __data")
 
 
 def _base_type(t: str) -> str:
     return t.split("(")[0].upper()
+
+
+def _integral(t: str) -> bool:
+    """An integer type, or a DECIMAL without a fraction: kept as typed (exact), never via DOUBLE."""
+    base = _base_type(t)
+    return base in INT_TYPES or (base == "DECIMAL" and t.replace(" ", "").endswith(",0)"))
+
+
+def _int_key(c: exp.Expression) -> exp.Expression:
+    return exp.TryCast(this=c, to=exp.DataType.build("BIGINT"))
 
 
 def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, table: str = "customers",
@@ -176,24 +387,28 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
     problems: list[str] = []
     missing = [f for f in schema.fields.values() if f.name not in src.columns]
     if missing:
-        lower = {c.lower(): c for c in src.columns}
+        lower = {c.lower().strip(): c for c in src.columns}
         for f in missing:
             near = lower.get(f.name.lower())
-            hint = f" (found `{near}`: column names are case-sensitive)" if near else ""
+            hint = ""
+            if near is not None:
+                hint = f" (found `{near}`: " + ("column names are case-sensitive)" if near.strip() == near
+                                               else "mind the spaces around the name)")
             problems.append(f"missing column `{f.name}` (schema field `{f.name} {f.type}`){hint}")
         raise DataError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in {src.path}",
                         help="columns in the file: " + ", ".join(f"`{c}`" for c in src.columns),
                         problems=problems)
+    try:
+        _read(con, src, schema)
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as e:
+        if src.kind == "csv":
+            raise _csv_error(src, e) from None
+        raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
     base = "__src"
-    if src.kind == "duckdb":  # read the attached table once: schema columns (and row numbers) into memory
-        cols_ = [exp.column(ROW)] + [col(f.name) for f in schema.fields.values()]
-        try:
-            con.execute(f"CREATE TEMP TABLE __data AS {_q(exp.select(*cols_).from_('__src'))}")
-        except duckdb.Error as e:
-            raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
-        base = "__data"
     aggs: list[tuple[str, str, exp.Expression, exp.Expression]] = []  # (kind, field, condition, shown value)
-    row = exp.column(ROW)
+    row = exp.column(src.row, quoted=True)
     for f in schema.fields.values():
         c = col(f.name)
         src_type = _base_type(src.columns[f.name])
@@ -208,27 +423,38 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             aggs.append(("enum", f.name, bad, as_text))
             continue
         if f.type == "string" or src_type == target or (target == "DOUBLE" and src_type in FLOAT_TYPES) \
-                or (target == "BIGINT" and src_type in INT_TYPES):
+                or (target == "BIGINT" and _integral(src.columns[f.name])):
             if target == "DOUBLE" and src_type in ("FLOAT", "DOUBLE", "REAL"):
                 aggs.append(("type", f.name, exp.and_(present, exp.Not(this=exp.func("isfinite", c.copy()))),
                              as_text))
             continue
         tried = exp.TryCast(this=c.copy(), to=exp.DataType.build(target))
-        bad = exp.and_(present, exp.Is(this=tried, expression=exp.Null()))
+        bad = exp.Is(this=tried, expression=exp.Null())
         if f.type == "int":
+            # integral and exact: the DOUBLE comparison rejects fractions (and `0x10`); above 2^53,
+            # where DOUBLE cannot tell 9007199254740993 from …992, an exact DECIMAL comparison
+            # (in a CASE, so only those rare values pay for the DECIMAL cast)
             as_double = exp.TryCast(this=c.copy(), to=exp.DataType.build("DOUBLE"))
-            bad = exp.or_(bad, exp.and_(present.copy(), exp.NEQ(this=as_double, expression=tried.copy())))
+            as_decimal = exp.TryCast(this=c.copy(), to=exp.DataType.build("DECIMAL(38, 18)"))
+            exact = exp.Between(this=tried.copy(), low=exp.Neg(this=exp.Literal.number(EXACT_DOUBLE)),
+                                high=exp.Literal.number(EXACT_DOUBLE))
+            bad = exp.or_(bad, exp.Case(ifs=[exp.If(this=exact, true=exp.NullSafeNEQ(this=as_double,
+                                                                                     expression=tried.copy()))],
+                                        default=exp.NullSafeNEQ(this=as_decimal, expression=tried.copy())))
         elif target == "DOUBLE":
-            bad = exp.or_(bad, exp.and_(present.copy(), exp.Not(this=exp.func("isfinite", tried.copy()))))
-        aggs.append(("type", f.name, bad, as_text))
+            bad = exp.or_(bad, exp.Not(this=exp.func("isfinite", tried.copy())))
+        aggs.append(("type", f.name, exp.and_(present, exp.Paren(this=bad)), as_text))
     # pass 1: how many rows break each rule (cheap counts); pass 2 only for the rules that failed
     sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(base)
     for i, (_, _, cond, _) in enumerate(aggs):
         sel = sel.select(exp.alias_(exp.CountIf(this=cond), f"c{i}"), copy=False)
     key = schema.key
+    key_expr = col(key) if key is not None else None
+    if key is not None and schema.fields[key].type == "int" and not _integral(src.columns[key]):
+        key_expr = _int_key(col(key))  # `12` and `12.0` are the same customer
     if key is not None:
-        sel = sel.select(exp.alias_(exp.Count(this=exp.Distinct(expressions=[col(key)])), "distinct_keys"),
-                         exp.alias_(exp.Count(this=col(key)), "keys"), copy=False)
+        sel = sel.select(exp.alias_(exp.Count(this=exp.Distinct(expressions=[key_expr.copy()])), "distinct_keys"),
+                         exp.alias_(exp.Count(this=key_expr.copy()), "keys"), copy=False)
     same_types = src.kind != "csv" and all(
         _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values())
     if extra and same_types:
@@ -255,6 +481,8 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             got = con.execute(_q(sel)).fetchone()
             for k, i in enumerate(failed):
                 details[i] = (got[1 + 2 * k], res[1 + i], got[2 + 2 * k])
+    except duckdb.OutOfMemoryException:
+        raise
     except duckdb.Error as e:
         raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
     for i, (kind, name, _, _) in enumerate(aggs):
@@ -268,16 +496,23 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         elif kind == "enum":
             problems.append(f"column `{name}`: `{value}` in row {first} is not a value of "
                             f"enum({', '.join(f.enum_values)}){more}")
+        elif f.type == "int" and value is not None and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            problems.append(f"column `{name}`: `{value}` in row {first} is too large for an int (64 bits, at most "
+                            f"±9223372036854775807){more}; declare the field `string` if it is an identifier")
         else:
             problems.append(f"column `{name}`: `{value}` in row {first} is not {_article(f.type)}{more}")
     if duplicates:
-        dup = (exp.select(exp.alias_(exp.Cast(this=col(key), to=exp.DataType.build("VARCHAR")), "k", quoted=True),
+        dup = (exp.select(exp.alias_(exp.Cast(this=key_expr.copy(), to=exp.DataType.build("VARCHAR")), "k",
+                                     quoted=True),
                           exp.alias_(exp.func("list", exp.Order(this=row.copy(), expressions=[exp.Ordered(this=row.copy())])),
                                      "rows", quoted=True))
-               .from_(base).where(exp.Not(this=exp.Is(this=col(key), expression=exp.Null())))
-               .group_by(col(key)).having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
+               .from_(base).where(exp.Not(this=exp.Is(this=key_expr.copy(), expression=exp.Null())))
+               .group_by(key_expr.copy())
+               .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
         try:
             found = con.execute(f"SELECT k, rows FROM ({_q(dup)}) ORDER BY rows[1] LIMIT 1").fetchone()
+        except duckdb.OutOfMemoryException:
+            raise
         except duckdb.Error as e:
             raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
         if found is not None:
@@ -285,29 +520,23 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
             problems.append(f"column `{key}`: duplicate key `{found[0]}` in rows {shown}")
     if problems:
-        raise DataError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in {src.path}",
-                        help="fix the data (or the schema: mark a field `optional` if it may be empty)",
-                        problems=problems)
+        raise _problems_error(src.path, problems,
+                              "fix the data (or the schema: mark a field `optional` if it may be empty)")
     cols = []
     casts = False
     for f in schema.fields.values():
         c = col(f.name)
         src_type = _base_type(src.columns[f.name])
-        if src_type != SQL_TYPES[f.type]:
-            casts = True
-            cast = exp.Cast(this=c, to=exp.DataType.build(SQL_TYPES[f.type]))
-            if f.type == "int" and src_type not in INT_TYPES:  # checked integral above
-                cast = exp.Cast(this=exp.Cast(this=c.copy(), to=exp.DataType.build("DOUBLE")),
-                                to=exp.DataType.build("BIGINT"))
-            cols.append(exp.alias_(cast, ident(f.name)))
+        if src_type != SQL_TYPES[f.type] and not (f.type == "int" and _integral(src.columns[f.name])):
+            casts = True  # (checked above: an int is integral, so the cast is exact - never via DOUBLE)
+            cols.append(exp.alias_(exp.Cast(this=c, to=exp.DataType.build(SQL_TYPES[f.type])), ident(f.name)))
         else:
             cols.append(c)
     view = exp.select(*cols).from_(base)
     if casts or src.kind == "csv":  # typed once, not on every scan
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(ident(table))} AS {_q(view)}")
-        con.execute("DROP TABLE IF EXISTS __data")
         con.execute("DROP VIEW IF EXISTS __src")
-        con.execute("DROP TABLE IF EXISTS __raw")
+        con.execute("DROP TABLE IF EXISTS __data")
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
     src.rows = n
@@ -322,7 +551,8 @@ def _article(t: str) -> str:
 def prepare(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema, table: str = "customers",
             extra: list | None = None) -> Source:
     if schema is None or schema.key is None:
-        raise DataError("the project declares no schema with a key field, so there is nothing to read data into")
+        raise DataError("the project declares no schema with a key field, so there is nothing to read data into",
+                        help="declare a `schema` with a `key` field (see docs/data.md)")
     src = open_source(con, path, schema)
     check_and_type(con, src, schema, table, extra)
     return src
