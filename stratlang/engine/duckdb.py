@@ -1,7 +1,26 @@
-"""The embedded DuckDB engine: check the data, count segments, assign plays, all in SQL."""
+"""The embedded DuckDB engine: check the data, count segments, assign plays, all in SQL.
+
+Every connection runs with a memory limit and its own spill folder, so data larger than the
+limit spills to disk instead of growing without bound (docs/data.md, "Memory"):
+
+- `memory_limit`: `STRATLANG_MEMORY_LIMIT` (`4GB`, `512MiB`, `25%`, …), else half of the
+  machine's memory (or of the cgroup's limit, when lower);
+- `temp_directory`: a fresh `stratlang-duckdb-*` folder in the system's temporary folder
+  (`TMPDIR`), removed when the connection is closed;
+- `preserve_insertion_order = false`: no query relies on it (lists are sorted by key; the one
+  statement that needs file order for row numbers turns it on for itself).
+
+An out-of-memory error that still happens (or a full spill disk) becomes a `DataError` with a
+help line, never an internal error.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -10,10 +29,112 @@ from ..backends.sql import assignment_query, counts_query
 from ..model import Model
 from .data import DataError, Source, prepare
 
+MEMORY_ENV = "STRATLANG_MEMORY_LIMIT"
+DEFAULT_MEMORY_SHARE = 0.5  # of physical memory (or the cgroup limit)
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
 
-def connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    return con
+
+def physical_memory() -> int:
+    """Bytes of memory this process may use: physical memory, or the cgroup's limit when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
+def memory_limit_bytes() -> int:
+    """The DuckDB memory limit in bytes: STRATLANG_MEMORY_LIMIT, else DEFAULT_MEMORY_SHARE of memory."""
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    if not raw:
+        return int(physical_memory() * DEFAULT_MEMORY_SHARE)
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(%|[kmgt]i?b|b)", raw, re.IGNORECASE)
+    if m is None:
+        raise DataError(f"{MEMORY_ENV}={raw!r} is not a memory size",
+                        help=f"give a size with a unit or a share of the machine's memory, e.g. "
+                             f"{MEMORY_ENV}=4GB, 512MiB or 25%")
+    number, unit = float(m.group(1)), m.group(2).lower()
+    size = int(physical_memory() * number / 100) if unit == "%" else int(number * _UNITS[unit])
+    if size < 1 << 20:
+        raise DataError(f"{MEMORY_ENV}={raw} is less than 1MB", help=f"e.g. {MEMORY_ENV}=4GB")
+    return size
+
+
+def _shown_size(n: int) -> str:
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    if raw:
+        return raw
+    return f"{n / 1024 ** 3:.1f} GiB" if n >= 1024 ** 3 else f"{n / 1024 ** 2:.0f} MiB"
+
+
+class Connection:
+    """A DuckDB connection with a memory limit and its own spill folder (removed on close).
+
+    Everything else is the DuckDB connection's own API; calls through it turn DuckDB's
+    out-of-memory and spill-disk errors into DataError."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit = memory_limit_bytes() if limit is None else limit
+        self.data_path: Path | None = None  # named in messages (set by load())
+        self.spill = Path(tempfile.mkdtemp(prefix="stratlang-duckdb-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.spill, True)
+        try:
+            self._con = duckdb.connect(":memory:", config={
+                "memory_limit": f"{max(1, self.limit // 1024)}KiB",
+                "temp_directory": str(self.spill),
+                "preserve_insertion_order": False})
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def close(self) -> None:
+        try:
+            self._con.close()
+        finally:
+            self._cleanup()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getattr__(self, name):
+        attr = getattr(self._con, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                result = attr(*args, **kwargs)
+            except duckdb.OutOfMemoryException as e:
+                raise self._out_of_memory(e) from None
+            except duckdb.IOException as e:
+                if str(self.spill) in str(e) or "no space left" in str(e).lower():
+                    on = f" while working on {self.data_path}" if self.data_path is not None else ""
+                    raise DataError(f"DuckDB could not spill to {self.spill}{on}: {str(e).strip().splitlines()[0]}",
+                                    help="free disk space there, or point TMPDIR at a disk with room") from None
+                raise
+            return self if result is self._con else result  # execute() returns the connection
+
+        return call
+
+    def _out_of_memory(self, e: Exception) -> DataError:
+        on = f" on {self.data_path}" if self.data_path is not None else ""
+        return DataError(f"DuckDB ran out of memory{on} (limit {_shown_size(self.limit)})",
+                         help=f"raise the limit, e.g. {MEMORY_ENV}=8GB (the default is half the machine's memory), "
+                              f"or convert a large CSV to Parquet once; spilled data goes to {tempfile.gettempdir()} "
+                              "(TMPDIR), which needs free space",
+                         problems=[f"DuckDB: {str(e).strip().splitlines()[0][:300]}"])
+
+
+def connect() -> Connection:
+    return Connection()
 
 
 def segment_counts_sql(con, model: Model, table: str = "customers") -> tuple[int, dict]:
@@ -52,6 +173,8 @@ def count_exprs(model: Model) -> list:
 
 def load(con, model: Model, data_path: Path, with_counts: bool = False) -> Source:
     """Read and check the data; with_counts: also count segments in the check's scan when possible."""
+    if isinstance(con, Connection):
+        con.data_path = Path(data_path)
     try:
         extra = count_exprs(model) if with_counts and model.schema is not None else None
         return prepare(con, Path(data_path), model.schema, extra=extra)
