@@ -28,6 +28,18 @@ def _lit(path: Path) -> str:
     return exp.Literal.string(path.as_posix()).sql(dialect="duckdb")
 
 
+def _for_spark(types: dict) -> str:
+    """`customers` for Spark, every value exact: DuckDB writes HUGEINT to Parquet as DOUBLE (keys
+    above 2^53 would be rounded), so those columns go as DECIMAL(38,0); the rest as typed."""
+    from sqlglot import exp
+
+    cols = []
+    for name, t in types.items():
+        q = exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+        cols.append(f"CAST({q} AS DECIMAL(38, 0)) AS {q}" if t in ("HUGEINT", "UHUGEINT") else q)
+    return f"SELECT {', '.join(cols)} FROM customers"
+
+
 def get_session(master: str | None = None):
     """A SparkSession (created once per process and reused), with quiet logging."""
     global _SESSION
@@ -63,7 +75,8 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
     try:
         step("handing the typed data to Spark")
         typed = tmp / "customers.parquet"
-        con.execute(f"COPY customers TO {_lit(typed)} (FORMAT parquet)")
+        types = {r[0]: r[1] for r in con.execute("DESCRIBE customers").fetchall()}
+        con.execute(f"COPY ({_for_spark(types)}) TO {_lit(typed)} (FORMAT parquet)")
         df = spark.read.parquet(str(typed))
         df.createOrReplaceTempView("customers")
         step("counting segments (Spark)")
@@ -79,7 +92,11 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
             return customers, counts
         out = tmp / "assigned"
         spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM read_parquet({_lit(out / '*.parquet')})")
+        # the key comes back with DuckDB's type for it (Spark's DECIMAL(38,0) for a HUGEINT key), so the
+        # files equal the DuckDB engine's byte for byte
+        key_type = types[model.schema.key]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * REPLACE (CAST(key AS {key_type}) AS key) "
+                    f"FROM read_parquet({_lit(out / '*.parquet')})")
         return customers, counts
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
