@@ -9,6 +9,7 @@ across engines. Files are written into a staging folder that `run_lists` switche
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,7 +114,8 @@ def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, 
         target = folder / name
         query = _select_play(p.id, p.order)
         if fmt == "csv":
-            con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)")
+            con.execute(f"COPY ({_csv_query(con, query)}) TO {string(str(target)).sql('duckdb')} "
+                        "(FORMAT csv, HEADER true)")
         elif fmt == "parquet":
             con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
         else:
@@ -125,30 +127,85 @@ def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, 
     (folder / "summary.json").write_text(summary.to_json(), encoding="utf-8")
 
 
+# OWASP "CSV injection": a cell starting with one of these is taken as a formula by spreadsheets
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_query(con, query: str) -> str:
+    """The play's query for a CSV list, with every text value that starts like a formula
+    (FORMULA_PREFIXES) prefixed with `'`, as OWASP recommends. Done in the SQL of the COPY (no
+    pass over the rows in Python); numbers (an int key `-5`) are not text and stay as they are;
+    rows stay sorted by the raw key. Parquet lists are written raw."""
+    import sqlglot
+
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE __assigned)").fetchall())
+    sel = sqlglot.parse_one(query, read="duckdb")
+    cols = []
+    for c in sel.expressions:
+        if types.get(c.name) == "VARCHAR":
+            raw = exp.column(c.name, table="__assigned", quoted=True)
+            first = exp.Substring(this=raw.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1))
+            formula = exp.In(this=first, expressions=[string(p) for p in FORMULA_PREFIXES])
+            c = exp.alias_(exp.Case(ifs=[exp.If(this=formula, true=exp.DPipe(this=string("'"), expression=raw.copy(),
+                                                                              safe=True))],
+                                    default=raw.copy()), c.name, quoted=True)
+        cols.append(c)
+    sel.set("expressions", cols)
+    for o in sel.args["order"].expressions:  # by the raw column, not the output's alias
+        o.set("this", exp.column(o.this.name, table="__assigned", quoted=True))
+    return sel.sql(dialect="duckdb")
+
+
 def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:
     from openpyxl import Workbook
 
-    n = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
-    if n > XLSX_MAX_ROWS:
-        from .data import DataError
+    from .data import DataError
 
+    # openpyxl refuses ASCII control characters other than tab and line breaks (ILLEGAL_CHARACTERS_RE)
+    n, bad = con.execute(f"SELECT count(*), min(CAST(key AS VARCHAR)) FILTER (WHERE regexp_matches("
+                         f"CAST(key AS VARCHAR), '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]')) FROM ({query})").fetchone()
+    if n > XLSX_MAX_ROWS:
         raise DataError(f"play `{play_id}` lists {n} customers, more than an Excel sheet holds ({XLSX_MAX_ROWS})",
                         help="use --format csv or parquet")
+    if bad is not None:
+        shown = bad.encode("unicode_escape").decode("ascii")
+        raise DataError(f"play `{play_id}`: key `{shown}` contains a control character, which an Excel sheet "
+                        "cannot store", help="use --format csv or parquet (or clean the key)")
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title="list")
     ws.append(list(LIST_COLUMNS))
+    key = LIST_COLUMNS.index("key")
     cur = con.execute(query)
     while True:
         batch = cur.fetchmany(10000)
         if not batch:
             break
         for row in batch:
-            ws.append([_xlsx_safe(v) for v in row])
+            ws.append([_xlsx_safe(ws, v, text=i == key) for i, v in enumerate(row)])
     wb.save(target)
 
 
-def _xlsx_safe(v):
-    # a value starting with = + - @ would be read as a formula by spreadsheet programs
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+_OOXML_ESCAPED = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
+
+
+def _xlsx_safe(ws, v, text: bool = False):
+    """A value for an Excel list, unaltered. openpyxl makes a string starting with `=` a formula
+    and `#N/A` an error value: such strings become explicit text cells. The key (`text`) is always
+    a text cell with the text number format `@`, so Excel neither evaluates `+86…` nor rounds a
+    19-digit key to 15 digits. CR and a literal `_xHHHH_` are written in OOXML's escaped form,
+    which Excel reads back as the original text."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if text and v is not None and not isinstance(v, str):
+        v = str(v)
+    if not isinstance(v, str):
+        return v
+    if "_x" in v or "\r" in v:  # OOXML escapes (what Excel decodes): XML itself would turn CR into LF
+        v = _OOXML_ESCAPED.sub(r"_x005F\1", v).replace("\r", "_x000D_")
+    if not (text or v.startswith("=") or v.startswith("#")):
+        return v
+    cell = WriteOnlyCell(ws, value=v)
+    cell.data_type = "s"
+    if text:
+        cell.number_format = "@"
+    return cell
