@@ -129,13 +129,16 @@ def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, 
 
 # OWASP "CSV injection": a cell starting with one of these is taken as a formula by spreadsheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# ... and a value starting with the quote itself gets one too, so a reader can always undo it:
+# a value that starts with `'` has had exactly one `'` added
+CSV_QUOTED_PREFIXES = FORMULA_PREFIXES + ("'",)
 
 
 def _csv_query(con, query: str) -> str:
     """The play's query for a CSV list, with every text value that starts like a formula
-    (FORMULA_PREFIXES) prefixed with `'`, as OWASP recommends. Done in the SQL of the COPY (no
-    pass over the rows in Python); numbers (an int key `-5`) are not text and stay as they are;
-    rows stay sorted by the raw key. Parquet lists are written raw."""
+    (FORMULA_PREFIXES) or with `'` prefixed with `'`, as OWASP recommends. Done in the SQL of the
+    COPY (no pass over the rows in Python); numbers (an int key `-5`) are not text and stay as they
+    are; rows stay sorted by the raw key. Parquet lists are written raw."""
     import sqlglot
 
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE __assigned)").fetchall())
@@ -145,7 +148,7 @@ def _csv_query(con, query: str) -> str:
         if types.get(c.name) == "VARCHAR":
             raw = exp.column(c.name, table="__assigned", quoted=True)
             first = exp.Substring(this=raw.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1))
-            formula = exp.In(this=first, expressions=[string(p) for p in FORMULA_PREFIXES])
+            formula = exp.In(this=first, expressions=[string(p) for p in CSV_QUOTED_PREFIXES])
             c = exp.alias_(exp.Case(ifs=[exp.If(this=formula, true=exp.DPipe(this=string("'"), expression=raw.copy(),
                                                                               safe=True))],
                                     default=raw.copy()), c.name, quoted=True)
