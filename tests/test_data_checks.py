@@ -105,7 +105,27 @@ def test_unknown_enum_value(run):
 
 def test_ragged_csv_row(run):
     r, out = run(GOOD[:2] + ["c3,29,0,true,R2,2024-12-31,x,EXTRA"] + GOOD[3:])
-    _fails(r, out, "cannot read")
+    _fails(r, out, "cannot read", "row 3 (line 4) has 8 fields but the header has 7", "after column `email`")
+    assert "EXTRA" not in r.output  # no line of customer data in the message
+
+
+def test_short_csv_row_names_the_missing_column(run):
+    r, out = run(GOOD[:3] + ["c4,22,5,false,R2"])
+    _fails(r, out, "row 4 (line 5) has 5 fields but the header has 7: column `opened` is missing")
+
+
+def test_ragged_row_beyond_the_sniffer_sample(run):
+    lines = [f"k{i},30,1,true,R1,2025-01-02," for i in range(30000)]
+    lines[25000] += ",EXTRA"
+    r, out = run(lines)
+    _fails(r, out, "row 25001 (line 25002) has 8 fields")
+
+
+def test_semicolon_and_quoted_fields(run):
+    header = HEADER.replace(",", ";")
+    r, out = run(['c1;25;1000.5;true;R1;2025-01-02;"a;b@x.com"', 'c2;40;20;false;R3;2025-03-04;"multi\nline"'],
+                 header=header)
+    assert r.exit_code == 0, r.output
 
 
 def test_unreadable_file(run, tmp_path):
@@ -175,4 +195,5 @@ def test_not_utf8(run, tmp_path):
     data.write_bytes((HEADER + "c1,25,1,true,R1,2025-01-02,张三\n").encode("gbk"))
     out = tmp_path / "lists"
     r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(data), "-o", str(out)])
-    _fails(r, out, "cannot read", "UTF-8")
+    _fails(r, out, "cannot read", "not UTF-8", "row 1 (line 2), column `email`", "iconv -f GBK -t UTF-8")
+    assert "Original Line" not in r.output
