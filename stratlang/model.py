@@ -16,6 +16,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from . import language
 from .source import Span
 from .syntax import ast
 
@@ -26,7 +27,7 @@ DEFAULT_PERSPECTIVES = (
     ("learning", "Learning & growth", "学习与成长"),
 )
 
-SCRIPT_SECTIONS = ("opening", "discovery", "pitch", "closing", "disclaimer", "opt_out")
+SCRIPT_SECTIONS = language.SCRIPT_SECTIONS
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,19 @@ from pygments.lexer import RegexLexer, bygroups, include, words
 from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String, Text,
                             Whitespace)
 
+from . import language
+
 __all__ = ["StratlangLexer"]
 
-DECLARATIONS = ("strategy", "perspectives", "schema", "theme", "event", "objective", "segment",
-                "tiering", "offer", "channel", "script", "play", "initiative")
-RULE_OPERATORS = ("and", "or", "not", "between", "in", "is", "missing", "present")
-KEYWORDS = ("when", "within", "lifecycle", "schedule", "rule", "target", "step", "using", "after",
-            "unless", "converted", "by", "baseline", "per", "objection", "allow", "import", "extends",
-            "supports", "enum", "key", "optional", "risk_tolerance")
-CONSTANTS = ("true", "false", "unlimited")
-TYPES = ("int", "float", "money", "percent", "bool", "string", "date")
+# Derived from the language's facts (stratlang/language.py); the lexer highlights a keyword
+# wherever it appears, and a few attribute names that read as keywords (`supports`, `extends`,
+# `allow`) too.
+DECLARATIONS = language.DECLARATION_KINDS
+RULE_OPERATORS = language.RULE_WORDS
+KEYWORDS = tuple(w for w in language.KEYWORDS if w not in DECLARATIONS + RULE_OPERATORS) + (
+    "extends", "supports", "allow")
+CONSTANTS = language.CONSTANTS
+TYPES = tuple(t for t in language.FIELD_TYPES if t != "enum")
 
 # identifiers: a letter (any script) or `_`, then word characters
 _NAME = r"[^\W\d]\w*"

@@ -13,54 +13,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .. import diagnostics as dg
+from .. import language
 from .. import model as m
+from ..language import ATTRIBUTES, FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, SCHEDULES
 from ..source import Span
 from ..syntax import ast
 
-LIFECYCLES = ("acquisition", "activation", "growth", "retention", "winback")
-VALUE_PROPOSITIONS = ("low_total_cost", "product_leadership", "customer_solutions", "system_lock_in")
-OBJECTIVE_KINDS = {
-    "customer": ("attributes", "relationship", "image"),
-    "process": ("operations", "customer_management", "innovation", "regulatory_social"),
-    "learning": ("human_capital", "information_capital", "organization_capital"),
-}
-ALL_OBJECTIVE_KINDS = tuple(k for ks in OBJECTIVE_KINDS.values() for k in ks)
-OFFER_KINDS = ("product", "service", "benefit")
-CHANNEL_KINDS = ("outbound_call", "sms", "push", "wechat", "email", "branch", "rm_visit", "mail")
-SCHEDULES = ("daily", "weekly", "monthly")
-FIELD_TYPES = ("int", "float", "money", "percent", "bool", "string", "date", "enum")
-LOCALES = ("zh-CN", "en")
-PROFILE_KEYS = ("demographic", "behavior", "psychographic", "needs")
-
-_COMMON = {"description": "str", "allow": "codes"}
-
-# kind -> attribute -> type. "!" prefix: required.
-ATTRIBUTES: dict[str, dict[str, str]] = {
-    "strategy": {"owner": "str", "!period": "date_range", "currency": "currency", "locale": "locale",
-                 "version": "str", "value_proposition": "one:value_proposition", "banned": "strs", **_COMMON},
-    "theme": {"color": "color", **_COMMON},
-    "event": {**_COMMON},
-    "objective": {"!perspective": "ref:perspective", "theme": "ref:theme", "owner": "str",
-                  "kind": "one:objective_kind", **_COMMON},
-    "segment": {"rule": "rule", "extends": "ref:segment", "lifecycle": "one:lifecycle", "estimate": "count",
-                "profile": "profile", **_COMMON},
-    "tiering": {"segments": "refs:segment", "exclusive": "bool", "exhaustive": "bool", **_COMMON},
-    "offer": {"risk": "risk", "kind": "one:offer_kind", **_COMMON},
-    "channel": {"kind": "one:channel_kind", "capacity": "capacity", "cost": "money", "quiet": "time_range",
-                "cap": "cap", **_COMMON},
-    "script": {"!channel": "ref:channel", "opening": "str", "discovery": "str", "pitch": "str", "closing": "str",
-               "disclaimer": "str", "opt_out": "str", **_COMMON},
-    "play": {"!segment": "ref:segment", "when": "trigger", "offer": "ref:offer", "supports": "refs:objective",
-             "control": "percent", "priority": "int", "owner": "str", "budget": "money", "period": "date_range",
-             **_COMMON},
-    "initiative": {"supports": "refs:objective", "owner": "str", "budget": "money", "period": "date_range",
-                   **_COMMON},
-}
-# Repeatable line items and the kinds that take them.
-LINE_ITEMS = {ast.TargetLine: ("target", ("objective", "play")), ast.StepLine: ("step", ("play",)),
-              ast.ObjectionLine: ("objection", ("script",))}
-ONE_OF = {"value_proposition": VALUE_PROPOSITIONS, "objective_kind": ALL_OBJECTIVE_KINDS, "lifecycle": LIFECYCLES,
-          "offer_kind": OFFER_KINDS, "channel_kind": CHANNEL_KINDS}
+# The attribute tables and value sets are the language's facts (stratlang/language.py).
+# Repeatable line items: AST class -> (word, kinds that take it).
+LINE_ITEMS = {ast.TargetLine: ("target", language.LINE_ITEMS["target"]),
+              ast.StepLine: ("step", language.LINE_ITEMS["step"]),
+              ast.ObjectionLine: ("objection", language.LINE_ITEMS["objection"])}
 KIND_WORD = {"perspective": "perspective", "theme": "theme", "segment": "segment", "objective": "objective",
              "offer": "offer", "channel": "channel", "script": "script", "event": "event", "play": "play"}
 
@@ -69,12 +32,7 @@ def article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
-def spec_of(kind: str) -> dict[str, tuple[str, bool]]:
-    """attribute -> (type, required) for a declaration kind."""
-    out = {}
-    for k, t in ATTRIBUTES.get(kind, {}).items():
-        out[k.lstrip("!")] = (t, k.startswith("!"))
-    return out
+spec_of = language.attributes_of  # attribute -> (type, required) for a declaration kind
 
 
 def value_text(v) -> str:

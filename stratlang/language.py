@@ -1,0 +1,108 @@
+"""The language's facts, in one place: declaration kinds and their attributes, keywords, item
+words, trigger words, field types and the value sets the checker knows.
+
+Everything that needs to know the language reads it here: the parser's recovery (where a
+statement starts, which words open a declaration), the resolver's attribute tables, the language
+server's completions, symbols and reserved words, the Pygments lexer, and the tests that keep
+the grammar (`grammar/stratlang.lark`), the TextMate grammar and the keyword table of
+docs/language.md in step with these facts (`tests/test_language_facts.py`).
+
+Adding a declaration kind: a grammar rule (or a word in BLOCK_KIND), an entry in ATTRIBUTES (and
+BLOCK_KINDS), a model class, one resolve step, one check module.
+"""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------------------ declarations
+
+# `KIND id "label"? { items }`: declarations that share the grammar's block_decl rule.
+BLOCK_KINDS = ("theme", "event", "objective", "segment", "tiering", "offer", "channel", "script", "play",
+               "initiative")
+# Top-level statements with a grammar rule of their own.
+STATEMENT_WORDS = ("strategy", "perspectives", "schema", "import")
+# Every word that starts a top-level statement (a link `a -> b` starts with an id instead).
+STATEMENT_STARTERS = STATEMENT_WORDS + BLOCK_KINDS
+# Every kind of declaration a file can hold (import is a statement, not a declaration).
+DECLARATION_KINDS = ("strategy", "perspectives", "schema") + BLOCK_KINDS
+
+# ------------------------------------------------------------------------------ attribute tables
+
+LIFECYCLES = ("acquisition", "activation", "growth", "retention", "winback")
+VALUE_PROPOSITIONS = ("low_total_cost", "product_leadership", "customer_solutions", "system_lock_in")
+OBJECTIVE_KINDS = {
+    "customer": ("attributes", "relationship", "image"),
+    "process": ("operations", "customer_management", "innovation", "regulatory_social"),
+    "learning": ("human_capital", "information_capital", "organization_capital"),
+}
+ALL_OBJECTIVE_KINDS = tuple(k for ks in OBJECTIVE_KINDS.values() for k in ks)
+OFFER_KINDS = ("product", "service", "benefit")
+CHANNEL_KINDS = ("outbound_call", "sms", "push", "wechat", "email", "branch", "rm_visit", "mail")
+SCHEDULES = ("daily", "weekly", "monthly")
+LOCALES = ("zh-CN", "en")
+PROFILE_KEYS = ("demographic", "behavior", "psychographic", "needs")
+SCRIPT_SECTIONS = ("opening", "discovery", "pitch", "closing", "disclaimer", "opt_out")
+DEFAULT_PERSPECTIVE_IDS = ("financial", "customer", "process", "learning")
+
+# `one:NAME` attribute types take one of these words.
+ONE_OF = {"value_proposition": VALUE_PROPOSITIONS, "objective_kind": ALL_OBJECTIVE_KINDS, "lifecycle": LIFECYCLES,
+          "offer_kind": OFFER_KINDS, "channel_kind": CHANNEL_KINDS}
+
+_COMMON = {"description": "str", "allow": "codes"}
+
+# kind -> attribute -> type; a "!" before the name: required. Types: str, strs, int, count, money,
+# percent, bool, color, codes, currency, locale, date_range, time_range, capacity, cap, risk, rule,
+# trigger, profile, ref:KIND, refs:KIND, one:VALUE_SET.
+ATTRIBUTES: dict[str, dict[str, str]] = {
+    "strategy": {"owner": "str", "!period": "date_range", "currency": "currency", "locale": "locale",
+                 "version": "str", "value_proposition": "one:value_proposition", "banned": "strs", **_COMMON},
+    "theme": {"color": "color", **_COMMON},
+    "event": {**_COMMON},
+    "objective": {"!perspective": "ref:perspective", "theme": "ref:theme", "owner": "str",
+                  "kind": "one:objective_kind", **_COMMON},
+    "segment": {"rule": "rule", "extends": "ref:segment", "lifecycle": "one:lifecycle", "estimate": "count",
+                "profile": "profile", **_COMMON},
+    "tiering": {"segments": "refs:segment", "exclusive": "bool", "exhaustive": "bool", **_COMMON},
+    "offer": {"risk": "risk", "kind": "one:offer_kind", **_COMMON},
+    "channel": {"kind": "one:channel_kind", "capacity": "capacity", "cost": "money", "quiet": "time_range",
+                "cap": "cap", **_COMMON},
+    "script": {"!channel": "ref:channel", **{s: "str" for s in SCRIPT_SECTIONS}, **_COMMON},
+    "play": {"!segment": "ref:segment", "when": "trigger", "offer": "ref:offer", "supports": "refs:objective",
+             "control": "percent", "priority": "int", "owner": "str", "budget": "money", "period": "date_range",
+             **_COMMON},
+    "initiative": {"supports": "refs:objective", "owner": "str", "budget": "money", "period": "date_range",
+                   **_COMMON},
+}
+
+# Repeatable line items: the word that starts one -> the kinds that take it.
+LINE_ITEMS = {"target": ("objective", "play"), "step": ("play",), "objection": ("script",)}
+
+
+def attributes_of(kind: str) -> dict[str, tuple[str, bool]]:
+    """attribute -> (type, required) for a declaration kind."""
+    return {name.lstrip("!"): (typ, name.startswith("!")) for name, typ in ATTRIBUTES.get(kind, {}).items()}
+
+
+# ------------------------------------------------------------------------------ schema fields
+
+FIELD_TYPES = ("int", "float", "money", "percent", "bool", "string", "date", "enum")
+FIELD_FLAGS = ("key", "optional", "risk_tolerance")
+
+# ------------------------------------------------------------------------------ keywords
+
+# The words with a fixed meaning, by where they occur (docs/language.md §1.4 shows this table).
+# Keywords are reserved only where the grammar expects them (Lark's contextual lexer).
+KEYWORDS_BY_PLACE = (
+    ("start of a top-level statement", STATEMENT_STARTERS),
+    ("start of an item in a block", ("rule", "when") + tuple(LINE_ITEMS)),
+    ("schema field lines", ("enum",) + FIELD_FLAGS),
+    ("triggers", ("event", "lifecycle", "schedule", "rule", "within")),
+    ("target lines", ("by", "baseline")),
+    ("step lines", ("using", "after", "unless", "converted")),
+    ("values", ("per",)),
+    ("rules", ("and", "or", "not", "between", "in", "is", "missing", "present")),
+)
+KEYWORDS = tuple(dict.fromkeys(w for _, words in KEYWORDS_BY_PLACE for w in words))
+TRIGGER_WORDS = dict(KEYWORDS_BY_PLACE)["triggers"][:-1]  # what may follow `when`
+RULE_WORDS = dict(KEYWORDS_BY_PLACE)["rules"]
+# Plain identifiers that the checker reads by position (not keywords).
+CONSTANTS = ("true", "false", "unlimited")

@@ -1,0 +1,89 @@
+"""The language's facts (stratlang/language.py) and everything that must agree with them: the
+Lark grammar, the keyword table of docs/language.md, the resolver's tables, the Pygments lexer, the
+TextMate grammar and the language server. A word added in one place and not the others fails here."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from pygments.token import Keyword, Operator
+
+from conftest import ROOT
+from stratlang import language
+from stratlang.pygments_lexer import StratlangLexer
+
+GRAMMAR = (ROOT / "grammar" / "stratlang.lark").read_text(encoding="utf-8")
+DOCS = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+TEXTMATE = json.loads((ROOT / "editors/vscode/syntaxes/stratlang.tmLanguage.json").read_text(encoding="utf-8"))
+
+
+def grammar_alternatives(terminal: str) -> tuple[str, ...]:
+    """The words of a regex terminal written as `NAME.p: /(?:a|b|c)(?!\\w)/`."""
+    m = re.search(rf"^{terminal}(?:\.\d+)?:\s*/\(\?:([\w|]+)\)\(\?!\\w\)/", GRAMMAR, re.M)
+    assert m, f"terminal {terminal} not found in the grammar"
+    return tuple(m.group(1).split("|"))
+
+
+def grammar_keywords() -> set[str]:
+    """Every word the grammar treats as a keyword: quoted word terminals and inline quoted words."""
+    words = set(re.findall(r'^[A-Z_]+(?:\.\d+)?:\s*"([a-z_]+)"\s*$', GRAMMAR, re.M))
+    rule_lines = [ln for ln in GRAMMAR.splitlines() if not re.match(r"\s*(?:[A-Z_]+(?:\.\d+)?:|//)", ln)]
+    words |= {w for ln in rule_lines for w in re.findall(r'"([a-z_]+)"', ln)}
+    return words | set(grammar_alternatives("BLOCK_KIND")) | set(grammar_alternatives("FLAG"))
+
+
+def test_block_kinds_are_the_grammars():
+    assert grammar_alternatives("BLOCK_KIND") == language.BLOCK_KINDS
+
+
+def test_field_flags_are_the_grammars():
+    assert grammar_alternatives("FLAG") == language.FIELD_FLAGS
+
+
+def test_keywords_are_exactly_the_grammars():
+    assert grammar_keywords() == set(language.KEYWORDS)
+
+
+def test_every_kind_has_an_attribute_table():
+    assert set(language.ATTRIBUTES) == set(language.DECLARATION_KINDS) - {"perspectives", "schema"}
+    for kind, items in language.LINE_ITEMS.items():
+        assert set(items) <= set(language.BLOCK_KINDS), kind
+
+
+def test_the_docs_keyword_table_is_the_facts():
+    section = DOCS[DOCS.index("### 1.4 Keywords"):DOCS.index("### 1.5")]
+    rows = re.findall(r"^\| ([^|]+?) \| ([^|]*`[^|]+) \|$", section, re.M)
+    table = tuple((place, tuple(re.findall(r"`(\w+)`", words))) for place, words in rows)
+    assert table == language.KEYWORDS_BY_PLACE
+
+
+def test_the_resolver_reads_the_facts():
+    from stratlang.check import resolve
+
+    assert resolve.ATTRIBUTES is language.ATTRIBUTES
+    assert {word: kinds for word, kinds in resolve.LINE_ITEMS.values()} == language.LINE_ITEMS
+
+
+@pytest.mark.parametrize("word", language.KEYWORDS)
+def test_pygments_highlights_every_keyword(word):
+    tokens = [(t, v) for t, v in StratlangLexer().get_tokens(word) if v.strip()]
+    assert tokens == [(tokens[0][0], word)]
+    assert tokens[0][0] in Keyword or tokens[0][0] in Operator.Word
+
+
+def textmate_words(scope_prefix: str) -> set[str]:
+    words: set[str] = set()
+    for pattern in TEXTMATE["repository"]["keyword"]["patterns"]:
+        if pattern["name"].startswith(scope_prefix):
+            m = re.search(r"\(\?:([\w|]+)\)", pattern["match"])
+            words |= set(m.group(1).split("|"))
+    return words
+
+
+def test_textmate_highlights_every_keyword():
+    highlighted = textmate_words("storage.type") | textmate_words("keyword")
+    assert set(language.KEYWORDS) <= highlighted, sorted(set(language.KEYWORDS) - highlighted)
+    assert textmate_words("storage.type") == set(language.DECLARATION_KINDS)
+    assert textmate_words("keyword.operator.word") == set(language.RULE_WORDS)
