@@ -17,6 +17,10 @@ PLY602 (suitability) and PLY607 (equal-priority overlap) need the rule solver an
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
+
 from .. import diagnostics as dg
 from ..diagnostics import Label
 from ..model import Model
@@ -246,27 +250,29 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _find(text: str, phrases, default: bool) -> list[tuple[int, int, str]]:
-    """(start, end, phrase) of every match, longest first where they overlap."""
-    low = _lower(text)
-    hits = []
+@functools.lru_cache(maxsize=16)
+def _pattern(phrases: tuple[str, ...], default: bool) -> tuple[re.Pattern, dict[str, str]]:
+    """One regex for a banned list (lower-cased, longest first, so that where matches overlap the
+    leftmost and then the longest wins) and the phrase each lower-cased match was written as. For
+    the default list a negation just before a phrase (one fixed-width look-behind each) rules
+    the match out there."""
+    written: dict[str, str] = {}
     for ph in phrases:
-        p = _lower(ph)
-        if not p:
-            continue
-        i = low.find(p)
-        while i != -1:
-            negated = default and any(low.endswith(n, 0, i) for n in NEGATIONS)
-            if not negated:
-                hits.append((i, i + len(p), ph))
-            i = low.find(p, i + 1)
-    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-    out, end = [], -1
-    for h in hits:
-        if h[0] >= end:
-            out.append(h)
-            end = h[1]
-    return out
+        written.setdefault(_lower(ph), ph)
+    written.pop("", None)
+    alternatives = "|".join(re.escape(p) for p in sorted(written, key=len, reverse=True))
+    guard = "".join(f"(?<!{re.escape(n)})" for n in NEGATIONS) if default else ""
+    return re.compile(f"{guard}(?:{alternatives})"), written
+
+
+def _find(text: str, phrases, default: bool, limit: int) -> tuple[list[tuple[int, int, str]], int]:
+    """(start, end, phrase) of the first `limit` matches, and how many there are in all."""
+    rx, written = _pattern(tuple(phrases), default)
+    if not written:
+        return [], 0
+    found = rx.finditer(_lower(text))
+    hits = [(m.start(), m.end(), written[m.group()]) for m in itertools.islice(found, limit)]
+    return hits, len(hits) + sum(1 for _ in found)
 
 
 def _texts(sc):
@@ -288,27 +294,22 @@ def _phrase_spans(ctx, text: str, span: Span, hits) -> list[Span]:
     when the source is not at hand, the whole string."""
     sources = getattr(ctx, "sources", None)
     src = sources.get(span.file) if sources is not None else None
-    if src is None:
+    if src is None or not hits:
         return [span] * len(hits)
     low, raw = _lower(text), _lower(src.text[span.start:span.end])
-    where: dict[str, dict[int, int]] = {}  # phrase -> value offset -> source offset
-    for ph in {h[2] for h in hits}:
+    walks: dict[str, list[int] | None] = {}  # phrase -> [offset in value, offset in source], in step
+    out = []
+    for start, end, ph in hits:  # in order of `start`
         p = _lower(ph)
-        in_value, in_raw = _occurrences(low, p), _occurrences(raw, p)
-        where[ph] = dict(zip(in_value, in_raw)) if len(in_value) == len(in_raw) else {}
-    out = []
-    for start, end, ph in hits:
-        at = where[ph].get(start)
-        out.append(span if at is None else src.span(span.start + at, span.start + at + (end - start)))
-    return out
-
-
-def _occurrences(text: str, sub: str) -> list[int]:
-    out = []
-    i = text.find(sub)
-    while i != -1:
-        out.append(i)
-        i = text.find(sub, i + 1)
+        if p not in walks:
+            walks[p] = [low.find(p), raw.find(p)] if low.count(p) == raw.count(p) else None
+        walk = walks[p]
+        while walk is not None and -1 < walk[0] < start:
+            walk[0], walk[1] = low.find(p, walk[0] + 1), raw.find(p, walk[1] + 1)
+        if walk is None or walk[0] != start or walk[1] == -1:
+            out.append(span)
+        else:
+            out.append(src.span(span.start + walk[1], span.start + walk[1] + (end - start)))
     return out
 
 
@@ -322,15 +323,14 @@ def banned_phrases(model: Model, ctx):
     labels = (Label(banned_attr.value.span, "banned here"),) if banned_attr is not None else ()
     for sc in model.scripts.values():
         for what, text, span in _texts(sc):
-            hits = _find(text, phrases, default)
-            shown = hits[:MAX_BANNED_PER_TEXT]
+            shown, total = _find(text, phrases, default, MAX_BANNED_PER_TEXT)
             for k, ((_, _, ph), at) in enumerate(zip(shown, _phrase_spans(ctx, text, span, shown))):
                 notes = ()
                 if default:
                     notes += ("the default banned list applies because the strategy has no `banned`; "
                               "see `stratlang explain PLY609`",)
-                if k == len(shown) - 1 and len(hits) > len(shown):
-                    more = len(hits) - len(shown)
+                if k == len(shown) - 1 and total > len(shown):
+                    more = total - len(shown)
                     notes += (f"{more:,} more banned phrase{'s' * (more != 1)} in this text "
                               f"{'are' if more != 1 else 'is'} not reported one by one",)
                 yield dg.make("PLY609", f"script `{sc.id}` contains the banned phrase “{ph}” in {what}", at,
