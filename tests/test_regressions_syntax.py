@@ -204,6 +204,23 @@ def test_lexing_a_long_string_costs_no_memory_per_character(template):
     assert peak < 20 * len(text), peak  # was ~120 bytes per character in the regex engine alone
 
 
+def test_fmt_measures_a_long_string_at_most_once(monkeypatch):
+    import stratlang.fmt.printer as printer
+
+    measured = 0
+    real = printer.display_width
+
+    def counting(text):
+        nonlocal measured
+        measured += len(text)
+        return real(text)
+
+    monkeypatch.setattr(printer, "display_width", counting)
+    text = 'strategy "s" { owner "' + "长" * 200_000 + '" }\n'
+    assert format_text(text).startswith('strategy "s" {\n  owner "长长')
+    assert measured <= len(text)  # was ten walks over the line (a 10 MB string took 17 s)
+
+
 # --------------------------------------------------------------------------- (18) fmt refusals
 
 

@@ -12,7 +12,7 @@ the meaning of the file and on where its comments and blank lines were, nothing 
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from ..source import display_width
 from ..syntax import ast
@@ -34,43 +34,32 @@ class _Trail:
 # --------------------------------------------------------------------------- strings and values
 
 
+# Cc (control characters) is U+0000–U+001F and U+007F–U+009F; one regex finds what needs an
+# escape, so a long string costs one C-level scan rather than a Python step per character.
+_QUOTE_ESC = re.compile(r'[\x00-\x1f\x7f-\x9f"\\]')
+_TRIPLE_ESC = re.compile(r'\\|"(?="")|[\x00-\x08\x0a-\x1f\x7f-\x9f]')
+_NAMED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t"}
+
+
+def _escape(m: re.Match) -> str:
+    ch = m.group()
+    return _NAMED.get(ch) or f"\\u{{{ord(ch):X}}}"
+
+
 def quote(value: str) -> str:
     """A one-line string literal with minimal escapes."""
-    out = []
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif unicodedata.category(ch) == "Cc":
-            out.append(f"\\u{{{ord(ch):X}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + _QUOTE_ESC.sub(_escape, value) + '"'
 
 
 def _escape_triple_line(line: str, escape_lead: bool) -> str:
-    out = []
-    for i, ch in enumerate(line):
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"' and line.startswith('""', i + 1):
-            out.append('\\"')  # never let `"""` appear inside the text
-        elif ch == "\t" and not escape_lead:
-            out.append("\t")
-        elif unicodedata.category(ch) == "Cc" and ch != "\t":
-            out.append(f"\\u{{{ord(ch):X}}}")
-        elif escape_lead and i == 0 and ch in " \t":
-            # The parser dedents the text block before it unescapes; an escaped first blank keeps
-            # indentation the dedent would otherwise take away.
-            out.append("\\t" if ch == "\t" else "\\u{20}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """A line of a text block: `\\`, a `"` that would start `\"\"\"`, and control characters
+    other than tab escaped."""
+    lead = ""
+    if escape_lead and line[:1] in (" ", "\t"):
+        # The parser dedents the text block before it unescapes; an escaped first blank keeps
+        # indentation the dedent would otherwise take away.
+        lead, line = ("\\t" if line[0] == "\t" else "\\u{20}"), line[1:]
+    return lead + _TRIPLE_ESC.sub(_escape, line)
 
 
 def triple(value: str, indent: str) -> str:
@@ -171,7 +160,7 @@ def broken_expr(e, first_col: int, cont: str) -> list[str]:
     """A rule over several lines: its top-level `and`/`or` operands filled greedily up to WIDTH,
     each continuation line starting with the operator at `cont` (the value column)."""
     one = expr(e)
-    if first_col + display_width(one) <= WIDTH or not isinstance(e, (ast.Or, ast.And)):
+    if _fits(one, WIDTH - first_col) or not isinstance(e, (ast.Or, ast.And)):
         return [one]
     word = "or" if isinstance(e, ast.Or) else "and"
     parts = [_operand(x, type(e)) for x in e.operands]
@@ -189,6 +178,13 @@ def broken_expr(e, first_col: int, cont: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- items
+
+
+def _fits(text: str, width: int) -> bool:
+    """Whether `text` takes at most `width` display columns. A text of over twice that many code
+    points is taken not to (only zero-width marks could make it fit), so that deciding costs no
+    walk over a megabyte-long string, however often it is asked."""
+    return len(text) <= 2 * width and display_width(text) <= width
 
 
 def _pad(name: str, width: int) -> str:
@@ -341,7 +337,7 @@ class Printer:
         if isinstance(v, ast.Str) and v.triple:
             return None
         line = f"{indent}{self.header(b)} {{ {item.name.name} {value(v)} }}"
-        if display_width(line) > WIDTH:
+        if not _fits(line, WIDTH):
             return None
         return line
 
