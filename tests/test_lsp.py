@@ -336,3 +336,394 @@ async def test_garbage_and_half_typed_text_never_break_the_server(client: Langua
         text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
         position=pos_of(MAIN, "supports F1", delta=10)))
     assert "objective" in h.contents.value
+
+
+# --- documents the server does not know: an empty answer, never an error ------------------------
+
+def _requests(uri: str) -> list:
+    """One call per request kind on `uri`: (name, coroutine factory)."""
+    ident = lsp.TextDocumentIdentifier(uri=uri)
+    pos = lsp.Position(0, 0)
+    far = lsp.Position(10**6, 10**6)
+    return [
+        ("hover", lambda c: c.text_document_hover_async(lsp.HoverParams(text_document=ident, position=pos))),
+        ("hover far", lambda c: c.text_document_hover_async(lsp.HoverParams(text_document=ident, position=far))),
+        ("definition", lambda c: c.text_document_definition_async(lsp.DefinitionParams(text_document=ident,
+                                                                                       position=pos))),
+        ("references", lambda c: c.text_document_references_async(lsp.ReferenceParams(
+            text_document=ident, position=pos, context=lsp.ReferenceContext(include_declaration=True)))),
+        ("completion", lambda c: c.text_document_completion_async(lsp.CompletionParams(text_document=ident,
+                                                                                       position=far))),
+        ("symbols", lambda c: c.text_document_document_symbol_async(lsp.DocumentSymbolParams(text_document=ident))),
+        ("formatting", lambda c: c.text_document_formatting_async(lsp.DocumentFormattingParams(
+            text_document=ident, options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))),
+        ("prepare rename", lambda c: c.text_document_prepare_rename_async(lsp.PrepareRenameParams(
+            text_document=ident, position=pos))),
+        ("rename", lambda c: c.text_document_rename_async(lsp.RenameParams(text_document=ident, position=pos,
+                                                                           new_name="x"))),
+        ("code action", lambda c: c.text_document_code_action_async(lsp.CodeActionParams(
+            text_document=ident, range=lsp.Range(pos, far), context=lsp.CodeActionContext(diagnostics=[])))),
+    ]
+
+
+def _odd_uris(project: Path) -> list[str]:
+    (project / "notes.txt").write_text("segment s { rule age > 1 }\n", encoding="utf-8")
+    (project / "unopened.strat").write_text('event e "E"\n', encoding="utf-8")
+    return ["untitled:Untitled-1", "http://example.com/a.strat", path_to_uri(project),
+            path_to_uri(project / "notes.txt"), path_to_uri(project / "unopened.strat"),
+            path_to_uri(project / "no such.strat"), "file:///tmp/a%20b%zz%00.strat", "file:", "file:///",
+            "file:///etc/passwd", path_to_uri(project / ("x" * 300 + ".strat")), "not a uri at all"]
+
+
+async def test_unknown_documents_and_odd_uris_get_empty_answers(client: LanguageClient, project: Path):
+    for uri in _odd_uris(project):
+        for name, call in _requests(uri):
+            result = await call(client)  # an error reply would raise here
+            assert result in (None, [], ()), (uri, name, result)
+
+
+async def test_untitled_and_non_strat_documents_are_not_checked(client: LanguageClient, project: Path):
+    for uri in ("untitled:Untitled-2", path_to_uri(project / "readme.md")):
+        client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
+            uri=uri, language_id="markdown" if uri.endswith(".md") else "plaintext", version=1,
+            text="segment {{{ nonsense")))
+        for name, call in _requests(uri):
+            assert await call(client) in (None, [], ()), (uri, name)
+        await barrier(client, uri)
+        assert uri not in client.diagnostics
+    # an untitled buffer the editor calls stratlang: completion and formatting work on its text alone
+    uri = "untitled:Untitled-3"
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
+        uri=uri, language_id="stratlang", version=1, text='segment s "S"  {  rule age > 1 }\n')))
+    ident = lsp.TextDocumentIdentifier(uri=uri)
+    items = await client.text_document_completion_async(lsp.CompletionParams(text_document=ident,
+                                                                             position=lsp.Position(1, 0)))
+    assert "objective" in [i.label for i in items.items]
+    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
+        text_document=ident, options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
+    assert edits and edits[0].new_text.startswith('segment s "S" {')
+    assert await client.text_document_hover_async(lsp.HoverParams(text_document=ident,
+                                                                  position=lsp.Position(0, 9))) is None
+    await barrier(client, uri)
+    assert uri not in client.diagnostics
+
+
+async def test_a_file_name_with_percent_escapes(client: LanguageClient, project: Path):
+    # `%41` is part of the name: the URI says `%2541`, and must not be unquoted twice (to `A`)
+    path = project / "a b%41 中.strat"
+    text = MAIN
+    path.write_text(text, encoding="utf-8")
+    (project / "a bA 中.strat").write_text("this file must not be read {", encoding="utf-8")
+    uri = await open_doc(client, path, text)
+    assert "%2541" in uri
+    assert [d.code for d in client.diagnostics[uri] if d.severity == lsp.DiagnosticSeverity.Error] == ["NAM201"]
+    h = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "supports F1", delta=10)))
+    assert "objective" in h.contents.value
+
+
+async def test_a_fifo_next_to_the_document_is_never_opened(client: LanguageClient, project: Path):
+    # a FIFO named main.strat beside the document: not taken as its project's entry (opening it
+    # would block the server for good); the document is checked on its own
+    import os
+
+    folder = project / "fifo_dir"
+    folder.mkdir(exist_ok=True)
+    os.mkfifo(folder / "main.strat")
+    (folder / "pipe.strat").unlink(missing_ok=True)
+    os.mkfifo(folder / "pipe.strat")
+    uri = await open_doc(client, folder / "doc.strat", 'event e "E"\nimport "pipe.strat"\n')
+    messages = [d.message.split("\n")[0] for d in client.diagnostics[uri]]
+    assert "imported file `pipe.strat` is not a regular file: it is a named pipe (FIFO)" in messages
+
+
+# --- raw bytes on stdin: every request with an id is answered -----------------------------------
+
+class RawServer:
+    """`python -m stratlang.lsp` as a subprocess, spoken to in raw bytes. Replies and
+    notifications are read on a thread; the server's log (stderr) goes to a file."""
+
+    def __init__(self, cwd: Path | None = None):
+        import subprocess
+        import tempfile
+        import threading
+
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", "stratlang.lsp"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, cwd=cwd)
+        self.inbox: asyncio.Queue | None = None
+        import queue
+
+        self.messages: queue.Queue = queue.Queue()
+        self.next_id = 1000
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        import json as _json
+
+        out = self.proc.stdout
+        while True:
+            length = None
+            while True:
+                line = out.readline()
+                if not line:
+                    self.messages.put(None)
+                    return
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+                if line in (b"\r\n", b"\n"):
+                    break
+            self.messages.put(_json.loads(out.read(length)))
+
+    def send_bytes(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, message) -> None:
+        import json as _json
+
+        body = _json.dumps(message).encode("utf-8")
+        self.send_bytes(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def notify(self, method: str, params) -> None:
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def request(self, method: str, params) -> int:
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        return self.next_id
+
+    def wait(self, match, timeout: float = 30.0) -> tuple[dict, list[dict]]:
+        """The first message `match(msg)` accepts, and every message read before it."""
+        import queue
+        import time
+
+        seen = []
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self.messages.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no answer within {timeout} s; got {seen}; server log:\n{self.stderr()}")
+            if msg is None:
+                raise AssertionError(f"the server ended; got {seen}; server log:\n{self.stderr()}")
+            assert "traceback" not in str(msg).lower(), msg
+            if match(msg):
+                return msg, seen
+            seen.append(msg)
+
+    def reply(self, msg_id, timeout: float = 30.0) -> tuple[dict, list[dict]]:
+        return self.wait(lambda m: "method" not in m and m.get("id") == msg_id, timeout)
+
+    def call(self, method: str, params, timeout: float = 30.0) -> dict:
+        return self.reply(self.request(method, params), timeout)[0]
+
+    def initialize(self, root: Path | None = None) -> None:
+        r = self.call("initialize", {"processId": None, "capabilities": {},
+                                     "rootUri": path_to_uri(root) if root else None})
+        assert "result" in r, r
+        self.notify("initialized", {})
+
+    def stderr(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")[-4000:]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> int:
+        import subprocess
+
+        try:
+            if self.alive():
+                self.call("shutdown", None, timeout=10)
+                self.notify("exit", None)
+            return self.proc.wait(timeout=10)
+        except (AssertionError, OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            return self.proc.wait()
+        finally:
+            self.log.close()
+
+
+@pytest.fixture(scope="module")
+def raw(project):
+    server = RawServer(cwd=project)
+    server.initialize(project)
+    yield server
+    assert server.close() == 0  # `exit` after `shutdown`
+
+
+def _ping(raw: RawServer) -> None:
+    """A well-formed request still gets its normal answer (the stream is in step again)."""
+    r = raw.call("textDocument/hover", {"textDocument": {"uri": "untitled:ping"}, "position": {"line": 0,
+                                                                                             "character": 0}})
+    assert r.get("result", "missing") is None, r
+
+
+def _frame(body: bytes, length: int | None = None) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % (len(body) if length is None else length) + body
+
+
+def _error(reply: dict, code: int) -> str:
+    assert "result" not in reply and reply["error"]["code"] == code, reply
+    assert "data" not in reply["error"] or reply["error"]["data"] is None, reply
+    return reply["error"]["message"]
+
+
+def _null_id(m: dict) -> bool:
+    return "method" not in m and m.get("id") is None
+
+
+HOVER = {"textDocument": {"uri": "untitled:x"}, "position": {"line": 0, "character": 0}}
+
+
+@pytest.mark.parametrize("body, code", [
+    (b"{bad json", -32700),
+    (b"\xff\xfe not utf-8", -32700),
+    (b"[" * 100000 + b"]" * 100000, -32700),
+    (b"", -32700),
+    (b"[]", -32600),
+    (b'[{"jsonrpc": "2.0", "id": 1, "method": "shutdown"}]', -32600),
+    (b"42", -32600),
+    (b'"text"', -32600),
+    (b'{"jsonrpc": "2.0", "id": 1.5, "method": "textDocument/hover"}', -32600),
+    (b'{"jsonrpc": "2.0", "id": {"a": 1}, "method": "textDocument/hover"}', -32600),
+    (b'{"jsonrpc": "2.0", "id": true, "method": "textDocument/hover"}', -32600),
+    (b'{"jsonrpc": "2.0"}', -32600),
+], ids=lambda v: v[:24].decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+async def test_raw_unreadable_messages_get_an_error_with_a_null_id(raw, body, code):
+    raw.send_bytes(_frame(body))
+    reply, _ = raw.wait(_null_id)
+    _error(reply, code)
+    _ping(raw)
+
+
+@pytest.mark.parametrize("message, code", [
+    ({"id": 7, "method": "textDocument/hover", "params": HOVER}, -32600),  # no "jsonrpc"
+    ({"jsonrpc": "1.0", "id": 7, "method": "textDocument/hover", "params": HOVER}, -32600),
+    ({"jsonrpc": "2.0", "id": 7, "method": 12, "params": HOVER}, -32600),
+    ({"jsonrpc": "2.0", "id": 7, "method": "", "params": HOVER}, -32600),
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover"}, -32602),  # params missing
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": None}, -32602),
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": "x"}, -32602),
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": {}}, -32602),
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover",
+      "params": {"textDocument": {"uri": 5}, "position": {"line": "a", "character": None}}}, -32602),
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/rename",
+      "params": {"textDocument": {"uri": "file:///x.strat"}, "position": {"line": 0, "character": 0}}}, -32602),
+    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/completion", "params": [1, 2]}, -32602),
+    ({"jsonrpc": "2.0", "id": "seven", "method": "no/such/method", "params": {}}, -32601),
+], ids=str)
+async def test_raw_malformed_requests_with_an_id_get_an_error_reply(raw, message, code):
+    raw.send(message)
+    reply, _ = raw.reply(message["id"])
+    msg = _error(reply, code)
+    assert "Traceback" not in msg and len(msg) < 600
+    _ping(raw)
+
+
+async def test_raw_malformed_notifications_get_no_reply_and_do_no_harm(raw):
+    raw.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": 3}})
+    raw.send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+              "params": {"textDocument": {"uri": "file:///never/opened.strat", "version": 2},
+                         "contentChanges": [{"text": "x"}]}})
+    raw.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {}})
+    raw.send({"jsonrpc": "2.0", "method": "no/such/notification"})
+    _, before = raw.reply(raw.request("textDocument/hover", HOVER))
+    assert not [m for m in before if "id" in m and "method" not in m], before
+    assert raw.alive()
+
+
+async def test_raw_content_length_too_long(raw):
+    body = json_bytes({"jsonrpc": "2.0", "id": 71, "method": "textDocument/hover", "params": HOVER})
+    raw.send_bytes(_frame(body, len(body) + 40))  # nothing follows: the body stalls
+    reply, _ = raw.reply(71)
+    assert "Content-Length says" in _error(reply, -32600)
+    # too long, and the next message follows at once
+    raw.send_bytes(_frame(body.replace(b"71", b"72"), len(body) + 500) + _frame(body.replace(b"71", b"73")))
+    assert "next message" in _error(raw.reply(72)[0], -32600)
+    assert raw.reply(73)[0]["result"] is None
+    _ping(raw)
+
+
+async def test_raw_content_length_too_short(raw):
+    body = json_bytes({"jsonrpc": "2.0", "id": 81, "method": "textDocument/hover", "params": HOVER})
+    raw.send_bytes(_frame(body, len(body) - 10) + _frame(body.replace(b"81", b"82")))
+    assert "Content-Length says" in _error(raw.reply(81)[0], -32600)
+    assert raw.reply(82)[0]["result"] is None
+    _ping(raw)
+
+
+@pytest.mark.parametrize("data", [
+    b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n",  # headers in either order are fine
+    b"\r\n\r\n",
+    b"garbage that is not a header\r\n",
+    b"Content-Length: 12\r\nContent-Length: ",  # a stray header line
+], ids=["content-type", "blank lines", "garbage", "stray header"])
+async def test_raw_noise_between_frames(raw, data):
+    body = json_bytes({"jsonrpc": "2.0", "id": 91, "method": "textDocument/hover", "params": HOVER})
+    raw.send_bytes(data + _frame(body))
+    reply, before = raw.reply(91)
+    assert reply["result"] is None
+    assert all(m.get("error", {}).get("code") in (None, -32700, -32600) for m in before)
+
+
+async def test_raw_a_request_without_headers_is_answered(raw):
+    raw.send_bytes(json_bytes({"jsonrpc": "2.0", "id": 95, "method": "textDocument/hover", "params": HOVER}))
+    assert "outside a Content-Length frame" in _error(raw.reply(95)[0], -32600)
+    _ping(raw)
+
+
+async def test_raw_odd_uris_and_positions_over_stdio(raw, project):
+    for uri in _odd_uris(project):
+        for method, extra in (("textDocument/hover", {}), ("textDocument/definition", {}),
+                              ("textDocument/completion", {}), ("textDocument/documentSymbol", None),
+                              ("textDocument/formatting", {"options": {"tabSize": 2, "insertSpaces": True}}),
+                              ("textDocument/rename", {"newName": "x"})):
+            params = {"textDocument": {"uri": uri}}
+            if extra is not None:
+                params.update(position={"line": 2**31 - 1, "character": 2**31 - 1}, **extra)
+            r = raw.call(method, params)
+            assert r.get("result", "missing") in (None, []), (uri, method, r)
+
+
+async def test_raw_requests_after_shutdown_are_refused_and_exit_ends_the_server(project):
+    server = RawServer(cwd=project)
+    try:
+        server.initialize(project)
+        assert server.call("shutdown", None)["result"] is None
+        assert "shutting down" in _error(server.call("textDocument/hover", HOVER), -32600)
+        server.notify("exit", None)
+        assert server.proc.wait(timeout=10) == 0
+    finally:
+        if server.alive():
+            server.proc.kill()
+
+
+async def test_raw_requests_before_initialize_are_refused(project):
+    server = RawServer(cwd=project)
+    try:
+        assert "not initialized" in _error(server.call("textDocument/hover", HOVER), -32002)
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": path_to_uri(project / "main.strat"),
+                                                                "languageId": "stratlang", "version": 1,
+                                                                "text": "x"}})
+        assert "not initialized" in _error(server.call("textDocument/documentSymbol", {
+            "textDocument": {"uri": path_to_uri(project / "main.strat")}}), -32002)
+        server.initialize(project)
+        assert server.call("textDocument/hover", HOVER)["result"] is None
+    finally:
+        assert server.close() == 0
+
+
+async def test_raw_exit_without_shutdown_is_exit_code_1(project):
+    server = RawServer(cwd=project)
+    server.initialize(project)
+    server.notify("exit", None)
+    assert server.proc.wait(timeout=10) == 1
+
+
+def json_bytes(message) -> bytes:
+    import json as _json
+
+    return _json.dumps(message).encode("utf-8")

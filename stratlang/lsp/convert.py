@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote, urlparse
 from lsprotocol import types as lsp
 
 from .. import diagnostics as dg
+from ..check.loader import unresolved_path
 from ..source import SourceFile, Span
 
 SEVERITY = {
@@ -24,16 +25,34 @@ SEVERITY = {
 
 
 def uri_to_path(uri: str) -> Path:
-    """A `file:` URI to an absolute, normalised path."""
-    parsed = urlparse(uri)
+    """A `file:` URI to an absolute, normalised path with symlinks resolved (never raises: a
+    symlink loop or a name too long is left as it is)."""
+    try:
+        parsed = urlparse(uri)
+    except ValueError:  # e.g. an unbalanced `[` in the host part
+        return unresolved_path(Path(os.sep))
     path = unquote(parsed.path)
     if os.name == "nt" and path.startswith("/") and len(path) > 2 and path[2] == ":":
         path = path[1:]
-    return Path(os.path.normpath(path)).resolve()
+    return unresolved_path(Path(os.path.normpath(path or os.sep)))
+
+
+def document_path(uri: str) -> Path | None:
+    """The file a document URI names, or None when it names none: another scheme (`untitled:`,
+    `http:`), no path, or a NUL character in it."""
+    if not isinstance(uri, str) or not uri[:5].lower() == "file:":
+        return None
+    try:
+        path = unquote(urlparse(uri).path)
+    except ValueError:
+        return None
+    if not path or "\0" in path:
+        return None
+    return uri_to_path(uri)
 
 
 def path_to_uri(path: Path | str) -> str:
-    return "file://" + quote(str(Path(path).resolve()).replace(os.sep, "/"), safe="/:")
+    return "file://" + quote(str(unresolved_path(Path(path))).replace(os.sep, "/"), safe="/:")
 
 
 def position(source: SourceFile, line: int, column: int) -> lsp.Position:
@@ -49,19 +68,20 @@ def span_range(span: Span, source: SourceFile | None) -> lsp.Range:
 
 
 def offset_at(source: SourceFile, pos: lsp.Position) -> int:
-    """LSP position -> code-point offset into the source text."""
-    line = pos.line + 1
+    """LSP position -> code-point offset into the source text (a position outside the text is
+    clamped to it)."""
+    line = max(0, pos.line) + 1
     if line > source.line_count:
         return len(source.text)
-    return source.offset(line, source.column_from_utf16(line, pos.character))
+    return source.offset(line, source.column_from_utf16(line, max(0, pos.character)))
 
 
 def line_col_at(source: SourceFile, pos: lsp.Position) -> tuple[int, int]:
-    """LSP position -> 1-based code-point (line, column)."""
-    line = pos.line + 1
+    """LSP position -> 1-based code-point (line, column), clamped into the text."""
+    line = max(0, pos.line) + 1
     if line > source.line_count:
         return source.line_col(len(source.text))
-    return line, source.column_from_utf16(line, pos.character)
+    return line, source.column_from_utf16(line, max(0, pos.character))
 
 
 def to_lsp(d: dg.Diagnostic, sources, uri_of) -> lsp.Diagnostic:

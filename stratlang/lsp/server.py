@@ -4,6 +4,12 @@ Every open document belongs to a project: the entry whose imports include it (a 
 next to it, or an entry already open), or else the document itself. Each change re-checks that
 project with the same checker as `stratlang check`, the unsaved buffers given as an overlay, and
 publishes diagnostics for every file of the project (an empty list clears a file).
+
+Requests answer from open documents and the projects checked for them; nothing else is read from
+disk for a request. A document the server does not know (never opened, an `untitled:` or `http:`
+URI, a folder, a file of another language) gets an empty answer (null or []), never an error, and
+no error reply carries a Python traceback (see `StratProtocol`; malformed messages are answered
+by `transport`).
 """
 
 from __future__ import annotations
@@ -13,17 +19,20 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from .. import __version__
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
+from ..check.loader import is_file
 from ..source import SourceFile
 from . import completion as comp
-from .convert import line_col_at, offset_at, path_to_uri, span_range, to_lsp, uri_to_path
+from .convert import document_path, line_col_at, offset_at, path_to_uri, span_range, to_lsp
 from .index import Index, build_index
 
 log = logging.getLogger("stratlang.lsp")
@@ -42,6 +51,23 @@ ID_RE = re.compile(r"[^\W\d]\w*")
 RESERVED = {"and", "or", "not", "in", "between", "is", "missing", "present", "true", "false", "using", "after",
             "unless", "converted", "per", "by", "baseline", "within", "import", "unlimited", "key", "optional",
             "perspectives", "strategy"} | set(comp.BLOCK_KINDS)
+LANGUAGE_IDS = {"stratlang", "strat"}
+INTERNAL_ERROR = -32603
+
+
+class StratProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that an error reply never carries a traceback: pygls puts one in
+    `data` for an exception in a handler. The traceback goes to the server's log (stderr)."""
+
+    def _send_response(self, msg_id, result=None, error=None):
+        if error is not None and getattr(error, "data", None) is not None:
+            if error.code == INTERNAL_ERROR:
+                log.error("internal error answering request %s: %s", msg_id, error.message)
+                error = lsp.ResponseError(code=error.code, message=f"stratlang internal error: {error.message} "
+                                          "(a bug; the details are in the server's log)")
+            else:
+                error = lsp.ResponseError(code=error.code, message=error.message)
+        super()._send_response(msg_id, result, error)
 
 
 @dataclass
@@ -64,18 +90,41 @@ class ProjectState:
 
 class StratServer(LanguageServer):
     def __init__(self):
-        super().__init__("stratlang", __version__)
+        super().__init__("stratlang", __version__, protocol_cls=StratProtocol)
         self.projects: dict[Path, ProjectState] = {}
         self.owner: dict[Path, Path] = {}  # file -> entry of its project
         self.last_check_ms: float = 0.0
+        self.failure: str | None = None  # why the last `check` gave no result
+
+    # ------------------------------------------------------------------ documents
+
+    def document(self, uri: str):
+        """The open document `uri` (pygls keys them by the unquoted URI), or None. Never reads the
+        disk: `workspace.get_text_document` would, for any URI a client names (a FIFO blocks)."""
+        if not isinstance(uri, str):
+            return None
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def strat_document(self, uri: str):
+        """The open document `uri` if it is in our language (a `.strat` name, or the editor says
+        stratlang), else None. Completion and formatting need only its text (an `untitled:` one too)."""
+        doc = self.document(uri)
+        if doc is None or not (doc.language_id in LANGUAGE_IDS or unquote(uri).lower().endswith(".strat")):
+            return None
+        return doc
+
+    def is_ours(self, uri: str) -> bool:
+        """An open document of our language that is a file: checked as part of a project."""
+        return self.strat_document(uri) is not None and document_path(uri) is not None
 
     # ------------------------------------------------------------------ projects
 
     def overlay(self) -> dict[Path, str]:
         out = {}
-        for uri, doc in list(self.workspace.text_documents.items()):
-            if uri.startswith("file:"):
-                out[uri_to_path(uri)] = doc.source
+        for doc in list(self.workspace.text_documents.values()):
+            path = document_path(doc.uri)
+            if path is not None:
+                out[path] = doc.source
         return out
 
     def entry_for(self, path: Path) -> Path:
@@ -83,7 +132,7 @@ class StratServer(LanguageServer):
         if entry is not None and entry != path:
             return entry
         main = path.parent / "main.strat"
-        if main != path and main.is_file():
+        if main != path and is_file(main):
             state = self.check(main)
             if state is not None and path in state.result.project.paths.values():
                 return main
@@ -91,16 +140,21 @@ class StratServer(LanguageServer):
 
     def check(self, entry: Path) -> ProjectState | None:
         t0 = time.perf_counter()
+        self.failure = None
         try:
             res = check_entry(entry, overlay=self.overlay())
         except LoadError as e:
             log.warning("cannot check %s: %s", entry, e)
+            self.failure = str(e)
             return None
         except RecursionError:
             log.warning("cannot check %s: nesting too deep", entry)
+            self.failure = "the file is nested too deeply to check"
             return None
         except Exception as e:  # a checker bug must not take the editor session down
             log.exception("internal error while checking %s: %s", entry, e)
+            self.failure = (f"stratlang internal error while checking: {type(e).__name__}: {e} "
+                            "(a bug; the details are in the server's log)")
             return None
         project = res.project
         uris = {disp: path_to_uri(p) for disp, p in project.paths.items()}
@@ -116,15 +170,26 @@ class StratServer(LanguageServer):
         return state
 
     def recheck_and_publish(self, uri: str) -> None:
-        path = uri_to_path(uri)
+        if not self.is_ours(uri):
+            return
+        path = document_path(uri)
         entry = self.entry_for(path)
         state = self.check(entry)
         if state is not None and entry != path and path not in state.result.project.paths.values():
             self.owner[path] = path  # no longer imported by that entry: a project of its own
             state = self.check(path)
         if state is None:
+            self.publish_failure(uri)
             return
         self.publish(state)
+
+    def publish_failure(self, uri: str) -> None:
+        """The project could not be checked: say so on the document (an editor showing nothing
+        would look like a clean file)."""
+        message = self.failure or "stratlang could not check this file"
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[lsp.Diagnostic(
+            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), message=message,
+            severity=lsp.DiagnosticSeverity.Error, source="stratlang")]))
 
     def publish(self, state: ProjectState) -> None:
         sources = state.result.sources.files
@@ -143,11 +208,14 @@ class StratServer(LanguageServer):
         state.published = set(grouped)
 
     def state_of(self, uri: str) -> tuple[ProjectState | None, str | None, SourceFile | None]:
-        """The project of a document, its display path there and its source (checking if needed)."""
-        path = uri_to_path(uri)
+        """The project of a document, its display path there and its source (checking an open
+        document if needed). (None, None, None) for a document the server does not know."""
+        path = document_path(uri)
+        if path is None:
+            return None, None, None
         entry = self.owner.get(path)
         state = self.projects.get(entry) if entry else None
-        if state is None:
+        if state is None and self.is_ours(uri):
             state = self.check(self.entry_for(path))
         if state is None:
             return None, None, None
@@ -182,9 +250,11 @@ def did_save(ls: StratServer, params: lsp.DidSaveTextDocumentParams):
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams):
     # the file on disk takes the buffer's place
-    path = uri_to_path(params.text_document.uri)
-    if path.is_file():
-        ls.recheck_and_publish(params.text_document.uri)
+    path = document_path(params.text_document.uri)
+    if path is not None and is_file(path):
+        state = ls.check(ls.entry_for(path))
+        if state is not None:
+            ls.publish(state)
 
 
 # ---------------------------------------------------------------------- hover
@@ -278,11 +348,11 @@ def definition(ls: StratServer, params: lsp.DefinitionParams):
         return None
     line, col = line_col_at(src, params.position)
     imp = state.index.import_at(disp, line, col)
-    if imp is not None:
-        target = (uri_to_path(params.text_document.uri).parent / imp)
-        if target.is_file() or path_to_uri(target) in state.displays:
-            return lsp.Location(uri=path_to_uri(target), range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))
-        return None
+    if imp is not None:  # only a file the project loaded: never a path outside it
+        target = document_path(params.text_document.uri).parent / imp
+        uri = path_to_uri(target)
+        return lsp.Location(uri=uri, range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))) \
+            if uri in state.displays else None
     occ = state.index.at(disp, line, col)
     if occ is None:
         return None
@@ -342,12 +412,14 @@ def rename(ls: StratServer, params: lsp.RenameParams):
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                 lsp.CompletionOptions(trigger_characters=[" ", ",", "[", ">"]))
 def completion(ls: StratServer, params: lsp.CompletionParams):
-    doc = ls.workspace.get_text_document(params.text_document.uri)
+    doc = ls.strat_document(params.text_document.uri)
+    if doc is None:
+        return None
     text = doc.source.replace("\r\n", "\n")
     src = SourceFile(doc.path, text)
     offset = offset_at(src, params.position)
-    path = uri_to_path(params.text_document.uri)
-    entry = ls.owner.get(path)
+    path = document_path(params.text_document.uri)
+    entry = ls.owner.get(path) if path is not None else None
     state = ls.projects.get(entry) if entry else None
     texts = [text]
     schema = None
@@ -404,7 +476,9 @@ def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
         from ..fmt import FormatError, format_text
     except ImportError:
         return []
-    doc = ls.workspace.get_text_document(params.text_document.uri)
+    doc = ls.strat_document(params.text_document.uri)
+    if doc is None:
+        return None
     text = doc.source
     try:
         new = format_text(text, doc.path)
@@ -450,4 +524,6 @@ def code_action(ls: StratServer, params: lsp.CodeActionParams):
 
 
 def serve() -> None:
-    server.start_io()
+    from .transport import serve_stdio
+
+    serve_stdio(server)
