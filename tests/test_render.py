@@ -471,42 +471,13 @@ def test_random_spans_and_text_never_crash():
 
 # --- the machine documents agree with the exit code (through the real CLI) ----------------------
 
-MAP_THEMES = '\ntheme growth "收入增长"\ntheme productivity "生产率提升"\n'
-MAP_OBJECTIVES = '''
-objective F1 "Grow revenue" {
-  perspective financial
-  theme       growth
-  target rev "Revenue" >= 10m by 2026-12-31
-}
-objective F2 "Lower cost to serve" {
-  perspective financial
-  theme       THEME
-  target cts "Cost to serve" <= 40 by 2026-12-31
-}
-objective C1 "Loyal customers" {
-  perspective customer
-  target nps "NPS" >= 40 by 2026-12-31
-}
-objective P1 "Fast onboarding" {
-  perspective process
-  target days "Days to open" <= 2 by 2026-12-31
-}
-objective L1 "Skilled staff" {
-  perspective learning
-  TARGET
-}
-L1 -> P1 -> C1 -> F1
-P1 -> F2
-initiative training "Training" { supports L1 }
-'''
 # what each project reports: nothing, an info only (MAP409), a warning only (MAP406), both, an error
-PROJECTS = {
-    "clean": ("productivity", 'target cert "Certified" >= 90% by 2026-06-30'),
-    "info": ("growth", 'target cert "Certified" >= 90% by 2026-06-30'),
-    "warning": ("productivity", ""),
-    "both": ("growth", ""),
-    "error": ("productivity", "bogus 1"),
-}
+# (edits of test_check_map's clean, balanced map)
+UNBALANCED = ("  theme       productivity\n", "  theme       growth\n")
+UNMEASURED = ('  target cert "Certified staff" >= 90% by 2026-06-30\n', "")
+BROKEN = ("  perspective learning\n", "  perspective learning\n  bogus 1\n")
+PROJECTS = {"clean": (), "info": (UNBALANCED,), "warning": (UNMEASURED,), "both": (UNBALANCED, UNMEASURED),
+            "error": (BROKEN,)}
 LEVELS = {"error": 2, "warning": 1, "info": 0}  # severity ranks, highest first
 WORST = {"clean": None, "info": "info", "warning": "warning", "both": "warning", "error": "error"}
 FLAGS = [[], ["--strict"], ["--fail-level", "error"], ["--fail-level", "warning"], ["--fail-level", "info"],
@@ -538,12 +509,15 @@ def _check_cli(*args, subprocess_run: bool = False):
 
 def _map_project(tmp_path: Path, kind: str) -> Path:
     from conftest import BASE
+    from test_check_map import INITIATIVE, LINKS, OBJECTIVES, THEMES
 
-    theme, target = PROJECTS[kind]
+    objectives = OBJECTIVES
+    for old, new in PROJECTS[kind]:
+        assert old in objectives
+        objectives = objectives.replace(old, new)
     f = tmp_path / kind / "main.strat"
     f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(BASE + MAP_THEMES + MAP_OBJECTIVES.replace("THEME", theme).replace("TARGET", target),
-                 encoding="utf-8")
+    f.write_text(BASE + THEMES + objectives + LINKS + INITIATIVE, encoding="utf-8")
     return f
 
 
