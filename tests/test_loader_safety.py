@@ -159,10 +159,12 @@ def test_device_import_is_refused(tmp_path):
 
 @pytest.mark.parametrize("cmd", [["check"], ["check", "--format", "json"], ["fmt"], ["fmt", "--check"],
                                  ["fmt", "--diff"], ["map"], ["sql"], ["build", "-o", "OUT"],
-                                 ["playbook", "-o", "OUT.html"]], ids=lambda c: "-".join(c))
+                                 ["playbook", "-o", "OUT.html"], ["lists", "--data", "DATA.csv", "-o", "OUT"]],
+                         ids=lambda c: "-".join(c))
 def test_fifo_entry_is_refused_by_every_command(tmp_path, cmd):
     fifo = _fifo(tmp_path / "pipe.strat")
-    args = [str(tmp_path / a) if a.startswith("OUT") else a for a in cmd]
+    (tmp_path / "DATA.csv").write_text("id,age\n1,30\n", encoding="utf-8")
+    args = [str(tmp_path / a) if a.startswith(("OUT", "DATA")) else a for a in cmd]
     r = run(*args, fifo, timeout=30)
     assert r.returncode == 2, r.stderr
     assert "pipe.strat is not a regular file (it is a named pipe (FIFO))" in r.stderr
@@ -172,6 +174,19 @@ def test_fifo_entry_is_refused_by_every_command(tmp_path, cmd):
 def test_fifo_entry_in_the_api(tmp_path):
     with pytest.raises(LoadError, match="is not a regular file"):
         check_entry(_fifo(tmp_path / "pipe.strat"))
+
+
+def test_fmt_skips_a_fifo_in_a_folder_and_formats_through_a_symlink(tmp_path):
+    _fifo(tmp_path / "pipe.strat")
+    real = tmp_path / "real.strat"
+    real.write_text('segment s "S"  {  rule age > 1 }\n', encoding="utf-8")
+    (tmp_path / "link.strat").symlink_to("real.strat")
+    r = run("fmt", tmp_path / "link.strat", timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "link.strat").is_symlink()  # the link is kept, the file it names is formatted
+    assert real.read_text(encoding="utf-8").startswith('segment s "S" {')
+    r = run("fmt", "--check", tmp_path, timeout=30)  # the folder's FIFO is not a .strat file to read
+    assert r.returncode == 0, r.stderr
 
 
 def test_folder_whose_main_strat_is_a_fifo(tmp_path):
