@@ -1,0 +1,72 @@
+"""UI tests, as rustc keeps them: for each input `tests/ui/CODE[-what].strat`, the exact text a
+user sees (`CODE….txt`, `stratlang check` on stderr), the JSON a tool reads (`CODE….json`,
+`--format json`) and the exit codes with and without `--strict` (`CODE….exit`) sit beside it.
+
+Every diagnostic code has at least one input, and each input must raise its code. Regenerate the
+expected files after a deliberate change with
+
+    STRATLANG_REGEN=1 .venv/bin/pytest tests/test_ui.py      (or: make bless, which regenerates
+                                                            every golden file of the suite)
+
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from golden import regenerating
+from stratlang.cli import _register, main
+from stratlang.diagnostics import CODES
+
+UI = Path(__file__).resolve().parent / "ui"
+INPUTS = sorted(UI.glob("*.strat"))
+
+
+def run_check(name: str, *args: str) -> tuple[int, str, str]:
+    """`stratlang check NAME ARGS…` in tests/ui (paths in the output are as a user types them)."""
+    _register()
+    cwd = os.getcwd()
+    os.chdir(UI)
+    try:
+        result = CliRunner(env={"NO_COLOR": "1", "CI": "true"}).invoke(main, ["check", name, *args])
+    finally:
+        os.chdir(cwd)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def outputs(path: Path) -> dict[str, str]:
+    code, _, text = run_check(path.name)
+    strict_code, _, _ = run_check(path.name, "--strict")
+    _, json_out, _ = run_check(path.name, "--format", "json")
+    return {".txt": text, ".json": json_out, ".exit": f"check: {code}\ncheck --strict: {strict_code}\n"}
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])
+def test_ui(path):
+    got = outputs(path)
+    code = path.stem.split("-")[0]
+    assert code in {d["code"] for d in json.loads(got[".json"])["diagnostics"]}, f"{path.name} does not raise {code}"
+    for suffix, text in got.items():
+        expected = path.with_suffix(suffix)
+        if regenerating():
+            expected.write_text(text, encoding="utf-8")
+            continue
+        assert expected.exists(), f"{expected.name} is missing: run STRATLANG_REGEN=1 pytest tests/test_ui.py"
+        assert text == expected.read_text(encoding="utf-8"), f"{expected.name} differs (bless if deliberate)"
+
+
+def test_every_code_has_a_ui_test():
+    covered = {p.stem.split("-")[0] for p in INPUTS}
+    assert sorted(set(CODES) - covered) == []
+
+
+def test_no_expected_file_without_its_input():
+    stems = {p.stem for p in INPUTS}
+    orphans = [p.name for p in UI.iterdir() if p.suffix in (".txt", ".json", ".exit") and p.stem not in stems]
+    assert orphans == []
