@@ -165,7 +165,7 @@ def exp_drop():
     return exp.Drop
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "spark"])
+@pytest.mark.parametrize("dialect", DIALECTS)
 def test_golden_sql_bank(dialect):
     model = _model(EXAMPLES / "bank_wealth" / "main.strat")
     check_golden(f"sql/bank_wealth.{dialect}.sql", render_sql(model, dialect))
