@@ -421,3 +421,14 @@ def test_connection_settings():
     finally:
         con.close()
     assert not folder.exists()
+
+
+def test_messages_escape_control_characters_of_the_data(tmp_path):
+    entry, _ = project(tmp_path)
+    data = tmp_path / "c.csv"
+    data.write_text("id,age,email\nc1,\x1b[31mred,\n", encoding="utf-8")
+    out = tmp_path / "lists"
+    err = failed(run("lists", entry, "--data", data, "-o", out), out, "`\\x1b[31mred` in row 1 is not an integer")
+    assert "\x1b" not in err
+    data.write_bytes(bytes(range(256)) * 4)
+    failed(run("lists", entry, "--data", data, "-o", out), out, "not a text file (a NUL byte on line 1)")

@@ -109,6 +109,11 @@ def _first_line(err: Exception) -> str:
     return " ".join(keep)[:600] or type(err).__name__
 
 
+def _printable(text: str) -> str:
+    """Data quoted in a message, with control characters escaped (no terminal escape sequences)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+
+
 def _opener(path: Path):
     import gzip
 
@@ -173,8 +178,10 @@ def _open_csv(src: Source) -> None:
     line" (or, with a multi-line field, to no rows at all), and it renames duplicate names. The
     reader gets the dialect and the columns (all text, internal names) explicitly, so a ragged
     row is DuckDB's error naming its line."""
+    import codecs
     import csv
     import io
+    import zlib
 
     path = src.path
     try:
@@ -187,8 +194,14 @@ def _open_csv(src: Source) -> None:
                     break
                 raw += more
                 first = raw.split(b"\n", 1)[0]
-    except (OSError, EOFError) as e:
+            whole = not f.read(1)
+    except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+    nul = raw.find(b"\0")
+    if nul >= 0:  # no text file has one
+        line = raw.count(b"\n", 0, nul) + 1
+        raise DataError(f"cannot read {path} as CSV: it is not a text file (a NUL byte on line {line})",
+                        help="give a UTF-8 CSV, a Parquet or a DuckDB file")
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -207,13 +220,17 @@ def _open_csv(src: Source) -> None:
     problems = []
     for i, name in enumerate(header):
         if name in seen and name != "":
-            problems.append(f"column `{name}` appears twice in the header (line 1): columns {seen[name] + 1} "
-                            f"and {i + 1}")
+            problems.append(f"column `{_printable(name)}` appears twice in the header (line 1): "
+                            f"columns {seen[name] + 1} and {i + 1}")
         seen.setdefault(name, i)
     if problems:
         raise _problems_error(path, problems, "give every column its own name")
     src.header = header
     src.delimiter = delim
+    try:  # the sample is UTF-8 (a character cut at its end is fine): binary junk stops here, named
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=whole)
+    except UnicodeDecodeError:
+        raise _encoding_error(src) from None
     src.columns = {name: "VARCHAR" for name in header}
     src.names = {name: f"__c{i}" for i, name in enumerate(header)}
     columns = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(f"__c{i}"),
@@ -392,11 +409,11 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             near = lower.get(f.name.lower())
             hint = ""
             if near is not None:
-                hint = f" (found `{near}`: " + ("column names are case-sensitive)" if near.strip() == near
+                hint = f" (found `{_printable(near)}`: " + ("column names are case-sensitive)" if near.strip() == near
                                                else "mind the spaces around the name)")
             problems.append(f"missing column `{f.name}` (schema field `{f.name} {f.type}`){hint}")
         raise DataError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in {src.path}",
-                        help="columns in the file: " + ", ".join(f"`{c}`" for c in src.columns),
+                        help="columns in the file: " + ", ".join(f"`{_printable(c)}`" for c in src.columns),
                         problems=problems)
     try:
         _read(con, src, schema)
@@ -489,6 +506,7 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         if i not in details:
             continue
         first, count, value = details[i]
+        value = _printable(value) if value is not None else None
         f = schema.fields[name]
         more = f" ({count} rows in all)" if count > 1 else ""
         if kind == "null":
@@ -518,7 +536,7 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         if found is not None:
             rows = found[1]
             shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
-            problems.append(f"column `{key}`: duplicate key `{found[0]}` in rows {shown}")
+            problems.append(f"column `{key}`: duplicate key `{_printable(found[0])}` in rows {shown}")
     if problems:
         raise _problems_error(src.path, problems,
                               "fix the data (or the schema: mark a field `optional` if it may be empty)")
