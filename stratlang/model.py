@@ -319,6 +319,15 @@ class Model:
 
     # ------------------------------------------------------------------ lookups
 
+    def window_days(self, play: Play) -> int | None:
+        """Days in a play's window: its `period`, else the strategy's, both ends included (at
+        least 1). None only in a model with errors (the strategy's `period` is required).
+        Capacity demand (PLY604), the channel chart and the lists' capacity all use this."""
+        period = play.period or self.strategy.period
+        if not period:
+            return None
+        return max(1, (period[1] - period[0]).days + 1)
+
     @cached_property
     def perspective_index(self) -> dict[str, int]:
         return {p.id: p.index for p in self.perspectives}

@@ -141,13 +141,6 @@ def _maps(model: Model, options: Options, lang: str) -> list[dict]:
 
 # --------------------------------------------------------------------------- channel chart
 
-def _window_days(model: Model, play) -> int | None:
-    period = play.period or model.strategy.period
-    if not period:
-        return None
-    return max(1, (period[1] - period[0]).days + 1)
-
-
 def segment_size(model: Model, sid: str | None, counts: dict | None) -> tuple[float | None, bool]:
     """(size, real) of a segment: the real count when given, else the estimate."""
     if sid is None:
@@ -169,7 +162,7 @@ def channel_demand(model: Model, counts: dict | None) -> list[dict]:
             if not any(s.channel == ch.id for s in p.steps):
                 continue
             size, _ = segment_size(model, p.segment, counts)
-            days = _window_days(model, p)
+            days = model.window_days(p)
             if size is None or days is None:
                 unknown.append(p.id)
                 continue

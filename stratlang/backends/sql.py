@@ -265,10 +265,10 @@ class PlayPlan:
 
 
 def _window_days(model: Model, play) -> int:
-    period = play.period or model.strategy.period
-    if period is None:
-        return 365
-    return max(1, (period[1] - period[0]).days + 1)
+    days = model.window_days(play)
+    if days is None:  # pragma: no cover - a model that checks has a strategy period
+        raise CompileError(f"play `{play.id}` has no period and the strategy has none")
+    return days
 
 
 def plan(model: Model) -> list[PlayPlan]:

@@ -95,13 +95,6 @@ def disclaimers(model: Model, ctx):
 # --------------------------------------------------------------------------- PLY604
 
 
-def window_days(model: Model, play) -> int | None:
-    period = play.period or model.strategy.period
-    if not period:
-        return None
-    return (period[1] - period[0]).days + 1
-
-
 @check("PLY")
 def capacity(model: Model, ctx):
     demand: dict[str, list] = {}  # channel -> [(play, per_day, first step)]
@@ -113,7 +106,7 @@ def capacity(model: Model, ctx):
         if not channels:
             continue
         seg = model.segments.get(play.segment) if play.segment else None
-        days = window_days(model, play)
+        days = model.window_days(play)
         if seg is None or seg.estimate is None or not days:
             for ch in channels:
                 skipped.setdefault(ch, []).append(play.id)
@@ -139,7 +132,7 @@ def capacity(model: Model, ctx):
             else f"{_num(cap)} per day"
         notes = [f"plays sharing `{cid}`: " + "; ".join(
             f"`{p.id}` {_num(model.segments[p.segment].estimate)} customers × {100 - (p.control or 0):g}% "
-            f"÷ {window_days(model, p)} days = {_num(d)}" for p, d, _ in lst)]
+            f"÷ {model.window_days(p)} days = {_num(d)}" for p, d, _ in lst)]
         if skipped.get(cid):
             notes.append("not counted (segment without `estimate`, or no period): "
                          + ", ".join(f"`{p}`" for p in skipped[cid]))
