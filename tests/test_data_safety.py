@@ -108,6 +108,22 @@ def test_int_keys_exact_from_parquet_decimal_and_duckdb_hugeint(tmp_path):
         run_lists(model, data, out_dir=out, fmt="csv")
         keys = sorted(int(row[0]) for row in csv_rows(out / "p.csv")[1:])
         assert keys == sorted(want), sql_type
+        run_lists(model, data, out_dir=out, fmt="parquet")  # (DuckDB writes HUGEINT to Parquet as DOUBLE)
+        got = duckdb.sql(f"SELECT key FROM read_parquet('{out / 'p.parquet'}')").fetchall()
+        assert sorted(int(k) for (k,) in got) == sorted(want), sql_type
+
+
+def test_hugeint_key_beyond_38_digits_is_an_error(tmp_path):
+    _, model = project(tmp_path, key="int")
+    data = tmp_path / "c.duckdb"
+    con = duckdb.connect(str(data))
+    con.execute("CREATE TABLE customer AS SELECT * FROM (VALUES (1::HUGEINT, 30, NULL::VARCHAR), "
+                "(170141183460469231731687303715884105727::HUGEINT, 31, NULL)) t(id, age, email)")
+    con.close()
+    with pytest.raises(DataError) as e:
+        run_lists(model, data)
+    assert e.value.problems == ["column `id`: `170141183460469231731687303715884105727` in row 2 is too large for an "
+                                "int (at most 38 digits); declare the field `string` if it is an identifier"]
 
 
 def test_spark_keeps_big_int_keys_exact(tmp_path):

@@ -32,6 +32,10 @@ FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"} | INT_TYPES
 DEFAULT_HELP = "see docs/data.md for how the data is read and checked"
 CSV_DELIMITERS = (",", "\t", ";", "|")
 EXACT_DOUBLE = 2 ** 53  # integers above this are not all exact as DOUBLE
+# HUGEINT is written to Parquet as DOUBLE (lists, the copy handed to Spark), so an int column of
+# these types is typed DECIMAL(38,0): exact in DuckDB, Parquet and Spark alike
+WIDE_INTS = {"HUGEINT", "UHUGEINT"}
+WIDE_INT = "DECIMAL(38, 0)"
 
 
 class DataError(StratlangError):
@@ -439,6 +443,10 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
                                                         expressions=[string(v) for v in f.enum_values])))
             aggs.append(("enum", f.name, bad, as_text))
             continue
+        if f.type == "int" and src_type in WIDE_INTS:  # typed DECIMAL(38,0): the widest exact type everywhere
+            aggs.append(("wide", f.name, exp.and_(present, exp.Is(this=exp.TryCast(
+                this=c.copy(), to=exp.DataType.build(WIDE_INT)), expression=exp.Null())), as_text))
+            continue
         if f.type == "string" or src_type == target or (target == "DOUBLE" and src_type in FLOAT_TYPES) \
                 or (target == "BIGINT" and _integral(src.columns[f.name])):
             if target == "DOUBLE" and src_type in ("FLOAT", "DOUBLE", "REAL"):
@@ -514,6 +522,9 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         elif kind == "enum":
             problems.append(f"column `{name}`: `{value}` in row {first} is not a value of "
                             f"enum({', '.join(f.enum_values)}){more}")
+        elif kind == "wide":
+            problems.append(f"column `{name}`: `{value}` in row {first} is too large for an int (at most 38 digits)"
+                            f"{more}; declare the field `string` if it is an identifier")
         elif f.type == "int" and value is not None and re.fullmatch(r"\s*[+-]?\d+\s*", value):
             problems.append(f"column `{name}`: `{value}` in row {first} is too large for an int (64 bits, at most "
                             f"±9223372036854775807){more}; declare the field `string` if it is an identifier")
@@ -545,7 +556,10 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
     for f in schema.fields.values():
         c = col(f.name)
         src_type = _base_type(src.columns[f.name])
-        if src_type != SQL_TYPES[f.type] and not (f.type == "int" and _integral(src.columns[f.name])):
+        if f.type == "int" and src_type in WIDE_INTS:
+            casts = True  # (checked above: it fits)
+            cols.append(exp.alias_(exp.Cast(this=c, to=exp.DataType.build(WIDE_INT)), ident(f.name)))
+        elif src_type != SQL_TYPES[f.type] and not (f.type == "int" and _integral(src.columns[f.name])):
             casts = True  # (checked above: an int is integral, so the cast is exact - never via DOUBLE)
             cols.append(exp.alias_(exp.Cast(this=c, to=exp.DataType.build(SQL_TYPES[f.type])), ident(f.name)))
         else:

@@ -28,18 +28,6 @@ def _lit(path: Path) -> str:
     return exp.Literal.string(path.as_posix()).sql(dialect="duckdb")
 
 
-def _for_spark(types: dict) -> str:
-    """`customers` for Spark, every value exact: DuckDB writes HUGEINT to Parquet as DOUBLE (keys
-    above 2^53 would be rounded), so those columns go as DECIMAL(38,0); the rest as typed."""
-    from sqlglot import exp
-
-    cols = []
-    for name, t in types.items():
-        q = exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
-        cols.append(f"CAST({q} AS DECIMAL(38, 0)) AS {q}" if t in ("HUGEINT", "UHUGEINT") else q)
-    return f"SELECT {', '.join(cols)} FROM customers"
-
-
 def get_session(master: str | None = None):
     """A SparkSession (created once per process and reused), with quiet logging."""
     global _SESSION
@@ -75,8 +63,9 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
     try:
         step("handing the typed data to Spark")
         typed = tmp / "customers.parquet"
-        types = {r[0]: r[1] for r in con.execute("DESCRIBE customers").fetchall()}
-        con.execute(f"COPY ({_for_spark(types)}) TO {_lit(typed)} (FORMAT parquet)")
+        # (exact: an int column is BIGINT, DECIMAL(p,0) or UBIGINT, never HUGEINT, which Parquet
+        # would get as DOUBLE - engine.data types those as DECIMAL(38,0))
+        con.execute(f"COPY customers TO {_lit(typed)} (FORMAT parquet)")
         df = spark.read.parquet(str(typed))
         df.createOrReplaceTempView("customers")
         step("counting segments (Spark)")
@@ -92,9 +81,10 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
             return customers, counts
         out = tmp / "assigned"
         spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
-        # the key comes back with DuckDB's type for it (Spark's DECIMAL(38,0) for a HUGEINT key), so the
-        # files equal the DuckDB engine's byte for byte
-        key_type = types[model.schema.key]
+        # the key comes back in DuckDB's type for it (Spark reads a UBIGINT key as DECIMAL(20,0)), so
+        # the files equal the DuckDB engine's byte for byte
+        key_type = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE customers)").fetchall())[
+            model.schema.key]
         con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * REPLACE (CAST(key AS {key_type}) AS key) "
                     f"FROM read_parquet({_lit(out / '*.parquet')})")
         return customers, counts
