@@ -28,6 +28,7 @@ from .. import words as w
 from ..errors import StratlangError
 from ..model import SCRIPT_SECTIONS, Model
 from .base import Backend, Options, register
+from .dot import GraphvizError, render_image
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -128,12 +129,8 @@ def _maps(model: Model, options: Options, lang: str) -> list[dict]:
     for view, key, prefix in (("strategy", "strategy_map", "sm"), ("playbook", "playbook_map", "pm")):
         item = {"title": w.t(key, lang), "id": f"map-{view}", "svg": None, "error": None}
         try:
-            from .dot import render_image
-
             item["svg"] = inline_svg(render_image(model, view, "svg", options), prefix)
-        except ImportError:
-            item["error"] = "the map backend is not installed" if lang == "en" else "未安装地图组件"
-        except Exception as e:  # MissingGraphviz and friends: the playbook still renders
+        except GraphvizError as e:  # Graphviz missing or failing: the playbook still renders
             item["error"] = str(e) or type(e).__name__
         out.append(item)
     return out

@@ -14,13 +14,10 @@ from typing import Callable, Iterable
 
 from .. import diagnostics as dg
 from ..model import Model
-from ..util import import_present
 
 CheckFn = Callable[[Model, "Context"], Iterable[dg.Diagnostic]]
 CHECKS: list[tuple[str, str, CheckFn]] = []  # (family, name, function)
 
-# Modules holding checks, imported on first use (each registers its functions).
-CHECK_MODULES = ("types", "mapgraph", "segments", "plays")
 
 
 @dataclass
@@ -44,10 +41,11 @@ _loaded = False
 
 
 def load_checks() -> None:
+    """Import the modules holding checks (each registers its functions on import)."""
     global _loaded
     if _loaded:
         return
-    import_present(__package__, CHECK_MODULES)
+    from . import mapgraph, plays, segments, types  # noqa: F401
     _loaded = True
 
 

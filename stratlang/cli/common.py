@@ -11,7 +11,6 @@ import click
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
 from ..check.loader import is_file, is_folder, unresolved_path
-from ..builder import project_inputs, require_data_file
 from ..errors import StratlangError
 from ..output import OutputError, atomic_write, check_output_file
 from ..source import SourceMap

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import load_checked, project_inputs, require_data_file, say_waiting, usage_errors
+from ..builder import project_inputs, require_data_file
+from .common import load_checked, say_waiting, usage_errors
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import fail_usage, load_checked, project_inputs, write_outputs
+from ..builder import project_inputs
+from .common import fail_usage, load_checked, write_outputs
 
 
 @main.command()

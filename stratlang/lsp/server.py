@@ -183,6 +183,15 @@ class StratServer(LanguageServer):
             return
         self.publish(state)
 
+    def forget_closed_projects(self) -> None:
+        """Drop the projects none of whose files is open any more (their diagnostics stay
+        published): a long session that opens many projects does not keep every one in memory."""
+        open_paths = set(self.overlay())
+        for entry, state in list(self.projects.items()):
+            if entry not in open_paths and open_paths.isdisjoint(state.result.project.paths.values()):
+                del self.projects[entry]
+        self.owner = {p: e for p, e in self.owner.items() if e in self.projects}
+
     def publish_failure(self, uri: str) -> None:
         """The project could not be checked: say so on the document (an editor showing nothing
         would look like a clean file)."""
@@ -255,6 +264,7 @@ def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams):
         state = ls.check(ls.entry_for(path))
         if state is not None:
             ls.publish(state)
+    ls.forget_closed_projects()
 
 
 # ---------------------------------------------------------------------- hover
@@ -472,10 +482,8 @@ def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
-    try:
-        from ..fmt import FormatError, format_text
-    except ImportError:
-        return []
+    from ..fmt import FormatError, format_text
+
     doc = ls.strat_document(params.text_document.uri)
     if doc is None:
         return None
@@ -490,7 +498,8 @@ def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
     if new == text:
         return []
     lines = text.split("\n")
-    end = lsp.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+    # UTF-16 units counted, not encoded: a lone surrogate (a client may send one) is one unit
+    end = lsp.Position(line=len(lines) - 1, character=sum(2 if ord(c) > 0xFFFF else 1 for c in lines[-1]))
     return [lsp.TextEdit(range=lsp.Range(lsp.Position(0, 0), end), new_text=new)]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..diagnostics import CODES, Diagnostic, Severity
+from ..explain import EXPLANATIONS, explanation
 from ..source import SourceMap, Span
 from .common import as_list, clamp_span, is_valid, relative_path, tool_version
 
@@ -26,28 +27,13 @@ ROOT_BASE_ID = "PROJECTROOT"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _explainer():
-    """`stratlang.explain.explanation` when that module exists (it is written separately), else
-    None. Looked up per log, not at import, so the module is picked up whenever it lands."""
-    try:
-        from stratlang.explain import explanation  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return explanation
+def _full_description(code: str, short: str) -> str:
+    """The long explanation of a catalogued code (`stratlang explain`); the short one otherwise."""
+    return explanation(code) if code in EXPLANATIONS else short
 
 
-def _full_description(explain, code: str, short: str) -> str:
-    if explain is None:
-        return short
-    try:
-        text = explain(code)
-    except Exception:  # an unknown code or a bug there must not break SARIF output
-        return short
-    return text if isinstance(text, str) and text.strip() else short
-
-
-def _rule(explain, code: str, severity: Severity, short: str) -> dict[str, Any]:
-    full = _full_description(explain, code, short)
+def _rule(code: str, severity: Severity, short: str) -> dict[str, Any]:
+    full = _full_description(code, short)
     return {
         "id": code,
         "shortDescription": {"text": short},
@@ -60,12 +46,11 @@ def _rule(explain, code: str, severity: Severity, short: str) -> dict[str, Any]:
 
 def rules_for(diags: list[Diagnostic]) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Every catalogue code, then (sorted) any code a diagnostic uses that is not catalogued."""
-    explain = _explainer()
-    rules = [_rule(explain, code, sev, short) for code, (sev, short) in CODES.items()]
+    rules = [_rule(code, sev, short) for code, (sev, short) in CODES.items()]
     extra = sorted({d.code for d in diags if d.code not in CODES})
     by_code = {d.code: d for d in diags}
     for code in extra:
-        rules.append(_rule(explain, code, by_code[code].severity, by_code[code].message))
+        rules.append(_rule(code, by_code[code].severity, by_code[code].message))
     return rules, {r["id"]: i for i, r in enumerate(rules)}
 
 
