@@ -437,6 +437,26 @@ async def test_a_fifo_next_to_the_document_is_never_opened(client: LanguageClien
     assert "imported file `pipe.strat` is not a regular file: it is a named pipe (FIFO)" in messages
 
 
+async def test_closing_the_last_file_of_a_project_forgets_the_project(client: LanguageClient, project: Path):
+    folder = project / "short_lived"
+    folder.mkdir(exist_ok=True)
+    text = 'strategy "S" { period 2026-01-01 .. 2026-12-31 }\nevent e "E"\n'
+    (folder / "main.strat").write_text(text, encoding="utf-8")
+    uri = await open_doc(client, folder / "main.strat", text)
+    ident = lsp.TextDocumentIdentifier(uri=uri)
+    assert await client.text_document_hover_async(lsp.HoverParams(text_document=ident,
+                                                                  position=lsp.Position(1, 6))) is not None
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=ident))
+    # no longer held: a request for it now has nothing to answer from
+    assert await client.text_document_hover_async(lsp.HoverParams(text_document=ident,
+                                                                  position=lsp.Position(1, 6))) is None
+    # and the projects still open are untouched
+    h = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
+        position=pos_of(MAIN, "supports F1", delta=10)))
+    assert "objective" in h.contents.value
+
+
 # --- raw bytes on stdin: every request with an id is answered -----------------------------------
 
 class RawServer:
