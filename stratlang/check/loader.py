@@ -145,10 +145,11 @@ def _entry_path(entry: Path, root: Path | None) -> tuple[Path, Path]:
         raise LoadError(f"{shown} is not a regular file (it is {file_kind(st.st_mode)}): give a .strat file")
     if not _under(real, root):
         if _under(unresolved_path(given.parent) / given.name, root):
-            raise LoadError(f"{shown} resolves to {short_path(real)}, outside the project root {root}: a symlink "
-                            "may not lead out of the project (give a wider root with --root)")
-        raise LoadError(f"{short_path(real)} is outside the project root {root} (--root): give a root folder "
-                        "that holds the entry file")
+            raise LoadError(f"{shown} resolves to {short_path(real)}, outside the project root "
+                            f"{short_path(root)}: a symlink may not lead out of the project (give a wider root "
+                            "with --root)")
+        raise LoadError(f"{short_path(real)} is outside the project root {short_path(root)} (--root): give a root "
+                        "folder that holds the entry file")
     return real, root
 
 
