@@ -448,3 +448,25 @@ def test_messages_escape_control_characters_of_the_data(tmp_path):
     assert "\x1b" not in err
     data.write_bytes(bytes(range(256)) * 4)
     failed(run("lists", entry, "--data", data, "-o", out), out, "not a text file (a NUL byte on line 1)")
+
+
+def test_spill_folders_of_killed_runs_are_removed(tmp_path, monkeypatch):
+    from stratlang.engine.duckdb import connect
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()  # a process id that is gone
+    stale = tmp_path / f"stratlang-duckdb-{p.pid}-abc123"
+    alive = tmp_path / f"stratlang-duckdb-{os.getppid()}-def456"
+    other = tmp_path / "stratlang-duckdb-notapid"
+    for folder in (stale, alive, other):
+        folder.mkdir()
+    (stale / "duckdb_temp_block-1.block").write_bytes(b"x")
+    con = connect()
+    try:
+        assert con.spill.parent == tmp_path and con.spill.name.startswith(f"stratlang-duckdb-{os.getpid()}-")
+        assert not stale.exists() and alive.exists() and other.exists()
+    finally:
+        con.close()
+    assert not con.spill.exists()

@@ -5,8 +5,9 @@ limit spills to disk instead of growing without bound (docs/data.md, "Memory"):
 
 - `memory_limit`: `STRATLANG_MEMORY_LIMIT` (`4GB`, `512MiB`, `25%`, …), else half of the
   machine's memory (or of the cgroup's limit, when lower);
-- `temp_directory`: a fresh `stratlang-duckdb-*` folder in the system's temporary folder
-  (`TMPDIR`), removed when the connection is closed;
+- `temp_directory`: a fresh `stratlang-duckdb-PID-*` folder in the system's temporary folder
+  (`TMPDIR`), removed when the connection is closed; folders left by killed runs (their process
+  is gone) are removed by the next run;
 - `preserve_insertion_order = false`: no query relies on it (lists are sorted by key; the one
   statement that needs file order for row numbers turns it on for itself).
 
@@ -30,6 +31,7 @@ from ..model import Model
 from .data import DataError, Source, prepare
 
 MEMORY_ENV = "STRATLANG_MEMORY_LIMIT"
+SPILL_PREFIX = "stratlang-duckdb-"
 DEFAULT_MEMORY_SHARE = 0.5  # of physical memory (or the cgroup limit)
 _UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
           "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
@@ -81,7 +83,8 @@ class Connection:
     def __init__(self, limit: int | None = None):
         self.limit = memory_limit_bytes() if limit is None else limit
         self.data_path: Path | None = None  # named in messages (set by load())
-        self.spill = Path(tempfile.mkdtemp(prefix="stratlang-duckdb-"))
+        _remove_stale_spill_folders()
+        self.spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.spill, True)
         try:
             self._con = duckdb.connect(":memory:", config={
@@ -131,6 +134,22 @@ class Connection:
                               f"or convert a large CSV to Parquet once; spilled data goes to {tempfile.gettempdir()} "
                               "(TMPDIR), which needs free space",
                          problems=[f"DuckDB: {str(e).strip().splitlines()[0][:300]}"])
+
+
+def _remove_stale_spill_folders() -> None:
+    """Remove the spill folders of killed runs: ours (same user), named by a process that is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*-*"):
+        m = re.fullmatch(re.escape(SPILL_PREFIX) + r"(\d+)-\w+", folder.name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            if folder.lstat().st_uid != os.getuid() or not folder.is_dir() or folder.is_symlink():
+                continue
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:  # the run that made it is gone
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive (or not ours to look at)
+            continue
 
 
 def connect() -> Connection:
