@@ -290,3 +290,73 @@ def test_lsp_fuzz_corpus(path):
         run_sequence(servers.get(), ops)
     finally:
         servers.close()
+
+
+# ---------------------------------------------------------------------- the framing, in process
+
+class _Chunks:
+    """A stand-in for the stdin reader: the given chunks, then the end of the input."""
+
+    def __init__(self, chunks: list[bytes]):
+        self.chunks = list(chunks)
+
+    def get(self, timeout):
+        return self.chunks.pop(0) if self.chunks else None
+
+
+def _frames(data: bytes, cuts: list[int]) -> list:
+    from stratlang.lsp.transport import Framer
+
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    framer = Framer(_Chunks([data[a:b] for a, b in zip(points, points[1:])]), idle=0)
+    out = []
+    for _ in range(10_000):
+        frame = framer.next()
+        if frame is None:
+            return out
+        out.append(frame)
+    raise AssertionError("the framer does not come to an end")
+
+
+bodies = st.lists(st.fixed_dictionaries({"jsonrpc": st.just("2.0"), "id": st.integers(0, 10**6),
+                                         "method": st.text(max_size=20), "params": st.dictionaries(
+                                             st.text(max_size=5), st.text(max_size=30), max_size=3)}),
+                  max_size=5).map(lambda ms: [json.dumps(m, ensure_ascii=bool(len(m["method"]) % 2)).encode()
+                                              for m in ms])
+noise = st.one_of(st.binary(max_size=40), st.sampled_from([b"Content-Length: 5\r\n", b"\r\n", b"Content-Length: x",
+                                                          b"Content-Type: a\r\n", b"{", b"}\r\n\r\n"]))
+
+
+@settings(max_examples=max(50, EXAMPLE_COUNT * 10), deadline=None, derandomize=not SECONDS, database=None)
+@given(messages=bodies, cuts=st.lists(st.integers(0, 10**6), max_size=8))
+def test_framer_delivers_well_framed_messages_whole(messages, cuts):
+    data = b"".join(b"Content-Length: %d\r\n\r\n" % len(m) + m for m in messages)
+    frames = _frames(data, cuts)
+    assert [(f.body, f.problem) for f in frames] == [(m, None) for m in messages]
+
+
+@settings(max_examples=max(50, EXAMPLE_COUNT * 10), deadline=None, derandomize=not SECONDS, database=None)
+@given(parts=st.lists(st.one_of(bodies.map(lambda ms: b"".join(b"Content-Length: %d\r\n\r\n" % len(m) + m
+                                                                for m in ms)),
+                                noise,
+                                st.tuples(st.binary(max_size=60), st.integers(0, 100)).map(
+                                    lambda t: b"Content-Length: %d\r\n\r\n" % t[1] + t[0])), max_size=8),
+       cuts=st.lists(st.integers(0, 10**6), max_size=8))
+def test_framer_never_fails_on_any_bytes(parts, cuts):
+    from stratlang.lsp.transport import handle_frame
+
+    data = b"".join(parts)
+    frames = _frames(data, cuts)
+    assert sum(len(f.body) for f in frames) <= len(data)
+
+    class Sink:  # handle_frame's view of the protocol: errors are sent, nothing is served
+        _shutdown = True
+        sent: list = []
+
+        def _send_data(self, message):
+            self.sent.append(message)
+
+    sink = Sink()
+    for frame in frames:
+        handle_frame(sink, frame)
+    assert all(m["error"]["code"] in (-32700, -32600, -32602) for m in sink.sent)
