@@ -11,11 +11,12 @@ outside the text. The property, checked on `python -m stratlang.lsp` through raw
 - every change of an open document publishes diagnostics for it, none saying "internal error";
 - the server is still running at the end.
 
-Budget: `STRATLANG_FUZZ_EXAMPLES` examples (default 12, derandomised: the same ones every run, in a
-few seconds); with `STRATLANG_FUZZ_SECONDS` set, random examples for that many seconds (`make
-fuzz`). A failing sequence is saved to `tests/fuzz_corpus/lsp-<hash>.json`; every saved file is
-replayed by `test_lsp_fuzz_corpus` (delete it once the bug is fixed and the replay passes, or keep
-it as a regression case).
+Budget, as in tests/test_fuzz.py: `test_lsp_fuzz` plays `STRATLANG_FUZZ_EXAMPLES` examples
+(default 12, derandomised: the same ones every run, in a few seconds); with `STRATLANG_FUZZ_SECONDS`
+set, `test_lsp_fuzz_for_a_while` plays fresh random examples for that many seconds (`pytest -s
+tests/test_lsp_fuzz.py -k fuzz_for_a_while`, as `make fuzz` runs tests/test_fuzz.py). A failing
+sequence is saved, shrunk, to `tests/fuzz_corpus/lsp-<hash>.json`, and every saved file is replayed
+by `test_lsp_fuzz_corpus` as a regression case.
 """
 
 from __future__ import annotations
@@ -268,16 +269,24 @@ def _fuzz(servers: Servers, max_examples: int, derandomize: bool, deadline: floa
 
 
 def test_lsp_fuzz():
+    """The bounded run of the normal suite: the same `STRATLANG_FUZZ_EXAMPLES` examples every time."""
     servers = Servers()
     try:
-        if SECONDS > 0:
-            deadline = time.monotonic() + SECONDS
-            while time.monotonic() < deadline:
-                _fuzz(servers, max_examples=50, derandomize=False, deadline=deadline)
-            print(f"\nlanguage server fuzz: {servers.examples} sequences, {servers.operations} operations, "
-                  f"no failure in {SECONDS:.0f} s")
-        else:
-            _fuzz(servers, max_examples=EXAMPLE_COUNT, derandomize=True, deadline=None)
+        _fuzz(servers, max_examples=EXAMPLE_COUNT, derandomize=True, deadline=None)
+    finally:
+        servers.close()
+
+
+@pytest.mark.skipif(not SECONDS, reason="a long run: set STRATLANG_FUZZ_SECONDS (make fuzz)")
+def test_lsp_fuzz_for_a_while():
+    """Fresh random examples for `STRATLANG_FUZZ_SECONDS` seconds; a failure is saved to the corpus."""
+    servers = Servers()
+    deadline = time.monotonic() + SECONDS
+    try:
+        while time.monotonic() < deadline:
+            _fuzz(servers, max_examples=50, derandomize=False, deadline=deadline)
+        print(f"\nlanguage server fuzz: {servers.examples} sequences, {servers.operations} operations, "
+              f"no failure in {SECONDS:.0f} s")
     finally:
         servers.close()
 
