@@ -247,6 +247,7 @@ def test_one_line_text_blocks_format(pitch):
     'L1 # c1\n-> P1 # c2\n  -> C1 "lab" # c3\n',
     "L1 # c1\n# c2\n-> P1\nA -> B\n",
     'L1 -> P1 # c1\n"label" # c2\n\nA -> B # c3\n',
+    'import # c\n# d\n "plays.strat"\nimport "x"\nA -> B\n',  # found by tests/test_fuzz.py
 ])
 def test_comments_inside_a_link_chain(text):
     out = assert_formats(text)

@@ -280,37 +280,33 @@ class Printer:
 
     def _single(self, d) -> bool:
         """Whether a declaration prints on one line (decides blank lines between declarations)."""
-        if isinstance(d, ast.Link):
+        if isinstance(d, (ast.Import, ast.Link)):
             return len(d.trailing) <= 1 and not _inner_comments(d)
-        if isinstance(d, ast.Import):
-            return len(d.trailing) <= 1
         return d.body is None or self._one_line_body(d, "") is not None
 
     def decl(self, d) -> None:
-        if isinstance(d, ast.Import):
-            self.finish([f"import {value(d.path)}"], d.trailing, True)
-        elif isinstance(d, ast.Link):
-            self.link(d)
+        if isinstance(d, (ast.Import, ast.Link)):
+            self.one_liner(d)
         else:
             self.block(d, "")
 
-    def link(self, d: ast.Link) -> None:
-        """`a -> b -> c "label"`; a comment written inside the chain stays after the name it
-        followed, and the chain goes on in the next line (`  -> b`)."""
-        pieces = [n.name for n in d.chain] + ([value(d.label)] if d.label is not None else [])
-        spans = [n.span for n in d.chain] + ([d.label.span] if d.label is not None else [])
+    def one_liner(self, d: ast.Import | ast.Link) -> None:
+        """`import "path"`, `a -> b -> c "label"`. A comment written inside (`import  # why` with
+        the path on the next line, or after a name of a chain) stays after the word it followed,
+        and the statement goes on in the next line (`  -> b`)."""
         inner = _inner_comments(d)
-        line = pieces[0]
+        pieces = _pieces(d)
+        line = pieces[0][0]
         for k in range(1, len(pieces)):
-            sep = "-> " if k < len(d.chain) else ""
-            gap = [c for c in inner if spans[k - 1].end <= c.span.start < spans[k].start]
+            text, start, sep = pieces[k]
+            gap = [c for c in inner if pieces[k - 1][1] <= c.span.start < start]
             if gap:
                 self.emit(f"{line}  {gap[0].text}")
                 for c in gap[1:]:
                     self.emit(INDENT + c.text)
-                line = INDENT + sep + pieces[k]
+                line = INDENT + sep + text
             else:
-                line += " " + sep + pieces[k]
+                line += " " + sep + text
         rest = tuple(c for c in d.trailing if c not in inner)
         self.finish([line], rest, not inner)
 
@@ -487,10 +483,20 @@ def type_ref(t: ast.TypeRef) -> str:
     return "enum(" + ", ".join(v.name for v in t.enum_values) + ")"
 
 
-def _inner_comments(link: ast.Link) -> list[ast.Comment]:
-    """The comments of a link that sit inside its chain (before its last name or label)."""
-    last = (link.label or link.chain[-1]).span.start
-    return [c for c in link.trailing if c.span.start < last]
+def _pieces(d: ast.Import | ast.Link) -> list[tuple[str, int, str]]:
+    """The words of an import or link: (text, where it starts, the separator written before it)."""
+    if isinstance(d, ast.Import):
+        return [("import", d.span.start, ""), (value(d.path), d.path.span.start, "")]
+    out = [(n.name, n.span.start, "-> " if k else "") for k, n in enumerate(d.chain)]
+    if d.label is not None:
+        out.append((value(d.label), d.label.span.start, ""))
+    return out
+
+
+def _inner_comments(d: ast.Import | ast.Link) -> list[ast.Comment]:
+    """The comments of an import or link that sit inside it (before its last word)."""
+    last = d.path.span.start if isinstance(d, ast.Import) else (d.label or d.chain[-1]).span.start
+    return [c for c in d.trailing if c.span.start < last]
 
 
 def _without_first_leading(item):
