@@ -93,7 +93,8 @@ _CELLS: dict[str, tuple[str, int]] = {}  # code point -> (shown as, display widt
 def _layout(line: str) -> tuple[str, list[int]]:
     """The displayed text of a source line and the display column (0-based) where each code
     point starts; the list has one extra entry, the column just past the end of the line."""
-    if line.isascii() and line.isprintable():  # the common case: one cell per code point
+    core = line.replace("…", "")  # the ellipsis of a cut line is one cell wide too
+    if core.isascii() and core.isprintable():  # the common case: one cell per code point
         return line, list(range(len(line) + 1))
     out: list[str] = []
     cols: list[int] = []
