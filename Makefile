@@ -15,11 +15,12 @@ VENV        := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help setup demo test bench clean distclean
+.PHONY: help setup demo test fuzz bench clean distclean
 
 help:
 	@echo "make demo    build examples/bank_wealth into out/bank_wealth"
 	@echo "make test    run the test suite"
+	@echo "make fuzz    fuzz parse/check/fmt for an hour (STRATLANG_FUZZ_SECONDS); crashers go to tests/fuzz_corpus/"
 	@echo "make bench   run the parse/check benchmark"
 	@echo "make clean   remove outputs and caches"
 
@@ -31,6 +32,10 @@ demo:
 
 test: setup
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+fuzz: setup
+	STRATLANG_FUZZ_SECONDS=$${STRATLANG_FUZZ_SECONDS:-3600} STRATLANG_FUZZ_EXAMPLES=$${STRATLANG_FUZZ_EXAMPLES:-500} \
+		$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/test_fuzz.py -k fuzz_for_a_while
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_check.py $(BENCH_ARGS)
