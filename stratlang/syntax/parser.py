@@ -76,6 +76,12 @@ def _literal_hint(raw: str) -> str:
     return _LITERAL_HELP
 
 
+def _blocks_too_deep(span: Span) -> dg.Diagnostic:
+    return dg.make("SYN101", f"blocks nested more than {MAX_NESTING} levels deep", span, "too deep",
+                   help="a declaration holds attributes and `profile { … }` blocks; close the blocks that are "
+                        "still open")
+
+
 class Lowerer(Transformer):
     """Grammar rules -> AST nodes. One instance per parser; `begin()` resets it for a run."""
 
@@ -221,9 +227,7 @@ class Lowerer(Transformer):
         d = 1 + max((self.depth.get(id(x), 0) for x in children), default=0)
         if d > MAX_NESTING:
             if isinstance(node, ast.SubBlock):
-                raise _Abort(dg.make("SYN101", f"blocks nested more than {MAX_NESTING} levels deep", at or node.span,
-                                     "too deep", help="a declaration holds attributes and `profile { … }` blocks; "
-                                                      "close the blocks that are still open"))
+                raise _Abort(_blocks_too_deep(at or node.span))
             raise _Abort(dg.make("SYN101", f"rule nested more than {MAX_NESTING} levels deep", node.span,
                                  "too deep", help="split the rule into segments joined with `extends`"))
         self.depth[id(node)] = d
@@ -490,6 +494,24 @@ def _groups(text: str) -> list[tuple[int, int]]:
     return groups
 
 
+def _check_depth(source: SourceFile, start: int, end: int) -> None:
+    """Raise _Abort when text[start:end] opens a block nested deeper than the parser would accept
+    (MAX_NESTING below a declaration's own braces), found by a scan: such a statement is never
+    handed to Lark, whose stacks would grow with the depth (2 GB for 10 MB of `x {`)."""
+    text = source.text
+    if text.count("{", start, end) <= MAX_NESTING + 1:
+        return
+    depth = 0
+    for m in _SCAN.finditer(text, start, end):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+            if depth > MAX_NESTING + 1:
+                raise _Abort(_blocks_too_deep(source.span(m.start(), m.end())))
+        elif tok == "}" and depth:
+            depth -= 1
+
+
 def _is_eof(e) -> bool:
     return isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
 
@@ -573,6 +595,7 @@ class _Parser:
         while i < len(groups):
             gs, ge = groups[i]
             try:
+                _check_depth(source, gs, ge)
                 d, c, g = self._run(source, text[gs:ge], gs, source.line_col(gs)[0] - 1)
             except (UnexpectedInput, _Abort) as first:
                 if _is_eof(first) and i + 1 < len(groups):
@@ -622,6 +645,8 @@ class _Parser:
                 continue
             line_offset = source.line_col(start)[0] - 1
             try:
+                self.lowerer.begin(source, start, line_offset)  # no stale diagnostics if the next line raises
+                _check_depth(source, start, end)
                 d, c, g = self._run(source, chunk, start, line_offset)
                 decls.extend(d)
                 comments.extend(c)
