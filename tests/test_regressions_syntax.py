@@ -93,6 +93,23 @@ def test_fmt_on_8000_nested_blocks_refuses_with_a_diagnostic():
     assert d.code == "SYN101" and f"more than {MAX_NESTING} levels" in d.message
 
 
+def test_blocks_too_deep_are_refused_before_parsing():
+    # a scan finds the depth: Lark's stacks would grow with it (10 MB of `x {`: 2 GB, 33 s)
+    text = nested_blocks(200_000) + "event after\n"
+    tracemalloc.start()
+    try:
+        f, diags = parse(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    [d] = diags
+    assert d.code == "SYN101"
+    start = text.index("x { " * (MAX_NESTING + 1)) + 4 * MAX_NESTING + 2  # the `{` one level too deep
+    assert (d.span.start, d.span.end) == (start, start + 1)
+    assert [x.id.name for x in f.decls] == ["after"]
+    assert peak < 20 * len(text), peak
+
+
 def test_check_on_8000_nested_blocks(project):
     r = project(BASE + nested_blocks(8000))
     assert "SYN101" in only_codes(r)
@@ -261,3 +278,27 @@ def test_comment_inside_a_link_chain_stays_after_its_name():
 def test_severity_of_the_new_diagnostics_is_error():
     _, diags = parse("objective F1 { target t >= 1 by 0000Q4 }\n")
     assert diags[0].severity == Severity.ERROR
+
+
+# --------------------------------------------------------------------------- did-you-mean budget
+
+
+def test_many_undefined_names_among_many_ids_stay_linear(project):
+    # each did-you-mean search compares with every id of the kind: 6,000 typos among 3,000
+    # objectives took 150 s; past a budget there are no more suggestions
+    n = 3000
+    text = BASE + "".join(f"objective O{i} {{ perspective customer }}\n" for i in range(n))
+    text += "".join(f"P{i} -> Q{i}\n" for i in range(n))
+    t = time.process_time()
+    r = project(text)
+    assert time.process_time() - t < 30
+    undefined = [d for d in r.diagnostics if d.code == "NAM201"]
+    assert len(undefined) == 2 * n
+    assert any(d.help and d.help[0].startswith("did you mean `O") for d in undefined)
+
+
+def test_a_long_undefined_name_gets_no_suggestion(project):
+    long = "o" * 5000
+    r = project(BASE + f"objective {long}a {{ perspective customer }}\n{long}b -> {long}a\n")
+    [d] = [d for d in r.diagnostics if d.code == "NAM201"]
+    assert not d.help or "did you mean" not in d.help[0]

@@ -28,6 +28,10 @@ KIND_WORD = {"perspective": "perspective", "theme": "theme", "segment": "segment
              "offer": "offer", "channel": "channel", "script": "script", "event": "event", "play": "play"}
 
 
+SUGGEST_BUDGET = 200_000  # candidate ids compared for did-you-mean suggestions, per project
+MAX_SUGGESTED = 64  # longer names get no suggestion (the edit distance costs length²)
+
+
 def article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
@@ -65,6 +69,28 @@ class Resolver:
         self.perspective_ids: dict[str, m.Perspective] = {}
         self.risk_values: tuple[str, ...] | None = None
         self.strategy_period: tuple[dt.date, dt.date] | None = None
+        self._ids: dict[str, list[str]] | None = None  # kind -> ids
+        self.suggest_budget = SUGGEST_BUDGET
+
+    # ------------------------------------------------------------------ did you mean
+
+    def ids_of(self, kind: str) -> list[str]:
+        """The declared ids of a kind (grouped once, not per reference)."""
+        if self._ids is None or sum(map(len, self._ids.values())) != len(self.decls):
+            self._ids = {}
+            for i, x in self.decls.items():
+                self._ids.setdefault(x.kind, []).append(i)
+        return self._ids.get(kind, [])
+
+    def closest(self, name: str, candidates) -> list[str]:
+        """`dg.closest` within the project's budget: each search compares the name with every
+        candidate, so thousands of undefined names among thousands of ids would grow with their
+        product (6,000 typos among 3,000 objectives took 150 s). Past the budget, and for names no
+        one types by hand, there is no suggestion."""
+        if self.suggest_budget <= 0 or len(name) > MAX_SUGGESTED:
+            return []
+        self.suggest_budget -= len(candidates)
+        return dg.closest(name, candidates)
 
     # ------------------------------------------------------------------ reporting
 
@@ -119,7 +145,7 @@ class Resolver:
         if d is None:
             if name.name in self.perspective_ids and kind != "perspective":
                 pass
-            return self._undefined(name, kind, [i for i, x in self.decls.items() if x.kind == kind])
+            return self._undefined(name, kind, self.ids_of(kind))
         if d.kind != kind:
             self.err("NAM203", f"`{name.name}` is {article(d.kind)}, but this needs {article(kind)}", name.span,
                      f"not {article(kind)}", labels=(dg.Label(d.block.id.span, f"`{name.name}` is declared here"),),
@@ -128,7 +154,7 @@ class Resolver:
         return name.name
 
     def _kind_help(self, name, kind):
-        near = dg.closest(name.name, [i for i, x in self.decls.items() if x.kind == kind])
+        near = self.closest(name.name, self.ids_of(kind))
         if near:
             return (f"did you mean the {kind} `{near[0]}`?",)
         return ()
@@ -136,7 +162,7 @@ class Resolver:
     def _undefined(self, name: ast.Name, kind: str, candidates) -> None:
         if name.name in self.broken_ids:
             return None  # declared in a block that did not parse: the syntax error says enough
-        near = dg.closest(name.name, candidates)
+        near = self.closest(name.name, candidates)
         helps, sugg = [], []
         if near:
             where = ""
