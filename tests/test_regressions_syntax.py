@@ -29,6 +29,16 @@ def parse(text: str):
     return parse_source(SourceFile("t.strat", text))
 
 
+def parse_measured(text: str):
+    """parse() and the peak of the Python heap while it ran."""
+    tracemalloc.start()
+    try:
+        f, diags = parse(text)
+        return f, diags, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def only_codes(result, prefix: str = "") -> list[str]:
     return [d.code for d in result.diagnostics if d.code.startswith(prefix)]
 
@@ -96,12 +106,7 @@ def test_fmt_on_8000_nested_blocks_refuses_with_a_diagnostic():
 def test_blocks_too_deep_are_refused_before_parsing():
     # a scan finds the depth: Lark's stacks would grow with it (10 MB of `x {`: 2 GB, 33 s)
     text = nested_blocks(200_000) + "event after\n"
-    tracemalloc.start()
-    try:
-        f, diags = parse(text)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    f, diags, peak = parse_measured(text)
     [d] = diags
     assert d.code == "SYN101"
     start = text.index("x { " * (MAX_NESTING + 1)) + 4 * MAX_NESTING + 2  # the `{` one level too deep
@@ -211,12 +216,7 @@ def test_banned_phrases_after_a_negation_and_escapes_keep_their_own_positions(pr
 def test_lexing_a_long_string_costs_no_memory_per_character(template):
     body = "a" * 500_000 + '\\"' + "b" * 500_000
     text = template.format(body, body)
-    tracemalloc.start()
-    try:
-        _, diags = parse(text)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    _, diags, peak = parse_measured(text)
     assert diags == []
     assert peak < 20 * len(text), peak  # was ~120 bytes per character in the regex engine alone
 
