@@ -271,6 +271,17 @@ def test_comments_inside_a_link_chain(text):
     assert out.count("#") == text.count("#")
 
 
+@pytest.mark.parametrize("text", [
+    'schema customer {\n  id string;key "x"\n  age int\n}\n',  # found by tests/test_fuzz.py
+    "segment s { rule a; and x; lifecycle growth }\n",
+    "play p { when event e; within x\n step 1 a using b; after 3d\n target t >= 1; by 2026Q4\n cost 3; per 5 }\n",
+])
+def test_an_item_whose_first_word_would_continue_the_previous_one_keeps_its_semicolon(text):
+    # a line break ends nothing: printed on its own line, `key "x"` became a flag of `id`
+    out = assert_formats(text)
+    assert ";\n" in out
+
+
 def test_comment_inside_a_link_chain_stays_after_its_name():
     assert format_text("L1 # why\n-> P1 -> C1\n") == "L1  # why\n  -> P1 -> C1\n"
 

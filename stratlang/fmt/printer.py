@@ -381,17 +381,21 @@ class Printer:
             for i, line in zip([r[0] for r in rows], columns([r[1] for r in rows])):
                 cells[id(i)] = line
         prev = None
-        for item, key in zip(items, keys):
+        for k, (item, key) in enumerate(zip(items, keys)):
             if prev is not None and _first_line(item) - prev.span.end_line > 1:
                 self.blank()
             self.comments(item.leading, indent, prev.span.end_line if prev is not None else None, item.span.line)
             if isinstance(item, ast.SubBlock):
                 yield self._block(item, indent)
             else:
-                self.item(item, indent, _pad(key, width), cells.get(id(item)))
+                # a line break ends nothing: `;` where the next item's first word would be read as
+                # more of this one (a field `key "x"` after `id string`)
+                nxt = items[k + 1] if k + 1 < len(items) else None
+                end = ";" if nxt is not None and _first_word(nxt) in _continuations(item) else ""
+                self.item(item, indent, _pad(key, width), cells.get(id(item)), end)
             prev = item
 
-    def item(self, item, indent: str, key: str, rest: str | None) -> None:
+    def item(self, item, indent: str, key: str, rest: str | None, end: str = "") -> None:
         col = display_width(indent + key) + 1
         cont = " " * col
         if isinstance(item, ast.Attribute):
@@ -438,7 +442,42 @@ class Printer:
             lines = s.split("\n")
         else:  # pragma: no cover - the AST is closed
             raise TypeError(f"cannot print {type(item).__name__}")
+        lines[-1] = lines[-1].rstrip() + end
         self.finish(lines, item.trailing, True)
+
+
+_FLAGS = frozenset(("key", "optional", "risk_tolerance"))
+_RULE_GOES_ON = frozenset(("and", "or", "in", "is", "between", "not"))
+
+
+def _first_word(item) -> str | None:
+    if isinstance(item, (ast.Attribute, ast.FieldLine, ast.SubBlock)):
+        return item.name.name
+    return None  # `target`, `step`, `objection` and a perspective's id are never read as more of an item
+
+
+def _continuations(item) -> frozenset[str]:
+    """Words that, written after `item`, the parser would take as more of it (a superset is
+    fine: it only adds a `;`)."""
+    if isinstance(item, ast.FieldLine):
+        return _FLAGS if item.label is None else frozenset()
+    if isinstance(item, ast.StepLine):
+        if item.unless_converted:
+            return frozenset()
+        return frozenset(("unless",)) if item.after is not None else frozenset(("after", "unless"))
+    if isinstance(item, ast.TargetLine):
+        if item.baseline is not None:
+            return frozenset()
+        return frozenset(("baseline",)) if item.by is not None else frozenset(("by", "baseline"))
+    if isinstance(item, ast.Attribute):
+        v = item.value
+        if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)) or (isinstance(v, ast.Trigger) and v.kind == "rule"):
+            return _RULE_GOES_ON
+        if isinstance(v, ast.Trigger):
+            return frozenset(("within",)) if v.kind == "event" and v.within is None else frozenset()
+        if isinstance(v, (ast.Name, ast.Str, ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)):
+            return frozenset(("per",))
+    return frozenset()
 
 
 def _cells(item, indent: str) -> list[str]:
