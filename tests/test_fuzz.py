@@ -13,7 +13,7 @@ lines, odd Unicode (bidi marks, NUL, U+FFFD, combining marks, emoji, fullwidth f
   keeps every comment (same texts, same order) and parses to the same tree.
 
 Budgets (environment):
-  STRATLANG_FUZZ_EXAMPLES  examples per property (default 25: the whole file runs in seconds in
+  STRATLANG_FUZZ_EXAMPLES  examples per property (default 80: the whole file runs in ~10 s in
                            `make test`; the examples are the same on every run)
   STRATLANG_FUZZ_SECONDS   when set, `test_fuzz_for_a_while` fuzzes with fresh random examples for
                            that long and saves every new crasher (shrunk) to tests/fuzz_corpus/ —
@@ -51,7 +51,7 @@ CORPUS = Path(__file__).resolve().parent / "fuzz_corpus"
 EXAMPLES = sorted(ROOT.glob("examples/*/*.strat"))
 TEXTS = {p: p.read_text("utf-8") for p in EXAMPLES}
 
-N_EXAMPLES = int(os.environ.get("STRATLANG_FUZZ_EXAMPLES") or 25)
+N_EXAMPLES = int(os.environ.get("STRATLANG_FUZZ_EXAMPLES") or 80)
 FUZZ_SECONDS = float(os.environ.get("STRATLANG_FUZZ_SECONDS") or 0)
 
 # --------------------------------------------------------------------------- mutations
