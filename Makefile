@@ -2,6 +2,8 @@
 # Both run scripts/setup.sh first (idempotent: system packages, .venv, pip install -e '.[dev]').
 #
 #   make test                       the full suite (PYTEST_ADDOPTS is passed through)
+#   make test-fast                  everything but the tests marked slow (under a minute)
+#   make bless                      regenerate the expected outputs of tests/ui and tests/golden (review the diff)
 #   make test PYTEST_ARGS='-k cli'  extra pytest arguments
 #   make bench                      benchmarks/bench_check.py (parse/check timings)
 #   make clean                      remove build outputs and caches (keeps .venv)
@@ -15,12 +17,13 @@ VENV        := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help setup demo test fuzz bench clean distclean
+.PHONY: help setup demo test fuzz test-fast bless bench clean distclean
 
 help:
 	@echo "make demo    build examples/bank_wealth into out/bank_wealth"
 	@echo "make test    run the test suite"
-	@echo "make fuzz    fuzz parse/check/fmt for an hour (STRATLANG_FUZZ_SECONDS); crashers go to tests/fuzz_corpus/"
+	@echo "make test-fast  run the suite without the slow tests"
+	@echo "make fuzz    fuzz parse/check/fmt and the language server for an hour (STRATLANG_FUZZ_SECONDS); crashers go to tests/fuzz_corpus/"
 	@echo "make bench   run the parse/check benchmark"
 	@echo "make clean   remove outputs and caches"
 
@@ -33,9 +36,15 @@ demo:
 test: setup
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not slow" $(PYTEST_ARGS)
+
+bless: setup
+	STRATLANG_REGEN=1 $(VENV)/bin/pytest -q -m "not slow" $(PYTEST_ARGS)
+
 fuzz: setup
 	STRATLANG_FUZZ_SECONDS=$${STRATLANG_FUZZ_SECONDS:-3600} STRATLANG_FUZZ_EXAMPLES=$${STRATLANG_FUZZ_EXAMPLES:-500} \
-		$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/test_fuzz.py -k fuzz_for_a_while
+		$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/test_fuzz.py tests/test_lsp_fuzz.py -k fuzz_for_a_while
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_check.py $(BENCH_ARGS)
