@@ -167,7 +167,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         "Add the attribute the message names."),
     "NAM206": E(
         "An `import` names a file that does not exist, a path that leaves the project root (`..` above the "
-        "folder of the entry file, or `--root`), or imports form a cycle (the cycle is shown).",
+        "folder of the entry file, or `--root`; a symbolic link counts where it leads), something that is not "
+        "a regular file (a folder, a named pipe, a device), a name too long for the system, or imports form a "
+        "cycle (the cycle is shown).",
         'import "chanels.strat"\n',
         'import "channels.strat"\n',
         "Fix the path (it is relative to the importing file), keep files inside the project root, and break "
