@@ -87,3 +87,12 @@ def test_textmate_highlights_every_keyword():
     assert set(language.KEYWORDS) <= highlighted, sorted(set(language.KEYWORDS) - highlighted)
     assert textmate_words("storage.type") == set(language.DECLARATION_KINDS)
     assert textmate_words("keyword.operator.word") == set(language.RULE_WORDS)
+
+
+def test_the_language_server_reads_the_facts():
+    from stratlang.lsp import completion, server
+
+    assert set(language.KEYWORDS) <= server.RESERVED
+    assert completion.spec_of("play") == language.attributes_of("play")
+    top = [label for label, *_ in completion.complete("", 0, {})]
+    assert top == list(language.STATEMENT_STARTERS)

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import re
 
-from ..check.resolve import ATTRIBUTES, LINE_ITEMS, ONE_OF, spec_of
-from ..syntax.ast import BLOCK_KINDS
+from .. import language
 
-DEFAULT_PERSPECTIVES = ("financial", "customer", "process", "learning")
+from ..check.resolve import LINE_ITEMS
+from ..language import (ATTRIBUTES, DECLARATION_KINDS, DEFAULT_PERSPECTIVE_IDS, ONE_OF, PROFILE_KEYS,
+                        STATEMENT_STARTERS, attributes_of)
+
+spec_of = attributes_of
+BLOCK_KINDS = DECLARATION_KINDS  # the kinds whose `{` opens a block
+DEFAULT_PERSPECTIVES = DEFAULT_PERSPECTIVE_IDS
 ID = r"[^\W\d]\w*"
 _DECL = re.compile(rf"^[ \t]*({'|'.join(BLOCK_KINDS)})[ \t]+({ID})", re.M)
 _PERSP_BLOCK = re.compile(r"^[ \t]*perspectives[ \t]*\{(.*?)\}", re.M | re.S)
@@ -38,7 +43,9 @@ _ENUM_VALUE = re.compile(rf"\b({ID})\s*(?:=|!=|<=|>=|<|>)\s*({ID})?$")
 _ENUM_LIST = re.compile(rf"\b({ID})\s+(?:not\s+)?in\s*\[[^\]]*?({ID})?$")
 _RULE = re.compile(r"(?:^|\s)rule\s")
 _ATTR_START = re.compile(rf"^\s*({ID})?$")
-RULE_WORDS = ("and", "or", "not", "between", "in", "is missing", "is present")
+# the rule words as one types them (`is` comes with what it tests)
+RULE_WORDS = tuple(w for w in language.RULE_WORDS if w not in ("is", "missing", "present")) + ("is missing",
+                                                                                            "is present")
 
 
 def block_kind(text: str, offset: int) -> str | None:
@@ -131,9 +138,8 @@ def complete(text: str, offset: int, ids: dict[str, str], schema=None) -> list[t
 
     if _ATTR_START.match(before):
         if kind is None:
-            return [(k, "keyword", "declaration") for k in BLOCK_KINDS + ("perspectives", "import")]
+            return [(k, "keyword", "declaration") for k in STATEMENT_STARTERS]
         if kind == "profile":
-            from ..check.resolve import PROFILE_KEYS
             return [(k, "attribute", "profile") for k in PROFILE_KEYS]
         out = [(name, "attribute", typ) for name, (typ, _) in sorted(spec_of(kind).items())]
         for word, kinds in LINE_ITEMS.values():

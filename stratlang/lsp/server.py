@@ -28,6 +28,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from .. import __version__
 from .. import diagnostics as dg
+from .. import language
 from ..check import CheckResult, LoadError, check_entry
 from ..check.loader import is_file
 from ..source import SourceFile
@@ -48,9 +49,7 @@ COMPLETION_KIND = {"id": lsp.CompletionItemKind.Reference, "attribute": lsp.Comp
                    "keyword": lsp.CompletionItemKind.Keyword, "field": lsp.CompletionItemKind.Field,
                    "value": lsp.CompletionItemKind.EnumMember}
 ID_RE = re.compile(r"[^\W\d]\w*")
-RESERVED = {"and", "or", "not", "in", "between", "is", "missing", "present", "true", "false", "using", "after",
-            "unless", "converted", "per", "by", "baseline", "within", "import", "unlimited", "key", "optional",
-            "perspectives", "strategy"} | set(comp.BLOCK_KINDS)
+RESERVED = set(language.KEYWORDS) | set(language.CONSTANTS)  # a rename may not pick these
 LANGUAGE_IDS = {"stratlang", "strat"}
 INTERNAL_ERROR = -32603
 

@@ -15,6 +15,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Union
 
+from ..language import DECLARATION_KINDS
 from ..source import Span
 
 
@@ -292,10 +293,7 @@ Item = Union[Attribute, SubBlock, TargetLine, StepLine, ObjectionLine, FieldLine
 
 # --------------------------------------------------------------------------- declarations
 
-BLOCK_KINDS = (
-    "strategy", "perspectives", "theme", "schema", "event", "objective", "segment", "tiering",
-    "offer", "channel", "script", "play", "initiative",
-)
+BLOCK_KINDS = DECLARATION_KINDS  # the kinds a Block node may have (stratlang/language.py)
 
 
 @dataclass(frozen=True, slots=True)

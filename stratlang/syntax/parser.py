@@ -25,6 +25,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from .. import diagnostics as dg
+from ..language import BLOCK_KINDS, STATEMENT_STARTERS
 from ..source import SourceFile, Span
 from . import ast
 
@@ -456,14 +457,13 @@ def _found(tok: Token) -> str:
 
 # Possessive repetitions (`*+`, `++`), as in the grammar: no backtracking record per character.
 _SCAN = re.compile(r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|$)|"(?:[^"\\\n]++|\\.)*+(?:"|$)|#[^\n]*|[{}]|\n', re.M)
-_STARTER = re.compile(r"[ \t]*(?:(strategy|perspectives|schema|import|theme|event|objective|segment|tiering|offer|"
-                      r"channel|script|play|initiative)(?!\w)|[^\W\d]\w*[ \t]*->)")
+_STARTER = re.compile(rf"[ \t]*(?:({'|'.join(STATEMENT_STARTERS)})(?!\w)|[^\W\d]\w*[ \t]*->)")
 
 
 # Inside an open block, a column-1 line only counts as a new declaration when it cannot be an
 # attribute: `theme growth` and `segment payroll_young` are attributes of an unindented block,
 # `segment s {` and `event e "label"` are declarations.
-_KINDS = r"(?:theme|event|objective|segment|tiering|offer|channel|script|play|initiative)"
+_KINDS = rf"(?:{'|'.join(BLOCK_KINDS)})"
 _STR = r'"(?:[^"\\\n]++|\\.)*+"'
 _HEADER = re.compile(
     rf"(?:{_KINDS}[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*(?:\{{|#|$)|\{{)"
@@ -472,8 +472,7 @@ _HEADER = re.compile(
 
 
 # `KIND id` at the start of a statement: the id a broken declaration would have declared.
-_DECL_ID = re.compile(r"\s*(?:#[^\n]*\n\s*)*(?:theme|event|objective|segment|tiering|offer|channel|script|play|"
-                      r"initiative|schema)\s+([^\W\d]\w*)")
+_DECL_ID = re.compile(rf"\s*(?:#[^\n]*\n\s*)*(?:{'|'.join(BLOCK_KINDS + ('schema',))})\s+([^\W\d]\w*)")
 
 GROUP_CHARS = 16_000
 
