@@ -12,6 +12,9 @@ import pytest
 
 from conftest import BASE, EXAMPLES, ROOT
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 STRATLANG = [str(Path(sys.executable).parent / "stratlang")]
 EXAMPLE_ENTRIES = sorted(p for p in EXAMPLES.glob("*/main.strat"))
 

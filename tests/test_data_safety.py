@@ -18,6 +18,9 @@ from conftest import write_project
 from stratlang.check import check_entry
 from stratlang.engine import DataError, run_lists, segment_counts
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 STRATLANG = [str(Path(sys.executable).parent / "stratlang")]
 
 HEAD = """

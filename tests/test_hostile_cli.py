@@ -16,6 +16,9 @@ import pytest
 
 from conftest import ROOT
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 STRATLANG = [str(Path(sys.executable).parent / "stratlang")]
 SPEC = ROOT / "tests" / "data" / "spec_example"
 WEALTH = SPEC / "wealth.strat"

@@ -21,7 +21,7 @@ LONG = "a" * 300 + ".strat"
 SECRET = "s3cr3t-value-never-shown"
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs and sockets as on POSIX")
-pytestmark = posix_only
+pytestmark = [posix_only, pytest.mark.slow]  # end to end: not in `make test-fast`
 
 
 def run(*args, cwd=None, timeout=60):

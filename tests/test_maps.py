@@ -254,6 +254,7 @@ def test_backends_registered():
     assert svg.startswith(b"<?xml") and b"playbook_map" in svg
 
 
+@pytest.mark.slow
 def test_cli_writes_by_suffix(tmp_path):
     entry = ENTRIES["spec_example"]
     stdout = run("map", entry).stdout

@@ -15,6 +15,9 @@ from stratlang.backends.html import (PdfError, channel_demand, css_string, inlin
 from stratlang.check import check_entry
 from stratlang.diagnostics import make
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "data" / "spec_example" / "wealth.strat"
 SECTIONS = ("cover", "toc", "targets", "maps", "segments", "plays", "channels", "initiatives", "warnings")

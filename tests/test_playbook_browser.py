@@ -20,6 +20,9 @@ from stratlang.backends.base import Options
 from stratlang.backends.html import render_pdf, render_playbook
 from stratlang.check import check_entry
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ENTRIES = {

@@ -16,6 +16,9 @@ from stratlang.source import SourceFile
 from stratlang.syntax import ast
 from stratlang.syntax.parser import MAX_NESTING, parse_source
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).resolve().parent / "data" / "spec_example"
 WEALTH = (DATA / "wealth.strat").read_text("utf-8")
 CHANNELS = (DATA / "channels.strat").read_text("utf-8")

@@ -12,6 +12,9 @@ from stratlang.engine import run_lists
 
 import pyspark  # noqa: E402,F401  (part of the dev environment: the suite runs Spark for real)
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def spark():

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).parent / "data" / "spec_example"
 
 
