@@ -313,3 +313,13 @@ def test_a_long_undefined_name_gets_no_suggestion(project):
     r = project(BASE + f"objective {long}a {{ perspective customer }}\n{long}b -> {long}a\n")
     [d] = [d for d in r.diagnostics if d.code == "NAM201"]
     assert not d.help or "did you mean" not in d.help[0]
+
+
+def test_parentheses_past_the_limit_are_refused_before_parsing():
+    """1 MB of `(` took Lark 7 s and 350 MB; past MAX_PARENS a scan refuses the statement."""
+    from stratlang.syntax.parser import MAX_PARENS
+
+    n = 500_000
+    _, diags = parse(f'segment s {{\n  rule {"(" * n}a{")" * n}\n}}\nevent after "After"\n')
+    assert [(d.code, d.message) for d in diags] == [("SYN101", f"parentheses nested more than {MAX_PARENS} levels deep")]
+    assert diags[0].span.column == 8 + MAX_PARENS

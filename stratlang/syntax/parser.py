@@ -30,6 +30,9 @@ from ..source import SourceFile, Span
 from . import ast
 
 MAX_NESTING = 200
+# Parentheses that only group (`((a))`) do not deepen the tree, so they may go deeper than
+# MAX_NESTING; past this they are refused before Lark sees them (its stacks grow with the depth).
+MAX_PARENS = 1000
 # No number, date or duration anyone means is longer; and converting a long run of digits to an
 # int is quadratic (a 1 MB literal took 40 s) and beyond 4,300 digits raises.
 MAX_LITERAL = 40
@@ -75,6 +78,16 @@ def _literal_hint(raw: str) -> str:
         return (f"`{m.group(1)}` is not a unit: numbers take `%`, `万`, `亿`, `k` or `m`; "
                 "durations take `h`, `d`, `w`, `mo` or `y`")
     return _LITERAL_HELP
+
+
+def _parens_too_deep(span: Span) -> dg.Diagnostic:
+    return dg.make("SYN101", f"parentheses nested more than {MAX_PARENS} levels deep", span, "too deep",
+                   help="remove the parentheses that only group a single test")
+
+
+def _rule_too_deep(span: Span) -> dg.Diagnostic:
+    return dg.make("SYN101", f"rule nested more than {MAX_NESTING} levels deep", span, "too deep",
+                   help="split the rule into segments joined with `extends`")
 
 
 def _blocks_too_deep(span: Span) -> dg.Diagnostic:
@@ -229,8 +242,7 @@ class Lowerer(Transformer):
         if d > MAX_NESTING:
             if isinstance(node, ast.SubBlock):
                 raise _Abort(_blocks_too_deep(at or node.span))
-            raise _Abort(dg.make("SYN101", f"rule nested more than {MAX_NESTING} levels deep", node.span,
-                                 "too deep", help="split the rule into segments joined with `extends`"))
+            raise _Abort(_rule_too_deep(node.span))
         self.depth[id(node)] = d
         return node
 
@@ -457,6 +469,7 @@ def _found(tok: Token) -> str:
 
 # Possessive repetitions (`*+`, `++`), as in the grammar: no backtracking record per character.
 _SCAN = re.compile(r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|$)|"(?:[^"\\\n]++|\\.)*+(?:"|$)|#[^\n]*|[{}]|\n', re.M)
+_DEPTH_SCAN = re.compile(_SCAN.pattern[:-len(r"|[{}]|\n")] + r"|[{}()]", re.M)
 _STARTER = re.compile(rf"[ \t]*(?:({'|'.join(STATEMENT_STARTERS)})(?!\w)|[^\W\d]\w*[ \t]*->)")
 
 
@@ -494,21 +507,27 @@ def _groups(text: str) -> list[tuple[int, int]]:
 
 
 def _check_depth(source: SourceFile, start: int, end: int) -> None:
-    """Raise _Abort when text[start:end] opens a block nested deeper than the parser would accept
-    (MAX_NESTING below a declaration's own braces), found by a scan: such a statement is never
-    handed to Lark, whose stacks would grow with the depth (2 GB for 10 MB of `x {`)."""
+    """Raise _Abort when text[start:end] opens blocks or parentheses nested deeper than the parser
+    would accept (MAX_NESTING below a declaration's own braces), found by a scan: such a statement
+    is never handed to Lark, whose stacks would grow with the depth (2 GB for 10 MB of `x {`,
+    7 s for 1 MB of `(`)."""
     text = source.text
-    if text.count("{", start, end) <= MAX_NESTING + 1:
+    braces = text.count("{", start, end) > MAX_NESTING + 1
+    parens = text.count("(", start, end) > MAX_PARENS
+    if not (braces or parens):
         return
-    depth = 0
-    for m in _SCAN.finditer(text, start, end):
+    depth = {"{": 0, "(": 0}
+    limit = {"{": MAX_NESTING + 1, "(": MAX_PARENS}
+    closer = {"}": "{", ")": "("}
+    for m in _DEPTH_SCAN.finditer(text, start, end):
         tok = m.group()
-        if tok == "{":
-            depth += 1
-            if depth > MAX_NESTING + 1:
-                raise _Abort(_blocks_too_deep(source.span(m.start(), m.end())))
-        elif tok == "}" and depth:
-            depth -= 1
+        if tok in depth:
+            depth[tok] += 1
+            if depth[tok] > limit[tok]:
+                span = source.span(m.start(), m.end())
+                raise _Abort(_blocks_too_deep(span) if tok == "{" else _parens_too_deep(span))
+        elif tok in closer and depth[closer[tok]]:
+            depth[closer[tok]] -= 1
 
 
 def _is_eof(e) -> bool:
