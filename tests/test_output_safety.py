@@ -244,7 +244,6 @@ def test_killed_at_random_instants(two_sets, tmp_path):
     start = time.monotonic()
     assert run_build(two_sets["new_data"], tmp_path / "timing").returncode == 0
     full = time.monotonic() - start
-    seen = set()
     for _ in range(10):
         out = fresh_old(two_sets, tmp_path)
         proc = subprocess.Popen([STRATLANG, *build_args(two_sets["new_data"], out)], stdout=subprocess.DEVNULL,
@@ -252,8 +251,7 @@ def test_killed_at_random_instants(two_sets, tmp_path):
         time.sleep(rng.uniform(0.2, full * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        seen.add(assert_old_or_new(out, two_sets))
-    assert seen  # each kill left a whole set; which one depends on the instant
+        assert_old_or_new(out, two_sets)  # a whole set; which one depends on the instant
 
 
 @pytest.mark.slow
