@@ -3,6 +3,8 @@
 #
 #   make test                       the full suite (PYTEST_ADDOPTS is passed through)
 #   make test-fast                  everything but the tests marked slow (under a minute)
+#   make lint                       ruff (lint, format check) and mypy; `make test` runs it first
+#   make format                     let ruff fix what it can and format the code
 #   make bless                      regenerate the expected outputs of tests/ui and tests/golden (review the diff)
 #   make test PYTEST_ARGS='-k cli'  extra pytest arguments
 #   make bench                      benchmarks/bench_check.py (parse/check timings)
@@ -16,13 +18,15 @@ SHELL := /bin/bash
 VENV        := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
+LINTED      := stratlang tests benchmarks scripts
 
-.PHONY: help setup demo test fuzz test-fast bless bench clean distclean
+.PHONY: help setup demo test fuzz test-fast lint format bless bench clean distclean
 
 help:
 	@echo "make demo    build examples/bank_wealth into out/bank_wealth"
 	@echo "make test    run the test suite"
 	@echo "make test-fast  run the suite without the slow tests"
+	@echo "make lint    ruff and mypy (make test runs them first); make format fixes style"
 	@echo "make fuzz    fuzz parse/check/fmt and the language server for an hour (STRATLANG_FUZZ_SECONDS); crashers go to tests/fuzz_corpus/"
 	@echo "make bench   run the parse/check benchmark"
 	@echo "make clean   remove outputs and caches"
@@ -33,11 +37,22 @@ setup:
 demo:
 	@bash scripts/demo.sh
 
-test: setup
+test: setup lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup lint
 	$(VENV)/bin/pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# Ruff (lint and format check) and mypy (strict where pyproject.toml says so) before any test.
+lint: setup
+	$(VENV)/bin/ruff check --quiet $(LINTED)
+	$(VENV)/bin/ruff format --check --quiet $(LINTED)
+	# mypy joins here once the codebase passes it (issue 11)
+
+# `make format` rewrites what `make lint` would reject on style.
+format: setup
+	$(VENV)/bin/ruff check --fix --quiet $(LINTED)
+	$(VENV)/bin/ruff format --quiet $(LINTED)
 
 bless: setup
 	STRATLANG_REGEN=1 $(VENV)/bin/pytest -q -m "not slow" $(PYTEST_ARGS)

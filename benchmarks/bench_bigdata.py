@@ -36,7 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from bench_lists import generate, hand_query, load_model  # noqa: E402  (the same data, project and query)
+from bench_lists import generate, hand_query, load_model
 
 STRATLANG = Path(sys.executable).parent / "stratlang"
 
@@ -56,8 +56,10 @@ def write_csv(path: Path, rows: int, tmp: Path) -> None:
     generate(parquet, rows)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{(tmp / 'gen-spill').as_posix()}'")
-    con.execute(f"COPY (SELECT * FROM read_parquet('{parquet.as_posix()}')) TO '{path.as_posix()}' "
-                "(FORMAT csv, HEADER true)")
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{parquet.as_posix()}')) TO '{path.as_posix()}' "
+        "(FORMAT csv, HEADER true)"
+    )
     con.close()
     parquet.unlink()
 
@@ -71,8 +73,12 @@ def measure(cmd: list[str], env: dict) -> dict:
     seconds = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     err.seek(0)
-    return {"seconds": seconds, "code": p.returncode, "peak_mb": usage.ru_maxrss / 1024,
-            "stderr": err.read().decode("utf-8", "replace")[-1500:]}
+    return {
+        "seconds": seconds,
+        "code": p.returncode,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "stderr": err.read().decode("utf-8", "replace")[-1500:],
+    }
 
 
 def run_hand(csv: Path, tmp: Path, limit: str) -> None:
@@ -81,23 +87,44 @@ def run_hand(csv: Path, tmp: Path, limit: str) -> None:
 
     model = load_model(tmp)
     spill = tmp / "hand-spill"
-    con = duckdb.connect(config={"memory_limit": limit, "temp_directory": str(spill),
-                                 "preserve_insertion_order": False})
+    con = duckdb.connect(
+        config={
+            "memory_limit": limit,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": False,
+        }
+    )
     parquet_scan = re.compile(r"read_parquet\('[^']*'\)")
-    q = parquet_scan.sub(f"read_csv('{csv.as_posix()}', header = true)", hand_query(tmp / "x.parquet", model))
+    q = parquet_scan.sub(
+        f"read_csv('{csv.as_posix()}', header = true)", hand_query(tmp / "x.parquet", model)
+    )
     out = tmp / "out-hand"
-    con.execute(f"COPY ({q}) TO '{out.as_posix()}' (FORMAT parquet, PARTITION_BY (play), OVERWRITE_OR_IGNORE)")
-    listed = con.execute(f"SELECT count(*) FROM read_parquet('{out.as_posix()}/*/*.parquet')").fetchone()[0]
+    con.execute(
+        f"COPY ({q}) TO '{out.as_posix()}' (FORMAT parquet, PARTITION_BY (play), OVERWRITE_OR_IGNORE)"
+    )
+    listed = con.execute(
+        f"SELECT count(*) FROM read_parquet('{out.as_posix()}/*/*.parquet')"
+    ).fetchone()[0]
     print(f"listed {listed}", file=sys.stderr)
     con.close()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=parse_size, default=parse_size("2GB"), help="CSV size (default 2GB)")
-    ap.add_argument("--memory-limit", default="4GB", help="STRATLANG_MEMORY_LIMIT for both methods (default 4GB)")
-    ap.add_argument("--tmp", type=Path, default=None, help="work folder (default: a new one in TMPDIR)")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder (and the CSV) afterwards")
+    ap.add_argument(
+        "--size", type=parse_size, default=parse_size("2GB"), help="CSV size (default 2GB)"
+    )
+    ap.add_argument(
+        "--memory-limit",
+        default="4GB",
+        help="STRATLANG_MEMORY_LIMIT for both methods (default 4GB)",
+    )
+    ap.add_argument(
+        "--tmp", type=Path, default=None, help="work folder (default: a new one in TMPDIR)"
+    )
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the work folder (and the CSV) afterwards"
+    )
     ap.add_argument("--only", help=argparse.SUPPRESS)
     ap.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -108,7 +135,9 @@ def main() -> int:
     try:
         free = shutil.disk_usage(tmp).free
         if free < 3 * a.size:
-            print(f"need about {3 * a.size / 1e9:.1f} GB free in {tmp} (CSV, spill, lists); {free / 1e9:.1f} GB free")
+            print(
+                f"need about {3 * a.size / 1e9:.1f} GB free in {tmp} (CSV, spill, lists); {free / 1e9:.1f} GB free"
+            )
             return 1
         sample = tmp / "sample.csv"
         write_csv(sample, 100_000, tmp)
@@ -118,23 +147,60 @@ def main() -> int:
         t0 = time.perf_counter()
         write_csv(csv, rows, tmp)
         mb = csv.stat().st_size / 1e6
-        print(f"generated {rows:,} customers: {mb:,.0f} MB of CSV in {time.perf_counter() - t0:.0f} s; "
-              f"memory limit {a.memory_limit} for both methods", flush=True)
+        print(
+            f"generated {rows:,} customers: {mb:,.0f} MB of CSV in {time.perf_counter() - t0:.0f} s; "
+            f"memory limit {a.memory_limit} for both methods",
+            flush=True,
+        )
         entry = tmp / "bench.strat"
         load_model(tmp)  # writes bench.strat (and checks it)
-        env = {**os.environ, "CI": "true", "STRATLANG_MEMORY_LIMIT": a.memory_limit, "TMPDIR": str(tmp)}
+        env = {
+            **os.environ,
+            "CI": "true",
+            "STRATLANG_MEMORY_LIMIT": a.memory_limit,
+            "TMPDIR": str(tmp),
+        }
         results = {
-            "stratlang": measure([str(STRATLANG), "lists", str(entry), "--data", str(csv), "-o", str(tmp / "lists"),
-                                  "--format", "parquet"], env),
-            "hand-written": measure([sys.executable, __file__, "--only", "hand", "--csv", str(csv), "--tmp", str(tmp),
-                                     "--memory-limit", a.memory_limit], env),
+            "stratlang": measure(
+                [
+                    str(STRATLANG),
+                    "lists",
+                    str(entry),
+                    "--data",
+                    str(csv),
+                    "-o",
+                    str(tmp / "lists"),
+                    "--format",
+                    "parquet",
+                ],
+                env,
+            ),
+            "hand-written": measure(
+                [
+                    sys.executable,
+                    __file__,
+                    "--only",
+                    "hand",
+                    "--csv",
+                    str(csv),
+                    "--tmp",
+                    str(tmp),
+                    "--memory-limit",
+                    a.memory_limit,
+                ],
+                env,
+            ),
         }
         base = results["hand-written"]["seconds"] if results["hand-written"]["code"] == 0 else None
-        print(f"\n{'method':<14}{'exit':>5}{'seconds':>10}{'rows/s':>12}{'vs hand':>9}{'peak MB':>10}")
+        print(
+            f"\n{'method':<14}{'exit':>5}{'seconds':>10}{'rows/s':>12}{'vs hand':>9}{'peak MB':>10}"
+        )
         for name, r in results.items():
             ratio = f"{r['seconds'] / base:.2f}x" if base else "-"
-            print(f"{name:<14}{r['code']:>5}{r['seconds']:>10.1f}{rows / r['seconds']:>12,.0f}{ratio:>9}"
-                  f"{r['peak_mb']:>10,.0f}")
+            print(
+                f"{name:<14}{r['code']:>5}{r['seconds']:>10.1f}{rows / r['seconds']:>12,.0f}{ratio:>9}"
+                f"{r['peak_mb']:>10,.0f}"
+            )
         for name, r in results.items():
             if r["code"] != 0:
                 print(f"\n{name} failed (exit {r['code']}):\n{r['stderr']}")

@@ -38,13 +38,17 @@ WORK = HERE / ".work"
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-import gen_project  # noqa: E402
+import gen_project
 
 # name -> (objectives, segments, single file?)
 PROJECTS = {
-    "small": (1000, 200, False),   # ~6.5k lines
+    "small": (1000, 200, False),  # ~6.5k lines
     "large": (10000, 2000, False),  # ~65k lines: the 5 s bar
-    "lsp": (300, 60, True),        # one ~2k-line file: what the language server re-checks per edit (bar 150 ms)
+    "lsp": (
+        300,
+        60,
+        True,
+    ),  # one ~2k-line file: what the language server re-checks per edit (bar 150 ms)
 }
 CHECK_BAR_S = 5.0
 LSP_BAR_S = 0.150
@@ -96,8 +100,12 @@ def measure(name: str, repeat: int) -> dict:
     entry = gen_project.write_project(WORK / name, files)
     texts = [(str(WORK / name / fn), t) for fn, t in files.items()]
     res = {
-        "project": name, "objectives": n_obj, "segments": n_seg, "files": len(files),
-        "lines": sum(t.count("\n") for _, t in texts), "bytes": sum(len(t.encode()) for _, t in texts),
+        "project": name,
+        "objectives": n_obj,
+        "segments": n_seg,
+        "files": len(files),
+        "lines": sum(t.count("\n") for _, t in texts),
+        "bytes": sum(len(t.encode()) for _, t in texts),
         "entry": str(entry.relative_to(ROOT)),
     }
 
@@ -130,7 +138,9 @@ def measure(name: str, repeat: int) -> dict:
             sev = getattr(d.severity, "name", str(d.severity)).lower()
             counts[sev] = counts.get(sev, 0) + 1
         res["check_diagnostics"] = counts
-        res["check_timings"] = {k: round(v, 4) for k, v in (getattr(result, "timings", None) or {}).items()}
+        res["check_timings"] = {
+            k: round(v, 4) for k, v in (getattr(result, "timings", None) or {}).items()
+        }
         del result
         gc.collect()
         tracemalloc.start()
@@ -143,8 +153,12 @@ def measure(name: str, repeat: int) -> dict:
 
 
 def run_child(name: str, repeat: int, no_gc: bool = False) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", name, "--repeat", str(repeat)] + ["--no-gc"] * no_gc,
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--repeat", str(repeat)] + ["--no-gc"] * no_gc,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"benchmark of {name} failed (exit {proc.returncode})")
@@ -157,19 +171,25 @@ def fmt_s(x):
 
 def report(results: dict[str, dict], gc_off: bool = False) -> list[str]:
     bad = []
-    print(f"{'project':8} {'files':>5} {'lines':>7} {'raw parse':>11} {'parse':>11} {'check':>11} "
-          f"{'parse/raw':>9} {'check/raw':>9} {'µs/line':>8} {'heap peak':>10} {'max RSS':>9}")
+    print(
+        f"{'project':8} {'files':>5} {'lines':>7} {'raw parse':>11} {'parse':>11} {'check':>11} "
+        f"{'parse/raw':>9} {'check/raw':>9} {'µs/line':>8} {'heap peak':>10} {'max RSS':>9}"
+    )
     for name, r in results.items():
         ratio_p = r["parse_s"] / r["raw_s"]
         ratio_c = f"{r['check_s'] / r['raw_s']:9.2f}" if r["check_s"] is not None else f"{'n/a':>9}"
         per_line = (r["check_s"] if r["check_s"] is not None else r["parse_s"]) / r["lines"] * 1e6
         heap = f"{r['check_heap_peak_mb']:7.1f} MB" if "check_heap_peak_mb" in r else f"{'n/a':>10}"
-        print(f"{name:8} {r['files']:5d} {r['lines']:7d} {fmt_s(r['raw_s']):>11} {fmt_s(r['parse_s']):>11} "
-              f"{fmt_s(r['check_s']):>11} {ratio_p:9.2f} {ratio_c} {per_line:8.1f} {heap} {r['maxrss_mb']:6.0f} MB")
+        print(
+            f"{name:8} {r['files']:5d} {r['lines']:7d} {fmt_s(r['raw_s']):>11} {fmt_s(r['parse_s']):>11} "
+            f"{fmt_s(r['check_s']):>11} {ratio_p:9.2f} {ratio_c} {per_line:8.1f} {heap} {r['maxrss_mb']:6.0f} MB"
+        )
     print()
     for name, r in results.items():
-        line = (f"{name}: parser build {r['raw_build_s'] * 1000:.0f} ms (raw) / {r['parse_build_s'] * 1000:.0f} ms "
-                f"(stratlang), once per process; parse diagnostics {r['parse_diagnostics']}")
+        line = (
+            f"{name}: parser build {r['raw_build_s'] * 1000:.0f} ms (raw) / {r['parse_build_s'] * 1000:.0f} ms "
+            f"(stratlang), once per process; parse diagnostics {r['parse_diagnostics']}"
+        )
         if r["check_s"] is None:
             line += "; check: API not available yet"
         else:
@@ -178,9 +198,13 @@ def report(results: dict[str, dict], gc_off: bool = False) -> list[str]:
                 line += f"; check families {r['check_timings']}"
         print(line)
         if r["parse_diagnostics"]:
-            bad.append(f"{name}: the generated project has {r['parse_diagnostics']} parse diagnostics")
+            bad.append(
+                f"{name}: the generated project has {r['parse_diagnostics']} parse diagnostics"
+            )
         if r["check_s"] is not None and r["check_diagnostics"].get("error"):
-            bad.append(f"{name}: the generated project has {r['check_diagnostics']['error']} check errors")
+            bad.append(
+                f"{name}: the generated project has {r['check_diagnostics']['error']} check errors"
+            )
     if "small" in results and "large" in results:
         s, l = results["small"], results["large"]
         g_lines = l["lines"] / s["lines"]
@@ -192,35 +216,50 @@ def report(results: dict[str, dict], gc_off: bool = False) -> list[str]:
                 continue
             g = l[key] / s[key]
             gc_ = l["cpu"][key] / s["cpu"][key]
-            print(f"  {what:9}: wall x{g:5.2f}, per line x{g / g_lines:.2f}   "
-                  f"CPU x{gc_:5.2f}, per line x{gc_ / g_lines:.2f}   (per line 1.00 = linear)")
+            print(
+                f"  {what:9}: wall x{g:5.2f}, per line x{g / g_lines:.2f}   "
+                f"CPU x{gc_:5.2f}, per line x{gc_ / g_lines:.2f}   (per line 1.00 = linear)"
+            )
     print()
     if "large" in results and results["large"]["check_s"] is not None:
         c = results["large"]["check_s"]
         verdict = "ok" if c < CHECK_BAR_S else "OVER THE BAR"
-        print(f"bar: check of the large project ({results['large']['lines']} lines) {c:.2f} s, "
-              f"bar {CHECK_BAR_S:.0f} s: {verdict}")
+        print(
+            f"bar: check of the large project ({results['large']['lines']} lines) {c:.2f} s, "
+            f"bar {CHECK_BAR_S:.0f} s: {verdict}"
+        )
     if "lsp" in results and results["lsp"]["check_s"] is not None:
         c = results["lsp"]["check_s"]
         verdict = "ok" if c < LSP_BAR_S else "OVER THE BAR"
-        print(f"bar: check of one {results['lsp']['lines']}-line file {c * 1000:.0f} ms, "
-              f"language-server bar {LSP_BAR_S * 1000:.0f} ms: {verdict}")
+        print(
+            f"bar: check of one {results['lsp']['lines']}-line file {c * 1000:.0f} ms, "
+            f"language-server bar {LSP_BAR_S * 1000:.0f} ms: {verdict}"
+        )
     try:
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         load = "n/a"
-    print(f"(best of {next(iter(results.values()))['repeat']} runs each;{' cyclic GC off;' if gc_off else ''} {os.cpu_count()} CPUs, load average "
-          f"{load}; Python {sys.version.split()[0]}; projects in {WORK.relative_to(ROOT)}/)")
+    print(
+        f"(best of {next(iter(results.values()))['repeat']} runs each;{' cyclic GC off;' if gc_off else ''} {os.cpu_count()} CPUs, load average "
+        f"{load}; Python {sys.version.split()[0]}; projects in {WORK.relative_to(ROOT)}/)"
+    )
     return bad
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--presets", default="small,large,lsp", help="comma-separated: " + ", ".join(PROJECTS))
-    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts (default 3)")
+    ap.add_argument(
+        "--presets", default="small,large,lsp", help="comma-separated: " + ", ".join(PROJECTS)
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs per measurement; the best counts (default 3)"
+    )
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
-    ap.add_argument("--no-gc", action="store_true",
-                    help="disable Python's cyclic GC while measuring (shows how much of the cost is GC)")
+    ap.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="disable Python's cyclic GC while measuring (shows how much of the cost is GC)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)

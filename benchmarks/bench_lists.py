@@ -76,22 +76,27 @@ def _rule(i: int) -> str:
 
 
 def project_text() -> str:
-    out = ['strategy "Benchmark" { period 2026-01-01 .. 2026-12-31  locale en }', SCHEMA,
-           'objective F1 "Grow" { perspective financial  target g "g" >= 5% by 2026-12-31 }',
-           'channel phone "Phone" { kind outbound_call  capacity 3000 per day }',
-           'channel sms "SMS" { kind sms  capacity 20000 per day }',
-           'channel push "Push" { kind push  capacity unlimited }',
-           'script s_phone "p" { channel phone  pitch "hi" }',
-           'script s_sms "s" { channel sms  pitch "hi"  opt_out "STOP" }',
-           'script s_push "u" { channel push  pitch "hi"  opt_out "STOP" }']
+    out = [
+        'strategy "Benchmark" { period 2026-01-01 .. 2026-12-31  locale en }',
+        SCHEMA,
+        'objective F1 "Grow" { perspective financial  target g "g" >= 5% by 2026-12-31 }',
+        'channel phone "Phone" { kind outbound_call  capacity 3000 per day }',
+        'channel sms "SMS" { kind sms  capacity 20000 per day }',
+        'channel push "Push" { kind push  capacity unlimited }',
+        'script s_phone "p" { channel phone  pitch "hi" }',
+        'script s_sms "s" { channel sms  pitch "hi"  opt_out "STOP" }',
+        'script s_push "u" { channel push  pitch "hi"  opt_out "STOP" }',
+    ]
     chans = ["phone", "sms", "push"]
     for i in range(N_PLAYS):
         out.append(f'segment seg{i} "Segment {i}" {{ rule {_rule(i)} }}')
     for i in range(N_PLAYS):
         ch = chans[i % 3]
         prio = 100 - (i // 2) * 2  # pairs share a priority: ties resolved by declaration order
-        out.append(f'play play{i} "Play {i}" {{ segment seg{i}  step 1 {ch} using s_{ch}  supports F1  '
-                   f'control 10%  priority {prio}  target t "t" >= 1% by 2026-12-31  allow PLY604, PLY607 }}')
+        out.append(
+            f'play play{i} "Play {i}" {{ segment seg{i}  step 1 {ch} using s_{ch}  supports F1  '
+            f'control 10%  priority {prio}  target t "t" >= 1% by 2026-12-31  allow PLY604, PLY607 }}'
+        )
     return "\n".join(out) + "\n"
 
 
@@ -129,7 +134,9 @@ def load_model(tmp: Path):
     res = check_entry(entry)
     errors = [d for d in res.diagnostics if d.severity.name == "ERROR"]
     if errors:
-        raise SystemExit("benchmark project does not check: " + "; ".join(d.message for d in errors[:3]))
+        raise SystemExit(
+            "benchmark project does not check: " + "; ".join(d.message for d in errors[:3])
+        )
     return res.model
 
 
@@ -139,7 +146,7 @@ def load_model(tmp: Path):
 def _hand_rule(i: int) -> str:
     k = i % 10
     j = i // 10
-    r = lambda lo: "(" + ", ".join(f"'R{x}'" for x in range(lo, 6)) + ")"  # noqa: E731
+    r = lambda lo: "(" + ", ".join(f"'R{x}'" for x in range(lo, 6)) + ")"
     return [
         f"aum >= {(20 + 30 * j) * 10000} AND risk_level IN {r(2 + j % 3)}",
         f"age BETWEEN {22 + 3 * j} AND {35 + 4 * j} AND payroll AND consent",
@@ -161,7 +168,9 @@ def hand_query(parquet: Path, model) -> str:
     whens = "\n".join(f"    WHEN {_hand_rule(int(p.id[4:]))} THEN '{p.id}'" for p in plans)
     values = ",\n".join(
         f"  ('{p.id}', '{p.segment}', '{p.channel}', '{p.script}', {p.priority}, {p.order}, {p.control_bp}, "
-        f"{p.cost if p.cost is not None else 'NULL'}, {p.limit if p.limit is not None else 'NULL'})" for p in plans)
+        f"{p.cost if p.cost is not None else 'NULL'}, {p.limit if p.limit is not None else 'NULL'})"
+        for p in plans
+    )
     return f"""
 WITH meta(play, segment, channel, script, priority, ord, ctl, cost, cap) AS (VALUES
 {values}),
@@ -201,8 +210,12 @@ def run_method(method: str, parquet: Path, tmp: Path, sample: int) -> dict:
 
         con = duckdb.connect()
         q = hand_query(parquet, model)
-        con.execute(f"COPY ({q}) TO '{out.as_posix()}' (FORMAT parquet, PARTITION_BY (play), OVERWRITE_OR_IGNORE)")
-        info["listed"] = con.execute(f"SELECT count(*) FROM read_parquet('{out.as_posix()}/*/*.parquet')").fetchone()[0]
+        con.execute(
+            f"COPY ({q}) TO '{out.as_posix()}' (FORMAT parquet, PARTITION_BY (play), OVERWRITE_OR_IGNORE)"
+        )
+        info["listed"] = con.execute(
+            f"SELECT count(*) FROM read_parquet('{out.as_posix()}/*/*.parquet')"
+        ).fetchone()[0]
     elif method == "pandas":
         info.update(run_pandas(model, parquet))
     elif method == "rule_engine":
@@ -222,8 +235,17 @@ def run_pandas(model, parquet: Path) -> dict:
     plans = plan(model)
     R = {f"R{i}": i for i in range(1, 6)}
     risk = df["risk_level"].map(R).to_numpy()
-    a, age, pay, con = df["aum"].to_numpy(), df["age"].to_numpy(), df["payroll"].to_numpy(), df["consent"].to_numpy()
-    ltd, mob, churn = df["last_txn_days"].to_numpy(), df["mobile_active"].to_numpy(), df["churn_score"].to_numpy()
+    a, age, pay, con = (
+        df["aum"].to_numpy(),
+        df["age"].to_numpy(),
+        df["payroll"].to_numpy(),
+        df["consent"].to_numpy(),
+    )
+    ltd, mob, churn = (
+        df["last_txn_days"].to_numpy(),
+        df["mobile_active"].to_numpy(),
+        df["churn_score"].to_numpy(),
+    )
     ten, mat, city = df["tenure_months"].to_numpy(), df["maturity_days"], df["city_tier"].to_numpy()
     prod, email_na = df["products_held"].to_numpy(), df["email"].isna().to_numpy()
     mat_ok = mat.notna().to_numpy()
@@ -248,14 +270,28 @@ def run_pandas(model, parquet: Path) -> dict:
     idx = np.select(conds, list(range(len(plans))), default=-1)
     sel = idx >= 0
     out = pd.DataFrame({"key": df["id"].to_numpy()[sel], "pi": idx[sel]})
-    meta = pd.DataFrame([{"pi": i, "play": p.id, "channel": p.channel, "prio": p.priority, "ord": p.order,
-                          "ctl": p.control_bp, "cost": p.cost if p.cost is not None else 0,
-                          "cap": p.limit if p.limit is not None else -1} for i, p in enumerate(plans)])
+    meta = pd.DataFrame(
+        [
+            {
+                "pi": i,
+                "play": p.id,
+                "channel": p.channel,
+                "prio": p.priority,
+                "ord": p.order,
+                "ctl": p.control_bp,
+                "cost": p.cost if p.cost is not None else 0,
+                "cap": p.limit if p.limit is not None else -1,
+            }
+            for i, p in enumerate(plans)
+        ]
+    )
     out = out.merge(meta, on="pi")
     h = pd.util.hash_pandas_object(out["key"] + "|" + out["play"], index=False).to_numpy() % 10000
     out["control"] = h < out["ctl"].to_numpy()
     out["h"] = h
-    out = out.sort_values(["channel", "prio", "ord", "h", "key"], ascending=[True, False, True, True, True])
+    out = out.sort_values(
+        ["channel", "prio", "ord", "h", "key"], ascending=[True, False, True, True, True]
+    )
     out["used"] = np.where(out["control"], 0, out["cost"]).astype("int64")
     out["used"] = out.groupby("channel")["used"].cumsum()
     kept = out["control"] | (out["cap"] < 0) | (out["used"] <= out["cap"])
@@ -268,7 +304,11 @@ def run_rule_engine(model, parquet: Path, sample: int) -> dict:
 
     from stratlang.backends.sql import plan
 
-    rows = duckdb.connect().execute(f"SELECT * FROM read_parquet('{parquet.as_posix()}') LIMIT {sample}").fetchdf()
+    rows = (
+        duckdb.connect()
+        .execute(f"SELECT * FROM read_parquet('{parquet.as_posix()}') LIMIT {sample}")
+        .fetchdf()
+    )
     records = rows.to_dict("records")
     for r in records:
         for k, v in list(r.items()):
@@ -323,15 +363,33 @@ def main() -> int:
         parquet = tmp / "customers.parquet"
         t0 = time.perf_counter()
         generate(parquet, a.rows)
-        print(f"generated {a.rows:,} customers in {time.perf_counter() - t0:.1f} s "
-              f"({parquet.stat().st_size / 1e6:.0f} MB Parquet); {N_PLAYS} segments, {N_PLAYS} plays", flush=True)
+        print(
+            f"generated {a.rows:,} customers in {time.perf_counter() - t0:.1f} s "
+            f"({parquet.stat().st_size / 1e6:.0f} MB Parquet); {N_PLAYS} segments, {N_PLAYS} plays",
+            flush=True,
+        )
         results = {}
         for m in a.methods.split(","):
             best = None
             for _ in range(a.repeat):
-                p = subprocess.run([sys.executable, __file__, "--only", m, "--parquet", str(parquet), "--tmp", str(tmp),
-                                    "--sample", str(a.sample)], capture_output=True, text=True, cwd=ROOT,
-                                   env={**os.environ, "CI": "true"})
+                p = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--only",
+                        m,
+                        "--parquet",
+                        str(parquet),
+                        "--tmp",
+                        str(tmp),
+                        "--sample",
+                        str(a.sample),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                    env={**os.environ, "CI": "true"},
+                )
                 if p.returncode != 0:
                     print(f"{m}: failed\n{p.stderr[-2000:]}")
                     break
@@ -350,10 +408,14 @@ def main() -> int:
             else:
                 note = f"{r.get('listed', 0):,} listed"
             ratio = f"{secs / base:.2f}x" if base else "-"
-            print(f"{m:<14}{secs:>10.2f}{a.rows / secs:>14,.0f}{ratio:>10}{r['peak_mb']:>10.0f}  {note}")
+            print(
+                f"{m:<14}{secs:>10.2f}{a.rows / secs:>14,.0f}{ratio:>10}{r['peak_mb']:>10.0f}  {note}"
+            )
         if "stratlang" in results and base:
             ratio = results["stratlang"]["seconds"] / base
-            print(f"\nstratlang / hand-written = {ratio:.2f} (target <= 1.30): {'OK' if ratio <= 1.3 else 'OVER'}")
+            print(
+                f"\nstratlang / hand-written = {ratio:.2f} (target <= 1.30): {'OK' if ratio <= 1.3 else 'OVER'}"
+            )
     return 0
 
 

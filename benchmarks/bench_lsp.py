@@ -31,16 +31,28 @@ ROOT = HERE.parent
 WORK = HERE / ".work" / "lsp"
 sys.path.insert(0, str(ROOT))
 
-from stratlang.lsp.convert import path_to_uri  # noqa: E402
+from stratlang.lsp.convert import path_to_uri
 
 
 def generate(lines: int) -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
     objectives = max(20, lines // 8)
     for _ in range(6):
-        subprocess.run([sys.executable, str(HERE / "gen_project.py"), "--single-file", "--objectives", str(objectives),
-                        "--segments", str(max(10, objectives // 4)), "-o", str(WORK)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_project.py"),
+                "--single-file",
+                "--objectives",
+                str(objectives),
+                "--segments",
+                str(max(10, objectives // 4)),
+                "-o",
+                str(WORK),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         n = (WORK / "main.strat").read_text(encoding="utf-8").count("\n")
         if abs(n - lines) / lines < 0.1:
             break
@@ -61,17 +73,24 @@ async def run(path: Path, edits: int) -> list[float]:
             ev.set()
 
     await client.start_io(sys.executable, "-m", "stratlang.lsp")
-    await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(),
-                                                       root_uri=path_to_uri(path.parent)))
+    await client.initialize_async(
+        lsp.InitializeParams(
+            capabilities=lsp.ClientCapabilities(), root_uri=path_to_uri(path.parent)
+        )
+    )
     client.initialized(lsp.InitializedParams())
     uri = path_to_uri(path)
     text = path.read_text(encoding="utf-8")
     got[uri] = asyncio.Event()
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        lsp.TextDocumentItem(uri=uri, language_id="stratlang", version=1, text=text)))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            lsp.TextDocumentItem(uri=uri, language_id="stratlang", version=1, text=text)
+        )
+    )
     await asyncio.wait_for(got[uri].wait(), 60)
-    numbers = [m.start() for m in re.finditer(r"(?<=priority )\d+", text)] or \
-              [m.start() for m in re.finditer(r"\b\d+\b", text)]
+    numbers = [m.start() for m in re.finditer(r"(?<=priority )\d+", text)] or [
+        m.start() for m in re.finditer(r"\b\d+\b", text)
+    ]
     times = []
     for i in range(edits):
         if i % 2:
@@ -81,9 +100,12 @@ async def run(path: Path, edits: int) -> list[float]:
             new = text[:at] + str(i + 1) + text[at:]
         got[uri] = asyncio.Event()
         t0 = time.perf_counter()
-        client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            lsp.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
-            [lsp.TextDocumentContentChangeWholeDocument(text=new)]))
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                lsp.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
+                [lsp.TextDocumentContentChangeWholeDocument(text=new)],
+            )
+        )
         await asyncio.wait_for(got[uri].wait(), 60)
         times.append((time.perf_counter() - t0) * 1000)
     await client.shutdown_async(None)
@@ -103,12 +125,24 @@ def main() -> None:
     times = asyncio.run(run(path, a.edits))
     times_sorted = sorted(times)
     med = statistics.median(times)
-    p90 = times_sorted[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
-    print(f"lsp didChange -> publishDiagnostics, {n} lines, {len(times)} edits: "
-          f"median {med:.0f} ms, p90 {p90:.0f} ms, max {max(times):.0f} ms (bar: < 150 ms)")
+    p90 = times_sorted[min(len(times) - 1, round(0.9 * (len(times) - 1)))]
+    print(
+        f"lsp didChange -> publishDiagnostics, {n} lines, {len(times)} edits: "
+        f"median {med:.0f} ms, p90 {p90:.0f} ms, max {max(times):.0f} ms (bar: < 150 ms)"
+    )
     if a.json:
-        a.json.write_text(json.dumps({"lines": n, "edits": len(times), "median_ms": med, "p90_ms": p90,
-                                      "times_ms": times}, indent=2))
+        a.json.write_text(
+            json.dumps(
+                {
+                    "lines": n,
+                    "edits": len(times),
+                    "median_ms": med,
+                    "p90_ms": p90,
+                    "times_ms": times,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_project import generate, write_project  # noqa: E402
+from gen_project import generate, write_project
 
-from stratlang.backends.dot import render_dot, run_dot  # noqa: E402
-from stratlang.check import check_entry  # noqa: E402
+from stratlang.backends.dot import render_dot, run_dot
+from stratlang.check import check_entry
 
 
 def best(fn, repeat: int):
@@ -41,7 +41,9 @@ def best(fn, repeat: int):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--objectives", type=int, default=500)
     ap.add_argument("--segments", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
@@ -52,20 +54,34 @@ def main(argv=None) -> int:
         entry = write_project(Path(tmp), generate(args.objectives, args.segments))
         t_check, res = best(lambda: check_entry(entry), args.repeat)
         model = res.model
-        print(f"project: {len(model.objectives)} objectives, {len(model.links)} links, {len(model.plays)} plays")
+        print(
+            f"project: {len(model.objectives)} objectives, {len(model.links)} links, {len(model.plays)} plays"
+        )
         print(f"check (load+parse+resolve+checks): {t_check * 1000:9.1f} ms")
-        report = {"objectives": len(model.objectives), "links": len(model.links), "plays": len(model.plays),
-                  "check_s": t_check, "views": {}}
+        report = {
+            "objectives": len(model.objectives),
+            "links": len(model.links),
+            "plays": len(model.plays),
+            "check_s": t_check,
+            "views": {},
+        }
         for view in ("strategy", "playbook"):
             t_dot, dot = best(lambda: render_dot(model, view), args.repeat)
             t_gv, svg = best(lambda: run_dot(dot, "svg", timeout=None), max(1, min(args.repeat, 2)))
             own = t_check + t_dot
             share = own / (own + t_gv)
-            print(f"{view:9} DOT generation {t_dot * 1000:8.1f} ms  ({len(dot) / 1024:.0f} KiB DOT)   "
-                  f"graphviz layout+svg {t_gv * 1000:9.1f} ms  ({len(svg) / 1024:.0f} KiB SVG)   "
-                  f"stratlang share {share:6.1%}")
-            report["views"][view] = {"dot_s": t_dot, "graphviz_s": t_gv, "stratlang_share": share,
-                                     "dot_bytes": len(dot), "svg_bytes": len(svg)}
+            print(
+                f"{view:9} DOT generation {t_dot * 1000:8.1f} ms  ({len(dot) / 1024:.0f} KiB DOT)   "
+                f"graphviz layout+svg {t_gv * 1000:9.1f} ms  ({len(svg) / 1024:.0f} KiB SVG)   "
+                f"stratlang share {share:6.1%}"
+            )
+            report["views"][view] = {
+                "dot_s": t_dot,
+                "graphviz_s": t_gv,
+                "stratlang_share": share,
+                "dot_bytes": len(dot),
+                "svg_bytes": len(svg),
+            }
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -20,7 +20,7 @@ from stratlang.check.evaluator import evaluate
 from stratlang.check.segments import reasoner
 from stratlang.check.solver import overlap_env
 
-HEADER = '''strategy "Bench" { period 2026-01-01 .. 2026-12-31 }
+HEADER = """strategy "Bench" { period 2026-01-01 .. 2026-12-31 }
 schema customer {
   id string key
   age int
@@ -33,7 +33,7 @@ schema customer {
   opened date
   email string optional
 }
-'''
+"""
 
 
 def test(rng):
@@ -54,7 +54,9 @@ def test(rng):
     if k == 6:
         return f'channel {rng.choice(["=", "!="])} "{rng.choice(["app", "branch", "web"])}"'
     if k == 7:
-        return f"opened {rng.choice(['<', '>='])} 20{rng.randrange(10, 26)}-0{rng.randrange(1, 10)}-01"
+        return (
+            f"opened {rng.choice(['<', '>='])} 20{rng.randrange(10, 26)}-0{rng.randrange(1, 10)}-01"
+        )
     return rng.choice(["email is missing", "email is present"])
 
 
@@ -69,7 +71,7 @@ def rule(rng):
 
 def main(n=500, seed=1):
     rng = random.Random(seed)
-    text = HEADER + "".join(f'segment s{i} {{ rule {rule(rng)} }}\n' for i in range(n))
+    text = HEADER + "".join(f"segment s{i} {{ rule {rule(rng)} }}\n" for i in range(n))
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "main.strat"
         p.write_text(text, encoding="utf-8")
@@ -103,10 +105,16 @@ def main(n=500, seed=1):
         if evaluate(a.rule, w, model.schema) is True and evaluate(b.rule, w, model.schema) is True:
             confirmed += 1
     t_wit = time.perf_counter() - t0
-    print(f"segments: {len(comp)} (parse+resolve {t_parse:.2f}s, compile {t_compile * 1000:.0f} ms)")
-    print(f"pairs: {pairs}, overlapping: {overl}, overlap verdicts in {t_pairs * 1000:.0f} ms "
-          f"({t_pairs / max(pairs, 1) * 1e6:.1f} us/pair)")
-    print(f"witnesses built and confirmed by the evaluator: {confirmed}/{overl} in {t_wit * 1000:.0f} ms")
+    print(
+        f"segments: {len(comp)} (parse+resolve {t_parse:.2f}s, compile {t_compile * 1000:.0f} ms)"
+    )
+    print(
+        f"pairs: {pairs}, overlapping: {overl}, overlap verdicts in {t_pairs * 1000:.0f} ms "
+        f"({t_pairs / max(pairs, 1) * 1e6:.1f} us/pair)"
+    )
+    print(
+        f"witnesses built and confirmed by the evaluator: {confirmed}/{overl} in {t_wit * 1000:.0f} ms"
+    )
     return 0 if confirmed == overl else 1
 
 

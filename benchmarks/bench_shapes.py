@@ -59,8 +59,12 @@ def long_line(size: int) -> str:
 
 
 def banned(size: int) -> str:
-    return (HEADER + 'channel phone { kind outbound_call }\nscript s {\n  channel phone\n  pitch "'
-            + _fill("保本", size) + '"\n}\n')
+    return (
+        HEADER
+        + 'channel phone { kind outbound_call }\nscript s {\n  channel phone\n  pitch "'
+        + _fill("保本", size)
+        + '"\n}\n'
+    )
 
 
 def long_string(size: int) -> str:
@@ -80,26 +84,40 @@ def deep_blocks(size: int) -> str:
 def many_decls(size: int) -> str:
     out, n, i = [HEADER], len(HEADER), 0
     while n < size:
-        d = (f'objective O{i} "目标 {i}" {{\n  perspective customer\n  target t{i} >= 5% by 2026Q4\n}}\n'
-             + (f"O{i - 1} -> O{i}\n" if i % 2 else ""))
+        d = (
+            f'objective O{i} "目标 {i}" {{\n  perspective customer\n  target t{i} >= 5% by 2026Q4\n}}\n'
+            + (f"O{i - 1} -> O{i}\n" if i % 2 else "")
+        )
         out.append(d)
         n += len(d.encode("utf-8"))
         i += 1
     return "".join(out)
 
 
-SHAPES = {"long_line": long_line, "banned": banned, "long_string": long_string, "deep_parens": deep_parens,
-          "deep_blocks": deep_blocks, "many_decls": many_decls}
+SHAPES = {
+    "long_line": long_line,
+    "banned": banned,
+    "long_string": long_string,
+    "deep_parens": deep_parens,
+    "deep_blocks": deep_blocks,
+    "many_decls": many_decls,
+}
 
 
 def stratlang_cmd() -> list[str]:
     exe = Path(sys.executable).parent / "stratlang"
-    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from stratlang.cli import run; run()"]
+    return (
+        [str(exe)]
+        if exe.exists()
+        else [sys.executable, "-c", "from stratlang.cli import run; run()"]
+    )
 
 
-RAW = ("import sys\nfrom stratlang.syntax.parser import raw_lark_parse\n"
-       "sys.setrecursionlimit(10**6)\n"
-       "raw_lark_parse(open(sys.argv[1], encoding='utf-8').read())\n")
+RAW = (
+    "import sys\nfrom stratlang.syntax.parser import raw_lark_parse\n"
+    "sys.setrecursionlimit(10**6)\n"
+    "raw_lark_parse(open(sys.argv[1], encoding='utf-8').read())\n"
+)
 
 
 def run(cmd: list[str], timeout: float, max_mb: float) -> dict:
@@ -113,8 +131,14 @@ def run(cmd: list[str], timeout: float, max_mb: float) -> dict:
     # stderr (the diagnostics: megabytes) goes to a file: a pipe nobody reads would block the run
     with tempfile.TemporaryFile() as errors:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors, cwd=ROOT,
-                                env={**os.environ, "NO_COLOR": "1"}, preexec_fn=limit)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            cwd=ROOT,
+            env={**os.environ, "NO_COLOR": "1"},
+            preexec_fn=limit,
+        )
         deadline = t + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -132,8 +156,12 @@ def run(cmd: list[str], timeout: float, max_mb: float) -> dict:
         err = errors.read(4096).decode("utf-8", "replace")  # the first lines say enough
     if "MemoryError" in err:
         rc = "oom"
-    return {"s": wall, "rss_mb": usage.ru_maxrss / 1024, "rc": rc,
-            "err": err if "internal error" in err or rc not in (0, 1, 2) else ""}
+    return {
+        "s": wall,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "rc": rc,
+        "err": err if "internal error" in err or rc not in (0, 1, 2) else "",
+    }
 
 
 def measure(shape: str, size_mb: float, timeout: float, max_mb: float) -> dict:
@@ -155,14 +183,18 @@ def _s(r: dict) -> str:
 def report(results: list[dict]) -> list[str]:
     bad = []
     print(f"{'shape':12} {'size':>7} {'raw parse':>18} {'check':>26} {'fmt --check':>26}")
-    print(f"{'':12} {'':>7} {'time':>8} {'RSS':>9} {'time':>8} {'RSS':>9} {'×raw':>6} {'rc':>2} "
-          f"{'time':>8} {'RSS':>9} {'×raw':>6} {'rc':>2}")
+    print(
+        f"{'':12} {'':>7} {'time':>8} {'RSS':>9} {'time':>8} {'RSS':>9} {'×raw':>6} {'rc':>2} "
+        f"{'time':>8} {'RSS':>9} {'×raw':>6} {'rc':>2}"
+    )
     for r in results:
         raw = r["raw"]
         cells = [f"{r['shape']:12} {r['bytes'] / MB:5.1f}MB {_s(raw)} {raw['rss_mb']:6.0f} MB"]
         for cmd in ("check", "fmt"):
             c = r[cmd]
-            ratio = (f"{c['s'] / raw['s']:6.1f}" if c["s"] is not None and raw["s"] else f"{'n/a':>6}")
+            ratio = (
+                f"{c['s'] / raw['s']:6.1f}" if c["s"] is not None and raw["s"] else f"{'n/a':>6}"
+            )
             cells.append(f"{_s(c)} {c['rss_mb']:6.0f} MB {ratio} {c['rc']!s:>2}")
             what = f"{r['shape']} {r['size_mb']:g} MB {cmd}"
             if c["s"] is None or c["s"] > TIME_BAR_S:
@@ -175,18 +207,28 @@ def report(results: list[dict]) -> list[str]:
                 bad.append(f"{what}: exit {c['rc']}: {c['err'].strip().splitlines()[0]}")
         print(" ".join(cells))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"(one run each; rc: 0 clean, 1 diagnostics/would reformat, 2 refused; {os.cpu_count()} CPUs, "
-          f"load average {load}; Python {sys.version.split()[0]}; inputs in {WORK.relative_to(ROOT)}/)")
+    print(
+        f"(one run each; rc: 0 clean, 1 diagnostics/would reformat, 2 refused; {os.cpu_count()} CPUs, "
+        f"load average {load}; Python {sys.version.split()[0]}; inputs in {WORK.relative_to(ROOT)}/)"
+    )
     return bad
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated: " + ", ".join(SHAPES))
+    ap.add_argument(
+        "--shapes", default=",".join(SHAPES), help="comma-separated: " + ", ".join(SHAPES)
+    )
     ap.add_argument("--sizes", default="1,10", help="sizes in MB, comma-separated (default 1,10)")
-    ap.add_argument("--timeout", type=float, default=120, help="seconds before a run is killed (default 120)")
-    ap.add_argument("--max-memory", type=float, default=4000,
-                    help="address-space cap of each run in MB (default 4000); over it the run fails (rc oom)")
+    ap.add_argument(
+        "--timeout", type=float, default=120, help="seconds before a run is killed (default 120)"
+    )
+    ap.add_argument(
+        "--max-memory",
+        type=float,
+        default=4000,
+        help="address-space cap of each run in MB (default 4000); over it the run fails (rc oom)",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)

@@ -55,23 +55,99 @@ THEMES = [
 ]
 
 OWNERS = [
-    "零售银行部", "财富管理部", "零售营销中心", "培训中心", "数据与AI部", "运营管理部", "Consumer Retention",
-    "Head of Wealth", "Digital Channels", "Care Operations", "Branch Network", "Credit Cards",
-    "Payroll Services", "Customer Experience", "Compliance Office", "Private Banking",
+    "零售银行部",
+    "财富管理部",
+    "零售营销中心",
+    "培训中心",
+    "数据与AI部",
+    "运营管理部",
+    "Consumer Retention",
+    "Head of Wealth",
+    "Digital Channels",
+    "Care Operations",
+    "Branch Network",
+    "Credit Cards",
+    "Payroll Services",
+    "Customer Experience",
+    "Compliance Office",
+    "Private Banking",
 ]
 
 ZH_VERBS = ["提升", "扩大", "优化", "巩固", "降低", "加快", "深化", "建设", "完善", "激活"]
-ZH_NOUNS = ["代发客户AUM", "财富中收", "手机银行月活", "客户满意度", "信用卡交叉销售", "网点产能", "客户经理产能",
-            "理财规模", "沉睡客户唤醒", "获客成本", "数据治理", "话术能力", "远程银行服务", "养老金账户", "私行客户数"]
-EN_VERBS = ["Grow", "Expand", "Improve", "Protect", "Reduce", "Accelerate", "Deepen", "Build", "Simplify", "Win back"]
-EN_NOUNS = ["payroll AUM", "fee income", "mobile engagement", "customer trust", "card cross-sell", "branch productivity",
-            "advisor capacity", "investment balances", "dormant relationships", "acquisition cost", "data quality",
-            "advisor skills", "remote service", "pension accounts", "private clients"]
-ZH_SEGS = ["代发年轻客群", "财富潜力客户", "沉睡VIP", "新开户客户", "高净值家庭", "退休人群", "小微企业主", "信用卡活跃",
-           "手机银行新用户", "理财到期客户", "外地务工人员", "高校毕业生"]
-EN_SEGS = ["Young payroll", "Wealth potential", "Dormant VIP", "New to bank", "Affluent families", "Retirees",
-           "Small business owners", "Active card holders", "New app users", "Maturing deposits", "Mass affluent",
-           "Graduates"]
+ZH_NOUNS = [
+    "代发客户AUM",
+    "财富中收",
+    "手机银行月活",
+    "客户满意度",
+    "信用卡交叉销售",
+    "网点产能",
+    "客户经理产能",
+    "理财规模",
+    "沉睡客户唤醒",
+    "获客成本",
+    "数据治理",
+    "话术能力",
+    "远程银行服务",
+    "养老金账户",
+    "私行客户数",
+]
+EN_VERBS = [
+    "Grow",
+    "Expand",
+    "Improve",
+    "Protect",
+    "Reduce",
+    "Accelerate",
+    "Deepen",
+    "Build",
+    "Simplify",
+    "Win back",
+]
+EN_NOUNS = [
+    "payroll AUM",
+    "fee income",
+    "mobile engagement",
+    "customer trust",
+    "card cross-sell",
+    "branch productivity",
+    "advisor capacity",
+    "investment balances",
+    "dormant relationships",
+    "acquisition cost",
+    "data quality",
+    "advisor skills",
+    "remote service",
+    "pension accounts",
+    "private clients",
+]
+ZH_SEGS = [
+    "代发年轻客群",
+    "财富潜力客户",
+    "沉睡VIP",
+    "新开户客户",
+    "高净值家庭",
+    "退休人群",
+    "小微企业主",
+    "信用卡活跃",
+    "手机银行新用户",
+    "理财到期客户",
+    "外地务工人员",
+    "高校毕业生",
+]
+EN_SEGS = [
+    "Young payroll",
+    "Wealth potential",
+    "Dormant VIP",
+    "New to bank",
+    "Affluent families",
+    "Retirees",
+    "Small business owners",
+    "Active card holders",
+    "New app users",
+    "Maturing deposits",
+    "Mass affluent",
+    "Graduates",
+]
 
 CHANNELS = [
     # id, label, kind, capacity, cost, quiet, cap (per 30d)
@@ -153,22 +229,42 @@ class Gen:
         if kind < 0.5:
             base = r.randint(5, 60)
             if r.random() < 0.8:
-                return r.choice(["转化率", "激活率", "Retention rate", "覆盖率", "Share of digital sales"]), ">=", \
-                    f"{base + r.randint(2, 30)}%", f"{base}%"
-            return r.choice(["流失率", "Churn rate", "投诉率"]), "<=", f"{max(1, base // 4)}%", f"{base // 2 + 2}%"
+                return (
+                    r.choice(
+                        ["转化率", "激活率", "Retention rate", "覆盖率", "Share of digital sales"]
+                    ),
+                    ">=",
+                    f"{base + r.randint(2, 30)}%",
+                    f"{base}%",
+                )
+            return (
+                r.choice(["流失率", "Churn rate", "投诉率"]),
+                "<=",
+                f"{max(1, base // 4)}%",
+                f"{base // 2 + 2}%",
+            )
         if kind < 0.8:
             unit = r.choice(["万", "亿", "m", "k"])
             base = round(r.uniform(1, 90), 1)
-            return r.choice(["AUM增长", "中间业务收入", "Fee income", "Revenue won back"]), ">=", \
-                f"{round(base * r.uniform(1.1, 1.8), 1)}{unit}", f"{base}{unit}"
+            return (
+                r.choice(["AUM增长", "中间业务收入", "Fee income", "Revenue won back"]),
+                ">=",
+                f"{round(base * r.uniform(1.1, 1.8), 1)}{unit}",
+                f"{base}{unit}",
+            )
         base = r.randint(10, 60)
-        return r.choice(["净推荐值", "NPS", "持证人数", "Certified advisors"]), ">=", str(base + r.randint(3, 20)), str(base)
+        return (
+            r.choice(["净推荐值", "NPS", "持证人数", "Certified advisors"]),
+            ">=",
+            str(base + r.randint(3, 20)),
+            str(base),
+        )
 
     def target_line(self, indent="  "):
         self.target_no += 1
         lbl, cmp, val, base = self.metric()
         tid = f"t{self.target_no}"
-        parts = [f'target {tid}']
+        parts = [f"target {tid}"]
         if self.r.random() < 0.7:
             parts.append(f'"{lbl}"')
         parts += [cmp, val, "by", self.date()]
@@ -184,8 +280,16 @@ class Gen:
         counts[-1] = max(1, n - sum(counts[:-1]))
         self.levels: list[list[Objective]] = []
         for level, (p, c) in enumerate(zip(PERSPECTIVES, counts)):
-            self.levels.append([Objective(f"{PREFIX[p]}{i:05d}", level, self.label(ZH_VERBS, ZH_NOUNS, EN_VERBS, EN_NOUNS, i))
-                                for i in range(1, c + 1)])
+            self.levels.append(
+                [
+                    Objective(
+                        f"{PREFIX[p]}{i:05d}",
+                        level,
+                        self.label(ZH_VERBS, ZH_NOUNS, EN_VERBS, EN_NOUNS, i),
+                    )
+                    for i in range(1, c + 1)
+                ]
+            )
         out = []
         for level, objs in enumerate(self.levels):
             p = PERSPECTIVES[level]
@@ -203,14 +307,18 @@ class Gen:
                     out.append(f'  owner       "{r.choice(OWNERS)}"')
                     if r.random() < 0.1:
                         out.append('  description """')
-                        out.append("    Part of the 2026 plan; reviewed quarterly by the strategy office.")
+                        out.append(
+                            "    Part of the 2026 plan; reviewed quarterly by the strategy office."
+                        )
                         out.append("    Measured on the monthly management report.")
                         out.append('  """')
                     for _ in range(r.choice((1, 1, 2))):
                         out.append(self.target_line())
                     out.append("}")
                 else:
-                    out.append(f'objective {o.id} "{o.label}" {{ perspective {p}  theme {theme}  owner "{r.choice(OWNERS)}"')
+                    out.append(
+                        f'objective {o.id} "{o.label}" {{ perspective {p}  theme {theme}  owner "{r.choice(OWNERS)}"'
+                    )
                     out.append(self.target_line("  ") + " }")
             out.append("")
         return out
@@ -259,42 +367,91 @@ class Gen:
         match field_name:
             case "age":
                 a = r.randint(18, 60)
-                return r.choice([f"age between {a} and {a + r.randint(5, 20)}", f"age >= {a}", f"age < {a + 5}"])
+                return r.choice(
+                    [f"age between {a} and {a + r.randint(5, 20)}", f"age >= {a}", f"age < {a + 5}"]
+                )
             case "aum":
                 v = r.choice(["5万", "20万", "50万", "100万", "300万", "600万"])
                 return r.choice([f"aum >= {v}", f"aum < {v}", f"aum between 1万 and {v}"])
             case "monthly_income":
                 v = r.randint(3, 60) * 1000
-                return r.choice([f"monthly_income >= {v}", f"monthly_income between {v} and {v * 3}"])
+                return r.choice(
+                    [f"monthly_income >= {v}", f"monthly_income between {v} and {v * 3}"]
+                )
             case "card_spend_90d":
                 return f"card_spend_90d > {r.randint(1, 50) * 1000}"
             case "loan_balance":
-                return r.choice(["loan_balance is missing", "loan_balance is present", f"loan_balance > {r.randint(1, 80)}万"])
+                return r.choice(
+                    [
+                        "loan_balance is missing",
+                        "loan_balance is present",
+                        f"loan_balance > {r.randint(1, 80)}万",
+                    ]
+                )
             case "payroll" | "has_app" | "marketing_consent":
                 return field_name if r.random() < 0.75 else f"not {field_name}"
             case "tenure_months" | "products_held" | "last_txn_days" | "app_logins_30d":
                 v = r.randint(1, 120) if field_name != "products_held" else r.randint(1, 6)
-                return r.choice([f"{field_name} >= {v}", f"{field_name} <= {v}", f"{field_name} > {v}",
-                                 f"{field_name} between {v} and {v * 2 + 1}"])
+                return r.choice(
+                    [
+                        f"{field_name} >= {v}",
+                        f"{field_name} <= {v}",
+                        f"{field_name} > {v}",
+                        f"{field_name} between {v} and {v * 2 + 1}",
+                    ]
+                )
             case "city_tier":
-                return r.choice([f"city_tier in [{', '.join(map(str, sorted(r.sample(range(1, 6), 2))))}]",
-                                 f"city_tier not in [4, 5]", f"city_tier <= {r.randint(1, 3)}"])
+                return r.choice(
+                    [
+                        f"city_tier in [{', '.join(map(str, sorted(r.sample(range(1, 6), 2))))}]",
+                        "city_tier not in [4, 5]",
+                        f"city_tier <= {r.randint(1, 3)}",
+                    ]
+                )
             case "gender":
                 return r.choice(["gender = F", "gender = M", "gender != U", "gender in [F, M]"])
             case "stage":
-                return r.choice(["stage = active", "stage in [active, dormant]", "stage != churned",
-                                 "stage not in [new, churned]", "stage = dormant"])
+                return r.choice(
+                    [
+                        "stage = active",
+                        "stage in [active, dormant]",
+                        "stage != churned",
+                        "stage not in [new, churned]",
+                        "stage = dormant",
+                    ]
+                )
             case "branch":
-                return r.choice(['branch = "SH01"', 'branch in ["BJ01", "BJ02", "GZ03"]', 'branch != "HQ"'])
+                return r.choice(
+                    ['branch = "SH01"', 'branch in ["BJ01", "BJ02", "GZ03"]', 'branch != "HQ"']
+                )
             case "opened_on":
-                return r.choice([f"opened_on >= 20{r.randint(10, 25)}-01-01", "opened_on < 2020-06-30"])
+                return r.choice(
+                    [f"opened_on >= 20{r.randint(10, 25)}-01-01", "opened_on < 2020-06-30"]
+                )
             case "email":
                 return "email is present"
         raise AssertionError(field_name)
 
-    RULE_FIELDS = ("age", "aum", "monthly_income", "card_spend_90d", "loan_balance", "payroll", "has_app",
-                   "marketing_consent", "tenure_months", "products_held", "last_txn_days", "app_logins_30d",
-                   "city_tier", "gender", "stage", "branch", "opened_on", "email")
+    RULE_FIELDS = (
+        "age",
+        "aum",
+        "monthly_income",
+        "card_spend_90d",
+        "loan_balance",
+        "payroll",
+        "has_app",
+        "marketing_consent",
+        "tenure_months",
+        "products_held",
+        "last_txn_days",
+        "app_logins_30d",
+        "city_tier",
+        "gender",
+        "stage",
+        "branch",
+        "opened_on",
+        "email",
+    )
 
     def rule(self, min_risk: int, avoid: frozenset = frozenset()) -> tuple[str, frozenset, int]:
         """A rule with 2-6 tests, each field used once and none from `avoid` (the parent's fields,
@@ -335,23 +492,39 @@ class Gen:
         out = ['schema customer "零售客户" {', SCHEMA_FIELDS.rstrip("\n"), "}", ""]
         self.events = [f"ev_{i:03d}" for i in range(1, max(4, self.n_seg // 50) + 1)]
         for e in self.events:
-            out.append(f'event {e} "{r.choice(["首次代发入账", "Large deposit", "理财到期", "Port-out request", "App login after 60 days"])} {e[3:]}" {{')
+            out.append(
+                f'event {e} "{r.choice(["首次代发入账", "Large deposit", "理财到期", "Port-out request", "App login after 60 days"])} {e[3:]}" {{'
+            )
             out.append('  description "Emitted by the event bus in real time."')
             out.append("}")
         out.append("")
         # tierings first: their segments are exclusive and exhaustive by construction
         out.append(f"# {'-' * 64} tiers")
         tiers = [
-            ("aum_tiers", "AUM分层", [("tier_vip", "财富VIP", "aum >= 100万"),
-                                     ("tier_mid", "财富潜力", "aum >= 20万 and aum < 100万"),
-                                     ("tier_mass", "大众客户", "aum < 20万")]),
-            ("age_tiers", "Age bands", [("age_young", "Under 30", "age < 30"),
-                                        ("age_mid", "30 to 49", "age >= 30 and age < 50"),
-                                        ("age_senior", "50 and over", "age >= 50")]),
+            (
+                "aum_tiers",
+                "AUM分层",
+                [
+                    ("tier_vip", "财富VIP", "aum >= 100万"),
+                    ("tier_mid", "财富潜力", "aum >= 20万 and aum < 100万"),
+                    ("tier_mass", "大众客户", "aum < 20万"),
+                ],
+            ),
+            (
+                "age_tiers",
+                "Age bands",
+                [
+                    ("age_young", "Under 30", "age < 30"),
+                    ("age_mid", "30 to 49", "age >= 30 and age < 50"),
+                    ("age_senior", "50 and over", "age >= 50"),
+                ],
+            ),
         ]
         for tid, tlabel, segs in tiers:
             for sid, slabel, rule in segs:
-                out.append(f'segment {sid} "{slabel}" {{ rule {rule}  estimate {r.randint(5, 90)}万 }}')
+                out.append(
+                    f'segment {sid} "{slabel}" {{ rule {rule}  estimate {r.randint(5, 90)}万 }}'
+                )
             out.append(f'tiering {tid} "{tlabel}" {{')
             out.append(f"  segments   {', '.join(s[0] for s in segs)}")
             out.append("  exclusive  true")
@@ -373,8 +546,10 @@ class Gen:
             parent = None
             if self.segments and r.random() < 0.12:
                 parent = r.choice(self.segments[-50:])
-            rule, seg.fields, seg.min_risk = self.rule(0 if parent and parent.min_risk >= min_risk else min_risk,
-                                                       parent.fields if parent else frozenset())
+            rule, seg.fields, seg.min_risk = self.rule(
+                0 if parent and parent.min_risk >= min_risk else min_risk,
+                parent.fields if parent else frozenset(),
+            )
             if parent:  # the parent's rule applies too
                 seg.fields |= parent.fields
                 seg.min_risk = max(seg.min_risk, parent.min_risk)
@@ -385,7 +560,11 @@ class Gen:
             if style < 0.55 and len(rule) < 110:
                 extra = f"  estimate {seg.estimate}" if seg.estimate else ""
                 ext = f"extends {parent.id}  " if parent else ""
-                out.append(f'segment {sid} "{label}" {{ {ext}rule {rule}{extra}  {allow}}}'.replace("  }", " }"))
+                out.append(
+                    f'segment {sid} "{label}" {{ {ext}rule {rule}{extra}  {allow}}}'.replace(
+                        "  }", " }"
+                    )
+                )
             else:
                 out.append(f'segment {sid} "{label}" {{')
                 if parent:
@@ -399,7 +578,9 @@ class Gen:
                         out.append(f"  rule      {rule}")
                 else:
                     out.append(f"  rule      {rule}")
-                out.append(f"  lifecycle {r.choice(['acquisition', 'activation', 'growth', 'retention', 'winback'])}")
+                out.append(
+                    f"  lifecycle {r.choice(['acquisition', 'activation', 'growth', 'retention', 'winback'])}"
+                )
                 if seg.estimate:
                     out.append(f"  estimate  {seg.estimate}")
                 if style > 0.85:
@@ -411,7 +592,9 @@ class Gen:
                 if allow:
                     out.append(f"  {allow.strip()}")
                 if style > 0.95:
-                    out.append('  description "Reviewed monthly against the data warehouse counts."')
+                    out.append(
+                        '  description "Reviewed monthly against the data warehouse counts."'
+                    )
                 out.append("}")
             self.segments.append(seg)
         out.append("")
@@ -438,7 +621,9 @@ class Gen:
             attrs = [f"kind {r.choice(['product', 'service', 'benefit'])}"]
             if risk:
                 attrs.append(f"risk R{risk}")
-            out.append(f'offer {oid} "{r.choice(["薪享理财", "Loyalty bonus", "积分礼遇", "Fee waiver", "养老理财"])} {i}" {{ {"  ".join(attrs)} }}')
+            out.append(
+                f'offer {oid} "{r.choice(["薪享理财", "Loyalty bonus", "积分礼遇", "Fee waiver", "养老理财"])} {i}" {{ {"  ".join(attrs)} }}'
+            )
         out.append("")
         self.scripts: dict[str, list[str]] = {c[0]: [] for c in CHANNELS}
         n_scripts = max(len(CHANNELS) * 2, self.n_seg // 8)
@@ -446,7 +631,9 @@ class Gen:
             ch = CHANNELS[i % len(CHANNELS)][0]
             sid = f"script_{i:04d}"
             self.scripts[ch].append(sid)
-            out.append(f'script {sid} "{r.choice(["代发首月欢迎话术", "Win-back call", "理财到期提醒", "Renewal text"])} {i}" {{')
+            out.append(
+                f'script {sid} "{r.choice(["代发首月欢迎话术", "Win-back call", "理财到期提醒", "Renewal text"])} {i}" {{'
+            )
             out.append(f"  channel    {ch}")
             if ch in ("phone", "rm_visit"):
                 out.append('  opening    """')
@@ -454,10 +641,14 @@ class Gen:
                 out.append("    感谢您一直以来的支持。")
                 out.append('  """')
                 out.append('  discovery  "How are you finding our {{ channel.label }} service?"')
-            out.append(f'  pitch      "为您推荐{{{{ offer.label }}}}，适合{{{{ segment.label }}}}。"')
+            out.append('  pitch      "为您推荐{{ offer.label }}，适合{{ segment.label }}。"')
             if ch in ("phone", "rm_visit") and r.random() < 0.6:
-                out.append('  objection  "没时间" -> "只需两分钟，我也可以把介绍发到您的手机银行。"')
-                out.append('  objection  "Not interested" -> "Understood. May I send you the details by email instead?"')
+                out.append(
+                    '  objection  "没时间" -> "只需两分钟，我也可以把介绍发到您的手机银行。"'
+                )
+                out.append(
+                    '  objection  "Not interested" -> "Understood. May I send you the details by email instead?"'
+                )
             if ch in ("phone", "rm_visit"):
                 out.append('  closing    "稍后会把产品说明发到您的手机银行。"')
             out.append('  disclaimer "理财非存款，产品有风险，投资须谨慎。"')
@@ -477,24 +668,35 @@ class Gen:
             risky = [o for o in self.offers if 0 < o[1] <= (seg.min_risk if seg else 0)]
             plain = [o for o in self.offers if o[1] == 0]
             offer = r.choice(risky) if risky and r.random() < 0.7 else r.choice(plain)
-            out.append(f'play {pid} "{r.choice(["代发客群首月激活", "Dormant VIP reactivation", "理财到期承接", "Card cross-sell"])} {i}" {{')
+            out.append(
+                f'play {pid} "{r.choice(["代发客群首月激活", "Dormant VIP reactivation", "理财到期承接", "Card cross-sell"])} {i}" {{'
+            )
             out.append(f"  segment  {seg.id if seg else 'tier_vip'}")
             when = r.random()
             if when < 0.35:
-                out.append(f"  when     event {r.choice(self.events)} within {r.choice(['7d', '14d', '30d', '2w'])}")
+                out.append(
+                    f"  when     event {r.choice(self.events)} within {r.choice(['7d', '14d', '30d', '2w'])}"
+                )
             elif when < 0.55:
-                out.append(f"  when     lifecycle {r.choice(['acquisition', 'activation', 'growth', 'retention', 'winback'])}")
+                out.append(
+                    f"  when     lifecycle {r.choice(['acquisition', 'activation', 'growth', 'retention', 'winback'])}"
+                )
             elif when < 0.75:
                 out.append(f"  when     schedule {r.choice(['daily', 'weekly', 'monthly'])}")
             elif when < 0.9:
-                out.append(f"  when     rule last_txn_days > {r.randint(30, 120)} and marketing_consent")
+                out.append(
+                    f"  when     rule last_txn_days > {r.randint(30, 120)} and marketing_consent"
+                )
             out.append(f"  offer    {offer[0]}")
             chans = r.sample([c[0] for c in CHANNELS], r.choice([1, 2, 2, 3]))
             for k, ch in enumerate(chans, 1):
                 after = f" after {r.choice(['1d', '3d', '7d', '2w'])}" if k > 1 else ""
                 unless = " unless converted" if k > 1 and r.random() < 0.7 else ""
                 out.append(f"  step {k}   {ch} using {r.choice(self.scripts[ch])}{after}{unless}")
-            sup = r.sample(all_objs[: len(self.levels[0]) + len(self.levels[1]) + len(self.levels[2])], r.choice([1, 2, 2, 3]))
+            sup = r.sample(
+                all_objs[: len(self.levels[0]) + len(self.levels[1]) + len(self.levels[2])],
+                r.choice([1, 2, 2, 3]),
+            )
             self.supported.update(o.id for o in sup)
             out.append(f"  supports {', '.join(o.id for o in sup)}")
             out.append(self.target_line("  ").replace("target ", "target   ", 1))
@@ -503,7 +705,9 @@ class Gen:
             out.append(f'  owner    "{r.choice(OWNERS)}"')
             out.append(f"  budget   {r.randint(5, 200)}万")
             if r.random() < 0.1:
-                out.append(f"  period   2026-{r.randint(1, 6):02d}-01 .. 2026-{r.randint(7, 12):02d}-28")
+                out.append(
+                    f"  period   2026-{r.randint(1, 6):02d}-01 .. 2026-{r.randint(7, 12):02d}-28"
+                )
             out.append("}")
         out.append("")
         return out
@@ -517,7 +721,9 @@ class Gen:
             i += 1
             k = r.randint(6, 18)
             sup, rest = rest[:k], rest[k:]
-            out.append(f'initiative init_{i:05d} "{r.choice(["客户经理话术认证", "Churn model v3", "数据中台建设", "Branch redesign"])} {i}" {{')
+            out.append(
+                f'initiative init_{i:05d} "{r.choice(["客户经理话术认证", "Churn model v3", "数据中台建设", "Branch redesign"])} {i}" {{'
+            )
             out.append(f"  supports {', '.join(sup)}")
             out.append(f'  owner    "{r.choice(OWNERS)}"')
             out.append(f"  budget   {r.randint(10, 500)}万")
@@ -549,8 +755,18 @@ class Gen:
             themes.append(f'theme {tid} "{label}" {{ color "{color}" }}')
         themes.append("")
         if single_file:
-            return {"main.strat": "\n".join(head + themes + customers + objectives + playbook + initiatives) + "\n"}
-        imports = ['import "customers.strat"', 'import "objectives.strat"', 'import "playbook.strat"', ""]
+            return {
+                "main.strat": "\n".join(
+                    head + themes + customers + objectives + playbook + initiatives
+                )
+                + "\n"
+            }
+        imports = [
+            'import "customers.strat"',
+            'import "objectives.strat"',
+            'import "playbook.strat"',
+            "",
+        ]
         return {
             "main.strat": "\n".join(head + imports + themes + initiatives) + "\n",
             "customers.strat": "\n".join(customers) + "\n",
@@ -559,7 +775,9 @@ class Gen:
         }
 
 
-def generate(objectives: int, segments: int, seed: int = 2026, single_file: bool = False) -> dict[str, str]:
+def generate(
+    objectives: int, segments: int, seed: int = 2026, single_file: bool = False
+) -> dict[str, str]:
     """File name -> text of a generated project (entry: main.strat)."""
     return Gen(objectives, segments, seed).build(single_file)
 
@@ -588,9 +806,15 @@ def parse_check(files: dict[str, str]) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--preset", choices=sorted(PRESETS), help="small (~6k lines) or large (~60k lines)")
-    ap.add_argument("--objectives", type=int, help="number of objectives (default: from the preset, else 1000)")
-    ap.add_argument("--segments", type=int, help="number of segments (default: from the preset, else 200)")
+    ap.add_argument(
+        "--preset", choices=sorted(PRESETS), help="small (~6k lines) or large (~60k lines)"
+    )
+    ap.add_argument(
+        "--objectives", type=int, help="number of objectives (default: from the preset, else 1000)"
+    )
+    ap.add_argument(
+        "--segments", type=int, help="number of segments (default: from the preset, else 200)"
+    )
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--single-file", action="store_true", help="write everything into main.strat")
     ap.add_argument("--no-verify", action="store_true", help="skip the parse check of the output")
@@ -604,7 +828,9 @@ def main(argv=None) -> int:
     files = generate(n_obj, n_seg, a.seed, a.single_file)
     entry = write_project(a.out, files)
     lines = sum(t.count("\n") for t in files.values())
-    print(f"wrote {entry} ({len(files)} files, {lines} lines, {n_obj} objectives, {n_seg} segments)")
+    print(
+        f"wrote {entry} ({len(files)} files, {lines} lines, {n_obj} objectives, {n_seg} segments)"
+    )
     if not a.no_verify:
         diags = parse_check(files)
         if diags:

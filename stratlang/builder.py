@@ -33,9 +33,18 @@ class Built:
     counts: dict | None
 
 
-def build(result: CheckResult, out: Path | str, *, data: Path | str | None = None, engine: str = "duckdb",
-          pdf: bool = False, lang: str | None = None, fail_level: str = "error",
-          progress: Callable[[str], None] | None = None, on_wait: Callable[[str], None] | None = None) -> Built:
+def build(
+    result: CheckResult,
+    out: Path | str,
+    *,
+    data: Path | str | None = None,
+    engine: str = "duckdb",
+    pdf: bool = False,
+    lang: str | None = None,
+    fail_level: str = "error",
+    progress: Callable[[str], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Built:
     """Write the outputs of a checked project into the folder `out`, replacing it whole."""
     if fails(result.diagnostics, fail_level):
         raise CheckFailed(result, fail_level)
@@ -45,10 +54,16 @@ def build(result: CheckResult, out: Path | str, *, data: Path | str | None = Non
         require_data_file(data_path)
     inputs = project_inputs(result) + ([data_path] if data_path is not None else [])
     with output_folder(Path(out), inputs=inputs, on_wait=on_wait) as stage:
-        counts = _lists(result, data_path, engine, stage / "lists", step) if data_path is not None else None
+        counts = (
+            _lists(result, data_path, engine, stage / "lists", step)
+            if data_path is not None
+            else None
+        )
         outputs = _render(result, lang, counts, pdf)
         for name, content in outputs.items():
-            (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            (stage / name).write_bytes(
+                content.encode("utf-8") if isinstance(content, str) else content
+            )
     files = sorted(outputs) + (["lists/"] if data_path is not None else [])
     return Built(Path(out), tuple(files), counts)
 
@@ -61,10 +76,16 @@ def require_data_file(data: Path) -> None:
     try:
         found = data.is_file()
     except OSError as e:  # a name too long, a loop of links
-        raise DataError(f"cannot read the data file {str(data)[:80]}: {e.strerror or e}", help_) from None
+        raise DataError(
+            f"cannot read the data file {str(data)[:80]}: {e.strerror or e}", help_
+        ) from None
     if not found:
-        raise DataError(f"data file not found: {data}" if not data.exists() else f"{data} is not a regular file",
-                        help_)
+        raise DataError(
+            f"data file not found: {data}"
+            if not data.exists()
+            else f"{data} is not a regular file",
+            help_,
+        )
 
 
 def project_inputs(result: CheckResult) -> list[Path]:
@@ -76,8 +97,9 @@ def _lists(result: CheckResult, data: Path, engine: str, folder: Path, step) -> 
     """Run the lists into `folder` (inside the staging folder); the real counts for the model."""
     from .engine import run_lists
 
-    summary = run_lists(result.model, data, engine=engine, out_dir=folder, fmt="csv",
-                        inputs=project_inputs(result))
+    summary = run_lists(
+        result.model, data, engine=engine, out_dir=folder, fmt="csv", inputs=project_inputs(result)
+    )
     counts = summary.counts()
     step(f"lists: {sum((counts.get('plays') or {}).values())} customers assigned")
     return counts
@@ -87,7 +109,9 @@ def _render(result: CheckResult, lang, counts, pdf: bool) -> dict[str, bytes | s
     """Every registered output of the build, rendered in memory in order: name -> content."""
     from .backends.base import Options, build_outputs
 
-    opts = Options(lang=lang, counts=counts, warnings=list(result.diagnostics), sources=result.sources, pdf=pdf)
+    opts = Options(
+        lang=lang, counts=counts, warnings=list(result.diagnostics), sources=result.sources, pdf=pdf
+    )
     for backend in build_outputs():
         if backend.wanted(opts):
             opts.rendered[backend.name] = backend.render(result.model, opts)

@@ -116,16 +116,35 @@ CODES: dict[str, tuple[Severity, str]] = {
 }
 
 
-def make(code: str, message: str, span: Span, label: str = "", *, labels=(), help=(), notes=(),
-         suggestions=(), severity: Severity | None = None) -> Diagnostic:
+def make(
+    code: str,
+    message: str,
+    span: Span,
+    label: str = "",
+    *,
+    labels=(),
+    help=(),
+    notes=(),
+    suggestions=(),
+    severity: Severity | None = None,
+) -> Diagnostic:
     """Build a diagnostic with the catalogue's severity for `code`."""
     sev = severity if severity is not None else CODES[code][0]
     if isinstance(help, str):
         help = (help,)
     if isinstance(notes, str):
         notes = (notes,)
-    return Diagnostic(code, sev, message, span, label, tuple(labels), tuple(help), tuple(notes),
-                      tuple(suggestions))
+    return Diagnostic(
+        code,
+        sev,
+        message,
+        span,
+        label,
+        tuple(labels),
+        tuple(help),
+        tuple(notes),
+        tuple(suggestions),
+    )
 
 
 @dataclass
@@ -177,6 +196,7 @@ def fails(diags, fail_level: str = "error") -> bool:
 
 # "Did you mean": restricted Damerau-Levenshtein (optimal string alignment) distance, at most 1
 # for names shorter than 3 characters and 2 otherwise, closest first.
+
 
 def osa_distance(a: str, b: str, limit: int = 3) -> int:
     if abs(len(a) - len(b)) > limit:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from .diagnostics import CODES
 
 # What every example is checked inside (not printed): a strategy and a customer schema.
-EXAMPLE_STRATEGY = '''strategy "Example" {
+EXAMPLE_STRATEGY = """strategy "Example" {
   owner  "Retail Bank"
   period 2026-01-01 .. 2026-12-31
   locale en
 }
-'''
-EXAMPLE_SCHEMA = '''schema customer {
+"""
+EXAMPLE_SCHEMA = """schema customer {
   id         string key
   name       string
   age        int
@@ -29,20 +29,20 @@ EXAMPLE_SCHEMA = '''schema customer {
   risk_level enum(R1, R2, R3, R4, R5) risk_tolerance
   email      string optional
 }
-'''
+"""
 EXAMPLE_BASE = EXAMPLE_STRATEGY + EXAMPLE_SCHEMA
 
 # A small map (outcome F1 driven by C1, P1, L1), shared by the MAP examples.
-MAP_CONTEXT = '''
+MAP_CONTEXT = """
 objective C1 "Loyal customers" { perspective customer  target nps "NPS" >= 40 by 2026-12-31 }
 objective P1 "Fast onboarding" { perspective process  target days "Days to open" <= 2 by 2026-12-31 }
 objective L1 "Skilled staff" { perspective learning  target cert "Certified" >= 90% by 2026-06-30 }
 initiative training "Training" { supports L1, P1, C1 }
-'''
+"""
 F1 = 'objective F1 "Grow AUM" { perspective financial  target aum "AUM growth" >= 20% by 2026-12-31 }\n'
 
 # Channels, scripts, a segment and an offer, shared by the PLY examples.
-PLAY_CONTEXT = '''
+PLAY_CONTEXT = """
 objective F1 "Grow AUM" { perspective financial  target aum "AUM growth" >= 20% by 2026-12-31 }
 channel phone "Outbound call" {
   kind     outbound_call
@@ -66,12 +66,21 @@ segment young "Young payroll" {
   estimate 120000
 }
 offer fund "Salary fund" { risk R2 }
-'''
+"""
 
 
-def _play(name="activation", *, segment="young", steps=("phone using call_script",
-                                                           "app_push using push_script after 3d"),
-          supports=True, target=True, control=True, priority=None, period=None, offer="fund") -> str:
+def _play(
+    name="activation",
+    *,
+    segment="young",
+    steps=("phone using call_script", "app_push using push_script after 3d"),
+    supports=True,
+    target=True,
+    control=True,
+    priority=None,
+    period=None,
+    offer="fund",
+) -> str:
     lines = [f'play {name} "Payroll activation" {{', f"  segment  {segment}"]
     if offer:
         lines.append(f"  offer    {offer}")
@@ -111,26 +120,30 @@ EXPLANATIONS: dict[str, Explanation] = {
         "what could come here instead (an attribute, a value, `}` …).",
         'objective F1 "Grow AUM" {\n  perspective financial\n  owner\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  owner "Wealth Management"\n}\n',
-        "Complete or remove the item the caret points at; every attribute is `name value`."),
+        "Complete or remove the item the caret points at; every attribute is `name value`.",
+    ),
     "SYN102": E(
-        "A string (`\"…\"`, `\"\"\"…\"\"\"`) or a `{` block is opened but never closed. The diagnostic points at "
+        'A string (`"…"`, `"""…"""`) or a `{` block is opened but never closed. The diagnostic points at '
         "the opening quote or brace, which is where the problem starts.",
         'objective F1 "Grow AUM" {\n  perspective financial\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n}\n',
-        "Close the string or the block; check the blocks above for a missing `}`."),
+        "Close the string or the block; check the blocks above for a missing `}`.",
+    ),
     "SYN103": E(
         "A literal is malformed: a number with a bad suffix (`5万万`), an impossible date (`2026-13-01`), a "
         "time, duration or range that does not parse.",
         'initiative training "Training" {\n  period 2026-13-01 .. 2026-12-31\n}\n',
         'initiative training "Training" {\n  period 2026-03-01 .. 2026-12-31\n}\n',
         "Write dates as YYYY-MM-DD or a quarter (2026Q3), times as HH:MM, durations as 30d, 2w, 3mo, 1y, "
-        "12h, numbers with one optional suffix (%, 万, 亿, k, m)."),
+        "12h, numbers with one optional suffix (%, 万, 亿, k, m).",
+    ),
     "SYN104": E(
         "The file ends in the middle of something: a link chain, a declaration, a block.",
         "L1 -> P1 ->",
         "L1 -> P1 -> C1\n",
         "Finish the construct at the end of the file, or delete the half-written line.",
-        context=MAP_CONTEXT + F1),
+        context=MAP_CONTEXT + F1,
+    ),
     # ------------------------------------------------------------------ names
     "NAM201": E(
         "A reference names something that is not declared anywhere in the project. The help suggests the "
@@ -138,13 +151,15 @@ EXPLANATIONS: dict[str, Explanation] = {
         'objective F1 "Grow AUM" {\n  perspective financial\n  theme       growht\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  theme       growth\n}\n',
         "Fix the spelling, or declare the missing element.",
-        context='theme growth "Revenue growth"\n'),
+        context='theme growth "Revenue growth"\n',
+    ),
     "NAM202": E(
         "Two declarations use the same id. All ids share one project-wide namespace, whatever their kind and "
         "whichever file they live in; the second one is reported with a pointer to the first.",
         'segment vip "VIP" { rule aum >= 100万 }\nsegment vip "Dormant VIP" { rule aum >= 100万 and age > 60 }\n',
         'segment vip "VIP" { rule aum >= 100万 }\nsegment vip_senior "Senior VIP" { rule aum >= 100万 and age > 60 }\n',
-        "Rename one of the two (and the references that meant it)."),
+        "Rename one of the two (and the references that meant it).",
+    ),
     "NAM203": E(
         "A reference names an element of another kind than the attribute needs: a channel where an objective "
         "is expected, a script where a segment is expected.",
@@ -152,19 +167,22 @@ EXPLANATIONS: dict[str, Explanation] = {
         'initiative training "Training" {\n  supports L1\n}\n',
         "Reference an element of the kind the attribute takes (the message names it).",
         context='channel phone "Outbound call" { kind outbound_call }\n'
-                'objective L1 "Skilled staff" { perspective learning }\n'),
+        'objective L1 "Skilled staff" { perspective learning }\n',
+    ),
     "NAM204": E(
         "The block has an attribute this kind of declaration does not take (often a typo). The help "
         "suggests the closest known attribute.",
         'objective F1 "Grow AUM" {\n  perspective financial\n  ownr        "Wealth Management"\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  owner       "Wealth Management"\n}\n',
-        "Fix the attribute name; `stratlang explain` and docs/language.md list the attributes of each kind."),
+        "Fix the attribute name; `stratlang explain` and docs/language.md list the attributes of each kind.",
+    ),
     "NAM205": E(
         "A required attribute is missing: an objective without `perspective`, a play without `segment` or "
         "`step`, a script without `channel`, a project without `strategy` or its `period`.",
         'objective F1 "Grow AUM" {\n  owner "Wealth Management"\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  owner       "Wealth Management"\n}\n',
-        "Add the attribute the message names."),
+        "Add the attribute the message names.",
+    ),
     "NAM206": E(
         "An `import` names a file that does not exist, a path that leaves the project root (`..` above the "
         "folder of the entry file, or `--root`; a symbolic link counts where it leads), something that is not "
@@ -174,58 +192,67 @@ EXPLANATIONS: dict[str, Explanation] = {
         'import "channels.strat"\n',
         "Fix the path (it is relative to the importing file), keep files inside the project root, and break "
         "import cycles by moving shared declarations into a file both import.",
-        files={"channels.strat": 'channel phone "Outbound call" { kind outbound_call }\n'}),
+        files={"channels.strat": 'channel phone "Outbound call" { kind outbound_call }\n'},
+    ),
     "NAM207": E(
         "An attribute is given twice in one block (`target`, `step` and `objection` lines may repeat; "
         "nothing else).",
         'objective F1 "Grow AUM" {\n  perspective financial\n  owner "Wealth"\n  owner "Retail"\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  owner "Wealth"\n}\n',
-        "Keep one of the two; to record more, use `description`."),
+        "Keep one of the two; to record more, use `description`.",
+    ),
     # ------------------------------------------------------------------ types
     "TYP301": E(
         "A rule or a script placeholder names a field that the `schema` does not declare.",
         'segment seniors "Seniors" { rule agee > 60 }\n',
         'segment seniors "Seniors" { rule age > 60 }\n',
-        "Use a field of the schema (the help suggests the closest), or add the field to the schema."),
+        "Use a field of the schema (the help suggests the closest), or add the field to the schema.",
+    ),
     "TYP302": E(
         "A value has the wrong type for where it is used: a string compared with an int field, a number used "
         "as a bool, money compared with a percentage.",
         'segment seniors "Seniors" { rule age > "sixty" }\n',
         'segment seniors "Seniors" { rule age > 60 }\n',
-        "Compare each field with a value of its type (see the schema)."),
+        "Compare each field with a value of its type (see the schema).",
+    ),
     "TYP303": E(
         "A value is not one of the allowed values: an enum value the schema does not list, an unknown "
         "`kind`, `lifecycle` or diagnostic code.",
         'segment bold "Bold investors" { rule risk_level >= R9 }\n',
         'segment bold "Bold investors" { rule risk_level >= R4 }\n',
-        "Use one of the listed values (the help suggests the closest)."),
+        "Use one of the listed values (the help suggests the closest).",
+    ),
     "TYP304": E(
         "A value's unit does not fit the attribute: `control` takes a percentage, `capacity` a count per day "
         "or week, `budget` money. `allow` naming an error code is reported here too: errors cannot be "
         "silenced.",
         'channel phone "Outbound call" {\n  kind     outbound_call\n  capacity 3% per day\n}\n',
         'channel phone "Outbound call" {\n  kind     outbound_call\n  capacity 3000 per day\n}\n',
-        "Write the value in the unit the attribute takes."),
+        "Write the value in the unit the attribute takes.",
+    ),
     "TYP305": E(
         "A range ends before it starts, or a date lies outside the strategy `period` (a target deadline, a "
         "play's or initiative's period).",
         'initiative training "Training" {\n  period 2026-06-30 .. 2026-02-01\n}\n',
         'initiative training "Training" {\n  period 2026-02-01 .. 2026-06-30\n}\n',
-        "Swap the ends, or move the date inside the strategy period."),
+        "Swap the ends, or move the date inside the strategy period.",
+    ),
     "TYP306": E(
         "A script uses a placeholder that does not exist. Allowed: `{{ customer.FIELD }}` for a schema "
         "field, `{{ offer.label }}`, `{{ segment.label }}`, `{{ strategy.owner }}`, `{{ channel.label }}`.",
         'script hello "Hello" {\n  channel phone\n  opening "Hello {{ customer.nmae }}"\n}\n',
         'script hello "Hello" {\n  channel phone\n  opening "Hello {{ customer.name }}"\n}\n',
         "Fix the placeholder (the help suggests the closest).",
-        context='channel phone "Outbound call" { kind outbound_call }\n'),
+        context='channel phone "Outbound call" { kind outbound_call }\n',
+    ),
     "TYP307": E(
         "The schema is inconsistent: no `key` field, two keys, `risk_tolerance` on a field that is not an "
         "enum, or an offer with `risk` while no field is marked `risk_tolerance`.",
-        'schema customer {\n  id  string\n  age int\n}\n',
-        'schema customer {\n  id  string key\n  age int\n}\n',
+        "schema customer {\n  id  string\n  age int\n}\n",
+        "schema customer {\n  id  string key\n  age int\n}\n",
         "Mark exactly one field `key`; mark the customers' risk field (an enum) `risk_tolerance`.",
-        base=EXAMPLE_STRATEGY),
+        base=EXAMPLE_STRATEGY,
+    ),
     # ------------------------------------------------------------------ map
     "MAP401": E(
         "Objectives are linked in a loop. A strategy map reads from drivers up to outcomes, so a cycle means "
@@ -233,28 +260,32 @@ EXPLANATIONS: dict[str, Explanation] = {
         "L1 -> P1 -> C1 -> F1\nF1 -> P1\n",
         "L1 -> P1 -> C1 -> F1\n",
         "Remove the link that runs backwards (usually the one from an outcome to a driver).",
-        context=MAP_CONTEXT + F1),
+        context=MAP_CONTEXT + F1,
+    ),
     "MAP402": E(
         "A link runs from a higher perspective to a lower one (e.g. financial -> customer). Links should run "
         "from a lower perspective to the same or a higher one: learning -> process -> customer -> financial.",
         "L1 -> P1 -> C1\nF1 -> C1\n",
         "L1 -> P1 -> C1 -> F1\n",
         "Reverse the link, or move one of the objectives to the right perspective.",
-        context=MAP_CONTEXT + F1),
+        context=MAP_CONTEXT + F1,
+    ),
     "MAP403": E(
         "An objective lies on no causal path that ends in a top-perspective (outcome) objective, so nothing "
         "says why it matters.",
         "L1 -> C1 -> F1\n",
         "L1 -> P1 -> C1 -> F1\n",
         "Link it, directly or through other objectives, to an outcome; or drop it from the map.",
-        context=MAP_CONTEXT + F1),
+        context=MAP_CONTEXT + F1,
+    ),
     "MAP404": E(
         "A top-perspective (outcome) objective has no driver: nothing in the map explains how it will be "
         "achieved.",
         "L1 -> P1 -> C1\n" + F1,
         "L1 -> P1 -> C1 -> F1\n" + F1,
         "Link at least one objective of a lower perspective to it.",
-        context=MAP_CONTEXT),
+        context=MAP_CONTEXT,
+    ),
     "MAP405": E(
         "A perspective has no objectives. With no `perspectives` block the default four apply (financial, "
         "customer, process, learning) and the diagnostic points at the strategy block.",
@@ -262,14 +293,16 @@ EXPLANATIONS: dict[str, Explanation] = {
         '  community "社区"\n}\n',
         'perspectives {\n  financial "财务"\n  customer  "客户"\n  process   "内部流程"\n  learning  "学习与成长"\n}\n',
         "Add an objective to the perspective, or leave the perspective out.",
-        context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\n"),
+        context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\n",
+    ),
     "MAP406": E(
         "An objective has no `target`: objective -> measure -> target -> action breaks at the first step, "
         "and progress cannot be tracked. (Silence with `allow MAP406` on objectives you measure elsewhere.)",
         'objective F1 "Grow AUM" {\n  perspective financial\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  target aum "AUM growth" >= 20% by 2026-12-31\n}\n',
-        "Add a target line: `target ID \"label\" CMP VALUE [by DATE] [baseline VALUE]`.",
-        context=MAP_CONTEXT + "C1 -> F1\n"),
+        'Add a target line: `target ID "label" CMP VALUE [by DATE] [baseline VALUE]`.',
+        context=MAP_CONTEXT + "C1 -> F1\n",
+    ),
     "MAP407": E(
         "No play or initiative supports the objective, nor any objective that drives it, so there is no "
         "action behind it. (Support flows along the links: an initiative on a driver also carries what it "
@@ -278,14 +311,16 @@ EXPLANATIONS: dict[str, Explanation] = {
         'initiative academy "Agent academy" {\n  owner    "HR"\n  supports L2\n}\n',
         "Add `supports OBJECTIVE` to a play or an initiative.",
         context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\nL2 -> P1\n"
-                'objective L2 "Customer data" { perspective learning  target q "Data quality" >= 95% by 2026-12-31 }\n'),
+        'objective L2 "Customer data" { perspective learning  target q "Data quality" >= 95% by 2026-12-31 }\n',
+    ),
     "MAP408": E(
         "The same link is written twice, or an objective is linked to itself. The second occurrence is "
         "reported, with the first.",
-        "L1 -> P1 -> C1 -> F1\nP1 -> C1 \"faster onboarding keeps customers\"\n",
-        "L1 -> P1\nP1 -> C1 \"faster onboarding keeps customers\"\nC1 -> F1\n",
+        'L1 -> P1 -> C1 -> F1\nP1 -> C1 "faster onboarding keeps customers"\n',
+        'L1 -> P1\nP1 -> C1 "faster onboarding keeps customers"\nC1 -> F1\n',
         "Delete the repeated link (keep the label on the one that stays).",
-        context=MAP_CONTEXT + F1),
+        context=MAP_CONTEXT + F1,
+    ),
     "MAP409": E(
         "With the default perspectives, the map is unbalanced: the financial perspective lacks a revenue-growth "
         "or a productivity objective (themes are recognised by words in their id or label: growth, revenue, "
@@ -294,23 +329,31 @@ EXPLANATIONS: dict[str, Explanation] = {
         F1.replace("perspective financial", "perspective financial  theme growth"),
         F1.replace("perspective financial", "perspective financial  theme growth")
         + 'objective F2 "Cost to serve" { perspective financial  theme productivity  '
-          'target cts "Cost per account" <= 40 by 2026-12-31 }\nP1 -> F2\n',
+        'target cts "Cost per account" <= 40 by 2026-12-31 }\nP1 -> F2\n',
         "Add the missing kind of financial objective (or the missing kind tags), or `allow MAP409`.",
-        context=MAP_CONTEXT + 'theme growth "收入增长"\ntheme productivity "生产率提升"\nL1 -> P1 -> C1 -> F1\n'),
+        context=MAP_CONTEXT
+        + 'theme growth "收入增长"\ntheme productivity "生产率提升"\nL1 -> P1 -> C1 -> F1\n',
+    ),
     "MAP410": E(
         "The map is too large to be read: more than 25 objectives, or more than 6 in one perspective. "
         "Information only.",
-        "".join(f'objective C{i} "Customer goal {i}" {{ perspective customer }}\n' for i in range(2, 8)),
-        "".join(f'objective C{i} "Customer goal {i}" {{ perspective customer }}\n' for i in range(2, 7)),
+        "".join(
+            f'objective C{i} "Customer goal {i}" {{ perspective customer }}\n' for i in range(2, 8)
+        ),
+        "".join(
+            f'objective C{i} "Customer goal {i}" {{ perspective customer }}\n' for i in range(2, 7)
+        ),
         "Merge related objectives, move detail into targets and plays, or split the map.",
-        context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\n"),
+        context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\n",
+    ),
     # ------------------------------------------------------------------ segments
     "SEG501": E(
         "The segment's rule (including what it `extends`) can match no customer: its tests contradict each "
         "other. The message says which tests conflict.",
         'segment odd "Odd" { rule age > 60 and age < 30 }\n',
         'segment edges "Young or old" { rule age > 60 or age < 30 }\n',
-        "Fix the comparison (often `and` meant `or`, or a bound is the wrong way round)."),
+        "Fix the comparison (often `and` meant `or`, or a bound is the wrong way round).",
+    ),
     "SEG502": E(
         "An `exclusive` tiering has segments that overlap. The diagnostic gives a witness customer (field "
         "values) that is in two tiers.",
@@ -318,7 +361,8 @@ EXPLANATIONS: dict[str, Explanation] = {
         'tiering tiers "AUM tiers" {\n  segments  top, mid\n  exclusive true\n}\n',
         'segment mid "Mid" { rule aum >= 20万 and aum < 100万 }\nsegment top "Top" { rule aum >= 100万 }\n'
         'tiering tiers "AUM tiers" {\n  segments  top, mid\n  exclusive true\n}\n',
-        "Make the rules disjoint (bound each tier on both sides)."),
+        "Make the rules disjoint (bound each tier on both sides).",
+    ),
     "SEG503": E(
         "An `exhaustive` tiering leaves customers in no tier. The diagnostic gives a witness customer in "
         "none of the tiers.",
@@ -327,19 +371,22 @@ EXPLANATIONS: dict[str, Explanation] = {
         'segment mass "Mass" { rule aum < 20万 }\nsegment mid "Mid" { rule aum >= 20万 and aum < 100万 }\n'
         'segment top "Top" { rule aum >= 100万 }\n'
         'tiering tiers "AUM tiers" {\n  segments   top, mid, mass\n  exhaustive true\n}\n',
-        "Add the missing tier, or widen a neighbouring rule."),
+        "Add the missing tier, or widen a neighbouring rule.",
+    ),
     "SEG504": E(
         "A segment is used by no play and no tiering: nothing happens to these customers.",
         'segment seniors "Seniors" { rule age > 60 }\n',
         'segment seniors "Seniors" { rule age > 60 }\nsegment others "Others" { rule age <= 60 }\n'
         'tiering by_age "Age" { segments seniors, others }\n',
-        "Use it in a play or a tiering, delete it, or `allow SEG504` if it is kept for reporting."),
+        "Use it in a play or a tiering, delete it, or `allow SEG504` if it is kept for reporting.",
+    ),
     "SEG505": E(
         "The `extends` chain is cyclic, or the child's own rule contradicts its parent's, so the child is "
         "empty.",
         'segment vip "VIP" { rule aum >= 100万 }\nsegment vip_small "Small VIP" { extends vip  rule aum < 10万 }\n',
         'segment vip "VIP" { rule aum >= 100万 }\nsegment vip_senior "Senior VIP" { extends vip  rule age > 60 }\n',
-        "Remove the contradiction (the child adds conditions to the parent's rule) or break the cycle."),
+        "Remove the contradiction (the child adds conditions to the parent's rule) or break the cycle.",
+    ),
     # ------------------------------------------------------------------ plays
     "PLY601": E(
         "A step sends a script on a channel the script is not written for (a phone script read out by "
@@ -347,21 +394,25 @@ EXPLANATIONS: dict[str, Explanation] = {
         _play(steps=("phone using call_script", "phone using push_script after 3d")),
         _play(),
         "Use the script's channel in the step, or a script written for the step's channel.",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY602": E(
         "Suitability (适当性): the play's segment admits customers whose risk tolerance is below the offer's "
         "`risk`. The diagnostic gives a witness customer.",
         'segment over30 "Over 30" { rule age > 30 }\n' + _play(segment="over30"),
-        'segment over30 "Over 30" { rule age > 30 and risk_level >= R2 }\n' + _play(segment="over30"),
+        'segment over30 "Over 30" { rule age > 30 and risk_level >= R2 }\n'
+        + _play(segment="over30"),
         "Restrict the segment to `risk_level >= RISK` of the offer, or offer a lower-risk product.",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY603": E(
         "Compliance: a script used in a play whose offer has a `risk` has no `disclaimer`.",
         'script fund_call "Fund call" {\n  channel phone\n  pitch   "A flexible fund for your salary."\n}\n',
         'script fund_call "Fund call" {\n  channel    phone\n  pitch      "A flexible fund for your salary."\n'
         '  disclaimer "Investments carry risk. 理财非存款，产品有风险，投资须谨慎。"\n}\n',
         "Add a `disclaimer` to the script.",
-        context=PLAY_CONTEXT + _play(steps=("phone using fund_call",))),
+        context=PLAY_CONTEXT + _play(steps=("phone using fund_call",)),
+    ),
     "PLY604": E(
         "Channel capacity exceeded: the plays sharing a channel need more contacts per day than it has. A "
         "play's demand is its segment's `estimate` × (1 − control) ÷ days in its window (its `period`, else "
@@ -371,37 +422,63 @@ EXPLANATIONS: dict[str, Explanation] = {
         _play(steps=("phone using call_script",), period="2026-03-01 .. 2026-12-31"),
         "Spread the play over a longer period, narrow the segment, raise the channel's capacity, or move a "
         "play to another channel.",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY605": E(
         "A play contacts a customer on one channel more often than the channel's `cap` allows within its "
         "window (steps are placed by their cumulative `after` offsets; step 1 is day 0).",
-        _play(steps=("phone using call_script", "phone using call_script after 7d",
-                     "phone using call_script after 7d")),
-        _play(steps=("phone using call_script", "phone using call_script after 7d",
-                     "app_push using push_script after 7d")),
+        _play(
+            steps=(
+                "phone using call_script",
+                "phone using call_script after 7d",
+                "phone using call_script after 7d",
+            )
+        ),
+        _play(
+            steps=(
+                "phone using call_script",
+                "phone using call_script after 7d",
+                "app_push using push_script after 7d",
+            )
+        ),
         "Space the steps further apart than the cap window, move a step to another channel, or drop it.",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY606": E(
         "A play supports no objective, so it is not part of the strategy.",
         _play(supports=False),
         _play(),
         "Add `supports OBJECTIVE` naming the objective the play moves.",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY607": E(
         "Two plays with the same `priority` target overlapping segments, so the customers in both get "
         "whichever is declared first. The diagnostic gives a witness customer.",
         _play("deposits", segment="savers", priority=10),
         _play("deposits", segment="savers", priority=20),
         "Give the plays different priorities (higher wins), or make the segments disjoint.",
-        context=PLAY_CONTEXT + _play(priority=10)
-                + 'segment savers "Savers" { rule aum >= 5万 and risk_level >= R2 }\n'),
+        context=PLAY_CONTEXT
+        + _play(priority=10)
+        + 'segment savers "Savers" { rule aum >= 5万 and risk_level >= R2 }\n',
+    ),
     "PLY608": E(
         "Steps must be numbered 1, 2, 3 … in the order they are written, and the first step cannot have "
         "`after` (it starts when the play is triggered).",
-        _play(steps=("  step 1   phone using call_script", "  step 3   app_push using push_script after 3d")),
-        _play(steps=("  step 1   phone using call_script", "  step 2   app_push using push_script after 3d")),
+        _play(
+            steps=(
+                "  step 1   phone using call_script",
+                "  step 3   app_push using push_script after 3d",
+            )
+        ),
+        _play(
+            steps=(
+                "  step 1   phone using call_script",
+                "  step 2   app_push using push_script after 3d",
+            )
+        ),
         "Renumber the steps; move a delay on the first step into the trigger (`when event … within …`).",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY609": E(
         "A script contains a banned phrase (a promise of returns or of no risk). The strategy's `banned` "
         "list applies if given, matched literally; otherwise the default list: 保本保收益, 保本保息, 保证收益, "
@@ -414,22 +491,25 @@ EXPLANATIONS: dict[str, Explanation] = {
         'script fund_push "Fund push" {\n  channel    app_push\n  pitch      "灵活申赎，工资到账即可一键申购。"\n'
         '  disclaimer "理财非存款，产品有风险，投资须谨慎。"\n  opt_out    "回复TD退订"\n}\n',
         "Reword the text: describe the product, promise nothing about returns or risk.",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
     "PLY610": E(
         "A script sent by `sms`, `push`, `wechat` or `email` has no `opt_out` text telling the customer how "
         "to stop the messages.",
         'script reminder "Reminder" {\n  channel app_push\n  pitch   "Your salary has arrived."\n}\n',
         'script reminder "Reminder" {\n  channel app_push\n  pitch   "Your salary has arrived."\n'
         '  opt_out "Reply STOP to opt out"\n}\n',
-        "Add `opt_out \"…\"` (e.g. 回复TD退订).",
-        context=PLAY_CONTEXT),
+        'Add `opt_out "…"` (e.g. 回复TD退订).',
+        context=PLAY_CONTEXT,
+    ),
     "PLY611": E(
         "A play has no `target` or no `control` group, so its effect cannot be measured against customers "
         "who were not contacted.",
         _play(target=False, control=False),
         _play(),
         "Add a `target` line and `control N%` (a hold-out share chosen by a stable hash).",
-        context=PLAY_CONTEXT),
+        context=PLAY_CONTEXT,
+    ),
 }
 
 
@@ -444,11 +524,26 @@ def explanation(code: str) -> str:
         raise KeyError(code)
     sev, short = CODES[code]
     e = EXPLANATIONS[code]
-    out = [f"{code} ({sev}): {short}", "", textwrap.fill(e.meaning, 96), "", "Wrong:", "",
-           textwrap.indent(e.wrong.rstrip("\n"), "    "), "", "Right:", "",
-           textwrap.indent(e.right.rstrip("\n"), "    "), "", textwrap.fill("How to fix: " + e.fix, 96)]
+    out = [
+        f"{code} ({sev}): {short}",
+        "",
+        textwrap.fill(e.meaning, 96),
+        "",
+        "Wrong:",
+        "",
+        textwrap.indent(e.wrong.rstrip("\n"), "    "),
+        "",
+        "Right:",
+        "",
+        textwrap.indent(e.right.rstrip("\n"), "    "),
+        "",
+        textwrap.fill("How to fix: " + e.fix, 96),
+    ]
     if e.context:
-        out += ["", "(The examples are parts of a project: the other ids they use are declared elsewhere in it.)"]
+        out += [
+            "",
+            "(The examples are parts of a project: the other ids they use are declared elsewhere in it.)",
+        ]
     if sev.name != "ERROR":
         out += ["", f"This is a {sev}: silence it on one declaration with `allow {code}`."]
     return "\n".join(out) + "\n"

@@ -16,8 +16,18 @@ from __future__ import annotations
 # ------------------------------------------------------------------------------ declarations
 
 # `KIND id "label"? { items }`: declarations that share the grammar's block_decl rule.
-BLOCK_KINDS = ("theme", "event", "objective", "segment", "tiering", "offer", "channel", "script", "play",
-               "initiative")
+BLOCK_KINDS = (
+    "theme",
+    "event",
+    "objective",
+    "segment",
+    "tiering",
+    "offer",
+    "channel",
+    "script",
+    "play",
+    "initiative",
+)
 # Top-level statements with a grammar rule of their own.
 STATEMENT_WORDS = ("strategy", "perspectives", "schema", "import")
 # Every word that starts a top-level statement (a link `a -> b` starts with an id instead).
@@ -28,7 +38,12 @@ DECLARATION_KINDS = ("strategy", "perspectives", "schema") + BLOCK_KINDS
 # ------------------------------------------------------------------------------ attribute tables
 
 LIFECYCLES = ("acquisition", "activation", "growth", "retention", "winback")
-VALUE_PROPOSITIONS = ("low_total_cost", "product_leadership", "customer_solutions", "system_lock_in")
+VALUE_PROPOSITIONS = (
+    "low_total_cost",
+    "product_leadership",
+    "customer_solutions",
+    "system_lock_in",
+)
 OBJECTIVE_KINDS = {
     "customer": ("attributes", "relationship", "image"),
     "process": ("operations", "customer_management", "innovation", "regulatory_social"),
@@ -44,8 +59,13 @@ SCRIPT_SECTIONS = ("opening", "discovery", "pitch", "closing", "disclaimer", "op
 DEFAULT_PERSPECTIVE_IDS = ("financial", "customer", "process", "learning")
 
 # `one:NAME` attribute types take one of these words.
-ONE_OF = {"value_proposition": VALUE_PROPOSITIONS, "objective_kind": ALL_OBJECTIVE_KINDS, "lifecycle": LIFECYCLES,
-          "offer_kind": OFFER_KINDS, "channel_kind": CHANNEL_KINDS}
+ONE_OF = {
+    "value_proposition": VALUE_PROPOSITIONS,
+    "objective_kind": ALL_OBJECTIVE_KINDS,
+    "lifecycle": LIFECYCLES,
+    "offer_kind": OFFER_KINDS,
+    "channel_kind": CHANNEL_KINDS,
+}
 
 _COMMON = {"description": "str", "allow": "codes"}
 
@@ -53,24 +73,63 @@ _COMMON = {"description": "str", "allow": "codes"}
 # percent, bool, color, codes, currency, locale, date_range, time_range, capacity, cap, risk, rule,
 # trigger, profile, ref:KIND, refs:KIND, one:VALUE_SET.
 ATTRIBUTES: dict[str, dict[str, str]] = {
-    "strategy": {"owner": "str", "!period": "date_range", "currency": "currency", "locale": "locale",
-                 "version": "str", "value_proposition": "one:value_proposition", "banned": "strs", **_COMMON},
+    "strategy": {
+        "owner": "str",
+        "!period": "date_range",
+        "currency": "currency",
+        "locale": "locale",
+        "version": "str",
+        "value_proposition": "one:value_proposition",
+        "banned": "strs",
+        **_COMMON,
+    },
     "theme": {"color": "color", **_COMMON},
     "event": {**_COMMON},
-    "objective": {"!perspective": "ref:perspective", "theme": "ref:theme", "owner": "str",
-                  "kind": "one:objective_kind", **_COMMON},
-    "segment": {"rule": "rule", "extends": "ref:segment", "lifecycle": "one:lifecycle", "estimate": "count",
-                "profile": "profile", **_COMMON},
+    "objective": {
+        "!perspective": "ref:perspective",
+        "theme": "ref:theme",
+        "owner": "str",
+        "kind": "one:objective_kind",
+        **_COMMON,
+    },
+    "segment": {
+        "rule": "rule",
+        "extends": "ref:segment",
+        "lifecycle": "one:lifecycle",
+        "estimate": "count",
+        "profile": "profile",
+        **_COMMON,
+    },
     "tiering": {"segments": "refs:segment", "exclusive": "bool", "exhaustive": "bool", **_COMMON},
     "offer": {"risk": "risk", "kind": "one:offer_kind", **_COMMON},
-    "channel": {"kind": "one:channel_kind", "capacity": "capacity", "cost": "money", "quiet": "time_range",
-                "cap": "cap", **_COMMON},
-    "script": {"!channel": "ref:channel", **{s: "str" for s in SCRIPT_SECTIONS}, **_COMMON},
-    "play": {"!segment": "ref:segment", "when": "trigger", "offer": "ref:offer", "supports": "refs:objective",
-             "control": "percent", "priority": "int", "owner": "str", "budget": "money", "period": "date_range",
-             **_COMMON},
-    "initiative": {"supports": "refs:objective", "owner": "str", "budget": "money", "period": "date_range",
-                   **_COMMON},
+    "channel": {
+        "kind": "one:channel_kind",
+        "capacity": "capacity",
+        "cost": "money",
+        "quiet": "time_range",
+        "cap": "cap",
+        **_COMMON,
+    },
+    "script": {"!channel": "ref:channel", **dict.fromkeys(SCRIPT_SECTIONS, "str"), **_COMMON},
+    "play": {
+        "!segment": "ref:segment",
+        "when": "trigger",
+        "offer": "ref:offer",
+        "supports": "refs:objective",
+        "control": "percent",
+        "priority": "int",
+        "owner": "str",
+        "budget": "money",
+        "period": "date_range",
+        **_COMMON,
+    },
+    "initiative": {
+        "supports": "refs:objective",
+        "owner": "str",
+        "budget": "money",
+        "period": "date_range",
+        **_COMMON,
+    },
 }
 
 # Repeatable line items: the word that starts one -> the kinds that take it.
@@ -79,7 +138,10 @@ LINE_ITEMS = {"target": ("objective", "play"), "step": ("play",), "objection": (
 
 def attributes_of(kind: str) -> dict[str, tuple[str, bool]]:
     """attribute -> (type, required) for a declaration kind."""
-    return {name.lstrip("!"): (typ, name.startswith("!")) for name, typ in ATTRIBUTES.get(kind, {}).items()}
+    return {
+        name.lstrip("!"): (typ, name.startswith("!"))
+        for name, typ in ATTRIBUTES.get(kind, {}).items()
+    }
 
 
 # ------------------------------------------------------------------------------ schema fields

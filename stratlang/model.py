@@ -11,10 +11,11 @@ Collections are dicts in declaration order wrapped read-only; elements are froze
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from . import language
 from .source import Span
@@ -385,8 +386,18 @@ class Model:
 
     def declaration(self, ident: str) -> Any:
         """The model element with this id, of any kind."""
-        for coll in (self.themes, self.events, self.objectives, self.segments, self.tierings, self.offers,
-                     self.channels, self.scripts, self.plays, self.initiatives):
+        for coll in (
+            self.themes,
+            self.events,
+            self.objectives,
+            self.segments,
+            self.tierings,
+            self.offers,
+            self.channels,
+            self.scripts,
+            self.plays,
+            self.initiatives,
+        ):
             if ident in coll:
                 return coll[ident]
         if self.schema is not None and self.schema.id == ident:

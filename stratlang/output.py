@@ -50,6 +50,7 @@ class OutputError(StratlangError):
 
 # ------------------------------------------------------------------------------------ single files
 
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write a file atomically: a temporary file in the same folder, flushed, then renamed.
 
@@ -94,21 +95,27 @@ def check_output_file(path: Path, inputs: Iterable[Path] = ()) -> None:
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise OutputError(f"cannot write {path}: {parent} is a file, not a folder",
-                                  "choose an output path in a folder you can write to")
+                raise OutputError(
+                    f"cannot write {path}: {parent} is a file, not a folder",
+                    "choose an output path in a folder you can write to",
+                )
             break
     target = _real(path)
     for given in inputs:
         if _real(Path(given)) == target:
-            raise OutputError(f"refusing to write {path}: it is an input of this run",
-                              "choose another output file")
+            raise OutputError(
+                f"refusing to write {path}: it is an input of this run",
+                "choose another output file",
+            )
 
 
 # ---------------------------------------------------------------------------------- output folders
 
+
 @contextlib.contextmanager
-def output_folder(dest: Path, inputs: Iterable[Path] = (), on_wait: Callable[[str], None] | None = None
-                  ) -> Iterator[Path]:
+def output_folder(
+    dest: Path, inputs: Iterable[Path] = (), on_wait: Callable[[str], None] | None = None
+) -> Iterator[Path]:
     """Yield an empty staging folder; when the block ends normally, switch it in as `dest` whole.
 
     Raises OutputError (before the block runs) when `dest` must not be written: not a folder, not
@@ -122,8 +129,10 @@ def output_folder(dest: Path, inputs: Iterable[Path] = (), on_wait: Callable[[st
         dest.parent.mkdir(parents=True, exist_ok=True)
         parent_fd = os.open(dest.parent, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
-        raise OutputError(f"cannot create the output folder {shown}: {e.strerror or e}",
-                          "choose an output folder you can write to") from None
+        raise OutputError(
+            f"cannot create the output folder {shown}: {e.strerror or e}",
+            "choose an output folder you can write to",
+        ) from None
     try:
         _lock(parent_fd, shown, on_wait)
         stage = _prepare(dest, shown)
@@ -145,8 +154,9 @@ def _prepare(dest: Path, shown: Path) -> Path:
         _check_owned(dest, shown)
         return _new_stage(dest)
     except OSError as e:
-        raise OutputError(f"cannot write {shown}: {e.strerror or e}",
-                          "choose an output folder you can write to") from None
+        raise OutputError(
+            f"cannot write {shown}: {e.strerror or e}", "choose an output folder you can write to"
+        ) from None
 
 
 def _resolve_dest(dest: Path) -> Path:
@@ -158,15 +168,21 @@ def _resolve_dest(dest: Path) -> Path:
     except OSError as e:  # a symlink loop
         raise OutputError(f"cannot use {dest} as the output folder: {e.strerror or e}") from None
     if real.parent == real:
-        raise OutputError(f"cannot use {dest} as the output folder: it is the root of the file system",
-                          "choose an output folder of its own (-o out)")
+        raise OutputError(
+            f"cannot use {dest} as the output folder: it is the root of the file system",
+            "choose an output folder of its own (-o out)",
+        )
     if real.exists() and not real.is_dir():
-        raise OutputError(f"cannot write {dest}: it is a file, not a folder", "choose an output folder (-o)")
+        raise OutputError(
+            f"cannot write {dest}: it is a file, not a folder", "choose an output folder (-o)"
+        )
     for parent in real.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise OutputError(f"cannot write {dest}: {parent} is a file, not a folder",
-                                  "choose an output folder you can write to")
+                raise OutputError(
+                    f"cannot write {dest}: {parent} is a file, not a folder",
+                    "choose an output folder you can write to",
+                )
             break
     return real
 
@@ -175,11 +191,15 @@ def _check_name_lengths(path: Path) -> None:
     """ENAMETOOLONG, said before the system says it in the middle of a run."""
     name_max, path_max = 255, 4095
     if any(len(os.fsencode(part)) > name_max for part in Path(path).parts):
-        raise OutputError(f"cannot write {str(path)[:60]}…: a name in the path is longer than {name_max} bytes",
-                          "choose a shorter output path")
+        raise OutputError(
+            f"cannot write {str(path)[:60]}…: a name in the path is longer than {name_max} bytes",
+            "choose a shorter output path",
+        )
     if len(os.fsencode(os.path.abspath(path))) > path_max:
-        raise OutputError(f"cannot write {str(path)[:60]}…: the path is longer than {path_max} bytes",
-                          "choose a shorter output path")
+        raise OutputError(
+            f"cannot write {str(path)[:60]}…: the path is longer than {path_max} bytes",
+            "choose a shorter output path",
+        )
 
 
 def _real(path: Path) -> Path:
@@ -199,9 +219,11 @@ def _refuse_containing_inputs(dest: Path, shown: Path, inputs: Iterable[Path]) -
     for given in inputs:
         real = _real(Path(given))
         if real == dest or dest in real.parents:
-            raise OutputError(f"refusing to write the output folder {shown}: it contains {_shown(real)}, "
-                              "an input of this run",
-                              "choose an output folder of its own, outside the project and the data (-o out)")
+            raise OutputError(
+                f"refusing to write the output folder {shown}: it contains {_shown(real)}, "
+                "an input of this run",
+                "choose an output folder of its own, outside the project and the data (-o out)",
+            )
 
 
 def _lock(parent_fd: int, shown: Path, on_wait: Callable[[str], None] | None) -> None:
@@ -217,8 +239,11 @@ def _lock(parent_fd: int, shown: Path, on_wait: Callable[[str], None] | None) ->
 def _siblings(dest: Path, kind: str) -> list[Path]:
     prefix = f".{dest.name}.{kind}"
     try:
-        return sorted(p for p in dest.parent.iterdir() if p.name.startswith(prefix) and p.is_dir()
-                      and not p.is_symlink())
+        return sorted(
+            p
+            for p in dest.parent.iterdir()
+            if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()
+        )
     except OSError:
         return []
 
@@ -272,14 +297,16 @@ def _check_owned(dest: Path, shown: Path) -> None:
     if read_manifest(dest) is None:
         raise OutputError(
             f"refusing to write into {shown}: it is not empty and was not written by stratlang (no {MANIFEST})",
-            "choose a new or empty output folder; stratlang replaces an output folder as a whole")
+            "choose a new or empty output folder; stratlang replaces an output folder as a whole",
+        )
     ours = _written_by_us(dest)
     foreign = [f for f in present if f not in ours]
     if foreign:
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         raise OutputError(
             f"refusing to replace {shown}: it holds {', '.join(foreign[:3])}{more}, which stratlang did not write",
-            "move those files out of the output folder, or choose another one")
+            "move those files out of the output folder, or choose another one",
+        )
 
 
 def _written_by_us(folder: Path) -> set[str]:
@@ -305,7 +332,9 @@ def _new_stage(dest: Path) -> Path:
 def _seal(stage: Path) -> None:
     """Flush every file to disk, then write the manifest (last) and drop the staging mark."""
     write_manifest(stage)
-    os.unlink(stage / STAGING_MARK)  # a kill before this leaves a marked staging folder: removed later
+    os.unlink(
+        stage / STAGING_MARK
+    )  # a kill before this leaves a marked staging folder: removed later
     _fsync_path(stage)
 
 

@@ -9,9 +9,18 @@ is what readers expect).
 
 from __future__ import annotations
 
-from pygments.lexer import RegexLexer, bygroups, include, words
-from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String, Text,
-                            Whitespace)
+from pygments.lexer import RegexLexer, include, words
+from pygments.token import (
+    Comment,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
+)
 
 from . import language
 
@@ -23,7 +32,10 @@ __all__ = ["StratlangLexer"]
 DECLARATIONS = language.DECLARATION_KINDS
 RULE_OPERATORS = language.RULE_WORDS
 KEYWORDS = tuple(w for w in language.KEYWORDS if w not in DECLARATIONS + RULE_OPERATORS) + (
-    "extends", "supports", "allow")
+    "extends",
+    "supports",
+    "allow",
+)
 CONSTANTS = language.CONSTANTS
 TYPES = tuple(t for t in language.FIELD_TYPES if t != "enum")
 
@@ -87,4 +99,3 @@ class StratlangLexer(RegexLexer):
             (r'["{\\]', String.Double),
         ],
     }
-

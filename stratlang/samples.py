@@ -23,11 +23,60 @@ from .model import Model, Schema
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁琳晨欣怡"
-FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-         "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Wei", "Priya",
-         "Carlos", "Aisha", "Yuki", "Olga", "Mohammed", "Fatima", "Liam", "Emma", "Noah", "Olivia"]
-LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-        "Chen", "Kumar", "Nguyen", "Khan", "Tanaka", "Ivanova", "Okafor", "Silva", "Müller", "O'Brien"]
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Wei",
+    "Priya",
+    "Carlos",
+    "Aisha",
+    "Yuki",
+    "Olga",
+    "Mohammed",
+    "Fatima",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Olivia",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Chen",
+    "Kumar",
+    "Nguyen",
+    "Khan",
+    "Tanaka",
+    "Ivanova",
+    "Okafor",
+    "Silva",
+    "Müller",
+    "O'Brien",
+]
 OPTIONAL_NULL_SHARE = 0.12
 BOUNDARY_SHARE = 0.08
 
@@ -99,7 +148,9 @@ class _Gen:
         if t == "enum":
             vals = f.enum_values
             if f.risk_tolerance or "risk" in name:  # most customers are balanced (R2/R3)
-                weights = [0.1, 0.35, 0.35, 0.14, 0.06][: len(vals)] + [0.05] * max(0, len(vals) - 5)
+                weights = [0.1, 0.35, 0.35, 0.14, 0.06][: len(vals)] + [0.05] * max(
+                    0, len(vals) - 5
+                )
             elif "status" in name and "active" in vals:
                 weights = [0.8 if v == "active" else 0.2 / max(1, len(vals) - 1) for v in vals]
             else:
@@ -115,7 +166,9 @@ class _Gen:
         if t == "string":
             if "name" in name or "姓名" in name:
                 if self.zh:
-                    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+                    return rng.choice(SURNAMES) + "".join(
+                        rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))
+                    )
                 return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             if "mail" in name:
                 return f"user{i + 1}@example.com"
@@ -148,8 +201,14 @@ class _Gen:
                 return int(rng.expovariate(1 / 48))
             if "days" in name:
                 return int(rng.expovariate(1 / 60))
-            if "held" in name or "count" in name or "num" in name or "products" in name or "policies" in name \
-                    or name.endswith("_12m"):
+            if (
+                "held" in name
+                or "count" in name
+                or "num" in name
+                or "products" in name
+                or "policies" in name
+                or name.endswith("_12m")
+            ):
                 return min(12, int(rng.expovariate(1 / 1.8)))
             return rng.randint(0, 100)
         return None
@@ -225,7 +284,9 @@ def main(argv=None) -> int:
 
     from .check import check_entry
 
-    ap = argparse.ArgumentParser(prog="python -m stratlang.samples", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m stratlang.samples", description=__doc__.splitlines()[0]
+    )
     ap.add_argument("entry")
     ap.add_argument("-n", "--rows", type=int, default=20000)
     ap.add_argument("-o", "--out", required=True)

@@ -30,11 +30,13 @@ class Span:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
-    def cover(self, other: "Span") -> "Span":
+    def cover(self, other: Span) -> Span:
         """The smallest span holding both (same file)."""
         first, last = (self, other) if self.start <= other.start else (other, self)
         end = last if last.end >= first.end else first
-        return Span(first.file, first.start, end.end, first.line, first.column, end.end_line, end.end_column)
+        return Span(
+            first.file, first.start, end.end, first.line, first.column, end.end_line, end.end_column
+        )
 
     def contains(self, line: int, column: int) -> bool:
         if (line, column) < (self.line, self.column):
@@ -59,7 +61,7 @@ class SourceFile:
     `path` is the display path (relative to the project root where possible).
     """
 
-    __slots__ = ("path", "text", "abspath", "_line_starts", "_line_bytes")
+    __slots__ = ("_line_bytes", "_line_starts", "abspath", "path", "text")
 
     def __init__(self, path: str, text: str, abspath: Path | None = None):
         self.path = path
@@ -72,7 +74,9 @@ class SourceFile:
             starts.append(i + 1)
             i = find("\n", i + 1)
         self._line_starts = starts
-        self._line_bytes: list[int] | None = None  # UTF-8 offset of each line start, built on demand
+        self._line_bytes: list[int] | None = (
+            None  # UTF-8 offset of each line start, built on demand
+        )
 
     @staticmethod
     def decode(data: bytes) -> str:
@@ -161,8 +165,13 @@ class SourceMap:
 
 # ---------------------------------------------------------------------- reading files
 
-_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
 
 
 def file_kind(mode: int) -> str:
@@ -190,8 +199,13 @@ def read_file(path: Path | str) -> bytes:
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise NotRegularFile(path, file_kind(st.st_mode))
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-                 | getattr(os, "O_BINARY", 0))
+    fd = os.open(
+        path,
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_NOCTTY", 0)
+        | getattr(os, "O_BINARY", 0),
+    )
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

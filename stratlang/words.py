@@ -100,9 +100,11 @@ FIXED: dict[str, tuple[str, str]] = {
     "cap": ("频次上限", "Contact cap"),
     "cap_value": ("{d}天内最多{n}次", "at most {n} per {d} days"),
     "over_capacity": ("超出产能", "over capacity"),
-    "channel_note": ("日均需求 = 客群规模（有实际人数时用实际人数）×（1 − 对照组比例）÷ 策略周期天数，按渠道汇总。",
-                     "Demand per day = segment size (the real count when known) × (1 − control share) ÷ days in "
-                     "the play's period, summed per channel."),
+    "channel_note": (
+        "日均需求 = 客群规模（有实际人数时用实际人数）×（1 − 对照组比例）÷ 策略周期天数，按渠道汇总。",
+        "Demand per day = segment size (the real count when known) × (1 − control share) ÷ days in "
+        "the play's period, summed per channel.",
+    ),
     "initiatives": ("行动方案与预算", "Initiatives and budget"),
     "initiative": ("行动方案", "Initiative"),
     "total": ("合计", "Total"),
@@ -147,8 +149,10 @@ FIXED: dict[str, tuple[str, str]] = {
     "product_leadership": ("产品领先", "product leadership"),
     "customer_solutions": ("客户解决方案", "customer solutions"),
     "system_lock_in": ("系统锁定", "system lock-in"),
-    "placeholder_note": ("带底色的字段在拨打/发送时替换为客户的实际信息。",
-                         "Shaded fields are filled with the customer's own data when the script is used."),
+    "placeholder_note": (
+        "带底色的字段在拨打/发送时替换为客户的实际信息。",
+        "Shaded fields are filled with the customer's own data when the script is used.",
+    ),
     "page": ("页", "page"),
     "days_unit": ("{n}天", "{n} days"),
     "hours_unit": ("{n}小时", "{n} hours"),
@@ -243,7 +247,13 @@ def format_days(days: float | None, lang: str) -> str:
 
 
 def format_duration(d: ast.Duration, lang: str) -> str:
-    key = {"h": "hours_unit", "d": "days_unit", "w": "weeks_unit", "mo": "months_unit", "y": "years_unit"}[d.unit]
+    key = {
+        "h": "hours_unit",
+        "d": "days_unit",
+        "w": "weeks_unit",
+        "mo": "months_unit",
+        "y": "years_unit",
+    }[d.unit]
     s = t(key, lang, n=d.amount)
     if lang == "en" and d.amount == 1:
         s = s[:-1]
@@ -311,15 +321,23 @@ def _field_type(model, name: str):
 
 
 def value_in_words(v, lang: str, model=None, field=None) -> str:
-    currency = getattr(getattr(model, "strategy", None), "currency", None) if model is not None else None
+    currency = (
+        getattr(getattr(model, "strategy", None), "currency", None) if model is not None else None
+    )
     if isinstance(v, ast.Number):
         if v.percent:
             return f"{_trim(v.value)}%"
         if field is not None and field.type == "money":
-            return format_money(v.value, lang, currency) if lang == "en" else format_number(v.value, lang)
+            return (
+                format_money(v.value, lang, currency)
+                if lang == "en"
+                else format_number(v.value, lang)
+            )
         if field is not None and field.type == "percent":
             return f"{_trim(v.value)}%"
-        return format_number(v.value, lang) if abs(v.value) >= 1e4 or lang == "en" else _trim(v.value)
+        return (
+            format_number(v.value, lang) if abs(v.value) >= 1e4 or lang == "en" else _trim(v.value)
+        )
     if isinstance(v, ast.Str):
         return f"“{v.value}”"
     if isinstance(v, ast.Name):
@@ -347,20 +365,51 @@ def _join_list(items: list[str], lang: str, conj: str) -> str:
 
 _ZH_OPS = {"=": "为", "!=": "不为", "<": "低于", "<=": "不高于", ">": "高于", ">=": "不低于"}
 _ZH_DATE_OPS = {"=": "为", "!=": "不为", "<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"}
-_EN_OPS = {"=": "{f} {v}", "!=": "{f} other than {v}", "<": "{f} under {v}", "<=": "{f} of at most {v}",
-           ">": "{f} over {v}", ">=": "{f} of at least {v}"}
-_EN_BARE_OPS = {"=": "{f} {v}", "!=": "not {f} {v}", "<": "{f} under {v}", "<=": "{f} {v} or under",
-                ">": "{f} over {v}", ">=": "{f} {v} or over"}
-_EN_DATE_OPS = {"=": "{f} on {v}", "!=": "{f} not on {v}", "<": "{f} before {v}", "<=": "{f} on or before {v}",
-                ">": "{f} after {v}", ">=": "{f} on or after {v}"}
-_EN_ENUM_OPS = {"=": "{f} {v}", "!=": "{f} other than {v}", "<": "{f} below {v}", "<=": "{f} {v} or lower",
-                ">": "{f} above {v}", ">=": "{f} {v} or higher"}
+_EN_OPS = {
+    "=": "{f} {v}",
+    "!=": "{f} other than {v}",
+    "<": "{f} under {v}",
+    "<=": "{f} of at most {v}",
+    ">": "{f} over {v}",
+    ">=": "{f} of at least {v}",
+}
+_EN_BARE_OPS = {
+    "=": "{f} {v}",
+    "!=": "not {f} {v}",
+    "<": "{f} under {v}",
+    "<=": "{f} {v} or under",
+    ">": "{f} over {v}",
+    ">=": "{f} {v} or over",
+}
+_EN_DATE_OPS = {
+    "=": "{f} on {v}",
+    "!=": "{f} not on {v}",
+    "<": "{f} before {v}",
+    "<=": "{f} on or before {v}",
+    ">": "{f} after {v}",
+    ">=": "{f} on or after {v}",
+}
+_EN_ENUM_OPS = {
+    "=": "{f} {v}",
+    "!=": "{f} other than {v}",
+    "<": "{f} below {v}",
+    "<=": "{f} {v} or lower",
+    ">": "{f} above {v}",
+    ">=": "{f} {v} or higher",
+}
 _NEG = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 def _zh_join(label: str, rest: str) -> str:
     """Put a space between an ASCII label and a following digit (`AUM 5万`), none otherwise."""
-    if label and rest and label[-1].isascii() and label[-1].isalnum() and rest[0].isascii() and rest[0].isalnum():
+    if (
+        label
+        and rest
+        and label[-1].isascii()
+        and label[-1].isalnum()
+        and rest[0].isascii()
+        and rest[0].isalnum()
+    ):
         return f"{label} {rest}"
     return label + rest
 
@@ -376,15 +425,22 @@ def _flat(e):
 def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
     """One test in words -> (text, en style)."""
     name = e.field.name
-    if (isinstance(e, ast.Compare) and e.op in ("=", "!=") and isinstance(e.value, ast.Name)
-            and e.value.name in ("true", "false")):
+    if (
+        isinstance(e, ast.Compare)
+        and e.op in ("=", "!=")
+        and isinstance(e.value, ast.Name)
+        and e.value.name in ("true", "false")
+    ):
         # `flag = true` reads as the flag itself
         truth = (e.value.name == "true") == (e.op == "=")
         return _test_words(ast.BoolTest(e.span, e.field), model, lang, negated=negated == truth)
     fld = _field_type(model, name)
     label, unit, style = field_words(name, lang, fld)
     ftype = fld.type if fld is not None else None
-    val = lambda v: value_in_words(v, lang, model, fld)  # noqa: E731
+
+    def val(v):
+        return value_in_words(v, lang, model, fld)
+
     if isinstance(e, ast.Compare):
         op = _NEG[e.op] if negated else e.op
         v = val(e.value)
@@ -410,7 +466,9 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
                 return _zh_join(label, f"不在{lo}至{hi}{unit}之间"), style
             return _zh_join(label, f"{lo}至{hi}{unit}"), style
         if style == "bare":
-            return (f"{label} outside {lo}–{hi}{unit}" if negated else f"{label} {lo}–{hi}{unit}"), "bare"
+            return (
+                f"{label} outside {lo}–{hi}{unit}" if negated else f"{label} {lo}–{hi}{unit}"
+            ), "bare"
         if negated:
             return f"{label} outside {lo} to {hi}{unit}", "with"
         return f"{label} between {lo} and {hi}{unit}", "with"
@@ -449,7 +507,11 @@ def _words(e, model, lang: str, depth: int) -> tuple[str, str]:
     if isinstance(e, (ast.And, ast.Or)):
         parts = [_words(x, model, lang, depth + 1)[0] for x in _flat(e)]
         if isinstance(e, ast.And):
-            text = ("，" if depth == 0 else "且").join(parts) if lang == "zh" else _join_list(parts, lang, "and")
+            text = (
+                ("，" if depth == 0 else "且").join(parts)
+                if lang == "zh"
+                else _join_list(parts, lang, "and")
+            )
         else:
             text = "或".join(parts) if lang == "zh" else " or ".join(parts)
         if depth > 0:
@@ -488,6 +550,7 @@ def rule_in_words(expr, model=None, lang: str = "zh") -> str:
 
 
 # --------------------------------------------------------------------------- scripts
+
 
 def reading_seconds(text: str) -> int:
     """Seconds to read `text` aloud: 250 CJK characters a minute (plus Latin words at 150 a minute)."""

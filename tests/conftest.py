@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 # A minimal complete project header: strategy + schema, to which tests add declarations.
-BASE = textwrap.dedent('''
+BASE = textwrap.dedent("""
     strategy "Test" {
       owner  "Ops"
       period 2026-01-01 .. 2026-12-31
@@ -27,7 +27,7 @@ BASE = textwrap.dedent('''
       risk_level enum(R1, R2, R3, R4, R5) risk_tolerance
       email      string optional
     }
-''')
+""")
 
 
 def write_project(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -59,6 +59,7 @@ def codes(result, code_prefix: str = "") -> list[str]:
 
 
 # --- parsing one snippet (test_lexical, test_parser) ---------------------------------------------
+
 
 def parse_ok(text: str, path: str = "t.strat"):
     """Parse `text`; assert there is no diagnostic; return the ast.File."""

@@ -33,16 +33,23 @@ def check_golden(path: str | Path, actual: str | bytes) -> None:
             target.write_bytes(data)
         return
     if not target.exists():
-        raise AssertionError(f"golden file {target} is missing; run the tests with STRATLANG_REGEN=1 to create it")
+        raise AssertionError(
+            f"golden file {target} is missing; run the tests with STRATLANG_REGEN=1 to create it"
+        )
     expected = target.read_bytes()
     if expected == data:
         return
     try:
-        diff = "".join(difflib.unified_diff(
-            expected.decode("utf-8").splitlines(keepends=True),
-            data.decode("utf-8").splitlines(keepends=True),
-            fromfile=f"{target} (golden)", tofile="actual"))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.decode("utf-8").splitlines(keepends=True),
+                data.decode("utf-8").splitlines(keepends=True),
+                fromfile=f"{target} (golden)",
+                tofile="actual",
+            )
+        )
     except UnicodeDecodeError:
         diff = f"binary contents differ ({len(expected)} vs {len(data)} bytes)"
     raise AssertionError(
-        f"output differs from golden file {target} (STRATLANG_REGEN=1 rewrites it):\n{diff}")
+        f"output differs from golden file {target} (STRATLANG_REGEN=1 rewrites it):\n{diff}"
+    )

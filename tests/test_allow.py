@@ -9,7 +9,7 @@ from conftest import BASE
 from stratlang.check import check_entry
 from stratlang.diagnostics import Severity
 
-MAP = '''
+MAP = """
 objective F1 "Grow revenue" {
   perspective financial
   target rev "Revenue" >= 10m by 2026-12-31
@@ -27,7 +27,7 @@ objective L1 "Skilled staff" {
 }
 L1 -> P1 -> C1 -> F1
 initiative training "Training" { supports L1 }
-'''
+"""
 
 
 def check(tmp_path: Path, allow_c1: str = "", extra: str = ""):
@@ -61,13 +61,13 @@ def test_allow_list_and_other_codes_untouched(tmp_path):
 
 
 def test_allow_on_a_play_silences_its_warning(tmp_path):
-    play = '''
+    play = """
 channel phone "Phone" { kind outbound_call }
 script s "S" { channel phone  pitch "Hi" }
 segment seg "Seg" { rule age > 30 }
 play p1 "P1" { segment seg  step 1 phone using s  supports F1 ALLOW }
 play p2 "P2" { segment seg  step 1 phone using s  supports F1  priority 1 }
-'''
+"""
     r = check(tmp_path, extra=play.replace("ALLOW", ""))
     assert where(r, "PLY611") == ["p1", "p2"]
     r = check(tmp_path, extra=play.replace("ALLOW", " allow PLY611"))
@@ -75,11 +75,11 @@ play p2 "P2" { segment seg  step 1 phone using s  supports F1  priority 1 }
 
 
 def test_allow_cannot_silence_an_error(tmp_path):
-    extra = '''
+    extra = """
 objective X1 "x" { perspective process  target t "t" >= 1 by 2026-12-31  allow MAP401 }
 objective X2 "y" { perspective process  target t2 "t" >= 1 by 2026-12-31 }
 X1 -> X2 -> X1
-'''
+"""
     r = check(tmp_path, extra=extra)
     [bad] = [d for d in r.diagnostics if d.code == "TYP304"]
     assert bad.severity == Severity.ERROR

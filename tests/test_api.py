@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import BASE, EXAMPLES, write_project
 
 import stratlang
-from conftest import BASE, EXAMPLES, write_project
 from stratlang.errors import CheckFailed, StratlangError
 from stratlang.output import OutputError
 
@@ -30,7 +30,10 @@ def test_a_failing_check_raises_check_failed_with_the_result(tmp_path):
     with pytest.raises(CheckFailed) as caught:
         stratlang.build(result, tmp_path / "out")
     assert caught.value.result is result
-    assert any(d.code.startswith("TYP") or d.code.startswith("NAM") for d in caught.value.result.diagnostics)
+    assert any(
+        d.code.startswith("TYP") or d.code.startswith("NAM")
+        for d in caught.value.result.diagnostics
+    )
     assert not (tmp_path / "out").exists()
 
 

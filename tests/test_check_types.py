@@ -5,17 +5,28 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import BASE
-from stratlang.check.types import All, Any, Between, Cmp, IsMissing, IsTrue, Member, Neg, normalize, show, typed_rule
+
+from stratlang.check.types import (
+    All,
+    Any,
+    Between,
+    Cmp,
+    IsMissing,
+    IsTrue,
+    Member,
+    Neg,
+    show,
+    typed_rule,
+)
 from stratlang.render import render
 
-PLAY_TAIL = '''
+PLAY_TAIL = """
 objective F1 "F" { perspective financial }
 channel phone "Phone" { kind outbound_call capacity 100 per day }
 script s1 "S" { channel phone pitch "hi" disclaimer "risk" }
 play p "P" { segment s step 1 phone using s1 supports F1 }
-'''
+"""
 
 
 def at(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
@@ -57,8 +68,11 @@ def test_typ301_fixed(project):
 
 
 def test_typ301_in_play_trigger(project):
-    text = BASE + 'segment s "S" { rule payroll }\n' + PLAY_TAIL.replace(
-        "supports F1 }", "supports F1 when rule aumm > 5 }")
+    text = (
+        BASE
+        + 'segment s "S" { rule payroll }\n'
+        + PLAY_TAIL.replace("supports F1 }", "supports F1 when rule aumm > 5 }")
+    )
     [d] = diags(project(text), "TYP301")
     assert d.message == "unknown field `aumm` in the trigger of play `p`"
     assert (d.span.line, d.span.column) == at(text, "aumm")
@@ -75,37 +89,61 @@ def test_typ301_without_schema_says_to_declare_one(project):
 # --------------------------------------------------------------------------- TYP302
 
 
-@pytest.mark.parametrize("rule, bad, fragment", [
-    ('age > "x"', '"x"', "`age` is an int field, but `\"x\"` is a string"),
-    ("payroll > 3", "3", "`payroll` is a bool field and has no order"),
-    ("aum > 5%", "5%", "`aum` is a money field, but `5%` is a percentage"),
-    ("share > 5", "5", "`share` is a percent field, but `5` is a plain number"),
-    ("city < \"b\"", '"b"', "strings can only be tested"),
-    ("opened > 5", "5", "`opened` is a date field, but `5` is a number"),
-    ("age > 2026-01-01", "2026-01-01", "`age` is an int field, but `2026-01-01` is a date"),
-    ('age in [1, "x"]', '"x"', "`age` is an int field, but `\"x\"` is a string"),
-    ('city between "a" and "b"', 'city between', "`between` needs an ordered field"),
-    ("payroll between 1 and 2", "payroll between", "`between` needs an ordered field"),
-    ("age", "age", "a bare field is a bool test"),
-    ("city = beijing", "beijing", "put text in quotes"),
-    ('risk_level = "R2"', '"R2"', "`risk_level` is an enum(R1, R2, R3, R4, R5) field, but `\"R2\"` is a string"),
-])
+@pytest.mark.parametrize(
+    "rule, bad, fragment",
+    [
+        ('age > "x"', '"x"', '`age` is an int field, but `"x"` is a string'),
+        ("payroll > 3", "3", "`payroll` is a bool field and has no order"),
+        ("aum > 5%", "5%", "`aum` is a money field, but `5%` is a percentage"),
+        ("share > 5", "5", "`share` is a percent field, but `5` is a plain number"),
+        ('city < "b"', '"b"', "strings can only be tested"),
+        ("opened > 5", "5", "`opened` is a date field, but `5` is a number"),
+        ("age > 2026-01-01", "2026-01-01", "`age` is an int field, but `2026-01-01` is a date"),
+        ('age in [1, "x"]', '"x"', '`age` is an int field, but `"x"` is a string'),
+        ('city between "a" and "b"', "city between", "`between` needs an ordered field"),
+        ("payroll between 1 and 2", "payroll between", "`between` needs an ordered field"),
+        ("age", "age", "a bare field is a bool test"),
+        ("city = beijing", "beijing", "put text in quotes"),
+        (
+            'risk_level = "R2"',
+            '"R2"',
+            '`risk_level` is an enum(R1, R2, R3, R4, R5) field, but `"R2"` is a string',
+        ),
+    ],
+)
 def test_typ302_type_mismatch(project, rule, bad, fragment):
-    text = seg(rule).replace("  email      string optional\n",
-                             "  email      string optional\n  share percent\n  city string\n  opened date\n")
+    text = seg(rule).replace(
+        "  email      string optional\n",
+        "  email      string optional\n  share percent\n  city string\n  opened date\n",
+    )
     res = project(text)
     [d] = diags(res, "TYP302")
     assert fragment in d.message + " " + " ".join(d.help)
-    assert (d.span.line, d.span.column) == at(text, bad, text.count(bad, 0, text.index("rule " + rule)))
+    assert (d.span.line, d.span.column) == at(
+        text, bad, text.count(bad, 0, text.index("rule " + rule))
+    )
 
 
-@pytest.mark.parametrize("rule", [
-    "age > 30", "payroll = true", "not payroll", "aum > 5万", "share > 5%", 'city in ["a", "b"]',
-    "opened > 2026Q1", "risk_level between R1 and R3", "age between 1 and 2", 'city != "x"',
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "age > 30",
+        "payroll = true",
+        "not payroll",
+        "aum > 5万",
+        "share > 5%",
+        'city in ["a", "b"]',
+        "opened > 2026Q1",
+        "risk_level between R1 and R3",
+        "age between 1 and 2",
+        'city != "x"',
+    ],
+)
 def test_typ302_fixed(project, rule):
-    text = seg(rule).replace("  email      string optional\n",
-                             "  email      string optional\n  share percent\n  city string\n  opened date\n")
+    text = seg(rule).replace(
+        "  email      string optional\n",
+        "  email      string optional\n  share percent\n  city string\n  opened date\n",
+    )
     assert typ(project(text)) == []
 
 
@@ -137,17 +175,29 @@ def test_typ305_target_deadline_after_period(project):
 
 
 def test_typ305_play_and_initiative_periods(project):
-    text = BASE + 'segment s "S" { rule payroll }\n' + PLAY_TAIL.replace(
-        "supports F1 }", "supports F1 period 2025-12-01 .. 2026-03-31 }") + \
-        'initiative i "I" { supports F1 period 2026-02-01 .. 2027-01-31 }\n'
+    text = (
+        BASE
+        + 'segment s "S" { rule payroll }\n'
+        + PLAY_TAIL.replace("supports F1 }", "supports F1 period 2025-12-01 .. 2026-03-31 }")
+        + 'initiative i "I" { supports F1 period 2026-02-01 .. 2027-01-31 }\n'
+    )
     ds = diags(project(text), "TYP305")
-    assert [(d.span.line, d.span.column) for d in ds] == [at(text, "2025-12-01"), at(text, "2027-01-31")]
+    assert [(d.span.line, d.span.column) for d in ds] == [
+        at(text, "2025-12-01"),
+        at(text, "2027-01-31"),
+    ]
     assert "starts before" in ds[0].message and "ends after" in ds[1].message
 
 
 def test_typ305_fixed(project):
-    text = BASE + 'segment s "S" { rule payroll }\n' + PLAY_TAIL.replace(
-        "supports F1 }", "supports F1 period 2026-02-01 .. 2026-03-31 target c \"C\" >= 5% by 2026Q4 }")
+    text = (
+        BASE
+        + 'segment s "S" { rule payroll }\n'
+        + PLAY_TAIL.replace(
+            "supports F1 }",
+            'supports F1 period 2026-02-01 .. 2026-03-31 target c "C" >= 5% by 2026Q4 }',
+        )
+    )
     assert typ(project(text)) == []
 
 
@@ -155,9 +205,13 @@ def test_typ305_fixed(project):
 
 
 def test_typ306_unknown_customer_field_and_placeholder(project):
-    text = BASE + 'channel phone "P" { kind outbound_call }\n' \
+    text = (
+        BASE + 'channel phone "P" { kind outbound_call }\n'
         'script s1 "S" { channel phone pitch "您好 {{ customer.nmae }}，{{ offer.lable }} {{ foo.bar }}" }\n'
-    text = text.replace("  email      string optional\n", "  email      string optional\n  name string\n")
+    )
+    text = text.replace(
+        "  email      string optional\n", "  email      string optional\n  name string\n"
+    )
     ds = diags(project(text), "TYP306")
     assert [d.message for d in ds] == [
         "unknown customer field `nmae` in placeholder `{{ customer.nmae }}`",
@@ -171,9 +225,11 @@ def test_typ306_unknown_customer_field_and_placeholder(project):
 
 
 def test_typ306_fixed(project):
-    text = BASE + 'channel phone "P" { kind outbound_call }\n' \
-        'script s1 "S" { channel phone pitch "{{ customer.age }} {{offer.label}} {{ segment.label }} ' \
+    text = (
+        BASE + 'channel phone "P" { kind outbound_call }\n'
+        'script s1 "S" { channel phone pitch "{{ customer.age }} {{offer.label}} {{ segment.label }} '
         '{{ strategy.owner }} {{ channel.label }}" }\n'
+    )
     assert typ(project(text)) == []
 
 
@@ -181,8 +237,10 @@ def test_typ306_fixed(project):
 
 
 def test_normalized_form_values_and_flattening(project):
-    text = seg("payroll and (age between 22 and 35 and risk_level >= R2) and not not aum < 5万 "
-               "and (email is missing or risk_level in [R1, R5])")
+    text = seg(
+        "payroll and (age between 22 and 35 and risk_level >= R2) and not not aum < 5万 "
+        "and (email is missing or risk_level in [R1, R5])"
+    )
     res = project(text)
     n = typed_rule(res.model, "s")
     assert isinstance(n, All) and len(n.items) == 5  # nested and flattened, double negation removed
@@ -193,16 +251,26 @@ def test_normalized_form_values_and_flattening(project):
     alt = n.items[4]
     assert isinstance(alt, Any) and alt.items[0] == IsMissing("email", False, alt.items[0].span)
     assert alt.items[1] == Member("risk_level", (0, 4), False, alt.items[1].span)
-    assert show(n, res.model.schema) == ("payroll and age between 22 and 35 and risk_level >= R2 and aum < 50000 "
-                                         "and (email is missing or risk_level in [R1, R5])")
+    assert show(n, res.model.schema) == (
+        "payroll and age between 22 and 35 and risk_level >= R2 and aum < 50000 "
+        "and (email is missing or risk_level in [R1, R5])"
+    )
 
 
 def test_normalize_dates_and_extends(project):
-    text = BASE.replace("  email      string optional\n", "  email string optional\n  opened date\n") + \
-        'segment p "P" { rule opened < 2026Q2 }\nsegment s "S" { extends p rule not payroll }\n'
+    text = (
+        BASE.replace("  email      string optional\n", "  email string optional\n  opened date\n")
+        + 'segment p "P" { rule opened < 2026Q2 }\nsegment s "S" { extends p rule not payroll }\n'
+    )
     res = project(text)
     n = typed_rule(res.model, "s")
-    assert n == All((Cmp("opened", "<", dt.date(2026, 6, 30), n.items[0].span), Neg(IsTrue("payroll", n.items[1].item.span), n.items[1].span)), n.items[1].span)
+    assert n == All(
+        (
+            Cmp("opened", "<", dt.date(2026, 6, 30), n.items[0].span),
+            Neg(IsTrue("payroll", n.items[1].item.span), n.items[1].span),
+        ),
+        n.items[1].span,
+    )
 
 
 def test_golden_typ_text(project):
@@ -210,5 +278,7 @@ def test_golden_typ_text(project):
 
     text = seg("agee > 30 and aum > 5% and risk_level >= R22")
     res = project(text)
-    out = render([d for d in res.diagnostics if d.code.startswith("TYP")], res.sources, "text", color=False)
+    out = render(
+        [d for d in res.diagnostics if d.code.startswith("TYP")], res.sources, "text", color=False
+    )
     check_golden("check/typ_rule.txt", out.replace(str(res.root), "<root>"))

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import BASE, EXAMPLES, ROOT
+from conftest import BASE, EXAMPLES
 
 # end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
 pytestmark = pytest.mark.slow
@@ -23,11 +22,17 @@ def run(*args, cwd=None, env=None):
     e = dict(os.environ, NO_COLOR="1")
     e.pop("CI", None)
     e.update(env or {})
-    return subprocess.run(STRATLANG + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=e,
-                          timeout=120)
+    return subprocess.run(
+        STRATLANG + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=e,
+        timeout=120,
+    )
 
 
-THREE_ERRORS = '''strategy "三处错误" {
+THREE_ERRORS = """strategy "三处错误" {
   owner "测试"
   period 2026-01-01 .. 2026-12-31
 }
@@ -40,7 +45,7 @@ objective C1 "客户目标" {
   perspective customer
   owner "a
 }
-'''
+"""
 
 
 def test_examples_exist():
@@ -75,7 +80,11 @@ def test_three_errors_json(tmp_path):
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     assert doc["valid"] is False and doc["error_count"] == 3 and doc["format_version"] == 1
-    errors = [(d["code"], d["range"]["start"]["line"]) for d in doc["diagnostics"] if d["severity"] == "error"]
+    errors = [
+        (d["code"], d["range"]["start"]["line"])
+        for d in doc["diagnostics"]
+        if d["severity"] == "error"
+    ]
     assert errors == [("SYN101", 8), ("SYN101", 9), ("SYN102", 12)]
 
 
@@ -106,12 +115,23 @@ def test_github_format(tmp_path):
     f.write_text(BASE + 'objective F1 "F" { perspective finance }\n', encoding="utf-8")
     r = run("check", f, "--format", "github", cwd=tmp_path)
     assert r.returncode == 1
-    assert any(line.startswith("::error file=g.strat,line=") and "title=NAM201::" in line
-               for line in r.stdout.splitlines())
+    assert any(
+        line.startswith("::error file=g.strat,line=") and "title=NAM201::" in line
+        for line in r.stdout.splitlines()
+    )
 
 
-@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", os.urandom(2000), b"\x00" * 100,
-                                  ("(" * 500).encode(), ("not " * 500).encode()])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\xef\xbb\xbf",
+        os.urandom(2000),
+        b"\x00" * 100,
+        ("(" * 500).encode(),
+        ("not " * 500).encode(),
+    ],
+)
 def test_hostile_files_never_traceback(tmp_path, data):
     f = tmp_path / "h.strat"
     f.write_bytes(data)
@@ -165,5 +185,12 @@ def test_lists_random_bytes_and_output_under_a_file(tmp_path):
     assert not (tmp_path / "out").exists()
     afile = tmp_path / "afile"
     afile.write_text("x")
-    r = run("lists", entry, "--data", EXAMPLES / "bank_wealth" / "data" / "customers.csv", "-o", afile / "lists")
+    r = run(
+        "lists",
+        entry,
+        "--data",
+        EXAMPLES / "bank_wealth" / "data" / "customers.csv",
+        "-o",
+        afile / "lists",
+    )
     assert r.returncode == 2 and f"{afile} is a file, not a folder" in r.stderr

@@ -104,8 +104,15 @@ def test_block_dangling_after_the_last_item():
 
 
 def test_trailing_comments_of_declarations():
-    f = parse_ok('event e "E"   # an event\nimport "x.strat" # import\na -> b  # link\nsegment s { rule a } # seg\n')
-    assert [texts(d.trailing) for d in f.decls] == [["# an event"], ["# import"], ["# link"], ["# seg"]]
+    f = parse_ok(
+        'event e "E"   # an event\nimport "x.strat" # import\na -> b  # link\nsegment s { rule a } # seg\n'
+    )
+    assert [texts(d.trailing) for d in f.decls] == [
+        ["# an event"],
+        ["# import"],
+        ["# link"],
+        ["# seg"],
+    ]
 
 
 def test_trailing_comment_on_the_closing_brace_line():
@@ -115,8 +122,10 @@ def test_trailing_comment_on_the_closing_brace_line():
 
 
 def test_comments_in_sub_blocks_and_rules():
-    f = parse_ok("segment s {\n  profile {\n    # who\n    needs \"x\"  # what\n    # end of profile\n  }\n"
-                 "  rule a and   # first\n       b       # second\n}\n")
+    f = parse_ok(
+        'segment s {\n  profile {\n    # who\n    needs "x"  # what\n    # end of profile\n  }\n'
+        "  rule a and   # first\n       b       # second\n}\n"
+    )
     profile, rule = f.decls[0].items
     assert texts(profile.items[0].leading) == ["# who"]
     assert texts(profile.items[0].trailing) == ["# what"]
@@ -125,7 +134,9 @@ def test_comments_in_sub_blocks_and_rules():
 
 
 def test_comment_markers_inside_strings_are_not_comments():
-    f = parse_ok('theme t { color "#2b6cb0" }  # real\nscript s { pitch """\n  # not a comment\n""" }\n')
+    f = parse_ok(
+        'theme t { color "#2b6cb0" }  # real\nscript s { pitch """\n  # not a comment\n""" }\n'
+    )
     assert texts(f.comments) == ["# real"]
 
 
@@ -141,8 +152,11 @@ def test_comments_with_semicolons_and_items_on_one_line():
     assert texts(f.decls[0].trailing) == ["# one line"]
 
 
-@pytest.mark.parametrize("path", [DATA / "wealth.strat", DATA / "channels.strat",
-                                  *sorted(EXAMPLES.glob("**/*.strat"))], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [DATA / "wealth.strat", DATA / "channels.strat", *sorted(EXAMPLES.glob("**/*.strat"))],
+    ids=lambda p: p.name,
+)
 def test_every_comment_of_real_files_is_attached_once(path):
     text = path.read_text("utf-8")
     f = parse_ok(text)
@@ -158,7 +172,11 @@ def _strings(f):
         elif isinstance(x, tuple):
             for y in x:
                 walk(y)
-        elif dataclasses.is_dataclass(x) and not isinstance(x, type) and not isinstance(x, ast.Comment):
+        elif (
+            dataclasses.is_dataclass(x)
+            and not isinstance(x, type)
+            and not isinstance(x, ast.Comment)
+        ):
             for fl in dataclasses.fields(x):
                 walk(getattr(x, fl.name))
 
@@ -169,26 +187,39 @@ def _strings(f):
 def test_spec_example_attachment():
     f = parse_ok((DATA / "wealth.strat").read_text("utf-8"))
     strategy, imp, persp = f.decls[:3]
-    assert texts(strategy.leading) == ["# 财富客户经营策略图谱 2026 — one project may span several files via `import`."]
+    assert texts(strategy.leading) == [
+        "# 财富客户经营策略图谱 2026 — one project may span several files via `import`."
+    ]
     assert texts(imp.trailing) == ["# path relative to this file, never outside the project root"]
     # a comment on the `{` line is inside the block: it leads the first item
-    assert texts(persp.items[0].leading) == ["# optional; these four, top to bottom, are the default"]
+    assert texts(persp.items[0].leading) == [
+        "# optional; these four, top to bottom, are the default"
+    ]
     links = [d for d in f.decls if isinstance(d, ast.Link)]
     assert texts(links[0].trailing) == ["# cause -> effect; chains allowed"]
     assert texts(links[1].trailing) == ["# optional label"]
     channels = parse_ok((DATA / "channels.strat").read_text("utf-8"))
-    cap = [i for i in channels.decls[0].items if i.name.name == "cap"][0]
+    cap = next(i for i in channels.decls[0].items if i.name.name == "cap")
     assert texts(cap.trailing) == ["# at most 2 contacts per customer in any 30 days"]
 
 
 def test_comments_survive_syntax_errors():
-    text = ("# lead a\nsegment a { rule x }\n"
-            "# lead bad\nsegment bad {\n  rule age >   # broken here\n  # after the error\n}\n"
-            "# lead c\nsegment c { rule y } # trail c\n# end\n")
+    text = (
+        "# lead a\nsegment a { rule x }\n"
+        "# lead bad\nsegment bad {\n  rule age >   # broken here\n  # after the error\n}\n"
+        "# lead c\nsegment c { rule y } # trail c\n# end\n"
+    )
     f, diags = parse(text)
     assert [d.code for d in diags] == ["SYN101"]
-    assert texts(f.comments) == ["# lead a", "# lead bad", "# broken here", "# after the error", "# lead c",
-                                 "# trail c", "# end"]
+    assert texts(f.comments) == [
+        "# lead a",
+        "# lead bad",
+        "# broken here",
+        "# after the error",
+        "# lead c",
+        "# trail c",
+        "# end",
+    ]
     assert_each_comment_once(f)
     a, c = f.decls
     assert texts(a.leading) == ["# lead a"] and texts(c.trailing) == ["# trail c"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 from click.testing import CliRunner
-
 from conftest import write_project
+
 from stratlang.cli import _register, main
 
 PROJECT = """
@@ -28,8 +28,12 @@ play p "P" { segment young  step 1 sms using s1  supports F1  target t "t" >= 1%
 """
 
 HEADER = "id,age,aum,payroll,risk,opened,email\n"
-GOOD = ["c1,25,1000.5,true,R1,2025-01-02,a@x.com", "c2,40,20,false,R3,2025-03-04,",
-        "c3,29,0,true,R2,2024-12-31,b@x.com", "c4,22,5,false,R2,2025-06-30,"]
+GOOD = [
+    "c1,25,1000.5,true,R1,2025-01-02,a@x.com",
+    "c2,40,20,false,R3,2025-03-04,",
+    "c3,29,0,true,R2,2024-12-31,b@x.com",
+    "c4,22,5,false,R2,2025-06-30,",
+]
 
 
 @pytest.fixture
@@ -41,7 +45,9 @@ def run(tmp_path):
     def go(lines, header=HEADER, name="customers.csv", extra=()):
         data = tmp_path / name
         data.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
-        r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(data), "-o", str(out), *extra])
+        r = CliRunner().invoke(
+            main, ["lists", str(entry), "--data", str(data), "-o", str(out), *extra]
+        )
         return r, out
 
     return go
@@ -63,7 +69,9 @@ def _fails(r, out, *needles):
 
 
 def test_missing_column(run):
-    r, out = run([",".join(x.split(",")[:6]) for x in GOOD], header="id,age,aum,payroll,risk,opened\n")
+    r, out = run(
+        [",".join(x.split(",")[:6]) for x in GOOD], header="id,age,aum,payroll,risk,opened\n"
+    )
     _fails(r, out, "missing column `email`")
 
 
@@ -105,7 +113,13 @@ def test_unknown_enum_value(run):
 
 def test_ragged_csv_row(run):
     r, out = run(GOOD[:2] + ["c3,29,0,true,R2,2024-12-31,x,EXTRA"] + GOOD[3:])
-    _fails(r, out, "cannot read", "row 3 (line 4) has 8 fields but the header has 7", "after column `email`")
+    _fails(
+        r,
+        out,
+        "cannot read",
+        "row 3 (line 4) has 8 fields but the header has 7",
+        "after column `email`",
+    )
     assert "EXTRA" not in r.output  # no line of customer data in the message
 
 
@@ -123,8 +137,13 @@ def test_ragged_row_beyond_the_sniffer_sample(run):
 
 def test_semicolon_and_quoted_fields(run):
     header = HEADER.replace(",", ";")
-    r, out = run(['c1;25;1000.5;true;R1;2025-01-02;"a;b@x.com"', 'c2;40;20;false;R3;2025-03-04;"multi\nline"'],
-                 header=header)
+    r, out = run(
+        [
+            'c1;25;1000.5;true;R1;2025-01-02;"a;b@x.com"',
+            'c2;40;20;false;R3;2025-03-04;"multi\nline"',
+        ],
+        header=header,
+    )
     assert r.exit_code == 0, r.output
 
 
@@ -141,7 +160,9 @@ def test_unreadable_file(run, tmp_path):
 def test_missing_data_file(tmp_path):
     _register()
     entry = write_project(tmp_path, {"main.strat": PROJECT})
-    r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o")])
+    r = CliRunner().invoke(
+        main, ["lists", str(entry), "--data", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o")]
+    )
     assert r.exit_code == 2 and "not found" in r.output
 
 
@@ -158,14 +179,18 @@ def test_parquet_and_duckdb_sources_checked_too(tmp_path):
     _register()
     entry = write_project(tmp_path, {"main.strat": PROJECT})
     csv = tmp_path / "c.csv"
-    csv.write_text(HEADER + "\n".join(GOOD + ["c5,33,1,true,R7,2025-01-01,"]) + "\n", encoding="utf-8")
+    csv.write_text(
+        HEADER + "\n".join(GOOD + ["c5,33,1,true,R7,2025-01-01,"]) + "\n", encoding="utf-8"
+    )
     con = duckdb.connect(str(tmp_path / "db.duckdb"))
     con.execute(f"CREATE TABLE customer AS SELECT * FROM read_csv('{csv}', all_varchar=true)")
     con.execute(f"COPY customer TO '{tmp_path / 'c.parquet'}' (FORMAT parquet)")
     con.close()
     for name in ("c.parquet", "db.duckdb"):
         out = tmp_path / f"out-{name}"
-        r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(tmp_path / name), "-o", str(out)])
+        r = CliRunner().invoke(
+            main, ["lists", str(entry), "--data", str(tmp_path / name), "-o", str(out)]
+        )
         _fails(r, out, "column `risk`", "`R7`", "row 5")
 
 
@@ -176,7 +201,9 @@ def test_duckdb_file_without_the_table(tmp_path):
     con.execute("CREATE TABLE other (x INT)")
     con.close()
     out = tmp_path / "o"
-    r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(tmp_path / "db.duckdb"), "-o", str(out)])
+    r = CliRunner().invoke(
+        main, ["lists", str(entry), "--data", str(tmp_path / "db.duckdb"), "-o", str(out)]
+    )
     _fails(r, out, "no table named `customer`", "other")
 
 
@@ -195,5 +222,12 @@ def test_not_utf8(run, tmp_path):
     data.write_bytes((HEADER + "c1,25,1,true,R1,2025-01-02,张三\n").encode("gbk"))
     out = tmp_path / "lists"
     r = CliRunner().invoke(main, ["lists", str(entry), "--data", str(data), "-o", str(out)])
-    _fails(r, out, "cannot read", "not UTF-8", "row 1 (line 2), column `email`", "iconv -f GBK -t UTF-8")
+    _fails(
+        r,
+        out,
+        "cannot read",
+        "not UTF-8",
+        "row 1 (line 2), column `email`",
+        "iconv -f GBK -t UTF-8",
+    )
     assert "Original Line" not in r.output

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import write_project
+
 from stratlang.check import check_entry
 from stratlang.engine import DataError, run_lists, segment_counts
 
@@ -43,8 +43,14 @@ def run(*args, env=None, cwd=None):
     e.pop("CI", None)
     e.pop("STRATLANG_MEMORY_LIMIT", None)
     e.update(env or {})
-    r = subprocess.run(STRATLANG + [str(a) for a in args], capture_output=True, text=True, env=e, cwd=cwd,
-                       timeout=300)
+    r = subprocess.run(
+        STRATLANG + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        env=e,
+        cwd=cwd,
+        timeout=300,
+    )
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
     return r
 
@@ -71,13 +77,21 @@ def failed(r, out, *needles):
 
 # --------------------------------------------------------------------------- (4) exact integer keys
 
-BIG = [9007199254740993, 9007199254740992, 9223372036854775807, -9007199254740993, -9223372036854775808]
+BIG = [
+    9007199254740993,
+    9007199254740992,
+    9223372036854775807,
+    -9007199254740993,
+    -9223372036854775808,
+]
 
 
 def test_int_keys_above_2_53_stay_exact_csv(tmp_path):
     entry, model = project(tmp_path, key="int")
     data = tmp_path / "c.csv"
-    data.write_text("id,age,email\n" + "".join(f"{k},{30 + i},\n" for i, k in enumerate(BIG)), encoding="utf-8")
+    data.write_text(
+        "id,age,email\n" + "".join(f"{k},{30 + i},\n" for i, k in enumerate(BIG)), encoding="utf-8"
+    )
     out = tmp_path / "lists"
     r = run("lists", entry, "--data", data, "-o", out)
     assert r.returncode == 0, r.stderr
@@ -91,10 +105,14 @@ def test_int_keys_above_2_53_stay_exact_csv(tmp_path):
 def test_int_keys_exact_from_parquet_decimal_and_duckdb_hugeint(tmp_path):
     entry, model = project(tmp_path, key="int")
     want = BIG + [12345678901234567890]
-    values = lambda t: ", ".join(f"(({k})::{t}, {30 + i})" for i, k in enumerate(want))  # noqa: E731
+    values = lambda t: ", ".join(f"(({k})::{t}, {30 + i})" for i, k in enumerate(want))
     sel = "SELECT id, age, NULL::VARCHAR AS email FROM (VALUES {}) t(id, age)"
-    for sql_type, suffix in (("DECIMAL(20,0)", "parquet"), ("DECIMAL(38,0)", "parquet"), ("HUGEINT", "duckdb"),
-                             ("VARCHAR", "parquet")):
+    for sql_type, suffix in (
+        ("DECIMAL(20,0)", "parquet"),
+        ("DECIMAL(38,0)", "parquet"),
+        ("HUGEINT", "duckdb"),
+        ("VARCHAR", "parquet"),
+    ):
         data = tmp_path / f"c-{sql_type[:3]}{sql_type[-3:-1]}.{suffix}"
         if suffix == "parquet":
             duckdb.sql(f"COPY ({sel.format(values(sql_type))}) TO '{data}' (FORMAT parquet)")
@@ -111,7 +129,9 @@ def test_int_keys_exact_from_parquet_decimal_and_duckdb_hugeint(tmp_path):
         run_lists(model, data, out_dir=out, fmt="csv")
         keys = sorted(int(row[0]) for row in csv_rows(out / "p.csv")[1:])
         assert keys == sorted(want), sql_type
-        run_lists(model, data, out_dir=out, fmt="parquet")  # (DuckDB writes HUGEINT to Parquet as DOUBLE)
+        run_lists(
+            model, data, out_dir=out, fmt="parquet"
+        )  # (DuckDB writes HUGEINT to Parquet as DOUBLE)
         got = duckdb.sql(f"SELECT key FROM read_parquet('{out / 'p.parquet'}')").fetchall()
         assert sorted(int(k) for (k,) in got) == sorted(want), sql_type
 
@@ -120,13 +140,17 @@ def test_hugeint_key_beyond_38_digits_is_an_error(tmp_path):
     _, model = project(tmp_path, key="int")
     data = tmp_path / "c.duckdb"
     con = duckdb.connect(str(data))
-    con.execute("CREATE TABLE customer AS SELECT * FROM (VALUES (1::HUGEINT, 30, NULL::VARCHAR), "
-                "(170141183460469231731687303715884105727::HUGEINT, 31, NULL)) t(id, age, email)")
+    con.execute(
+        "CREATE TABLE customer AS SELECT * FROM (VALUES (1::HUGEINT, 30, NULL::VARCHAR), "
+        "(170141183460469231731687303715884105727::HUGEINT, 31, NULL)) t(id, age, email)"
+    )
     con.close()
     with pytest.raises(DataError) as e:
         run_lists(model, data)
-    assert e.value.problems == ["column `id`: `170141183460469231731687303715884105727` in row 2 is too large for an "
-                                "int (at most 38 digits); declare the field `string` if it is an identifier"]
+    assert e.value.problems == [
+        "column `id`: `170141183460469231731687303715884105727` in row 2 is too large for an "
+        "int (at most 38 digits); declare the field `string` if it is an identifier"
+    ]
 
 
 def test_spark_keeps_big_int_keys_exact(tmp_path):
@@ -137,12 +161,17 @@ def test_spark_keeps_big_int_keys_exact(tmp_path):
 
     _, model = project(tmp_path, key="int")
     csv_data = tmp_path / "c.csv"
-    csv_data.write_text("id,age,email\n" + "".join(f"{k},{30 + i},\n" for i, k in enumerate(BIG)), encoding="utf-8")
+    csv_data.write_text(
+        "id,age,email\n" + "".join(f"{k},{30 + i},\n" for i, k in enumerate(BIG)), encoding="utf-8"
+    )
     db_data = tmp_path / "c.duckdb"
     con = duckdb.connect(str(db_data))
     huge = BIG + [12345678901234567890123]
-    con.execute("CREATE TABLE customer AS SELECT id, age, NULL::VARCHAR AS email FROM (VALUES "
-                + ", ".join(f"(({k})::HUGEINT, {30 + i})" for i, k in enumerate(huge)) + ") t(id, age)")
+    con.execute(
+        "CREATE TABLE customer AS SELECT id, age, NULL::VARCHAR AS email FROM (VALUES "
+        + ", ".join(f"(({k})::HUGEINT, {30 + i})" for i, k in enumerate(huge))
+        + ") t(id, age)"
+    )
     con.close()
     spark = get_session("local[2]")
     for data, want in ((csv_data, BIG), (db_data, huge)):
@@ -155,17 +184,27 @@ def test_spark_keeps_big_int_keys_exact(tmp_path):
         assert sorted(int(row[0]) for row in csv_rows(spark_csv)[1:]) == sorted(want)
 
 
-@pytest.mark.parametrize("rows, problem", [
-    # `12` and `12.0` are one int key; 2^53 + 1 and 2^53 are two
-    ("12,30\n9007199254740993,31\n12.0,32\n9007199254740992,33", "column `id`: duplicate key `12` in rows 1, 3"),
-    # a fraction above 2^53 (equal to an integer as DOUBLE) and hex are not integers; `1e3` is
-    ("1,30\n2,9007199254740993.5\n3,0x10\n4,1e3",
-     "column `age`: `9007199254740993.5` in row 2 is not an integer (2 rows in all)"),
-])
+@pytest.mark.parametrize(
+    "rows, problem",
+    [
+        # `12` and `12.0` are one int key; 2^53 + 1 and 2^53 are two
+        (
+            "12,30\n9007199254740993,31\n12.0,32\n9007199254740992,33",
+            "column `id`: duplicate key `12` in rows 1, 3",
+        ),
+        # a fraction above 2^53 (equal to an integer as DOUBLE) and hex are not integers; `1e3` is
+        (
+            "1,30\n2,9007199254740993.5\n3,0x10\n4,1e3",
+            "column `age`: `9007199254740993.5` in row 2 is not an integer (2 rows in all)",
+        ),
+    ],
+)
 def test_int_values_checked_exactly(tmp_path, rows, problem):
     _, model = project(tmp_path, key="int")
     data = tmp_path / "c.csv"
-    data.write_text("id,age,email\n" + "".join(f"{r},\n" for r in rows.split("\n")), encoding="utf-8")
+    data.write_text(
+        "id,age,email\n" + "".join(f"{r},\n" for r in rows.split("\n")), encoding="utf-8"
+    )
     with pytest.raises(DataError) as e:
         run_lists(model, data)
     assert e.value.problems == [problem]
@@ -176,14 +215,28 @@ def test_too_large_int_key_says_so(tmp_path):
     data = tmp_path / "c.csv"
     data.write_text("id,age,email\n1,30,\n99999999999999999999,31,\n", encoding="utf-8")
     out = tmp_path / "lists"
-    failed(run("lists", entry, "--data", data, "-o", out), out,
-           "column `id`: `99999999999999999999` in row 2 is too large for an int", "declare the field `string`")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "column `id`: `99999999999999999999` in row 2 is too large for an int",
+        "declare the field `string`",
+    )
 
 
 # --------------------------------------------------------------------------- (5) spreadsheets
 
-HOSTILE = ["+8613800000000", '=HYPERLINK("http://evil.example/?x","click")', "-5", "@SUM(A1)", "\tx", "\rx",
-           "#N/A", "'quoted", "plain", "_x0041_"]
+HOSTILE = [
+    "+8613800000000",
+    '=HYPERLINK("http://evil.example/?x","click")',
+    "-5",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    "#N/A",
+    "'quoted",
+    "plain",
+    "_x0041_",
+]
 
 
 def _hostile_csv(tmp_path):
@@ -217,7 +270,9 @@ def test_xlsx_int_keys_are_exact_text(tmp_path):
 
     _, model = project(tmp_path, key="int")
     data = tmp_path / "c.csv"
-    data.write_text("id,age,email\n" + "".join(f"{k},{30 + i},\n" for i, k in enumerate(BIG)), encoding="utf-8")
+    data.write_text(
+        "id,age,email\n" + "".join(f"{k},{30 + i},\n" for i, k in enumerate(BIG)), encoding="utf-8"
+    )
     run_lists(model, data, out_dir=tmp_path / "x", fmt="xlsx")
     ws = load_workbook(tmp_path / "x" / "p.xlsx").active
     assert sorted(row[0].value for row in ws.iter_rows(min_row=2)) == sorted(str(k) for k in BIG)
@@ -228,7 +283,12 @@ def test_xlsx_refuses_control_characters_cleanly(tmp_path):
     data = tmp_path / "c.csv"
     data.write_text("id,age,email\nok,30,\nbad\x01key,31,\n", encoding="utf-8")
     out = tmp_path / "lists"
-    err = failed(run("lists", entry, "--data", data, "-o", out, "--format", "xlsx"), out, "play `p`", "--format csv")
+    err = failed(
+        run("lists", entry, "--data", data, "-o", out, "--format", "xlsx"),
+        out,
+        "play `p`",
+        "--format csv",
+    )
     assert "control character" in err
 
 
@@ -240,9 +300,16 @@ def test_csv_lists_neutralise_formula_prefixes_parquet_does_not(tmp_path):
     assert r.returncode == 0, r.stderr
     keys = [row[0] for row in csv_rows(out / "p.csv")[1:]]
     want = sorted(HOSTILE)  # rows stay sorted by the raw key
-    assert keys == [("'" + k if k[0] in "=+-@\t\r'" else k) for k in want]  # reversible: strip one `'`
+    assert keys == [
+        ("'" + k if k[0] in "=+-@\t\r'" else k) for k in want
+    ]  # reversible: strip one `'`
     run_lists(model, data, out_dir=tmp_path / "pq", fmt="parquet")
-    got = [k for (k,) in duckdb.sql(f"SELECT key FROM read_parquet('{tmp_path / 'pq' / 'p.parquet'}')").fetchall()]
+    got = [
+        k
+        for (k,) in duckdb.sql(
+            f"SELECT key FROM read_parquet('{tmp_path / 'pq' / 'p.parquet'}')"
+        ).fetchall()
+    ]
     assert got == want
 
 
@@ -266,7 +333,11 @@ def test_extra_columns_with_reserved_names_csv(tmp_path):
     rows = ["c1,30,,x,x,x,x,x", "c2,31,,7,7,7,7,7", "c3,abc,,1,1,1,1,1", "c4,33,,0,0,0,0,0"]
     data.write_text(head + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "lists"
-    failed(run("lists", entry, "--data", data, "-o", out), out, "column `age`: `abc` in row 3 is not an integer")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "column `age`: `abc` in row 3 is not an integer",
+    )
     data.write_text(head + "\n" + "\n".join(rows[:2] + rows[3:]) + "\n", encoding="utf-8")
     r = run("lists", entry, "--data", data, "-o", out)
     assert r.returncode == 0, r.stderr
@@ -276,8 +347,10 @@ def test_extra_columns_with_reserved_names_csv(tmp_path):
 def test_extra_columns_with_reserved_names_parquet_and_duckdb(tmp_path, fmt):
     entry, model = project(tmp_path)
     extra = ", ".join(f"i * 100 AS {n}" for n in RESERVED)
-    sel = (f"SELECT 'c' || i AS id, CASE WHEN i = 3 THEN NULL ELSE 20 + i END AS age, NULL::VARCHAR AS email, "
-           f"{extra} FROM range(1, 6) t(i) ORDER BY i")
+    sel = (
+        f"SELECT 'c' || i AS id, CASE WHEN i = 3 THEN NULL ELSE 20 + i END AS age, NULL::VARCHAR AS email, "
+        f"{extra} FROM range(1, 6) t(i) ORDER BY i"
+    )
     if fmt == "parquet":
         data = tmp_path / "c.parquet"
         duckdb.sql(f"COPY ({sel}) TO '{data}' (FORMAT parquet)")
@@ -292,12 +365,16 @@ def test_extra_columns_with_reserved_names_parquet_and_duckdb(tmp_path, fmt):
 
 
 def test_schema_fields_named_like_virtual_columns(tmp_path):
-    head = HEAD.replace("email   string optional", "rowid int\n  file_row_number int\n  __stratlang_row int")
+    head = HEAD.replace(
+        "email   string optional", "rowid int\n  file_row_number int\n  __stratlang_row int"
+    )
     entry, model = project(tmp_path, head=head)
     rows = "".join(f"c{i},{20 + i},{i * 10},{i * 100},{i * 1000}\n" for i in range(1, 6))
     data = tmp_path / "c.csv"
-    data.write_text("id,age,rowid,file_row_number,__stratlang_row\n" + rows.replace("c4,24,40", "c4,24,x"),
-                    encoding="utf-8")
+    data.write_text(
+        "id,age,rowid,file_row_number,__stratlang_row\n" + rows.replace("c4,24,40", "c4,24,x"),
+        encoding="utf-8",
+    )
     with pytest.raises(DataError) as e:
         run_lists(model, data)
     assert e.value.problems == ["column `rowid`: `x` in row 4 is not an integer"]
@@ -336,13 +413,28 @@ def test_ragged_row_names_row_line_and_column(tmp_path):
     data = tmp_path / "c.csv"
     out = tmp_path / "lists"
     data.write_text(HDR + "c1,30,\nc2,31,a,EXTRA\nc3,32,\n", encoding="utf-8")
-    err = failed(run("lists", entry, "--data", data, "-o", out), out, "row 2 (line 3) has 4 fields",
-                 "the header has 3", "after column `email`")
+    err = failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "row 2 (line 3) has 4 fields",
+        "the header has 3",
+        "after column `email`",
+    )
     assert "Original Line" not in err and "EXTRA" not in err
     data.write_text(HDR + "c1,30,\nc2,31,\nc3\n", encoding="utf-8")
-    failed(run("lists", entry, "--data", data, "-o", out), out, "row 3 (line 4) has 1 field", "`age` is missing")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "row 3 (line 4) has 1 field",
+        "`age` is missing",
+    )
     data.write_text("id,age,email,d,e,f,g,h,i\n1\n2\n", encoding="utf-8")
-    failed(run("lists", entry, "--data", data, "-o", out), out, "row 1 (line 2) has 1 field", "the header has 9")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "row 1 (line 2) has 1 field",
+        "the header has 9",
+    )
 
 
 def test_ragged_row_after_multiline_field_is_not_silently_dropped(tmp_path):
@@ -358,12 +450,25 @@ def test_non_utf8_file_one_clean_line(tmp_path):
     data = tmp_path / "gbk.csv"
     out = tmp_path / "lists"
     data.write_bytes((HDR + "c1,30,a@x.com\nc2,31,张三@x.com\n").encode("gbk"))
-    err = failed(run("lists", entry, "--data", data, "-o", out), out, "not UTF-8", "row 2 (line 3)",
-                 "column `email`", "byte 7", "iconv -f GBK -t UTF-8")
+    err = failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "not UTF-8",
+        "row 2 (line 3)",
+        "column `email`",
+        "byte 7",
+        "iconv -f GBK -t UTF-8",
+    )
     assert "Original Line" not in err and "Possible Solution" not in err
     assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 1
     data.write_bytes(("id,age,邮箱\nc1,30,a\n").encode("gbk"))
-    failed(run("lists", entry, "--data", data, "-o", out), out, "not UTF-8", "the header (line 1)", "column 3")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "not UTF-8",
+        "the header (line 1)",
+        "column 3",
+    )
 
 
 def test_duplicate_header_column_is_an_error(tmp_path):
@@ -371,8 +476,12 @@ def test_duplicate_header_column_is_an_error(tmp_path):
     data = tmp_path / "c.csv"
     out = tmp_path / "lists"
     data.write_text("id,age,x,email,age\nc1,30,1,,31\n", encoding="utf-8")
-    failed(run("lists", entry, "--data", data, "-o", out), out, "column `age` appears twice in the header",
-           "columns 2 and 5")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "column `age` appears twice in the header",
+        "columns 2 and 5",
+    )
 
 
 def test_sql_bigquery_prints_no_warning(tmp_path):
@@ -387,7 +496,8 @@ def test_seg501_quotes_the_rule_not_its_comments(tmp_path):
     text = HEAD.replace("KEYTYPE", "string").replace(
         'segment all "All" { rule age >= 0 }',
         'segment all "All" { rule age >= 0 and (id is missing  # "keys" are # never missing\n'
-        '    or age = 3.5 # ages are whole\n  ) }')
+        "    or age = 3.5 # ages are whole\n  ) }",
+    )
     entry = write_project(tmp_path, {"main.strat": text})
     r = run("check", entry)
     msg = next(ln for ln in (r.stdout + r.stderr).splitlines() if "SEG501" in ln)
@@ -403,24 +513,43 @@ def test_memory_limit_env_is_validated(tmp_path):
     data = tmp_path / "c.csv"
     data.write_text(HDR + "c1,30,\n", encoding="utf-8")
     out = tmp_path / "lists"
-    failed(run("lists", entry, "--data", data, "-o", out, env={"STRATLANG_MEMORY_LIMIT": "lots"}), out,
-           "STRATLANG_MEMORY_LIMIT", "4GB")
+    failed(
+        run("lists", entry, "--data", data, "-o", out, env={"STRATLANG_MEMORY_LIMIT": "lots"}),
+        out,
+        "STRATLANG_MEMORY_LIMIT",
+        "4GB",
+    )
 
 
 def test_out_of_memory_is_a_data_error_and_spill_folder_is_removed(tmp_path):
     entry, _ = project(tmp_path)
     data = tmp_path / "c.csv"
-    duckdb.sql(f"COPY (SELECT 'customer-' || i || repeat('x', 60) AS id, i % 90 AS age, "
-               f"'e' || i || '@example.com' AS email FROM range(300000) t(i)) TO '{data}' (HEADER)")
+    duckdb.sql(
+        f"COPY (SELECT 'customer-' || i || repeat('x', 60) AS id, i % 90 AS age, "
+        f"'e' || i || '@example.com' AS email FROM range(300000) t(i)) TO '{data}' (HEADER)"
+    )
     out = tmp_path / "lists"
     spill = tmp_path / "tmp"
     spill.mkdir()
     env = {"STRATLANG_MEMORY_LIMIT": "2MB", "TMPDIR": str(spill)}
-    err = failed(run("lists", entry, "--data", data, "-o", out, env=env), out, "out of memory", "2MB",
-                 "STRATLANG_MEMORY_LIMIT")
+    err = failed(
+        run("lists", entry, "--data", data, "-o", out, env=env),
+        out,
+        "out of memory",
+        "2MB",
+        "STRATLANG_MEMORY_LIMIT",
+    )
     assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 1
     assert list(spill.iterdir()) == []
-    r = run("lists", entry, "--data", data, "-o", out, env={"STRATLANG_MEMORY_LIMIT": "200MB", "TMPDIR": str(spill)})
+    r = run(
+        "lists",
+        entry,
+        "--data",
+        data,
+        "-o",
+        out,
+        env={"STRATLANG_MEMORY_LIMIT": "200MB", "TMPDIR": str(spill)},
+    )
     assert r.returncode == 0, r.stderr
     assert list(spill.iterdir()) == []
     assert json.loads((out / "summary.json").read_text())["customers"] == 300000
@@ -433,7 +562,9 @@ def test_connection_settings():
     try:
         folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
         assert folder.name.startswith("stratlang-duckdb-")
-        assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is False
+        assert (
+            con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is False
+        )
         limit = memory_limit_bytes()
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         assert 0 < limit <= total // 2 + 1
@@ -447,10 +578,18 @@ def test_messages_escape_control_characters_of_the_data(tmp_path):
     data = tmp_path / "c.csv"
     data.write_text("id,age,email\nc1,\x1b[31mred,\n", encoding="utf-8")
     out = tmp_path / "lists"
-    err = failed(run("lists", entry, "--data", data, "-o", out), out, "`\\x1b[31mred` in row 1 is not an integer")
+    err = failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "`\\x1b[31mred` in row 1 is not an integer",
+    )
     assert "\x1b" not in err
     data.write_bytes(bytes(range(256)) * 4)
-    failed(run("lists", entry, "--data", data, "-o", out), out, "not a text file (a NUL byte on line 1)")
+    failed(
+        run("lists", entry, "--data", data, "-o", out),
+        out,
+        "not a text file (a NUL byte on line 1)",
+    )
 
 
 def test_spill_folders_of_killed_runs_are_removed(tmp_path, monkeypatch):
@@ -468,7 +607,9 @@ def test_spill_folders_of_killed_runs_are_removed(tmp_path, monkeypatch):
     (stale / "duckdb_temp_block-1.block").write_bytes(b"x")
     con = connect()
     try:
-        assert con.spill.parent == tmp_path and con.spill.name.startswith(f"stratlang-duckdb-{os.getpid()}-")
+        assert con.spill.parent == tmp_path and con.spill.name.startswith(
+            f"stratlang-duckdb-{os.getpid()}-"
+        )
         assert not stale.exists() and alive.exists() and other.exists()
     finally:
         con.close()

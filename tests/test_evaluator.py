@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import BASE
+
 from stratlang import parse_text
 from stratlang.check.evaluator import RecordError, evaluate, member
 from stratlang.check.types import normalize
 
-SCHEMA_TEXT = BASE.replace("  email      string optional\n",
-                           "  email      string optional\n  share percent\n  opened date\n"
-                           "  bonus money optional\n  vip bool optional\n  tier enum(A, B, C) optional\n")
+SCHEMA_TEXT = BASE.replace(
+    "  email      string optional\n",
+    "  email      string optional\n  share percent\n  opened date\n"
+    "  bonus money optional\n  vip bool optional\n  tier enum(A, B, C) optional\n",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,61 +28,78 @@ def schema(tmp_path_factory):
 
 
 def rule(text):
-    f, errs = parse_text(f'segment s {{ rule {text} }}', "r.strat")
+    f, errs = parse_text(f"segment s {{ rule {text} }}", "r.strat")
     assert not errs, errs
     return f.decls[0].items[0].value
 
 
-REC = {"id": "C1", "age": 30, "aum": 200000, "payroll": True, "risk_level": "R3", "email": None,
-       "share": 12.5, "opened": dt.date(2025, 5, 1), "bonus": None, "vip": None, "tier": None}
+REC = {
+    "id": "C1",
+    "age": 30,
+    "aum": 200000,
+    "payroll": True,
+    "risk_level": "R3",
+    "email": None,
+    "share": 12.5,
+    "opened": dt.date(2025, 5, 1),
+    "bonus": None,
+    "vip": None,
+    "tier": None,
+}
 
 
 def ev(schema, text, **changes):
     return evaluate(rule(text), {**REC, **changes}, schema)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("age between 22 and 35", True),
-    ("age between 31 and 35", False),
-    ("aum >= 20万", True),
-    ("aum > 20万", False),
-    ("risk_level >= R3", True),   # declared order, not text order
-    ("risk_level > R3", False),
-    ("risk_level in [R1, R3]", True),
-    ("risk_level not in [R1, R3]", False),
-    ("share > 12%", True),        # percent fields hold the number of percent
-    ("share >= 13%", False),
-    ("opened > 2025Q1", True),    # a quarter means its last day: 2025-03-31
-    ("opened >= 2025Q2", False),  # 2025-06-30
-    ("opened <= 2025-05-01", True),
-    ("payroll", True),
-    ("not payroll", False),
-    ("payroll = false", False),
-    ('id = "C1"', True),
-    ('id != "C1"', False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("age between 22 and 35", True),
+        ("age between 31 and 35", False),
+        ("aum >= 20万", True),
+        ("aum > 20万", False),
+        ("risk_level >= R3", True),  # declared order, not text order
+        ("risk_level > R3", False),
+        ("risk_level in [R1, R3]", True),
+        ("risk_level not in [R1, R3]", False),
+        ("share > 12%", True),  # percent fields hold the number of percent
+        ("share >= 13%", False),
+        ("opened > 2025Q1", True),  # a quarter means its last day: 2025-03-31
+        ("opened >= 2025Q2", False),  # 2025-06-30
+        ("opened <= 2025-05-01", True),
+        ("payroll", True),
+        ("not payroll", False),
+        ("payroll = false", False),
+        ('id = "C1"', True),
+        ('id != "C1"', False),
+    ],
+)
 def test_two_valued_comparisons(schema, text, expected):
     assert ev(schema, text) is expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("bonus > 5", None),                   # comparison on NULL: UNKNOWN
-    ("not (bonus > 5)", None),             # not UNKNOWN = UNKNOWN
-    ("bonus = 5 or bonus != 5", None),     # no excluded middle
-    ("bonus > 5 and age > 99", False),     # UNKNOWN and FALSE = FALSE
-    ("bonus > 5 and age > 1", None),       # UNKNOWN and TRUE = UNKNOWN
-    ("bonus > 5 or age > 1", True),        # UNKNOWN or TRUE = TRUE
-    ("bonus > 5 or age > 99", None),       # UNKNOWN or FALSE = UNKNOWN
-    ("bonus is missing", True),            # never UNKNOWN
-    ("bonus is present", False),
-    ("not (bonus is missing)", False),
-    ("tier not in [A]", None),             # not in with NULL: UNKNOWN
-    ("tier in [A, B, C]", None),
-    ("vip", None),
-    ("not vip", None),
-    ("bonus between 1 and 2", None),
-    ('email = "x"', None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("bonus > 5", None),  # comparison on NULL: UNKNOWN
+        ("not (bonus > 5)", None),  # not UNKNOWN = UNKNOWN
+        ("bonus = 5 or bonus != 5", None),  # no excluded middle
+        ("bonus > 5 and age > 99", False),  # UNKNOWN and FALSE = FALSE
+        ("bonus > 5 and age > 1", None),  # UNKNOWN and TRUE = UNKNOWN
+        ("bonus > 5 or age > 1", True),  # UNKNOWN or TRUE = TRUE
+        ("bonus > 5 or age > 99", None),  # UNKNOWN or FALSE = UNKNOWN
+        ("bonus is missing", True),  # never UNKNOWN
+        ("bonus is present", False),
+        ("not (bonus is missing)", False),
+        ("tier not in [A]", None),  # not in with NULL: UNKNOWN
+        ("tier in [A, B, C]", None),
+        ("vip", None),
+        ("not vip", None),
+        ("bonus between 1 and 2", None),
+        ('email = "x"', None),
+    ],
+)
 def test_three_valued_logic(schema, text, expected):
     assert ev(schema, text) is expected
 
@@ -117,9 +136,17 @@ def test_deep_nesting_is_fine(schema):
     for i in range(90):
         other = None  # bonus is NULL
         if i % 2:
-            val = False if (val is False or other is False) else (None if None in (val, other) else True)
+            val = (
+                False
+                if (val is False or other is False)
+                else (None if None in (val, other) else True)
+            )
         else:
-            val = True if (val is True or other is True) else (None if None in (val, other) else False)
+            val = (
+                True
+                if (val is True or other is True)
+                else (None if None in (val, other) else False)
+            )
         val = None if val is None else not val
     assert evaluate(n, REC, schema) is val
     text2 = "(" * 190 + "age > 1" + ")" * 190
@@ -139,9 +166,18 @@ def test_evaluator_is_iterative(schema):
 
 
 def test_member_uses_extends_chain(project):
-    res = project(BASE + 'segment p "P" { rule aum >= 100万 }\nsegment c "C" { extends p rule age < 40 }\n')
+    res = project(
+        BASE + 'segment p "P" { rule aum >= 100万 }\nsegment c "C" { extends p rule age < 40 }\n'
+    )
     m = res.model
-    rec = {"id": "x", "age": 30, "aum": 2_000_000, "payroll": False, "risk_level": "R1", "email": None}
+    rec = {
+        "id": "x",
+        "age": 30,
+        "aum": 2_000_000,
+        "payroll": False,
+        "risk_level": "R1",
+        "email": None,
+    }
     assert member(m, "c", rec) is True
     assert member(m, "c", {**rec, "aum": 10}) is False
     assert member(m, "c", {**rec, "age": 45}) is False

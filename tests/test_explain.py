@@ -26,7 +26,9 @@ def build(tmp_path: Path, files: dict[str, str]):
 
 def run(*args):
     exe = str(Path(sys.executable).parent / "stratlang")
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120)
+    return subprocess.run(
+        [exe, *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120
+    )
 
 
 def test_every_code_has_an_explanation():

@@ -12,7 +12,7 @@ from stratlang.backends.json import render_model_json
 from stratlang.fmt import format_text
 from stratlang.words import rule_in_words
 
-PROJECT = '''
+PROJECT = """
 strategy "S" { period 2026-01-01 .. 2026-12-31 }
 schema c {
   id     string key "客户号"
@@ -21,7 +21,7 @@ schema c {
   score  int
 }
 segment s { rule vip and assets >= 5万 and score > 3 }
-'''
+"""
 
 
 def test_parse_label_after_flags():
@@ -29,7 +29,11 @@ def test_parse_label_after_flags():
     assert diags == []
     schema = f.decls[1]
     assert [(x.name.name, x.label.value if x.label else None) for x in schema.items] == [
-        ("id", "客户号"), ("assets", "资产规模"), ("vip", "贵宾客户"), ("score", None)]
+        ("id", "客户号"),
+        ("assets", "资产规模"),
+        ("vip", "贵宾客户"),
+        ("score", None),
+    ]
     assert [g.name for g in schema.items[0].flags] == ["key"]
 
 

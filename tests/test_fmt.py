@@ -17,7 +17,9 @@ from stratlang.cli import _register, main
 from stratlang.fmt import FormatError, comment_texts, format_text, read_source, structure
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted((ROOT / "tests/data/spec_example").glob("*.strat"))
+EXAMPLE_FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted(
+    (ROOT / "tests/data/spec_example").glob("*.strat")
+)
 
 _register()
 
@@ -76,8 +78,22 @@ def test_checked_model_unchanged_by_formatting(project, tmp_path):
 
 def test_generated_corpus(tmp_path):
     gen = ROOT / "benchmarks" / "gen_project.py"
-    subprocess.run([sys.executable, str(gen), "--objectives", "120", "--segments", "60", "--seed", "7",
-                    "-o", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(gen),
+            "--objectives",
+            "120",
+            "--segments",
+            "60",
+            "--seed",
+            "7",
+            "-o",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     files = sorted(tmp_path.glob("*.strat"))
     assert len(files) >= 2
     for f in files:
@@ -86,124 +102,128 @@ def test_generated_corpus(tmp_path):
 
 # --------------------------------------------------------------------------- comments, one per position
 
+
 def test_comment_before_a_block():
-    out = fmt('''
+    out = fmt("""
         # about the segment
         segment a "A" { rule x }
-    ''')
+    """)
     assert out == '# about the segment\nsegment a "A" { rule x }\n'
 
 
 def test_comment_after_an_attribute_on_its_line():
-    out = fmt('''
+    out = fmt("""
         segment a {
           rule x   # why x
           lifecycle growth
         }
-    ''')
+    """)
     assert "  rule      x  # why x\n" in out
     assert_proven(out)
 
 
 def test_comment_inside_an_empty_block():
-    out = fmt('''
+    out = fmt("""
         segment a {
             # nothing yet
         }
-    ''')
+    """)
     assert out == "segment a {\n  # nothing yet\n}\n"
 
 
 def test_comment_after_open_brace_stays_there():
-    out = fmt('''
+    out = fmt("""
         segment a {   # the first one
           rule x
           lifecycle growth
         }
-    ''')
+    """)
     assert out.splitlines()[0] == "segment a {  # the first one"
 
 
 def test_comment_at_end_of_file():
-    out = fmt('''
+    out = fmt("""
         segment a { rule x }
 
 
         # the end
-    ''')
-    assert out == 'segment a { rule x }\n\n# the end\n'
+    """)
+    assert out == "segment a { rule x }\n\n# the end\n"
 
 
 def test_comment_before_an_item_inside_a_block():
-    out = fmt('''
+    out = fmt("""
         segment a {
           rule x
             # the stage
           lifecycle growth
         }
-    ''')
+    """)
     assert out == "segment a {\n  rule      x\n  # the stage\n  lifecycle growth\n}\n"
 
 
 def test_comment_after_the_last_item_of_a_block():
-    out = fmt('''
+    out = fmt("""
         segment a {
           rule x
           lifecycle growth
           # more to come
         }
-    ''')
+    """)
     assert out.endswith("  lifecycle growth\n  # more to come\n}\n")
 
 
 def test_comment_between_top_level_declarations():
-    out = fmt('''
+    out = fmt("""
         event e "E"
         # between
         event f "F"
-    ''')
+    """)
     assert out == 'event e "E"\n# between\nevent f "F"\n'
 
 
 def test_comment_after_a_link_and_aligned_with_the_next():
-    out = fmt('''
+    out = fmt("""
         a -> b -> c "why"   # first
         c -> d # second
-    ''')
+    """)
     assert out == 'a -> b -> c "why"  # first\nc -> d             # second\n'
 
 
 def test_comment_in_the_middle_of_a_multiline_rule():
-    src = textwrap.dedent('''
+    src = textwrap.dedent("""
         segment a {
           rule x and y   # about y
                and z     # about z
           lifecycle growth
         }
-    ''')
+    """)
     out = assert_proven(src)
     assert "# about y" in out and "# about z" in out
     assert out.index("# about y") < out.index("# about z") < out.index("lifecycle")
 
 
 def test_comment_after_closing_brace():
-    out = fmt('''
+    out = fmt("""
         segment a {
           rule x
           lifecycle growth
         }   # closing
-    ''')
+    """)
     assert out.endswith("}  # closing\n")
 
 
 # --------------------------------------------------------------------------- canonical layout
 
+
 def test_messy_input_becomes_canonical():
-    messy = ('segment   young "Young"{rule payroll and(age between 22 and 35 or aum<5万);lifecycle   '
-             'acquisition;estimate 12万;profile{needs "x" ;behavior "y"}}\n'
-             'a->b->c   "label"\n')
+    messy = (
+        'segment   young "Young"{rule payroll and(age between 22 and 35 or aum<5万);lifecycle   '
+        'acquisition;estimate 12万;profile{needs "x" ;behavior "y"}}\n'
+        'a->b->c   "label"\n'
+    )
     out = format_text(messy)
-    assert out == textwrap.dedent('''\
+    assert out == textwrap.dedent("""\
         segment young "Young" {
           rule      payroll and (age between 22 and 35 or aum < 5万)
           lifecycle acquisition
@@ -215,16 +235,16 @@ def test_messy_input_becomes_canonical():
         }
 
         a -> b -> c "label"
-    ''')
+    """)
     assert_proven(messy)
 
 
 def test_parentheses_only_where_precedence_needs_them():
-    out = fmt('''
+    out = fmt("""
         segment a { rule ((a and b)) or (c and not (d or e)) or (not f) }
         segment b { rule a and (b and c) }
         segment c { rule (a or b) or c }
-    ''')
+    """)
     assert "rule a and b or c and not (d or e) or not f" in out
     assert "rule a and (b and c)" in out  # a nested group is kept: the AST differs without it
     assert "rule (a or b) or c" in out
@@ -233,10 +253,10 @@ def test_parentheses_only_where_precedence_needs_them():
 
 
 def test_literals_written_as_the_user_wrote_them():
-    out = fmt('''
+    out = fmt("""
         play p { budget 1_000_000   control 10%  period 2026Q1..2026Q4  when event e within 30d }
         channel c { quiet 21:00..08:00  capacity 2万 per day  cap 2 per 30d }
-    ''')
+    """)
     assert "budget  1_000_000" in out
     assert "period  2026Q1 .. 2026Q4" in out
     assert "when    event e within 30d" in out
@@ -244,9 +264,9 @@ def test_literals_written_as_the_user_wrote_them():
 
 
 def test_strings_requoted_with_minimal_escapes():
-    out = fmt(r'''
+    out = fmt(r"""
         offer o { description "say \"hi\"\ttab \\ \u{4E2D}" }
-    ''')
+    """)
     assert r'description "say \"hi\"\ttab \\ 中"' in out
     assert_proven(out)
 
@@ -270,14 +290,14 @@ def test_text_block_with_awkward_content():
 
 
 def test_alignment_of_names_fields_steps_and_perspectives():
-    out = fmt('''
+    out = fmt("""
         schema customer { id string key
           age int
           risk_level enum(R1,R2) risk_tolerance
           email string optional }
         perspectives { financial "F"  learning "L" }
         play p { segment s  step 1 sms using a  step 2 phone_call using bb after 3d unless converted  control 10% }
-    ''')
+    """)
     assert "  id         string       key\n" in out
     assert "  age        int\n" in out
     assert "  risk_level enum(R1, R2) risk_tolerance\n" in out
@@ -299,7 +319,7 @@ def test_long_rule_broken_before_operators():
 
 
 def test_blank_lines_between_declarations():
-    out = fmt('''
+    out = fmt("""
         import "a.strat"
         import "b.strat"
         segment a {
@@ -312,8 +332,8 @@ def test_blank_lines_between_declarations():
         event f
 
         event g
-    ''')
-    assert out == textwrap.dedent('''\
+    """)
+    assert out == textwrap.dedent("""\
         import "a.strat"
         import "b.strat"
 
@@ -327,7 +347,7 @@ def test_blank_lines_between_declarations():
         event f
 
         event g
-    ''')
+    """)
 
 
 def test_empty_file_and_comments_only():
@@ -338,7 +358,7 @@ def test_empty_file_and_comments_only():
 
 def test_syntax_error_raises_with_diagnostics():
     with pytest.raises(FormatError) as e:
-        format_text('segment a { rule x >= }\n', "bad.strat")
+        format_text("segment a { rule x >= }\n", "bad.strat")
     assert e.value.diagnostics and e.value.diagnostics[0].code.startswith("SYN")
 
 
@@ -353,7 +373,7 @@ def test_deeply_nested_rule():
 
 # --------------------------------------------------------------------------- the command
 
-MESSY = 'segment a {rule x;lifecycle growth}   # c\n'
+MESSY = "segment a {rule x;lifecycle growth}   # c\n"
 
 
 def _run(args, input=None):

@@ -56,25 +56,125 @@ FUZZ_SECONDS = float(os.environ.get("STRATLANG_FUZZ_SECONDS") or 0)
 
 # --------------------------------------------------------------------------- mutations
 
-_TOKEN = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[^\W\d]\w*|-?\d[\w.%:-]*|->|\.\.|[<>!=]=?|\s+|.')
+_TOKEN = re.compile(
+    r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[^\W\d]\w*|-?\d[\w.%:-]*|->|\.\.|[<>!=]=?|\s+|.'
+)
 VOCAB = sorted({t for text in TEXTS.values() for t in _TOKEN.findall(text) if not t.isspace()})
-ODD = ["\u200f", "\u202e", "\u2066", "\x00", "\ufffd", "e\u0301", "\u0301", "😀", "👩\u200d👩\u200d👧", "Ｆ１", "，",
-       "（", "\u3000", "\ufeff", "\r", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", "\t", "\x1b[31m", "\\", '"', '"""',
-       "#", "{", "}", "\n", "->", "..", "\u00a0", "𝔸", "İ", "ß"]
+ODD = [
+    "\u200f",
+    "\u202e",
+    "\u2066",
+    "\x00",
+    "\ufffd",
+    "e\u0301",
+    "\u0301",
+    "😀",
+    "👩\u200d👩\u200d👧",
+    "Ｆ１",
+    "，",
+    "（",
+    "\u3000",
+    "\ufeff",
+    "\r",
+    "\r\n",
+    "\x0b",
+    "\x0c",
+    "\x85",
+    "\u2028",
+    "\t",
+    "\x1b[31m",
+    "\\",
+    '"',
+    '"""',
+    "#",
+    "{",
+    "}",
+    "\n",
+    "->",
+    "..",
+    "\u00a0",
+    "𝔸",
+    "İ",
+    "ß",
+]
 NESTS = ["(", "not ", "x { ", "{", "[", "a and (", "-> a "]
 MAX_GROWTH = 40_000  # characters a "long" edit may add (the benchmarks take the big sizes)
 
 
-LITERALS = ["0000Q4", "9999Q4", "0001Q1", "0001-01-01", "9999-12-31", "2026-02-29", "2024-02-29", "99999999999999d",
-            "0d", "-0", "-1", "1e5", "00:00", "23:59", "24:00", "1_0", "1__0", "5万万", "0.0", "1.5亿", "-3%",
-            "100%", "9" * 39, "9" * 41, "2026Q0", "12mo", "1y", "0h"]
-SNIPPETS = [" # c\n", "\n", " ", ";", " -> ", ' "label"', "{", "}", " {} ", ' """ t "" x """ ', '"""\n  a\n"""',
-            "profile x", "profile { needs x }", "allow NAM201", "extends", "rule", "when rule a", "step 1 a using b"]
+LITERALS = [
+    "0000Q4",
+    "9999Q4",
+    "0001Q1",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-29",
+    "2024-02-29",
+    "99999999999999d",
+    "0d",
+    "-0",
+    "-1",
+    "1e5",
+    "00:00",
+    "23:59",
+    "24:00",
+    "1_0",
+    "1__0",
+    "5万万",
+    "0.0",
+    "1.5亿",
+    "-3%",
+    "100%",
+    "9" * 39,
+    "9" * 41,
+    "2026Q0",
+    "12mo",
+    "1y",
+    "0h",
+]
+SNIPPETS = [
+    " # c\n",
+    "\n",
+    " ",
+    ";",
+    " -> ",
+    ' "label"',
+    "{",
+    "}",
+    " {} ",
+    ' """ t "" x """ ',
+    '"""\n  a\n"""',
+    "profile x",
+    "profile { needs x }",
+    "allow NAM201",
+    "extends",
+    "rule",
+    "when rule a",
+    "step 1 a using b",
+]
 
 
-STRINGS = ['""" a "" b """', '"""x """', '"""\ta\t"""', '""" 甲\u3000"""', '"""\n  a  \n  b\t\n"""', '""""""', '""',
-           '"\\u{0}"', '"\\t"', '"a\\nb"', '"\\u{110000}"', '"\\q"', '"保本"', '"{{ customer.x }}"', '"\u202e"',
-           '"""\n\n"""', '"""\n  \\"""\n"""', '"""a\n  b"""', '"#"', '" # "']
+STRINGS = [
+    '""" a "" b """',
+    '"""x """',
+    '"""\ta\t"""',
+    '""" 甲\u3000"""',
+    '"""\n  a  \n  b\t\n"""',
+    '""""""',
+    '""',
+    '"\\u{0}"',
+    '"\\t"',
+    '"a\\nb"',
+    '"\\u{110000}"',
+    '"\\q"',
+    '"保本"',
+    '"{{ customer.x }}"',
+    '"\u202e"',
+    '"""\n\n"""',
+    '"""\n  \\"""\n"""',
+    '"""a\n  b"""',
+    '"#"',
+    '" # "',
+]
 _LITERAL = re.compile(r"-?\d[\w.%:-]*")
 _STRING = re.compile(r'"[\s\S]*"')
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -91,9 +191,29 @@ def edit(draw, text: str) -> str:
     toks = _tokens(text) or [""]
     n = len(toks)
     i = draw(st.integers(0, n - 1))
-    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "replace", "splice", "nest", "long",
-                                 "oneline", "odd", "literal", "literal", "string", "string", "comment", "comment",
-                                 "newline"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "delete",
+                "duplicate",
+                "swap",
+                "insert",
+                "replace",
+                "splice",
+                "nest",
+                "long",
+                "oneline",
+                "odd",
+                "literal",
+                "literal",
+                "string",
+                "string",
+                "comment",
+                "comment",
+                "newline",
+            ]
+        )
+    )
     if kind in ("literal", "string", "comment", "newline"):
         # a token of the right kind, put back with one of its own kind: the file stays valid more
         # often, so the checks and the formatter get to see it
@@ -107,7 +227,9 @@ def edit(draw, text: str) -> str:
         elif kind == "string":
             toks[k] = draw(st.sampled_from(STRINGS))
         elif kind == "comment":
-            toks.insert(k + 1, draw(st.sampled_from([" # c\n", "  # 注释\n", " #\n", " # c\n# d\n"])))
+            toks.insert(
+                k + 1, draw(st.sampled_from([" # c\n", "  # 注释\n", " #\n", " # c\n# d\n"]))
+            )
         else:
             toks[k] = draw(st.sampled_from(["\n", "\n\n", "\n  ", ";"]))
         return "".join(toks)
@@ -119,15 +241,21 @@ def edit(draw, text: str) -> str:
         j = draw(st.integers(0, n - 1))
         toks[i], toks[j] = toks[j], toks[i]
     elif kind in ("insert", "replace"):
-        new = draw(st.one_of(st.sampled_from(VOCAB), st.sampled_from(ODD), st.sampled_from(LITERALS),
-                             st.sampled_from(SNIPPETS)))
+        new = draw(
+            st.one_of(
+                st.sampled_from(VOCAB),
+                st.sampled_from(ODD),
+                st.sampled_from(LITERALS),
+                st.sampled_from(SNIPPETS),
+            )
+        )
         if kind == "insert":
             toks.insert(i, new)
         else:
             toks[i] = new
     elif kind == "splice":
         other = TEXTS[draw(st.sampled_from(EXAMPLES))]
-        return "".join(toks[:i]) + other[draw(st.integers(0, len(other))):]
+        return "".join(toks[:i]) + other[draw(st.integers(0, len(other))) :]
     elif kind == "nest":
         opener = draw(st.sampled_from(NESTS))
         depth = draw(st.integers(1, 2500))
@@ -186,7 +314,7 @@ def prop_parse(text: str) -> None:
         assert isinstance(d, Diagnostic) and d.message
         assert_span(d.span, text, d.code)
     for c in f.comments:
-        assert text[c.span.start:c.span.end].rstrip() == c.text
+        assert text[c.span.start : c.span.end].rstrip() == c.text
 
 
 def prop_check(project: Path, name: str, data: bytes) -> None:
@@ -233,7 +361,7 @@ def projects(tmp_path_factory):
     for folder in sorted({p.parent for p in EXAMPLES}) + [None]:
         dest = base / (folder.name if folder else "none")
         dest.mkdir()
-        for p in (folder.glob("*.strat") if folder else ()):
+        for p in folder.glob("*.strat") if folder else ():
             shutil.copy(p, dest / p.name)
     return base
 
@@ -261,8 +389,13 @@ def recorded(kind: str, path, data: bytes, fn, *args) -> None:
 
 
 def _settings(**kw):
-    base = dict(max_examples=N_EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+    base = dict(
+        max_examples=N_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     base.update(kw)
     return settings(**base)
 
@@ -281,6 +414,7 @@ def make_check_check(projects):
     def check_check(case):
         path, data = case
         recorded("check", path, data, run_check, projects, path, data)
+
     return check_check
 
 
@@ -351,7 +485,7 @@ def test_fuzz_for_a_while(projects):
             LAST.pop(kind, None)
             try:
                 _settings(derandomize=False, max_examples=N_EXAMPLES)(given(inputs())(fn))()
-            except Exception as e:  # noqa: BLE001 - every failure is a finding
+            except Exception as e:
                 sig = f"{kind}: {_signature(e)}"
                 if kind in LAST and sig not in found:
                     found[sig] = save_crasher(*LAST[kind])
@@ -359,4 +493,6 @@ def test_fuzz_for_a_while(projects):
             if time.monotonic() >= deadline:
                 break
     print(f"{rounds} rounds of {N_EXAMPLES} examples per property")
-    assert not found, "new crashers saved:\n" + "\n".join(f"  {s}: {p.name}" for s, p in found.items())
+    assert not found, "new crashers saved:\n" + "\n".join(
+        f"  {s}: {p.name}" for s, p in found.items()
+    )

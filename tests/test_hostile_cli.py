@@ -13,7 +13,6 @@ import xml.dom.minidom
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 # end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
@@ -23,7 +22,7 @@ STRATLANG = [str(Path(sys.executable).parent / "stratlang")]
 SPEC = ROOT / "tests" / "data" / "spec_example"
 WEALTH = SPEC / "wealth.strat"
 
-HEAD = '''strategy "S" {
+HEAD = """strategy "S" {
   owner "o"
   period 2026-01-01 .. 2026-12-31
 }
@@ -31,15 +30,21 @@ schema customer {
   id  string key
   age int
 }
-'''
+"""
 
 
 def run(*args, cwd=None, stdin=None):
     env = dict(os.environ, NO_COLOR="1")
     env.pop("CI", None)
     env.pop("STRATLANG_DEBUG", None)
-    return subprocess.run(STRATLANG + [str(a) for a in args], capture_output=True, cwd=cwd, env=env,
-                          input=stdin, timeout=120)
+    return subprocess.run(
+        STRATLANG + [str(a) for a in args],
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        timeout=120,
+    )
 
 
 def assert_clean_failure(r, codes=(1, 2)):
@@ -60,8 +65,15 @@ def _project(tmp_path: Path) -> Path:
 # --- bad input paths, every command ------------------------------------------------------------
 
 COMMANDS = [
-    ["check"], ["build", "-o", "OUT"], ["map"], ["map", "-o", "OUT.svg"], ["playbook", "-o", "OUT.html"],
-    ["fmt"], ["fmt", "--check"], ["sql"], ["lists", "--data", "DATA.csv", "-o", "OUT"],
+    ["check"],
+    ["build", "-o", "OUT"],
+    ["map"],
+    ["map", "-o", "OUT.svg"],
+    ["playbook", "-o", "OUT.html"],
+    ["fmt"],
+    ["fmt", "--check"],
+    ["sql"],
+    ["lists", "--data", "DATA.csv", "-o", "OUT"],
 ]
 
 
@@ -118,15 +130,24 @@ def test_bom_and_crlf_check_like_lf(tmp_path):
     entry.write_bytes(b"\xef\xbb\xbf" + WEALTH.read_bytes().replace(b"\n", b"\r\n"))
     crlf = run("check", "--format", "json", entry)
     assert plain.returncode == crlf.returncode == 0
-    spans = lambda r: [(d["code"], d["range"]["start"]["line"], d["range"]["start"]["column"])  # noqa: E731
-                       for d in json.loads(r.stdout)["diagnostics"]]
+    spans = lambda r: [
+        (d["code"], d["range"]["start"]["line"], d["range"]["start"]["column"])
+        for d in json.loads(r.stdout)["diagnostics"]
+    ]
     assert spans(plain) == spans(crlf)
 
 
 # --- size and depth ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rule", ["not " * 5000 + "age > 1", "(" * 5000 + "age > 1" + ")" * 5000,
-                                  "(" * 5000 + "age > 1 and " * 5000 + "age > 2"])
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "not " * 5000 + "age > 1",
+        "(" * 5000 + "age > 1" + ")" * 5000,
+        "(" * 5000 + "age > 1 and " * 5000 + "age > 2",
+    ],
+)
 def test_deep_nesting(tmp_path, rule):
     p = tmp_path / "deep.strat"
     p.write_text(HEAD + f'segment s "S" {{ rule {rule} }}\n', encoding="utf-8")
@@ -144,20 +165,26 @@ def test_braces_5000_deep(tmp_path):
 
 def test_300_errors_are_all_reported(tmp_path):
     p = tmp_path / "many.strat"
-    p.write_text(HEAD + "".join(f'segment s{i} "S" {{ rule nofield{i} > 1 }}\n' for i in range(300)),
-                 encoding="utf-8")
+    p.write_text(
+        HEAD + "".join(f'segment s{i} "S" {{ rule nofield{i} > 1 }}\n' for i in range(300)),
+        encoding="utf-8",
+    )
     r = run("check", "--format", "json", p)
     assert_clean_failure(r, (1,))
     doc = json.loads(r.stdout)
     assert doc["error_count"] == 300
-    assert {f"nofield{i}" for i in range(300)} <= {w for d in doc["diagnostics"]
-                                                    for w in d["message"].replace("`", " ").split()}
+    assert {f"nofield{i}" for i in range(300)} <= {
+        w for d in doc["diagnostics"] for w in d["message"].replace("`", " ").split()
+    }
 
 
 def test_ten_megabyte_file_of_comments(tmp_path):
     p = tmp_path / "big.strat"
-    p.write_text(WEALTH.read_text("utf-8").replace('import "channels.strat"', "")
-                 + ("# " + "x" * 98 + "\n") * 100_000, encoding="utf-8")
+    p.write_text(
+        WEALTH.read_text("utf-8").replace('import "channels.strat"', "")
+        + ("# " + "x" * 98 + "\n") * 100_000,
+        encoding="utf-8",
+    )
     assert p.stat().st_size > 10_000_000
     out = assert_clean_failure(run("check", p), (1,))  # channels are missing: names unknown
     assert "error[NAM" in out
@@ -165,31 +192,46 @@ def test_ten_megabyte_file_of_comments(tmp_path):
 
 # --- options and output paths ------------------------------------------------------------------
 
-@pytest.mark.parametrize("cmd", ["check", "build", "map", "playbook", "fmt", "explain", "sql", "lists", "init"])
+
+@pytest.mark.parametrize(
+    "cmd", ["check", "build", "map", "playbook", "fmt", "explain", "sql", "lists", "init"]
+)
 def test_unknown_option(cmd):
     r = run(cmd, "--no-such-option")
     out = assert_clean_failure(r, (2,))
     assert "No such option" in out
 
 
-@pytest.mark.parametrize("cmd,target", [
-    (["map", "-o"], "/proc/x.svg"), (["map", "-o"], "/proc/x.dot"), (["map", "-o"], "FILE/x.svg"),
-    (["map", "--view", "playbook", "-o"], "FILE/sub/x.png"),
-    (["playbook", "-o"], "/proc/x.html"), (["playbook", "--pdf", "-o"], "FILE/x.html"),
-    (["build", "-o"], "/proc/out"), (["build", "-o"], "/proc"), (["build", "-o"], "FILE/out"),
-])
+@pytest.mark.parametrize(
+    "cmd,target",
+    [
+        (["map", "-o"], "/proc/x.svg"),
+        (["map", "-o"], "/proc/x.dot"),
+        (["map", "-o"], "FILE/x.svg"),
+        (["map", "--view", "playbook", "-o"], "FILE/sub/x.png"),
+        (["playbook", "-o"], "/proc/x.html"),
+        (["playbook", "--pdf", "-o"], "FILE/x.html"),
+        (["build", "-o"], "/proc/out"),
+        (["build", "-o"], "/proc"),
+        (["build", "-o"], "FILE/out"),
+    ],
+)
 def test_unwritable_output(tmp_path, cmd, target):
     entry = _project(tmp_path)
     (tmp_path / "FILE").write_text("not a folder", encoding="utf-8")
     target = target.replace("FILE", str(tmp_path / "FILE"))
     out = assert_clean_failure(run(*cmd, target, entry), (2,))
     # /proc exists and is not empty: refused as a folder stratlang did not write
-    assert f"error: cannot write {target}" in out or f"error: refusing to write into {target}" in out
+    assert (
+        f"error: cannot write {target}" in out or f"error: refusing to write into {target}" in out
+    )
     assert (tmp_path / "FILE").read_text(encoding="utf-8") == "not a folder"
     assert not list(Path("/proc").glob("*.tmp"))
 
 
-@pytest.mark.parametrize("cmd", [["map", "-o"], ["playbook", "-o"], ["build", "-o"]], ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "cmd", [["map", "-o"], ["playbook", "-o"], ["build", "-o"]], ids=lambda c: c[0]
+)
 def test_output_over_an_existing_folder_or_file(tmp_path, cmd):
     entry = _project(tmp_path)
     (tmp_path / "d").mkdir()
@@ -214,14 +256,22 @@ def _strings(doc):
 
 # --- hostile labels ----------------------------------------------------------------------------
 
-NASTY = (r'q\"uote \\ back {{ x }} <script>alert(1)</script> ]]> line\nbreak \u{001b}[31m '
-         r'\u{202E}evil\u{202C} &amp; --> <!-- ')
+NASTY = (
+    r"q\"uote \\ back {{ x }} <script>alert(1)</script> ]]> line\nbreak \u{001b}[31m "
+    r"\u{202E}evil\u{202C} &amp; --> <!-- "
+)
 
 
 def test_hostile_labels_do_not_escape(tmp_path):
     entry = _project(tmp_path)
     text = entry.read_text("utf-8")
-    for old in ('"财富客户AUM增长"', '"代发年轻客群"', '"代发客群首月激活"', '"交叉销售带动规模"', '"零售营销中心"'):
+    for old in (
+        '"财富客户AUM增长"',
+        '"代发年轻客群"',
+        '"代发客群首月激活"',
+        '"交叉销售带动规模"',
+        '"零售营销中心"',
+    ):
         assert old in text
         text = text.replace(old, f'"{NASTY}"', 1)
     entry.write_text(text, encoding="utf-8")
@@ -235,8 +285,10 @@ def test_hostile_labels_do_not_escape(tmp_path):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     assert "\x1b" not in html
     model = json.loads((out_dir / "model.json").read_text("utf-8"))
-    assert any(v.startswith('q"uote \\ back {{ x }} <script>alert(1)</script> ]]> line\nbreak \x1b[31m')
-               for v in _strings(model))
+    assert any(
+        v.startswith('q"uote \\ back {{ x }} <script>alert(1)</script> ]]> line\nbreak \x1b[31m')
+        for v in _strings(model)
+    )
     r = run("map", "--view", "playbook", entry)
     assert r.returncode == 0
     assert b"<script>alert(1)" not in r.stdout
@@ -263,8 +315,16 @@ def test_fmt_stdin_given_twice():
 
 def test_a_very_long_source_line_is_shown_cut_around_its_mark(tmp_path):
     p = tmp_path / "long.strat"
-    p.write_text(HEAD + 'segment s "S" { rule ' + "not " * 5000 + "age > 1 }\n"
-                 + 'event e "' + "宽" * 300 + '" bogus 1\n', encoding="utf-8")
+    p.write_text(
+        HEAD
+        + 'segment s "S" { rule '
+        + "not " * 5000
+        + "age > 1 }\n"
+        + 'event e "'
+        + "宽" * 300
+        + '" bogus 1\n',
+        encoding="utf-8",
+    )
     out = assert_clean_failure(run("check", p), (1,))
     assert "rule nested more than 200 levels deep" in out
     assert max(len(line) for line in out.splitlines()) < 400
@@ -272,7 +332,7 @@ def test_a_very_long_source_line_is_shown_cut_around_its_mark(tmp_path):
     i = next(k for k, line in enumerate(rows) if line.startswith("10 | …"))
     source, marks = rows[i], rows[i + 1]
     # the caret sits under the `1` (CJK characters are two cells wide)
-    col = sum(2 if ch == "宽" else 1 for ch in source[:source.index(" 1") + 1])
+    col = sum(2 if ch == "宽" else 1 for ch in source[: source.index(" 1") + 1])
     assert marks.index("^") == col
 
 
@@ -281,9 +341,14 @@ def test_hostile_imports(tmp_path):
     (tmp_path / "adir").mkdir()
     (tmp_path / "rand.strat").write_bytes(bytes(range(128, 256)))
     entry = tmp_path / "main.strat"
-    entry.write_text(HEAD + '\n'.join(f'import "{p}"' for p in
-                                      ("afile/y.strat", "adir", "rand.strat", "/etc/passwd", r"\u{0}", "")),
-                     encoding="utf-8")
+    entry.write_text(
+        HEAD
+        + "\n".join(
+            f'import "{p}"'
+            for p in ("afile/y.strat", "adir", "rand.strat", "/etc/passwd", r"\u{0}", "")
+        ),
+        encoding="utf-8",
+    )
     r = run("check", "--format", "json", entry)
     assert_clean_failure(r, (1,))
     msgs = [d["message"] for d in json.loads(r.stdout)["diagnostics"] if d["severity"] == "error"]
@@ -297,11 +362,18 @@ def test_hostile_imports(tmp_path):
 LONG_NAME = "n" * 300
 
 
-@pytest.mark.parametrize("args", [
-    ["build", "-o", LONG_NAME], ["lists", "--data", "DATA", "-o", LONG_NAME],
-    ["build", "--data", LONG_NAME], ["lists", "--data", LONG_NAME], ["map", "-o", LONG_NAME + ".svg"],
-    ["playbook", "-o", LONG_NAME + ".html"],
-], ids=["build-o", "lists-o", "build-data", "lists-data", "map-o", "playbook-o"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "-o", LONG_NAME],
+        ["lists", "--data", "DATA", "-o", LONG_NAME],
+        ["build", "--data", LONG_NAME],
+        ["lists", "--data", LONG_NAME],
+        ["map", "-o", LONG_NAME + ".svg"],
+        ["playbook", "-o", LONG_NAME + ".html"],
+    ],
+    ids=["build-o", "lists-o", "build-data", "lists-data", "map-o", "playbook-o"],
+)
 def test_over_long_output_and_data_names(tmp_path, args):
     entry = _project(tmp_path)
     data = tmp_path / "customers.csv"
@@ -309,7 +381,11 @@ def test_over_long_output_and_data_names(tmp_path, args):
     args = [a.replace("DATA", str(data)) for a in args]
     out = assert_clean_failure(run(args[0], entry, *args[1:], cwd=tmp_path), (2,))
     assert "error: cannot" in out and ("longer than" in out or "too long" in out), out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["channels.strat", "customers.csv", "wealth.strat"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "channels.strat",
+        "customers.csv",
+        "wealth.strat",
+    ]
 
 
 def test_build_with_bad_data_names_every_problem(tmp_path):

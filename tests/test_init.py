@@ -16,7 +16,9 @@ def test_init_scaffolds_a_clean_project(tmp_path):
     assert r.exit_code == 0, r.output
     res = check_entry(target / "main.strat")
     assert res.diagnostics == [] or all(d.severity.name != "ERROR" for d in res.diagnostics)
-    assert not [d for d in res.diagnostics if d.severity.name in ("ERROR", "WARNING")], res.diagnostics
+    assert not [d for d in res.diagnostics if d.severity.name in ("ERROR", "WARNING")], (
+        res.diagnostics
+    )
     text = (target / "main.strat").read_text(encoding="utf-8")
     assert "客群" in text and "Segments" in text  # bilingual comments
     wf = (target / ".github/workflows/stratlang.yml").read_text()

@@ -7,8 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import EXAMPLES, write_project
+
 from stratlang import samples
 from stratlang.backends.sql import bucket_of
 from stratlang.check import check_entry
@@ -50,8 +50,14 @@ play calls "D" { segment soon  step 1 phone using call  supports F1  priority 1 
 def _rows(n=400):
     rows = []
     for i in range(n):
-        rows.append({"id": f"k{i:04d}", "score": (i * 37) % 101, "vip": i % 3 == 0,
-                     "days": None if i % 4 == 0 else i % 30})
+        rows.append(
+            {
+                "id": f"k{i:04d}",
+                "score": (i * 37) % 101,
+                "vip": i % 3 == 0,
+                "days": None if i % 4 == 0 else i % 30,
+            }
+        )
     return rows
 
 
@@ -109,7 +115,9 @@ def test_assignment_priority_ties_and_control(proj, tmp_path):
             continue
         assert got["play"] == exp.id, rec
         assert got["segment"] == exp.segment
-        assert got["control"] == ("true" if bucket_of(rec["id"], exp.id) < exp.control * 100 else "false")
+        assert got["control"] == (
+            "true" if bucket_of(rec["id"], exp.id) < exp.control * 100 else "false"
+        )
         if rec["vip"] and rec["score"] >= 50 and rec["score"] < 90:
             n_ties += 1
             assert got["play"] == "first_decl"  # tie on priority 5: the play declared first
@@ -120,21 +128,31 @@ def test_assignment_priority_ties_and_control(proj, tmp_path):
     assert summary.plays["calls"]["dropped_by_capacity"] == dropped
     assert summary.channels["phone"]["contacts_per_day"] == 3.0
     # kept treated calls are the first 30 by (hash, key) among the play's treated customers
-    eligible = [r["id"] for r in rows if _expected_play(model, r) is not None
-                and _expected_play(model, r).id == "calls" and bucket_of(r["id"], "calls") >= 1000]
+    eligible = [
+        r["id"]
+        for r in rows
+        if _expected_play(model, r) is not None
+        and _expected_play(model, r).id == "calls"
+        and bucket_of(r["id"], "calls") >= 1000
+    ]
     import hashlib
 
     def h(k):
         return int(hashlib.md5(f"{k}|calls".encode()).hexdigest()[:8], 16)
 
-    assert sorted(r["key"] for r in treated) == sorted(sorted(eligible, key=lambda k: (h(k), k))[:30])
+    assert sorted(r["key"] for r in treated) == sorted(
+        sorted(eligible, key=lambda k: (h(k), k))[:30]
+    )
 
 
 def test_capacity_drops_lowest_priority_first(tmp_path):
-    text = HEAD + """
+    text = (
+        HEAD
+        + """
 play hi "H" { segment vips  step 1 phone using call  supports F1  priority 9  target t "t" >= 1% by 2026-01-10 }
 play lo "L" { segment all_high  step 1 phone using call  supports F1  priority 2  target t "t" >= 1% by 2026-01-10 }
 """
+    )
     entry = write_project(tmp_path, {"main.strat": text})
     model = check_entry(entry).model
     rows = [{"id": f"k{i:03d}", "score": 60, "vip": i < 20, "days": 1} for i in range(100)]
@@ -143,7 +161,10 @@ play lo "L" { segment all_high  step 1 phone using call  supports F1  priority 2
     s = run_lists(model, data, out_dir=tmp_path / "o")
     assert s.plays["hi"]["listed"] == 20 and s.plays["hi"]["dropped_by_capacity"] == 0
     assert s.plays["lo"]["listed"] == 10 and s.plays["lo"]["dropped_by_capacity"] == 70
-    assert s.channels["phone"]["demand_per_day"] == 10.0 and s.channels["phone"]["contacts_per_day"] == 3.0
+    assert (
+        s.channels["phone"]["demand_per_day"] == 10.0
+        and s.channels["phone"]["contacts_per_day"] == 3.0
+    )
 
 
 def test_reruns_identical_and_control_stable(proj, tmp_path):
@@ -174,7 +195,11 @@ def test_formats(proj, tmp_path):
     run_lists(model, data, out_dir=tmp_path / "pq", fmt="parquet")
     run_lists(model, data, out_dir=tmp_path / "x", fmt="xlsx")
     csv_rows = _read(tmp_path / "csv" / "first_decl.csv")
-    pq = duckdb.connect().execute(f"SELECT key, control FROM '{tmp_path / 'pq' / 'first_decl.parquet'}'").fetchall()
+    pq = (
+        duckdb.connect()
+        .execute(f"SELECT key, control FROM '{tmp_path / 'pq' / 'first_decl.parquet'}'")
+        .fetchall()
+    )
     assert [(r["key"], r["control"] == "true") for r in csv_rows] == pq
     wb = openpyxl.load_workbook(tmp_path / "x" / "first_decl.xlsx")
     ws = wb.active
@@ -186,7 +211,9 @@ def test_cli_lists_quiet_in_ci_and_summary(proj, tmp_path):
     _register()
     model, data, _, entry = proj
     out = tmp_path / "cli"
-    r = CliRunner(env={"CI": "true"}).invoke(main, ["lists", str(entry), "--data", str(data), "-o", str(out)])
+    r = CliRunner(env={"CI": "true"}).invoke(
+        main, ["lists", str(entry), "--data", str(data), "-o", str(out)]
+    )
     assert r.exit_code == 0, r.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["customers"] == 400 and "engine" not in summary
@@ -204,7 +231,9 @@ def test_bank_example_lists(tmp_path):
 
 
 def test_model_without_schema_is_a_data_error(tmp_path):
-    entry = write_project(tmp_path, {"main.strat": 'strategy "T" { period 2026-01-01 .. 2026-12-31 }\n'})
+    entry = write_project(
+        tmp_path, {"main.strat": 'strategy "T" { period 2026-01-01 .. 2026-12-31 }\n'}
+    )
     model = check_entry(entry).model
     (tmp_path / "c.csv").write_text("id\n1\n")
     with pytest.raises(DataError):

@@ -12,15 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE
+
 from stratlang.check import LoadError, check_entry
 
 STRATLANG = [str(Path(sys.executable).parent / "stratlang")]
 LONG = "a" * 300 + ".strat"
 SECRET = "s3cr3t-value-never-shown"
 
-posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs and sockets as on POSIX")
+posix_only = pytest.mark.skipif(
+    os.name != "posix", reason="symlinks, FIFOs and sockets as on POSIX"
+)
 pytestmark = [posix_only, pytest.mark.slow]  # end to end: not in `make test-fast`
 
 
@@ -28,8 +30,14 @@ def run(*args, cwd=None, timeout=60):
     env = dict(os.environ, NO_COLOR="1")
     env.pop("CI", None)
     env.pop("STRATLANG_DEBUG", None)
-    r = subprocess.run(STRATLANG + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env,
-                       timeout=timeout)
+    r = subprocess.run(
+        STRATLANG + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
     out = r.stdout + r.stderr
     assert "Traceback" not in out and "internal error" not in out, out
     return r
@@ -49,6 +57,7 @@ def nam206(res) -> list[str]:
 
 # --- symlinks may not lead out of the root ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["/etc/passwd", "/proc/self/environ", "OUTSIDE"])
 def test_symlinked_import_leading_out_of_the_root_is_nam206(tmp_path, target):
     outside = tmp_path / "outside.strat"
@@ -60,7 +69,9 @@ def test_symlinked_import_leading_out_of_the_root_is_nam206(tmp_path, target):
     (entry.parent / "link.strat").symlink_to(target)
     res = check_entry(entry)
     [msg] = nam206(res)
-    assert msg.startswith("import `link.strat` resolves to ") and msg.endswith("outside the project root")
+    assert msg.startswith("import `link.strat` resolves to ") and msg.endswith(
+        "outside the project root"
+    )
     assert os.path.realpath(target) in msg
     assert [Path(f).name for f in res.sources.files] == ["main.strat"]  # nothing else was read
     r = run("check", entry, "--format", "json")
@@ -110,7 +121,9 @@ def test_symlinked_entry_leading_out_of_the_root_is_refused(tmp_path):
         check_entry(entry)
     for arg in (entry, entry.parent):
         r = run("check", arg)
-        assert r.returncode == 2 and "resolves to /etc/passwd" in r.stderr and "root:" not in r.stderr
+        assert (
+            r.returncode == 2 and "resolves to /etc/passwd" in r.stderr and "root:" not in r.stderr
+        )
     # an explicit, wider root is the user's choice
     assert run("check", "--root", "/", entry).returncode == 1
 
@@ -124,6 +137,7 @@ def test_symlinked_entry_inside_the_root_is_fine(tmp_path):
 
 # --- special files are refused, never opened --------------------------------------------------------
 
+
 def _fifo(path: Path) -> Path:
     os.mkfifo(path)
     return path
@@ -136,7 +150,9 @@ def _socket(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, kind", [(_fifo, "a named pipe (FIFO)"), (_socket, "a socket")], ids=["fifo", "socket"])
+@pytest.mark.parametrize(
+    "make, kind", [(_fifo, "a named pipe (FIFO)"), (_socket, "a socket")], ids=["fifo", "socket"]
+)
 def test_special_file_import_is_refused_precisely(tmp_path, make, kind):
     entry = project(tmp_path, "special.strat")
     make(entry.parent / "special.strat")
@@ -157,10 +173,22 @@ def test_device_import_is_refused(tmp_path):
     assert msg.endswith("is not a regular file: it is a character device")
 
 
-@pytest.mark.parametrize("cmd", [["check"], ["check", "--format", "json"], ["fmt"], ["fmt", "--check"],
-                                 ["fmt", "--diff"], ["map"], ["sql"], ["build", "-o", "OUT"],
-                                 ["playbook", "-o", "OUT.html"], ["lists", "--data", "DATA.csv", "-o", "OUT"]],
-                         ids=lambda c: "-".join(c))
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["check"],
+        ["check", "--format", "json"],
+        ["fmt"],
+        ["fmt", "--check"],
+        ["fmt", "--diff"],
+        ["map"],
+        ["sql"],
+        ["build", "-o", "OUT"],
+        ["playbook", "-o", "OUT.html"],
+        ["lists", "--data", "DATA.csv", "-o", "OUT"],
+    ],
+    ids=lambda c: "-".join(c),
+)
 def test_fifo_entry_is_refused_by_every_command(tmp_path, cmd):
     fifo = _fifo(tmp_path / "pipe.strat")
     (tmp_path / "DATA.csv").write_text("id,age\n1,30\n", encoding="utf-8")
@@ -183,9 +211,13 @@ def test_fmt_skips_a_fifo_in_a_folder_and_formats_through_a_symlink(tmp_path):
     (tmp_path / "link.strat").symlink_to("real.strat")
     r = run("fmt", tmp_path / "link.strat", timeout=30)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "link.strat").is_symlink()  # the link is kept, the file it names is formatted
+    assert (
+        tmp_path / "link.strat"
+    ).is_symlink()  # the link is kept, the file it names is formatted
     assert real.read_text(encoding="utf-8").startswith('segment s "S" {')
-    r = run("fmt", "--check", tmp_path, timeout=30)  # the folder's FIFO is not a .strat file to read
+    r = run(
+        "fmt", "--check", tmp_path, timeout=30
+    )  # the folder's FIFO is not a .strat file to read
     assert r.returncode == 0, r.stderr
 
 
@@ -196,6 +228,7 @@ def test_folder_whose_main_strat_is_a_fifo(tmp_path):
 
 
 # --- absurd names and loops ------------------------------------------------------------------------
+
 
 def test_import_with_a_300_character_name_is_nam206_at_the_import(tmp_path):
     entry = project(tmp_path, LONG)
@@ -209,7 +242,10 @@ def test_import_with_a_300_character_name_is_nam206_at_the_import(tmp_path):
 def test_entry_with_a_300_character_name_is_exit_2(tmp_path):
     for cmd in (["check"], ["fmt"], ["fmt", "--check"], ["map"], ["sql"]):
         r = run(*cmd, tmp_path / LONG)
-        assert r.returncode == 2 and "error:" in r.stderr and "too long" in r.stderr, (cmd, r.stderr)
+        assert r.returncode == 2 and "error:" in r.stderr and "too long" in r.stderr, (
+            cmd,
+            r.stderr,
+        )
         assert max(len(line) for line in r.stderr.splitlines()) < 300
 
 
@@ -220,7 +256,10 @@ def test_entry_that_is_a_symlink_loop_is_exit_2(tmp_path):
         check_entry(tmp_path / "a.strat")
     for cmd in (["check"], ["fmt"], ["map"], ["build", "-o", tmp_path / "out"]):
         r = run(*cmd, tmp_path / "a.strat")
-        assert r.returncode == 2 and "error:" in r.stderr and "symlink loop" in r.stderr, (cmd, r.stderr)
+        assert r.returncode == 2 and "error:" in r.stderr and "symlink loop" in r.stderr, (
+            cmd,
+            r.stderr,
+        )
     r = run("check", tmp_path)  # a folder of loops: every .strat file, each refused cleanly
     assert r.returncode == 2 and "symlink loop" in r.stderr
 
@@ -229,7 +268,10 @@ def test_import_that_is_a_symlink_loop_is_nam206(tmp_path):
     entry = project(tmp_path, "loop.strat")
     (entry.parent / "loop.strat").symlink_to("loop.strat")
     [msg] = nam206(check_entry(entry))
-    assert msg == "cannot read imported file `loop.strat`: a symlink loop (too many levels of symbolic links)"
+    assert (
+        msg
+        == "cannot read imported file `loop.strat`: a symlink loop (too many levels of symbolic links)"
+    )
 
 
 def test_import_cycle_through_a_symlink_is_a_cycle(tmp_path):
@@ -242,5 +284,8 @@ def test_import_cycle_through_a_symlink_is_a_cycle(tmp_path):
 def test_hostile_import_messages_are_unchanged(tmp_path):
     entry = project(tmp_path, "missing.strat", "../outside.strat", "")
     msgs = nam206(check_entry(entry))
-    assert msgs == ["imported file `missing.strat` not found", "import `../outside.strat` leaves the project root",
-                    "imported file `` not found"]
+    assert msgs == [
+        "imported file `missing.strat` not found",
+        "import `../outside.strat` leaves the project root",
+        "imported file `` not found",
+    ]

@@ -59,36 +59,55 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=[sys.executable, "-m", "stratlang.lsp"]))
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "stratlang.lsp"]),
+)
 async def client(lsp_client: LanguageClient, project):
-    await lsp_client.initialize_session(lsp.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"), root_uri=path_to_uri(project)))
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"), root_uri=path_to_uri(project)
+        )
+    )
     yield
     await lsp_client.shutdown_session()
 
 
 async def barrier(client: LanguageClient, uri: str) -> None:
     """The server answers in order: once this reply is in, every earlier notification is too."""
-    await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(0, 0)))
+    await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(0, 0)
+        )
+    )
     client.diagnostics.pop(uri, None)
 
 
-async def open_doc(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:
+async def open_doc(
+    client: LanguageClient, path: Path, text: str | None = None, version: int = 1
+) -> str:
     uri = path_to_uri(path)
     text = path.read_text(encoding="utf-8") if text is None else text
     await barrier(client, uri)
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=uri, language_id="stratlang", version=version, text=text)))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(
+                uri=uri, language_id="stratlang", version=version, text=text
+            )
+        )
+    )
     await wait_diags(client, uri)
     return uri
 
 
 async def change_doc(client: LanguageClient, uri: str, text: str, version: int):
     await barrier(client, uri)
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
     return await wait_diags(client, uri)
 
 
@@ -97,6 +116,7 @@ async def wait_diags(client: LanguageClient, uri: str, timeout: float = 20.0):
         while uri not in client.diagnostics:
             await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         return client.diagnostics[uri]
+
     return await asyncio.wait_for(loop(), timeout)
 
 
@@ -121,7 +141,7 @@ async def test_diagnostics_codes_and_fields(client: LanguageClient, project: Pat
     assert d.severity == lsp.DiagnosticSeverity.Error
     assert "yuong" in d.message and "did you mean `young`" in d.message
     line = MAIN.splitlines()[d.range.start.line]
-    assert line[d.range.start.character:d.range.end.character] == "yuong"
+    assert line[d.range.start.character : d.range.end.character] == "yuong"
 
 
 async def test_typing_a_fix_clears_and_breaking_reports(client: LanguageClient, project: Path):
@@ -152,8 +172,12 @@ async def test_errors_in_imported_file_are_published_for_it(client: LanguageClie
 
 async def test_hover_segment_rule_in_words(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
-    h = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "segment young", delta=9)))
+    h = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "segment young", delta=9),
+        )
+    )
     assert h is not None
     text = h.contents.value
     assert "segment" in text and "年轻" in text
@@ -162,32 +186,53 @@ async def test_hover_segment_rule_in_words(client: LanguageClient, project: Path
 
 async def test_hover_objective_targets_and_field_type(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
-    h = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "supports F1", delta=10)))
+    h = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "supports F1", delta=10),
+        )
+    )
     assert "objective" in h.contents.value and "aum_growth" in h.contents.value
-    h = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "risk_level >=", delta=2)))
+    h = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "risk_level >=", delta=2),
+        )
+    )
     assert "enum(R1, R2, R3)" in h.contents.value
 
 
 async def test_definition_across_files_and_import(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
-    loc = await client.text_document_definition_async(lsp.DefinitionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "using call_a", delta=8)))
+    loc = await client.text_document_definition_async(
+        lsp.DefinitionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "using call_a", delta=8),
+        )
+    )
     loc = loc[0] if isinstance(loc, list) else loc
     assert loc.uri == path_to_uri(project / "other.strat")
     line = OTHER.splitlines()[loc.range.start.line]
-    assert line[loc.range.start.character:loc.range.end.character] == "call_a"
-    loc = await client.text_document_definition_async(lsp.DefinitionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, '"other.strat"', delta=3)))
+    assert line[loc.range.start.character : loc.range.end.character] == "call_a"
+    loc = await client.text_document_definition_async(
+        lsp.DefinitionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, '"other.strat"', delta=3),
+        )
+    )
     loc = loc[0] if isinstance(loc, list) else loc
     assert loc.uri == path_to_uri(project / "other.strat")
 
 
 async def test_references(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
-    locs = await client.text_document_references_async(lsp.ReferenceParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "1   phone", delta=5), context=lsp.ReferenceContext(include_declaration=True)))
+    locs = await client.text_document_references_async(
+        lsp.ReferenceParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "1   phone", delta=5),
+            context=lsp.ReferenceContext(include_declaration=True),
+        )
+    )
     files = sorted(Path(l.uri).name for l in locs)
     # declaration + `channel phone` in other.strat, the step in main.strat
     assert files == ["main.strat", "other.strat", "other.strat"]
@@ -197,14 +242,26 @@ async def test_completion_ids_of_the_right_kind(client: LanguageClient, project:
     uri = path_to_uri(project / "main.strat")
     text = MAIN.replace("  segment  yuong\n", "  segment  \n")
     await change_doc(client, uri, text, 10)
-    res = await client.text_document_completion_async(lsp.CompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "segment  \n", delta=9)))
+    res = await client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(text, "segment  \n", delta=9),
+        )
+    )
     assert [i.label for i in res.items] == ["young"]
-    res = await client.text_document_completion_async(lsp.CompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "1   phone using ", delta=16)))
+    res = await client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(text, "1   phone using ", delta=16),
+        )
+    )
     assert [i.label for i in res.items] == ["call_a"]
-    res = await client.text_document_completion_async(lsp.CompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "  control", delta=2)))
+    res = await client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(text, "  control", delta=2),
+        )
+    )
     labels = {i.label for i in res.items}
     assert {"segment", "supports", "offer", "step", "target", "control"} <= labels
     assert "rule" not in labels and "perspective" not in labels
@@ -215,8 +272,12 @@ async def test_completion_enum_values_in_a_half_typed_rule(client: LanguageClien
     uri = path_to_uri(project / "main.strat")
     text = MAIN.replace("rule age < 30 and risk_level >= R2 }", "rule age < 30 and risk_level = ")
     await change_doc(client, uri, text, 12)
-    res = await client.text_document_completion_async(lsp.CompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "risk_level = ", delta=13)))
+    res = await client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(text, "risk_level = ", delta=13),
+        )
+    )
     assert [i.label for i in res.items] == ["R1", "R2", "R3"]
     await change_doc(client, uri, MAIN, 13)
 
@@ -225,9 +286,13 @@ async def test_quick_fix_replaces_the_misspelt_id(client: LanguageClient, projec
     uri = path_to_uri(project / "main.strat")
     diags = [d for d in client.diagnostics.get(uri) or [] if d.code == "NAM201"]
     assert diags
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), range=diags[0].range,
-        context=lsp.CodeActionContext(diagnostics=diags)))
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=diags[0].range,
+            context=lsp.CodeActionContext(diagnostics=diags),
+        )
+    )
     assert len(actions) == 1
     a = actions[0]
     assert a.kind == lsp.CodeActionKind.QuickFix and a.is_preferred
@@ -235,14 +300,19 @@ async def test_quick_fix_replaces_the_misspelt_id(client: LanguageClient, projec
     assert edit.new_text == "young"
     lines = MAIN.splitlines()
     r = edit.range
-    fixed_line = lines[r.start.line][:r.start.character] + edit.new_text + lines[r.start.line][r.end.character:]
+    fixed_line = (
+        lines[r.start.line][: r.start.character]
+        + edit.new_text
+        + lines[r.start.line][r.end.character :]
+    )
     assert fixed_line == "  segment  young"
 
 
 async def test_document_symbols(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
-    syms = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    syms = await client.text_document_document_symbol_async(
+        lsp.DocumentSymbolParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
     names = [s.name for s in syms]
     assert names == ["strategy", "customer", "F1", "young", "p1"]
     f1 = syms[2]
@@ -255,31 +325,43 @@ async def test_document_symbols(client: LanguageClient, project: Path):
 async def test_rename_across_files_and_rejections(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
     other = path_to_uri(project / "other.strat")
-    edit = await client.text_document_rename_async(lsp.RenameParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "1   phone", delta=5),
-        new_name="电话渠道"))
+    edit = await client.text_document_rename_async(
+        lsp.RenameParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "1   phone", delta=5),
+            new_name="电话渠道",
+        )
+    )
     assert set(edit.changes) == {uri, other}
     assert len(edit.changes[other]) == 2 and len(edit.changes[uri]) == 1
     assert all(e.new_text == "电话渠道" for es in edit.changes.values() for e in es)
     for bad in ("9lives", "a-b", "and", "young"):
         with pytest.raises(Exception) as info:
-            await client.text_document_rename_async(lsp.RenameParams(
-                text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "1   phone", delta=5),
-                new_name=bad))
+            await client.text_document_rename_async(
+                lsp.RenameParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=uri),
+                    position=pos_of(MAIN, "1   phone", delta=5),
+                    new_name=bad,
+                )
+            )
         assert "valid id" in str(info.value) or "already declared" in str(info.value)
 
 
 async def test_renaming_a_field_renames_its_placeholders(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
     other = path_to_uri(project / "other.strat")
-    edit = await client.text_document_rename_async(lsp.RenameParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, "age        int"),
-        new_name="年龄"))
+    edit = await client.text_document_rename_async(
+        lsp.RenameParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(MAIN, "age        int"),
+            new_name="年龄",
+        )
+    )
     assert len(edit.changes[uri]) == 2  # the schema field and the rule `age < 30`
     [ph] = edit.changes[other]
     line = OTHER.splitlines()[ph.range.start.line]
-    assert line[ph.range.start.character:ph.range.end.character] == "age"
-    assert "{{ customer." in line[:ph.range.start.character]
+    assert line[ph.range.start.character : ph.range.end.character] == "age"
+    assert "{{ customer." in line[: ph.range.start.character]
 
 
 async def test_formatting(client: LanguageClient, project: Path):
@@ -290,13 +372,21 @@ async def test_formatting(client: LanguageClient, project: Path):
     uri = path_to_uri(project / "main.strat")
     messy = MAIN.replace("  perspective financial", "perspective     financial")
     await change_doc(client, uri, messy, 20)
-    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
+    edits = await client.text_document_formatting_async(
+        lsp.DocumentFormattingParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            options=lsp.FormattingOptions(tab_size=2, insert_spaces=True),
+        )
+    )
     assert len(edits) == 1 and edits[0].new_text == format_text(messy, "main.strat")
     broken = messy + "\nsegment {{{\n"
     await change_doc(client, uri, broken, 21)
-    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
+    edits = await client.text_document_formatting_async(
+        lsp.DocumentFormattingParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            options=lsp.FormattingOptions(tab_size=2, insert_spaces=True),
+        )
+    )
     assert not edits
 
 
@@ -306,16 +396,22 @@ async def test_quick_fix_for_unknown_attribute(client: LanguageClient, project: 
     diags = await change_doc(client, uri, text, 30)
     nam204 = [d for d in diags if d.code == "NAM204"]
     assert len(nam204) == 1
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), range=nam204[0].range,
-        context=lsp.CodeActionContext(diagnostics=nam204)))
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=nam204[0].range,
+            context=lsp.CodeActionContext(diagnostics=nam204),
+        )
+    )
     (edit,) = [e for a in actions for e in a.edit.changes[uri] if e.new_text == "control"]
     line = text.splitlines()[edit.range.start.line]
-    assert line[edit.range.start.character:edit.range.end.character] == "contorl"
+    assert line[edit.range.start.character : edit.range.end.character] == "contorl"
     await change_doc(client, uri, MAIN, 31)
 
 
-async def test_garbage_and_half_typed_text_never_break_the_server(client: LanguageClient, project: Path):
+async def test_garbage_and_half_typed_text_never_break_the_server(
+    client: LanguageClient, project: Path
+):
     path = project / "scratch" / "junk.strat"
     path.parent.mkdir(exist_ok=True)
     path.write_text("", encoding="utf-8")
@@ -326,19 +422,28 @@ async def test_garbage_and_half_typed_text_never_break_the_server(client: Langua
     for pos in (lsp.Position(0, 3), lsp.Position(1, 5), lsp.Position(4, 9), lsp.Position(40, 0)):
         ident = lsp.TextDocumentIdentifier(uri=uri)
         await client.text_document_hover_async(lsp.HoverParams(text_document=ident, position=pos))
-        await client.text_document_definition_async(lsp.DefinitionParams(text_document=ident, position=pos))
-        await client.text_document_completion_async(lsp.CompletionParams(text_document=ident, position=pos))
-    syms = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+        await client.text_document_definition_async(
+            lsp.DefinitionParams(text_document=ident, position=pos)
+        )
+        await client.text_document_completion_async(
+            lsp.CompletionParams(text_document=ident, position=pos)
+        )
+    syms = await client.text_document_document_symbol_async(
+        lsp.DocumentSymbolParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
     assert isinstance(syms, list)
     # still serving the real project
-    h = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
-        position=pos_of(MAIN, "supports F1", delta=10)))
+    h = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
+            position=pos_of(MAIN, "supports F1", delta=10),
+        )
+    )
     assert "objective" in h.contents.value
 
 
 # --- documents the server does not know: an empty answer, never an error ------------------------
+
 
 def _requests(uri: str) -> list:
     """One call per request kind on `uri`: (name, coroutine factory)."""
@@ -346,64 +451,155 @@ def _requests(uri: str) -> list:
     pos = lsp.Position(0, 0)
     far = lsp.Position(10**6, 10**6)
     return [
-        ("hover", lambda c: c.text_document_hover_async(lsp.HoverParams(text_document=ident, position=pos))),
-        ("hover far", lambda c: c.text_document_hover_async(lsp.HoverParams(text_document=ident, position=far))),
-        ("definition", lambda c: c.text_document_definition_async(lsp.DefinitionParams(text_document=ident,
-                                                                                       position=pos))),
-        ("references", lambda c: c.text_document_references_async(lsp.ReferenceParams(
-            text_document=ident, position=pos, context=lsp.ReferenceContext(include_declaration=True)))),
-        ("completion", lambda c: c.text_document_completion_async(lsp.CompletionParams(text_document=ident,
-                                                                                       position=far))),
-        ("symbols", lambda c: c.text_document_document_symbol_async(lsp.DocumentSymbolParams(text_document=ident))),
-        ("formatting", lambda c: c.text_document_formatting_async(lsp.DocumentFormattingParams(
-            text_document=ident, options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))),
-        ("prepare rename", lambda c: c.text_document_prepare_rename_async(lsp.PrepareRenameParams(
-            text_document=ident, position=pos))),
-        ("rename", lambda c: c.text_document_rename_async(lsp.RenameParams(text_document=ident, position=pos,
-                                                                           new_name="x"))),
-        ("code action", lambda c: c.text_document_code_action_async(lsp.CodeActionParams(
-            text_document=ident, range=lsp.Range(pos, far), context=lsp.CodeActionContext(diagnostics=[])))),
+        (
+            "hover",
+            lambda c: c.text_document_hover_async(
+                lsp.HoverParams(text_document=ident, position=pos)
+            ),
+        ),
+        (
+            "hover far",
+            lambda c: c.text_document_hover_async(
+                lsp.HoverParams(text_document=ident, position=far)
+            ),
+        ),
+        (
+            "definition",
+            lambda c: c.text_document_definition_async(
+                lsp.DefinitionParams(text_document=ident, position=pos)
+            ),
+        ),
+        (
+            "references",
+            lambda c: c.text_document_references_async(
+                lsp.ReferenceParams(
+                    text_document=ident,
+                    position=pos,
+                    context=lsp.ReferenceContext(include_declaration=True),
+                )
+            ),
+        ),
+        (
+            "completion",
+            lambda c: c.text_document_completion_async(
+                lsp.CompletionParams(text_document=ident, position=far)
+            ),
+        ),
+        (
+            "symbols",
+            lambda c: c.text_document_document_symbol_async(
+                lsp.DocumentSymbolParams(text_document=ident)
+            ),
+        ),
+        (
+            "formatting",
+            lambda c: c.text_document_formatting_async(
+                lsp.DocumentFormattingParams(
+                    text_document=ident,
+                    options=lsp.FormattingOptions(tab_size=2, insert_spaces=True),
+                )
+            ),
+        ),
+        (
+            "prepare rename",
+            lambda c: c.text_document_prepare_rename_async(
+                lsp.PrepareRenameParams(text_document=ident, position=pos)
+            ),
+        ),
+        (
+            "rename",
+            lambda c: c.text_document_rename_async(
+                lsp.RenameParams(text_document=ident, position=pos, new_name="x")
+            ),
+        ),
+        (
+            "code action",
+            lambda c: c.text_document_code_action_async(
+                lsp.CodeActionParams(
+                    text_document=ident,
+                    range=lsp.Range(pos, far),
+                    context=lsp.CodeActionContext(diagnostics=[]),
+                )
+            ),
+        ),
     ]
 
 
 def _odd_uris(project: Path) -> list[str]:
     (project / "notes.txt").write_text("segment s { rule age > 1 }\n", encoding="utf-8")
     (project / "unopened.strat").write_text('event e "E"\n', encoding="utf-8")
-    return ["untitled:Untitled-1", "http://example.com/a.strat", path_to_uri(project),
-            path_to_uri(project / "notes.txt"), path_to_uri(project / "unopened.strat"),
-            path_to_uri(project / "no such.strat"), "file:///tmp/a%20b%zz%00.strat", "file:", "file:///",
-            "file:///etc/passwd", path_to_uri(project / ("x" * 300 + ".strat")), "not a uri at all"]
+    return [
+        "untitled:Untitled-1",
+        "http://example.com/a.strat",
+        path_to_uri(project),
+        path_to_uri(project / "notes.txt"),
+        path_to_uri(project / "unopened.strat"),
+        path_to_uri(project / "no such.strat"),
+        "file:///tmp/a%20b%zz%00.strat",
+        "file:",
+        "file:///",
+        "file:///etc/passwd",
+        path_to_uri(project / ("x" * 300 + ".strat")),
+        "not a uri at all",
+    ]
 
 
-async def test_unknown_documents_and_odd_uris_get_empty_answers(client: LanguageClient, project: Path):
+async def test_unknown_documents_and_odd_uris_get_empty_answers(
+    client: LanguageClient, project: Path
+):
     for uri in _odd_uris(project):
         for name, call in _requests(uri):
             result = await call(client)  # an error reply would raise here
             assert result in (None, [], ()), (uri, name, result)
 
 
-async def test_untitled_and_non_strat_documents_are_not_checked(client: LanguageClient, project: Path):
+async def test_untitled_and_non_strat_documents_are_not_checked(
+    client: LanguageClient, project: Path
+):
     for uri in ("untitled:Untitled-2", path_to_uri(project / "readme.md")):
-        client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
-            uri=uri, language_id="markdown" if uri.endswith(".md") else "plaintext", version=1,
-            text="segment {{{ nonsense")))
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(
+                    uri=uri,
+                    language_id="markdown" if uri.endswith(".md") else "plaintext",
+                    version=1,
+                    text="segment {{{ nonsense",
+                )
+            )
+        )
         for name, call in _requests(uri):
             assert await call(client) in (None, [], ()), (uri, name)
         await barrier(client, uri)
         assert uri not in client.diagnostics
     # an untitled buffer the editor calls stratlang: completion and formatting work on its text alone
     uri = "untitled:Untitled-3"
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
-        uri=uri, language_id="stratlang", version=1, text='segment s "S"  {  rule age > 1 }\n')))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(
+                uri=uri,
+                language_id="stratlang",
+                version=1,
+                text='segment s "S"  {  rule age > 1 }\n',
+            )
+        )
+    )
     ident = lsp.TextDocumentIdentifier(uri=uri)
-    items = await client.text_document_completion_async(lsp.CompletionParams(text_document=ident,
-                                                                             position=lsp.Position(1, 0)))
+    items = await client.text_document_completion_async(
+        lsp.CompletionParams(text_document=ident, position=lsp.Position(1, 0))
+    )
     assert "objective" in [i.label for i in items.items]
-    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
-        text_document=ident, options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
+    edits = await client.text_document_formatting_async(
+        lsp.DocumentFormattingParams(
+            text_document=ident, options=lsp.FormattingOptions(tab_size=2, insert_spaces=True)
+        )
+    )
     assert edits and edits[0].new_text.startswith('segment s "S" {')
-    assert await client.text_document_hover_async(lsp.HoverParams(text_document=ident,
-                                                                  position=lsp.Position(0, 9))) is None
+    assert (
+        await client.text_document_hover_async(
+            lsp.HoverParams(text_document=ident, position=lsp.Position(0, 9))
+        )
+        is None
+    )
     await barrier(client, uri)
     assert uri not in client.diagnostics
 
@@ -416,9 +612,15 @@ async def test_a_file_name_with_percent_escapes(client: LanguageClient, project:
     (project / "a bA 中.strat").write_text("this file must not be read {", encoding="utf-8")
     uri = await open_doc(client, path, text)
     assert "%2541" in uri
-    assert [d.code for d in client.diagnostics[uri] if d.severity == lsp.DiagnosticSeverity.Error] == ["NAM201"]
-    h = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "supports F1", delta=10)))
+    assert [
+        d.code for d in client.diagnostics[uri] if d.severity == lsp.DiagnosticSeverity.Error
+    ] == ["NAM201"]
+    h = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=pos_of(text, "supports F1", delta=10),
+        )
+    )
     assert "objective" in h.contents.value
 
 
@@ -437,27 +639,41 @@ async def test_a_fifo_next_to_the_document_is_never_opened(client: LanguageClien
     assert "imported file `pipe.strat` is not a regular file: it is a named pipe (FIFO)" in messages
 
 
-async def test_closing_the_last_file_of_a_project_forgets_the_project(client: LanguageClient, project: Path):
+async def test_closing_the_last_file_of_a_project_forgets_the_project(
+    client: LanguageClient, project: Path
+):
     folder = project / "short_lived"
     folder.mkdir(exist_ok=True)
     text = 'strategy "S" { period 2026-01-01 .. 2026-12-31 }\nevent e "E"\n'
     (folder / "main.strat").write_text(text, encoding="utf-8")
     uri = await open_doc(client, folder / "main.strat", text)
     ident = lsp.TextDocumentIdentifier(uri=uri)
-    assert await client.text_document_hover_async(lsp.HoverParams(text_document=ident,
-                                                                  position=lsp.Position(1, 6))) is not None
+    assert (
+        await client.text_document_hover_async(
+            lsp.HoverParams(text_document=ident, position=lsp.Position(1, 6))
+        )
+        is not None
+    )
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=ident))
     # no longer held: a request for it now has nothing to answer from
-    assert await client.text_document_hover_async(lsp.HoverParams(text_document=ident,
-                                                                  position=lsp.Position(1, 6))) is None
+    assert (
+        await client.text_document_hover_async(
+            lsp.HoverParams(text_document=ident, position=lsp.Position(1, 6))
+        )
+        is None
+    )
     # and the projects still open are untouched
-    h = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
-        position=pos_of(MAIN, "supports F1", delta=10)))
+    h = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(project / "main.strat")),
+            position=pos_of(MAIN, "supports F1", delta=10),
+        )
+    )
     assert "objective" in h.contents.value
 
 
 # --- raw bytes on stdin: every request with an id is answered -----------------------------------
+
 
 class RawServer:
     """`python -m stratlang.lsp` as a subprocess, spoken to in raw bytes. Replies and
@@ -469,8 +685,13 @@ class RawServer:
         import threading
 
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "stratlang.lsp"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, cwd=cwd)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "stratlang.lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            cwd=cwd,
+        )
         self.inbox: asyncio.Queue | None = None
         import queue
 
@@ -524,7 +745,9 @@ class RawServer:
             try:
                 msg = self.messages.get(timeout=max(0.01, end - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no answer within {timeout} s; got {seen}; server log:\n{self.stderr()}")
+                raise AssertionError(
+                    f"no answer within {timeout} s; got {seen}; server log:\n{self.stderr()}"
+                )
             if msg is None:
                 raise AssertionError(f"the server ended; got {seen}; server log:\n{self.stderr()}")
             assert "traceback" not in str(msg).lower(), msg
@@ -539,8 +762,10 @@ class RawServer:
         return self.reply(self.request(method, params), timeout)[0]
 
     def initialize(self, root: Path | None = None) -> None:
-        r = self.call("initialize", {"processId": None, "capabilities": {},
-                                     "rootUri": path_to_uri(root) if root else None})
+        r = self.call(
+            "initialize",
+            {"processId": None, "capabilities": {}, "rootUri": path_to_uri(root) if root else None},
+        )
         assert "result" in r, r
         self.notify("initialized", {})
 
@@ -576,8 +801,10 @@ def raw(project):
 
 def _ping(raw: RawServer) -> None:
     """A well-formed request still gets its normal answer (the stream is in step again)."""
-    r = raw.call("textDocument/hover", {"textDocument": {"uri": "untitled:ping"}, "position": {"line": 0,
-                                                                                             "character": 0}})
+    r = raw.call(
+        "textDocument/hover",
+        {"textDocument": {"uri": "untitled:ping"}, "position": {"line": 0, "character": 0}},
+    )
     assert r.get("result", "missing") is None, r
 
 
@@ -598,20 +825,24 @@ def _null_id(m: dict) -> bool:
 HOVER = {"textDocument": {"uri": "untitled:x"}, "position": {"line": 0, "character": 0}}
 
 
-@pytest.mark.parametrize("body, code", [
-    (b"{bad json", -32700),
-    (b"\xff\xfe not utf-8", -32700),
-    (b"[" * 100000 + b"]" * 100000, -32700),
-    (b"", -32700),
-    (b"[]", -32600),
-    (b'[{"jsonrpc": "2.0", "id": 1, "method": "shutdown"}]', -32600),
-    (b"42", -32600),
-    (b'"text"', -32600),
-    (b'{"jsonrpc": "2.0", "id": 1.5, "method": "textDocument/hover"}', -32600),
-    (b'{"jsonrpc": "2.0", "id": {"a": 1}, "method": "textDocument/hover"}', -32600),
-    (b'{"jsonrpc": "2.0", "id": true, "method": "textDocument/hover"}', -32600),
-    (b'{"jsonrpc": "2.0"}', -32600),
-], ids=lambda v: v[:24].decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        (b"{bad json", -32700),
+        (b"\xff\xfe not utf-8", -32700),
+        (b"[" * 100000 + b"]" * 100000, -32700),
+        (b"", -32700),
+        (b"[]", -32600),
+        (b'[{"jsonrpc": "2.0", "id": 1, "method": "shutdown"}]', -32600),
+        (b"42", -32600),
+        (b'"text"', -32600),
+        (b'{"jsonrpc": "2.0", "id": 1.5, "method": "textDocument/hover"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": {"a": 1}, "method": "textDocument/hover"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": true, "method": "textDocument/hover"}', -32600),
+        (b'{"jsonrpc": "2.0"}', -32600),
+    ],
+    ids=lambda v: v[:24].decode("utf-8", "replace") if isinstance(v, bytes) else str(v),
+)
 async def test_raw_unreadable_messages_get_an_error_with_a_null_id(raw, body, code):
     raw.send_bytes(_frame(body))
     reply, _ = raw.wait(_null_id)
@@ -619,22 +850,49 @@ async def test_raw_unreadable_messages_get_an_error_with_a_null_id(raw, body, co
     _ping(raw)
 
 
-@pytest.mark.parametrize("message, code", [
-    ({"id": 7, "method": "textDocument/hover", "params": HOVER}, -32600),  # no "jsonrpc"
-    ({"jsonrpc": "1.0", "id": 7, "method": "textDocument/hover", "params": HOVER}, -32600),
-    ({"jsonrpc": "2.0", "id": 7, "method": 12, "params": HOVER}, -32600),
-    ({"jsonrpc": "2.0", "id": 7, "method": "", "params": HOVER}, -32600),
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover"}, -32602),  # params missing
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": None}, -32602),
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": "x"}, -32602),
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": {}}, -32602),
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover",
-      "params": {"textDocument": {"uri": 5}, "position": {"line": "a", "character": None}}}, -32602),
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/rename",
-      "params": {"textDocument": {"uri": "file:///x.strat"}, "position": {"line": 0, "character": 0}}}, -32602),
-    ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/completion", "params": [1, 2]}, -32602),
-    ({"jsonrpc": "2.0", "id": "seven", "method": "no/such/method", "params": {}}, -32601),
-], ids=str)
+@pytest.mark.parametrize(
+    "message, code",
+    [
+        ({"id": 7, "method": "textDocument/hover", "params": HOVER}, -32600),  # no "jsonrpc"
+        ({"jsonrpc": "1.0", "id": 7, "method": "textDocument/hover", "params": HOVER}, -32600),
+        ({"jsonrpc": "2.0", "id": 7, "method": 12, "params": HOVER}, -32600),
+        ({"jsonrpc": "2.0", "id": 7, "method": "", "params": HOVER}, -32600),
+        ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover"}, -32602),  # params missing
+        ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": None}, -32602),
+        ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": "x"}, -32602),
+        ({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover", "params": {}}, -32602),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "textDocument/hover",
+                "params": {
+                    "textDocument": {"uri": 5},
+                    "position": {"line": "a", "character": None},
+                },
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "textDocument/rename",
+                "params": {
+                    "textDocument": {"uri": "file:///x.strat"},
+                    "position": {"line": 0, "character": 0},
+                },
+            },
+            -32602,
+        ),
+        (
+            {"jsonrpc": "2.0", "id": 7, "method": "textDocument/completion", "params": [1, 2]},
+            -32602,
+        ),
+        ({"jsonrpc": "2.0", "id": "seven", "method": "no/such/method", "params": {}}, -32601),
+    ],
+    ids=str,
+)
 async def test_raw_malformed_requests_with_an_id_get_an_error_reply(raw, message, code):
     raw.send(message)
     reply, _ = raw.reply(message["id"])
@@ -645,9 +903,16 @@ async def test_raw_malformed_requests_with_an_id_get_an_error_reply(raw, message
 
 async def test_raw_malformed_notifications_get_no_reply_and_do_no_harm(raw):
     raw.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": 3}})
-    raw.send({"jsonrpc": "2.0", "method": "textDocument/didChange",
-              "params": {"textDocument": {"uri": "file:///never/opened.strat", "version": 2},
-                         "contentChanges": [{"text": "x"}]}})
+    raw.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": {"uri": "file:///never/opened.strat", "version": 2},
+                "contentChanges": [{"text": "x"}],
+            },
+        }
+    )
     raw.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {}})
     raw.send({"jsonrpc": "2.0", "method": "no/such/notification"})
     _, before = raw.reply(raw.request("textDocument/hover", HOVER))
@@ -661,7 +926,9 @@ async def test_raw_content_length_too_long(raw):
     reply, _ = raw.reply(71)
     assert "Content-Length says" in _error(reply, -32600)
     # too long, and the next message follows at once
-    raw.send_bytes(_frame(body.replace(b"71", b"72"), len(body) + 500) + _frame(body.replace(b"71", b"73")))
+    raw.send_bytes(
+        _frame(body.replace(b"71", b"72"), len(body) + 500) + _frame(body.replace(b"71", b"73"))
+    )
     assert "next message" in _error(raw.reply(72)[0], -32600)
     assert raw.reply(73)[0]["result"] is None
     _ping(raw)
@@ -675,12 +942,16 @@ async def test_raw_content_length_too_short(raw):
     _ping(raw)
 
 
-@pytest.mark.parametrize("data", [
-    b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n",  # headers in either order are fine
-    b"\r\n\r\n",
-    b"garbage that is not a header\r\n",
-    b"Content-Length: 12\r\nContent-Length: ",  # a stray header line
-], ids=["content-type", "blank lines", "garbage", "stray header"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n",  # headers in either order are fine
+        b"\r\n\r\n",
+        b"garbage that is not a header\r\n",
+        b"Content-Length: 12\r\nContent-Length: ",  # a stray header line
+    ],
+    ids=["content-type", "blank lines", "garbage", "stray header"],
+)
 async def test_raw_noise_between_frames(raw, data):
     body = json_bytes({"jsonrpc": "2.0", "id": 91, "method": "textDocument/hover", "params": HOVER})
     raw.send_bytes(data + _frame(body))
@@ -690,17 +961,23 @@ async def test_raw_noise_between_frames(raw, data):
 
 
 async def test_raw_a_request_without_headers_is_answered(raw):
-    raw.send_bytes(json_bytes({"jsonrpc": "2.0", "id": 95, "method": "textDocument/hover", "params": HOVER}))
+    raw.send_bytes(
+        json_bytes({"jsonrpc": "2.0", "id": 95, "method": "textDocument/hover", "params": HOVER})
+    )
     assert "outside a Content-Length frame" in _error(raw.reply(95)[0], -32600)
     _ping(raw)
 
 
 async def test_raw_odd_uris_and_positions_over_stdio(raw, project):
     for uri in _odd_uris(project):
-        for method, extra in (("textDocument/hover", {}), ("textDocument/definition", {}),
-                              ("textDocument/completion", {}), ("textDocument/documentSymbol", None),
-                              ("textDocument/formatting", {"options": {"tabSize": 2, "insertSpaces": True}}),
-                              ("textDocument/rename", {"newName": "x"})):
+        for method, extra in (
+            ("textDocument/hover", {}),
+            ("textDocument/definition", {}),
+            ("textDocument/completion", {}),
+            ("textDocument/documentSymbol", None),
+            ("textDocument/formatting", {"options": {"tabSize": 2, "insertSpaces": True}}),
+            ("textDocument/rename", {"newName": "x"}),
+        ):
             params = {"textDocument": {"uri": uri}}
             if extra is not None:
                 params.update(position={"line": 2**31 - 1, "character": 2**31 - 1}, **extra)
@@ -725,11 +1002,24 @@ async def test_raw_requests_before_initialize_are_refused(project):
     server = RawServer(cwd=project)
     try:
         assert "not initialized" in _error(server.call("textDocument/hover", HOVER), -32002)
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": path_to_uri(project / "main.strat"),
-                                                                "languageId": "stratlang", "version": 1,
-                                                                "text": "x"}})
-        assert "not initialized" in _error(server.call("textDocument/documentSymbol", {
-            "textDocument": {"uri": path_to_uri(project / "main.strat")}}), -32002)
+        server.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": path_to_uri(project / "main.strat"),
+                    "languageId": "stratlang",
+                    "version": 1,
+                    "text": "x",
+                }
+            },
+        )
+        assert "not initialized" in _error(
+            server.call(
+                "textDocument/documentSymbol",
+                {"textDocument": {"uri": path_to_uri(project / "main.strat")}},
+            ),
+            -32002,
+        )
         server.initialize(project)
         assert server.call("textDocument/hover", HOVER)["result"] is None
     finally:

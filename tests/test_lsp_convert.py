@@ -6,7 +6,14 @@ from lsprotocol import types as lsp
 
 from stratlang import diagnostics as dg
 from stratlang.lsp.completion import block_kind, complete, declared_ids
-from stratlang.lsp.convert import line_col_at, offset_at, path_to_uri, span_range, to_lsp, uri_to_path
+from stratlang.lsp.convert import (
+    line_col_at,
+    offset_at,
+    path_to_uri,
+    span_range,
+    to_lsp,
+    uri_to_path,
+)
 from stratlang.source import SourceFile
 
 TEXT = 'objective F1 "增长😀" { owner "部门" }\nsegment 年轻😀客群 "x" { rule age < 30 }\n'
@@ -21,7 +28,9 @@ def test_utf16_column_counts_astral_characters_twice():
     assert src.utf16_column(1, 1) == 0
     line2 = TEXT.splitlines()[1]
     after = line2.index('"')  # code points before the quote
-    assert src.utf16_column(2, after + 1) == len(line2[:after].encode("utf-16-le")) // 2 == after + 1
+    assert (
+        src.utf16_column(2, after + 1) == len(line2[:after].encode("utf-16-le")) // 2 == after + 1
+    )
 
 
 def test_column_from_utf16_round_trips_every_column():
@@ -58,8 +67,14 @@ def test_diagnostic_conversion_keeps_code_severity_and_related():
     src = SourceFile("t.strat", TEXT)
     s1 = TEXT.index("F1")
     s2 = TEXT.index("年轻")
-    d = dg.make("NAM202", "`x` is declared twice", src.span(s2, s2 + 2), "again",
-                labels=(dg.Label(src.span(s1, s1 + 2), "first declared here"),), help="rename one")
+    d = dg.make(
+        "NAM202",
+        "`x` is declared twice",
+        src.span(s2, s2 + 2),
+        "again",
+        labels=(dg.Label(src.span(s1, s1 + 2), "first declared here"),),
+        help="rename one",
+    )
     out = to_lsp(d, {"t.strat": src}, lambda f: "file:///p/" + f)
     assert out.code == "NAM202" and out.source == "stratlang"
     assert out.severity == lsp.DiagnosticSeverity.Error
@@ -79,8 +94,10 @@ def test_uri_round_trip_with_spaces_and_chinese(tmp_path):
 
 
 def test_block_kind_skips_strings_comments_and_closed_blocks():
-    text = ('segment a "x {" { rule age < 3 }   # { not a brace\n'
-            'script s "y" {\n  pitch "{{ customer.name }}"\n  \n')
+    text = (
+        'segment a "x {" { rule age < 3 }   # { not a brace\n'
+        'script s "y" {\n  pitch "{{ customer.name }}"\n  \n'
+    )
     assert block_kind(text, len(text) - 1) == "script"
     assert block_kind(text, 5) is None
     # an unclosed block ends where the next declaration starts at column 1
@@ -96,5 +113,11 @@ def test_complete_on_broken_text():
     labels = [c[0] for c in complete(text, len(text), declared_ids([text]))]
     assert labels == ["customer", "financial", "learning", "process"]
     text = "F1 -> "
-    assert [c[0] for c in complete("objective F1 {}\n" + text, len("objective F1 {}\n" + text),
-                                   declared_ids(["objective F1 {}"]))] == ["F1"]
+    assert [
+        c[0]
+        for c in complete(
+            "objective F1 {}\n" + text,
+            len("objective F1 {}\n" + text),
+            declared_ids(["objective F1 {}"]),
+        )
+    ] == ["F1"]

@@ -31,12 +31,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import EXAMPLES, ROOT
-from stratlang.lsp.convert import path_to_uri
 from test_lsp import RawServer
+
+from stratlang.lsp.convert import path_to_uri
 
 CORPUS = ROOT / "tests" / "fuzz_corpus"
 EXAMPLE_COUNT = int(os.environ.get("STRATLANG_FUZZ_EXAMPLES", "12"))
@@ -47,21 +47,73 @@ TEXTS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*/*.strat"
 REPLY_SECONDS = 60.0
 MAX_TEXT = 200_000
 
-ODD = ["\x00", "\ufeff", "\u200b", "\u202e", "😀", "𝔘", "\u0301", "中文", "\r", "\r\n", "\u2028", "\x85", "\ud800",
-       "\udfff", "\t", "{", "}", '"', '"""', "#", "/*", "->", "..", "%", "{{ customer.", "\\", "\\u{", "0000Q4",
-       "9" * 40, "segment", "import \"main.strat\"", "rule", "(", ")", "[", "]", ",", "\n\n", "🇨🇳", "ﬁ", "Ａ"]
+ODD = [
+    "\x00",
+    "\ufeff",
+    "\u200b",
+    "\u202e",
+    "😀",
+    "𝔘",
+    "\u0301",
+    "中文",
+    "\r",
+    "\r\n",
+    "\u2028",
+    "\x85",
+    "\ud800",
+    "\udfff",
+    "\t",
+    "{",
+    "}",
+    '"',
+    '"""',
+    "#",
+    "/*",
+    "->",
+    "..",
+    "%",
+    "{{ customer.",
+    "\\",
+    "\\u{",
+    "0000Q4",
+    "9" * 40,
+    "segment",
+    'import "main.strat"',
+    "rule",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "\n\n",
+    "🇨🇳",
+    "ﬁ",
+    "Ａ",
+]
 NAMES = ["x", "新名字", "_a1", "9lives", "and", "a-b", "", "p1", "😀", "x" * 300]
-METHODS = ["hover", "definition", "references", "completion", "documentSymbol", "formatting", "prepareRename",
-           "rename", "codeAction"]
+METHODS = [
+    "hover",
+    "definition",
+    "references",
+    "completion",
+    "documentSymbol",
+    "formatting",
+    "prepareRename",
+    "rename",
+    "codeAction",
+]
 
 
 # ---------------------------------------------------------------------- the inputs
+
 
 @st.composite
 def mutated(draw) -> str:
     text = draw(st.sampled_from(TEXTS))
     for _ in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from(["flip", "delete", "insert", "splice", "repeat", "truncate", "nest"]))
+        kind = draw(
+            st.sampled_from(["flip", "delete", "insert", "splice", "repeat", "truncate", "nest"])
+        )
         at = draw(st.integers(0, len(text)))
         if kind == "flip":
             data = bytearray(text.encode("utf-8", "surrogatepass"))
@@ -72,19 +124,25 @@ def mutated(draw) -> str:
         elif kind == "delete":
             tokens = re.split(r"(\s+)", text)
             i = draw(st.integers(0, len(tokens)))
-            del tokens[i:i + draw(st.integers(1, 6))]
+            del tokens[i : i + draw(st.integers(1, 6))]
             text = "".join(tokens)
         elif kind == "insert":
-            text = text[:at] + "".join(draw(st.lists(st.sampled_from(ODD), min_size=1, max_size=4))) + text[at:]
+            text = (
+                text[:at]
+                + "".join(draw(st.lists(st.sampled_from(ODD), min_size=1, max_size=4)))
+                + text[at:]
+            )
         elif kind == "splice":
             other = draw(st.sampled_from(TEXTS))
             i = draw(st.integers(0, len(other)))
-            text = text[:at] + other[i:i + draw(st.integers(1, 400))] + text[at:]
+            text = text[:at] + other[i : i + draw(st.integers(1, 400))] + text[at:]
         elif kind == "repeat":
-            piece = text[at:at + draw(st.integers(1, 40))]
+            piece = text[at : at + draw(st.integers(1, 40))]
             text = text[:at] + piece * draw(st.integers(2, 300)) + text[at:]
         elif kind == "nest":  # deep nesting or one very long line
-            opener = draw(st.sampled_from(["(", "{", "[", "not ", "segment s { rule ", "a -> ", "x" * 50]))
+            opener = draw(
+                st.sampled_from(["(", "{", "[", "not ", "segment s { rule ", "a -> ", "x" * 50])
+            )
             text = text[:at] + opener * draw(st.integers(1, 3000)) + text[at:]
         else:
             text = text[:at]
@@ -96,16 +154,31 @@ docs = st.sampled_from(DOCS)
 operations = st.one_of(
     st.fixed_dictionaries({"op": st.just("open"), "doc": docs, "text": mutated()}),
     st.fixed_dictionaries({"op": st.just("change"), "doc": docs, "text": mutated()}),
-    st.fixed_dictionaries({"op": st.just("edit"), "doc": docs, "range": st.lists(positions, min_size=4, max_size=4),
-                           "text": st.one_of(st.sampled_from(ODD), mutated().map(lambda t: t[:300]))}),
-    st.fixed_dictionaries({"op": st.just("request"), "doc": docs, "method": st.sampled_from(METHODS),
-                           "line": positions, "character": positions, "name": st.sampled_from(NAMES)}),
+    st.fixed_dictionaries(
+        {
+            "op": st.just("edit"),
+            "doc": docs,
+            "range": st.lists(positions, min_size=4, max_size=4),
+            "text": st.one_of(st.sampled_from(ODD), mutated().map(lambda t: t[:300])),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "op": st.just("request"),
+            "doc": docs,
+            "method": st.sampled_from(METHODS),
+            "line": positions,
+            "character": positions,
+            "name": st.sampled_from(NAMES),
+        }
+    ),
     st.fixed_dictionaries({"op": st.just("close"), "doc": docs}),
 )
 sequences = st.lists(operations, min_size=1, max_size=10)
 
 
 # ---------------------------------------------------------------------- running one sequence
+
 
 class Failure(AssertionError):
     pass
@@ -124,8 +197,11 @@ def _params(op: dict, uri: str) -> dict:
     if method == "rename":
         return {"textDocument": ident, "position": pos, "newName": op["name"]}
     if method == "codeAction":
-        return {"textDocument": ident, "range": {"start": {"line": 0, "character": 0}, "end": pos},
-                "context": {"diagnostics": []}}
+        return {
+            "textDocument": ident,
+            "range": {"start": {"line": 0, "character": 0}, "end": pos},
+            "context": {"diagnostics": []},
+        }
     return {"textDocument": ident, "position": pos}
 
 
@@ -134,7 +210,10 @@ def _check_reply(reply: dict, what: str) -> None:
     if "traceback" in text.lower():
         raise Failure(f"{what}: a traceback in the reply: {text[:2000]}")
     if "error" in reply:
-        if reply["error"].get("code") == -32603 or "internal error" in reply["error"].get("message", "").lower():
+        if (
+            reply["error"].get("code") == -32603
+            or "internal error" in reply["error"].get("message", "").lower()
+        ):
             raise Failure(f"{what}: internal error: {text[:2000]}")
         if reply["error"].get("code") not in (-32602, -32600):
             raise Failure(f"{what}: unexpected error: {text[:2000]}")
@@ -143,8 +222,11 @@ def _check_reply(reply: dict, what: str) -> None:
 
 
 def _check_published(before: list[dict], uri: str, what: str) -> None:
-    published = [m["params"] for m in before if m.get("method") == "textDocument/publishDiagnostics"
-                 and m["params"]["uri"] == uri]
+    published = [
+        m["params"]
+        for m in before
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+    ]
     if not published:
         raise Failure(f"{what}: no diagnostics were published for {uri}")
     for params in published:
@@ -165,11 +247,22 @@ def run_sequence(server: RawServer, ops: list[dict]) -> None:
             what = f"step {n} ({op['op']} {op['doc']}{' ' + op['method'] if op['op'] == 'request' else ''})"
             kind = op["op"]
             if kind == "open":
-                if uri in versions:  # opening twice is a client bug; close first like an editor would
+                if (
+                    uri in versions
+                ):  # opening twice is a client bug; close first like an editor would
                     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
                 versions[uri] = 1
-                server.notify("textDocument/didOpen", {"textDocument": {
-                    "uri": uri, "languageId": "stratlang", "version": 1, "text": op["text"]}})
+                server.notify(
+                    "textDocument/didOpen",
+                    {
+                        "textDocument": {
+                            "uri": uri,
+                            "languageId": "stratlang",
+                            "version": 1,
+                            "text": op["text"],
+                        }
+                    },
+                )
             elif kind in ("change", "edit"):
                 if uri not in versions:
                     continue  # a change to a closed document is not something a client sends
@@ -177,9 +270,17 @@ def run_sequence(server: RawServer, ops: list[dict]) -> None:
                 change = {"text": op["text"]}
                 if kind == "edit":
                     l1, c1, l2, c2 = op["range"]
-                    change["range"] = {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}
-                server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": versions[uri]},
-                                                         "contentChanges": [change]})
+                    change["range"] = {
+                        "start": {"line": l1, "character": c1},
+                        "end": {"line": l2, "character": c2},
+                    }
+                server.notify(
+                    "textDocument/didChange",
+                    {
+                        "textDocument": {"uri": uri, "version": versions[uri]},
+                        "contentChanges": [change],
+                    },
+                )
             elif kind == "close":
                 if uri in versions:
                     del versions[uri]
@@ -189,7 +290,9 @@ def run_sequence(server: RawServer, ops: list[dict]) -> None:
                 reply, _ = _answer(server, op["method"], _params(op, uri), what)
                 _check_reply(reply, what)
             else:  # a barrier: the server handles messages in order, so diagnostics come before it
-                reply, before = _answer(server, "documentSymbol", {"textDocument": {"uri": uri}}, what)
+                reply, before = _answer(
+                    server, "documentSymbol", {"textDocument": {"uri": uri}}, what
+                )
                 _check_reply(reply, what)
                 _check_published(before, uri, what)
         for uri in versions:
@@ -208,6 +311,7 @@ def _answer(server: RawServer, method: str, params: dict, what: str):
 
 
 # ---------------------------------------------------------------------- the tests
+
 
 class Servers:
     """One server for many examples, restarted when one dies (or after `limit` examples)."""
@@ -235,7 +339,9 @@ class Servers:
 
 def save_crasher(ops: list[dict], failure: str) -> Path:
     data = json.dumps({"ops": ops}, ensure_ascii=False, sort_keys=True)
-    path = CORPUS / f"lsp-{hashlib.sha1(data.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.json"
+    path = (
+        CORPUS / f"lsp-{hashlib.sha1(data.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.json"
+    )
     CORPUS.mkdir(exist_ok=True)
     path.write_text(json.dumps({"failure": failure[:4000], "ops": ops}, indent=1), encoding="utf-8")
     return path
@@ -245,10 +351,18 @@ def _fuzz(servers: Servers, max_examples: int, derandomize: bool, deadline: floa
     failures: list[tuple[list[dict], str]] = []
 
     @given(ops=sequences)
-    @settings(max_examples=max_examples, deadline=None, derandomize=derandomize, database=None,
-              suppress_health_check=list(HealthCheck), print_blob=True)
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
+    )
     def play(ops):
-        if deadline is not None and time.monotonic() > deadline and not failures:  # (shrinking goes on)
+        if (
+            deadline is not None and time.monotonic() > deadline and not failures
+        ):  # (shrinking goes on)
             return
         try:
             run_sequence(servers.get(), ops)
@@ -285,8 +399,10 @@ def test_lsp_fuzz_for_a_while():
     try:
         while time.monotonic() < deadline:
             _fuzz(servers, max_examples=50, derandomize=False, deadline=deadline)
-        print(f"\nlanguage server fuzz: {servers.examples} sequences, {servers.operations} operations, "
-              f"no failure in {SECONDS:.0f} s")
+        print(
+            f"\nlanguage server fuzz: {servers.examples} sequences, {servers.operations} operations, "
+            f"no failure in {SECONDS:.0f} s"
+        )
     finally:
         servers.close()
 
@@ -302,6 +418,7 @@ def test_lsp_fuzz_corpus(path):
 
 
 # ---------------------------------------------------------------------- the framing, in process
+
 
 class _Chunks:
     """A stand-in for the stdin reader: the given chunks, then the end of the input."""
@@ -327,16 +444,35 @@ def _frames(data: bytes, cuts: list[int]) -> list:
     raise AssertionError("the framer does not come to an end")
 
 
-bodies = st.lists(st.fixed_dictionaries({"jsonrpc": st.just("2.0"), "id": st.integers(0, 10**6),
-                                         "method": st.text(max_size=20), "params": st.dictionaries(
-                                             st.text(max_size=5), st.text(max_size=30), max_size=3)}),
-                  max_size=5).map(lambda ms: [json.dumps(m, ensure_ascii=bool(len(m["method"]) % 2)).encode()
-                                              for m in ms])
-noise = st.one_of(st.binary(max_size=40), st.sampled_from([b"Content-Length: 5\r\n", b"\r\n", b"Content-Length: x",
-                                                          b"Content-Type: a\r\n", b"{", b"}\r\n\r\n"]))
+bodies = st.lists(
+    st.fixed_dictionaries(
+        {
+            "jsonrpc": st.just("2.0"),
+            "id": st.integers(0, 10**6),
+            "method": st.text(max_size=20),
+            "params": st.dictionaries(st.text(max_size=5), st.text(max_size=30), max_size=3),
+        }
+    ),
+    max_size=5,
+).map(lambda ms: [json.dumps(m, ensure_ascii=bool(len(m["method"]) % 2)).encode() for m in ms])
+noise = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from(
+        [
+            b"Content-Length: 5\r\n",
+            b"\r\n",
+            b"Content-Length: x",
+            b"Content-Type: a\r\n",
+            b"{",
+            b"}\r\n\r\n",
+        ]
+    ),
+)
 
 
-@settings(max_examples=max(50, EXAMPLE_COUNT * 10), deadline=None, derandomize=not SECONDS, database=None)
+@settings(
+    max_examples=max(50, EXAMPLE_COUNT * 10), deadline=None, derandomize=not SECONDS, database=None
+)
 @given(messages=bodies, cuts=st.lists(st.integers(0, 10**6), max_size=8))
 def test_framer_delivers_well_framed_messages_whole(messages, cuts):
     data = b"".join(b"Content-Length: %d\r\n\r\n" % len(m) + m for m in messages)
@@ -344,13 +480,22 @@ def test_framer_delivers_well_framed_messages_whole(messages, cuts):
     assert [(f.body, f.problem) for f in frames] == [(m, None) for m in messages]
 
 
-@settings(max_examples=max(50, EXAMPLE_COUNT * 10), deadline=None, derandomize=not SECONDS, database=None)
-@given(parts=st.lists(st.one_of(bodies.map(lambda ms: b"".join(b"Content-Length: %d\r\n\r\n" % len(m) + m
-                                                                for m in ms)),
-                                noise,
-                                st.tuples(st.binary(max_size=60), st.integers(0, 100)).map(
-                                    lambda t: b"Content-Length: %d\r\n\r\n" % t[1] + t[0])), max_size=8),
-       cuts=st.lists(st.integers(0, 10**6), max_size=8))
+@settings(
+    max_examples=max(50, EXAMPLE_COUNT * 10), deadline=None, derandomize=not SECONDS, database=None
+)
+@given(
+    parts=st.lists(
+        st.one_of(
+            bodies.map(lambda ms: b"".join(b"Content-Length: %d\r\n\r\n" % len(m) + m for m in ms)),
+            noise,
+            st.tuples(st.binary(max_size=60), st.integers(0, 100)).map(
+                lambda t: b"Content-Length: %d\r\n\r\n" % t[1] + t[0]
+            ),
+        ),
+        max_size=8,
+    ),
+    cuts=st.lists(st.integers(0, 10**6), max_size=8),
+)
 def test_framer_never_fails_on_any_bytes(parts, cuts):
     from stratlang.lsp.transport import handle_frame
 

@@ -9,12 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE, EXAMPLES, ROOT
 from golden import check_golden
+
 from stratlang.backends import base as backends
 from stratlang.backends.base import Options
-from stratlang.backends.dot import (PALETTE, contrast, render_dot, text_color, theme_colors, wrap, xml)
+from stratlang.backends.dot import (
+    PALETTE,
+    contrast,
+    render_dot,
+    text_color,
+    theme_colors,
+    wrap,
+    xml,
+)
 from stratlang.check import check_entry
 
 STRATLANG = str(Path(sys.executable).parent / "stratlang")
@@ -25,10 +33,12 @@ ENTRIES = {
     "spec_example": ROOT / "tests" / "data" / "spec_example" / "wealth.strat",
 }
 
-HOSTILE = r'x \"q\" {b} [c]; \\N \\G \\L back\\slash <b>bold</b> <script>alert(1)</script> <img src=x onerror=alert(1)> ]]> &amp; -- end'
+HOSTILE = r"x \"q\" {b} [c]; \\N \\G \\L back\\slash <b>bold</b> <script>alert(1)</script> <img src=x onerror=alert(1)> ]]> &amp; -- end"
 # the label text after the .strat string escapes are applied
-HOSTILE_TEXT = ('x "q" {b} [c]; \\N \\G \\L back\\slash <b>bold</b> <script>alert(1)</script> '
-                '<img src=x onerror=alert(1)> ]]> &amp; -- end')
+HOSTILE_TEXT = (
+    'x "q" {b} [c]; \\N \\G \\L back\\slash <b>bold</b> <script>alert(1)</script> '
+    "<img src=x onerror=alert(1)> ]]> &amp; -- end"
+)
 
 
 def model_of(path):
@@ -40,11 +50,15 @@ def model_of(path):
 def run(*args, env=None, cwd=None):
     e = dict(os.environ, NO_COLOR="1")
     e.update(env or {})
-    return subprocess.run([STRATLANG, *map(str, args)], capture_output=True, env=e, cwd=cwd, timeout=180)
+    return subprocess.run(
+        [STRATLANG, *map(str, args)], capture_output=True, env=e, cwd=cwd, timeout=180
+    )
 
 
 def hostile_project(tmp_path: Path) -> Path:
-    text = BASE + f'''
+    text = (
+        BASE
+        + f'''
 theme t1 "{HOSTILE}" {{ color "#2b6cb0" }}
 event ev "{HOSTILE}"
 objective F1 "{HOSTILE}" {{
@@ -68,12 +82,14 @@ play p1 "{HOSTILE}" {{
   owner "{HOSTILE}"
 }}
 '''
+    )
     p = tmp_path / "main.strat"
     p.write_text(text, encoding="utf-8")
     return p
 
 
 # ---------------------------------------------------------------- golden DOT
+
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
 @pytest.mark.parametrize("view", ["strategy", "playbook"])
@@ -84,14 +100,19 @@ def test_golden_dot(name, view):
 
 def test_golden_dot_with_targets():
     model = model_of(ENTRIES["bank_wealth"])
-    check_golden("maps/bank_wealth.strategy-targets.dot", render_dot(model, "strategy", Options(show_targets=True)))
+    check_golden(
+        "maps/bank_wealth.strategy-targets.dot",
+        render_dot(model, "strategy", Options(show_targets=True)),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_dot_parses_with_graphviz(name):
     model = model_of(ENTRIES[name])
     for view in ("strategy", "playbook"):
-        proc = subprocess.run(["dot", "-Tcanon"], input=render_dot(model, view).encode(), capture_output=True)
+        proc = subprocess.run(
+            ["dot", "-Tcanon"], input=render_dot(model, view).encode(), capture_output=True
+        )
         assert proc.returncode == 0, proc.stderr
         assert b"Warning" not in proc.stderr and b"Error" not in proc.stderr, proc.stderr
 
@@ -104,7 +125,9 @@ def test_node_ids_are_generated_not_user_text():
         assert statements
         assert all(re.fullmatch(r"n\d+|graph|node|edge", s) for s in statements), statements
         edges = re.findall(r"^\s+(\S+) -> (\S+)", dot, re.M)
-        assert edges and all(re.fullmatch(r"n\d+", a) and re.fullmatch(r"n\d+;?", b) for a, b in edges)
+        assert edges and all(
+            re.fullmatch(r"n\d+", a) and re.fullmatch(r"n\d+;?", b) for a, b in edges
+        )
 
 
 def test_strategy_bands_follow_declared_perspectives():
@@ -140,7 +163,12 @@ def test_hostile_labels_keep_dot_valid(tmp_path):
     for view in ("strategy", "playbook"):
         dot = render_dot(model, view, Options(show_targets=True))
         # user text never appears unescaped
-        assert "<script>" not in dot and "<img" not in dot and "<b>bold" not in dot and "]]>" not in dot
+        assert (
+            "<script>" not in dot
+            and "<img" not in dot
+            and "<b>bold" not in dot
+            and "]]>" not in dot
+        )
         assert "\\N" not in dot and "\\G" not in dot
         proc = subprocess.run(["dot", "-Tcanon"], input=dot.encode(), capture_output=True)
         assert proc.returncode == 0, proc.stderr
@@ -153,9 +181,14 @@ def test_hostile_labels_keep_dot_valid(tmp_path):
 
 def test_xml_escape_and_wrap_units():
     assert xml('<a href="x">&\'\\N\x00\x07') == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&#92;&#92;N"
-    for text in ["财富客户AUM增长率提升计划以及更多更多的中文字符", "a " * 40, "x" * 100, "混合 mixed 文字 text " * 5]:
+    for text in [
+        "财富客户AUM增长率提升计划以及更多更多的中文字符",
+        "a " * 40,
+        "x" * 100,
+        "混合 mixed 文字 text " * 5,
+    ]:
         lines = wrap(text, 24)
-        widths = [sum(2 if ord(c) > 0x2e80 else 1 for c in ln) for ln in lines]
+        widths = [sum(2 if ord(c) > 0x2E80 else 1 for c in ln) for ln in lines]
         assert max(widths) <= 24, (lines, widths)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
 
@@ -173,7 +206,9 @@ def test_text_contrast_picks_the_readable_colour():
 
 
 def test_themes_without_colour_get_distinct_palette_colours(project):
-    res = project(BASE + '''
+    res = project(
+        BASE
+        + """
 theme a "A"
 theme b "B" { color "#123456" }
 theme c "C"
@@ -181,7 +216,8 @@ objective F1 "f" { perspective financial  theme a }
 objective F2 "g" { perspective financial  theme c }
 objective F3 "h" { perspective financial  theme b }
 objective F4 "i" { perspective financial }
-''')
+"""
+    )
     colors = theme_colors(res.model)
     assert colors["b"] == "#123456"
     assert colors["a"] != colors["c"] and {colors["a"], colors["c"]} <= set(PALETTE)
@@ -192,7 +228,9 @@ objective F4 "i" { perspective financial }
 
 
 def test_custom_perspectives_dot(project):
-    res = project(BASE + '''
+    res = project(
+        BASE
+        + """
 perspectives {
   value "Value"
   satisfaction "Satisfaction"
@@ -202,7 +240,8 @@ objective K1 "know" { perspective knowledge }
 objective S1 "satisfy" { perspective satisfaction }
 objective V1 "value" { perspective value }
 K1 -> S1 -> V1
-''')
+"""
+    )
     dot = render_dot(res.model, "strategy")
     assert dot.index(">Value<") < dot.index(">Satisfaction<") < dot.index(">Knowledge<")
     assert "Financial" not in dot and "财务" not in dot
@@ -211,7 +250,9 @@ K1 -> S1 -> V1
 
 
 def test_wide_perspective_wraps_into_rows(project):
-    objs = "\n".join(f'objective C{i} "Objective {i}" {{ perspective customer }}' for i in range(30))
+    objs = "\n".join(
+        f'objective C{i} "Objective {i}" {{ perspective customer }}' for i in range(30)
+    )
     res = project(BASE + objs)
     dot = render_dot(res.model, "strategy")
     rows = re.findall(r"\{ rank=same; ([^}]*) \}", dot)
@@ -246,6 +287,7 @@ def test_dot_is_deterministic_across_processes(tmp_path):
 
 # ---------------------------------------------------------------- backends and CLI
 
+
 def test_backends_registered():
     registered = {b.name: b for b in backends.build_outputs()}
     assert {"map.svg", "playbook-map.svg"} <= set(registered)
@@ -258,7 +300,12 @@ def test_backends_registered():
 def test_cli_writes_by_suffix(tmp_path):
     entry = ENTRIES["spec_example"]
     stdout = run("map", entry).stdout
-    for suffix, magic in ((".dot", b"digraph"), (".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
+    for suffix, magic in (
+        (".dot", b"digraph"),
+        (".svg", b"<?xml"),
+        (".png", b"\x89PNG"),
+        (".pdf", b"%PDF"),
+    ):
         out = tmp_path / f"m{suffix}"
         proc = run("map", entry, "-o", out, "--targets")
         assert proc.returncode == 0, proc.stderr

@@ -8,16 +8,18 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import BASE
+from test_maps import ENTRIES, HOSTILE_TEXT, hostile_project, model_of
+
 from stratlang.backends.base import Options
 from stratlang.backends.dot import render_image
-from test_maps import ENTRIES, HOSTILE_TEXT, hostile_project, model_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 if shutil.which("dot") is None:  # the set-up installs it (apt-get install graphviz fonts-noto-cjk)
-    raise RuntimeError("Graphviz `dot` is required by these tests: apt-get install graphviz fonts-noto-cjk")
+    raise RuntimeError(
+        "Graphviz `dot` is required by these tests: apt-get install graphviz fonts-noto-cjk"
+    )
 
 
 def squash(s: str) -> str:
@@ -39,10 +41,20 @@ def nodes(svg: bytes) -> list[dict]:
                 pts += [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", data)]
         if not texts:
             continue
-        box = (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts)) \
-            if pts else None
+        box = (
+            (
+                min(p[0] for p in pts),
+                min(p[1] for p in pts),
+                max(p[0] for p in pts),
+                max(p[1] for p in pts),
+            )
+            if pts
+            else None
+        )
         fonts = {t.get("font-family") for t in g.iter(f"{SVG}text")}
-        out.append({"title": g.find(f"{SVG}title").text, "texts": texts, "box": box, "fonts": fonts})
+        out.append(
+            {"title": g.find(f"{SVG}title").text, "texts": texts, "box": box, "fonts": fonts}
+        )
     return out
 
 
@@ -88,8 +100,11 @@ def test_strategy_svg_labels_and_band_order(name):
         if link.label:
             assert squash(link.label) in all_text
     # one drawn edge per link
-    edges = [g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "edge"
-             and g.find(f"{SVG}path") is not None]  # invisible layout edges are not drawn
+    edges = [
+        g
+        for g in ET.fromstring(svg).iter(f"{SVG}g")
+        if g.get("class") == "edge" and g.find(f"{SVG}path") is not None
+    ]  # invisible layout edges are not drawn
     assert len(edges) == len(model.links)
 
 
@@ -105,7 +120,10 @@ def test_playbook_svg_one_row_per_play(name):
         label = squash("".join(t.text or "" for t in c.iter(f"{SVG}text")))
         assert squash(p.label) in label
         poly = c.find(f"{SVG}path") if c.find(f"{SVG}path") is not None else c.find(f"{SVG}polygon")
-        ys = [float(y) for _, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", poly.get("d") or poly.get("points"))]
+        ys = [
+            float(y)
+            for _, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", poly.get("d") or poly.get("points"))
+        ]
         tops.append((min(ys), max(ys)))
     for (t1, b1), (t2, b2) in zip(tops, tops[1:]):
         assert b1 < t2  # declared order, top to bottom, no overlap
@@ -143,7 +161,9 @@ def test_svg_is_byte_identical_and_has_no_timestamps():
 
 
 def test_custom_perspectives_svg(project):
-    res = project(BASE + '''
+    res = project(
+        BASE
+        + """
 perspectives {
   value "Value"
   satisfaction "Satisfaction"
@@ -158,19 +178,24 @@ objective V1 "value" { perspective value }
 K1 -> I1 -> S1 -> V1
 K1 -> S2
 S2 -> V1
-''')
+"""
+    )
     svg = render_image(res.model, "strategy", "svg")
     found = objective_nodes(svg, res.model)
     y = {k: (v["box"][1] + v["box"][3]) / 2 for k, v in found.items()}
     assert y["V1"] < y["S1"] < y["I1"] < y["K1"]
     assert y["S2"] < y["I1"]
     headers = {squash("".join(n["texts"])): (n["box"][1] + n["box"][3]) / 2 for n in nodes(svg)}
-    assert headers["Value"] < headers["Satisfaction"] < headers["Interaction"] < headers["Knowledge"]
+    assert (
+        headers["Value"] < headers["Satisfaction"] < headers["Interaction"] < headers["Knowledge"]
+    )
 
 
 def test_wide_perspective_svg_width_is_bounded(project):
-    objs = "\n".join(f'objective C{i} "Customer objective number {i}" {{ perspective customer }}'
-                     for i in range(30))
+    objs = "\n".join(
+        f'objective C{i} "Customer objective number {i}" {{ perspective customer }}'
+        for i in range(30)
+    )
     res = project(BASE + objs + '\nobjective F1 "Top" { perspective financial }\n')
     svg = render_image(res.model, "strategy", "svg")
     width = float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
@@ -225,16 +250,23 @@ def test_png_and_pdf_are_reproducible(monkeypatch):
 
 def test_band_header_stays_left_of_a_lone_objective_with_links(tmp_path):
     # found by looking at a rendered map: with cluster re-crossing on, L1 ended left of its header
-    text = '''strategy "Wide" { owner "Ops"  period 2026-01-01 .. 2026-12-31  locale en }
+    text = """strategy "Wide" { owner "Ops"  period 2026-01-01 .. 2026-12-31  locale en }
 theme a "Alpha" { color "#edc948" }
 theme b "Beta"
-'''
-    text += "\n".join(f'objective C{i} "Customer objective number {i}" {{ perspective customer '
-                      f'theme {"a" if i % 2 else "b"} }}' for i in range(30))
-    text += '''
+"""
+    text += "\n".join(
+        f'objective C{i} "Customer objective number {i}" {{ perspective customer '
+        f"theme {'a' if i % 2 else 'b'} }}"
+        for i in range(30)
+    )
+    text += (
+        """
 objective F1 "Top outcome" { perspective financial }
 objective L1 "People" { perspective learning }
-''' + "\n".join(f"C{i} -> F1" for i in range(0, 30, 5)) + '\nL1 -> C3\nF1 -> L1 "backwards"\n'
+"""
+        + "\n".join(f"C{i} -> F1" for i in range(0, 30, 5))
+        + '\nL1 -> C3\nF1 -> L1 "backwards"\n'
+    )
     (tmp_path / "main.strat").write_text(text, encoding="utf-8")
     model = model_of(tmp_path / "main.strat")
     svg = render_image(model, "strategy", "svg")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import BASE, codes
 
-OBJ = BASE + '''
+OBJ = (
+    BASE
+    + """
 objective F1 "Grow revenue" {
   perspective financial
   target rev "Revenue" >= 10% by 2026-12-31
 }
-'''
+"""
+)
 
 
 def nam(result):
@@ -19,7 +21,9 @@ def nam(result):
 
 
 def test_nam201_undefined_reference_suggests_closest_of_right_kind(project):
-    text = BASE + '''
+    text = (
+        BASE
+        + """
 segment payroll_young "Young" { rule payroll and age < 35 }
 channel phone "Phone" { kind outbound_call capacity 100 per day }
 script s1 "S" { channel phone pitch "hi" }
@@ -29,7 +33,8 @@ play p "P" {
   step 1   phone using s1
   supports F1
 }
-'''
+"""
+    )
     res = project(text)
     line = next(i for i, t in enumerate(text.split("\n"), 1) if "payroll_yuong" in t)
     [d] = [d for d in res.diagnostics if d.code == "NAM201"]
@@ -41,7 +46,9 @@ play p "P" {
 
 
 def test_nam201_fixed(project):
-    res = project(BASE + '''
+    res = project(
+        BASE
+        + """
 segment payroll_young "Young" { rule payroll and age < 35 }
 channel phone "Phone" { kind outbound_call capacity 100 per day }
 script s1 "S" { channel phone pitch "hi" }
@@ -51,16 +58,20 @@ play p "P" {
   step 1   phone using s1
   supports F1
 }
-''')
+"""
+    )
     assert nam(res) == []
 
 
 def test_nam201_suggests_only_ids_of_the_needed_kind(project):
     # `phon` is close to the channel `phone`, but `segment` needs a segment: no suggestion.
-    res = project(OBJ + '''
+    res = project(
+        OBJ
+        + """
 channel phone "Phone" { kind sms }
 play p { segment phon  step 1 phone using x  supports F1 }
-''')
+"""
+    )
     d = next(d for d in res.diagnostics if d.code == "NAM201" and "phon`" in d.message)
     assert d.help == () or "phone" not in d.help[0]
 
@@ -72,42 +83,55 @@ def test_nam201_perspective(project):
 
 
 def test_nam202_duplicate_id_across_kinds_with_first_definition(project):
-    res = project({
-        "main.strat": BASE + 'import "more.strat"\nsegment vip "VIP" { rule aum >= 100 }\n',
-        "more.strat": 'offer vip "VIP offer" { kind product }\n',
-    })
+    res = project(
+        {
+            "main.strat": BASE + 'import "more.strat"\nsegment vip "VIP" { rule aum >= 100 }\n',
+            "more.strat": 'offer vip "VIP offer" { kind product }\n',
+        }
+    )
     [d] = [d for d in res.diagnostics if d.code == "NAM202"]
     assert "`vip` is declared twice" in d.message
     assert d.labels and d.labels[0].message.startswith("first declared here")
-    assert {d.span.file, d.labels[0].span.file} == {str(res.project.files[0].path), str(res.project.files[1].path)}
+    assert {d.span.file, d.labels[0].span.file} == {
+        str(res.project.files[0].path),
+        str(res.project.files[1].path),
+    }
 
 
 def test_nam202_fixed(project):
-    res = project({
-        "main.strat": BASE + 'import "more.strat"\nsegment vip "VIP" { rule aum >= 100 }\n',
-        "more.strat": 'offer vip_offer "VIP offer" { kind product }\n',
-    })
+    res = project(
+        {
+            "main.strat": BASE + 'import "more.strat"\nsegment vip "VIP" { rule aum >= 100 }\n',
+            "more.strat": 'offer vip_offer "VIP offer" { kind product }\n',
+        }
+    )
     assert codes(res, "NAM") == []
 
 
 def test_nam203_wrong_kind(project):
-    res = project(OBJ + '''
+    res = project(
+        OBJ
+        + """
 channel phone "Phone" { kind outbound_call }
 script s1 { channel phone pitch "x" }
 play p { segment phone step 1 phone using s1 supports F1 }
-''')
+"""
+    )
     [d] = [d for d in res.diagnostics if d.code == "NAM203"]
     assert d.message == "`phone` is a channel, but this needs a segment"
     assert d.labels[0].message == "`phone` is declared here"
 
 
 def test_nam203_fixed(project):
-    res = project(OBJ + '''
+    res = project(
+        OBJ
+        + """
 channel phone "Phone" { kind outbound_call }
 script s1 { channel phone pitch "x" }
 segment all_young { rule age < 30 }
 play p { segment all_young step 1 phone using s1 supports F1 }
-''')
+"""
+    )
     assert codes(res, "NAM") == []
 
 
@@ -120,7 +144,7 @@ def test_nam204_unknown_attribute_suggests_closest(project):
 
 
 def test_nam204_line_item_in_wrong_block(project):
-    res = project(BASE + 'segment s { rule age > 1  step 1 a using b }')
+    res = project(BASE + "segment s { rule age > 1  step 1 a using b }")
     [d] = [d for d in res.diagnostics if d.code == "NAM204"]
     assert "`step` lines are not allowed in a segment" in d.message
 
@@ -130,12 +154,18 @@ def test_nam204_fixed(project):
     assert codes(res, "NAM") == []
 
 
-@pytest.mark.parametrize("text,what", [
-    ('objective F1 "F" { owner "x" }', "perspective"),
-    ('objective F1 "F" { perspective financial }\nplay p { segment s supports F1 }\nsegment s { rule age > 3 }', "step"),
-    ('script s { pitch "x" }', "channel"),
-    ('segment s { lifecycle growth }', "rule"),
-])
+@pytest.mark.parametrize(
+    "text,what",
+    [
+        ('objective F1 "F" { owner "x" }', "perspective"),
+        (
+            'objective F1 "F" { perspective financial }\nplay p { segment s supports F1 }\nsegment s { rule age > 3 }',
+            "step",
+        ),
+        ('script s { pitch "x" }', "channel"),
+        ("segment s { lifecycle growth }", "rule"),
+    ],
+)
 def test_nam205_required_attribute_missing(project, text, what):
     res = project(BASE + text)
     found = [d for d in res.diagnostics if d.code == "NAM205"]
@@ -148,16 +178,22 @@ def test_nam205_missing_strategy_period(project):
 
 
 def test_nam205_fixed(project):
-    res = project(BASE + 'objective F1 "F" { perspective financial owner "x" }\nsegment s { rule age > 3 lifecycle growth }')
+    res = project(
+        BASE
+        + 'objective F1 "F" { perspective financial owner "x" }\nsegment s { rule age > 3 lifecycle growth }'
+    )
     assert codes(res, "NAM") == []
 
 
 def test_nam206_import_not_found_outside_root_and_cycle(project, tmp_path):
-    res = project({
-        "main.strat": BASE + 'import "a.strat"\nimport "missing.strat"\nimport "../outside.strat"\n',
-        "a.strat": 'import "b.strat"\n',
-        "b.strat": 'import "a.strat"\n',
-    })
+    res = project(
+        {
+            "main.strat": BASE
+            + 'import "a.strat"\nimport "missing.strat"\nimport "../outside.strat"\n',
+            "a.strat": 'import "b.strat"\n',
+            "b.strat": 'import "a.strat"\n',
+        }
+    )
     msgs = [d.message for d in res.diagnostics if d.code == "NAM206"]
     assert any("`missing.strat` not found" in m for m in msgs)
     assert any("leaves the project root" in m for m in msgs)
@@ -166,22 +202,30 @@ def test_nam206_import_not_found_outside_root_and_cycle(project, tmp_path):
 
 
 def test_nam206_fixed(project):
-    res = project({
-        "main.strat": BASE + 'import "a.strat"\nimport "sub/c.strat"\n',
-        "a.strat": 'import "b.strat"\n',
-        "b.strat": 'event e "E"\n',
-        "sub/c.strat": 'import "../b.strat"\n',
-    })
+    res = project(
+        {
+            "main.strat": BASE + 'import "a.strat"\nimport "sub/c.strat"\n',
+            "a.strat": 'import "b.strat"\n',
+            "b.strat": 'event e "E"\n',
+            "sub/c.strat": 'import "../b.strat"\n',
+        }
+    )
     assert codes(res, "NAM") == []
     assert len(res.project.files) == 4
 
 
 def test_root_option_allows_parent_imports(tmp_path):
     from conftest import write_project
+
     from stratlang.check import check_entry
 
-    write_project(tmp_path, {"shared/ch.strat": 'event e "E"\n',
-                             "proj/main.strat": BASE + 'import "../shared/ch.strat"\n'})
+    write_project(
+        tmp_path,
+        {
+            "shared/ch.strat": 'event e "E"\n',
+            "proj/main.strat": BASE + 'import "../shared/ch.strat"\n',
+        },
+    )
     res = check_entry(tmp_path / "proj/main.strat")
     assert "NAM206" in codes(res)
     res = check_entry(tmp_path / "proj/main.strat", root=tmp_path)
@@ -195,7 +239,9 @@ def test_nam207_attribute_given_twice(project):
 
 
 def test_nam207_targets_steps_objections_may_repeat(project):
-    res = project(BASE + '''
+    res = project(
+        BASE
+        + """
 objective F1 "F" { perspective financial owner "a"
   target a1 >= 1% by 2026-12-31
   target a2 >= 2% by 2026-12-31 }
@@ -203,7 +249,8 @@ channel ph { kind outbound_call }
 script s { channel ph pitch "x" objection "a" -> "b" objection "c" -> "d" }
 segment seg { rule age > 1 }
 play p { segment seg step 1 ph using s step 2 ph using s after 2d supports F1 }
-''')
+"""
+    )
     assert "NAM207" not in codes(res)
 
 
@@ -214,18 +261,23 @@ def test_not_utf8_is_a_diagnostic_with_position(tmp_path):
     p.write_bytes('strategy "ok" {\n  owner "\u4e2d'.encode() + b"\xff\xfe" + b'"\n}\n')
     res = check_entry(p)
     [d] = res.diagnostics
-    assert d.code == "SYN101" and "not UTF-8" in d.message and (d.span.line, d.span.column) == (2, 11)
+    assert (
+        d.code == "SYN101" and "not UTF-8" in d.message and (d.span.line, d.span.column) == (2, 11)
+    )
 
 
 def test_no_undefined_cascade_for_a_declaration_that_did_not_parse(project):
     # `seg` is broken (a rule with no condition): the play's reference to it is not a second error
-    res = project(OBJ + '''
+    res = project(
+        OBJ
+        + """
 channel ph { kind outbound_call }
 script s { channel ph pitch "x" }
 segment seg "S" { rule }
 play p { segment seg step 1 ph using s supports F1 }
 play q { segment sgx step 1 ph using s supports F1 }
-''')
+"""
+    )
     errors = [(d.code, d.message) for d in res.diagnostics if d.severity == 2]
     assert [c for c, _ in errors] == ["SYN101", "NAM201"], errors
     assert "sgx" in errors[1][1]  # a real typo elsewhere is still reported

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES
+
 from stratlang.output import MANIFEST, OutputError, output_folder, read_manifest
 
 STRATLANG = str(Path(sys.executable).parent / "stratlang")
@@ -29,11 +29,17 @@ PROJECT = EXAMPLES / "customer_equity"
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below `folder` (relative path -> bytes)."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}.stratlang-"))
+    return sorted(
+        p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}.stratlang-")
+    )
 
 
 def build_args(data: Path, out: Path) -> list[str]:
@@ -42,15 +48,23 @@ def build_args(data: Path, out: Path) -> list[str]:
 
 def run_build(data: Path, out: Path, **kw) -> subprocess.CompletedProcess:
     env = dict(os.environ, CI="true")
-    return subprocess.run([STRATLANG, *build_args(data, out)], capture_output=True, text=True, env=env,
-                          timeout=300, **kw)
+    return subprocess.run(
+        [STRATLANG, *build_args(data, out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
 def two_sets(tmp_path_factory):
     """Two builds of one project on different data: the old set (200 customers) and the new (400)."""
     base = tmp_path_factory.mktemp("sets")
-    rows = (PROJECT / "data" / "customers.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = (
+        (PROJECT / "data" / "customers.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    )
     old_data, new_data = base / "old.csv", base / "new.csv"
     old_data.write_text("".join(rows[:201]), encoding="utf-8")
     new_data.write_text("".join(rows[:401]), encoding="utf-8")
@@ -82,6 +96,7 @@ def assert_old_or_new(out: Path, two_sets) -> str:
 
 
 # ------------------------------------------------------------------------------ what may be written
+
 
 def test_refuses_a_folder_stratlang_did_not_write(tmp_path):
     mine = tmp_path / "documents"
@@ -121,10 +136,9 @@ def test_a_failing_run_leaves_the_old_set_and_no_staging(tmp_path):
     with output_folder(out) as stage:
         (stage / "a.txt").write_text("old", encoding="utf-8")
     before = snapshot(out)
-    with pytest.raises(RuntimeError):
-        with output_folder(out) as stage:
-            (stage / "a.txt").write_text("new", encoding="utf-8")
-            raise RuntimeError("a backend failed")
+    with pytest.raises(RuntimeError), output_folder(out) as stage:
+        (stage / "a.txt").write_text("new", encoding="utf-8")
+        raise RuntimeError("a backend failed")
     assert snapshot(out) == before
     assert leftovers(out) == []
 
@@ -147,9 +161,8 @@ def test_the_new_set_replaces_the_old_whole_and_keeps_the_folder_mode(tmp_path):
 def test_an_output_inside_an_output_is_its_own_and_the_parents(tmp_path):
     """`lists -o out/lists` after a build: both folders stay replaceable."""
     out = tmp_path / "out"
-    with output_folder(out) as stage:
-        with output_folder(stage / "lists") as lists:
-            (lists / "a.csv").write_text("1", encoding="utf-8")
+    with output_folder(out) as stage, output_folder(stage / "lists") as lists:
+        (lists / "a.csv").write_text("1", encoding="utf-8")
     with output_folder(out / "lists") as lists:
         (lists / "b.csv").write_text("2", encoding="utf-8")
     with output_folder(out) as stage:  # the parent accepts what the nested run wrote
@@ -190,7 +203,7 @@ def test_a_complete_staged_set_is_promoted_when_the_folder_is_missing(tmp_path):
 
 # ------------------------------------------------------------------------------ kills and races
 
-INJECT = r'''
+INJECT = r"""
 import os, shutil, sys
 N = int(sys.argv[1])
 calls = 0
@@ -212,7 +225,7 @@ out._exchange = fault("exchange", out._exchange)
 sys.argv = ["stratlang"] + sys.argv[2:]
 from stratlang.cli import run
 run()
-'''
+"""
 
 
 @pytest.mark.slow
@@ -222,8 +235,13 @@ def test_killed_at_every_file_system_step(two_sets, tmp_path):
     outcomes = []
     for n in range(1, 200):
         out = fresh_old(two_sets, tmp_path)
-        r = subprocess.run([sys.executable, str(driver), str(n), *build_args(two_sets["new_data"], out)],
-                           capture_output=True, text=True, env=dict(os.environ, CI="true"), timeout=300)
+        r = subprocess.run(
+            [sys.executable, str(driver), str(n), *build_args(two_sets["new_data"], out)],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, CI="true"),
+            timeout=300,
+        )
         assert r.returncode in (0, 137), r.stderr
         outcomes.append(assert_old_or_new(out, two_sets))
         if r.returncode == 0:
@@ -246,8 +264,12 @@ def test_killed_at_random_instants(two_sets, tmp_path):
     full = time.monotonic() - start
     for _ in range(10):
         out = fresh_old(two_sets, tmp_path)
-        proc = subprocess.Popen([STRATLANG, *build_args(two_sets["new_data"], out)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=dict(os.environ, CI="true"))
+        proc = subprocess.Popen(
+            [STRATLANG, *build_args(two_sets["new_data"], out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, CI="true"),
+        )
         time.sleep(rng.uniform(0.2, full * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -258,9 +280,16 @@ def test_killed_at_random_instants(two_sets, tmp_path):
 def test_concurrent_builds_into_one_folder_take_turns(two_sets, tmp_path):
     out = fresh_old(two_sets, tmp_path)
     env = dict(os.environ, CI="true")
-    procs = [subprocess.Popen([STRATLANG, *build_args(two_sets["new_data" if i % 2 else "old_data"], out)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for i in range(6)]
+    procs = [
+        subprocess.Popen(
+            [STRATLANG, *build_args(two_sets["new_data" if i % 2 else "old_data"], out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(6)
+    ]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
     assert [code for code, _ in results] == [0] * 6, results
     assert assert_old_or_new(out, two_sets) in ("old", "new")
@@ -290,7 +319,10 @@ def dense_map_project(folder: Path) -> Path:
     ids = {p: [f"{p[0].upper()}{i}" for i in range(1, 29)] for p in perspectives}
     text = ['strategy "Dense" {\n  owner "o"\n  period 2026-01-01 .. 2026-12-31\n  locale en\n}\n']
     for p in perspectives:
-        text += [f'objective {o} "Objective {o} with a longer label" {{\n  perspective {p}\n}}\n' for o in ids[p]]
+        text += [
+            f'objective {o} "Objective {o} with a longer label" {{\n  perspective {p}\n}}\n'
+            for o in ids[p]
+        ]
     for lower, upper in zip(perspectives[1:], perspectives):
         text += [f'{o} -> {t} "drives"\n' for o in ids[lower] for t in rng.sample(ids[upper], 8)]
     entry = folder / "main.strat"
@@ -301,8 +333,11 @@ def dense_map_project(folder: Path) -> Path:
 @pytest.mark.slow
 def test_graphviz_dies_with_the_command(tmp_path):
     entry = dense_map_project(tmp_path)
-    proc = subprocess.Popen([STRATLANG, "map", str(entry), "-o", str(tmp_path / "map.svg")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [STRATLANG, "map", str(entry), "-o", str(tmp_path / "map.svg")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     dot = []
     while not dot and time.monotonic() < deadline and proc.poll() is None:
@@ -333,14 +368,30 @@ def test_the_spark_jvm_dies_with_the_command(tmp_path):
     however it dies (killed while the JVM still starts, it sees the closed pipe once it is up)."""
     pytest.importorskip("pyspark")
     data = PROJECT / "data" / "customers.csv"
-    proc = subprocess.Popen([STRATLANG, "lists", str(PROJECT / "main.strat"), "--engine", "spark",
-                             "-o", str(tmp_path / "lists"), "--data", str(data)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            STRATLANG,
+            "lists",
+            str(PROJECT / "main.strat"),
+            "--engine",
+            "spark",
+            "-o",
+            str(tmp_path / "lists"),
+            "--data",
+            str(data),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     family: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None:
         family = _descendants(proc.pid)
-        if any("java" in Path(f"/proc/{p}/comm").read_text() for p in family if Path(f"/proc/{p}/comm").exists()):
+        if any(
+            "java" in Path(f"/proc/{p}/comm").read_text()
+            for p in family
+            if Path(f"/proc/{p}/comm").exists()
+        ):
             break
         time.sleep(0.1)
     assert proc.poll() is None, "the Spark run ended before its JVM could be seen"
@@ -350,5 +401,7 @@ def test_the_spark_jvm_dies_with_the_command(tmp_path):
     deadline = time.monotonic() + 30
     while any(_alive(p) for p in family) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [p for p in family if _alive(p)], "a process of the Spark run outlived the killed command"
+    assert not [p for p in family if _alive(p)], (
+        "a process of the Spark run outlived the killed command"
+    )
     assert not (tmp_path / "lists").exists()

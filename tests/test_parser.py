@@ -8,19 +8,20 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import attrs, only_block, parse_ok, value  # noqa: F401
 
 from stratlang.source import SourceFile
 from stratlang.syntax import ast
 from stratlang.syntax.parser import build_strict_parser, describe_expected, parse_source
 
-from conftest import attrs, only_block, parse_ok, value  # noqa: F401
-
 DATA = Path(__file__).resolve().parent / "data" / "spec_example"
 SPEC = Path("/work/shared/spec/language.md")
 
 # Raw terminal names must never reach a message.
-TERMINAL_NAME = re.compile(r"\b(?:[A-Z]+_[A-Z_]+|LBRACE|RBRACE|LPAR|RPAR|LSQB|RSQB|NAME|LITERAL|STRING|CMP|"
-                           r"ARROW|DOTDOT|COMMA|SEMICOLON|TAG|FLAG)\b|\$END|__ANON")
+TERMINAL_NAME = re.compile(
+    r"\b(?:[A-Z]+_[A-Z_]+|LBRACE|RBRACE|LPAR|RPAR|LSQB|RSQB|NAME|LITERAL|STRING|CMP|"
+    r"ARROW|DOTDOT|COMMA|SEMICOLON|TAG|FLAG)\b|\$END|__ANON"
+)
 
 
 def parse(text: str, path: str = "t.strat"):
@@ -80,9 +81,31 @@ def test_spec_example_parses_without_diagnostics(name):
 def test_spec_example_lowers_as_written():
     f = parse_ok((DATA / "wealth.strat").read_text("utf-8"))
     kinds = [d.kind if isinstance(d, ast.Block) else type(d).__name__ for d in f.decls]
-    assert kinds == ["strategy", "Import", "perspectives", "theme", "theme", "schema", "event", "objective",
-                     "objective", "objective", "objective", "Link", "Link", "segment", "segment", "segment",
-                     "segment", "segment", "tiering", "offer", "script", "play", "initiative"]
+    assert kinds == [
+        "strategy",
+        "Import",
+        "perspectives",
+        "theme",
+        "theme",
+        "schema",
+        "event",
+        "objective",
+        "objective",
+        "objective",
+        "objective",
+        "Link",
+        "Link",
+        "segment",
+        "segment",
+        "segment",
+        "segment",
+        "segment",
+        "tiering",
+        "offer",
+        "script",
+        "play",
+        "initiative",
+    ]
     strategy = f.decls[0]
     assert strategy.id is None and strategy.label.value == "财富客户经营 2026"
     a = attrs(strategy)
@@ -92,7 +115,11 @@ def test_spec_example_lowers_as_written():
     assert f.decls[1].path.value == "channels.strat"
     persp = f.decls[2]
     assert [(p.id.name, p.label.value) for p in persp.items] == [
-        ("financial", "财务"), ("customer", "客户"), ("process", "内部流程"), ("learning", "学习与成长")]
+        ("financial", "财务"),
+        ("customer", "客户"),
+        ("process", "内部流程"),
+        ("learning", "学习与成长"),
+    ]
     schema = f.decls[5]
     fields = {fl.name.name: fl for fl in schema.items}
     assert [n.name for n in fields["id"].flags] == ["key"]
@@ -105,14 +132,19 @@ def test_spec_example_lowers_as_written():
     f1 = f.decls[7]
     t1, t2 = [i for i in f1.items if isinstance(i, ast.TargetLine)]
     assert (t1.id.name, t1.label.value, t1.op) == ("aum_growth", "AUM增长率", ">=")
-    assert t1.value.value == 20 and t1.value.percent and t1.baseline.value == 8 and t1.baseline.percent
+    assert (
+        t1.value.value == 20 and t1.value.percent and t1.baseline.value == 8 and t1.baseline.percent
+    )
     assert t2.value.value == 120_000_000 and t2.value.scaled and t2.baseline is None
     p1 = f.decls[9]
     (t,) = [i for i in p1.items if isinstance(i, ast.TargetLine)]
     assert t.by.quarter and t.by.value == dt.date(2026, 9, 30)
     chain, labelled = f.decls[11], f.decls[12]
     assert [n.name for n in chain.chain] == ["L1", "P1", "C1", "F1"] and chain.label is None
-    assert [n.name for n in labelled.chain] == ["P1", "F1"] and labelled.label.value == "交叉销售带动规模"
+    assert [n.name for n in labelled.chain] == [
+        "P1",
+        "F1",
+    ] and labelled.label.value == "交叉销售带动规模"
     young = f.decls[13]
     a = attrs(young)
     assert shape(a["rule"].value) == "(and payroll age aum risk_level)"
@@ -129,8 +161,10 @@ def test_spec_example_lowers_as_written():
     script = f.decls[20]
     opening = attrs(script)["opening"].value
     assert opening.triple
-    assert opening.value == ("您好，{{ customer.name }}，我是{{ strategy.owner }}的客户经理。\n"
-                             "感谢您选择在我行代发工资。")
+    assert opening.value == (
+        "您好，{{ customer.name }}，我是{{ strategy.owner }}的客户经理。\n"
+        "感谢您选择在我行代发工资。"
+    )
     (obj,) = [i for i in script.items if isinstance(i, ast.ObjectionLine)]
     assert obj.question.value == "没时间" and obj.answer.value.startswith("只需两分钟")
     play = f.decls[21]
@@ -140,9 +174,18 @@ def test_spec_example_lowers_as_written():
     assert when.ref.name == "payroll_first_credit" and when.within.days == 30
     s1, s2 = [i for i in play.items if isinstance(i, ast.StepLine)]
     assert (s1.number.value, s1.channel.name, s1.script.name, s1.after, s1.unless_converted) == (
-        1, "phone", "payroll_welcome", None, False)
+        1,
+        "phone",
+        "payroll_welcome",
+        None,
+        False,
+    )
     assert (s2.number.value, s2.channel.name, s2.script.name, s2.unless_converted) == (
-        2, "app_push", "payroll_push", True)
+        2,
+        "app_push",
+        "payroll_push",
+        True,
+    )
     assert s2.after.amount == 3 and s2.after.unit == "d"
     assert a["control"].value.percent and a["control"].value.value == 10
     assert a["budget"].value.value == 500_000
@@ -158,7 +201,9 @@ def test_channels_example_lowers_rates_and_wrapping_range():
     assert isinstance(quiet, ast.Range)
     assert (quiet.low.hour, quiet.low.minute, quiet.high.hour, quiet.high.minute) == (21, 0, 9, 0)
     c = phone["cap"].value
-    assert isinstance(c, ast.Rate) and c.amount.value == 2 and (c.per.amount, c.per.unit) == (30, "d")
+    assert (
+        isinstance(c, ast.Rate) and c.amount.value == 2 and (c.per.amount, c.per.unit) == (30, "d")
+    )
     push = attrs(f.decls[1])
     assert push["capacity"].value.name == "unlimited" and push["kind"].value.name == "push"
 
@@ -207,39 +252,66 @@ def test_link_over_several_lines():
 
 
 def test_target_lines():
-    b = only_block('objective o {\n target t >= 20% by 2026-12-31 baseline 8%\n target u "U" < 5\n'
-                   ' target v = 1.2亿 by 2026Q4\n target w != 3 }')
+    b = only_block(
+        'objective o {\n target t >= 20% by 2026-12-31 baseline 8%\n target u "U" < 5\n'
+        " target v = 1.2亿 by 2026Q4\n target w != 3 }"
+    )
     t, u, v = [i for i in b.items if isinstance(i, ast.TargetLine)][:3]
     assert (t.id.name, t.label, t.op, t.value.value, t.by.value, t.baseline.value) == (
-        "t", None, ">=", 20, dt.date(2026, 12, 31), 8)
+        "t",
+        None,
+        ">=",
+        20,
+        dt.date(2026, 12, 31),
+        8,
+    )
     assert (t.span.line, t.span.column, t.span.end_column) == (2, 2, 43)
     assert (u.label.value, u.op, u.value.value, u.by, u.baseline) == ("U", "<", 5, None, None)
     assert v.by.quarter and v.value.value == 120_000_000
 
 
 def test_step_lines():
-    b = only_block("play p {\n step 1 phone using s1\n step 2 sms using s2 after 3d\n"
-                   " step 3 app using s3 unless converted\n step 4 app using s3 after 1w unless converted\n}")
+    b = only_block(
+        "play p {\n step 1 phone using s1\n step 2 sms using s2 after 3d\n"
+        " step 3 app using s3 unless converted\n step 4 app using s3 after 1w unless converted\n}"
+    )
     steps = [i for i in b.items if isinstance(i, ast.StepLine)]
-    got = [(s.number.value, s.channel.name, s.script.name, s.after.raw if s.after else None, s.unless_converted)
-           for s in steps]
-    assert got == [(1, "phone", "s1", None, False), (2, "sms", "s2", "3d", False),
-                   (3, "app", "s3", None, True), (4, "app", "s3", "1w", True)]
+    got = [
+        (
+            s.number.value,
+            s.channel.name,
+            s.script.name,
+            s.after.raw if s.after else None,
+            s.unless_converted,
+        )
+        for s in steps
+    ]
+    assert got == [
+        (1, "phone", "s1", None, False),
+        (2, "sms", "s2", "3d", False),
+        (3, "app", "s3", None, True),
+        (4, "app", "s3", "1w", True),
+    ]
 
 
 def test_objection_lines():
-    b = only_block('script s { objection "too busy" -> "two minutes" objection "no" -> """\n  ok\n""" }')
+    b = only_block(
+        'script s { objection "too busy" -> "two minutes" objection "no" -> """\n  ok\n""" }'
+    )
     o1, o2 = b.items
     assert (o1.question.value, o1.answer.value) == ("too busy", "two minutes")
     assert o2.answer.value == "ok" and o2.answer.triple
 
 
-@pytest.mark.parametrize("text, kind, ref, within", [
-    ("event payroll_first_credit within 30d", "event", "payroll_first_credit", 30),
-    ("event e", "event", "e", None),
-    ("lifecycle winback", "lifecycle", "winback", None),
-    ("schedule weekly", "schedule", "weekly", None),
-])
+@pytest.mark.parametrize(
+    "text, kind, ref, within",
+    [
+        ("event payroll_first_credit within 30d", "event", "payroll_first_credit", 30),
+        ("event e", "event", "e", None),
+        ("lifecycle winback", "lifecycle", "winback", None),
+        ("schedule weekly", "schedule", "weekly", None),
+    ],
+)
 def test_when_triggers(text, kind, ref, within):
     w = attrs(only_block(f"play p {{ when {text} }}"))["when"].value
     assert isinstance(w, ast.Trigger) and w.kind == kind and w.ref.name == ref
@@ -264,20 +336,29 @@ def test_free_form_layout():
 
 
 def test_keywords_are_ids_where_not_expected():
-    f = parse_ok("segment lifecycle { lifecycle growth }\n"
-                 "objective rule { perspective process }\n"
-                 "offer event { kind event }\n"
-                 "channel when { kind sms }\n"
-                 "segment between { rule target > 3 and step and per = by }\n"
-                 "theme target { color \"#fff\" }\n")
-    assert [d.id.name for d in f.decls] == ["lifecycle", "rule", "event", "when", "between", "target"]
+    f = parse_ok(
+        "segment lifecycle { lifecycle growth }\n"
+        "objective rule { perspective process }\n"
+        "offer event { kind event }\n"
+        "channel when { kind sms }\n"
+        "segment between { rule target > 3 and step and per = by }\n"
+        'theme target { color "#fff" }\n'
+    )
+    assert [d.id.name for d in f.decls] == [
+        "lifecycle",
+        "rule",
+        "event",
+        "when",
+        "between",
+        "target",
+    ]
     assert attrs(f.decls[0])["lifecycle"].value.name == "growth"
     assert attrs(f.decls[2])["kind"].value.name == "event"
     assert shape(attrs(f.decls[4])["rule"].value) == "(and target step per)"
 
 
 def test_keyword_values_in_attributes():
-    b = only_block("offer o { kind product description \"d\" risk R2 } ")
+    b = only_block('offer o { kind product description "d" risk R2 } ')
     assert attrs(b)["risk"].value.name == "R2"
     b = only_block("segment s { extends parent lifecycle retention }")
     assert attrs(b)["lifecycle"].value.name == "retention"
@@ -287,10 +368,16 @@ def test_keyword_values_in_attributes():
 
 
 def test_schema_fields_and_attributes():
-    b = only_block('schema customer "C" {\n  id string key\n  tier enum(A, B, C,) optional\n'
-                   '  risk enum(R1,R2) risk_tolerance\n  description "the table"\n}')
+    b = only_block(
+        'schema customer "C" {\n  id string key\n  tier enum(A, B, C,) optional\n'
+        '  risk enum(R1,R2) risk_tolerance\n  description "the table"\n}'
+    )
     fields = [i for i in b.items if isinstance(i, ast.FieldLine)]
-    assert [(fl.name.name, fl.type.name) for fl in fields] == [("id", "string"), ("tier", "enum"), ("risk", "enum")]
+    assert [(fl.name.name, fl.type.name) for fl in fields] == [
+        ("id", "string"),
+        ("tier", "enum"),
+        ("risk", "enum"),
+    ]
     assert [v.name for v in fields[1].type.enum_values] == ["A", "B", "C"]
     assert [n.name for n in fields[2].flags] == ["risk_tolerance"]
     (desc,) = [i for i in b.items if isinstance(i, ast.Attribute)]
@@ -305,19 +392,22 @@ def test_allow_attribute_takes_a_list_of_codes():
 # --------------------------------------------------------------------------- rules
 
 
-@pytest.mark.parametrize("text, tree", [
-    ("a or b and c", "(or a (and b c))"),
-    ("a and b or c", "(or (and a b) c)"),
-    ("not a and b", "(and (not a) b)"),
-    ("not a or not b and c", "(or (not a) (and (not b) c))"),
-    ("not (a or b)", "(not (or a b))"),
-    ("(a or b) and c", "(and (or a b) c)"),
-    ("a and b and c and d", "(and a b c d)"),
-    ("a or b or c", "(or a b c)"),
-    ("not not a", "(not (not a))"),
-    ("((a))", "a"),
-    ("a and (b or c) and not (d and e)", "(and a (or b c) (not (and d e)))"),
-])
+@pytest.mark.parametrize(
+    "text, tree",
+    [
+        ("a or b and c", "(or a (and b c))"),
+        ("a and b or c", "(or (and a b) c)"),
+        ("not a and b", "(and (not a) b)"),
+        ("not a or not b and c", "(or (not a) (and (not b) c))"),
+        ("not (a or b)", "(not (or a b))"),
+        ("(a or b) and c", "(and (or a b) c)"),
+        ("a and b and c and d", "(and a b c d)"),
+        ("a or b or c", "(or a b c)"),
+        ("not not a", "(not (not a))"),
+        ("((a))", "a"),
+        ("a and (b or c) and not (d and e)", "(and a (or b c) (not (and d e)))"),
+    ],
+)
 def test_rule_precedence(text, tree):
     assert shape(rule(text)) == tree
 
@@ -325,7 +415,12 @@ def test_rule_precedence(text, tree):
 @pytest.mark.parametrize("op", ["=", "!=", "<", "<=", ">", ">="])
 def test_comparisons(op):
     e = rule(f"aum {op} 5万")
-    assert isinstance(e, ast.Compare) and e.field.name == "aum" and e.op == op and e.value.value == 50_000
+    assert (
+        isinstance(e, ast.Compare)
+        and e.field.name == "aum"
+        and e.op == op
+        and e.value.value == 50_000
+    )
 
 
 def test_compare_values():
@@ -337,7 +432,11 @@ def test_compare_values():
 
 def test_between():
     e = rule("age between 22 and 35")
-    assert isinstance(e, ast.Between) and (e.field.name, e.low.value, e.high.value) == ("age", 22, 35)
+    assert isinstance(e, ast.Between) and (e.field.name, e.low.value, e.high.value) == (
+        "age",
+        22,
+        35,
+    )
     e = rule("age between 22 and 35 and payroll")
     assert shape(e) == "(and age payroll)" and isinstance(e.operands[0], ast.Between)
 
@@ -370,7 +469,10 @@ def test_bool_tests():
 
 def test_rule_spans_cover_their_operands():
     e = rule("a and (b or c)")
-    assert (e.span.column, e.span.end_column) == (18, 32)  # a parenthesised operand's span takes in `(` `)`
+    assert (e.span.column, e.span.end_column) == (
+        18,
+        32,
+    )  # a parenthesised operand's span takes in `(` `)`
     assert (e.operands[1].span.column, e.operands[1].span.end_column) == (24, 32)
     e = rule("not (a or b)")
     assert (e.span.column, e.span.end_column) == (18, 30)
@@ -380,7 +482,7 @@ def test_rule_spans_cover_their_operands():
 
 
 def test_syn101_unexpected_token_in_words():
-    _, diags = errors('segment s {\n  rule age >\n}\n')
+    _, diags = errors("segment s {\n  rule age >\n}\n")
     (d,) = diags
     assert d.code == "SYN101" and (d.span.line, d.span.column) == (3, 1)
     assert "expected a value" in d.message and "found `}`" in d.message
@@ -423,17 +525,26 @@ def test_syn101_value_read_as_a_comment_gets_help():
 
 
 def test_syn101_fixed_input_passes():
-    parse_ok('segment s {\n  rule age > 30\n}\n')
+    parse_ok("segment s {\n  rule age > 30\n}\n")
     parse_ok("objective o {\n  perspective financial\n}\n")
 
 
 def test_expected_sets_are_described_in_words():
     # Every reachable expected-set is described without raw terminal names.
-    for exp in [{"RBRACE", "NAME", "RULE", "WHEN", "TARGET", "STEP", "OBJECTION", "SEMICOLON"},
-                {"$END", "STRATEGY", "PERSPECTIVES", "SCHEMA", "IMPORT", "BLOCK_KIND", "NAME", "SEMICOLON"},
-                {"NAME", "LITERAL", "STRING", "LONG_STRING", "TAG"}, {"NOT", "LPAR", "NAME"},
-                {"CMP", "BETWEEN", "IN", "NOT", "IS", "AND", "OR", "RBRACE"}, {"USING"}, {"RSQB", "COMMA"},
-                {"ARROW"}, {"DOTDOT", "PER", "COMMA"}, {"MISSING", "PRESENT"}, {"__ANON_0", "FOO_BAR"}, set()]:
+    for exp in [
+        {"RBRACE", "NAME", "RULE", "WHEN", "TARGET", "STEP", "OBJECTION", "SEMICOLON"},
+        {"$END", "STRATEGY", "PERSPECTIVES", "SCHEMA", "IMPORT", "BLOCK_KIND", "NAME", "SEMICOLON"},
+        {"NAME", "LITERAL", "STRING", "LONG_STRING", "TAG"},
+        {"NOT", "LPAR", "NAME"},
+        {"CMP", "BETWEEN", "IN", "NOT", "IS", "AND", "OR", "RBRACE"},
+        {"USING"},
+        {"RSQB", "COMMA"},
+        {"ARROW"},
+        {"DOTDOT", "PER", "COMMA"},
+        {"MISSING", "PRESENT"},
+        {"__ANON_0", "FOO_BAR"},
+        set(),
+    ]:
         words = describe_expected(exp)
         assert words and not TERMINAL_NAME.search(words), words
 
@@ -448,7 +559,10 @@ def test_every_parser_state_is_described_in_words():
     for actions in states.values():
         terms = {t for t in actions if t.isupper() or t.startswith("$")}
         words = describe_expected(terms)
-        assert not TERMINAL_NAME.search(words) and "another token" not in words, (sorted(terms), words)
+        assert not TERMINAL_NAME.search(words) and "another token" not in words, (
+            sorted(terms),
+            words,
+        )
 
 
 # --------------------------------------------------------------------------- SYN102
@@ -475,14 +589,16 @@ def test_syn102_unterminated_text_block_on_one_line():
 
 
 def test_syn102_unbalanced_brace_points_at_the_opening_brace():
-    _, diags = errors('segment a { rule x }\nobjective o "O" {\n  perspective financial\n\nsegment s { rule y }\n')
+    _, diags = errors(
+        'segment a { rule x }\nobjective o "O" {\n  perspective financial\n\nsegment s { rule y }\n'
+    )
     (d,) = diags
     assert d.code == "SYN102" and (d.span.line, d.span.column, d.span.end_column) == (2, 17, 18)
     assert "never closed" in d.message
 
 
 def test_syn102_unbalanced_brace_at_end_of_file():
-    f, diags = errors('segment a { rule x }\nobjective o {\n  perspective financial\n')
+    f, diags = errors("segment a { rule x }\nobjective o {\n  perspective financial\n")
     (d,) = diags
     assert d.code == "SYN102" and (d.span.line, d.span.column) == (2, 13)
     assert [b.id.name for b in f.decls] == ["a"]
@@ -504,17 +620,24 @@ def test_syn102_fixed_input_passes():
 # --------------------------------------------------------------------------- SYN103
 
 
-@pytest.mark.parametrize("literal, words", [
-    ("10M", "`M` is not a unit"),
-    ("3x", "`x` is not a unit"),
-    ("50万元", "`万元` is not a unit"),
-    ("1.2.3", "a literal is"),
-    ("1__0", "a literal is"),
-])
+@pytest.mark.parametrize(
+    "literal, words",
+    [
+        ("10M", "`M` is not a unit"),
+        ("3x", "`x` is not a unit"),
+        ("50万元", "`万元` is not a unit"),
+        ("1.2.3", "a literal is"),
+        ("1__0", "a literal is"),
+    ],
+)
 def test_syn103_malformed_numbers(literal, words):
     f, diags = errors(f"segment s {{ estimate {literal} }}")
     (d,) = diags
-    assert d.code == "SYN103" and (d.span.line, d.span.column, d.span.end_column) == (1, 22, 22 + len(literal))
+    assert d.code == "SYN103" and (d.span.line, d.span.column, d.span.end_column) == (
+        1,
+        22,
+        22 + len(literal),
+    )
     assert literal in d.message and words in " ".join(d.help)
     # the block still parses; the value is marked invalid
     assert isinstance(attrs(f.decls[0])["estimate"].value, ast.Invalid)
@@ -554,8 +677,15 @@ def test_syn103_bad_duration_and_quarter():
     assert [d.code for d in diags] == ["SYN103"]
 
 
-@pytest.mark.parametrize("src, esc", [(r'"a\qb"', r"\q"), (r'"\u{110000}"', r"\u{110000}"),
-                                      (r'"\u{D800}"', r"\u{D800}"), (r'"\u{}"', r"\u")])
+@pytest.mark.parametrize(
+    "src, esc",
+    [
+        (r'"a\qb"', r"\q"),
+        (r'"\u{110000}"', r"\u{110000}"),
+        (r'"\u{D800}"', r"\u{D800}"),
+        (r'"\u{}"', r"\u"),
+    ],
+)
 def test_syn103_bad_escape(src, esc):
     _, diags = errors(f"offer o {{ description {src} }}")
     (d,) = diags
@@ -603,13 +733,15 @@ def test_syn104_fixed_input_passes():
 
 
 def test_three_errors_in_three_blocks_are_all_reported():
-    text = ('segment ok1 { rule a }\n'
-            'segment bad1 {\n  rule age >\n}\n'
-            'objective ok2 { perspective financial }\n'
-            'play bad2 {\n  step one\n}\n'
-            'a -> b\n'
-            'offer bad3 { risk R2 kind }}\n'
-            'event ok3\n')
+    text = (
+        "segment ok1 { rule a }\n"
+        "segment bad1 {\n  rule age >\n}\n"
+        "objective ok2 { perspective financial }\n"
+        "play bad2 {\n  step one\n}\n"
+        "a -> b\n"
+        "offer bad3 { risk R2 kind }}\n"
+        "event ok3\n"
+    )
     f, diags = errors(text)
     assert [(d.code, d.span.line) for d in diags] == [("SYN101", 4), ("SYN101", 7), ("SYN101", 10)]
     names = [d.id.name if isinstance(d, ast.Block) else "link" for d in f.decls]
@@ -633,9 +765,11 @@ def test_error_in_the_first_statement_keeps_later_positions():
 
 def test_recovery_keeps_unindented_blocks_whole():
     # `theme growth`, `segment a`, `offer b` at column 1 are attributes, not new declarations
-    text = ("objective F1 {\nperspective financial\ntheme growth\n}\n"
-            "play p {\nsegment a\noffer b\nstep 1 phone using s\n}\n"
-            "segment bad { rule }\n")
+    text = (
+        "objective F1 {\nperspective financial\ntheme growth\n}\n"
+        "play p {\nsegment a\noffer b\nstep 1 phone using s\n}\n"
+        "segment bad { rule }\n"
+    )
     f, diags = errors(text)
     assert [(d.code, d.span.line) for d in diags] == [("SYN101", 10)]
     o, p = f.decls
@@ -643,9 +777,20 @@ def test_recovery_keeps_unindented_blocks_whole():
     assert [getattr(i, "name", None) and i.name.name for i in p.items[:2]] == ["segment", "offer"]
 
 
-@pytest.mark.parametrize("header", ["segment s { rule x }", 'segment s "S"', 'segment s "S" # c', 'import "x"',
-                                    "a -> b", 'strategy { owner "x" }', "schema c { id string key }",
-                                    "perspectives { a }", 'segment s "S" {\n  rule x\n}'])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "segment s { rule x }",
+        'segment s "S"',
+        'segment s "S" # c',
+        'import "x"',
+        "a -> b",
+        'strategy { owner "x" }',
+        "schema c { id string key }",
+        "perspectives { a }",
+        'segment s "S" {\n  rule x\n}',
+    ],
+)
 def test_unclosed_block_ends_where_a_declaration_starts_at_column_1(header):
     f, diags = errors(f"objective o {{\n  perspective financial\n\n{header}\n")
     assert diags[0].code == "SYN102" and (diags[0].span.line, diags[0].span.column) == (1, 13)

@@ -8,9 +8,11 @@ from stratlang.syntax import parser as P
 
 
 def block(i: int) -> str:
-    return (f'# objective number {i}\n'
-            f'objective O{i} "Objective {i}" {{\n  perspective financial\n  owner "team {i}"\n'
-            f'  target t{i} "T" >= {i}% by 2026-12-31\n}}\n')
+    return (
+        f"# objective number {i}\n"
+        f'objective O{i} "Objective {i}" {{\n  perspective financial\n  owner "team {i}"\n'
+        f'  target t{i} "T" >= {i}% by 2026-12-31\n}}\n'
+    )
 
 
 def long_text(n: int = 400) -> str:
@@ -33,13 +35,17 @@ def test_grouped_parse_equals_single_parse():
     assert diags == []
     assert [d.id.name for d in f.decls] == [f"O{i}" for i in range(400)]
     assert len(f.comments) == 400
-    assert all(d.leading and d.leading[0].text == f"# objective number {i}" for i, d in enumerate(f.decls))
+    assert all(
+        d.leading and d.leading[0].text == f"# objective number {i}" for i, d in enumerate(f.decls)
+    )
 
 
 def test_errors_in_different_groups_all_reported_and_others_kept():
     blocks = [block(i) for i in range(400)]
     blocks[10] = blocks[10].replace('owner "team 10"', "owner")  # missing value, early group
-    blocks[390] = blocks[390].replace("perspective financial", "perspective financial }")  # late group
+    blocks[390] = blocks[390].replace(
+        "perspective financial", "perspective financial }"
+    )  # late group
     text = "\n".join(blocks)
     f, diags = parse_text(text)
     errors = [d for d in diags if d.severity == 2]

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from stratlang.backends.base import Options
-from stratlang.backends.html import (PdfError, channel_demand, css_string, inline_svg, render_pdf, render_playbook,
-                                     render_script_text)
+from stratlang.backends.html import (
+    PdfError,
+    channel_demand,
+    css_string,
+    inline_svg,
+    render_pdf,
+    render_playbook,
+    render_script_text,
+)
 from stratlang.check import check_entry
 from stratlang.diagnostics import make
 
@@ -20,7 +27,17 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "data" / "spec_example" / "wealth.strat"
-SECTIONS = ("cover", "toc", "targets", "maps", "segments", "plays", "channels", "initiatives", "warnings")
+SECTIONS = (
+    "cover",
+    "toc",
+    "targets",
+    "maps",
+    "segments",
+    "plays",
+    "channels",
+    "initiatives",
+    "warnings",
+)
 
 
 class Page(HTMLParser):
@@ -55,7 +72,9 @@ class Page(HTMLParser):
         return "".join(self.text)
 
     def count(self, tag, **attrs):
-        return sum(1 for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items()))
+        return sum(
+            1 for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())
+        )
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +124,7 @@ def test_contents(spec):
     assert "10%" in text and "50万" in text and "零售营销中心" in text
     assert "朗读约" in text
     # channel plan chart and initiatives with totals (50万 + 80万)
-    assert "<svg class=\"chart\"" in html
+    assert '<svg class="chart"' in html
     assert "客户经理话术认证" in text and "130万" in text
     assert "检查未发现问题。" in text
 
@@ -149,10 +168,16 @@ def test_real_counts_and_warnings(spec):
     m = spec.model
     seg = next(iter(m.segments))
     d = make("PLY604", "channel capacity exceeded on phone", m.plays["payroll_activation"].span)
-    html = render_playbook(m, Options(counts={"segments": {seg: 123457}, "plays": {}}, warnings=[d]))
+    html = render_playbook(
+        m, Options(counts={"segments": {seg: 123457}, "plays": {}}, warnings=[d])
+    )
     text = Page(html).visible
     assert "实际人数" in text and "12.35万" in text
-    assert "PLY604" in text and "channel capacity exceeded on phone" in text and "wealth.strat:" in text
+    assert (
+        "PLY604" in text
+        and "channel capacity exceeded on phone" in text
+        and "wealth.strat:" in text
+    )
 
 
 def test_channel_demand(spec):
@@ -182,7 +207,7 @@ def _hostile_project(tmp_path: Path) -> Path:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     h = HOSTILE
-    text = f'''
+    text = f"""
 strategy {q(h[0] + " plan")} {{
   owner  {q(h[1])}
   period 2026-01-01 .. 2026-12-31
@@ -222,7 +247,7 @@ play p1 {q(h[2])} {{
   owner {q(h[4])}
 }}
 initiative i1 {q(h[5])} {{ supports F1  owner {q(h[0])} }}
-'''
+"""
     p = tmp_path / "main.strat"
     p.write_text(text, encoding="utf-8")
     return p
@@ -230,7 +255,9 @@ initiative i1 {q(h[5])} {{ supports F1  owner {q(h[0])} }}
 
 def test_hostile_text_stays_text(tmp_path):
     res = check_entry(_hostile_project(tmp_path))
-    assert res.model is not None and "p1" in res.model.plays, [str(d.message) for d in res.diagnostics]
+    assert res.model is not None and "p1" in res.model.plays, [
+        str(d.message) for d in res.diagnostics
+    ]
     for lang in ("zh", "en"):
         html = render_playbook(res.model, Options(lang=lang, warnings=list(res.diagnostics)))
         page = Page(html)
@@ -249,27 +276,51 @@ def test_hostile_text_stays_text(tmp_path):
 
 
 def test_script_text_placeholders_strict(spec):
-    ctx = {"offer": {"label": "<b>x</b>"}, "segment": {"label": None}, "strategy": {"owner": "O"},
-           "channel": {"label": "C"}}
-    out = str(render_script_text("a {{offer.label}} {{ segment.label }} {{ customer.name }} {{ customer.__dict__ }}"
-                                 " {{ offer.__class__ }} {{ 7*7 }} {% if 1 %}x{% endif %}\nb", ctx, spec.model, "en"))
+    ctx = {
+        "offer": {"label": "<b>x</b>"},
+        "segment": {"label": None},
+        "strategy": {"owner": "O"},
+        "channel": {"label": "C"},
+    }
+    out = str(
+        render_script_text(
+            "a {{offer.label}} {{ segment.label }} {{ customer.name }} {{ customer.__dict__ }}"
+            " {{ offer.__class__ }} {{ 7*7 }} {% if 1 %}x{% endif %}\nb",
+            ctx,
+            spec.model,
+            "en",
+        )
+    )
     assert '<span class="fill" title="offer.label">&lt;b&gt;x&lt;/b&gt;</span>' in out
     assert '<span class="ph">segment.label</span>' in out  # no value in this context: a chip
     assert '<span class="ph" title="customer.name">customer name</span>' in out
-    assert "{{ customer.__dict__ }}" in out and "{{ offer.__class__ }}" in out and "{{ 7*7 }}" in out
+    assert (
+        "{{ customer.__dict__ }}" in out and "{{ offer.__class__ }}" in out and "{{ 7*7 }}" in out
+    )
     assert "{% if 1 %}x{% endif %}" in out and "<br>" in out
 
 
 def test_inline_svg_prefixes_ids_and_strips_active_content():
-    svg = ('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n<!-- c -->\n'
-           '<svg width="100pt" height="50pt" viewBox="0 0 100 50" xmlns="http://www.w3.org/2000/svg" '
-           'xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">'
-           '<defs><linearGradient id="g1"/></defs><g id="graph0"><rect fill="url(#g1)"/>'
-           '<a xlink:href="javascript:alert(1)"><use xlink:href="#graph0"/></a><script>alert(2)</script></g></svg>')
+    svg = (
+        '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n<!-- c -->\n'
+        '<svg width="100pt" height="50pt" viewBox="0 0 100 50" xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">'
+        '<defs><linearGradient id="g1"/></defs><g id="graph0"><rect fill="url(#g1)"/>'
+        '<a xlink:href="javascript:alert(1)"><use xlink:href="#graph0"/></a><script>alert(2)</script></g></svg>'
+    )
     a, b = str(inline_svg(svg, "sm")), str(inline_svg(svg, "pm"))
     for out, p in ((a, "sm"), (b, "pm")):
-        assert out.startswith("<svg") and "<?xml" not in out and "DOCTYPE" not in out and "<!--" not in out
-        assert f'id="{p}-graph0"' in out and f"url(#{p}-g1)" in out and f'xlink:href="#{p}-graph0"' in out
+        assert (
+            out.startswith("<svg")
+            and "<?xml" not in out
+            and "DOCTYPE" not in out
+            and "<!--" not in out
+        )
+        assert (
+            f'id="{p}-graph0"' in out
+            and f"url(#{p}-g1)" in out
+            and f'xlink:href="#{p}-graph0"' in out
+        )
         assert "onload" not in out and "<script" not in out and "javascript:" not in out
         assert 'width="100pt"' not in out and 'viewBox="0 0 100 50"' in out
     ids_a = set(Page(a).ids)
@@ -284,15 +335,20 @@ def test_css_string_cannot_escape():
 
 def test_pdf_missing_glyph_is_an_error():
     with pytest.raises(PdfError) as e:
-        render_pdf('<html><body><p>x\U0010FFFD</p></body></html>')
+        render_pdf("<html><body><p>x\U0010fffd</p></body></html>")
     assert "U+10FFFD" in str(e.value) and e.value.help
 
 
 # --------------------------------------------------------------------------- the command
 
+
 def _run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-c", "from stratlang.cli import run; run()", *args],
-                          capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-c", "from stratlang.cli import run; run()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
 
 
 def test_command_writes_html_and_pdf(tmp_path):
@@ -314,8 +370,10 @@ def test_command_default_output_and_nothing_written_on_errors(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "playbook.html").exists()
     bad = tmp_path / "bad.strat"
-    bad.write_text('strategy "x" { period 2026-01-01 .. 2026-12-31 }\nsegment s { rule nosuch > 1 }\n',
-                   encoding="utf-8")
+    bad.write_text(
+        'strategy "x" { period 2026-01-01 .. 2026-12-31 }\nsegment s { rule nosuch > 1 }\n',
+        encoding="utf-8",
+    )
     r = _run("playbook", str(bad), "-o", str(tmp_path / "bad.html"))
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert not (tmp_path / "bad.html").exists()

@@ -31,16 +31,35 @@ ENTRIES = {
     "customer_equity": ROOT / "examples" / "customer_equity" / "main.strat",
     "telecom_winback": ROOT / "examples" / "telecom_winback" / "main.strat",
 }
-SECTIONS = ("cover", "toc", "targets", "maps", "segments", "plays", "channels", "initiatives", "warnings")
+SECTIONS = (
+    "cover",
+    "toc",
+    "targets",
+    "maps",
+    "segments",
+    "plays",
+    "channels",
+    "initiatives",
+    "warnings",
+)
 # cover, targets, two map pages, segments, channel plan, initiatives, warnings
 FIXED_PAGES = 8
 
 
 def chromium(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile}", *args]
+        cmd = [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *args,
+        ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -85,7 +104,12 @@ def test_loads_in_chromium_without_console_errors(built):
 
 def test_screenshot(built):
     shot = built["out"] / "shot.png"
-    r = chromium(f"--screenshot={shot}", "--window-size=1200,1600", "--hide-scrollbars", built["page"].as_uri())
+    r = chromium(
+        f"--screenshot={shot}",
+        "--window-size=1200,1600",
+        "--hide-scrollbars",
+        built["page"].as_uri(),
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
@@ -108,12 +132,16 @@ def test_weasyprint_pdf(built):
     pdf.write_bytes(render_pdf(built["html"], Options()))
     model = built["model"]
     assert _pages(pdf) >= len(model.plays) + FIXED_PAGES
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for p in model.plays.values():
         assert p.label in text.replace("\n", ""), p.label
     if re.search(r"[\u4e00-\u9fff]", built["html"]):
         # the Chinese text is extractable, and the CJK font is embedded
         assert re.search(r"[\u4e00-\u9fff]", text)
-        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        fonts = subprocess.run(
+            ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout
         cjk = [ln for ln in fonts.splitlines() if re.search(r"Noto-?Sans-?CJK", ln)]
         assert cjk and all(ln.split()[-5] == "yes" for ln in cjk), fonts

@@ -14,7 +14,9 @@ from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Stri
 from stratlang.pygments_lexer import StratlangLexer
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted((ROOT / "tests/data/spec_example").glob("*.strat"))
+FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted(
+    (ROOT / "tests/data/spec_example").glob("*.strat")
+)
 
 
 def tokens(text):
@@ -40,15 +42,17 @@ def test_examples_highlight_without_errors(path):
 
 
 def test_token_types():
-    src = ('segment young "年轻 {{ customer.name }}\\n" {  # note\n'
-           '  rule age between 22 and 35 and aum < 5万 and not x in [a, b] and e is missing\n'
-           '  when event e within 30d\n'
-           '  period 2026-01-01 .. 2026Q4\n'
-           '  quiet 21:00 .. 08:00\n'
-           '  locale zh-CN\n'
-           '  rate 3.5% per day\n'
-           '}\n'
-           'a -> b "x"\n')
+    src = (
+        'segment young "年轻 {{ customer.name }}\\n" {  # note\n'
+        "  rule age between 22 and 35 and aum < 5万 and not x in [a, b] and e is missing\n"
+        "  when event e within 30d\n"
+        "  period 2026-01-01 .. 2026Q4\n"
+        "  quiet 21:00 .. 08:00\n"
+        "  locale zh-CN\n"
+        "  rate 3.5% per day\n"
+        "}\n"
+        'a -> b "x"\n'
+    )
     toks = tokens(src)
     d = {v: t for t, v in toks}
     assert d["segment"] in Keyword.Declaration

@@ -17,12 +17,12 @@ from stratlang.source import SourceFile, SourceMap, Span
 from stratlang.syntax import ast
 from stratlang.syntax.parser import MAX_LITERAL, MAX_NESTING, parse_source
 
-PLAY_TAIL = '''
+PLAY_TAIL = """
 objective F1 "Grow" {
   perspective financial
   target t "T" >= 20% by 0000Q4
 }
-'''
+"""
 
 
 def parse(text: str):
@@ -48,7 +48,7 @@ def only_codes(result, prefix: str = "") -> list[str]:
 
 @pytest.mark.parametrize("raw", ["0000Q4", "0000Q1", "0000-01-01"])
 def test_year_zero_is_a_malformed_literal_with_its_position(raw):
-    text = f'objective F1 {{ target t >= 1 by {raw} }}\n'
+    text = f"objective F1 {{ target t >= 1 by {raw} }}\n"
     _, diags = parse(text)
     [d] = diags
     assert d.code == "SYN103" and raw in d.message and "year 0" in d.message
@@ -109,7 +109,9 @@ def test_blocks_too_deep_are_refused_before_parsing():
     f, diags, peak = parse_measured(text)
     [d] = diags
     assert d.code == "SYN101"
-    start = text.index("x { " * (MAX_NESTING + 1)) + 4 * MAX_NESTING + 2  # the `{` one level too deep
+    start = (
+        text.index("x { " * (MAX_NESTING + 1)) + 4 * MAX_NESTING + 2
+    )  # the `{` one level too deep
     assert (d.span.start, d.span.end) == (start, start + 1)
     assert [x.id.name for x in f.decls] == ["after"]
     assert peak < 20 * len(text), peak
@@ -151,7 +153,14 @@ def test_rendering_many_diagnostics_on_one_long_line_copies_the_line_once(monkey
     at = 0
     for i in range(n):
         at = text.index(f"O{i}", at)
-        diags.append(make("NAM201", f"undefined objective `O{i}`", source.span(at, at + len(f"O{i}")), "not defined"))
+        diags.append(
+            make(
+                "NAM201",
+                f"undefined objective `O{i}`",
+                source.span(at, at + len(f"O{i}")),
+                "not defined",
+            )
+        )
     copied = 0
     real = SourceFile.line_text
 
@@ -170,13 +179,13 @@ def test_rendering_many_diagnostics_on_one_long_line_copies_the_line_once(monkey
 # --------------------------------------------------------------------------- (15) banned phrase
 
 
-SCRIPT = '''
+SCRIPT = """
 channel phone {{ kind outbound_call }}
 script s {{
   channel phone
   pitch "{pitch}"
 }}
-'''
+"""
 
 
 def test_repeated_banned_phrase_is_linear_and_each_hit_has_its_own_position(project):
@@ -211,8 +220,14 @@ def test_banned_phrases_after_a_negation_and_escapes_keep_their_own_positions(pr
 # --------------------------------------------------------------------------- (16) long strings
 
 
-@pytest.mark.parametrize("template", ['strategy "s" {{ owner "{}" }}\n', 'strategy "s" {{ owner """{}""" }}\n',
-                                      'strategy "s" {{ owner """{}\n""" }}\n# {}\n'])
+@pytest.mark.parametrize(
+    "template",
+    [
+        'strategy "s" {{ owner "{}" }}\n',
+        'strategy "s" {{ owner """{}""" }}\n',
+        'strategy "s" {{ owner """{}\n""" }}\n# {}\n',
+    ],
+)
 def test_lexing_a_long_string_costs_no_memory_per_character(template):
     body = "a" * 500_000 + '\\"' + "b" * 500_000
     text = template.format(body, body)
@@ -251,31 +266,39 @@ def assert_formats(text: str) -> str:
     return out
 
 
-@pytest.mark.parametrize("pitch", ['""" a "" b """', '"""x """', '"""\ta\t"""', '""" 甲\u3000"""',
-                                   '"""\n  a  \n  b\t\n"""'])
+@pytest.mark.parametrize(
+    "pitch",
+    ['""" a "" b """', '"""x """', '"""\ta\t"""', '""" 甲\u3000"""', '"""\n  a  \n  b\t\n"""'],
+)
 def test_one_line_text_blocks_format(pitch):
     out = assert_formats(f'script s "x" {{\n  channel phone\n  pitch {pitch}\n}}\n')
     assert '"""' in out
 
 
-@pytest.mark.parametrize("text", [
-    "L1 # c1\n-> P1\n",
-    'L1 -> P1 # c1\n-> C1 # c2\nobjective X { perspective a\n owner "b" }\n',
-    'L1 # c1\n-> P1 # c2\n  -> C1 "lab" # c3\n',
-    "L1 # c1\n# c2\n-> P1\nA -> B\n",
-    'L1 -> P1 # c1\n"label" # c2\n\nA -> B # c3\n',
-    'import # c\n# d\n "plays.strat"\nimport "x"\nA -> B\n',  # found by tests/test_fuzz.py
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L1 # c1\n-> P1\n",
+        'L1 -> P1 # c1\n-> C1 # c2\nobjective X { perspective a\n owner "b" }\n',
+        'L1 # c1\n-> P1 # c2\n  -> C1 "lab" # c3\n',
+        "L1 # c1\n# c2\n-> P1\nA -> B\n",
+        'L1 -> P1 # c1\n"label" # c2\n\nA -> B # c3\n',
+        'import # c\n# d\n "plays.strat"\nimport "x"\nA -> B\n',  # found by tests/test_fuzz.py
+    ],
+)
 def test_comments_inside_a_link_chain(text):
     out = assert_formats(text)
     assert out.count("#") == text.count("#")
 
 
-@pytest.mark.parametrize("text", [
-    'schema customer {\n  id string;key "x"\n  age int\n}\n',  # found by tests/test_fuzz.py
-    "segment s { rule a; and x; lifecycle growth }\n",
-    "play p { when event e; within x\n step 1 a using b; after 3d\n target t >= 1; by 2026Q4\n cost 3; per 5 }\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'schema customer {\n  id string;key "x"\n  age int\n}\n',  # found by tests/test_fuzz.py
+        "segment s { rule a; and x; lifecycle growth }\n",
+        "play p { when event e; within x\n step 1 a using b; after 3d\n target t >= 1; by 2026Q4\n cost 3; per 5 }\n",
+    ],
+)
 def test_an_item_whose_first_word_would_continue_the_previous_one_keeps_its_semicolon(text):
     # a line break ends nothing: printed on its own line, `key "x"` became a flag of `id`
     out = assert_formats(text)
@@ -321,5 +344,7 @@ def test_parentheses_past_the_limit_are_refused_before_parsing():
 
     n = 500_000
     _, diags = parse(f'segment s {{\n  rule {"(" * n}a{")" * n}\n}}\nevent after "After"\n')
-    assert [(d.code, d.message) for d in diags] == [("SYN101", f"parentheses nested more than {MAX_PARENS} levels deep")]
+    assert [(d.code, d.message) for d in diags] == [
+        ("SYN101", f"parentheses nested more than {MAX_PARENS} levels deep")
+    ]
     assert diags[0].span.column == 8 + MAX_PARENS

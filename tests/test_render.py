@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from golden import check_golden
 
-from stratlang.diagnostics import CODES, Applicability, Diagnostics, Label, Severity, Suggestion, make
+from stratlang.diagnostics import (
+    CODES,
+    Applicability,
+    Diagnostics,
+    Label,
+    Severity,
+    Suggestion,
+    make,
+)
 from stratlang.render import FORMATS, render
 from stratlang.render.github import escape_data, escape_property, render_github
 from stratlang.render.json import render_json
@@ -50,10 +58,16 @@ def frame_rows(out: str, line: int) -> tuple[str, str]:
 
 # --- text ---------------------------------------------------------------------------------------
 
+
 def test_text_matches_spec_example():
     sf = SourceFile("wealth.strat", WEALTH)
-    d = make("NAM201", "undefined segment `payroll_yuong`", span_at(sf, 58, 12, 58, 25), "not defined",
-             help="did you mean `payroll_young`? (defined at wealth.strat:31:9)")
+    d = make(
+        "NAM201",
+        "undefined segment `payroll_yuong`",
+        span_at(sf, 58, 12, 58, 25),
+        "not defined",
+        help="did you mean `payroll_young`? (defined at wealth.strat:31:9)",
+    )
     out = render_text([d], source_map(sf), color=False, summary=False)
     assert out == (
         "error[NAM201]: undefined segment `payroll_yuong`\n"
@@ -80,7 +94,9 @@ def test_carets_line_up_under_chinese_text(needle):
     expected = gutter + display_width(line_text[: span.column - 1])
     assert caret_at == expected
     assert mark_row.count("^") == display_width(needle)
-    assert display_width(src_row[: src_row.index(needle)]) == caret_at  # same column in the source row
+    assert (
+        display_width(src_row[: src_row.index(needle)]) == caret_at
+    )  # same column in the source row
     assert mark_row.endswith("^ here")
 
 
@@ -117,9 +133,14 @@ def test_multiline_span_ending_after_newline_stops_at_line_end():
 def test_secondary_labels_same_file_and_other_file():
     a = SourceFile("a.strat", "segment x {}\nsegment x {}\n")
     b = SourceFile("lib/b.strat", "\n\nsegment y {}\n")
-    d = make("NAM202", "duplicate id `x`", span_of(a, "x", 1), "defined again",
-             labels=[Label(span_of(a, "x"), "first defined here"), Label(span_of(b, "y"), "see also")],
-             notes="ids are global across imports")
+    d = make(
+        "NAM202",
+        "duplicate id `x`",
+        span_of(a, "x", 1),
+        "defined again",
+        labels=[Label(span_of(a, "x"), "first defined here"), Label(span_of(b, "y"), "see also")],
+        notes="ids are global across imports",
+    )
     out = render_text([d], source_map(a, b), color=False, summary=False)
     assert out == (
         "error[NAM202]: duplicate id `x`\n"
@@ -141,8 +162,13 @@ def test_secondary_labels_same_file_and_other_file():
 
 def test_several_labels_on_one_line_get_connectors():
     sf = SourceFile("s.strat", "link alpha -> beta -> gamma\n")
-    d = make("MAP408", "m", span_of(sf, "alpha"), "from",
-             labels=[Label(span_of(sf, "beta"), "via"), Label(span_of(sf, "gamma"), "to")])
+    d = make(
+        "MAP408",
+        "m",
+        span_of(sf, "alpha"),
+        "from",
+        labels=[Label(span_of(sf, "beta"), "via"), Label(span_of(sf, "gamma"), "to")],
+    )
     out = render_text([d], source_map(sf), color=False, summary=False)
     assert (
         "1 | link alpha -> beta -> gamma\n"
@@ -159,8 +185,12 @@ def test_span_outside_file_is_clamped_and_missing_files_do_not_crash():
     bogus = Span("short.strat", 500, 900, 40, 80, 41, 3)
     backwards = Span("short.strat", 3, 1, 1, 4, 1, 2)
     nowhere = Span("gone.strat", 0, 0, 1, 1, 1, 1)
-    diags = [make("SYN104", "eof", bogus, "here"), make("SYN104", "eof", Span("empty.strat", 0, 5, 3, 3, 3, 9)),
-             make("SYN101", "back", backwards), make("NAM206", "import not found", nowhere, "x")]
+    diags = [
+        make("SYN104", "eof", bogus, "here"),
+        make("SYN104", "eof", Span("empty.strat", 0, 5, 3, 3, 3, 9)),
+        make("SYN101", "back", backwards),
+        make("NAM206", "import not found", nowhere, "x"),
+    ]
     out = render_text(diags, source_map(sf, empty), color=False)
     assert "--> short.strat:2:1" in out
     assert "--> gone.strat:1:1" in out
@@ -223,62 +253,118 @@ def test_summary_line_wording():
     assert summary_line([i]) == "info: 1 info emitted"
     assert summary_line([]) == ""
     assert render_text([], source_map(sf), color=False) == ""
-    assert render_text([e, w], source_map(sf), color=False).endswith("\nerror: 1 error, 1 warning emitted\n")
+    assert render_text([e, w], source_map(sf), color=False).endswith(
+        "\nerror: 1 error, 1 warning emitted\n"
+    )
 
 
 def test_golden_full_text_rendering():
-    main = SourceFile("wealth.strat", (
-        "strategy 财富管理 {\n"
-        "  period 2026-01-01..2026-12-31\n"
-        "}\n"
-        "\n"
-        "segment payroll_young {\n"
-        "  label \"代发年轻客群\"\n"
-        "  rule  payroll and age in 22..35\n"
-        "}\n"
-        "\n"
-        "play 代发激活 {\n"
-        "  segment  payroll_yuong\n"
-        "  step 1 { channel phone  script 开场白 }\n"
-        "}\n"
-    ))
+    main = SourceFile(
+        "wealth.strat",
+        (
+            "strategy 财富管理 {\n"
+            "  period 2026-01-01..2026-12-31\n"
+            "}\n"
+            "\n"
+            "segment payroll_young {\n"
+            '  label "代发年轻客群"\n'
+            "  rule  payroll and age in 22..35\n"
+            "}\n"
+            "\n"
+            "play 代发激活 {\n"
+            "  segment  payroll_yuong\n"
+            "  step 1 { channel phone  script 开场白 }\n"
+            "}\n"
+        ),
+    )
     lib = SourceFile("lib/channels.strat", "channel phone {\n  capacity 3%\n}\n")
     diags = Diagnostics()
-    diags.add(make("NAM201", "undefined segment `payroll_yuong`", span_of(main, "payroll_yuong"), "not defined",
-                   labels=[Label(span_of(main, "payroll_young"), "similar segment defined here")],
-                   help="did you mean `payroll_young`? (defined at wealth.strat:5:9)",
-                   suggestions=[Suggestion(span_of(main, "payroll_yuong"), "payroll_young")]))
-    diags.add(make("TYP304", "a percentage does not fit `capacity`", span_of(lib, "3%"), "a percentage",
-                   labels=[Label(span_of(main, "phone"), "channel used here")],
-                   help="capacity is a count per day, e.g. `capacity 300`"))
-    diags.add(make("PLY601", "step's channel differs from its script's channel",
-                   span_of(main, "开场白"), "script `开场白` is for `wechat`",
-                   labels=[Label(span_of(main, "phone", 0), "step channel")],
-                   notes="a script is written for one channel"))
-    diags.add(make("SYN102", "this `{` is never closed", span_of(main, "{", 2).cover(span_of(main, "}", 2)),
-                   "block starts here", severity=Severity.ERROR))
-    diags.add(make("MAP409", "strategy map is unbalanced", span_of(main, "财富管理"), "",
-                   notes="the financial perspective has no growth objective"))
+    diags.add(
+        make(
+            "NAM201",
+            "undefined segment `payroll_yuong`",
+            span_of(main, "payroll_yuong"),
+            "not defined",
+            labels=[Label(span_of(main, "payroll_young"), "similar segment defined here")],
+            help="did you mean `payroll_young`? (defined at wealth.strat:5:9)",
+            suggestions=[Suggestion(span_of(main, "payroll_yuong"), "payroll_young")],
+        )
+    )
+    diags.add(
+        make(
+            "TYP304",
+            "a percentage does not fit `capacity`",
+            span_of(lib, "3%"),
+            "a percentage",
+            labels=[Label(span_of(main, "phone"), "channel used here")],
+            help="capacity is a count per day, e.g. `capacity 300`",
+        )
+    )
+    diags.add(
+        make(
+            "PLY601",
+            "step's channel differs from its script's channel",
+            span_of(main, "开场白"),
+            "script `开场白` is for `wechat`",
+            labels=[Label(span_of(main, "phone", 0), "step channel")],
+            notes="a script is written for one channel",
+        )
+    )
+    diags.add(
+        make(
+            "SYN102",
+            "this `{` is never closed",
+            span_of(main, "{", 2).cover(span_of(main, "}", 2)),
+            "block starts here",
+            severity=Severity.ERROR,
+        )
+    )
+    diags.add(
+        make(
+            "MAP409",
+            "strategy map is unbalanced",
+            span_of(main, "财富管理"),
+            "",
+            notes="the financial perspective has no growth objective",
+        )
+    )
     check_golden("render/full.txt", render_text(diags, source_map(main, lib), color=False))
     check_golden("render/full.ansi.txt", render_text(diags, source_map(main, lib), color=True))
 
 
 # --- JSON ---------------------------------------------------------------------------------------
 
+
 def test_json_envelope_fields_and_cjk_byte_offsets():
     sf = SourceFile("zh.strat", "label 中文 bad\nx\n")
     span = span_of(sf, "bad")
     assert span.start == 9
-    d = make("NAM201", "undefined", span, "not defined", help="h", notes=("n1", "n2"),
-             labels=[Label(span_of(sf, "中文"), "chinese")],
-             suggestions=[Suggestion(span, "good", "use good", Applicability.MAYBE_INCORRECT)])
+    d = make(
+        "NAM201",
+        "undefined",
+        span,
+        "not defined",
+        help="h",
+        notes=("n1", "n2"),
+        labels=[Label(span_of(sf, "中文"), "chinese")],
+        suggestions=[Suggestion(span, "good", "use good", Applicability.MAYBE_INCORRECT)],
+    )
     w = make("MAP402", "down", span_of(sf, "x"))
     doc = json.loads(render_json([d, w], source_map(sf)))
     assert list(doc) == ["format_version", "valid", "error_count", "warning_count", "diagnostics"]
     assert doc["format_version"] == 1 and doc["valid"] is False
     assert doc["error_count"] == 1 and doc["warning_count"] == 1
     first = doc["diagnostics"][0]
-    assert list(first) == ["code", "severity", "message", "range", "labels", "notes", "help", "suggestions"]
+    assert list(first) == [
+        "code",
+        "severity",
+        "message",
+        "range",
+        "labels",
+        "notes",
+        "help",
+        "suggestions",
+    ]
     assert first["code"] == "NAM201" and first["severity"] == "error"
     rng = first["range"]
     assert rng["file"] == "zh.strat"
@@ -289,8 +375,14 @@ def test_json_envelope_fields_and_cjk_byte_offsets():
     assert first["labels"][1]["range"]["start"]["byte_offset"] == 6
     assert first["labels"][1]["range"]["end"]["byte_offset"] == 12
     assert first["notes"] == ["n1", "n2"] and first["help"] == ["h"]
-    assert first["suggestions"] == [{"range": rng, "replacement": "good", "message": "use good",
-                                     "applicability": "maybe_incorrect"}]
+    assert first["suggestions"] == [
+        {
+            "range": rng,
+            "replacement": "good",
+            "message": "use good",
+            "applicability": "maybe_incorrect",
+        }
+    ]
     assert doc["diagnostics"][1]["severity"] == "warning"
     # `strict`: warnings make the document invalid too.
     assert json.loads(render_json([w], source_map(sf)))["valid"] is True
@@ -303,7 +395,13 @@ def test_json_is_valid_with_no_files_and_no_diagnostics():
     assert doc["valid"] is False and doc["error_count"] == 1
     assert doc["diagnostics"][0]["range"]["start"] == {"line": 1, "column": 1, "byte_offset": None}
     empty = json.loads(render([], None, "json"))
-    assert empty == {"format_version": 1, "valid": True, "error_count": 0, "warning_count": 0, "diagnostics": []}
+    assert empty == {
+        "format_version": 1,
+        "valid": True,
+        "error_count": 0,
+        "warning_count": 0,
+        "diagnostics": [],
+    }
 
 
 def test_json_is_deterministic_and_sorts_a_collector():
@@ -319,12 +417,19 @@ def test_json_is_deterministic_and_sorts_a_collector():
 
 # --- SARIF --------------------------------------------------------------------------------------
 
+
 def test_sarif_structure_and_every_code_is_a_rule(tmp_path):
     root = tmp_path / "proj"
     (root / "sub").mkdir(parents=True)
     sf = SourceFile("sub/策略 1.strat", "segment x {}\n", abspath=root / "sub" / "策略 1.strat")
-    d = make("NAM202", "dup", span_of(sf, "x"), "again", labels=[Label(span_of(sf, "segment"), "first")],
-             suggestions=[Suggestion(span_of(sf, "x"), "y", "rename")])
+    d = make(
+        "NAM202",
+        "dup",
+        span_of(sf, "x"),
+        "again",
+        labels=[Label(span_of(sf, "segment"), "first")],
+        suggestions=[Suggestion(span_of(sf, "x"), "y", "rename")],
+    )
     w = make("MAP406", "no target", span_of(sf, "{}"))
     i = make("MAP410", "big", span_of(sf, "segment"))
     log = json.loads(render_sarif([d, w, i], source_map(sf), root=root))
@@ -345,7 +450,10 @@ def test_sarif_structure_and_every_code_is_a_rule(tmp_path):
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
         assert r["message"]["text"]
     loc = results[0]["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"] == {"uri": "sub/%E7%AD%96%E7%95%A5%201.strat", "uriBaseId": "PROJECTROOT"}
+    assert loc["artifactLocation"] == {
+        "uri": "sub/%E7%AD%96%E7%95%A5%201.strat",
+        "uriBaseId": "PROJECTROOT",
+    }
     assert loc["region"] == {"startLine": 1, "startColumn": 9, "endLine": 1, "endColumn": 10}
     assert run["originalUriBaseIds"]["PROJECTROOT"]["uri"].endswith("/proj/")
     assert run["columnKind"] == "unicodeCodePoints"
@@ -358,10 +466,15 @@ def test_sarif_relative_uri_from_absolute_display_path(tmp_path):
     path = tmp_path / "a.strat"
     sf = SourceFile(str(path), "x\n")
     log = sarif_log([make("SYN101", "m", sf.span(0, 1))], source_map(sf), root=tmp_path)
-    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "a.strat"
+    assert (
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "a.strat"
+    )
     # Without a root the display path is used as is, and an absolute one becomes a file URI.
     log = sarif_log([make("SYN101", "m", sf.span(0, 1))], source_map(sf))
-    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file:")
+    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
+        "uri"
+    ].startswith("file:")
 
 
 def test_sarif_rules_carry_the_explanations():
@@ -384,16 +497,23 @@ def test_sarif_uncatalogued_code_gets_a_rule():
 
 # --- GitHub -------------------------------------------------------------------------------------
 
+
 def test_github_annotation_form():
     sf = SourceFile("wealth.strat", WEALTH)
-    d = make("NAM201", "undefined segment `payroll_yuong`", span_at(sf, 58, 12, 58, 25), "not defined")
+    d = make(
+        "NAM201", "undefined segment `payroll_yuong`", span_at(sf, 58, 12, 58, 25), "not defined"
+    )
     w = make("MAP402", "down", span_at(sf, 58, 3, 58, 10))
     i = make("MAP409", "unbalanced", span_at(sf, 1, 1, 1, 2))
     out = render_github([d, w, i], source_map(sf))
     lines = out.splitlines()
-    assert lines[0] == ("::error file=wealth.strat,line=58,endLine=58,col=12,endColumn=25,"
-                        "title=NAM201::undefined segment `payroll_yuong`")
-    assert lines[1].startswith("::warning file=wealth.strat,") and lines[1].endswith("title=MAP402::down")
+    assert lines[0] == (
+        "::error file=wealth.strat,line=58,endLine=58,col=12,endColumn=25,"
+        "title=NAM201::undefined segment `payroll_yuong`"
+    )
+    assert lines[1].startswith("::warning file=wealth.strat,") and lines[1].endswith(
+        "title=MAP402::down"
+    )
     assert lines[2].startswith("::notice ")
     assert out.endswith("\n") and len(lines) == 3
 
@@ -411,6 +531,7 @@ def test_github_escapes():
 
 # --- dispatch -----------------------------------------------------------------------------------
 
+
 def test_render_dispatch_and_unknown_format():
     sf = SourceFile("a.strat", "x\n")
     d = [make("SYN101", "m", sf.span(0, 1))]
@@ -424,7 +545,9 @@ def test_render_dispatch_and_unknown_format():
 
 
 def test_render_is_fast_enough_for_many_diagnostics():
-    sf = SourceFile("big.strat", "".join(f"segment s{i} {{ label \"客群{i}\" }}\n" for i in range(3000)))
+    sf = SourceFile(
+        "big.strat", "".join(f'segment s{i} {{ label "客群{i}" }}\n' for i in range(3000))
+    )
     diags = [make("SEG504", "unused", span_at(sf, i, 9, i, 12), "here") for i in range(1, 3001)]
     for fmt in FORMATS:
         assert render(diags, source_map(sf), fmt, color=True)
@@ -458,11 +581,18 @@ def test_random_spans_and_text_never_crash():
             if rng.random() < 0.5:
                 a = rng.randint(0, len(text))
                 return sf.span(a, rng.randint(a, len(text)))
-            return Span(rng.choice([sf.path, "missing.strat"]), *(rng.randint(-3, 60) for _ in range(6)))
+            return Span(
+                rng.choice([sf.path, "missing.strat"]), *(rng.randint(-3, 60) for _ in range(6))
+            )
 
-        d = make(rng.choice(list(CODES)), "m", any_span(), rng.choice(["", "x\ny"]),
-                 labels=[Label(any_span(), "s") for _ in range(rng.randint(0, 3))],
-                 suggestions=[Suggestion(any_span(), "r")])
+        d = make(
+            rng.choice(list(CODES)),
+            "m",
+            any_span(),
+            rng.choice(["", "x\ny"]),
+            labels=[Label(any_span(), "s") for _ in range(rng.randint(0, 3))],
+            suggestions=[Suggestion(any_span(), "r")],
+        )
         for fmt in FORMATS:
             assert render([d], source_map(sf), fmt, color=rng.random() < 0.5)
 
@@ -474,13 +604,25 @@ def test_random_spans_and_text_never_crash():
 UNBALANCED = ("  theme       productivity\n", "  theme       growth\n")
 UNMEASURED = ('  target cert "Certified staff" >= 90% by 2026-06-30\n', "")
 BROKEN = ("  perspective learning\n", "  perspective learning\n  bogus 1\n")
-PROJECTS = {"clean": (), "info": (UNBALANCED,), "warning": (UNMEASURED,), "both": (UNBALANCED, UNMEASURED),
-            "error": (BROKEN,)}
+PROJECTS = {
+    "clean": (),
+    "info": (UNBALANCED,),
+    "warning": (UNMEASURED,),
+    "both": (UNBALANCED, UNMEASURED),
+    "error": (BROKEN,),
+}
 LEVELS = {"error": 2, "warning": 1, "info": 0}  # severity ranks, highest first
 WORST = {"clean": None, "info": "info", "warning": "warning", "both": "warning", "error": "error"}
-FLAGS = [[], ["--strict"], ["--fail-level", "error"], ["--fail-level", "warning"], ["--fail-level", "info"],
-         ["--strict", "--fail-level", "error"], ["--strict", "--fail-level", "warning"],
-         ["--strict", "--fail-level", "info"]]
+FLAGS = [
+    [],
+    ["--strict"],
+    ["--fail-level", "error"],
+    ["--fail-level", "warning"],
+    ["--fail-level", "info"],
+    ["--strict", "--fail-level", "error"],
+    ["--strict", "--fail-level", "warning"],
+    ["--strict", "--fail-level", "info"],
+]
 
 
 def _check_cli(*args, subprocess_run: bool = False):
@@ -492,8 +634,13 @@ def _check_cli(*args, subprocess_run: bool = False):
     if subprocess_run:
         env = dict(os.environ, NO_COLOR="1")
         env.pop("CI", None)
-        r = subprocess.run([str(Path(sys.executable).parent / "stratlang"), "check", *map(str, args)],
-                           capture_output=True, text=True, env=env, timeout=120)
+        r = subprocess.run(
+            [str(Path(sys.executable).parent / "stratlang"), "check", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         return r.returncode, r.stdout, r.stderr
     from click.testing import CliRunner
 
@@ -563,11 +710,18 @@ def test_render_fail_level_matches_the_exit_rule():
     sf = SourceFile("a.strat", "x\ny\n")
     w = make("MAP406", "no target", span_of(sf, "x"))
     i = make("MAP409", "unbalanced", span_of(sf, "y"))
-    valid = {level: json.loads(render([w, i], source_map(sf), "json", fail_level=level))["valid"]
-             for level in ("error", "warning", "info")}
+    valid = {
+        level: json.loads(render([w, i], source_map(sf), "json", fail_level=level))["valid"]
+        for level in ("error", "warning", "info")
+    }
     assert valid == {"error": True, "warning": False, "info": False}
     assert json.loads(render([i], source_map(sf), "json", fail_level="warning"))["valid"] is True
-    assert json.loads(render([i], source_map(sf), "json", strict=True, fail_level="info"))["valid"] is False
-    assert "invocations" not in sarif_log([w], source_map(sf))["runs"][0]  # only when the caller gives a rule
+    assert (
+        json.loads(render([i], source_map(sf), "json", strict=True, fail_level="info"))["valid"]
+        is False
+    )
+    assert (
+        "invocations" not in sarif_log([w], source_map(sf))["runs"][0]
+    )  # only when the caller gives a rule
     with pytest.raises(ValueError, match="unknown fail level"):
         render([w], source_map(sf), "json", fail_level="fatal")

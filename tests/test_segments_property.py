@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from stratlang import parse_text
 from stratlang.check.evaluator import evaluate
-from stratlang.check.solver import NT, T, Compiled, Space, overlap_env
+from stratlang.check.solver import NT, Compiled, Space, T, overlap_env
 from stratlang.check.types import normalize
 from stratlang.model import Field, Schema
 
@@ -39,7 +39,9 @@ STR = st.sampled_from(['"a"', '"b"', '"c"'])
 
 
 def lst(strat):
-    return st.lists(strat, min_size=1, max_size=3).map(lambda xs: "[" + ", ".join(map(str, xs)) + "]")
+    return st.lists(strat, min_size=1, max_size=3).map(
+        lambda xs: "[" + ", ".join(map(str, xs)) + "]"
+    )
 
 
 TEST = st.one_of(
@@ -77,22 +79,35 @@ def parse_rule(text):
 
 def candidates(texts):
     src = " ".join(texts)
-    ints = {int(x) for x in re.findall(r"\bi (?:[=!<>]+|between|in|not in) \[?([\d, ]+)", src)
-            for x in re.findall(r"\d+", x)} if "i " in src else set()
+    ints = (
+        {
+            int(x)
+            for x in re.findall(r"\bi (?:[=!<>]+|between|in|not in) \[?([\d, ]+)", src)
+            for x in re.findall(r"\d+", x)
+        }
+        if "i " in src
+        else set()
+    )
     ints |= {int(x) for x in re.findall(r"\bi between (\d+) and (\d+)", src) for x in x}
     money = {float(x) for x in re.findall(r"\bm (?:[=!<>]+|between) ([\d.]+)", src)}
     money |= {float(y) for x in re.findall(r"\bm between ([\d.]+) and ([\d.]+)", src) for y in x}
     out = {}
-    out["i"] = sorted({v + d for v in ints for d in (-1, 0, 1)} | {0}) if re.search(r"\bi\b", src) else [0]
+    out["i"] = (
+        sorted({v + d for v in ints for d in (-1, 0, 1)} | {0}) if re.search(r"\bi\b", src) else [0]
+    )
     if re.search(r"\bm\b", src):
         ms = sorted(money)
-        vals = {v + d for v in ms for d in (-1, -0.5, 0, 0.5, 1)} | {(a + b) / 2 for a, b in zip(ms, ms[1:])}
+        vals = {v + d for v in ms for d in (-1, -0.5, 0, 0.5, 1)} | {
+            (a + b) / 2 for a, b in zip(ms, ms[1:])
+        }
         out["m"] = [None] + sorted(vals | {0.0})
     else:
         out["m"] = [None]
     out["e"] = ["A", "B", "C"] if re.search(r"\be\b", src) else ["A"]
     out["b"] = [False, True] if re.search(r"\bb\b", src) else [False]
-    out["s"] = (sorted(set(re.findall(r'"(\w)"', src))) + ["zz"]) if re.search(r"\bs\b", src) else ["zz"]
+    out["s"] = (
+        (sorted(set(re.findall(r'"(\w)"', src))) + ["zz"]) if re.search(r"\bs\b", src) else ["zz"]
+    )
     return out
 
 

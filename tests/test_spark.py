@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import pyspark  # noqa: F401
 import pytest
-
 from conftest import EXAMPLES, write_project
+
 from stratlang import samples
 from stratlang.backends.sql import bucket_of, hex_prefix_int, md5_text, string
 from stratlang.check import check_entry
 from stratlang.engine import run_lists
-
-import pyspark  # noqa: E402,F401  (part of the dev environment: the suite runs Spark for real)
 
 # end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
 pytestmark = pytest.mark.slow
@@ -43,7 +42,10 @@ def test_spark_lists_equal_duckdb(spark, tmp_path, example):
 
 
 def test_spark_capacity_and_hash_equal_duckdb(spark, tmp_path):
-    entry = write_project(tmp_path, {"main.strat": """
+    entry = write_project(
+        tmp_path,
+        {
+            "main.strat": """
         strategy "T" { period 2026-01-01 .. 2026-01-10  locale en }
         schema customer { id int key  score int  vip bool }
         objective F1 "Grow" { perspective financial  target g "g" >= 5% by 2026-01-10 }
@@ -55,18 +57,22 @@ def test_spark_capacity_and_hash_equal_duckdb(spark, tmp_path):
                       target t "t" >= 1% by 2026-01-10 }
         play lo "L" { segment high  step 1 phone using call  supports F1  priority 2  control 25%
                       target t "t" >= 1% by 2026-01-10 }
-        """})
+        """
+        },
+    )
     model = check_entry(entry).model
     rows = [{"id": i, "score": (i * 7) % 100, "vip": i % 5 == 0} for i in range(1, 301)]
     data = tmp_path / "c.csv"
     data.write_text(samples.to_csv(model, rows), encoding="utf-8")
     d = run_lists(model, data, engine="duckdb", out_dir=tmp_path / "duck")
-    s = run_lists(model, data, engine="spark", out_dir=tmp_path / "spark", spark_session=spark)
+    run_lists(model, data, engine="spark", out_dir=tmp_path / "spark", spark_session=spark)
     assert d.dropped_by_capacity > 0
     _same_dirs(tmp_path / "duck", tmp_path / "spark")
     # the bucket computed by Spark equals Python's md5 bucket
     keys = ["C00000001", "客户-7", "a'b"]
-    exprs = ", ".join(f"({hex_prefix_int(md5_text(string(k), string('p1'))).sql(dialect='spark')}) % 10000"
-                      for k in keys)
+    exprs = ", ".join(
+        f"({hex_prefix_int(md5_text(string(k), string('p1'))).sql(dialect='spark')}) % 10000"
+        for k in keys
+    )
     got = list(spark.sql(f"SELECT {exprs}").collect()[0])
     assert got == [bucket_of(k, "p1") for k in keys]

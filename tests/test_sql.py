@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
 from click.testing import CliRunner
-
 from conftest import EXAMPLES, ROOT, write_project
 from golden import check_golden
-from stratlang.backends.sql import DIALECTS, bucket_of, compile_rule, hex_prefix_int, md5_text, render_sql, \
-    segments_query, string
+
+from stratlang import samples
+from stratlang.backends.sql import (
+    DIALECTS,
+    bucket_of,
+    compile_rule,
+    hex_prefix_int,
+    md5_text,
+    render_sql,
+    segments_query,
+    string,
+)
 from stratlang.check import check_entry
 from stratlang.check.evaluator import evaluate, member
 from stratlang.cli import _register, main
 from stratlang.engine.data import prepare
-from stratlang import samples
 
-ENTRIES = [EXAMPLES / "bank_wealth" / "main.strat", EXAMPLES / "customer_equity" / "main.strat",
-           EXAMPLES / "telecom_winback" / "main.strat", ROOT / "tests" / "data" / "spec_example" / "wealth.strat"]
+ENTRIES = [
+    EXAMPLES / "bank_wealth" / "main.strat",
+    EXAMPLES / "customer_equity" / "main.strat",
+    EXAMPLES / "telecom_winback" / "main.strat",
+    ROOT / "tests" / "data" / "spec_example" / "wealth.strat",
+]
 
 
 def _model(entry):
@@ -67,7 +78,10 @@ def test_duckdb_members_equal_reference_evaluator(entry, tmp_path):
 
 
 def test_three_valued_logic_matches_evaluator_on_nulls(tmp_path):
-    entry = write_project(tmp_path, {"main.strat": """
+    entry = write_project(
+        tmp_path,
+        {
+            "main.strat": """
         strategy "T" { period 2026-01-01 .. 2026-12-31 }
         schema customer {
           id    string key
@@ -76,15 +90,36 @@ def test_three_valued_logic_matches_evaluator_on_nulls(tmp_path):
           vip   bool optional
           day   date optional
         }
-        """})
+        """
+        },
+    )
     model = _model(entry)
-    exprs = ["not (score > 5)", "score > 5 or tier >= B", "not (score > 5 and vip)", "score is missing",
-             "not (tier in [A, C])", "tier not in [A]", "not vip", "vip = false or score between 1 and 3",
-             "not (tier >= A)", "not (tier > C)", "day >= 2026-03-01", "not (score != 3)", "tier < A"]
+    exprs = [
+        "not (score > 5)",
+        "score > 5 or tier >= B",
+        "not (score > 5 and vip)",
+        "score is missing",
+        "not (tier in [A, C])",
+        "tier not in [A]",
+        "not vip",
+        "vip = false or score between 1 and 3",
+        "not (tier >= A)",
+        "not (tier > C)",
+        "day >= 2026-03-01",
+        "not (score != 3)",
+        "tier < A",
+    ]
     rows = []
-    for i, (score, tier, vip, day) in enumerate([(None, None, None, None), (3, "A", True, "2026-03-01"),
-                                                 (7, "C", False, "2026-02-28"), (5, None, None, None),
-                                                 (None, "B", True, "2027-01-01"), (1, "A", False, None)]):
+    for i, (score, tier, vip, day) in enumerate(
+        [
+            (None, None, None, None),
+            (3, "A", True, "2026-03-01"),
+            (7, "C", False, "2026-02-28"),
+            (5, None, None, None),
+            (None, "B", True, "2027-01-01"),
+            (1, "A", False, None),
+        ]
+    ):
         rows.append({"id": f"k{i}", "score": score, "tier": tier, "vip": vip, "day": day})
     con = _load(model, rows, tmp_path)
     for text in exprs:
@@ -103,10 +138,13 @@ def _rule_from(text, model):
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "main.strat"
-        p.write_text('strategy "T" { period 2026-01-01 .. 2026-12-31 }\n'
-                     "schema customer { id string key  score int optional  tier enum(A, B, C) optional "
-                     " vip bool optional  day date optional }\n"
-                     f'segment s "s" {{ rule {text} }}\n', encoding="utf-8")
+        p.write_text(
+            'strategy "T" { period 2026-01-01 .. 2026-12-31 }\n'
+            "schema customer { id string key  score int optional  tier enum(A, B, C) optional "
+            " vip bool optional  day date optional }\n"
+            f'segment s "s" {{ rule {text} }}\n',
+            encoding="utf-8",
+        )
         res = check_entry(p)
     seg = res.model.segments["s"]
     n, diags = normalize(seg.rule, model.schema)
@@ -123,7 +161,7 @@ def test_control_hash_in_sql_equals_python():
             assert con.execute(f"SELECT ({h}) % 10000").fetchone()[0] == bucket_of(k, play)
 
 
-HOSTILE = '''
+HOSTILE = """
 strategy "Evil \\"; DROP TABLE customers; --\\n/* x */ ok" { period 2026-01-01 .. 2026-12-31 }
 schema customer {
   id   string key
@@ -132,7 +170,7 @@ schema customer {
 }
 segment s1 "lab'el; --" { rule note = "x'; DROP TABLE customers; --" }
 segment s2 "/* c */" { rule note in ["a\\"b", "--", "/*", "';", "\\\\'"] or code >= B }
-'''
+"""
 
 
 def test_injection_proof_sql(tmp_path):
@@ -147,12 +185,18 @@ def test_injection_proof_sql(tmp_path):
         statements = [s for s in sqlglot.parse(text, read=d) if s is not None]
         assert len(statements) == 1, d  # one SELECT (no plays): nothing smuggled in
         assert statements[0].find(exp_drop()) is None
-    rows = [{"id": "k1", "note": "x'; DROP TABLE customers; --", "code": "A"},
-            {"id": "k2", "note": "--", "code": "A"}, {"id": "k3", "note": "\\'", "code": "A"},
-            {"id": "k4", "note": 'a"b', "code": "A"}, {"id": "k5", "note": "plain", "code": "B"},
-            {"id": "k6", "note": "plain", "code": "A"}]
+    rows = [
+        {"id": "k1", "note": "x'; DROP TABLE customers; --", "code": "A"},
+        {"id": "k2", "note": "--", "code": "A"},
+        {"id": "k3", "note": "\\'", "code": "A"},
+        {"id": "k4", "note": 'a"b', "code": "A"},
+        {"id": "k5", "note": "plain", "code": "B"},
+        {"id": "k6", "note": "plain", "code": "A"},
+    ]
     con = _load(model, rows, tmp_path)
-    got = {r[0]: r[1:] for r in con.execute(render_sql(model, "duckdb", table="customers")).fetchall()}
+    got = {
+        r[0]: r[1:] for r in con.execute(render_sql(model, "duckdb", table="customers")).fetchall()
+    }
     assert con.execute("SELECT count(*) FROM customers").fetchone()[0] == 6
     for r in rows:
         assert got[r["id"]] == tuple(member(model, s, r) for s in model.segments), r
@@ -174,7 +218,9 @@ def test_golden_sql_bank(dialect):
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_sql_command_every_dialect_parses(dialect):
     _register()
-    r = CliRunner().invoke(main, ["sql", str(EXAMPLES / "bank_wealth" / "main.strat"), "--dialect", dialect])
+    r = CliRunner().invoke(
+        main, ["sql", str(EXAMPLES / "bank_wealth" / "main.strat"), "--dialect", dialect]
+    )
     assert r.exit_code == 0, r.output
     parsed = [s for s in sqlglot.parse(r.output, read=dialect) if s is not None]
     assert len(parsed) == 2  # segments, assignment
@@ -182,8 +228,13 @@ def test_sql_command_every_dialect_parses(dialect):
 
 def test_sql_command_on_broken_project_exits_1(tmp_path):
     _register()
-    entry = write_project(tmp_path, {"main.strat": 'strategy "T" { period 2026-01-01 .. 2026-12-31 }\n'
-                                                   'schema c { id string key }\nsegment s "s" { rule nope > 1 }\n'})
+    entry = write_project(
+        tmp_path,
+        {
+            "main.strat": 'strategy "T" { period 2026-01-01 .. 2026-12-31 }\n'
+            'schema c { id string key }\nsegment s "s" { rule nope > 1 }\n'
+        },
+    )
     r = CliRunner().invoke(main, ["sql", str(entry)])
     assert r.exit_code == 1
     assert "SELECT" not in r.output
@@ -203,7 +254,9 @@ def test_hostile_identifiers_and_enum_values_stay_quoted():
     schema = Schema("t", "t", MappingProxyType(fields), "id", None)
     rule = All((Cmp(weird, ">=", 3), Member(enum.name, (0, 2)), Cmp(enum.name, ">=", 1)))
     con = duckdb.connect()
-    con.execute('CREATE TABLE t ("id" VARCHAR, "a""b; DROP TABLE t; --" BIGINT, "r/*x*/""" VARCHAR)')
+    con.execute(
+        'CREATE TABLE t ("id" VARCHAR, "a""b; DROP TABLE t; --" BIGINT, "r/*x*/""" VARCHAR)'
+    )
     con.execute("INSERT INTO t VALUES ('k1', 5, 'hi\"/*'), ('k2', 5, 'lo''w'), ('k3', 1, 'hi\"/*')")
     for d in DIALECTS:
         sql = compile_rule(rule, schema).sql(dialect=d)

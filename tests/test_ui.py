@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from golden import regenerating
+
 from stratlang.cli import _register, main
 from stratlang.diagnostics import CODES
 
@@ -44,21 +44,31 @@ def outputs(path: Path) -> dict[str, str]:
     code, _, text = run_check(path.name)
     strict_code, _, _ = run_check(path.name, "--strict")
     _, json_out, _ = run_check(path.name, "--format", "json")
-    return {".txt": text, ".json": json_out, ".exit": f"check: {code}\ncheck --strict: {strict_code}\n"}
+    return {
+        ".txt": text,
+        ".json": json_out,
+        ".exit": f"check: {code}\ncheck --strict: {strict_code}\n",
+    }
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])
 def test_ui(path):
     got = outputs(path)
     code = path.stem.split("-")[0]
-    assert code in {d["code"] for d in json.loads(got[".json"])["diagnostics"]}, f"{path.name} does not raise {code}"
+    assert code in {d["code"] for d in json.loads(got[".json"])["diagnostics"]}, (
+        f"{path.name} does not raise {code}"
+    )
     for suffix, text in got.items():
         expected = path.with_suffix(suffix)
         if regenerating():
             expected.write_text(text, encoding="utf-8")
             continue
-        assert expected.exists(), f"{expected.name} is missing: run STRATLANG_REGEN=1 pytest tests/test_ui.py"
-        assert text == expected.read_text(encoding="utf-8"), f"{expected.name} differs (bless if deliberate)"
+        assert expected.exists(), (
+            f"{expected.name} is missing: run STRATLANG_REGEN=1 pytest tests/test_ui.py"
+        )
+        assert text == expected.read_text(encoding="utf-8"), (
+            f"{expected.name} differs (bless if deliberate)"
+        )
 
 
 def test_every_code_has_a_ui_test():
@@ -68,5 +78,9 @@ def test_every_code_has_a_ui_test():
 
 def test_no_expected_file_without_its_input():
     stems = {p.stem for p in INPUTS}
-    orphans = [p.name for p in UI.iterdir() if p.suffix in (".txt", ".json", ".exit") and p.stem not in stems]
+    orphans = [
+        p.name
+        for p in UI.iterdir()
+        if p.suffix in (".txt", ".json", ".exit") and p.stem not in stems
+    ]
     assert orphans == []

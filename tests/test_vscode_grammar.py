@@ -13,11 +13,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 VSCODE = ROOT / "editors" / "vscode"
 GRAMMAR = VSCODE / "syntaxes" / "stratlang.tmLanguage.json"
-FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted((ROOT / "tests/data/spec_example").glob("*.strat"))
+FILES = sorted(ROOT.glob("examples/*/*.strat")) + sorted(
+    (ROOT / "tests/data/spec_example").glob("*.strat")
+)
 
 # Root scopes of the TextMate naming conventions that themes colour.
-STANDARD_ROOTS = {"comment", "constant", "entity", "invalid", "keyword", "markup", "meta", "storage",
-                  "string", "support", "variable", "punctuation"}
+STANDARD_ROOTS = {
+    "comment",
+    "constant",
+    "entity",
+    "invalid",
+    "keyword",
+    "markup",
+    "meta",
+    "storage",
+    "string",
+    "support",
+    "variable",
+    "punctuation",
+}
 
 
 def load(path):
@@ -51,11 +65,17 @@ def test_json_files_parse_and_agree():
     assert lang["id"] == "stratlang" and ".strat" in lang["extensions"]
     assert (VSCODE / lang["configuration"]).is_file()
     gram = pkg["contributes"]["grammars"][0]
-    assert gram["language"] == "stratlang" and gram["scopeName"] == g["scopeName"] == "source.stratlang"
+    assert (
+        gram["language"] == "stratlang"
+        and gram["scopeName"] == g["scopeName"] == "source.stratlang"
+    )
     assert (VSCODE / gram["path"]).resolve() == GRAMMAR.resolve()
     assert "vscode-languageclient" in pkg["dependencies"]
     assert (VSCODE / pkg["main"]).is_file()
-    assert "lsp" in pkg["contributes"]["configuration"]["properties"]["stratlang.server.args"]["default"]
+    assert (
+        "lsp"
+        in pkg["contributes"]["configuration"]["properties"]["stratlang.server.args"]["default"]
+    )
     assert "onLanguage:stratlang" in pkg["activationEvents"]
 
 
@@ -148,13 +168,17 @@ def test_examples_scan_without_invalid_scopes(path):
 
 
 def test_scopes_of_a_sample():
-    toks = dict((text, scope) for scope, text in scan(
-        'segment young "Hi {{ customer.name }}\\n" {  # c\n'
-        '  rule age between 22 and 35 and aum < 5万\n'
-        '  when event e within 30d\n'
-        '  period 2026-01-01 .. 2026Q4\n'
-        '  opening """\n    text {{ offer.label }}\n  """\n'
-        '}\nL1 -> P1\n'))
+    toks = {
+        text: scope
+        for scope, text in scan(
+            'segment young "Hi {{ customer.name }}\\n" {  # c\n'
+            "  rule age between 22 and 35 and aum < 5万\n"
+            "  when event e within 30d\n"
+            "  period 2026-01-01 .. 2026Q4\n"
+            '  opening """\n    text {{ offer.label }}\n  """\n'
+            "}\nL1 -> P1\n"
+        )
+    }
     assert toks["segment"].startswith("storage.type")
     assert toks["# c"].startswith("comment")
     assert toks["{{ customer.name }}"].startswith("variable.other.placeholder")

@@ -25,7 +25,9 @@ def _wait(pred, log: Path, timeout: float = 60.0):
         if pred():
             return
         time.sleep(0.1)
-    pytest.fail("timed out; watch output so far:\n" + log.read_text(encoding="utf-8", errors="replace"))
+    pytest.fail(
+        "timed out; watch output so far:\n" + log.read_text(encoding="utf-8", errors="replace")
+    )
 
 
 @pytest.fixture
@@ -40,9 +42,21 @@ def test_watch_reports_errors_keeps_watching_and_rebuilds(project: Path):
     out = project / "out"
     env = dict(os.environ, NO_COLOR="1", CI="")
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-c", "from stratlang.cli import run; run()", "watch",
-                                 str(project / "wealth.strat"), "-o", str(out)],
-                                stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=project)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from stratlang.cli import run; run()",
+                "watch",
+                str(project / "wealth.strat"),
+                "-o",
+                str(out),
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=project,
+        )
     try:
         text = lambda: log.read_text(encoding="utf-8", errors="replace")
         _wait(lambda: "watching" in text() and (out / "model.json").exists(), log)
@@ -62,7 +76,10 @@ def test_watch_reports_errors_keeps_watching_and_rebuilds(project: Path):
         # fix it with a new segment: rebuilt
         n_built = text().count("] built")
         time.sleep(1.1)  # a new modification time even on coarse-grained file systems
-        channels.write_text(good + '\nsegment vip_new "新VIP" { rule aum >= 500万  allow SEG504 }\n', encoding="utf-8")
+        channels.write_text(
+            good + '\nsegment vip_new "新VIP" { rule aum >= 500万  allow SEG504 }\n',
+            encoding="utf-8",
+        )
         _wait(lambda: text().count("] built") > n_built, log)
         assert "vip_new" in (out / "model.json").read_text(encoding="utf-8")
         assert proc.poll() is None
@@ -79,7 +96,17 @@ def test_watch_reports_errors_keeps_watching_and_rebuilds(project: Path):
 
 
 def test_watch_missing_entry_is_a_usage_error(tmp_path: Path):
-    r = subprocess.run([sys.executable, "-c", "from stratlang.cli import run; run()", "watch",
-                        str(tmp_path / "nope.strat")], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from stratlang.cli import run; run()",
+            "watch",
+            str(tmp_path / "nope.strat"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert "file not found" in r.stderr and "Traceback" not in r.stderr

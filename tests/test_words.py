@@ -10,7 +10,7 @@ from golden import check_golden
 from stratlang import words as w
 from stratlang.syntax import ast
 
-SCHEMA = '''
+SCHEMA = """
 strategy "Words" {
   owner  "Ops"
   period 2026-01-01 .. 2026-12-31
@@ -30,7 +30,7 @@ schema customer {
   last_txn_days int
   email         string optional
 }
-'''
+"""
 
 # one rule per operator / shape; the golden file shows both languages
 RULES = [
@@ -76,7 +76,7 @@ RULES = [
     "(payroll and age < 30) or (vip_flag and aum >= 100万)",
     "not (payroll or vip_flag)",
     "payroll and not (age < 30 and aum < 5万)",
-    "age > 30 and (city = \"上海\" or (vip_flag and churn_score >= 50%))",
+    'age > 30 and (city = "上海" or (vip_flag and churn_score >= 50%))',
 ]
 
 
@@ -85,7 +85,7 @@ def model(tmp_path_factory):
     from stratlang.check import check_entry
 
     d = tmp_path_factory.mktemp("words")
-    text = SCHEMA + "".join(f'segment s{i} {{ rule {r} }}\n' for i, r in enumerate(RULES))
+    text = SCHEMA + "".join(f"segment s{i} {{ rule {r} }}\n" for i, r in enumerate(RULES))
     (d / "main.strat").write_text(text, encoding="utf-8")
     res = check_entry(d / "main.strat")
     errors = [x for x in res.diagnostics if x.severity.name == "ERROR"]
@@ -97,24 +97,39 @@ def test_every_operator_in_words_golden(model):
     lines = []
     for i, rule in enumerate(RULES):
         expr = model.segment_rule(f"s{i}")
-        lines.append(f"{rule}\n  zh: {w.rule_in_words(expr, model, 'zh')}\n  en: {w.rule_in_words(expr, model, 'en')}\n")
+        lines.append(
+            f"{rule}\n  zh: {w.rule_in_words(expr, model, 'zh')}\n  en: {w.rule_in_words(expr, model, 'en')}\n"
+        )
     check_golden("words/rules.txt", "\n".join(lines))
 
 
 def test_grouping_is_kept(model):
-    zh = w.rule_in_words(model.segment_rule(f"s{RULES.index('payroll and (aum >= 100万 or vip_flag)')}"), model, "zh")
+    zh = w.rule_in_words(
+        model.segment_rule(f"s{RULES.index('payroll and (aum >= 100万 or vip_flag)')}"), model, "zh"
+    )
     assert "（AUM不低于100万或vip_flag为是）" in zh
-    en = w.rule_in_words(model.segment_rule(f"s{RULES.index('(payroll and age < 30) or (vip_flag and aum >= 100万)')}"),
-                         model, "en")
+    en = w.rule_in_words(
+        model.segment_rule(
+            f"s{RULES.index('(payroll and age < 30) or (vip_flag and aum >= 100万)')}"
+        ),
+        model,
+        "en",
+    )
     assert en.count("(") == 2 and " or " in en
-    neg = w.rule_in_words(model.segment_rule(f"s{RULES.index('not (payroll or vip_flag)')}"), model, "en")
+    neg = w.rule_in_words(
+        model.segment_rule(f"s{RULES.index('not (payroll or vip_flag)')}"), model, "en"
+    )
     assert neg.startswith("customers excluding (")
 
 
 def test_spec_examples_read_as_in_the_toolchain_doc(model):
-    expr = model.segment_rule(f"s{RULES.index('payroll and age between 22 and 35 and aum < 5万 and risk_level >= R2')}")
+    expr = model.segment_rule(
+        f"s{RULES.index('payroll and age between 22 and 35 and aum < 5万 and risk_level >= R2')}"
+    )
     assert w.rule_in_words(expr, model, "zh").startswith("代发客户，年龄22至35岁，AUM低于5万")
-    assert w.rule_in_words(expr, model, "en").startswith("payroll customers aged 22–35 with AUM under CNY 50,000")
+    assert w.rule_in_words(expr, model, "en").startswith(
+        "payroll customers aged 22–35 with AUM under CNY 50,000"
+    )
 
 
 def test_everyone():
@@ -122,13 +137,16 @@ def test_everyone():
     assert w.rule_in_words(None, None, "en") == "all customers"
 
 
-@pytest.mark.parametrize("value,zh,en", [
-    (50000, "5万", "CNY 50,000"),
-    (1000000, "100万", "CNY 1,000,000"),
-    (120000000, "1.2亿", "CNY 120,000,000"),
-    (3.5, "3.5元", "CNY 3.5"),
-    (12345, "1.23万", "CNY 12,345"),
-])
+@pytest.mark.parametrize(
+    "value,zh,en",
+    [
+        (50000, "5万", "CNY 50,000"),
+        (1000000, "100万", "CNY 1,000,000"),
+        (120000000, "1.2亿", "CNY 120,000,000"),
+        (3.5, "3.5元", "CNY 3.5"),
+        (12345, "1.23万", "CNY 12,345"),
+    ],
+)
 def test_money(value, zh, en):
     assert w.format_money(value, "zh", "CNY") == zh
     assert w.format_money(value, "en", "CNY") == en

@@ -23,7 +23,7 @@ from ..errors import StratlangError
 from ..model import Model
 
 ENTRY_POINT_GROUP = "stratlang.backends"
-REGISTRY: dict[str, "Backend"] = {}  # file name -> backend, in registration order
+REGISTRY: dict[str, Backend] = {}  # file name -> backend, in registration order
 # names a backend may not take: what the output folder holds besides the backends' files
 RESERVED_NAMES = ("lists", ".stratlang-output.json")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
@@ -42,7 +42,9 @@ class Options:
     sources: Any = None
     date: str | None = None  # a date to print, only when asked (SOURCE_DATE_EPOCH / --date)
     pdf: bool = False  # build: also print the playbook to PDF
-    rendered: dict = field(default_factory=dict)  # build: the files rendered so far (name -> content)
+    rendered: dict = field(
+        default_factory=dict
+    )  # build: the files rendered so far (name -> content)
     extra: dict = field(default_factory=dict)  # for third-party backends
 
 
@@ -67,11 +69,15 @@ def register(cls: type[Backend]) -> type[Backend]:
     """Class decorator: add a backend to the build. Its `name` must be a plain, new file name."""
     name = getattr(cls, "name", "")
     if not isinstance(name, str) or not _FILE_NAME.match(name) or name in RESERVED_NAMES:
-        raise PluginError(f"backend {cls.__module__}.{cls.__qualname__} has no usable file name ({name!r})",
-                          "set `name` to a plain file name such as \"report.html\"")
+        raise PluginError(
+            f"backend {cls.__module__}.{cls.__qualname__} has no usable file name ({name!r})",
+            'set `name` to a plain file name such as "report.html"',
+        )
     if name in REGISTRY and type(REGISTRY[name]) is not cls:
-        raise PluginError(f"two backends write {name}: {type(REGISTRY[name]).__module__} and {cls.__module__}",
-                          "uninstall one of the plugins, or give one another file name")
+        raise PluginError(
+            f"two backends write {name}: {type(REGISTRY[name]).__module__} and {cls.__module__}",
+            "uninstall one of the plugins, or give one another file name",
+        )
     REGISTRY[name] = cls()
     return cls
 
@@ -83,7 +89,7 @@ def build_outputs() -> list[Backend]:
     """Every registered backend, built-in ones first (imported on first use)."""
     global _loaded
     if not _loaded:
-        from . import dot, html, json  # noqa: F401  (importing registers them)
+        from . import dot, html, json  # noqa: F401
 
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             try:
@@ -91,8 +97,10 @@ def build_outputs() -> list[Backend]:
             except PluginError:
                 raise
             except Exception as e:
-                raise PluginError(f"the output plugin `{ep.name}` ({ep.value}) failed to load: "
-                                  f"{type(e).__name__}: {e}",
-                                  f"fix or uninstall the package that provides it ({ENTRY_POINT_GROUP})") from None
+                raise PluginError(
+                    f"the output plugin `{ep.name}` ({ep.value}) failed to load: "
+                    f"{type(e).__name__}: {e}",
+                    f"fix or uninstall the package that provides it ({ENTRY_POINT_GROUP})",
+                ) from None
         _loaded = True
     return list(REGISTRY.values())

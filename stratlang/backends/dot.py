@@ -44,30 +44,88 @@ LARGE_MAP_GRAPH_ATTRS = "nslimit=0.2, mclimit=0.1, splines=line, nodesep=0.1"
 WRAP = 24  # label width (CJK characters count 2) before a line break
 
 # colour-blind-safe palette for themes without a `color`
-PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 NO_THEME_FILL = "#e2e8f0"
 DARK_TEXT = "#1a202c"
 LIGHT_TEXT = "#ffffff"
 BAND_FILLS = ("#f7fafc", "#edf2f7")
-INSTALL_HELP = "install Graphviz and the CJK font: apt-get install graphviz fonts-noto-cjk " \
-               "(macOS: brew install graphviz font-noto-sans-cjk)"
+INSTALL_HELP = (
+    "install Graphviz and the CJK font: apt-get install graphviz fonts-noto-cjk "
+    "(macOS: brew install graphviz font-noto-sans-cjk)"
+)
 
 WORDS = {
-    "zh": {"playbook_title": "策略图谱", "segment": "客群", "trigger": "触发", "offer": "产品/权益",
-           "step": "步骤", "objective": "战略目标", "unless": "未转化", "no_trigger": "每波次执行",
-           "event": "事件", "lifecycle": "生命周期", "schedule": "定期", "rule": "条件",
-           "within": "内", "legend": "战略主题", "no_theme": "未归属主题", "priority": "优先级",
-           "control": "对照组", "estimate": "预估", "count": "实际", "no_plays": "（尚无经营打法）",
-           "daily": "每日", "weekly": "每周", "monthly": "每月", "by": "截至"},
-    "en": {"playbook_title": "Playbook map", "segment": "Segment", "trigger": "Trigger", "offer": "Offer",
-           "step": "Step", "objective": "Objective", "unless": "unless converted", "no_trigger": "once per wave",
-           "event": "event", "lifecycle": "lifecycle", "schedule": "schedule", "rule": "when",
-           "within": "within", "legend": "Strategic themes", "no_theme": "no theme", "priority": "priority",
-           "control": "control", "estimate": "est.", "count": "actual", "no_plays": "(no plays yet)",
-           "daily": "daily", "weekly": "weekly", "monthly": "monthly", "by": "by"},
+    "zh": {
+        "playbook_title": "策略图谱",
+        "segment": "客群",
+        "trigger": "触发",
+        "offer": "产品/权益",
+        "step": "步骤",
+        "objective": "战略目标",
+        "unless": "未转化",
+        "no_trigger": "每波次执行",
+        "event": "事件",
+        "lifecycle": "生命周期",
+        "schedule": "定期",
+        "rule": "条件",
+        "within": "内",
+        "legend": "战略主题",
+        "no_theme": "未归属主题",
+        "priority": "优先级",
+        "control": "对照组",
+        "estimate": "预估",
+        "count": "实际",
+        "no_plays": "（尚无经营打法）",
+        "daily": "每日",
+        "weekly": "每周",
+        "monthly": "每月",
+        "by": "截至",
+    },
+    "en": {
+        "playbook_title": "Playbook map",
+        "segment": "Segment",
+        "trigger": "Trigger",
+        "offer": "Offer",
+        "step": "Step",
+        "objective": "Objective",
+        "unless": "unless converted",
+        "no_trigger": "once per wave",
+        "event": "event",
+        "lifecycle": "lifecycle",
+        "schedule": "schedule",
+        "rule": "when",
+        "within": "within",
+        "legend": "Strategic themes",
+        "no_theme": "no theme",
+        "priority": "priority",
+        "control": "control",
+        "estimate": "est.",
+        "count": "actual",
+        "no_plays": "(no plays yet)",
+        "daily": "daily",
+        "weekly": "weekly",
+        "monthly": "monthly",
+        "by": "by",
+    },
 }
-STAGES_ZH = {"acquisition": "获客", "activation": "激活", "growth": "成长", "retention": "留存", "winback": "挽回"}
+STAGES_ZH = {
+    "acquisition": "获客",
+    "activation": "激活",
+    "growth": "成长",
+    "retention": "留存",
+    "winback": "挽回",
+}
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 
 
@@ -75,16 +133,22 @@ class GraphvizError(StratlangError):
     """`dot` ran but failed."""
 
     def __init__(self, message: str, help: str | None = None):
-        super().__init__(message, help or "write the map as .dot (stratlang map -o map.dot) to look at the input "
-                                          "Graphviz got")
+        super().__init__(
+            message,
+            help
+            or "write the map as .dot (stratlang map -o map.dot) to look at the input Graphviz got",
+        )
 
 
 class MissingGraphviz(GraphvizError):
     """The `dot` program is not installed: SVG/PNG/PDF need it (DOT output does not)."""
 
     def __init__(self, message: str | None = None):
-        super().__init__(message or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it",
-                         INSTALL_HELP)
+        super().__init__(
+            message
+            or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it",
+            INSTALL_HELP,
+        )
 
 
 # ---------------------------------------------------------------- escaping and text
@@ -120,8 +184,10 @@ def wrap(text: str, limit: int = WRAP) -> list[str]:
         return [""]
     lines: list[str] = []
     cur, cur_w = "", 0
-    tokens = re.findall(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|\s+",
-                        text)
+    tokens = re.findall(
+        r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|\s+",
+        text,
+    )
     for tok in tokens:
         if tok.isspace():
             if cur and cur_w < limit:
@@ -138,7 +204,7 @@ def wrap(text: str, limit: int = WRAP) -> list[str]:
                     break
                 piece, pw = piece + c, pw + _width(c)
             lines.append(piece)
-            tok = tok[len(piece):]
+            tok = tok[len(piece) :]
             w -= pw
         cur, cur_w = cur + tok, cur_w + w
     if cur.strip():
@@ -152,6 +218,7 @@ def wrapped(text: str, limit: int = WRAP) -> str:
 
 # ---------------------------------------------------------------- colours
 
+
 def _rgb(color: str) -> tuple[int, int, int]:
     h = color.lstrip("#")
     if len(h) == 3:
@@ -161,6 +228,7 @@ def _rgb(color: str) -> tuple[int, int, int]:
 
 def luminance(color: str) -> float:
     """WCAG relative luminance of a hex colour."""
+
     def chan(c: int) -> float:
         c = c / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -180,7 +248,10 @@ def text_color(fill: str) -> str:
 
 
 def _valid_hex(color) -> bool:
-    return isinstance(color, str) and re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", color) is not None
+    return (
+        isinstance(color, str)
+        and re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", color) is not None
+    )
 
 
 def theme_colors(model: m.Model) -> dict[str, str]:
@@ -202,6 +273,7 @@ def _darken(color: str, amount: float) -> str:
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _lang(model: m.Model, options: Options) -> str:
     lang = options.lang if options and options.lang else None
@@ -247,11 +319,11 @@ def _header(name: str, font: str, rankdir: str, title_html: str) -> list[str]:
     return [
         f"digraph {name} {{",
         f"  graph [fontname={f}, rankdir={rankdir}, newrank=true, compound=true, splines=spline, "
-        f"nodesep=0.3, ranksep=0.55, pad=0.4, bgcolor=\"#ffffff\", labelloc=t, labeljust=c, fontsize=22, "
+        f'nodesep=0.3, ranksep=0.55, pad=0.4, bgcolor="#ffffff", labelloc=t, labeljust=c, fontsize=22, '
         f"label=<{title_html}>];",
-        f"  node [fontname={f}, fontsize=12, shape=box, style=\"rounded,filled\", penwidth=1.2, "
-        f"margin=\"0.14,0.08\"];",
-        f"  edge [fontname={f}, fontsize=10, color=\"#4a5568\", fontcolor=\"#4a5568\", arrowsize=0.8, penwidth=1.2];",
+        f'  node [fontname={f}, fontsize=12, shape=box, style="rounded,filled", penwidth=1.2, '
+        f'margin="0.14,0.08"];',
+        f'  edge [fontname={f}, fontsize=10, color="#4a5568", fontcolor="#4a5568", arrowsize=0.8, penwidth=1.2];',
     ]
 
 
@@ -266,11 +338,12 @@ def _title(model: m.Model, subtitle: str | None = None) -> str:
     if s.period:
         info.append(f"{s.period[0].isoformat()} – {s.period[1].isoformat()}")
     if info:
-        parts.append(f"<font point-size=\"12\" color=\"#4a5568\">{xml(' · '.join(info))}</font>")
+        parts.append(f'<font point-size="12" color="#4a5568">{xml(" · ".join(info))}</font>')
     return "<br/>".join(parts)
 
 
 # ---------------------------------------------------------------- strategy view
+
 
 def _rows(items: list, per_row: int) -> list[list]:
     """Split into rows of at most `per_row`, as even as possible (7 -> 4 + 3)."""
@@ -278,17 +351,25 @@ def _rows(items: list, per_row: int) -> list[list]:
         return [[]]
     n = math.ceil(len(items) / per_row)
     size = math.ceil(len(items) / n)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _objective_label(o: m.Objective, fg: str, show_targets: bool, lang: str) -> str:
-    rows = [f"<tr><td><font point-size=\"9\" color=\"{fg}\">{xml(o.id)}</font></td></tr>",
-            f"<tr><td><font color=\"{fg}\"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>"]
+    rows = [
+        f'<tr><td><font point-size="9" color="{fg}">{xml(o.id)}</font></td></tr>',
+        f'<tr><td><font color="{fg}"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>',
+    ]
     if show_targets and o.targets:
         for t in o.targets:
-            rows.append(f"<tr><td><font point-size=\"9\" color=\"{fg}\">{wrapped(target_text(t, lang), 30)}"
-                        f"</font></td></tr>")
-    return "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">" + "".join(rows) + "</table>"
+            rows.append(
+                f'<tr><td><font point-size="9" color="{fg}">{wrapped(target_text(t, lang), 30)}'
+                f"</font></td></tr>"
+            )
+    return (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def strategy_dot(model: m.Model, options: Options) -> str:
@@ -320,17 +401,21 @@ def strategy_dot(model: m.Model, options: Options) -> str:
         objs = [o for o in model.objectives.values() if o.perspective == pid]
         fill = BAND_FILLS[bi % 2]
         out.append(f"  subgraph cluster_band{bi + 1} {{")
-        out.append(f"    graph [label=\"\", style=\"filled,rounded\", fillcolor=\"{fill}\", color=\"#cbd5e0\", "
-                   f"penwidth=1, margin=14];")
+        out.append(
+            f'    graph [label="", style="filled,rounded", fillcolor="{fill}", color="#cbd5e0", '
+            f"penwidth=1, margin=14];"
+        )
         for ri, row in enumerate(_rows(objs, per_row)):
             head = new()
             column.append(head)
             if ri == 0:
-                out.append(f"    {head} [shape=box, style=\"filled\", fillcolor=\"#2d3748\", color=\"#2d3748\", "
-                           f"width={header_width}, fixedsize=false, "
-                           f"label=<<font color=\"#ffffff\" point-size=\"13\"><b>{wrapped(plabel, 12)}</b></font>>];")
+                out.append(
+                    f'    {head} [shape=box, style="filled", fillcolor="#2d3748", color="#2d3748", '
+                    f"width={header_width}, fixedsize=false, "
+                    f'label=<<font color="#ffffff" point-size="13"><b>{wrapped(plabel, 12)}</b></font>>];'
+                )
             else:
-                out.append(f"    {head} [shape=box, style=invis, width={header_width}, label=\"\"];")
+                out.append(f'    {head} [shape=box, style=invis, width={header_width}, label=""];')
             ids = []
             for o in row:
                 nid = new()
@@ -339,8 +424,10 @@ def strategy_dot(model: m.Model, options: Options) -> str:
                 fill_o = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
                 fg = text_color(fill_o)
                 border = _darken(fill_o, 0.25)
-                out.append(f"    {nid} [fillcolor=\"{fill_o}\", color=\"{border}\", width=1.9, "
-                           f"label=<{_objective_label(o, fg, options.show_targets, lang)}>];")
+                out.append(
+                    f'    {nid} [fillcolor="{fill_o}", color="{border}", width=1.9, '
+                    f"label=<{_objective_label(o, fg, options.show_targets, lang)}>];"
+                )
             out.append(f"    {{ rank=same; {' '.join([head] + ids)} }}")
             for nid in ids:  # the header column stays on the left
                 out.append(f"    {head} -> {nid} [style=invis];")
@@ -363,10 +450,12 @@ def strategy_dot(model: m.Model, options: Options) -> str:
             edge = f"{a} -> {b}"
             attrs.append("constraint=false")
             if pb > pa:
-                attrs.append("color=\"#c53030\", style=dashed")
+                attrs.append('color="#c53030", style=dashed')
         if link.label:
-            attrs.append(f"label=<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"2\" "
-                         f"bgcolor=\"#ffffff\"><tr><td>{wrapped(link.label, 20)}</td></tr></table>>")
+            attrs.append(
+                f'label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="2" '
+                f'bgcolor="#ffffff"><tr><td>{wrapped(link.label, 20)}</td></tr></table>>'
+            )
         out.append(f"  {edge} [{', '.join(attrs)}];")
 
     # legend of themes
@@ -375,13 +464,17 @@ def strategy_dot(model: m.Model, options: Options) -> str:
     if None in used or any(t not in colors for t in used if t):
         entries.append((WORDS[lang]["no_theme"], NO_THEME_FILL))
     if entries and column:
-        rows = [f"<tr><td colspan=\"2\" align=\"left\"><b>{xml(WORDS[lang]['legend'])}</b></td></tr>"]
+        rows = [f'<tr><td colspan="2" align="left"><b>{xml(WORDS[lang]["legend"])}</b></td></tr>']
         for label, color in entries:
-            rows.append(f"<tr><td width=\"18\" height=\"12\" bgcolor=\"{color}\" border=\"1\" color=\"{_darken(color, 0.25)}\">"
-                        f"</td><td align=\"left\">{wrapped(label, 30)}</td></tr>")
+            rows.append(
+                f'<tr><td width="18" height="12" bgcolor="{color}" border="1" color="{_darken(color, 0.25)}">'
+                f'</td><td align="left">{wrapped(label, 30)}</td></tr>'
+            )
         legend = new()
-        out.append(f"  {legend} [shape=plaintext, style=\"\", margin=0, label=<<table border=\"0\" cellborder=\"0\" "
-                   f"cellspacing=\"4\" cellpadding=\"2\">{''.join(rows)}</table>>];")
+        out.append(
+            f'  {legend} [shape=plaintext, style="", margin=0, label=<<table border="0" cellborder="0" '
+            f'cellspacing="4" cellpadding="2">{"".join(rows)}</table>>];'
+        )
         out.append(f"  {column[-1]} -> {legend} [style=invis, weight=100];")
     out.append("}")
     return "\n".join(out) + "\n"
@@ -389,15 +482,28 @@ def strategy_dot(model: m.Model, options: Options) -> str:
 
 # ---------------------------------------------------------------- playbook view
 
-def _node_label(caption: str, main: str, sub: str | None = None, color: str = "#4a5568", width: int = 20) -> str:
-    rows = [f"<tr><td align=\"left\"><font point-size=\"9\" color=\"{color}\">{xml(caption)}</font></td></tr>",
-            f"<tr><td align=\"left\"><b>{wrapped(main, width)}</b></td></tr>"]
+
+def _node_label(
+    caption: str, main: str, sub: str | None = None, color: str = "#4a5568", width: int = 20
+) -> str:
+    rows = [
+        f'<tr><td align="left"><font point-size="9" color="{color}">{xml(caption)}</font></td></tr>',
+        f'<tr><td align="left"><b>{wrapped(main, width)}</b></td></tr>',
+    ]
     if sub:
-        rows.append(f"<tr><td align=\"left\"><font point-size=\"9\" color=\"#4a5568\">{wrapped(sub, 30)}</font></td></tr>")
-    return "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">" + "".join(rows) + "</table>"
+        rows.append(
+            f'<tr><td align="left"><font point-size="9" color="#4a5568">{wrapped(sub, 30)}</font></td></tr>'
+        )
+    return (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+        + "".join(rows)
+        + "</table>"
+    )
 
 
-def _trigger_text(model: m.Model, t: m.Trigger | None, W: dict, lang: str) -> tuple[str, str | None]:
+def _trigger_text(
+    model: m.Model, t: m.Trigger | None, W: dict, lang: str
+) -> tuple[str, str | None]:
     if t is None:
         return W["no_trigger"], None
     if t.kind == "event":
@@ -440,9 +546,11 @@ def playbook_dot(model: m.Model, options: Options) -> str:
         if p.owner:
             meta.append(p.owner)
         out.append(f"  subgraph cluster_play{pi + 1} {{")
-        out.append(f"    graph [style=\"filled,rounded\", fillcolor=\"{BAND_FILLS[pi % 2]}\", color=\"#cbd5e0\", "
-                   f"labeljust=l, fontsize=13, margin=12, label=<<b>{wrapped(p.label or p.id, 40)}</b>"
-                   f"<font point-size=\"10\" color=\"#4a5568\">  {xml(' · '.join(meta))}</font>>];")
+        out.append(
+            f'    graph [style="filled,rounded", fillcolor="{BAND_FILLS[pi % 2]}", color="#cbd5e0", '
+            f"labeljust=l, fontsize=13, margin=12, label=<<b>{wrapped(p.label or p.id, 40)}</b>"
+            f'<font point-size="10" color="#4a5568">  {xml(" · ".join(meta))}</font>>];'
+        )
         chain: list[tuple[str, str | None]] = []  # (node, label of the edge into it)
         seg = model.segments.get(p.segment) if p.segment else None
         sub = []
@@ -452,21 +560,27 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             sub.append(f"{W['count']} {_number(seg_counts[p.segment], lang)}")
         nid = new()
         seg_label = (seg.label if seg else p.segment) or ""
-        out.append(f"    {nid} [fillcolor=\"#ebf8ff\", color=\"#3182ce\", label=<"
-                   f"{_node_label(W['segment'], seg_label, ' · '.join(sub) or None, '#2b6cb0')}>];")
+        out.append(
+            f'    {nid} [fillcolor="#ebf8ff", color="#3182ce", label=<'
+            f"{_node_label(W['segment'], seg_label, ' · '.join(sub) or None, '#2b6cb0')}>];"
+        )
         chain.append((nid, None))
         firsts.append(nid)
         main, tsub = _trigger_text(model, p.trigger, W, lang)
         nid = new()
-        out.append(f"    {nid} [shape=box, style=\"filled\", fillcolor=\"#fffaf0\", color=\"#dd6b20\", label=<"
-                   f"{_node_label(W['trigger'], main, tsub, '#c05621', 32 if p.trigger and p.trigger.kind == 'rule' else 20)}>];")
+        out.append(
+            f'    {nid} [shape=box, style="filled", fillcolor="#fffaf0", color="#dd6b20", label=<'
+            f"{_node_label(W['trigger'], main, tsub, '#c05621', 32 if p.trigger and p.trigger.kind == 'rule' else 20)}>];"
+        )
         chain.append((nid, None))
         if p.offer:
             off = model.offers.get(p.offer)
             osub = f"risk {off.risk}" if off is not None and off.risk else None
             nid = new()
-            out.append(f"    {nid} [fillcolor=\"#f0fff4\", color=\"#38a169\", label=<"
-                       f"{_node_label(W['offer'], (off.label if off else p.offer) or '', osub, '#2f855a')}>];")
+            out.append(
+                f'    {nid} [fillcolor="#f0fff4", color="#38a169", label=<'
+                f"{_node_label(W['offer'], (off.label if off else p.offer) or '', osub, '#2f855a')}>];"
+            )
             chain.append((nid, None))
         for s in p.steps:
             ch = model.channels.get(s.channel)
@@ -475,8 +589,10 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             quote = f"「{sname}」" if lang == "zh" else f"“{sname}”"
             caption = f"{W['step']} {s.number}"
             nid = new()
-            out.append(f"    {nid} [fillcolor=\"#faf5ff\", color=\"#805ad5\", label=<"
-                       f"{_node_label(caption, (ch.label if ch else s.channel) or '', quote, '#6b46c1')}>];")
+            out.append(
+                f'    {nid} [fillcolor="#faf5ff", color="#805ad5", label=<'
+                f"{_node_label(caption, (ch.label if ch else s.channel) or '', quote, '#6b46c1')}>];"
+            )
             wait = []
             if s.after_days is not None or s.after_raw:
                 wait.append("+" + (s.after_raw or f"{_number(s.after_days, 'en')}d"))
@@ -485,17 +601,23 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             chain.append((nid, " · ".join(wait) or None))
         objs = [model.objectives[o] for o in p.supports if o in model.objectives]
         if objs:
-            rows = [f"<tr><td align=\"left\" cellpadding=\"2\"><font point-size=\"9\" color=\"#4a5568\">"
-                    f"{xml(W['objective'])}</font></td></tr>"]
+            rows = [
+                f'<tr><td align="left" cellpadding="2"><font point-size="9" color="#4a5568">'
+                f"{xml(W['objective'])}</font></td></tr>"
+            ]
             for o in objs:
                 fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
                 fg = text_color(fill)
-                rows.append(f"<tr><td align=\"left\" bgcolor=\"{fill}\" cellpadding=\"5\">"
-                            f"<font color=\"{fg}\" point-size=\"9\">{xml(o.id)}</font> "
-                            f"<font color=\"{fg}\"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>")
+                rows.append(
+                    f'<tr><td align="left" bgcolor="{fill}" cellpadding="5">'
+                    f'<font color="{fg}" point-size="9">{xml(o.id)}</font> '
+                    f'<font color="{fg}"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>'
+                )
             nid = new()
-            out.append(f"    {nid} [shape=plaintext, style=\"\", margin=0, label=<<table border=\"0\" "
-                       f"cellborder=\"0\" cellspacing=\"3\" cellpadding=\"0\">{''.join(rows)}</table>>];")
+            out.append(
+                f'    {nid} [shape=plaintext, style="", margin=0, label=<<table border="0" '
+                f'cellborder="0" cellspacing="3" cellpadding="0">{"".join(rows)}</table>>];'
+            )
             chain.append((nid, None))
         out.append(f"    {{ rank=same; {' '.join(n for n, _ in chain)} }}")
         for (a, _), (b, lab) in zip(chain, chain[1:]):
@@ -507,7 +629,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
 
     if not model.plays:
         nid = new()
-        out.append(f"  {nid} [shape=plaintext, style=\"\", label=<{xml(W['no_plays'])}>];")
+        out.append(f'  {nid} [shape=plaintext, style="", label=<{xml(W["no_plays"])}>];')
     for a, b in zip(firsts, firsts[1:]):  # plays in declared order, top to bottom
         out.append(f"  {a} -> {b} [style=invis, weight=100];")
     out.append("}")
@@ -515,6 +637,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
 
 
 # ---------------------------------------------------------------- API
+
 
 def render_dot(model: m.Model, view: str = "strategy", options: Options | None = None) -> str:
     """The map as DOT text (no Graphviz needed)."""
@@ -541,15 +664,24 @@ def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> byt
     if fmt == "png":
         args.append("-Gdpi=144")
     try:
-        proc = subprocess.run(args, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout,
-                              preexec_fn=die_with_parent)
+        proc = subprocess.run(
+            args,
+            input=dot_text.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            preexec_fn=die_with_parent,
+        )
     except FileNotFoundError:
         raise MissingGraphviz() from None
     except subprocess.TimeoutExpired:
-        raise GraphvizError(f"Graphviz took longer than {timeout:.0f}s to lay out the map") from None
+        raise GraphvizError(
+            f"Graphviz took longer than {timeout:.0f}s to lay out the map"
+        ) from None
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GraphvizError("Graphviz failed: " + (msg[-1] if msg else f"exit code {proc.returncode}"))
+        raise GraphvizError(
+            "Graphviz failed: " + (msg[-1] if msg else f"exit code {proc.returncode}")
+        )
     return _fixed_pdf_dates(proc.stdout) if fmt == "pdf" else proc.stdout
 
 
@@ -563,11 +695,13 @@ def _fixed_pdf_dates(data: bytes) -> bytes:
         epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
     except ValueError:
         epoch = 0
-    stamp = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y%m%d%H%M%S").encode()
+    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y%m%d%H%M%S").encode()
     return re.sub(rb"(/(?:CreationDate|ModDate) \(D:)\d{14}", lambda mt: mt.group(1) + stamp, data)
 
 
-def render_image(model: m.Model, view: str = "strategy", fmt: str = "svg", options: Options | None = None) -> bytes:
+def render_image(
+    model: m.Model, view: str = "strategy", fmt: str = "svg", options: Options | None = None
+) -> bytes:
     """The map as SVG, PNG or PDF bytes (needs Graphviz)."""
     return run_dot(render_dot(model, view, options), fmt)
 

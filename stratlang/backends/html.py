@@ -40,7 +40,12 @@ class PdfError(StratlangError):
 # --------------------------------------------------------------------------- placeholders
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-ALLOWED_ATTRS = {"offer": {"label"}, "segment": {"label"}, "strategy": {"owner"}, "channel": {"label"}}
+ALLOWED_ATTRS = {
+    "offer": {"label"},
+    "segment": {"label"},
+    "strategy": {"owner"},
+    "channel": {"label"},
+}
 
 # C0 control characters (but tab and newlines) and DEL are not allowed in HTML text and have no
 # glyph in any font (the PDF would refuse them): the templates hold none, so any in the page came
@@ -58,7 +63,7 @@ def _lookup(ns: str, attr: str, context: dict) -> str | None:
     key = (ns, attr)
     tmpl = _sandbox_templates.get(key)
     if tmpl is None:  # ns and attr are plain identifiers from the whitelist: a fixed template
-        tmpl = _sandbox_templates[key] = _sandbox.from_string("{{ %s[%r] }}" % (ns, attr))
+        tmpl = _sandbox_templates[key] = _sandbox.from_string(f"{{{{ {ns}[{attr!r}] }}}}")
     safe_ctx = {k: dict(v) for k, v in context.items() if k in ALLOWED_ATTRS}
     return tmpl.render(**safe_ctx)
 
@@ -73,13 +78,15 @@ def render_script_text(text: str, context: dict, model: Model, lang: str) -> Mar
     pos = 0
     fields = model.schema.fields if model.schema is not None else {}
     for m in PLACEHOLDER.finditer(text):
-        out.append(str(escape(text[pos:m.start()])))
+        out.append(str(escape(text[pos : m.start()])))
         ns, attr = m.group(1), m.group(2)
         raw = m.group(0)
         if ns == "customer" and attr in fields:
             label, _, _ = w.field_words(attr, lang)
             shown = ("客户" + label) if lang == "zh" else f"customer {label}"
-            out.append(f'<span class="ph" title="{escape("customer." + attr)}">{escape(shown)}</span>')
+            out.append(
+                f'<span class="ph" title="{escape("customer." + attr)}">{escape(shown)}</span>'
+            )
         elif attr in ALLOWED_ATTRS.get(ns, ()):
             value = _lookup(ns, attr, context)
             if value is None:
@@ -97,7 +104,9 @@ def render_script_text(text: str, context: dict, model: Model, lang: str) -> Mar
 # --------------------------------------------------------------------------- maps (inline SVG)
 
 _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
-_SCRIPT = re.compile(r"<script\b.*?</script\s*>|<foreignObject\b.*?</foreignObject\s*>", re.S | re.I)
+_SCRIPT = re.compile(
+    r"<script\b.*?</script\s*>|<foreignObject\b.*?</foreignObject\s*>", re.S | re.I
+)
 _EVENT_ATTR = re.compile(r"""\s+on[a-zA-Z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 _TAG = re.compile(r"<[^>]*>")
 _JS_HREF = re.compile(r"""((?:xlink:)?href\s*=\s*["'])\s*javascript:[^"']*""", re.I)
@@ -113,7 +122,9 @@ def inline_svg(svg: bytes | str, prefix: str) -> Markup:
     text = _JS_HREF.sub(r"\1#", text)
     text = re.sub(r'\bid="([^"]*)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]*)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text)
-    text = re.sub(r'((?:xlink:)?href)="#([^"]*)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', text)
+    text = re.sub(
+        r'((?:xlink:)?href)="#([^"]*)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', text
+    )
 
     def fix_root(m):
         tag = m.group(0)
@@ -126,7 +137,10 @@ def inline_svg(svg: bytes | str, prefix: str) -> Markup:
 
 def _maps(model: Model, options: Options, lang: str) -> list[dict]:
     out = []
-    for view, key, prefix in (("strategy", "strategy_map", "sm"), ("playbook", "playbook_map", "pm")):
+    for view, key, prefix in (
+        ("strategy", "strategy_map", "sm"),
+        ("playbook", "playbook_map", "pm"),
+    ):
         item = {"title": w.t(key, lang), "id": f"map-{view}", "svg": None, "error": None}
         try:
             item["svg"] = inline_svg(render_image(model, view, "svg", options), prefix)
@@ -137,6 +151,7 @@ def _maps(model: Model, options: Options, lang: str) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- channel chart
+
 
 def segment_size(model: Model, sid: str | None, counts: dict | None) -> tuple[float | None, bool]:
     """(size, real) of a segment: the real count when given, else the estimate."""
@@ -167,10 +182,18 @@ def channel_demand(model: Model, counts: dict | None) -> list[dict]:
             demand += per_day
             plays.append({"id": p.id, "label": p.label, "per_day": per_day})
         cap = ch.capacity.per_day if ch.capacity is not None else None
-        rows.append({"id": ch.id, "label": ch.label, "demand": demand, "capacity": cap,
-                     "unlimited": ch.capacity is not None and ch.capacity.amount is None,
-                     "plays": plays, "unknown": unknown,
-                     "over": cap is not None and demand > cap})
+        rows.append(
+            {
+                "id": ch.id,
+                "label": ch.label,
+                "demand": demand,
+                "capacity": cap,
+                "unlimited": ch.capacity is not None and ch.capacity.amount is None,
+                "plays": plays,
+                "unknown": unknown,
+                "over": cap is not None and demand > cap,
+            }
+        )
     return rows
 
 
@@ -196,16 +219,20 @@ def channel_chart(rows: list[dict], lang: str) -> Markup:
     width = label_w + bar_w + 130
     height = top + row_h * len(rows) + 10
     scale_max = max([r["demand"] for r in rows] + [r["capacity"] or 0 for r in rows] + [1])
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(w.t("channel_plan", lang))}" xmlns="http://www.w3.org/2000/svg">',
-             f'<text x="{label_w}" y="14" {_A["axis"]}>{escape(w.t("demand", lang))}</text>',
-             f'<rect x="{label_w + 150}" y="5" width="12" height="10" {_A["bar"]}/>',
-             f'<line x1="{label_w + 250}" y1="3" x2="{label_w + 250}" y2="17" {_A["cap"]}/>',
-             f'<text x="{label_w + 256}" y="14" {_A["axis"]}>{escape(w.t("capacity", lang))}</text>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(w.t("channel_plan", lang))}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{label_w}" y="14" {_A["axis"]}>{escape(w.t("demand", lang))}</text>',
+        f'<rect x="{label_w + 150}" y="5" width="12" height="10" {_A["bar"]}/>',
+        f'<line x1="{label_w + 250}" y1="3" x2="{label_w + 250}" y2="17" {_A["cap"]}/>',
+        f'<text x="{label_w + 256}" y="14" {_A["axis"]}>{escape(w.t("capacity", lang))}</text>',
+    ]
     for i, r in enumerate(rows):
         y = top + i * row_h
         label = r["label"] if len(r["label"]) <= 18 else r["label"][:17] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" {_A["lbl"]}>{escape(label)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" {_A["lbl"]}>{escape(label)}</text>'
+        )
         parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="18" {_A["track"]}/>')
         dw = min(bar_w, bar_w * r["demand"] / scale_max)
         cls = "over" if r["over"] else "bar"
@@ -216,14 +243,17 @@ def channel_chart(rows: list[dict], lang: str) -> Markup:
             cap_txt = w.format_number(round(r["capacity"]), lang)
         else:
             cap_txt = w.t("unlimited", lang)
-        txt = f'{w.format_number(round(r["demand"]), lang)} / {cap_txt}'
-        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 17}" {_A["numover" if r["over"] else "num"]}>'
-                     f'{escape(txt)}</text>')
+        txt = f"{w.format_number(round(r['demand']), lang)} / {cap_txt}"
+        parts.append(
+            f'<text x="{label_w + bar_w + 8}" y="{y + 17}" {_A["numover" if r["over"] else "num"]}>'
+            f"{escape(txt)}</text>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 # --------------------------------------------------------------------------- view model
+
 
 @dataclass
 class _Ctx:
@@ -243,7 +273,9 @@ def _trigger_words(model: Model, trig, lang: str) -> str:
         ev = model.events.get(trig.ref)
         name = ev.label if ev is not None else (trig.ref or "")
         if trig.within_days:
-            return w.t("trigger_event_within", lang, e=name, d=w.format_days(trig.within_days, lang))
+            return w.t(
+                "trigger_event_within", lang, e=name, d=w.format_days(trig.within_days, lang)
+            )
         return w.t("trigger_event", lang, e=name)
     if trig.kind == "lifecycle":
         return w.t("trigger_lifecycle", lang, s=w.t(trig.ref or "", lang))
@@ -255,9 +287,16 @@ def _trigger_words(model: Model, trig, lang: str) -> str:
 
 
 def _target_row(t, c: _Ctx, owner=None, objective=None) -> dict:
-    return {"id": t.id, "label": t.label or t.id, "op": t.op, "value": w.format_quantity(t.value, c.lang, c.currency),
-            "baseline": w.format_quantity(t.baseline, c.lang, c.currency) if t.baseline else "—",
-            "by": w.format_date(t.by, c.lang) if t.by else "—", "owner": owner or "—", "objective": objective}
+    return {
+        "id": t.id,
+        "label": t.label or t.id,
+        "op": t.op,
+        "value": w.format_quantity(t.value, c.lang, c.currency),
+        "baseline": w.format_quantity(t.baseline, c.lang, c.currency) if t.baseline else "—",
+        "by": w.format_date(t.by, c.lang) if t.by else "—",
+        "owner": owner or "—",
+        "objective": objective,
+    }
 
 
 def _script_view(model: Model, script, play, step_channel: str | None, lang: str) -> dict:
@@ -275,15 +314,31 @@ def _script_view(model: Model, script, play, step_channel: str | None, lang: str
         st = script.sections.get(name)
         if st is None:
             continue
-        sections.append({"name": name, "title": w.t(name, lang),
-                         "html": render_script_text(st.text, context, model, lang)})
+        sections.append(
+            {
+                "name": name,
+                "title": w.t(name, lang),
+                "html": render_script_text(st.text, context, model, lang),
+            }
+        )
         spoken.append(PLACEHOLDER.sub("某某", st.text))
-    objections = [{"q": render_script_text(o.question, context, model, lang),
-                   "a": render_script_text(o.answer, context, model, lang)} for o in script.objections]
+    objections = [
+        {
+            "q": render_script_text(o.question, context, model, lang),
+            "a": render_script_text(o.answer, context, model, lang),
+        }
+        for o in script.objections
+    ]
     secs = w.reading_seconds("\n".join(spoken))
-    return {"id": script.id, "label": script.label, "channel": ch.label if ch else (script.channel or ""),
-            "sections": sections, "objections": objections,
-            "reading": w.t("reading_time", lang, t=w.format_seconds(secs, lang)), "seconds": secs}
+    return {
+        "id": script.id,
+        "label": script.label,
+        "channel": ch.label if ch else (script.channel or ""),
+        "sections": sections,
+        "objections": objections,
+        "reading": w.t("reading_time", lang, t=w.format_seconds(secs, lang)),
+        "seconds": secs,
+    }
 
 
 def _play_view(model: Model, p, c: _Ctx, counts: dict | None) -> dict:
@@ -297,12 +352,20 @@ def _play_view(model: Model, p, c: _Ctx, counts: dict | None) -> dict:
         day += st.after_days or 0
         ch = model.channels.get(st.channel)
         sc = model.scripts.get(st.script)
-        steps.append({"n": st.number, "title": w.t("step", lang, n=st.number),
-                      "day": w.t("day", lang, n=w._trim(day)),
-                      "after": w.t("after", lang, d=w.format_days(st.after_days, lang)) if st.after_days else None,
-                      "channel": ch.label if ch else st.channel,
-                      "script": sc.label if sc else st.script, "script_id": st.script,
-                      "unless": st.unless_converted})
+        steps.append(
+            {
+                "n": st.number,
+                "title": w.t("step", lang, n=st.number),
+                "day": w.t("day", lang, n=w._trim(day)),
+                "after": w.t("after", lang, d=w.format_days(st.after_days, lang))
+                if st.after_days
+                else None,
+                "channel": ch.label if ch else st.channel,
+                "script": sc.label if sc else st.script,
+                "script_id": st.script,
+                "unless": st.unless_converted,
+            }
+        )
         if sc is not None and sc.id not in seen:
             seen.add(sc.id)
             scripts.append(_script_view(model, sc, p, st.channel, lang))
@@ -312,7 +375,9 @@ def _play_view(model: Model, p, c: _Ctx, counts: dict | None) -> dict:
     elif size is not None:
         expected = w.format_number(round(size * (1 - (p.control or 0) / 100)), lang)
     return {
-        "id": p.id, "label": p.label, "anchor": f"play-{p.id}",
+        "id": p.id,
+        "label": p.label,
+        "anchor": f"play-{p.id}",
         "segment": seg.label if seg else (p.segment or "—"),
         "segment_anchor": f"seg-{seg.id}" if seg else None,
         "rule": w.rule_in_words(model.segment_rule(seg.id), model, lang) if seg else "",
@@ -320,14 +385,17 @@ def _play_view(model: Model, p, c: _Ctx, counts: dict | None) -> dict:
         "offer": offer.label if offer else "—",
         "offer_risk": offer.risk if offer else None,
         "offer_kind": w.t(offer.kind, lang) if offer and offer.kind else None,
-        "steps": steps, "scripts": scripts,
+        "steps": steps,
+        "scripts": scripts,
         "supports": [(o, model.objectives[o].label) for o in p.supports if o in model.objectives],
         "targets": [_target_row(t, c) for t in p.targets],
         "control": f"{w._trim(p.control)}%" if p.control else w.t("no_control", lang),
-        "priority": p.priority, "owner": p.owner or "—",
+        "priority": p.priority,
+        "owner": p.owner or "—",
         "budget": _money(p.budget, c) if p.budget is not None else "—",
         "period": w.format_period(p.period or model.strategy.period, lang),
-        "size": w.format_number(size, lang) if size is not None else "—", "size_real": real,
+        "size": w.format_number(size, lang) if size is not None else "—",
+        "size_real": real,
         "expected": expected or "—",
         "description": p.description,
     }
@@ -357,17 +425,23 @@ def build_view(model: Model, options: Options) -> dict:
     segments = []
     for sg in model.segments.values():
         real = (counts.get("segments") or {}).get(sg.id)
-        segments.append({
-            "id": sg.id, "label": sg.label, "anchor": f"seg-{sg.id}",
-            "rule": w.rule_in_words(model.segment_rule(sg.id), model, lang),
-            "extends": model.segments[sg.extends].label if sg.extends in model.segments else sg.extends,
-            "lifecycle": w.t(sg.lifecycle, lang) if sg.lifecycle else None,
-            "estimate": w.format_number(sg.estimate, lang) if sg.estimate is not None else None,
-            "count": w.format_number(real, lang) if real is not None else None,
-            "profile": [(w.t(k, lang), v) for k, v in sg.profile.items()],
-            "description": sg.description,
-            "plays": [(p.id, p.label) for p in model.plays.values() if p.segment == sg.id],
-        })
+        segments.append(
+            {
+                "id": sg.id,
+                "label": sg.label,
+                "anchor": f"seg-{sg.id}",
+                "rule": w.rule_in_words(model.segment_rule(sg.id), model, lang),
+                "extends": model.segments[sg.extends].label
+                if sg.extends in model.segments
+                else sg.extends,
+                "lifecycle": w.t(sg.lifecycle, lang) if sg.lifecycle else None,
+                "estimate": w.format_number(sg.estimate, lang) if sg.estimate is not None else None,
+                "count": w.format_number(real, lang) if real is not None else None,
+                "profile": [(w.t(k, lang), v) for k, v in sg.profile.items()],
+                "description": sg.description,
+                "plays": [(p.id, p.label) for p in model.plays.values() if p.segment == sg.id],
+            }
+        )
     plays = [_play_view(model, p, c, counts) for p in model.plays.values()]
     rows = channel_demand(model, counts)
     channels = []
@@ -378,22 +452,44 @@ def build_view(model: Model, options: Options) -> dict:
         elif cap.amount is None:
             cap_txt = w.t("unlimited", lang)
         else:
-            per = {"day": ("每日", "per day"), "week": ("每周", "per week")}.get(cap.per, (cap.per, cap.per))
-            cap_txt = (per[0] + w.format_number(cap.amount, lang)) if lang == "zh" else \
-                f"{w.format_number(cap.amount, lang)} {per[1]}"
-        channels.append({
-            "label": ch.label, "id": ch.id, "kind": w.t(ch.kind, lang) if ch.kind else "—", "capacity": cap_txt,
-            "demand": w.format_number(round(r["demand"]), lang), "over": r["over"],
-            "cost": _money(ch.cost, c) if ch.cost is not None else "—",
-            "quiet": f"{ch.quiet[0].strftime('%H:%M')}–{ch.quiet[1].strftime('%H:%M')}" if ch.quiet else "—",
-            "cap": w.t("cap_value", lang, n=ch.cap[0], d=w._trim(ch.cap[1])) if ch.cap else "—",
-            "plays": ", ".join(p["label"] for p in r["plays"]) or "—",
-        })
-    initiatives = [{"id": i.id, "label": i.label, "owner": i.owner or "—",
-                    "budget": _money(i.budget, c) if i.budget is not None else "—",
-                    "period": w.format_period(i.period, lang) if i.period else "—",
-                    "supports": ", ".join(model.objectives[o].label for o in i.supports if o in model.objectives),
-                    "description": i.description} for i in model.initiatives.values()]
+            per = {"day": ("每日", "per day"), "week": ("每周", "per week")}.get(
+                cap.per, (cap.per, cap.per)
+            )
+            cap_txt = (
+                (per[0] + w.format_number(cap.amount, lang))
+                if lang == "zh"
+                else f"{w.format_number(cap.amount, lang)} {per[1]}"
+            )
+        channels.append(
+            {
+                "label": ch.label,
+                "id": ch.id,
+                "kind": w.t(ch.kind, lang) if ch.kind else "—",
+                "capacity": cap_txt,
+                "demand": w.format_number(round(r["demand"]), lang),
+                "over": r["over"],
+                "cost": _money(ch.cost, c) if ch.cost is not None else "—",
+                "quiet": f"{ch.quiet[0].strftime('%H:%M')}–{ch.quiet[1].strftime('%H:%M')}"
+                if ch.quiet
+                else "—",
+                "cap": w.t("cap_value", lang, n=ch.cap[0], d=w._trim(ch.cap[1])) if ch.cap else "—",
+                "plays": ", ".join(p["label"] for p in r["plays"]) or "—",
+            }
+        )
+    initiatives = [
+        {
+            "id": i.id,
+            "label": i.label,
+            "owner": i.owner or "—",
+            "budget": _money(i.budget, c) if i.budget is not None else "—",
+            "period": w.format_period(i.period, lang) if i.period else "—",
+            "supports": ", ".join(
+                model.objectives[o].label for o in i.supports if o in model.objectives
+            ),
+            "description": i.description,
+        }
+        for i in model.initiatives.values()
+    ]
     play_budget = sum(p.budget or 0 for p in model.plays.values())
     init_budget = sum(i.budget or 0 for i in model.initiatives.values())
     warnings = []
@@ -403,26 +499,52 @@ def build_view(model: Model, options: Options) -> dict:
         if f and os.path.isabs(f):
             f = os.path.basename(f)
         sev = str(d.severity)
-        warnings.append({"code": d.code, "severity": sev, "severity_text": w.t("warn_" + sev, lang),
-                         "message": d.message, "location": f"{f}:{sp.line}:{sp.column}" if sp else ""})
-    sections = [("targets", w.t("targets_table", lang)), ("maps", w.t("maps", lang)),
-                ("segments", w.t("segments", lang)), ("plays", w.t("plays", lang)),
-                ("channels", w.t("channel_plan", lang)), ("initiatives", w.t("initiatives", lang)),
-                ("warnings", w.t("warnings", lang))]
+        warnings.append(
+            {
+                "code": d.code,
+                "severity": sev,
+                "severity_text": w.t("warn_" + sev, lang),
+                "message": d.message,
+                "location": f"{f}:{sp.line}:{sp.column}" if sp else "",
+            }
+        )
+    sections = [
+        ("targets", w.t("targets_table", lang)),
+        ("maps", w.t("maps", lang)),
+        ("segments", w.t("segments", lang)),
+        ("plays", w.t("plays", lang)),
+        ("channels", w.t("channel_plan", lang)),
+        ("initiatives", w.t("initiatives", lang)),
+        ("warnings", w.t("warnings", lang)),
+    ]
     return {
-        "lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en",
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh" else "en",
         "T": lambda key, **kw: w.t(key, lang, **kw),
-        "strategy": {"label": s.label, "owner": s.owner or "—", "period": w.format_period(s.period, lang),
-                     "version": s.version, "currency": s.currency, "description": s.description,
-                     "value_proposition": w.t(s.value_proposition, lang) if s.value_proposition else None},
+        "strategy": {
+            "label": s.label,
+            "owner": s.owner or "—",
+            "period": w.format_period(s.period, lang),
+            "version": s.version,
+            "currency": s.currency,
+            "description": s.description,
+            "value_proposition": w.t(s.value_proposition, lang) if s.value_proposition else None,
+        },
         "date": options.date,
         "header_css": css_string(f"{s.label} · {w.t('playbook', lang)}"),
         "sections": sections,
-        "targets": targets, "maps": _maps(model, options, lang), "segments": segments, "plays": plays,
-        "channels": channels, "chart": channel_chart(rows, lang),
+        "targets": targets,
+        "maps": _maps(model, options, lang),
+        "segments": segments,
+        "plays": plays,
+        "channels": channels,
+        "chart": channel_chart(rows, lang),
         "initiatives": initiatives,
-        "budget": {"plays": _money(play_budget, c), "initiatives": _money(init_budget, c),
-                   "total": _money(play_budget + init_budget, c)},
+        "budget": {
+            "plays": _money(play_budget, c),
+            "initiatives": _money(init_budget, c),
+            "total": _money(play_budget + init_budget, c),
+        },
         "warnings": warnings,
     }
 
@@ -433,9 +555,14 @@ _env: jinja2.Environment | None = None
 def _environment() -> jinja2.Environment:
     global _env
     if _env is None:
-        _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                  keep_trailing_newline=True)
+        _env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
         _env.globals["css"] = Markup((TEMPLATES / "playbook.css").read_text(encoding="utf-8"))
     return _env
 
@@ -448,6 +575,7 @@ def render_playbook(model: Model, options: Options | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- PDF
+
 
 class _GlyphWatch(logging.Handler):
     def __init__(self):
@@ -468,8 +596,10 @@ def render_pdf(html: str, options: Options | None = None) -> bytes:
     try:
         import weasyprint
     except Exception as e:  # ImportError, or OSError when pango is missing
-        raise PdfError(f"WeasyPrint cannot be loaded: {e}",
-                       help="install it with `pip install weasyprint` (it needs the pango library)") from None
+        raise PdfError(
+            f"WeasyPrint cannot be loaded: {e}",
+            help="install it with `pip install weasyprint` (it needs the pango library)",
+        ) from None
     watch = _GlyphWatch()
     loggers = [logging.getLogger("weasyprint"), logging.getLogger("fontTools")]
     for lg in loggers:
@@ -483,9 +613,11 @@ def render_pdf(html: str, options: Options | None = None) -> bytes:
             lg.removeHandler(watch)
     if watch.missing:
         chars = sorted(set(re.findall(r"U\+[0-9A-F]{4,6}", " ".join(watch.missing))))
-        raise PdfError(f"the PDF would show empty boxes: no installed font has the glyph(s) {', '.join(chars) or '?'}",
-                       help="install a font covering these characters (e.g. fonts-noto-cjk for Chinese) "
-                            "or remove them from the text")
+        raise PdfError(
+            f"the PDF would show empty boxes: no installed font has the glyph(s) {', '.join(chars) or '?'}",
+            help="install a font covering these characters (e.g. fonts-noto-cjk for Chinese) "
+            "or remove them from the text",
+        )
     return pdf
 
 

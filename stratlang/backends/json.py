@@ -76,9 +76,18 @@ def rule_json(e):
     if isinstance(e, ast.Compare):
         return {"field": e.field.name, "op": e.op, "value": value_json(e.value)}
     if isinstance(e, ast.Between):
-        return {"field": e.field.name, "op": "between", "low": value_json(e.low), "high": value_json(e.high)}
+        return {
+            "field": e.field.name,
+            "op": "between",
+            "low": value_json(e.low),
+            "high": value_json(e.high),
+        }
     if isinstance(e, ast.In):
-        return {"field": e.field.name, "op": "not in" if e.negated else "in", "values": [value_json(x) for x in e.values]}
+        return {
+            "field": e.field.name,
+            "op": "not in" if e.negated else "in",
+            "values": [value_json(x) for x in e.values],
+        }
     if isinstance(e, ast.Missing):
         return {"field": e.field.name, "op": "is present" if e.present else "is missing"}
     if isinstance(e, ast.BoolTest):
@@ -89,8 +98,13 @@ def rule_json(e):
 def span_json(span):
     if span is None:
         return None
-    return {"file": span.file, "line": span.line, "column": span.column, "end_line": span.end_line,
-            "end_column": span.end_column}
+    return {
+        "file": span.file,
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+    }
 
 
 def _date(d):
@@ -106,8 +120,15 @@ def _q(q: m.Quantity | None):
 
 
 def _target(t: m.Target):
-    return {"id": t.id, "label": t.label, "op": t.op, "value": _q(t.value), "by": _date(t.by),
-            "baseline": _q(t.baseline), "span": span_json(t.span)}
+    return {
+        "id": t.id,
+        "label": t.label,
+        "op": t.op,
+        "value": _q(t.value),
+        "by": _date(t.by),
+        "baseline": _q(t.baseline),
+        "span": span_json(t.span),
+    }
 
 
 def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
@@ -118,63 +139,188 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
     doc = {
         "format": "stratlang-model",
         "format_version": MODEL_FORMAT_VERSION,
-        "strategy": {"label": s.label, "owner": s.owner, "period": _period(s.period), "currency": s.currency,
-                     "locale": s.locale, "version": s.version, "value_proposition": s.value_proposition,
-                     "banned": list(s.banned) if s.banned is not None else None, "description": s.description},
+        "strategy": {
+            "label": s.label,
+            "owner": s.owner,
+            "period": _period(s.period),
+            "currency": s.currency,
+            "locale": s.locale,
+            "version": s.version,
+            "value_proposition": s.value_proposition,
+            "banned": list(s.banned) if s.banned is not None else None,
+            "description": s.description,
+        },
         "files": list(model.files),
-        "perspectives": [{"id": p.id, "label": p.label, "index": p.index} for p in model.perspectives],
+        "perspectives": [
+            {"id": p.id, "label": p.label, "index": p.index} for p in model.perspectives
+        ],
         "custom_perspectives": model.custom_perspectives,
-        "themes": [{"id": t.id, "label": t.label, "color": t.color, "description": t.description}
-                   for t in model.themes.values()],
-        "schema": None if model.schema is None else {
-            "id": model.schema.id, "label": model.schema.label, "key": model.schema.key,
+        "themes": [
+            {"id": t.id, "label": t.label, "color": t.color, "description": t.description}
+            for t in model.themes.values()
+        ],
+        "schema": None
+        if model.schema is None
+        else {
+            "id": model.schema.id,
+            "label": model.schema.label,
+            "key": model.schema.key,
             "risk_field": model.schema.risk_field,
-            "fields": [{"name": f.name, "label": f.label, "type": f.type, "enum_values": list(f.enum_values) or None, "key": f.key,
-                        "optional": f.optional, "risk_tolerance": f.risk_tolerance}
-                       for f in model.schema.fields.values()]},
-        "events": [{"id": e.id, "label": e.label, "description": e.description} for e in model.events.values()],
-        "objectives": [{"id": o.id, "label": o.label, "perspective": o.perspective, "theme": o.theme,
-                        "kind": o.kind, "owner": o.owner, "description": o.description,
-                        "targets": [_target(t) for t in o.targets], "supported_by": model.supporters(o.id),
-                        "span": span_json(o.span)} for o in model.objectives.values()],
-        "links": [{"from": lk.source, "to": lk.target, "label": lk.label, "span": span_json(lk.span)}
-                  for lk in model.links],
-        "segments": [{"id": sg.id, "label": sg.label, "rule": rule_text(sg.rule) if sg.rule is not None else None,
-                      "rule_tree": rule_json(sg.rule), "extends": sg.extends,
-                      "full_rule": rule_text(model.segment_rule(sg.id)) if model.segment_rule(sg.id) is not None else None,
-                      "lifecycle": sg.lifecycle, "estimate": sg.estimate, "count": seg_counts.get(sg.id),
-                      "profile": dict(sg.profile), "description": sg.description, "span": span_json(sg.span)}
-                     for sg in model.segments.values()],
-        "tierings": [{"id": t.id, "label": t.label, "segments": list(t.segments), "exclusive": t.exclusive,
-                      "exhaustive": t.exhaustive} for t in model.tierings.values()],
-        "offers": [{"id": o.id, "label": o.label, "risk": o.risk, "kind": o.kind, "description": o.description}
-                   for o in model.offers.values()],
-        "channels": [{"id": c.id, "label": c.label, "kind": c.kind,
-                      "capacity": None if c.capacity is None else
-                      {"unlimited": c.capacity.amount is None, "amount": c.capacity.amount, "per": c.capacity.per,
-                       "per_day": c.capacity.per_day},
-                      "cost": c.cost, "quiet": None if c.quiet is None else
-                      {"start": c.quiet[0].strftime("%H:%M"), "end": c.quiet[1].strftime("%H:%M")},
-                      "cap": None if c.cap is None else {"contacts": c.cap[0], "days": c.cap[1]}}
-                     for c in model.channels.values()],
-        "scripts": [{"id": sc.id, "label": sc.label, "channel": sc.channel,
-                     "sections": {k: v.text for k, v in sc.sections.items()},
-                     "objections": [{"question": o.question, "answer": o.answer} for o in sc.objections]}
-                    for sc in model.scripts.values()],
-        "plays": [{"id": p.id, "label": p.label, "segment": p.segment,
-                   "trigger": None if p.trigger is None else
-                   {"kind": p.trigger.kind, "ref": p.trigger.ref, "within_days": p.trigger.within_days,
-                    "rule": rule_text(p.trigger.rule) if p.trigger.rule is not None else None},
-                   "offer": p.offer,
-                   "steps": [{"number": st.number, "channel": st.channel, "script": st.script,
-                              "after": st.after_raw, "after_days": st.after_days,
-                              "unless_converted": st.unless_converted} for st in p.steps],
-                   "supports": list(p.supports), "targets": [_target(t) for t in p.targets], "control": p.control,
-                   "priority": p.priority, "owner": p.owner, "budget": p.budget, "period": _period(p.period),
-                   "count": play_counts.get(p.id), "span": span_json(p.span)} for p in model.plays.values()],
-        "initiatives": [{"id": i.id, "label": i.label, "supports": list(i.supports), "owner": i.owner,
-                         "budget": i.budget, "period": _period(i.period), "description": i.description}
-                        for i in model.initiatives.values()],
+            "fields": [
+                {
+                    "name": f.name,
+                    "label": f.label,
+                    "type": f.type,
+                    "enum_values": list(f.enum_values) or None,
+                    "key": f.key,
+                    "optional": f.optional,
+                    "risk_tolerance": f.risk_tolerance,
+                }
+                for f in model.schema.fields.values()
+            ],
+        },
+        "events": [
+            {"id": e.id, "label": e.label, "description": e.description}
+            for e in model.events.values()
+        ],
+        "objectives": [
+            {
+                "id": o.id,
+                "label": o.label,
+                "perspective": o.perspective,
+                "theme": o.theme,
+                "kind": o.kind,
+                "owner": o.owner,
+                "description": o.description,
+                "targets": [_target(t) for t in o.targets],
+                "supported_by": model.supporters(o.id),
+                "span": span_json(o.span),
+            }
+            for o in model.objectives.values()
+        ],
+        "links": [
+            {"from": lk.source, "to": lk.target, "label": lk.label, "span": span_json(lk.span)}
+            for lk in model.links
+        ],
+        "segments": [
+            {
+                "id": sg.id,
+                "label": sg.label,
+                "rule": rule_text(sg.rule) if sg.rule is not None else None,
+                "rule_tree": rule_json(sg.rule),
+                "extends": sg.extends,
+                "full_rule": rule_text(model.segment_rule(sg.id))
+                if model.segment_rule(sg.id) is not None
+                else None,
+                "lifecycle": sg.lifecycle,
+                "estimate": sg.estimate,
+                "count": seg_counts.get(sg.id),
+                "profile": dict(sg.profile),
+                "description": sg.description,
+                "span": span_json(sg.span),
+            }
+            for sg in model.segments.values()
+        ],
+        "tierings": [
+            {
+                "id": t.id,
+                "label": t.label,
+                "segments": list(t.segments),
+                "exclusive": t.exclusive,
+                "exhaustive": t.exhaustive,
+            }
+            for t in model.tierings.values()
+        ],
+        "offers": [
+            {
+                "id": o.id,
+                "label": o.label,
+                "risk": o.risk,
+                "kind": o.kind,
+                "description": o.description,
+            }
+            for o in model.offers.values()
+        ],
+        "channels": [
+            {
+                "id": c.id,
+                "label": c.label,
+                "kind": c.kind,
+                "capacity": None
+                if c.capacity is None
+                else {
+                    "unlimited": c.capacity.amount is None,
+                    "amount": c.capacity.amount,
+                    "per": c.capacity.per,
+                    "per_day": c.capacity.per_day,
+                },
+                "cost": c.cost,
+                "quiet": None
+                if c.quiet is None
+                else {"start": c.quiet[0].strftime("%H:%M"), "end": c.quiet[1].strftime("%H:%M")},
+                "cap": None if c.cap is None else {"contacts": c.cap[0], "days": c.cap[1]},
+            }
+            for c in model.channels.values()
+        ],
+        "scripts": [
+            {
+                "id": sc.id,
+                "label": sc.label,
+                "channel": sc.channel,
+                "sections": {k: v.text for k, v in sc.sections.items()},
+                "objections": [{"question": o.question, "answer": o.answer} for o in sc.objections],
+            }
+            for sc in model.scripts.values()
+        ],
+        "plays": [
+            {
+                "id": p.id,
+                "label": p.label,
+                "segment": p.segment,
+                "trigger": None
+                if p.trigger is None
+                else {
+                    "kind": p.trigger.kind,
+                    "ref": p.trigger.ref,
+                    "within_days": p.trigger.within_days,
+                    "rule": rule_text(p.trigger.rule) if p.trigger.rule is not None else None,
+                },
+                "offer": p.offer,
+                "steps": [
+                    {
+                        "number": st.number,
+                        "channel": st.channel,
+                        "script": st.script,
+                        "after": st.after_raw,
+                        "after_days": st.after_days,
+                        "unless_converted": st.unless_converted,
+                    }
+                    for st in p.steps
+                ],
+                "supports": list(p.supports),
+                "targets": [_target(t) for t in p.targets],
+                "control": p.control,
+                "priority": p.priority,
+                "owner": p.owner,
+                "budget": p.budget,
+                "period": _period(p.period),
+                "count": play_counts.get(p.id),
+                "span": span_json(p.span),
+            }
+            for p in model.plays.values()
+        ],
+        "initiatives": [
+            {
+                "id": i.id,
+                "label": i.label,
+                "supports": list(i.supports),
+                "owner": i.owner,
+                "budget": i.budget,
+                "period": _period(i.period),
+                "description": i.description,
+            }
+            for i in model.initiatives.values()
+        ],
     }
     if counts:
         doc["data"] = {k: v for k, v in counts.items() if k not in ("segments", "plays")}

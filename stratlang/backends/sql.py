@@ -33,15 +33,41 @@ from fractions import Fraction
 import sqlglot
 from sqlglot import exp
 
-from ..check.types import (All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, normalize,
-                           typed_rule, typed_rules)
+from ..check.types import (
+    All,
+    Any,
+    Between,
+    Cmp,
+    Const,
+    IsMissing,
+    IsTrue,
+    Member,
+    Neg,
+    normalize,
+    typed_rule,
+    typed_rules,
+)
 from ..model import Model, Schema
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
-OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-       ">=": operator.ge}
-SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "money": "DOUBLE", "percent": "DOUBLE", "bool": "BOOLEAN",
-             "string": "VARCHAR", "date": "DATE", "enum": "VARCHAR"}
+OPS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+SQL_TYPES = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "money": "DOUBLE",
+    "percent": "DOUBLE",
+    "bool": "BOOLEAN",
+    "string": "VARCHAR",
+    "date": "DATE",
+    "enum": "VARCHAR",
+}
 HEX_DIGITS = 8
 BUCKETS = 10000
 
@@ -89,9 +115,14 @@ def typed_null(sql_type: str) -> exp.Expression:
 
 def _unknown_if_null(column: exp.Expression, value: bool) -> exp.Expression:
     """A constant test that keeps SQL's NULL: NULL when the field is NULL, else `value`."""
-    return exp.Case(ifs=[exp.If(this=exp.Is(this=column.copy(), expression=exp.Null()),
-                                true=typed_null("BOOLEAN"))],
-                    default=boolean(value))
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Is(this=column.copy(), expression=exp.Null()), true=typed_null("BOOLEAN")
+            )
+        ],
+        default=boolean(value),
+    )
 
 
 def _paren(e: exp.Expression) -> exp.Expression:
@@ -154,7 +185,11 @@ def compile_rule(node, schema: Schema | None) -> exp.Expression:
             return exp.or_(*[_group(go(i)) for i in n.items], copy=False)
         if isinstance(n, Neg):
             inner = go(n.item)
-            return exp.Not(this=inner if isinstance(inner, (exp.Column, exp.Boolean)) else exp.Paren(this=inner))
+            return exp.Not(
+                this=inner
+                if isinstance(inner, (exp.Column, exp.Boolean))
+                else exp.Paren(this=inner)
+            )
         f = fields.get(n.field)
         if f is None:
             raise CompileError(f"unknown field `{n.field}`")
@@ -176,7 +211,14 @@ def compile_rule(node, schema: Schema | None) -> exp.Expression:
                     chosen = set(range(size)) - chosen
                 return _enum_in(c, f, chosen)
         if isinstance(n, Cmp):
-            cls = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[n.op]
+            cls = {
+                "=": exp.EQ,
+                "!=": exp.NEQ,
+                "<": exp.LT,
+                "<=": exp.LTE,
+                ">": exp.GT,
+                ">=": exp.GTE,
+            }[n.op]
             return cls(this=c, expression=literal(f, n.value))
         if isinstance(n, Between):
             return exp.Between(this=c, low=literal(f, n.low), high=literal(f, n.high))
@@ -211,9 +253,15 @@ def trigger_expr(model: Model, play_id: str) -> exp.Expression | None:
 
 def md5_text(key: exp.Expression, play: exp.Expression) -> exp.Expression:
     """md5(key || '|' || play id) as 32 lowercase hex digits."""
-    text = exp.DPipe(this=exp.DPipe(this=exp.Cast(this=key, to=exp.DataType.build("VARCHAR")),
-                                    expression=string("|"), safe=True),
-                     expression=play, safe=True)
+    text = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Cast(this=key, to=exp.DataType.build("VARCHAR")),
+            expression=string("|"),
+            safe=True,
+        ),
+        expression=play,
+        safe=True,
+    )
     return exp.MD5(this=text)
 
 
@@ -225,16 +273,27 @@ def hex_prefix_int(digest: exp.Expression, dialect: str | None = None) -> exp.Ex
     check that both forms agree with Python's md5."""
     if dialect == "duckdb":
         hexpart = exp.Substring(this=digest, start=number(1), length=number(HEX_DIGITS))
-        return exp.Cast(this=exp.DPipe(this=string("0x"), expression=hexpart, safe=True),
-                        to=exp.DataType.build("BIGINT"))
+        return exp.Cast(
+            this=exp.DPipe(this=string("0x"), expression=hexpart, safe=True),
+            to=exp.DataType.build("BIGINT"),
+        )
     total: exp.Expression | None = None
     for i in range(HEX_DIGITS):
-        digit = exp.Sub(this=exp.StrPosition(this=string("0123456789abcdef"),
-                                             substr=exp.Substring(this=digest.copy(), start=number(i + 1),
-                                                                  length=number(1))),
-                        expression=number(1))
-        digit = exp.Cast(this=digit, to=exp.DataType.build("BIGINT"))  # 32-bit ints would overflow in Spark
-        term = exp.Mul(this=digit, expression=number(16 ** (HEX_DIGITS - 1 - i))) if i < HEX_DIGITS - 1 else digit
+        digit = exp.Sub(
+            this=exp.StrPosition(
+                this=string("0123456789abcdef"),
+                substr=exp.Substring(this=digest.copy(), start=number(i + 1), length=number(1)),
+            ),
+            expression=number(1),
+        )
+        digit = exp.Cast(
+            this=digit, to=exp.DataType.build("BIGINT")
+        )  # 32-bit ints would overflow in Spark
+        term = (
+            exp.Mul(this=digit, expression=number(16 ** (HEX_DIGITS - 1 - i)))
+            if i < HEX_DIGITS - 1
+            else digit
+        )
         total = term if total is None else exp.Add(this=total, expression=term)
     return total
 
@@ -243,7 +302,7 @@ def bucket_of(key, play_id: str) -> int:
     """The control bucket (0..9999) of a customer for a play, computed in Python (tests, docs)."""
     import hashlib
 
-    digest = hashlib.md5(f"{key}|{play_id}".encode("utf-8")).hexdigest()
+    digest = hashlib.md5(f"{key}|{play_id}".encode()).hexdigest()
     return int(digest[:HEX_DIGITS], 16) % BUCKETS
 
 
@@ -285,24 +344,33 @@ def plan(model: Model) -> list[PlayPlan]:
         if cap is None or cap.amount is None:
             continue
         days = {p.id: _window_days(model, p) for p in ps}
-        per_day = Fraction(cap.amount).limit_denominator(10 ** 6) / (7 if cap.per == "week" else 1)
+        per_day = Fraction(cap.amount).limit_denominator(10**6) / (7 if cap.per == "week" else 1)
         denom = math.lcm(*days.values(), per_day.denominator)
-        if denom <= 10 ** 9:  # n x cost sums stay far inside 64 bits
+        if denom <= 10**9:  # n x cost sums stay far inside 64 bits
             for p in ps:
                 units[p.id] = (denom // days[p.id], math.floor(per_day * denom))
         else:  # very many distinct windows: a fine fixed scale (documented as approximate)
-            scale = 10 ** 9
+            scale = 10**9
             for p in ps:
                 units[p.id] = (round(scale / days[p.id]), math.floor(per_day * scale))
     out = []
     for p in plays:
         first = p.steps[0] if p.steps else None
         cost, limit = units.get(p.id, (None, None))
-        out.append(PlayPlan(
-            id=p.id, segment=p.segment, channel=first.channel if first else None,
-            script=first.script if first else None, priority=p.priority, order=p.order,
-            control_bp=int(round((p.control or 0) * BUCKETS / 100)), days=_window_days(model, p),
-            cost=cost, limit=limit))
+        out.append(
+            PlayPlan(
+                id=p.id,
+                segment=p.segment,
+                channel=first.channel if first else None,
+                script=first.script if first else None,
+                priority=p.priority,
+                order=p.order,
+                control_bp=round((p.control or 0) * BUCKETS / 100),
+                days=_window_days(model, p),
+                cost=cost,
+                limit=limit,
+            )
+        )
     return out
 
 
@@ -324,16 +392,32 @@ def segments_query(model: Model, table: str = "customers") -> exp.Select:
 
 def counts_query(model: Model, table: str = "customers") -> exp.Select:
     """One row: `customers` (the row count) and one count per segment (named s0, s1, … in order)."""
-    sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "customers", quoted=True)).from_(_table(table))
+    sel = exp.select(exp.alias_(exp.Count(this=exp.Star()), "customers", quoted=True)).from_(
+        _table(table)
+    )
     for i, sid in enumerate(model.segments):
-        sel = sel.select(exp.alias_(exp.CountIf(this=segment_expr(model, sid)), f"s{i}", quoted=True), copy=False)
+        sel = sel.select(
+            exp.alias_(exp.CountIf(this=segment_expr(model, sid)), f"s{i}", quoted=True), copy=False
+        )
     return sel
 
 
-ASSIGN_COLUMNS = ("key", "segment", "play", "channel", "script", "control", "kept", "priority", "play_order")
+ASSIGN_COLUMNS = (
+    "key",
+    "segment",
+    "play",
+    "channel",
+    "script",
+    "control",
+    "kept",
+    "priority",
+    "play_order",
+)
 
 
-def assignment_query(model: Model, table: str = "customers", dialect: str | None = None) -> exp.Select | None:
+def assignment_query(
+    model: Model, table: str = "customers", dialect: str | None = None
+) -> exp.Select | None:
     """Per assigned customer: key, segment, play, channel, script, control, kept (after capacity).
 
     None when the project has no plays."""
@@ -353,32 +437,75 @@ def assignment_query(model: Model, table: str = "customers", dialect: str | None
         if trig is not None:
             cond = exp.and_(_group(cond), trig, copy=False)
         ifs.append(exp.If(this=cond, true=string(p.id)))
-    pick = exp.select(exp.alias_(col(key), "k", quoted=True),
-                      exp.alias_(exp.Case(ifs=ifs), "play", quoted=True)).from_(_table(table))
+    pick = exp.select(
+        exp.alias_(col(key), "k", quoted=True), exp.alias_(exp.Case(ifs=ifs), "play", quoted=True)
+    ).from_(_table(table))
     # 3. the plays' attributes as a VALUES table
     rows = []
     for p in plans:
-        rows.append(exp.Tuple(expressions=[
-            string(p.id), string(p.segment),
-            string(p.channel) if p.channel else typed_null("VARCHAR"),
-            string(p.script) if p.script else typed_null("VARCHAR"),
-            number(p.priority), number(p.order), number(p.control_bp),
-            number(p.cost) if p.cost is not None else typed_null("BIGINT"),
-            number(p.limit) if p.limit is not None else typed_null("BIGINT")]))
-    meta_cols = ["play_id", "segment", "channel", "script", "priority", "play_order", "control_bp", "cost", "cap"]
-    meta = exp.Values(expressions=rows,
-                      alias=exp.TableAlias(this=ident("meta"), columns=[ident(c) for c in meta_cols]))
-    joined = (exp.select(col("k", "pick"), col("play_id", "m"), col("segment", "m"), col("channel", "m"),
-                         col("script", "m"), col("priority", "m"), col("play_order", "m"), col("control_bp", "m"),
-                         col("cost", "m"), col("cap", "m"),
-                         exp.alias_(md5_text(col("k", "pick"), col("play_id", "m")), "d", quoted=True))
-              .from_(_table("pick"))
-              .join(exp.Subquery(this=exp.select(exp.Star()).from_(meta), alias=exp.TableAlias(this=ident("m"))),
-                    on=exp.EQ(this=col("play", "pick"), expression=col("play_id", "m")), join_type="inner"))
+        rows.append(
+            exp.Tuple(
+                expressions=[
+                    string(p.id),
+                    string(p.segment),
+                    string(p.channel) if p.channel else typed_null("VARCHAR"),
+                    string(p.script) if p.script else typed_null("VARCHAR"),
+                    number(p.priority),
+                    number(p.order),
+                    number(p.control_bp),
+                    number(p.cost) if p.cost is not None else typed_null("BIGINT"),
+                    number(p.limit) if p.limit is not None else typed_null("BIGINT"),
+                ]
+            )
+        )
+    meta_cols = [
+        "play_id",
+        "segment",
+        "channel",
+        "script",
+        "priority",
+        "play_order",
+        "control_bp",
+        "cost",
+        "cap",
+    ]
+    meta = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(this=ident("meta"), columns=[ident(c) for c in meta_cols]),
+    )
+    joined = (
+        exp.select(
+            col("k", "pick"),
+            col("play_id", "m"),
+            col("segment", "m"),
+            col("channel", "m"),
+            col("script", "m"),
+            col("priority", "m"),
+            col("play_order", "m"),
+            col("control_bp", "m"),
+            col("cost", "m"),
+            col("cap", "m"),
+            exp.alias_(md5_text(col("k", "pick"), col("play_id", "m")), "d", quoted=True),
+        )
+        .from_(_table("pick"))
+        .join(
+            exp.Subquery(
+                this=exp.select(exp.Star()).from_(meta), alias=exp.TableAlias(this=ident("m"))
+            ),
+            on=exp.EQ(this=col("play", "pick"), expression=col("play_id", "m")),
+            join_type="inner",
+        )
+    )
     # 4. control flag and capacity
-    control = exp.LT(this=exp.Mod(this=col("h"), expression=number(BUCKETS)), expression=col("control_bp"))
-    hashed = exp.select(exp.Star(), exp.alias_(hex_prefix_int(col("d"), dialect), "h", quoted=True)).from_(_table("joined"))
-    ctl = exp.select(exp.Star(), exp.alias_(control, "control", quoted=True)).from_(_table("hashed"))
+    control = exp.LT(
+        this=exp.Mod(this=col("h"), expression=number(BUCKETS)), expression=col("control_bp")
+    )
+    hashed = exp.select(
+        exp.Star(), exp.alias_(hex_prefix_int(col("d"), dialect), "h", quoted=True)
+    ).from_(_table("joined"))
+    ctl = exp.select(exp.Star(), exp.alias_(control, "control", quoted=True)).from_(
+        _table("hashed")
+    )
     # Capacity. Within a channel the treated customers are ordered by (priority desc, play order,
     # hash, key) and kept while their cumulative demand fits: a prefix. Plays are contiguous in that
     # order and a play's customers all cost the same, so the prefix is computed per play: plays that
@@ -388,30 +515,53 @@ def assignment_query(model: Model, table: str = "customers", dialect: str | None
     per_play = sqlglot.parse_one(
         'SELECT "play_id", "channel", "priority", "play_order", "cost", "cap", '
         'COUNT_IF(NOT "control") AS "n" FROM "ctl" '
-        'GROUP BY "play_id", "channel", "priority", "play_order", "cost", "cap"', read="duckdb")
+        'GROUP BY "play_id", "channel", "priority", "play_order", "cost", "cap"',
+        read="duckdb",
+    )
     quota = sqlglot.parse_one(
         'SELECT "play_id", "n", CASE WHEN "cap" IS NULL THEN "n" '
         'WHEN "prev" >= "cap" THEN 0 '
         'ELSE LEAST("n", ("cap" - "prev") // "cost") END AS "m" '
         'FROM (SELECT *, COALESCE(SUM("n" * "cost") OVER (PARTITION BY "channel" '
         'ORDER BY "priority" DESC, "play_order" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS "prev" '
-        'FROM "per_play") AS "q"', read="duckdb")
+        'FROM "per_play") AS "q"',
+        read="duckdb",
+    )
     marked = sqlglot.parse_one(
         'SELECT "c".*, "q"."n", "q"."m" FROM "ctl" AS "c" JOIN "quota" AS "q" ON "c"."play_id" = "q"."play_id"',
-        read="duckdb")
-    cols = ('SELECT "k" AS "key", "segment", "play_id" AS "play", "channel", "script", "control", {kept} AS "kept", '
-            '"priority", "play_order" FROM "marked" WHERE {where}')
-    whole = sqlglot.parse_one(cols.format(kept='("control" OR "m" >= "n")',
-                                          where='"control" OR "m" >= "n" OR "m" <= 0'), read="duckdb")
-    partial = sqlglot.parse_one(cols.format(
-        kept='(ROW_NUMBER() OVER (PARTITION BY "play_id" ORDER BY "h", "k") <= "m")',
-        where='NOT "control" AND "m" < "n" AND "m" > 0'), read="duckdb")
+        read="duckdb",
+    )
+    cols = (
+        'SELECT "k" AS "key", "segment", "play_id" AS "play", "channel", "script", "control", {kept} AS "kept", '
+        '"priority", "play_order" FROM "marked" WHERE {where}'
+    )
+    whole = sqlglot.parse_one(
+        cols.format(kept='("control" OR "m" >= "n")', where='"control" OR "m" >= "n" OR "m" <= 0'),
+        read="duckdb",
+    )
+    partial = sqlglot.parse_one(
+        cols.format(
+            kept='(ROW_NUMBER() OVER (PARTITION BY "play_id" ORDER BY "h", "k") <= "m")',
+            where='NOT "control" AND "m" < "n" AND "m" > 0',
+        ),
+        read="duckdb",
+    )
     final = exp.union(whole, partial, distinct=False)
-    final = exp.select(exp.Star()).from_(exp.Subquery(this=final, alias=exp.TableAlias(this=ident("assigned"))))
-    final = (final.with_("pick", as_=pick).with_("joined", as_=joined)
-             .with_("hashed", as_=hashed).with_("ctl", as_=ctl).with_("per_play", as_=per_play)
-             .with_("quota", as_=quota).with_("marked", as_=marked))
-    for cte in final.find(exp.With).expressions:  # computed once although read twice (md5 is the cost)
+    final = exp.select(exp.Star()).from_(
+        exp.Subquery(this=final, alias=exp.TableAlias(this=ident("assigned")))
+    )
+    final = (
+        final.with_("pick", as_=pick)
+        .with_("joined", as_=joined)
+        .with_("hashed", as_=hashed)
+        .with_("ctl", as_=ctl)
+        .with_("per_play", as_=per_play)
+        .with_("quota", as_=quota)
+        .with_("marked", as_=marked)
+    )
+    for cte in final.find(
+        exp.With
+    ).expressions:  # computed once although read twice (md5 is the cost)
         if cte.alias == "ctl" and dialect in ("duckdb", "postgres"):
             cte.set("materialized", True)
     if dialect is not None:
@@ -432,8 +582,11 @@ def _dialect_null_order(tree: exp.Expression, dialect: str) -> None:
     for window in tree.find_all(exp.Window):
         for o in window.find_all(exp.Ordered):
             desc = bool(o.args.get("desc"))
-            o.set("nulls_first", (ordering == "nulls_are_small" and not desc)
-                  or (ordering == "nulls_are_large" and desc))
+            o.set(
+                "nulls_first",
+                (ordering == "nulls_are_small" and not desc)
+                or (ordering == "nulls_are_large" and desc),
+            )
 
 
 def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
@@ -456,18 +609,24 @@ def render_sql(model: Model, dialect: str = "duckdb", table: str | None = None) 
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect}")
     if model.schema is None or model.schema.key is None:
-        raise CompileError("the project declares no schema with a key field; there is nothing to compile")
+        raise CompileError(
+            "the project declares no schema with a key field; there is nothing to compile"
+        )
     table = table or model.schema.id
-    lines = [f"-- stratlang: segment rules and play assignment for strategy: {comment_text(model.strategy.label)}",
-             f"-- dialect: {dialect}; table: {comment_text(table)} (one row per customer, columns as the schema)",
-             "",
-             "-- Segments: one boolean column per segment (TRUE = member).",
-             to_sql(segments_query(model, table), dialect, pretty=True) + ";",
-             ""]
+    lines = [
+        f"-- stratlang: segment rules and play assignment for strategy: {comment_text(model.strategy.label)}",
+        f"-- dialect: {dialect}; table: {comment_text(table)} (one row per customer, columns as the schema)",
+        "",
+        "-- Segments: one boolean column per segment (TRUE = member).",
+        to_sql(segments_query(model, table), dialect, pretty=True) + ";",
+        "",
+    ]
     q = assignment_query(model, table, dialect)
     if q is not None:
-        lines += ["-- Assignment: highest priority wins (ties: declared first); control = md5 bucket < control%;",
-                  "-- kept = within channel capacity over the play's window (lowest priority dropped first).",
-                  to_sql(q, dialect, pretty=True) + ";", ""]
+        lines += [
+            "-- Assignment: highest priority wins (ties: declared first); control = md5 bucket < control%;",
+            "-- kept = within channel capacity over the play's window (lowest priority dropped first).",
+            to_sql(q, dialect, pretty=True) + ";",
+            "",
+        ]
     return "\n".join(lines)
-

@@ -41,7 +41,9 @@ class CheckResult:
 def check_project(project: Project, *, checks: bool = True) -> CheckResult:
     diags = dg.Diagnostics()
     diags.extend(project.diagnostics)
-    model, res = build_model(project.files, any(d.code.startswith("SYN") for d in project.diagnostics))
+    model, res = build_model(
+        project.files, any(d.code.startswith("SYN") for d in project.diagnostics)
+    )
     diags.extend(res)
     ctx = Context(sources=project.sources)
     if checks:
@@ -49,8 +51,13 @@ def check_project(project: Project, *, checks: bool = True) -> CheckResult:
     return CheckResult(model, diags.sorted(), project.sources, project.root, project, ctx.timings)
 
 
-def check_entry(entry: Path | str, root: Path | str | None = None, *, checks: bool = True,
-                overlay: dict | None = None) -> CheckResult:
+def check_entry(
+    entry: Path | str,
+    root: Path | str | None = None,
+    *,
+    checks: bool = True,
+    overlay: dict | None = None,
+) -> CheckResult:
     """Load, parse, resolve and check a project. Raises LoadError when the entry cannot be read.
 
     Python's cyclic garbage collector is paused while the project is compiled: parsing allocates

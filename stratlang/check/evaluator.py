@@ -19,11 +19,29 @@ import datetime as dt
 import operator
 
 from ..model import Model, Schema
-from .types import (All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NTESTS, normalize,
-                    typed_rule)
+from .types import (
+    NTESTS,
+    All,
+    Any,
+    Between,
+    Cmp,
+    Const,
+    IsMissing,
+    IsTrue,
+    Member,
+    Neg,
+    normalize,
+    typed_rule,
+)
 
-OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-       ">=": operator.ge}
+OPS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 class RecordError(ValueError):
@@ -45,7 +63,9 @@ def field_value(record: dict, name: str, schema: Schema | None):
         try:
             return f.enum_values.index(v)
         except ValueError:
-            raise RecordError(f"`{v}` is not a value of `{name}` ({', '.join(f.enum_values)})") from None
+            raise RecordError(
+                f"`{v}` is not a value of `{name}` ({', '.join(f.enum_values)})"
+            ) from None
     if t == "date" and isinstance(v, str):
         try:
             return dt.date.fromisoformat(v)
@@ -55,7 +75,9 @@ def field_value(record: dict, name: str, schema: Schema | None):
         return v.date()
     if t == "bool" and not isinstance(v, bool):
         raise RecordError(f"`{v!r}` is not a bool (field `{name}`)")
-    if t in ("int", "float", "money", "percent") and (isinstance(v, bool) or not isinstance(v, (int, float))):
+    if t in ("int", "float", "money", "percent") and (
+        isinstance(v, bool) or not isinstance(v, (int, float))
+    ):
         raise RecordError(f"`{v!r}` is not a number (field `{name}`)")
     return v
 
@@ -120,11 +142,17 @@ def evaluate(expr, record: dict, schema: Schema | None) -> bool | None:
             if i > 0:  # fold in the child just evaluated
                 acc = frame[2]
                 if is_and:
-                    acc = False if (acc is False or result is False) else (None if (acc is None or result is None)
-                                                                           else True)
+                    acc = (
+                        False
+                        if (acc is False or result is False)
+                        else (None if (acc is None or result is None) else True)
+                    )
                 else:
-                    acc = True if (acc is True or result is True) else (None if (acc is None or result is None)
-                                                                        else False)
+                    acc = (
+                        True
+                        if (acc is True or result is True)
+                        else (None if (acc is None or result is None) else False)
+                    )
                 frame[2] = acc
                 if (is_and and acc is False) or (not is_and and acc is True):
                     result = acc

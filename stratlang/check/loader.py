@@ -49,7 +49,9 @@ def display_path(path: Path, base: Path | None = None) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def read_source(path: Path, shown: str, overlay: dict | None = None) -> tuple[SourceFile | None, dg.Diagnostic | None]:
+def read_source(
+    path: Path, shown: str, overlay: dict | None = None
+) -> tuple[SourceFile | None, dg.Diagnostic | None]:
     """Read and decode one file. Raises OSError when it cannot be read."""
     if overlay and path in overlay:
         text = overlay[path]
@@ -65,15 +67,20 @@ def read_source(path: Path, shown: str, overlay: dict | None = None) -> tuple[So
         end = len(good)
         line, col = src.line_col(end)
         span = Span(shown, end, end + 1, line, col, line, col + 1)
-        return src, dg.make("SYN101", f"this file is not UTF-8 text: byte 0x{data[e.start]:02x} at offset {e.start} "
-                                      "cannot be decoded", span, "invalid byte here",
-                            help="save the file as UTF-8 (stratlang reads UTF-8 only, with or without a BOM)")
+        return src, dg.make(
+            "SYN101",
+            f"this file is not UTF-8 text: byte 0x{data[e.start]:02x} at offset {e.start} "
+            "cannot be decoded",
+            span,
+            "invalid byte here",
+            help="save the file as UTF-8 (stratlang reads UTF-8 only, with or without a BOM)",
+        )
 
 
 def short_path(path, limit: int = 100) -> str:
     """A path for a message, its middle cut when it is absurdly long (a 300-character name)."""
     text = str(path)
-    return text if len(text) <= limit else text[: limit // 2] + "…" + text[-(limit // 2 - 1):]
+    return text if len(text) <= limit else text[: limit // 2] + "…" + text[-(limit // 2 - 1) :]
 
 
 def locate(path: Path) -> tuple[Path, os.stat_result]:
@@ -142,14 +149,20 @@ def _entry_path(entry: Path, root: Path | None) -> tuple[Path, Path]:
     if stat.S_ISDIR(st.st_mode):
         raise LoadError(f"{shown} is a folder: give a .strat file")
     if not stat.S_ISREG(st.st_mode):
-        raise LoadError(f"{shown} is not a regular file (it is {file_kind(st.st_mode)}): give a .strat file")
+        raise LoadError(
+            f"{shown} is not a regular file (it is {file_kind(st.st_mode)}): give a .strat file"
+        )
     if not _under(real, root):
         if _under(unresolved_path(given.parent) / given.name, root):
-            raise LoadError(f"{shown} resolves to {short_path(real)}, outside the project root "
-                            f"{short_path(root)}: a symlink may not lead out of the project (give a wider root "
-                            "with --root)")
-        raise LoadError(f"{short_path(real)} is outside the project root {short_path(root)} (--root): give a root "
-                        "folder that holds the entry file")
+            raise LoadError(
+                f"{shown} resolves to {short_path(real)}, outside the project root "
+                f"{short_path(root)}: a symlink may not lead out of the project (give a wider root "
+                "with --root)"
+            )
+        raise LoadError(
+            f"{short_path(real)} is outside the project root {short_path(root)} (--root): give a root "
+            "folder that holds the entry file"
+        )
     return real, root
 
 
@@ -169,9 +182,14 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
         except OSError as e:
             if via is None:
                 raise LoadError(f"cannot read {short_path(shown)}: {os_reason(e)}") from None
-            project.diagnostics.append(dg.make(
-                "NAM206", f"cannot read imported file `{short_path(via.path.value)}`: {os_reason(e)}",
-                via.path.span, "imported here"))
+            project.diagnostics.append(
+                dg.make(
+                    "NAM206",
+                    f"cannot read imported file `{short_path(via.path.value)}`: {os_reason(e)}",
+                    via.path.span,
+                    "imported here",
+                )
+            )
             return
         project.sources.add(src)
         project.paths[shown] = path
@@ -197,9 +215,13 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
         name = short_path(rel)
         lexical = Path(os.path.normpath(importer.parent / rel))
         if not _under(lexical, root):
-            problem(imp, f"import `{name}` leaves the project root", "outside the project",
-                    notes=(f"the project root is {display_path(root)}",),
-                    help="move the file into the project, or give a wider root with `--root`")
+            problem(
+                imp,
+                f"import `{name}` leaves the project root",
+                "outside the project",
+                notes=(f"the project root is {display_path(root)}",),
+                help="move the file into the project, or give a wider root with `--root`",
+            )
             return
         if not rel.strip():
             not_found(importer, imp, lexical)
@@ -208,47 +230,75 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
             target, st = locate(lexical)
         except OSError as e:
             target, st = unresolved_path(lexical), None
-            if not (e.errno in MISSING and overlay and target in overlay):  # a new, unsaved buffer is fine
+            if not (
+                e.errno in MISSING and overlay and target in overlay
+            ):  # a new, unsaved buffer is fine
                 if e.errno in MISSING:
                     not_found(importer, imp, lexical)
                 else:
-                    problem(imp, f"cannot read imported file `{name}`: {os_reason(e)}", "cannot be read")
+                    problem(
+                        imp, f"cannot read imported file `{name}`: {os_reason(e)}", "cannot be read"
+                    )
                 return
         if not _under(target, root):
-            problem(imp, f"import `{name}` resolves to {short_path(target)}, outside the project root",
-                    "a symlink leads out of the project",
-                    notes=(f"the project root is {display_path(root)}",),
-                    help="a symlink may not lead out of the project: copy the file into the project, or give a "
-                         "wider root with `--root`")
+            problem(
+                imp,
+                f"import `{name}` resolves to {short_path(target)}, outside the project root",
+                "a symlink leads out of the project",
+                notes=(f"the project root is {display_path(root)}",),
+                help="a symlink may not lead out of the project: copy the file into the project, or give a "
+                "wider root with `--root`",
+            )
             return
         if target in stack:
-            cycle = stack[stack.index(target):] + [target]
+            cycle = stack[stack.index(target) :] + [target]
             shown = " → ".join(display_path(p) for p in cycle)
-            problem(imp, f"import cycle: {shown}", "this import closes the cycle",
-                    help="move the shared declarations into a file that both import")
+            problem(
+                imp,
+                f"import cycle: {shown}",
+                "this import closes the cycle",
+                help="move the shared declarations into a file that both import",
+            )
             return
         if target in done:
             return
         if st is not None and not (overlay and target in overlay):
             if stat.S_ISDIR(st.st_mode):
-                problem(imp, f"imported path `{name}` is a folder", "a folder, not a file",
-                        help=(f"import a .strat file, e.g. `{rel.rstrip('/')}/main.strat`",))
+                problem(
+                    imp,
+                    f"imported path `{name}` is a folder",
+                    "a folder, not a file",
+                    help=(f"import a .strat file, e.g. `{rel.rstrip('/')}/main.strat`",),
+                )
                 return
             if not stat.S_ISREG(st.st_mode):
-                problem(imp, f"imported file `{name}` is not a regular file: it is {file_kind(st.st_mode)}",
-                        "not a regular file", help="import a .strat file (special files are never read)")
+                problem(
+                    imp,
+                    f"imported file `{name}` is not a regular file: it is {file_kind(st.st_mode)}",
+                    "not a regular file",
+                    help="import a .strat file (special files are never read)",
+                )
                 return
         visit(target, imp)
 
     def not_found(importer: Path, imp: ast.Import, target: Path):
         try:
-            siblings = sorted(p.name for p in target.parent.glob("*.strat")) if target.parent.is_dir() else []
+            siblings = (
+                sorted(p.name for p in target.parent.glob("*.strat"))
+                if target.parent.is_dir()
+                else []
+            )
         except (OSError, ValueError):
             siblings = []
         near = dg.closest(target.name, siblings)
-        problem(imp, f"imported file `{short_path(imp.path.value)}` not found", "no such file",
-                help=(f"did you mean `{near[0]}`?",) if near else
-                (f"paths are relative to {display_path(importer.parent) or '.'}",))
+        problem(
+            imp,
+            f"imported file `{short_path(imp.path.value)}` not found",
+            "no such file",
+            help=(f"did you mean `{near[0]}`?",)
+            if near
+            else (f"paths are relative to {display_path(importer.parent) or '.'}",),
+        )
 
     visit(entry, None)
     return project

@@ -33,8 +33,18 @@ KIND_FAMILIES = {
 
 # Words that mark a theme as the revenue-growth or the productivity strategy (id or label,
 # case-insensitive, substring match). Productivity is tested first: "成本增长" is not growth.
-PRODUCTIVITY_WORDS = ("productivity", "efficien", "cost", "生产率", "生产力", "效率", "成本", "降本", "提效",
-                      "精益")
+PRODUCTIVITY_WORDS = (
+    "productivity",
+    "efficien",
+    "cost",
+    "生产率",
+    "生产力",
+    "效率",
+    "成本",
+    "降本",
+    "提效",
+    "精益",
+)
 GROWTH_WORDS = ("growth", "revenue", "income", "增长", "收入", "增收", "营收", "规模", "创收")
 
 DEFAULT_IDS = tuple(p[0] for p in DEFAULT_PERSPECTIVES)
@@ -124,23 +134,33 @@ def cycles(model: Model, ctx):
         links = [g.edges[a, b]["links"][0] for a, b in zip(ring, ring[1:])]
         # Rotate so that the link written last closes the cycle (it is shown as the primary span).
         last = max(range(len(links)), key=lambda i: _pos(model, links[i].span))
-        cyc = cyc[last + 1:] + cyc[:last + 1]
-        links = links[last + 1:] + links[:last + 1]
+        cyc = cyc[last + 1 :] + cyc[: last + 1]
+        links = links[last + 1 :] + links[: last + 1]
         ring = cyc + [cyc[0]]
         text = " -> ".join(ring)
         closing = links[-1]
-        labels = tuple(Label(link.span, f"`{link.source}` drives `{link.target}`") for link in links[:-1]
-                       if link.span is not None)
+        labels = tuple(
+            Label(link.span, f"`{link.source}` drives `{link.target}`")
+            for link in links[:-1]
+            if link.span is not None
+        )
         notes = []
         if len(comp) > len(cyc):
             others = sorted(comp - set(cyc), key=lambda n: order.get(n, 0))
             shown = ", ".join(f"`{n}`" for n in others[:10]) + (" …" if len(others) > 10 else "")
             notes.append(f"{len(comp)} objectives are caught in this loop; also {shown}")
-        notes.append("cause and effect run one way: a strategy map is read from drivers up to outcomes")
-        yield dg.make("MAP401", f"causal cycle among objectives: {text}", closing.span,
-                      f"`{closing.source}` drives `{closing.target}`, closing the cycle", labels=labels,
-                      help="remove the link that runs backwards (the effect that is said to drive its own cause)",
-                      notes=tuple(notes))
+        notes.append(
+            "cause and effect run one way: a strategy map is read from drivers up to outcomes"
+        )
+        yield dg.make(
+            "MAP401",
+            f"causal cycle among objectives: {text}",
+            closing.span,
+            f"`{closing.source}` drives `{closing.target}`, closing the cycle",
+            labels=labels,
+            help="remove the link that runs backwards (the effect that is said to drive its own cause)",
+            notes=tuple(notes),
+        )
 
 
 # --------------------------------------------------------------------------- MAP402, MAP408
@@ -155,14 +175,24 @@ def links(model: Model, ctx):
             continue
         a, b = link.source, link.target
         if a == b:
-            yield dg.make("MAP408", f"objective `{a}` is linked to itself", link.span, "self-link",
-                          help="remove the link; an objective does not drive itself")
+            yield dg.make(
+                "MAP408",
+                f"objective `{a}` is linked to itself",
+                link.span,
+                "self-link",
+                help="remove the link; an objective does not drive itself",
+            )
             continue
         first = seen.get((a, b))
         if first is not None:
-            yield dg.make("MAP408", f"duplicate link {_link_text(a, b)}", link.span, "linked again here",
-                          labels=(Label(first.span, "first linked here"),),
-                          help="remove one of the two links (give the remaining one the label, if any)")
+            yield dg.make(
+                "MAP408",
+                f"duplicate link {_link_text(a, b)}",
+                link.span,
+                "linked again here",
+                labels=(Label(first.span, "first linked here"),),
+                help="remove one of the two links (give the remaining one the label, if any)",
+            )
             continue
         seen[(a, b)] = link
         oa, ob = model.objectives.get(a), model.objectives.get(b)
@@ -174,12 +204,19 @@ def links(model: Model, ctx):
         if ia < ib:
             pa, pb = model.perspectives[ia], model.perspectives[ib]
             yield dg.make(
-                "MAP402", f"link {_link_text(a, b)} runs from the {pa.id} perspective down to the {pb.id} perspective",
-                link.span, "runs downwards",
-                labels=tuple(Label(id_span(o), f"`{o.id}` is in `{o.perspective}`") for o in (oa, ob)),
+                "MAP402",
+                f"link {_link_text(a, b)} runs from the {pa.id} perspective down to the {pb.id} perspective",
+                link.span,
+                "runs downwards",
+                labels=tuple(
+                    Label(id_span(o), f"`{o.id}` is in `{o.perspective}`") for o in (oa, ob)
+                ),
                 help=f"links run from drivers up to outcomes; did you mean {_link_text(b, a)}?",
-                notes=("perspectives, top (outcomes) to bottom (drivers): "
-                       + " > ".join(p.id for p in model.perspectives),))
+                notes=(
+                    "perspectives, top (outcomes) to bottom (drivers): "
+                    + " > ".join(p.id for p in model.perspectives),
+                ),
+            )
 
 
 # --------------------------------------------------------------------------- MAP403, MAP404
@@ -199,15 +236,23 @@ def contribution(model: Model, ctx):
             continue
         if o.perspective == top:
             if not any(p != oid for p in g.predecessors(oid)):
-                yield dg.make("MAP404", f"top-perspective objective `{oid}` has no driver", id_span(o),
-                              "nothing drives this outcome",
-                              help=f"link an objective of a lower perspective to it: `DRIVER -> {oid}`")
+                yield dg.make(
+                    "MAP404",
+                    f"top-perspective objective `{oid}` has no driver",
+                    id_span(o),
+                    "nothing drives this outcome",
+                    help=f"link an objective of a lower perspective to it: `DRIVER -> {oid}`",
+                )
         elif oid not in reaches:
-            yield dg.make("MAP403", f"objective `{oid}` reaches no `{top}` objective", id_span(o),
-                          "contributes to no outcome",
-                          help=f"link it (directly or through other objectives) to an objective of the `{top}` "
-                               f"perspective: `{oid} -> OUTCOME`",
-                          notes=("every objective should lie on a causal path that ends in an outcome",))
+            yield dg.make(
+                "MAP403",
+                f"objective `{oid}` reaches no `{top}` objective",
+                id_span(o),
+                "contributes to no outcome",
+                help=f"link it (directly or through other objectives) to an objective of the `{top}` "
+                f"perspective: `{oid} -> OUTCOME`",
+                notes=("every objective should lie on a causal path that ends in an outcome",),
+            )
 
 
 # --------------------------------------------------------------------------- MAP405
@@ -223,11 +268,23 @@ def empty_perspectives(model: Model, ctx):
         if span is None:
             continue
         where = "listed here" if p.span else "default perspective"
-        notes = () if p.span else ("with no `perspectives` block the default four apply: "
-                                   "financial, customer, process, learning",)
-        yield dg.make("MAP405", f"perspective `{p.id}` has no objectives", span, where,
-                      help=f"add an objective with `perspective {p.id}`, or leave the perspective out of a "
-                           "`perspectives` block", notes=notes)
+        notes = (
+            ()
+            if p.span
+            else (
+                "with no `perspectives` block the default four apply: "
+                "financial, customer, process, learning",
+            )
+        )
+        yield dg.make(
+            "MAP405",
+            f"perspective `{p.id}` has no objectives",
+            span,
+            where,
+            help=f"add an objective with `perspective {p.id}`, or leave the perspective out of a "
+            "`perspectives` block",
+            notes=notes,
+        )
 
 
 # --------------------------------------------------------------------------- MAP406, MAP407
@@ -245,15 +302,26 @@ def measures_and_actions(model: Model, ctx):
         if o.span is None:
             continue
         if not o.targets:
-            yield dg.make("MAP406", f"objective `{oid}` has no target", id_span(o), "no target",
-                          help=f"add a measurable target: `target ID \"label\" >= VALUE by DATE`",
-                          notes=("objective -> measure -> target -> action: an objective without a target "
-                                 "cannot be tracked",))
+            yield dg.make(
+                "MAP406",
+                f"objective `{oid}` has no target",
+                id_span(o),
+                "no target",
+                help='add a measurable target: `target ID "label" >= VALUE by DATE`',
+                notes=(
+                    "objective -> measure -> target -> action: an objective without a target "
+                    "cannot be tracked",
+                ),
+            )
         if oid not in supported:
-            yield dg.make("MAP407", f"objective `{oid}` is supported by no play or initiative", id_span(o),
-                          "no action behind it",
-                          help=f"add `supports {oid}` to a play or initiative (or to one that supports a driver "
-                               f"of `{oid}`)")
+            yield dg.make(
+                "MAP407",
+                f"objective `{oid}` is supported by no play or initiative",
+                id_span(o),
+                "no action behind it",
+                help=f"add `supports {oid}` to a play or initiative (or to one that supports a driver "
+                f"of `{oid}`)",
+            )
 
 
 # --------------------------------------------------------------------------- MAP409, MAP410
@@ -281,17 +349,30 @@ def balance(model: Model, ctx):
                 families.add(theme_family(t.id, t.label))
         missing = [f for f in ("growth", "productivity") if f not in families]
         if missing:
-            examples = ({"growth": '`theme growth "收入增长"`', "productivity": '`theme productivity "生产率提升"`'}
-                        if lang_of(model) == "zh" else
-                        {"growth": '`theme growth "Revenue growth"`', "productivity": '`theme productivity "Productivity"`'})
+            examples = (
+                {
+                    "growth": '`theme growth "收入增长"`',
+                    "productivity": '`theme productivity "生产率提升"`',
+                }
+                if lang_of(model) == "zh"
+                else {
+                    "growth": '`theme growth "Revenue growth"`',
+                    "productivity": '`theme productivity "Productivity"`',
+                }
+            )
             yield dg.make(
-                "MAP409", f"the financial perspective has no {' or '.join(missing)} objective", id_span(first),
+                "MAP409",
+                f"the financial perspective has no {' or '.join(missing)} objective",
+                id_span(first),
                 "financial objectives start here",
-                help="add a financial objective in " + " and one in ".join(
-                    f"a {f} theme ({examples[f]})" for f in missing),
-                notes=("Kaplan–Norton: financial strategy balances revenue growth with productivity; themes are "
-                       "recognised by words in their id or label (growth/revenue/收入/增长, "
-                       "productivity/cost/efficiency/生产率/成本/效率)",))
+                help="add a financial objective in "
+                + " and one in ".join(f"a {f} theme ({examples[f]})" for f in missing),
+                notes=(
+                    "Kaplan–Norton: financial strategy balances revenue growth with productivity; themes are "
+                    "recognised by words in their id or label (growth/revenue/收入/增长, "
+                    "productivity/cost/efficiency/生产率/成本/效率)",
+                ),
+            )
     if any(o.kind for o in model.objectives.values()):
         present = {o.kind for o in model.objectives.values() if o.kind}
         for persp, kinds in KIND_FAMILIES.items():
@@ -301,10 +382,13 @@ def balance(model: Model, ctx):
             if first is None:
                 continue  # an empty perspective is MAP405
             yield dg.make(
-                "MAP409", f"no {persp} objective carries a {persp} `kind` ({', '.join(kinds)})", id_span(first),
+                "MAP409",
+                f"no {persp} objective carries a {persp} `kind` ({', '.join(kinds)})",
+                id_span(first),
                 f"{persp} objectives start here",
                 help=f"tag the {persp} objectives with their kind, e.g. `kind {kinds[0]}`",
-                notes=("checked once the map uses `kind` tags at all",))
+                notes=("checked once the map uses `kind` tags at all",),
+            )
 
 
 @check("MAP")
@@ -312,18 +396,25 @@ def size(model: Model, ctx):
     objs = [o for o in model.objectives.values() if o.span is not None]
     if len(objs) > MAX_OBJECTIVES:
         o = objs[MAX_OBJECTIVES]
-        yield dg.make("MAP410", f"the strategy map has {len(objs)} objectives (more than {MAX_OBJECTIVES})",
-                      id_span(o), f"objective {MAX_OBJECTIVES + 1}",
-                      help="keep the map to the few objectives that matter; move detail into plays and targets",
-                      notes=("maps that size stop being read",))
+        yield dg.make(
+            "MAP410",
+            f"the strategy map has {len(objs)} objectives (more than {MAX_OBJECTIVES})",
+            id_span(o),
+            f"objective {MAX_OBJECTIVES + 1}",
+            help="keep the map to the few objectives that matter; move detail into plays and targets",
+            notes=("maps that size stop being read",),
+        )
     by_persp: dict[str, list[Objective]] = {}
     for o in objs:
         by_persp.setdefault(o.perspective, []).append(o)
     for p in model.perspectives:
         lst = by_persp.get(p.id, [])
         if len(lst) > MAX_PER_PERSPECTIVE:
-            yield dg.make("MAP410", f"perspective `{p.id}` has {len(lst)} objectives (more than "
-                                    f"{MAX_PER_PERSPECTIVE})", id_span(lst[MAX_PER_PERSPECTIVE]),
-                          f"objective {MAX_PER_PERSPECTIVE + 1} of `{p.id}`",
-                          help="merge related objectives or move detail into targets",
-                          notes=("maps that size stop being read",))
+            yield dg.make(
+                "MAP410",
+                f"perspective `{p.id}` has {len(lst)} objectives (more than {MAX_PER_PERSPECTIVE})",
+                id_span(lst[MAX_PER_PERSPECTIVE]),
+                f"objective {MAX_PER_PERSPECTIVE + 1} of `{p.id}`",
+                help="merge related objectives or move detail into targets",
+                notes=("maps that size stop being read",),
+            )

@@ -32,8 +32,23 @@ from .util import attr, id_span
 MESSAGING_KINDS = ("sms", "push", "wechat", "email")
 
 DEFAULT_BANNED = (
-    "保本保收益", "保本保息", "保证收益", "保收益", "保本", "刚性兑付", "零风险", "无风险", "稳赚不赔", "稳赚",
-    "100%收益", "guaranteed return", "guaranteed profit", "risk-free", "no risk", "can't lose", "can’t lose",
+    "保本保收益",
+    "保本保息",
+    "保证收益",
+    "保收益",
+    "保本",
+    "刚性兑付",
+    "零风险",
+    "无风险",
+    "稳赚不赔",
+    "稳赚",
+    "100%收益",
+    "guaranteed return",
+    "guaranteed profit",
+    "risk-free",
+    "no risk",
+    "can't lose",
+    "can’t lose",
     "cannot lose",
 )
 # A default phrase right after one of these is a disclaimer, not a promise (不保本, not risk-free).
@@ -57,12 +72,21 @@ def step_channels(model: Model, ctx):
             if sc is None or sc.channel is None or sc.channel == step.channel or step.node is None:
                 continue
             ch_attr = attr(sc.node, "channel")
-            labels = (Label(ch_attr.value.span, f"`{sc.id}` is written for `{sc.channel}`"),) if ch_attr else ()
-            yield dg.make("PLY601", f"step {step.number} of play `{play.id}` sends script `{sc.id}` on channel "
-                                    f"`{step.channel}`, but the script is for `{sc.channel}`",
-                          step.node.channel.span, "channel of the step", labels=labels,
-                          help=f"use `step {step.number} {sc.channel} using {sc.id}`, or a script written for "
-                               f"`{step.channel}`")
+            labels = (
+                (Label(ch_attr.value.span, f"`{sc.id}` is written for `{sc.channel}`"),)
+                if ch_attr
+                else ()
+            )
+            yield dg.make(
+                "PLY601",
+                f"step {step.number} of play `{play.id}` sends script `{sc.id}` on channel "
+                f"`{step.channel}`, but the script is for `{sc.channel}`",
+                step.node.channel.span,
+                "channel of the step",
+                labels=labels,
+                help=f"use `step {step.number} {sc.channel} using {sc.id}`, or a script written for "
+                f"`{step.channel}`",
+            )
 
 
 @check("PLY")
@@ -82,14 +106,26 @@ def disclaimers(model: Model, ctx):
         sc = model.scripts.get(sid)
         if sc is None or "disclaimer" in sc.sections or sc.span is None:
             continue
-        labels = tuple(Label(step.node.script.span, f"used by play `{play.id}` with offer `{offer.id}` "
-                                                      f"(risk {offer.risk})")
-                       for play, step, offer in lst if step.node is not None)
-        yield dg.make("PLY603", f"script `{sid}` is used with a risk-rated offer but has no `disclaimer`",
-                      id_span(sc), "no disclaimer", labels=labels,
-                      help=f'add a risk disclosure to `{sid}`: `disclaimer "理财非存款，产品有风险，投资须谨慎。"`',
-                      notes=("compliance: every script used in a play whose offer has a `risk` must carry a "
-                             "`disclaimer`",))
+        labels = tuple(
+            Label(
+                step.node.script.span,
+                f"used by play `{play.id}` with offer `{offer.id}` (risk {offer.risk})",
+            )
+            for play, step, offer in lst
+            if step.node is not None
+        )
+        yield dg.make(
+            "PLY603",
+            f"script `{sid}` is used with a risk-rated offer but has no `disclaimer`",
+            id_span(sc),
+            "no disclaimer",
+            labels=labels,
+            help=f'add a risk disclosure to `{sid}`: `disclaimer "理财非存款，产品有风险，投资须谨慎。"`',
+            notes=(
+                "compliance: every script used in a play whose offer has a `risk` must carry a "
+                "`disclaimer`",
+            ),
+        )
 
 
 # --------------------------------------------------------------------------- PLY604
@@ -126,21 +162,40 @@ def capacity(model: Model, ctx):
         cap_attr = attr(ch.node, "capacity")
         span = cap_attr.value.span if cap_attr is not None else id_span(ch)
         names = ", ".join(f"`{p.id}`" for p, _, _ in lst)
-        labels = tuple(Label(step.node.channel.span, f"`{p.id}`: about {_num(d)} per day")
-                       for p, d, step in lst if step.node is not None)
-        unit = f"{_num(ch.capacity.amount)} per week ({_num(cap)} per day)" if ch.capacity.per == "week" \
+        labels = tuple(
+            Label(step.node.channel.span, f"`{p.id}`: about {_num(d)} per day")
+            for p, d, step in lst
+            if step.node is not None
+        )
+        unit = (
+            f"{_num(ch.capacity.amount)} per week ({_num(cap)} per day)"
+            if ch.capacity.per == "week"
             else f"{_num(cap)} per day"
-        notes = [f"plays sharing `{cid}`: " + "; ".join(
-            f"`{p.id}` {_num(model.segments[p.segment].estimate)} customers × {100 - (p.control or 0):g}% "
-            f"÷ {model.window_days(p)} days = {_num(d)}" for p, d, _ in lst)]
+        )
+        notes = [
+            f"plays sharing `{cid}`: "
+            + "; ".join(
+                f"`{p.id}` {_num(model.segments[p.segment].estimate)} customers × {100 - (p.control or 0):g}% "
+                f"÷ {model.window_days(p)} days = {_num(d)}"
+                for p, d, _ in lst
+            )
+        ]
         if skipped.get(cid):
-            notes.append("not counted (segment without `estimate`, or no period): "
-                         + ", ".join(f"`{p}`" for p in skipped[cid]))
-        yield dg.make("PLY604", f"channel `{cid}` needs about {_num(total)} contacts per day but has capacity "
-                                f"{unit} (plays {names})", span, "capacity exceeded", labels=labels,
-                      help="raise the capacity, spread the plays over a longer `period`, narrow their segments, "
-                           "or move a play to another channel",
-                      notes=tuple(notes))
+            notes.append(
+                "not counted (segment without `estimate`, or no period): "
+                + ", ".join(f"`{p}`" for p in skipped[cid])
+            )
+        yield dg.make(
+            "PLY604",
+            f"channel `{cid}` needs about {_num(total)} contacts per day but has capacity "
+            f"{unit} (plays {names})",
+            span,
+            "capacity exceeded",
+            labels=labels,
+            help="raise the capacity, spread the plays over a longer `period`, narrow their segments, "
+            "or move a play to another channel",
+            notes=tuple(notes),
+        )
 
 
 # --------------------------------------------------------------------------- PLY605
@@ -167,21 +222,28 @@ def contact_caps(model: Model, ctx):
                 while lst[hi][0] - lst[lo][0] >= window:
                     lo += 1
                 if hi - lo + 1 > n:
-                    inside = lst[lo:hi + 1]
+                    inside = lst[lo : hi + 1]
                     step = lst[hi][1]
                     if step.node is None:
                         break
-                    labels = tuple(Label(s.node.span, f"contact on day {_num(d)}") for d, s in inside[:-1]
-                                   if s.node is not None)
+                    labels = tuple(
+                        Label(s.node.span, f"contact on day {_num(d)}")
+                        for d, s in inside[:-1]
+                        if s.node is not None
+                    )
                     cap_attr = attr(ch.node, "cap")
                     if cap_attr is not None:
                         labels += (Label(cap_attr.value.span, "the cap"),)
                     yield dg.make(
-                        "PLY605", f"play `{play.id}` contacts a customer {len(inside)} times on `{cid}` within "
-                                  f"{_num(window)} days; the channel allows {n}",
-                        step.node.span, f"contact {len(inside)} on day {_num(lst[hi][0])}", labels=labels,
+                        "PLY605",
+                        f"play `{play.id}` contacts a customer {len(inside)} times on `{cid}` within "
+                        f"{_num(window)} days; the channel allows {n}",
+                        step.node.span,
+                        f"contact {len(inside)} on day {_num(lst[hi][0])}",
+                        labels=labels,
                         help=f"space the steps out with `after` (more than {_num(window)} days apart), move a "
-                             "step to another channel, or drop one")
+                        "step to another channel, or drop one",
+                    )
                     break
 
 
@@ -194,27 +256,46 @@ def play_shape(model: Model, ctx):
         if play.span is None or play.node is None:
             continue
         if not play.supports and attr(play.node, "supports") is None:
-            yield dg.make("PLY606", f"play `{play.id}` supports no objective", id_span(play), "supports nothing",
-                          help="say which objective it serves: `supports OBJECTIVE_ID`",
-                          notes=("every play should move an objective of the strategy map",))
+            yield dg.make(
+                "PLY606",
+                f"play `{play.id}` supports no objective",
+                id_span(play),
+                "supports nothing",
+                help="say which objective it serves: `supports OBJECTIVE_ID`",
+                notes=("every play should move an objective of the strategy map",),
+            )
         # Step numbering, from the syntax (steps with unresolved references count too).
         lines = [s for s in play.node.items if isinstance(s, ast.StepLine)]
         for i, s in enumerate(lines, start=1):
             if not isinstance(s.number, ast.Number) or not isinstance(s.number.value, int):
                 break
             if s.number.value != i:
-                yield dg.make("PLY608", f"step {s.number.value} of play `{play.id}` should be step {i}",
-                              s.number.span, f"expected {i}",
-                              help="number the steps 1, 2, 3 … in the order they are written",
-                              suggestions=(dg.Suggestion(s.number.span, str(i), f"renumber as step {i}",
-                                                         dg.Applicability.MAYBE_INCORRECT),))
+                yield dg.make(
+                    "PLY608",
+                    f"step {s.number.value} of play `{play.id}` should be step {i}",
+                    s.number.span,
+                    f"expected {i}",
+                    help="number the steps 1, 2, 3 … in the order they are written",
+                    suggestions=(
+                        dg.Suggestion(
+                            s.number.span,
+                            str(i),
+                            f"renumber as step {i}",
+                            dg.Applicability.MAYBE_INCORRECT,
+                        ),
+                    ),
+                )
                 break
         if lines and lines[0].after is not None:
             first = lines[0]
-            yield dg.make("PLY608", f"the first step of play `{play.id}` has `after`", first.after.span,
-                          "nothing comes before it",
-                          help="the first step starts when the play is triggered; remove `after` "
-                               "(use `when event … within …` to delay or bound the start)")
+            yield dg.make(
+                "PLY608",
+                f"the first step of play `{play.id}` has `after`",
+                first.after.span,
+                "nothing comes before it",
+                help="the first step starts when the play is triggered; remove `after` "
+                "(use `when event … within …` to delay or bound the start)",
+            )
         # From the syntax: a `control` whose value was rejected (TYP304) is not reported again.
         missing = []
         if not any(isinstance(t, ast.TargetLine) for t in play.node.items):
@@ -228,8 +309,13 @@ def play_shape(model: Model, ctx):
                 hlp.append('`target conversion "转化率" >= 8% by 2026-09-30`')
             if "control" in missing:
                 hlp.append("`control 10%` (a hold-out group)")
-            yield dg.make("PLY611", f"play `{play.id}` has no {what}, so its effect cannot be measured",
-                          id_span(play), "not measurable", help="add " + " and ".join(hlp))
+            yield dg.make(
+                "PLY611",
+                f"play `{play.id}` has no {what}, so its effect cannot be measured",
+                id_span(play),
+                "not measurable",
+                help="add " + " and ".join(hlp),
+            )
 
 
 # --------------------------------------------------------------------------- PLY609, PLY610
@@ -289,8 +375,10 @@ def _phrase_spans(ctx, text: str, span: Span, hits) -> list[Span]:
     src = sources.get(span.file) if sources is not None else None
     if src is None or not hits:
         return [span] * len(hits)
-    low, raw = _lower(text), _lower(src.text[span.start:span.end])
-    walks: dict[str, list[int] | None] = {}  # phrase -> [offset in value, offset in source], in step
+    low, raw = _lower(text), _lower(src.text[span.start : span.end])
+    walks: dict[
+        str, list[int] | None
+    ] = {}  # phrase -> [offset in value, offset in source], in step
     out = []
     for start, end, ph in hits:  # in order of `start`
         p = _lower(ph)
@@ -320,24 +408,42 @@ def banned_phrases(model: Model, ctx):
             for k, ((_, _, ph), at) in enumerate(zip(shown, _phrase_spans(ctx, text, span, shown))):
                 notes = ()
                 if default:
-                    notes += ("the default banned list applies because the strategy has no `banned`; "
-                              "see `stratlang explain PLY609`",)
+                    notes += (
+                        "the default banned list applies because the strategy has no `banned`; "
+                        "see `stratlang explain PLY609`",
+                    )
                 if k == len(shown) - 1 and total > len(shown):
                     more = total - len(shown)
-                    notes += (f"{more:,} more banned phrase{'s' * (more != 1)} in this text "
-                              f"{'are' if more != 1 else 'is'} not reported one by one",)
-                yield dg.make("PLY609", f"script `{sc.id}` contains the banned phrase “{ph}” in {what}", at,
-                              "banned phrase", labels=labels,
-                              help="reword it: promise nothing about returns or risk (宣传不得承诺保本保收益)",
-                              notes=notes)
+                    notes += (
+                        f"{more:,} more banned phrase{'s' * (more != 1)} in this text "
+                        f"{'are' if more != 1 else 'is'} not reported one by one",
+                    )
+                yield dg.make(
+                    "PLY609",
+                    f"script `{sc.id}` contains the banned phrase “{ph}” in {what}",
+                    at,
+                    "banned phrase",
+                    labels=labels,
+                    help="reword it: promise nothing about returns or risk (宣传不得承诺保本保收益)",
+                    notes=notes,
+                )
 
 
 @check("PLY")
 def opt_outs(model: Model, ctx):
     for sc in model.scripts.values():
         ch = model.channels.get(sc.channel) if sc.channel else None
-        if ch is None or ch.kind not in MESSAGING_KINDS or "opt_out" in sc.sections or sc.span is None:
+        if (
+            ch is None
+            or ch.kind not in MESSAGING_KINDS
+            or "opt_out" in sc.sections
+            or sc.span is None
+        ):
             continue
-        yield dg.make("PLY610", f"script `{sc.id}` is sent by {ch.kind} (`{ch.id}`) but has no `opt_out` text",
-                      id_span(sc), "no opt-out",
-                      help='add how to stop the messages: `opt_out "回复TD退订"` / `opt_out "Reply STOP to opt out"`')
+        yield dg.make(
+            "PLY610",
+            f"script `{sc.id}` is sent by {ch.kind} (`{ch.id}`) but has no `opt_out` text",
+            id_span(sc),
+            "no opt-out",
+            help='add how to stop the messages: `opt_out "回复TD退订"` / `opt_out "Reply STOP to opt out"`',
+        )

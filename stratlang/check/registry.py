@@ -9,15 +9,14 @@ declaration holding their primary span silences with `allow CODE` (errors are ne
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .. import diagnostics as dg
 from ..model import Model
 
 CheckFn = Callable[[Model, "Context"], Iterable[dg.Diagnostic]]
 CHECKS: list[tuple[str, str, CheckFn]] = []  # (family, name, function)
-
 
 
 @dataclass
@@ -46,14 +45,23 @@ def load_checks() -> None:
     if _loaded:
         return
     from . import mapgraph, plays, segments, types  # noqa: F401
+
     _loaded = True
 
 
 def allowed_spans(model: Model):
     """(span, allowed codes) of every declaration that has `allow`."""
     out = []
-    for coll in (model.objectives, model.segments, model.tierings, model.offers, model.channels, model.scripts,
-                 model.plays, model.initiatives):
+    for coll in (
+        model.objectives,
+        model.segments,
+        model.tierings,
+        model.offers,
+        model.channels,
+        model.scripts,
+        model.plays,
+        model.initiatives,
+    ):
         for el in coll.values():
             if el.allow and el.span is not None:
                 out.append((el.span, el.allow))
@@ -65,7 +73,12 @@ def is_allowed(diag: dg.Diagnostic, allows) -> bool:
         return False
     s = diag.span
     for span, codes in allows:
-        if diag.code in codes and span.file == s.file and span.start <= s.start and s.end <= span.end:
+        if (
+            diag.code in codes
+            and span.file == s.file
+            and span.start <= s.start
+            and s.end <= span.end
+        ):
             return True
     return False
 
@@ -76,7 +89,7 @@ def run_checks(model: Model, ctx: Context | None = None) -> list[dg.Diagnostic]:
     load_checks()
     ctx = ctx or Context()
     out: list[dg.Diagnostic] = []
-    for family, name, fn in CHECKS:
+    for family, _name, fn in CHECKS:
         t = time.perf_counter()
         out.extend(fn(model, ctx))
         ctx.timings[family] = ctx.timings.get(family, 0.0) + time.perf_counter() - t

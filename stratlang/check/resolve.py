@@ -15,17 +15,28 @@ from dataclasses import dataclass
 from .. import diagnostics as dg
 from .. import language
 from .. import model as m
-from ..language import ATTRIBUTES, FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, SCHEDULES
+from ..language import FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, SCHEDULES
 from ..source import Span
 from ..syntax import ast
 
 # The attribute tables and value sets are the language's facts (stratlang/language.py).
 # Repeatable line items: AST class -> (word, kinds that take it).
-LINE_ITEMS = {ast.TargetLine: ("target", language.LINE_ITEMS["target"]),
-              ast.StepLine: ("step", language.LINE_ITEMS["step"]),
-              ast.ObjectionLine: ("objection", language.LINE_ITEMS["objection"])}
-KIND_WORD = {"perspective": "perspective", "theme": "theme", "segment": "segment", "objective": "objective",
-             "offer": "offer", "channel": "channel", "script": "script", "event": "event", "play": "play"}
+LINE_ITEMS = {
+    ast.TargetLine: ("target", language.LINE_ITEMS["target"]),
+    ast.StepLine: ("step", language.LINE_ITEMS["step"]),
+    ast.ObjectionLine: ("objection", language.LINE_ITEMS["objection"]),
+}
+KIND_WORD = {
+    "perspective": "perspective",
+    "theme": "theme",
+    "segment": "segment",
+    "objective": "objective",
+    "offer": "offer",
+    "channel": "channel",
+    "script": "script",
+    "event": "event",
+    "play": "play",
+}
 
 
 SUGGEST_BUDGET = 200_000  # candidate ids compared for did-you-mean suggestions, per project
@@ -106,11 +117,18 @@ class Resolver:
                     self.link_nodes.append(d)
                 elif isinstance(d, ast.Block):
                     if d.kind in ("strategy", "perspectives"):
-                        first = self.strategy_block if d.kind == "strategy" else self.perspectives_block
+                        first = (
+                            self.strategy_block if d.kind == "strategy" else self.perspectives_block
+                        )
                         if first is not None:
-                            self.err("NAM202", f"`{d.kind}` declared twice", d.kind_span, "declared again here",
-                                     labels=(dg.Label(first.kind_span, "first declared here"),),
-                                     help=f"a project has one `{d.kind}` block")
+                            self.err(
+                                "NAM202",
+                                f"`{d.kind}` declared twice",
+                                d.kind_span,
+                                "declared again here",
+                                labels=(dg.Label(first.kind_span, "first declared here"),),
+                                help=f"a project has one `{d.kind}` block",
+                            )
                             continue
                         if d.kind == "strategy":
                             self.strategy_block = d
@@ -121,16 +139,31 @@ class Resolver:
                         continue
                     if d.kind == "schema":
                         if self.schema_block is not None:
-                            self.err("TYP307", "a project has one schema; this is a second one", d.id.span,
-                                     "second schema", labels=(dg.Label(self.schema_block.id.span, "first schema here"),),
-                                     help="put every customer field into one `schema` block")
+                            self.err(
+                                "TYP307",
+                                "a project has one schema; this is a second one",
+                                d.id.span,
+                                "second schema",
+                                labels=(dg.Label(self.schema_block.id.span, "first schema here"),),
+                                help="put every customer field into one `schema` block",
+                            )
                             continue
                         self.schema_block = d
                     first = self.decls.get(d.id.name)
                     if first is not None:
-                        self.err("NAM202", f"`{d.id.name}` is declared twice", d.id.span, "declared again here",
-                                 labels=(dg.Label(first.block.id.span, f"first declared here as {article(first.kind)}"),),
-                                 help="ids are project-wide: rename one of them")
+                        self.err(
+                            "NAM202",
+                            f"`{d.id.name}` is declared twice",
+                            d.id.span,
+                            "declared again here",
+                            labels=(
+                                dg.Label(
+                                    first.block.id.span,
+                                    f"first declared here as {article(first.kind)}",
+                                ),
+                            ),
+                            help="ids are project-wide: rename one of them",
+                        )
                         continue
                     self.decls[d.id.name] = _Decl(d.kind, d)
 
@@ -147,9 +180,14 @@ class Resolver:
                 pass
             return self._undefined(name, kind, self.ids_of(kind))
         if d.kind != kind:
-            self.err("NAM203", f"`{name.name}` is {article(d.kind)}, but this needs {article(kind)}", name.span,
-                     f"not {article(kind)}", labels=(dg.Label(d.block.id.span, f"`{name.name}` is declared here"),),
-                     help=self._kind_help(name, kind))
+            self.err(
+                "NAM203",
+                f"`{name.name}` is {article(d.kind)}, but this needs {article(kind)}",
+                name.span,
+                f"not {article(kind)}",
+                labels=(dg.Label(d.block.id.span, f"`{name.name}` is declared here"),),
+                help=self._kind_help(name, kind),
+            )
             return None
         return name.name
 
@@ -172,13 +210,26 @@ class Resolver:
             elif near[0] in self.perspective_ids and self.perspective_ids[near[0]].span is not None:
                 where = f" (defined at {self.perspective_ids[near[0]].span})"
             helps.append(f"did you mean `{near[0]}`?{where}")
-            sugg.append(dg.Suggestion(name.span, near[0], f"replace with `{near[0]}`",
-                                      dg.Applicability.MACHINE_APPLICABLE if len(near) == 1
-                                      else dg.Applicability.MAYBE_INCORRECT))
+            sugg.append(
+                dg.Suggestion(
+                    name.span,
+                    near[0],
+                    f"replace with `{near[0]}`",
+                    dg.Applicability.MACHINE_APPLICABLE
+                    if len(near) == 1
+                    else dg.Applicability.MAYBE_INCORRECT,
+                )
+            )
         elif kind == "perspective":
             helps.append("perspectives are " + ", ".join(f"`{p}`" for p in self.perspective_ids))
-        self.err("NAM201", f"undefined {kind} `{name.name}`", name.span, "not defined", help=tuple(helps),
-                 suggestions=tuple(sugg))
+        self.err(
+            "NAM201",
+            f"undefined {kind} `{name.name}`",
+            name.span,
+            "not defined",
+            help=tuple(helps),
+            suggestions=tuple(sugg),
+        )
         return None
 
     # ------------------------------------------------------------------ attributes
@@ -194,32 +245,69 @@ class Resolver:
                 if block.kind in kinds:
                     lines.append(item)
                 else:
-                    kw_span = Span(item.span.file, item.span.start, item.span.start + len(word), item.span.line,
-                                   item.span.column, item.span.line, item.span.column + len(word))
-                    self.err("NAM204", f"`{word}` lines are not allowed in {article(block.kind)}", kw_span,
-                             "not allowed here", help=f"`{word}` lines belong in " + " and ".join(f"`{k}`" for k in kinds))
+                    kw_span = Span(
+                        item.span.file,
+                        item.span.start,
+                        item.span.start + len(word),
+                        item.span.line,
+                        item.span.column,
+                        item.span.line,
+                        item.span.column + len(word),
+                    )
+                    self.err(
+                        "NAM204",
+                        f"`{word}` lines are not allowed in {article(block.kind)}",
+                        kw_span,
+                        "not allowed here",
+                        help=f"`{word}` lines belong in " + " and ".join(f"`{k}`" for k in kinds),
+                    )
                 continue
             if not isinstance(item, (ast.Attribute, ast.SubBlock)):
                 continue
             name = item.name.name
             if name not in spec:
                 near = dg.closest(name, spec)
-                self.err("NAM204", f"unknown attribute `{name}` for {article(block.kind)}", item.name.span,
-                         "unknown attribute",
-                         help=(f"did you mean `{near[0]}`?",) if near else
-                         (f"{article(block.kind)} takes: " + ", ".join(sorted(spec)),),
-                         suggestions=(dg.Suggestion(item.name.span, near[0], f"replace with `{near[0]}`",
-                                                    dg.Applicability.MACHINE_APPLICABLE if len(near) == 1
-                                                    else dg.Applicability.MAYBE_INCORRECT),) if near else ())
+                self.err(
+                    "NAM204",
+                    f"unknown attribute `{name}` for {article(block.kind)}",
+                    item.name.span,
+                    "unknown attribute",
+                    help=(f"did you mean `{near[0]}`?",)
+                    if near
+                    else (f"{article(block.kind)} takes: " + ", ".join(sorted(spec)),),
+                    suggestions=(
+                        dg.Suggestion(
+                            item.name.span,
+                            near[0],
+                            f"replace with `{near[0]}`",
+                            dg.Applicability.MACHINE_APPLICABLE
+                            if len(near) == 1
+                            else dg.Applicability.MAYBE_INCORRECT,
+                        ),
+                    )
+                    if near
+                    else (),
+                )
                 continue
             if name in attrs:
-                self.err("NAM207", f"`{name}` is given twice", item.name.span, "given again here",
-                         labels=(dg.Label(attrs[name].name.span, "first given here"),),
-                         help="keep one of them" + (", or list several values separated by commas"
-                                                    if spec[name][0].startswith("refs") else ""))
+                self.err(
+                    "NAM207",
+                    f"`{name}` is given twice",
+                    item.name.span,
+                    "given again here",
+                    labels=(dg.Label(attrs[name].name.span, "first given here"),),
+                    help="keep one of them"
+                    + (
+                        ", or list several values separated by commas"
+                        if spec[name][0].startswith("refs")
+                        else ""
+                    ),
+                )
                 continue
             if isinstance(item, ast.SubBlock) and spec[name][0] != "profile":
-                self.err("TYP302", f"`{name}` takes a value, not a block", item.name.span, "not a block")
+                self.err(
+                    "TYP302", f"`{name}` takes a value, not a block", item.name.span, "not a block"
+                )
                 continue
             attrs[name] = item
         for name, (_, required) in spec.items():
@@ -232,8 +320,13 @@ class Resolver:
     def _missing(self, block: ast.Block, what: str, help: str | None = None):
         who = f"{block.kind} `{block.id.name}`" if block.id else f"`{block.kind}`"
         span = block.id.span if block.id else block.kind_span
-        self.err("NAM205", f"{who} has no `{what}`", span, f"`{what}` missing",
-                 help=help or f"add `{what} …` inside the block")
+        self.err(
+            "NAM205",
+            f"{who} has no `{what}`",
+            span,
+            f"`{what}` missing",
+            help=help or f"add `{what} …` inside the block",
+        )
 
     # ------------------------------------------------------------------ typed values
 
@@ -250,8 +343,13 @@ class Resolver:
         if typ == "str" or typ == "color":
             if isinstance(v, ast.Str):
                 if typ == "color" and not _is_color(v.value):
-                    self.err("TYP302", f"`{v.value}` is not a colour", v.span, "not a colour",
-                             help="write a colour as `\"#2b6cb0\"` (#rgb or #rrggbb)")
+                    self.err(
+                        "TYP302",
+                        f"`{v.value}` is not a colour",
+                        v.span,
+                        "not a colour",
+                        help='write a colour as `"#2b6cb0"` (#rgb or #rrggbb)',
+                    )
                     return None
                 return v.value
             return self._type_error(v, what, "a string", quote=True)
@@ -282,12 +380,19 @@ class Resolver:
             options = ONE_OF[typ[4:]]
             return self.one_of(v, what, options)
         if typ == "locale":
-            text = v.name if isinstance(v, ast.Name) else v.value if isinstance(v, ast.Str) else None
+            text = (
+                v.name if isinstance(v, ast.Name) else v.value if isinstance(v, ast.Str) else None
+            )
             if text in LOCALES:
                 return text
             return self._unknown_value(v, what, LOCALES, text)
         if typ == "currency":
-            if isinstance(v, ast.Name) and len(v.name) == 3 and v.name.isascii() and v.name.isupper():
+            if (
+                isinstance(v, ast.Name)
+                and len(v.name) == 3
+                and v.name.isascii()
+                and v.name.isupper()
+            ):
                 return v.name
             return self._type_error(v, what, "a three-letter currency code such as `CNY` or `USD`")
         if typ == "bool":
@@ -299,27 +404,43 @@ class Resolver:
         if typ == "date_range":
             return self.date_range(v, what)
         if typ == "time_range":
-            if isinstance(v, ast.Range) and isinstance(v.low, ast.Time) and isinstance(v.high, ast.Time):
+            if (
+                isinstance(v, ast.Range)
+                and isinstance(v.low, ast.Time)
+                and isinstance(v.high, ast.Time)
+            ):
                 return (dt.time(v.low.hour, v.low.minute), dt.time(v.high.hour, v.high.minute))
             return self._type_error(v, what, "a time range such as `21:00 .. 09:00`")
         if typ == "capacity":
             if isinstance(v, ast.Name) and v.name == "unlimited":
                 return m.Capacity(None)
-            if isinstance(v, ast.Rate) and isinstance(v.per, ast.Name) and v.per.name in ("day", "week"):
+            if (
+                isinstance(v, ast.Rate)
+                and isinstance(v.per, ast.Name)
+                and v.per.name in ("day", "week")
+            ):
                 n = self.number(v.amount, what, "count")
                 return m.Capacity(n, v.per.name) if n is not None else None
             if isinstance(v, ast.Number) and v.percent:
-                return self._unit_error(v, what, "a number of contacts `per day` or `per week`, or `unlimited`")
+                return self._unit_error(
+                    v, what, "a number of contacts `per day` or `per week`, or `unlimited`"
+                )
             if isinstance(v, ast.Number):
-                return self._unit_error(v, what, "a number of contacts `per day` or `per week`",
-                                        help=f"write `{v.raw} per day`")
+                return self._unit_error(
+                    v,
+                    what,
+                    "a number of contacts `per day` or `per week`",
+                    help=f"write `{v.raw} per day`",
+                )
             return self._type_error(v, what, "`N per day`, `N per week` or `unlimited`")
         if typ == "cap":
             if isinstance(v, ast.Rate) and isinstance(v.per, ast.Duration):
                 n = self.number(v.amount, what, "int")
                 return (n, v.per.days) if n is not None else None
             if isinstance(v, ast.Number):
-                return self._unit_error(v, what, "a number of contacts per period", help=f"write `{v.raw} per 30d`")
+                return self._unit_error(
+                    v, what, "a number of contacts per period", help=f"write `{v.raw} per 30d`"
+                )
             return self._type_error(v, what, "`N per DURATION`, e.g. `2 per 30d`")
         if typ == "codes":
             return self.codes(v)
@@ -332,34 +453,64 @@ class Resolver:
         if typ == "trigger":
             return v if isinstance(v, ast.Trigger) else None
         if typ == "profile":  # `profile x`: a value where a block belongs
-            return self._type_error(v, what, "a block, not a value",
-                                    help='write `profile { demographic "…"  needs "…" }`')
+            return self._type_error(
+                v,
+                what,
+                "a block, not a value",
+                help='write `profile { demographic "…"  needs "…" }`',
+            )
         raise AssertionError(typ)
 
     def _type_error(self, v, what: str, expected: str, quote: bool = False, help=None):
         sugg = ()
         if quote and isinstance(v, (ast.Name, ast.Number, ast.Date)):
             text = value_text(v)
-            help = help or f"write it in quotes: `\"{text}\"`"
+            help = help or f'write it in quotes: `"{text}"`'
             sugg = (dg.Suggestion(v.span, f'"{text}"', "quote it"),)
-        self.err("TYP302", f"`{what}` takes {expected}", v.span, "wrong type of value",
-                 help=(help,) if help else (), suggestions=sugg)
+        self.err(
+            "TYP302",
+            f"`{what}` takes {expected}",
+            v.span,
+            "wrong type of value",
+            help=(help,) if help else (),
+            suggestions=sugg,
+        )
         return None
 
     def _unit_error(self, v, what: str, expected: str, help=None):
-        self.err("TYP304", f"`{what}` takes {expected}; `{value_text(v)}` does not fit", v.span, "wrong unit",
-                 help=(help,) if help else ())
+        self.err(
+            "TYP304",
+            f"`{what}` takes {expected}; `{value_text(v)}` does not fit",
+            v.span,
+            "wrong unit",
+            help=(help,) if help else (),
+        )
         return None
 
     def _unknown_value(self, v, what: str, options, text=None):
         text = text if text is not None else value_text(v)
         near = dg.closest(text or "", options)
-        self.err("TYP303", f"`{text}` is not a value of `{what}`", v.span, "unknown value",
-                 help=(f"did you mean `{near[0]}`?",) if near else
-                 ("it is one of " + ", ".join(f"`{o}`" for o in options),),
-                 suggestions=(dg.Suggestion(v.span, near[0], f"replace with `{near[0]}`",
-                                            dg.Applicability.MACHINE_APPLICABLE if len(near) == 1
-                                            else dg.Applicability.MAYBE_INCORRECT),) if near else ())
+        self.err(
+            "TYP303",
+            f"`{text}` is not a value of `{what}`",
+            v.span,
+            "unknown value",
+            help=(f"did you mean `{near[0]}`?",)
+            if near
+            else ("it is one of " + ", ".join(f"`{o}`" for o in options),),
+            suggestions=(
+                dg.Suggestion(
+                    v.span,
+                    near[0],
+                    f"replace with `{near[0]}`",
+                    dg.Applicability.MACHINE_APPLICABLE
+                    if len(near) == 1
+                    else dg.Applicability.MAYBE_INCORRECT,
+                ),
+            )
+            if near
+            else (),
+        )
         return None
 
     def one_of(self, v, what, options):
@@ -371,13 +522,21 @@ class Resolver:
 
     def number(self, v, what: str, typ: str):
         if not isinstance(v, ast.Number):
-            word = {"money": "an amount of money", "count": "a number", "int": "a whole number",
-                    "percent": "a percentage such as `10%`"}[typ]
+            word = {
+                "money": "an amount of money",
+                "count": "a number",
+                "int": "a whole number",
+                "percent": "a percentage such as `10%`",
+            }[typ]
             return self._type_error(v, what, word)
         if typ == "percent":
             if not v.percent:
-                return self._unit_error(v, what, "a percentage such as `10%`",
-                                        help=None if v.scaled else f"write `{v.raw}%`")
+                return self._unit_error(
+                    v,
+                    what,
+                    "a percentage such as `10%`",
+                    help=None if v.scaled else f"write `{v.raw}%`",
+                )
             if not 0 <= v.value <= 100:
                 return self._unit_error(v, what, "a percentage between 0% and 100%")
             return v.value
@@ -393,8 +552,12 @@ class Resolver:
             return m.Quantity(v.value, "percent" if v.percent else "number", v.raw)
         if isinstance(v, ast.Invalid):
             return None
-        self.err("TYP302", "a target value is a number, optionally with `%`, `万`, `亿`, `k` or `m`", v.span,
-                 "not a number")
+        self.err(
+            "TYP302",
+            "a target value is a number, optionally with `%`, `万`, `亿`, `k` or `m`",
+            v.span,
+            "not a number",
+        )
         return None
 
     def date(self, v, what: str) -> dt.date | None:
@@ -405,16 +568,27 @@ class Resolver:
         return self._type_error(v, what, "a date (2026-12-31) or a quarter (2026Q4)")
 
     def date_range(self, v, what: str):
-        if not (isinstance(v, ast.Range) and isinstance(v.low, ast.Date) and isinstance(v.high, ast.Date)):
-            if isinstance(v, ast.Range) and (isinstance(v.low, ast.Invalid) or isinstance(v.high, ast.Invalid)):
+        if not (
+            isinstance(v, ast.Range)
+            and isinstance(v.low, ast.Date)
+            and isinstance(v.high, ast.Date)
+        ):
+            if isinstance(v, ast.Range) and (
+                isinstance(v.low, ast.Invalid) or isinstance(v.high, ast.Invalid)
+            ):
                 return None
             return self._type_error(v, what, "a date range such as `2026-01-01 .. 2026-12-31`")
         lo, hi = v.low.value, v.high.value
         if v.low.quarter:  # a quarter as the start of a range means its first day
             lo = dt.date(lo.year, lo.month - 2, 1)
         if hi < lo:
-            self.err("TYP305", f"`{what}` ends before it starts ({v.high.raw} is before {v.low.raw})", v.span,
-                     "end before start", help="swap the two dates")
+            self.err(
+                "TYP305",
+                f"`{what}` ends before it starts ({v.high.raw} is before {v.low.raw})",
+                v.span,
+                "end before start",
+                help="swap the two dates",
+            )
             return None
         return (lo, hi)
 
@@ -425,12 +599,22 @@ class Resolver:
             if not isinstance(it, ast.Name) or it.name not in dg.CODES:
                 text = value_text(it)
                 near = dg.closest(text, dg.CODES)
-                self.err("TYP303", f"`{text}` is not a diagnostic code", it.span, "unknown code",
-                         help=(f"did you mean `{near[0]}`?",) if near else ("codes look like `MAP406`",))
+                self.err(
+                    "TYP303",
+                    f"`{text}` is not a diagnostic code",
+                    it.span,
+                    "unknown code",
+                    help=(f"did you mean `{near[0]}`?",) if near else ("codes look like `MAP406`",),
+                )
                 continue
             if dg.CODES[it.name][0] == dg.Severity.ERROR:
-                self.err("TYP304", f"`{it.name}` is an error and cannot be silenced with `allow`", it.span,
-                         "an error", help="only warnings and notes can be allowed; fix the problem instead")
+                self.err(
+                    "TYP304",
+                    f"`{it.name}` is an error and cannot be silenced with `allow`",
+                    it.span,
+                    "an error",
+                    help="only warnings and notes can be allowed; fix the problem instead",
+                )
                 continue
             out.add(it.name)
         return frozenset(out)
@@ -439,9 +623,13 @@ class Resolver:
         if not isinstance(v, ast.Name):
             return self._type_error(v, what, "a value of the schema's `risk_tolerance` field")
         if self.risk_values is None:
-            self.err("TYP307", "an offer has a `risk`, but the schema has no `risk_tolerance` field", v.span,
-                     "nothing to compare with",
-                     help="mark the customers' risk field in the schema: `risk_level enum(R1, R2, R3) risk_tolerance`")
+            self.err(
+                "TYP307",
+                "an offer has a `risk`, but the schema has no `risk_tolerance` field",
+                v.span,
+                "nothing to compare with",
+                help="mark the customers' risk field in the schema: `risk_level enum(R1, R2, R3) risk_tolerance`",
+            )
             return None
         if v.name not in self.risk_values:
             return self._unknown_value(v, what, self.risk_values)
@@ -455,10 +643,20 @@ class Resolver:
             key = item.name.name
             if key not in PROFILE_KEYS:
                 near = dg.closest(key, PROFILE_KEYS)
-                self.err("NAM204", f"unknown profile attribute `{key}`", item.name.span, "unknown attribute",
-                         help=(f"did you mean `{near[0]}`?",) if near else
-                         ("a profile takes " + ", ".join(f"`{k}`" for k in PROFILE_KEYS),),
-                         suggestions=(dg.Suggestion(item.name.span, near[0], f"replace with `{near[0]}`"),) if len(near) == 1 else ())
+                self.err(
+                    "NAM204",
+                    f"unknown profile attribute `{key}`",
+                    item.name.span,
+                    "unknown attribute",
+                    help=(f"did you mean `{near[0]}`?",)
+                    if near
+                    else ("a profile takes " + ", ".join(f"`{k}`" for k in PROFILE_KEYS),),
+                    suggestions=(
+                        dg.Suggestion(item.name.span, near[0], f"replace with `{near[0]}`"),
+                    )
+                    if len(near) == 1
+                    else (),
+                )
                 continue
             if key in out:
                 self.err("NAM207", f"`{key}` is given twice", item.name.span, "given again here")
@@ -475,12 +673,33 @@ class Resolver:
         strategy = self.build_strategy()
         perspectives = self.build_perspectives(strategy.locale)
         schema = self.build_schema()
-        coll: dict[str, dict] = {k: {} for k in ("theme", "event", "objective", "segment", "tiering", "offer",
-                                                 "channel", "script", "play", "initiative")}
-        builders = {"theme": self.build_theme, "event": self.build_event, "objective": self.build_objective,
-                    "segment": self.build_segment, "tiering": self.build_tiering, "offer": self.build_offer,
-                    "channel": self.build_channel, "script": self.build_script, "play": self.build_play,
-                    "initiative": self.build_initiative}
+        coll: dict[str, dict] = {
+            k: {}
+            for k in (
+                "theme",
+                "event",
+                "objective",
+                "segment",
+                "tiering",
+                "offer",
+                "channel",
+                "script",
+                "play",
+                "initiative",
+            )
+        }
+        builders = {
+            "theme": self.build_theme,
+            "event": self.build_event,
+            "objective": self.build_objective,
+            "segment": self.build_segment,
+            "tiering": self.build_tiering,
+            "offer": self.build_offer,
+            "channel": self.build_channel,
+            "script": self.build_script,
+            "play": self.build_play,
+            "initiative": self.build_initiative,
+        }
         for ident, d in self.decls.items():
             if d.kind in builders:
                 el = builders[d.kind](d.block)
@@ -490,13 +709,24 @@ class Resolver:
         links = self.build_links()
         files = tuple(f.path for f in self.files)
         return m.Model(
-            strategy=strategy, perspectives=perspectives, themes=m._ro(coll["theme"]), schema=schema,
-            events=m._ro(coll["event"]), objectives=m._ro(coll["objective"]), links=tuple(links),
-            segments=m._ro(coll["segment"]), tierings=m._ro(coll["tiering"]), offers=m._ro(coll["offer"]),
-            channels=m._ro(coll["channel"]), scripts=m._ro(coll["script"]), plays=m._ro(coll["play"]),
-            initiatives=m._ro(coll["initiative"]), files=files,
+            strategy=strategy,
+            perspectives=perspectives,
+            themes=m._ro(coll["theme"]),
+            schema=schema,
+            events=m._ro(coll["event"]),
+            objectives=m._ro(coll["objective"]),
+            links=tuple(links),
+            segments=m._ro(coll["segment"]),
+            tierings=m._ro(coll["tiering"]),
+            offers=m._ro(coll["offer"]),
+            channels=m._ro(coll["channel"]),
+            scripts=m._ro(coll["script"]),
+            plays=m._ro(coll["play"]),
+            initiatives=m._ro(coll["initiative"]),
+            files=files,
             custom_perspectives=self.perspectives_block is not None,
-            kinds=m._ro({i: d.kind for i, d in self.decls.items()}))
+            kinds=m._ro({i: d.kind for i, d in self.decls.items()}),
+        )
 
     def build_strategy(self) -> m.Strategy:
         b = self.strategy_block
@@ -504,26 +734,39 @@ class Resolver:
             span = self.files[0].span if self.files else None
             if span is not None and not self.syntax_errors:
                 start = Span(span.file, 0, 0, 1, 1, 1, 1)
-                self.err("NAM205", "the project has no `strategy` block", start, "no strategy",
-                         help='start the entry file with `strategy "Name" { period 2026-01-01 .. 2026-12-31 }`')
+                self.err(
+                    "NAM205",
+                    "the project has no `strategy` block",
+                    start,
+                    "no strategy",
+                    help='start the entry file with `strategy "Name" { period 2026-01-01 .. 2026-12-31 }`',
+                )
             return m.Strategy(label="")
         a, _ = self.read(b)
         period = self.conv(a.get("period"), "date_range")
         self.strategy_period = period
         return m.Strategy(
-            label=b.label.value if b.label else "", owner=self.conv(a.get("owner"), "str"), period=period,
-            currency=self.conv(a.get("currency"), "currency"), locale=self.conv(a.get("locale"), "locale") or "zh-CN",
+            label=b.label.value if b.label else "",
+            owner=self.conv(a.get("owner"), "str"),
+            period=period,
+            currency=self.conv(a.get("currency"), "currency"),
+            locale=self.conv(a.get("locale"), "locale") or "zh-CN",
             version=self.conv(a.get("version"), "str"),
             value_proposition=self.conv(a.get("value_proposition"), "one:value_proposition"),
-            banned=self.conv(a.get("banned"), "strs"), description=self.conv(a.get("description"), "str"),
-            span=b.span, node=b)
+            banned=self.conv(a.get("banned"), "strs"),
+            description=self.conv(a.get("description"), "str"),
+            span=b.span,
+            node=b,
+        )
 
     def build_perspectives(self, locale: str = "zh-CN") -> tuple[m.Perspective, ...]:
         b = self.perspectives_block
         if b is None:
             locale_zh = not locale.startswith("en")
-            out = tuple(m.Perspective(pid, zh if locale_zh else en, i) for i, (pid, en, zh) in
-                        enumerate(m.DEFAULT_PERSPECTIVES))
+            out = tuple(
+                m.Perspective(pid, zh if locale_zh else en, i)
+                for i, (pid, en, zh) in enumerate(m.DEFAULT_PERSPECTIVES)
+            )
         else:
             out_l = []
             for item in b.items:
@@ -531,15 +774,27 @@ class Resolver:
                     continue
                 pid = item.id.name
                 if pid in self.perspective_ids:
-                    self.err("NAM202", f"perspective `{pid}` is listed twice", item.id.span, "listed again",
-                             labels=(dg.Label(self.perspective_ids[pid].span, "first listed here"),))
+                    self.err(
+                        "NAM202",
+                        f"perspective `{pid}` is listed twice",
+                        item.id.span,
+                        "listed again",
+                        labels=(dg.Label(self.perspective_ids[pid].span, "first listed here"),),
+                    )
                     continue
-                p = m.Perspective(pid, item.label.value if item.label else pid, len(out_l), item.id.span)
+                p = m.Perspective(
+                    pid, item.label.value if item.label else pid, len(out_l), item.id.span
+                )
                 self.perspective_ids[pid] = p
                 out_l.append(p)
             if not out_l:
-                self.err("NAM205", "`perspectives` lists no perspective", b.kind_span, "empty",
-                         help='list them top (outcomes) to bottom (drivers): `financial "财务" customer "客户" …`')
+                self.err(
+                    "NAM205",
+                    "`perspectives` lists no perspective",
+                    b.kind_span,
+                    "empty",
+                    help='list them top (outcomes) to bottom (drivers): `financial "财务" customer "客户" …`',
+                )
             out = tuple(out_l)
         self.perspective_ids = {p.id: p for p in out}
         return out
@@ -553,64 +808,128 @@ class Resolver:
         for item in b.items:
             if isinstance(item, ast.Attribute):
                 if item.name.name != "description":
-                    self.err("NAM204", f"unknown attribute `{item.name.name}` for a schema", item.name.span,
-                             "unknown attribute", help="a schema holds field lines: `name type [key] [optional]`")
+                    self.err(
+                        "NAM204",
+                        f"unknown attribute `{item.name.name}` for a schema",
+                        item.name.span,
+                        "unknown attribute",
+                        help="a schema holds field lines: `name type [key] [optional]`",
+                    )
                 continue
             if not isinstance(item, ast.FieldLine):
                 continue
             name = item.name.name
             if name in fields:
-                self.err("TYP307", f"schema field `{name}` is declared twice", item.name.span, "declared again",
-                         labels=(dg.Label(fields[name].span, "first declared here"),))
+                self.err(
+                    "TYP307",
+                    f"schema field `{name}` is declared twice",
+                    item.name.span,
+                    "declared again",
+                    labels=(dg.Label(fields[name].span, "first declared here"),),
+                )
                 continue
             t = item.type
             if t.name not in FIELD_TYPES:
                 near = dg.closest(t.name, FIELD_TYPES)
-                self.err("TYP307", f"unknown field type `{t.name}`", t.span, "unknown type",
-                         help=(f"did you mean `{near[0]}`?",) if near else
-                         ("types are " + ", ".join(f"`{x}`" for x in FIELD_TYPES) + " and `enum(A, B, …)`",),
-                         suggestions=(dg.Suggestion(t.span, near[0], f"replace with `{near[0]}`"),) if len(near) == 1 else ())
+                self.err(
+                    "TYP307",
+                    f"unknown field type `{t.name}`",
+                    t.span,
+                    "unknown type",
+                    help=(f"did you mean `{near[0]}`?",)
+                    if near
+                    else (
+                        "types are "
+                        + ", ".join(f"`{x}`" for x in FIELD_TYPES)
+                        + " and `enum(A, B, …)`",
+                    ),
+                    suggestions=(dg.Suggestion(t.span, near[0], f"replace with `{near[0]}`"),)
+                    if len(near) == 1
+                    else (),
+                )
                 continue
             values = tuple(v.name for v in t.enum_values or ())
             if t.name == "enum" and len(set(values)) != len(values):
-                self.err("TYP307", f"enum of `{name}` lists a value twice", t.span, "repeated value")
+                self.err(
+                    "TYP307", f"enum of `{name}` lists a value twice", t.span, "repeated value"
+                )
             flags = {f.name for f in item.flags}
-            f = m.Field(name, t.name, values, "key" in flags, "optional" in flags, "risk_tolerance" in flags,
-                        item.name.span, item.label.value if item.label is not None else None)
+            f = m.Field(
+                name,
+                t.name,
+                values,
+                "key" in flags,
+                "optional" in flags,
+                "risk_tolerance" in flags,
+                item.name.span,
+                item.label.value if item.label is not None else None,
+            )
             if f.key:
                 if key is not None:
-                    self.err("TYP307", f"the schema has two key fields, `{key}` and `{name}`", item.name.span,
-                             "second key", labels=(dg.Label(fields[key].span, "first key"),),
-                             help="exactly one field identifies a customer: keep one `key`")
+                    self.err(
+                        "TYP307",
+                        f"the schema has two key fields, `{key}` and `{name}`",
+                        item.name.span,
+                        "second key",
+                        labels=(dg.Label(fields[key].span, "first key"),),
+                        help="exactly one field identifies a customer: keep one `key`",
+                    )
                 else:
                     key = name
                 if f.optional:
-                    self.err("TYP307", f"key field `{name}` cannot be `optional`", item.name.span, "optional key",
-                             help="every customer needs a key: remove `optional`")
+                    self.err(
+                        "TYP307",
+                        f"key field `{name}` cannot be `optional`",
+                        item.name.span,
+                        "optional key",
+                        help="every customer needs a key: remove `optional`",
+                    )
             if f.risk_tolerance:
                 if t.name != "enum":
-                    self.err("TYP307", f"`risk_tolerance` field `{name}` must be an enum", item.name.span,
-                             "not an enum", help="declare it as `enum(R1, R2, R3, R4, R5) risk_tolerance`")
+                    self.err(
+                        "TYP307",
+                        f"`risk_tolerance` field `{name}` must be an enum",
+                        item.name.span,
+                        "not an enum",
+                        help="declare it as `enum(R1, R2, R3, R4, R5) risk_tolerance`",
+                    )
                 elif risk is not None:
-                    self.err("TYP307", f"the schema has two `risk_tolerance` fields, `{risk}` and `{name}`",
-                             item.name.span, "second risk_tolerance field")
+                    self.err(
+                        "TYP307",
+                        f"the schema has two `risk_tolerance` fields, `{risk}` and `{name}`",
+                        item.name.span,
+                        "second risk_tolerance field",
+                    )
                 else:
                     risk = name
             fields[name] = f
         if key is None:
-            self.err("TYP307", f"schema `{b.id.name}` has no key field", b.id.span, "no key",
-                     help="mark the field that identifies a customer: `id string key`")
+            self.err(
+                "TYP307",
+                f"schema `{b.id.name}` has no key field",
+                b.id.span,
+                "no key",
+                help="mark the field that identifies a customer: `id string key`",
+            )
         if risk is not None:
             self.risk_values = fields[risk].enum_values
-        return m.Schema(b.id.name, b.label.value if b.label else b.id.name, m._ro(fields), key, risk, b.span, b)
+        return m.Schema(
+            b.id.name, b.label.value if b.label else b.id.name, m._ro(fields), key, risk, b.span, b
+        )
 
     def _label(self, b: ast.Block) -> str:
         return b.label.value if b.label else b.id.name
 
     def build_theme(self, b):
         a, _ = self.read(b)
-        return m.Theme(b.id.name, self._label(b), self.conv(a.get("color"), "color"),
-                       self.conv(a.get("description"), "str"), b.span, b)
+        return m.Theme(
+            b.id.name,
+            self._label(b),
+            self.conv(a.get("color"), "color"),
+            self.conv(a.get("description"), "str"),
+            b.span,
+            b,
+        )
 
     def build_event(self, b):
         a, _ = self.read(b)
@@ -623,8 +942,13 @@ class Resolver:
             if not isinstance(t, ast.TargetLine):
                 continue
             if t.id.name in seen:
-                self.err("NAM202", f"target `{t.id.name}` is declared twice in this block", t.id.span,
-                         "declared again", labels=(dg.Label(seen[t.id.name].id.span, "first declared here"),))
+                self.err(
+                    "NAM202",
+                    f"target `{t.id.name}` is declared twice in this block",
+                    t.id.span,
+                    "declared again",
+                    labels=(dg.Label(seen[t.id.name].id.span, "first declared here"),),
+                )
                 continue
             seen[t.id.name] = t
             value = self.quantity(t.value)
@@ -633,54 +957,110 @@ class Resolver:
             by = self.date(t.by, "by") if t.by is not None else None
             baseline = self.quantity(t.baseline) if t.baseline is not None else None
             if baseline is not None and baseline.unit != value.unit:
-                self.err("TYP302", f"baseline `{baseline.raw}` and target `{value.raw}` have different units",
-                         t.baseline.span, "different unit", labels=(dg.Label(t.value.span, "target value"),),
-                         help="write both as percentages or both as plain numbers")
+                self.err(
+                    "TYP302",
+                    f"baseline `{baseline.raw}` and target `{value.raw}` have different units",
+                    t.baseline.span,
+                    "different unit",
+                    labels=(dg.Label(t.value.span, "target value"),),
+                    help="write both as percentages or both as plain numbers",
+                )
                 baseline = None
-            out.append(m.Target(t.id.name, t.label.value if t.label else t.id.name, t.op, value, by, baseline,
-                                t.span, t))
+            out.append(
+                m.Target(
+                    t.id.name,
+                    t.label.value if t.label else t.id.name,
+                    t.op,
+                    value,
+                    by,
+                    baseline,
+                    t.span,
+                    t,
+                )
+            )
         return tuple(out)
 
     def build_objective(self, b):
         a, lines = self.read(b)
         persp = self.conv(a.get("perspective"), "ref:perspective")
         return m.Objective(
-            b.id.name, self._label(b), persp or "", theme=self.conv(a.get("theme"), "ref:theme"),
-            owner=self.conv(a.get("owner"), "str"), description=self.conv(a.get("description"), "str"),
-            kind=self.conv(a.get("kind"), "one:objective_kind"), targets=self.targets(lines),
-            allow=self.conv(a.get("allow"), "codes") or frozenset(), span=b.span, node=b)
+            b.id.name,
+            self._label(b),
+            persp or "",
+            theme=self.conv(a.get("theme"), "ref:theme"),
+            owner=self.conv(a.get("owner"), "str"),
+            description=self.conv(a.get("description"), "str"),
+            kind=self.conv(a.get("kind"), "one:objective_kind"),
+            targets=self.targets(lines),
+            allow=self.conv(a.get("allow"), "codes") or frozenset(),
+            span=b.span,
+            node=b,
+        )
 
     def build_segment(self, b):
         a, _ = self.read(b)
         if "rule" not in a and "extends" not in a:
-            self._missing(b, "rule", help="add `rule …` (a condition on the schema's fields), or `extends` a segment")
+            self._missing(
+                b,
+                "rule",
+                help="add `rule …` (a condition on the schema's fields), or `extends` a segment",
+            )
         return m.Segment(
-            b.id.name, self._label(b), rule=self.conv(a.get("rule"), "rule"),
-            extends=self.conv(a.get("extends"), "ref:segment"), lifecycle=self.conv(a.get("lifecycle"), "one:lifecycle"),
-            estimate=self.conv(a.get("estimate"), "count"), profile=m._ro(self.conv(a.get("profile"), "profile") or {}),
-            description=self.conv(a.get("description"), "str"), allow=self.conv(a.get("allow"), "codes") or frozenset(),
-            span=b.span, node=b)
+            b.id.name,
+            self._label(b),
+            rule=self.conv(a.get("rule"), "rule"),
+            extends=self.conv(a.get("extends"), "ref:segment"),
+            lifecycle=self.conv(a.get("lifecycle"), "one:lifecycle"),
+            estimate=self.conv(a.get("estimate"), "count"),
+            profile=m._ro(self.conv(a.get("profile"), "profile") or {}),
+            description=self.conv(a.get("description"), "str"),
+            allow=self.conv(a.get("allow"), "codes") or frozenset(),
+            span=b.span,
+            node=b,
+        )
 
     def build_tiering(self, b):
         a, _ = self.read(b)
-        return m.Tiering(b.id.name, self._label(b), self.conv(a.get("segments"), "refs:segment") or (),
-                         bool(self.conv(a.get("exclusive"), "bool")), bool(self.conv(a.get("exhaustive"), "bool")),
-                         self.conv(a.get("description"), "str"), self.conv(a.get("allow"), "codes") or frozenset(),
-                         b.span, b)
+        return m.Tiering(
+            b.id.name,
+            self._label(b),
+            self.conv(a.get("segments"), "refs:segment") or (),
+            bool(self.conv(a.get("exclusive"), "bool")),
+            bool(self.conv(a.get("exhaustive"), "bool")),
+            self.conv(a.get("description"), "str"),
+            self.conv(a.get("allow"), "codes") or frozenset(),
+            b.span,
+            b,
+        )
 
     def build_offer(self, b):
         a, _ = self.read(b)
-        return m.Offer(b.id.name, self._label(b), self.conv(a.get("risk"), "risk"),
-                       self.conv(a.get("kind"), "one:offer_kind"), self.conv(a.get("description"), "str"),
-                       self.conv(a.get("allow"), "codes") or frozenset(), b.span, b)
+        return m.Offer(
+            b.id.name,
+            self._label(b),
+            self.conv(a.get("risk"), "risk"),
+            self.conv(a.get("kind"), "one:offer_kind"),
+            self.conv(a.get("description"), "str"),
+            self.conv(a.get("allow"), "codes") or frozenset(),
+            b.span,
+            b,
+        )
 
     def build_channel(self, b):
         a, _ = self.read(b)
-        return m.Channel(b.id.name, self._label(b), self.conv(a.get("kind"), "one:channel_kind"),
-                         self.conv(a.get("capacity"), "capacity"), self.conv(a.get("cost"), "money"),
-                         self.conv(a.get("quiet"), "time_range"), self.conv(a.get("cap"), "cap"),
-                         self.conv(a.get("description"), "str"), self.conv(a.get("allow"), "codes") or frozenset(),
-                         b.span, b)
+        return m.Channel(
+            b.id.name,
+            self._label(b),
+            self.conv(a.get("kind"), "one:channel_kind"),
+            self.conv(a.get("capacity"), "capacity"),
+            self.conv(a.get("cost"), "money"),
+            self.conv(a.get("quiet"), "time_range"),
+            self.conv(a.get("cap"), "cap"),
+            self.conv(a.get("description"), "str"),
+            self.conv(a.get("allow"), "codes") or frozenset(),
+            b.span,
+            b,
+        )
 
     def build_script(self, b):
         a, lines = self.read(b)
@@ -690,11 +1070,22 @@ class Resolver:
             val = self.conv(attr, "str")
             if val is not None:
                 sections[sec] = m.ScriptText(val, attr.value.span)
-        objections = tuple(m.Objection(o.question.value, o.answer.value, o.span) for o in lines
-                           if isinstance(o, ast.ObjectionLine))
-        return m.Script(b.id.name, self._label(b), self.conv(a.get("channel"), "ref:channel"), m._ro(sections),
-                        objections, self.conv(a.get("description"), "str"),
-                        self.conv(a.get("allow"), "codes") or frozenset(), b.span, b)
+        objections = tuple(
+            m.Objection(o.question.value, o.answer.value, o.span)
+            for o in lines
+            if isinstance(o, ast.ObjectionLine)
+        )
+        return m.Script(
+            b.id.name,
+            self._label(b),
+            self.conv(a.get("channel"), "ref:channel"),
+            m._ro(sections),
+            objections,
+            self.conv(a.get("description"), "str"),
+            self.conv(a.get("allow"), "codes") or frozenset(),
+            b.span,
+            b,
+        )
 
     def trigger(self, attr) -> m.Trigger | None:
         if attr is None:
@@ -725,7 +1116,11 @@ class Resolver:
         for s in lines:
             if not isinstance(s, ast.StepLine):
                 continue
-            if not isinstance(s.number, ast.Number) or not isinstance(s.number.value, int) or s.number.percent:
+            if (
+                not isinstance(s.number, ast.Number)
+                or not isinstance(s.number.value, int)
+                or s.number.percent
+            ):
                 if not isinstance(s.number, ast.Invalid):
                     self._type_error(s.number, "step", "a step number (1, 2, 3 …)")
                 continue
@@ -738,27 +1133,47 @@ class Resolver:
                 elif not isinstance(s.after, ast.Invalid):
                     self._type_error(s.after, "after", "a duration such as `3d`")
             if ch and sc:
-                steps.append(m.Step(s.number.value, ch, sc, after, after_raw, s.unless_converted, s.span, s))
+                steps.append(
+                    m.Step(s.number.value, ch, sc, after, after_raw, s.unless_converted, s.span, s)
+                )
         has_steps = any(isinstance(s, ast.StepLine) for s in lines)
         if not has_steps:
             self._missing(b, "step", help="add at least one step: `step 1 CHANNEL using SCRIPT`")
         targets = self.targets(lines)
         return m.Play(
-            b.id.name, self._label(b), segment=self.conv(a.get("segment"), "ref:segment"),
-            trigger=self.trigger(a.get("when")), offer=self.conv(a.get("offer"), "ref:offer"), steps=tuple(steps),
-            supports=self.conv(a.get("supports"), "refs:objective") or (), targets=targets,
-            control=self.conv(a.get("control"), "percent"), priority=self.conv(a.get("priority"), "int") or 0,
-            owner=self.conv(a.get("owner"), "str"), budget=self.conv(a.get("budget"), "money"),
-            period=self.conv(a.get("period"), "date_range"), description=self.conv(a.get("description"), "str"),
-            allow=self.conv(a.get("allow"), "codes") or frozenset(), span=b.span, node=b)
+            b.id.name,
+            self._label(b),
+            segment=self.conv(a.get("segment"), "ref:segment"),
+            trigger=self.trigger(a.get("when")),
+            offer=self.conv(a.get("offer"), "ref:offer"),
+            steps=tuple(steps),
+            supports=self.conv(a.get("supports"), "refs:objective") or (),
+            targets=targets,
+            control=self.conv(a.get("control"), "percent"),
+            priority=self.conv(a.get("priority"), "int") or 0,
+            owner=self.conv(a.get("owner"), "str"),
+            budget=self.conv(a.get("budget"), "money"),
+            period=self.conv(a.get("period"), "date_range"),
+            description=self.conv(a.get("description"), "str"),
+            allow=self.conv(a.get("allow"), "codes") or frozenset(),
+            span=b.span,
+            node=b,
+        )
 
     def build_initiative(self, b):
         a, _ = self.read(b)
         return m.Initiative(
-            b.id.name, self._label(b), supports=self.conv(a.get("supports"), "refs:objective") or (),
-            owner=self.conv(a.get("owner"), "str"), budget=self.conv(a.get("budget"), "money"),
-            period=self.conv(a.get("period"), "date_range"), description=self.conv(a.get("description"), "str"),
-            allow=self.conv(a.get("allow"), "codes") or frozenset(), span=b.span, node=b)
+            b.id.name,
+            self._label(b),
+            supports=self.conv(a.get("supports"), "refs:objective") or (),
+            owner=self.conv(a.get("owner"), "str"),
+            budget=self.conv(a.get("budget"), "money"),
+            period=self.conv(a.get("period"), "date_range"),
+            description=self.conv(a.get("description"), "str"),
+            allow=self.conv(a.get("allow"), "codes") or frozenset(),
+            span=b.span,
+            node=b,
+        )
 
     def build_links(self) -> list[m.Link]:
         out = []
@@ -785,7 +1200,9 @@ def _replace(obj, **kw):
     return replace(obj, **kw)
 
 
-def build_model(files: list[ast.File], syntax_errors: bool = False) -> tuple[m.Model, list[dg.Diagnostic]]:
+def build_model(
+    files: list[ast.File], syntax_errors: bool = False
+) -> tuple[m.Model, list[dg.Diagnostic]]:
     r = Resolver(files, syntax_errors)
     model = r.build()
     return model, r.diags

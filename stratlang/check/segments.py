@@ -16,7 +16,7 @@ from ..model import Model
 from ..syntax import ast
 from .evaluator import evaluate
 from .registry import check
-from .solver import NT, T, Compiled, Space, Undecided, overlap_env
+from .solver import NT, Compiled, Space, T, Undecided, overlap_env
 from .types import TRUE, All, Cmp, show, typed_rule, typed_rules
 from .util import attr as _attr
 
@@ -75,7 +75,7 @@ class Reasoner:
         return evaluate(rule, rec, self.schema) is True
 
 
-_CACHE: "weakref.WeakKeyDictionary[Model, Reasoner]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Model, Reasoner] = weakref.WeakKeyDictionary()
 
 
 def reasoner(model: Model) -> Reasoner:
@@ -108,7 +108,10 @@ def format_witness(rec: dict, schema, first=()) -> str:
             text = str(v)
         parts.append(f"{name}={text}")
     if not shown:  # no field matters: any customer will do
-        return "witness: any customer, e.g. " + format_witness(rec, schema, list(fields)[:2])[len("witness: "):]
+        return (
+            "witness: any customer, e.g. "
+            + format_witness(rec, schema, list(fields)[:2])[len("witness: ") :]
+        )
     if len(shown) < len(fields):
         parts.append("…")
     return "witness: " + ", ".join(parts)
@@ -144,11 +147,15 @@ def rule_text(source: str) -> str:
 
 
 def _text(ctx, span, fallback):
-    src = ctx.sources.get(span.file) if (ctx is not None and ctx.sources is not None and span) else None
+    src = (
+        ctx.sources.get(span.file)
+        if (ctx is not None and ctx.sources is not None and span)
+        else None
+    )
     if src is None:
         return fallback
     # the rule's own text: a comment inside the span is not part of the rule
-    text = rule_text(src.text[span.start:span.end])
+    text = rule_text(src.text[span.start : span.end])
     # (a span that does not cover its closing parenthesis would print unbalanced text)
     return text if text.count("(") == text.count(")") else fallback
 
@@ -167,7 +174,7 @@ def extends_cycles(model: Model) -> list[list[str]]:
             path.append(cur)
             cur = model.segments[cur].extends
         if cur is not None and cur in pos:
-            cyc = path[pos[cur]:]
+            cyc = path[pos[cur] :]
             k = min(range(len(cyc)), key=lambda i: order[cyc[i]])
             cycles.append(cyc[k:] + cyc[:k])
         done.update(path)
@@ -190,8 +197,14 @@ def segment_checks(model: Model, ctx):
             b = _attr(model.segments[s].node, "extends")
             if b is not None:
                 labels.append(dg.Label(b.value.span, "continues the cycle"))
-        yield dg.make("SEG505", f"`extends` chain is cyclic: {chain}", span, "closes a cycle", labels=labels,
-                      help="a segment cannot (even indirectly) extend itself; remove one `extends`")
+        yield dg.make(
+            "SEG505",
+            f"`extends` chain is cyclic: {chain}",
+            span,
+            "closes a cycle",
+            labels=labels,
+            help="a segment cannot (even indirectly) extend itself; remove one `extends`",
+        )
     if r.space is None:
         return
     tr = typed_rules(model)
@@ -212,15 +225,25 @@ def segment_checks(model: Model, ctx):
                 a = _attr(seg.node, "extends")
                 rule_attr = _attr(seg.node, "rule")
                 span = rule_attr.value.span if rule_attr is not None else seg.span
-                labels = [dg.Label(a.value.span, "the parent's rule is added here")] if a is not None else []
+                labels = (
+                    [dg.Label(a.value.span, "the parent's rule is added here")]
+                    if a is not None
+                    else []
+                )
                 pseg = model.segments[seg.extends]
                 prule = _attr(pseg.node, "rule")
                 if prule is not None:
                     labels.append(dg.Label(prule.value.span, f"rule of `{seg.extends}`"))
-                yield dg.make("SEG505", f"segment `{sid}` contradicts its parent `{seg.extends}`: together they "
-                              "match no customer", span, "no member of the parent passes this", labels=labels,
-                              help=f"`extends {seg.extends}` means the parent's rule AND this one; relax one of "
-                                   "them, or stop extending")
+                yield dg.make(
+                    "SEG505",
+                    f"segment `{sid}` contradicts its parent `{seg.extends}`: together they "
+                    "match no customer",
+                    span,
+                    "no member of the parent passes this",
+                    labels=labels,
+                    help=f"`extends {seg.extends}` means the parent's rule AND this one; relax one of "
+                    "them, or stop extending",
+                )
 
 
 def _unsat(r: Reasoner, ctx, seg, own):
@@ -229,7 +252,7 @@ def _unsat(r: Reasoner, ctx, seg, own):
     core = items
     i = 0
     while i < len(core) and len(core) > 1:
-        trial = core[:i] + core[i + 1:]
+        trial = core[:i] + core[i + 1 :]
         if r.satisfiable(All(tuple(trial))) is False:
             core = trial
         else:
@@ -250,7 +273,9 @@ def _unsat(r: Reasoner, ctx, seg, own):
         if len(core) == 2:
             msg = msg.replace("cannot all hold", "cannot both hold")
         label = "cannot hold together with the other marked test" + ("s" if len(core) > 2 else "")
-        help = "no customer passes all of these tests; fix the bounds, or use `or` if either should do"
+        help = (
+            "no customer passes all of these tests; fix the bounds, or use `or` if either should do"
+        )
     labels = [dg.Label(n.span, "conflicts with this") for n in core[1:] if n.span is not None]
     span = core[0].span or seg.span
     return dg.make("SEG501", msg, span, label, labels=labels, help=help)
@@ -291,14 +316,23 @@ def tiering_checks(model: Model, ctx):
                     as_ = _ref_spans(tg.node, "segments", a)
                     span = bs[0] if bs else tg.span
                     yield dg.make(
-                        "SEG502", f"tiers `{a}` and `{b}` of exclusive tiering `{tg.id}` overlap", span,
-                        f"overlaps `{a}`", labels=[dg.Label(as_[0], "overlapping tier")] if as_ else [],
-                        notes=(format_witness(rec, r.schema, env) + f" is in both `{a}` and `{b}`",),
+                        "SEG502",
+                        f"tiers `{a}` and `{b}` of exclusive tiering `{tg.id}` overlap",
+                        span,
+                        f"overlaps `{a}`",
+                        labels=[dg.Label(as_[0], "overlapping tier")] if as_ else [],
+                        notes=(
+                            format_witness(rec, r.schema, env) + f" is in both `{a}` and `{b}`",
+                        ),
                         help="make the rules disjoint (one tier's bound where the next begins, `<` against `>=`), "
-                             "or drop `exclusive true`")
+                        "or drop `exclusive true`",
+                    )
         listed = _attr(tg.node, "segments")
-        names = (listed.value.items if isinstance(listed.value, ast.ListValue) else (listed.value,)) \
-            if listed is not None else ()
+        names = (
+            (listed.value.items if isinstance(listed.value, ast.ListValue) else (listed.value,))
+            if listed is not None
+            else ()
+        )
         # an unresolved tier is reported already (NAM201/NAM203); a gap would be noise
         unresolved = any(not isinstance(n, ast.Name) or n.name not in model.segments for n in names)
         if tg.exhaustive and not unresolved:
@@ -310,15 +344,19 @@ def tiering_checks(model: Model, ctx):
                 continue
             if env is None:
                 continue
-            rec = r.witness(env, lambda x: not any(r.is_true(rules[s], x) for s in tiers))
+            rec = r.witness(env, lambda x: not any(r.is_true(rules[s], x) for s in tiers))  # noqa: B023 (called here)
             if rec is None:
                 continue
             a = _attr(tg.node, "exhaustive")
             span = a.span if a is not None else tg.span
             yield dg.make(
-                "SEG503", f"exhaustive tiering `{tg.id}` has a gap: some customers are in no tier", span,
-                "not every customer is in a tier", notes=(format_witness(rec, r.schema, env) + " is in no tier",),
-                help="widen a tier (or add one) to cover these customers, or drop `exhaustive true`")
+                "SEG503",
+                f"exhaustive tiering `{tg.id}` has a gap: some customers are in no tier",
+                span,
+                "not every customer is in a tier",
+                notes=(format_witness(rec, r.schema, env) + " is in no tier",),
+                help="widen a tier (or add one) to cover these customers, or drop `exhaustive true`",
+            )
 
 
 @check("SEG")
@@ -337,8 +375,13 @@ def unused_segments(model: Model, ctx):
         if sid in used:
             continue
         span = seg.node.id.span if seg.node is not None and seg.node.id is not None else seg.span
-        yield dg.make("SEG504", f"segment `{sid}` is used by no play and no tiering", span, "unused segment",
-                      help=f"use it in a play (`segment {sid}`) or a tiering, delete it, or add `allow SEG504`")
+        yield dg.make(
+            "SEG504",
+            f"segment `{sid}` is used by no play and no tiering",
+            span,
+            "unused segment",
+            help=f"use it in a play (`segment {sid}`) or a tiering, delete it, or add `allow SEG504`",
+        )
 
 
 # --------------------------------------------------------------------------- PLY602, PLY607
@@ -353,7 +396,12 @@ def suitability(model: Model, ctx):
     rf = model.schema.fields[model.schema.risk_field]
     for play in model.plays.values():
         offer = model.offers.get(play.offer) if play.offer else None
-        if offer is None or offer.risk is None or offer.risk not in rf.enum_values or not play.segment:
+        if (
+            offer is None
+            or offer.risk is None
+            or offer.risk not in rf.enum_values
+            or not play.segment
+        ):
             continue
         rule = r.rule(play.segment)
         if rule is None:
@@ -365,7 +413,7 @@ def suitability(model: Model, ctx):
             continue
         if env is None:
             continue
-        rec = r.witness(env, lambda x: r.is_true(rule, x) and not r.is_true(need, x))
+        rec = r.witness(env, lambda x: r.is_true(rule, x) and not r.is_true(need, x))  # noqa: B023 (called here)
         if rec is None:
             continue
         a = _attr(play.node, "offer")
@@ -373,14 +421,22 @@ def suitability(model: Model, ctx):
         segs = _attr(play.node, "segment")
         below = "has no" if rec.get(rf.name) is None else f"`{rf.name}` {rec[rf.name]} is below"
         yield dg.make(
-            "PLY602", f"play `{play.id}` offers `{offer.id}` (risk {offer.risk}) to segment `{play.segment}`, "
-            f"which admits customers whose `{rf.name}` is below {offer.risk}", span, f"risk {offer.risk}",
-            labels=[dg.Label(segs.value.span, f"not every member has `{rf.name} >= {offer.risk}`")] if segs else [],
-            notes=(format_witness(rec, r.schema, env) + f" is a member ({below} {offer.risk})"
-                   if rec.get(rf.name) is not None else
-                   format_witness(rec, r.schema, env) + f" is a member and has no `{rf.name}`",),
+            "PLY602",
+            f"play `{play.id}` offers `{offer.id}` (risk {offer.risk}) to segment `{play.segment}`, "
+            f"which admits customers whose `{rf.name}` is below {offer.risk}",
+            span,
+            f"risk {offer.risk}",
+            labels=[dg.Label(segs.value.span, f"not every member has `{rf.name} >= {offer.risk}`")]
+            if segs
+            else [],
+            notes=(
+                format_witness(rec, r.schema, env) + f" is a member ({below} {offer.risk})"
+                if rec.get(rf.name) is not None
+                else format_witness(rec, r.schema, env) + f" is a member and has no `{rf.name}`",
+            ),
             help=f"add `{rf.name} >= {offer.risk}` to the rule of `{play.segment}` (or use a narrower segment), "
-                 "or offer a lower-risk product")
+            "or offer a lower-risk product",
+        )
 
 
 def _periods_meet(a, b) -> bool:
@@ -410,13 +466,31 @@ def equal_priority_overlap(model: Model, ctx):
                     continue
                 env, rec = both
                 pa, pb = _attr(a.node, "priority"), _attr(b.node, "priority")
-                span = pb.value.span if pb is not None else (b.node.id.span if b.node is not None else b.span)
-                aspan = pa.value.span if pa is not None else (a.node.id.span if a.node is not None else a.span)
-                same = "the same segment" if a.segment == b.segment else f"`{a.segment}` and `{b.segment}`"
+                span = (
+                    pb.value.span
+                    if pb is not None
+                    else (b.node.id.span if b.node is not None else b.span)
+                )
+                aspan = (
+                    pa.value.span
+                    if pa is not None
+                    else (a.node.id.span if a.node is not None else a.span)
+                )
+                same = (
+                    "the same segment"
+                    if a.segment == b.segment
+                    else f"`{a.segment}` and `{b.segment}`"
+                )
                 yield dg.make(
-                    "PLY607", f"plays `{a.id}` and `{b.id}` have the same priority ({prio}) and overlapping "
-                    f"segments ({same})", span, f"same priority as `{a.id}`",
+                    "PLY607",
+                    f"plays `{a.id}` and `{b.id}` have the same priority ({prio}) and overlapping "
+                    f"segments ({same})",
+                    span,
+                    f"same priority as `{a.id}`",
                     labels=[dg.Label(aspan, f"priority of `{a.id}`")],
-                    notes=(format_witness(rec, r.schema, env) + " is eligible for both",
-                           f"such a customer gets `{a.id}`, the play declared first"),
-                    help="give the play that should win a higher `priority`, or make the segments disjoint")
+                    notes=(
+                        format_witness(rec, r.schema, env) + " is eligible for both",
+                        f"such a customer gets `{a.id}`, the play declared first",
+                    ),
+                    help="give the play that should win a higher `priority`, or make the segments disjoint",
+                )

@@ -153,7 +153,11 @@ class IntervalDom:
 
     def pick(self, d, default):
         for lo, loc, hi, hic in d:
-            if lo <= default <= hi and not (default == lo and not loc) and not (default == hi and not hic):
+            if (
+                lo <= default <= hi
+                and not (default == lo and not loc)
+                and not (default == hi and not hic)
+            ):
                 return default
         lo, loc, hi, hic = d[0]
         if lo == -INF and len(d) > 1:
@@ -198,7 +202,9 @@ class BitDom:
             return self.point(v)
         if op == "!=":
             return self.comp(self.point(v))
-        lo, hi = {"<": (0, v - 1), "<=": (0, v), ">": (v + 1, self.n - 1), ">=": (v, self.n - 1)}[op]
+        lo, hi = {"<": (0, v - 1), "<=": (0, v), ">": (v + 1, self.n - 1), ">=": (v, self.n - 1)}[
+            op
+        ]
         return self.between(lo, hi)
 
     def point(self, v):
@@ -268,7 +274,7 @@ class StrDom:
 
 
 class FieldInfo:
-    __slots__ = ("name", "field", "dom", "optional", "everything", "kind")
+    __slots__ = ("dom", "everything", "field", "kind", "name", "optional")
 
     def __init__(self, f):
         self.name = f.name
@@ -584,7 +590,7 @@ class _TooBig(Exception):
 class Compiled:
     """A rule ready for repeated pairwise questions: its TRUE formula, DNF (if small) and hull."""
 
-    __slots__ = ("rule", "p", "dnf", "hull")
+    __slots__ = ("dnf", "hull", "p", "rule")
 
     def __init__(self, space: Space, rule):
         self.rule = rule

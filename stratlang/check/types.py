@@ -27,7 +27,6 @@ import datetime as dt
 import re
 import weakref
 from dataclasses import dataclass
-from typing import Union
 
 from .. import diagnostics as dg
 from ..model import Model, Schema
@@ -102,7 +101,7 @@ class Const:
     span: Span | None = None
 
 
-NExpr = Union[Cmp, Between, Member, IsMissing, IsTrue, All, Any, Neg, Const]
+NExpr = Cmp | Between | Member | IsMissing | IsTrue | All | Any | Neg | Const
 NTESTS = (Cmp, Between, Member, IsMissing, IsTrue)
 TRUE = Const(True)
 
@@ -195,10 +194,14 @@ class _Typer:
         if self.schema is None:
             if not self.no_schema_reported:
                 self.no_schema_reported = True
-                self.err("TYP301", f"`{name.name}` is not a field: the project declares no schema", name.span,
-                         "no schema to look this up in",
-                         help="declare the customer table: `schema customer { id string key  "
-                              f"{name.name} int … }}`")
+                self.err(
+                    "TYP301",
+                    f"`{name.name}` is not a field: the project declares no schema",
+                    name.span,
+                    "no schema to look this up in",
+                    help="declare the customer table: `schema customer { id string key  "
+                    f"{name.name} int … }}`",
+                )
             else:
                 self.ok = False
             return None
@@ -208,18 +211,38 @@ class _Typer:
             help, sugg = (), ()
             if near:
                 help = (f"did you mean `{near[0]}`? ({type_name(self.schema.fields[near[0]])})",)
-                sugg = (dg.Suggestion(name.span, near[0], f"use `{near[0]}`",
-                                      dg.Applicability.MACHINE_APPLICABLE if len(near) == 1
-                                      else dg.Applicability.MAYBE_INCORRECT),)
+                sugg = (
+                    dg.Suggestion(
+                        name.span,
+                        near[0],
+                        f"use `{near[0]}`",
+                        dg.Applicability.MACHINE_APPLICABLE
+                        if len(near) == 1
+                        else dg.Applicability.MAYBE_INCORRECT,
+                    ),
+                )
             else:
-                help = ("the schema's fields are: " + ", ".join(f"`{n}`" for n in self.schema.fields),)
-            self.err("TYP301", f"unknown field `{name.name}` in {self.what}", name.span, "not a schema field",
-                     help=help, suggestions=sugg)
+                help = (
+                    "the schema's fields are: " + ", ".join(f"`{n}`" for n in self.schema.fields),
+                )
+            self.err(
+                "TYP301",
+                f"unknown field `{name.name}` in {self.what}",
+                name.span,
+                "not a schema field",
+                help=help,
+                suggestions=sugg,
+            )
         return f
 
     def mismatch(self, f, v, expected: str, help=None):
-        self.err("TYP302", f"`{f.name}` is {article(type_name(f))} field, but `{_lit_text(v)}` is {expected}",
-                 v.span, "type mismatch", help=help or ())
+        self.err(
+            "TYP302",
+            f"`{f.name}` is {article(type_name(f))} field, but `{_lit_text(v)}` is {expected}",
+            v.span,
+            "type mismatch",
+            help=help or (),
+        )
 
     def value(self, f, v, ordered: bool):
         """Convert a literal compared with field `f`; None (after a diagnostic) when it does not fit."""
@@ -230,31 +253,53 @@ class _Typer:
         if t in NUMERIC:
             if isinstance(v, ast.Number):
                 if t == "percent" and not v.percent:
-                    self.mismatch(f, v, "a plain number", help=f"`{f.name}` holds a percentage: write `{v.raw}%`")
+                    self.mismatch(
+                        f,
+                        v,
+                        "a plain number",
+                        help=f"`{f.name}` holds a percentage: write `{v.raw}%`",
+                    )
                     return None
                 if t != "percent" and v.percent:
-                    self.mismatch(f, v, "a percentage",
-                                  help=f"`{f.name}` is not a percentage; write the number without `%`")
+                    self.mismatch(
+                        f,
+                        v,
+                        "a percentage",
+                        help=f"`{f.name}` is not a percentage; write the number without `%`",
+                    )
                     return None
                 return v.value
             return self._wrong_kind(f, v)
         if t == "date":
             if isinstance(v, ast.Date):
                 return v.value
-            return self._wrong_kind(f, v, help="write a date such as `2026-06-30` (or a quarter, `2026Q2`)")
+            return self._wrong_kind(
+                f, v, help="write a date such as `2026-06-30` (or a quarter, `2026Q2`)"
+            )
         if t == "bool":
             if ordered:
-                self.err("TYP302", f"`{f.name}` is a bool field and has no order", v.span, "cannot order a bool",
-                         help=f"test the field itself (`{f.name}` or `not {f.name}`) or compare with `= true`")
+                self.err(
+                    "TYP302",
+                    f"`{f.name}` is a bool field and has no order",
+                    v.span,
+                    "cannot order a bool",
+                    help=f"test the field itself (`{f.name}` or `not {f.name}`) or compare with `= true`",
+                )
                 return None
             if isinstance(v, ast.Name) and v.name in ("true", "false"):
                 return v.name == "true"
-            return self._wrong_kind(f, v, help=f"compare with `true` or `false`, or write `{f.name}` alone")
+            return self._wrong_kind(
+                f, v, help=f"compare with `true` or `false`, or write `{f.name}` alone"
+            )
         if t == "string":
             if ordered:
-                self.err("TYP302", f"`{f.name}` is a string field; strings can only be tested with `=`, `!=`, `in`",
-                         v.span, "cannot order a string",
-                         help="engines sort strings differently, so rules do not compare them by order")
+                self.err(
+                    "TYP302",
+                    f"`{f.name}` is a string field; strings can only be tested with `=`, `!=`, `in`",
+                    v.span,
+                    "cannot order a string",
+                    help="engines sort strings differently, so rules do not compare them by order",
+                )
                 return None
             if isinstance(v, ast.Str):
                 return v.value
@@ -268,21 +313,41 @@ class _Typer:
                     return f.enum_values.index(v.name)
                 near = dg.closest(v.name, f.enum_values)
                 help = ((f"did you mean `{near[0]}`?",) if near else ()) + (
-                    f"`{f.name}` takes one of: " + ", ".join(f.enum_values),)
-                sugg = (dg.Suggestion(v.span, near[0], f"use `{near[0]}`"),) if len(near) == 1 else ()
-                self.err("TYP303", f"`{v.name}` is not a value of `{f.name}`", v.span, "unknown value", help=help,
-                         suggestions=sugg)
+                    f"`{f.name}` takes one of: " + ", ".join(f.enum_values),
+                )
+                sugg = (
+                    (dg.Suggestion(v.span, near[0], f"use `{near[0]}`"),) if len(near) == 1 else ()
+                )
+                self.err(
+                    "TYP303",
+                    f"`{v.name}` is not a value of `{f.name}`",
+                    v.span,
+                    "unknown value",
+                    help=help,
+                    suggestions=sugg,
+                )
                 return None
             if isinstance(v, ast.Str) and v.value in f.enum_values:
-                self.mismatch(f, v, "a string", help=f"write enum values without quotes: `{v.value}`")
+                self.mismatch(
+                    f, v, "a string", help=f"write enum values without quotes: `{v.value}`"
+                )
                 return None
-            return self._wrong_kind(f, v, help=f"`{f.name}` takes one of: " + ", ".join(f.enum_values))
+            return self._wrong_kind(
+                f, v, help=f"`{f.name}` takes one of: " + ", ".join(f.enum_values)
+            )
         self.ok = False
         return None
 
     def _wrong_kind(self, f, v, help=None):
-        kind = {ast.Number: "a number", ast.Str: "a string", ast.Name: "a name", ast.Date: "a date",
-                ast.Time: "a time", ast.Duration: "a duration", ast.Range: "a range"}.get(type(v), "a value")
+        kind = {
+            ast.Number: "a number",
+            ast.Str: "a string",
+            ast.Name: "a name",
+            ast.Date: "a date",
+            ast.Time: "a time",
+            ast.Duration: "a duration",
+            ast.Range: "a range",
+        }.get(type(v), "a value")
         if isinstance(v, ast.Number) and v.percent:
             kind = "a percentage"
         if isinstance(v, ast.Name) and v.name in ("true", "false"):
@@ -319,9 +384,15 @@ class _Typer:
             if f is None:
                 return Const(True, e.span)
             if f.type in ("string", "bool"):
-                self.err("TYP302", f"`between` needs an ordered field, but `{name}` is {article(f.type)} field",
-                         e.span, "not ordered",
-                         help=f"use `{name} in [...]`" if f.type == "string" else f"test `{name}` itself")
+                self.err(
+                    "TYP302",
+                    f"`between` needs an ordered field, but `{name}` is {article(f.type)} field",
+                    e.span,
+                    "not ordered",
+                    help=f"use `{name} in [...]`"
+                    if f.type == "string"
+                    else f"test `{name}` itself",
+                )
                 return Const(True, e.span)
             lo = self.value(f, e.low, True)
             hi = self.value(f, e.high, True)
@@ -337,8 +408,13 @@ class _Typer:
             return IsMissing(name, e.present, e.span)
         if isinstance(e, ast.BoolTest):
             if f is not None and f.type != "bool":
-                self.err("TYP302", f"`{name}` is {article(type_name(f))} field, not a bool; a bare field is a bool test",
-                         e.span, "not a bool", help=f"compare it: `{name} > …`, `{name} = …`")
+                self.err(
+                    "TYP302",
+                    f"`{name}` is {article(type_name(f))} field, not a bool; a bare field is a bool test",
+                    e.span,
+                    "not a bool",
+                    help=f"compare it: `{name} > …`, `{name} = …`",
+                )
             return IsTrue(name, e.span)
         self.ok = False
         return Const(True)
@@ -348,7 +424,9 @@ def article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
-def normalize(expr, schema: Schema | None, what: str = "a rule") -> tuple[NExpr | None, list[dg.Diagnostic]]:
+def normalize(
+    expr, schema: Schema | None, what: str = "a rule"
+) -> tuple[NExpr | None, list[dg.Diagnostic]]:
     """Type a rule AST against the schema. Returns (normalized rule or None if it has errors, diagnostics)."""
     if expr is None:
         return TRUE, []
@@ -369,7 +447,7 @@ class TypedRules:
     diagnostics: list
 
 
-_CACHE: "weakref.WeakKeyDictionary[Model, TypedRules]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Model, TypedRules] = weakref.WeakKeyDictionary()
 
 
 def typed_rules(model: Model) -> TypedRules:
@@ -382,7 +460,11 @@ def typed_rules(model: Model) -> TypedRules:
         own[sid] = n
         diags.extend(d)
     for pid, play in model.plays.items():
-        if play.trigger is not None and play.trigger.kind == "rule" and play.trigger.rule is not None:
+        if (
+            play.trigger is not None
+            and play.trigger.kind == "rule"
+            and play.trigger.rule is not None
+        ):
             n, d = normalize(play.trigger.rule, model.schema, f"the trigger of play `{pid}`")
             triggers[pid] = n
             diags.extend(d)
@@ -427,11 +509,15 @@ OTHER_PLACEHOLDERS = ("offer.label", "segment.label", "strategy.owner", "channel
 
 def _placeholder_spans(ctx, span: Span | None, count: int):
     """Spans of the placeholders inside a string literal's source text (None when unsure)."""
-    src = ctx.sources.get(span.file) if (ctx is not None and span is not None and ctx.sources is not None) else None
+    src = (
+        ctx.sources.get(span.file)
+        if (ctx is not None and span is not None and ctx.sources is not None)
+        else None
+    )
     if src is None:
         return None
-    raw = src.text[span.start:span.end]
-    found = [m for m in PLACEHOLDER.finditer(raw)]
+    raw = src.text[span.start : span.end]
+    found = list(PLACEHOLDER.finditer(raw))
     if len(found) != count:
         return None
     return [src.span(span.start + m.start(), span.start + m.end()) for m in found]
@@ -455,19 +541,28 @@ def placeholders(model: Model, ctx):
                 span = spans[i] if spans else st.span
                 near = dg.closest(name, allowed)
                 if name.startswith("customer.") and model.schema is None:
-                    help = ("declare a `schema` so `{{ customer.FIELD }}` placeholders can be checked",)
+                    help = (
+                        "declare a `schema` so `{{ customer.FIELD }}` placeholders can be checked",
+                    )
                 elif near:
                     help = (f"did you mean `{{{{ {near[0]} }}}}`?",)
                 else:
-                    help = ("placeholders are `{{ customer.FIELD }}`, `{{ offer.label }}`, `{{ segment.label }}`, "
-                            "`{{ strategy.owner }}` and `{{ channel.label }}`",)
+                    help = (
+                        "placeholders are `{{ customer.FIELD }}`, `{{ offer.label }}`, `{{ segment.label }}`, "
+                        "`{{ strategy.owner }}` and `{{ channel.label }}`",
+                    )
                 what = "field" if name.startswith("customer.") else "placeholder"
                 sugg = ()
                 if near and len(near) == 1 and spans:
                     sugg = (dg.Suggestion(span, "{{ " + near[0] + " }}", f"use `{near[0]}`"),)
-                msg = (f"unknown customer field `{name[len('customer.'):]}` in placeholder `{{{{ {name} }}}}`"
-                       if what == "field" else f"unknown placeholder `{{{{ {name} }}}}` in script `{script.id}`")
-                yield dg.make("TYP306", msg, span, "unknown placeholder", help=help, suggestions=sugg)
+                msg = (
+                    f"unknown customer field `{name[len('customer.') :]}` in placeholder `{{{{ {name} }}}}`"
+                    if what == "field"
+                    else f"unknown placeholder `{{{{ {name} }}}}` in script `{script.id}`"
+                )
+                yield dg.make(
+                    "TYP306", msg, span, "unknown placeholder", help=help, suggestions=sugg
+                )
 
 
 @check("TYP")
@@ -485,8 +580,13 @@ def dates_in_period(model: Model, ctx):
                 continue
             if t.by < lo or t.by > hi:
                 where = "before the strategy starts" if t.by < lo else "after the strategy ends"
-                yield dg.make("TYP305", f"deadline of target `{t.id}` of {owner_kind} `{owner_id}` is {where}",
-                              t.node.by.span, f"outside {text}", help=help)
+                yield dg.make(
+                    "TYP305",
+                    f"deadline of target `{t.id}` of {owner_kind} `{owner_id}` is {where}",
+                    t.node.by.span,
+                    f"outside {text}",
+                    help=help,
+                )
 
     for o in model.objectives.values():
         yield from targets("objective", o.id, o.targets)
@@ -501,8 +601,18 @@ def dates_in_period(model: Model, ctx):
                 continue
             plo, phi = el.period
             if plo < lo:
-                yield dg.make("TYP305", f"period of {kind} `{el.id}` starts before the strategy period",
-                              a.value.low.span, f"before {lo.isoformat()}", help=help)
+                yield dg.make(
+                    "TYP305",
+                    f"period of {kind} `{el.id}` starts before the strategy period",
+                    a.value.low.span,
+                    f"before {lo.isoformat()}",
+                    help=help,
+                )
             if phi > hi:
-                yield dg.make("TYP305", f"period of {kind} `{el.id}` ends after the strategy period",
-                              a.value.high.span, f"after {hi.isoformat()}", help=help)
+                yield dg.make(
+                    "TYP305",
+                    f"period of {kind} `{el.id}` ends after the strategy period",
+                    a.value.high.span,
+                    f"after {hi.isoformat()}",
+                    help=help,
+                )

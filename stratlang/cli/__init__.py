@@ -38,6 +38,8 @@ def run() -> None:
         if os.environ.get("STRATLANG_DEBUG"):
             raise
         click.echo(f"error: internal error: {type(e).__name__}: {e}", err=True)
-        click.echo("  = note: this is a bug in stratlang; run again with STRATLANG_DEBUG=1 for details and report it",
-                   err=True)
+        click.echo(
+            "  = note: this is a bug in stratlang; run again with STRATLANG_DEBUG=1 for details and report it",
+            err=True,
+        )
         sys.exit(2)

@@ -9,20 +9,43 @@ import click
 
 from ..render.common import fail_level_of, is_valid
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, check_many, merged, print_diagnostics
+from .common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    check_many,
+    merged,
+    print_diagnostics,
+)
 
 FORMATS = ("text", "json", "sarif", "github")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text for people (stderr); json, sarif or github for tools (stdout).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people (stderr); json, sarif or github for tools (stdout).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
-@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
-              help="Lowest severity that makes the run fail (exit 1).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Project root (default: the folder of each entry file); imports may not leave it.")
+@click.option(
+    "--fail-level",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that makes the run fail (exit 1).",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Project root (default: the folder of each entry file); imports may not leave it.",
+)
 def check(paths, fmt, strict, fail_level, root):
     """Parse and check .strat projects.
 

@@ -119,7 +119,9 @@ def merged(results: list[CheckResult]) -> tuple[list[dg.Diagnostic], SourceMap]:
     return diags, sources
 
 
-def print_diagnostics(diags, sources, fmt: str = "text", root: Path | None = None, stream=None) -> None:
+def print_diagnostics(
+    diags, sources, fmt: str = "text", root: Path | None = None, stream=None
+) -> None:
     from ..render import render
 
     if fmt == "text":
@@ -173,8 +175,10 @@ def write_outputs(files, inputs=()) -> None:
             for path, data in files:
                 atomic_write(path, data)
         except OSError as e:
-            raise OutputError(f"cannot write {path}: {e.strerror or e}",
-                              "choose an output path in a folder you can write to") from None
+            raise OutputError(
+                f"cannot write {path}: {e.strerror or e}",
+                "choose an output path in a folder you can write to",
+            ) from None
 
 
 def say_waiting(message: str) -> None:

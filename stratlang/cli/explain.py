@@ -12,7 +12,9 @@ from .common import EXIT_OK, fail_usage
 
 @main.command()
 @click.argument("code", required=False)
-@click.option("--list", "list_", is_flag=True, help="List every code with its severity and short text.")
+@click.option(
+    "--list", "list_", is_flag=True, help="List every code with its severity and short text."
+)
 def explain(code, list_):
     """Explain a diagnostic code, such as MAP401, with a wrong and a right example."""
     from .. import diagnostics as dg
@@ -20,11 +22,13 @@ def explain(code, list_):
 
     if list_:
         for c, (sev, short) in dg.CODES.items():
-            click.echo(f"{c}  {str(sev):<7}  {short}")
+            click.echo(f"{c}  {sev!s:<7}  {short}")
         sys.exit(EXIT_OK)
     if not code:
-        fail_usage("give a diagnostic code, e.g. `stratlang explain MAP401`",
-                   "`stratlang explain --list` lists every code")
+        fail_usage(
+            "give a diagnostic code, e.g. `stratlang explain MAP401`",
+            "`stratlang explain --list` lists every code",
+        )
     norm = normalize(code)
     try:
         text = explanation(norm)
@@ -33,7 +37,9 @@ def explain(code, list_):
         if not near and len(norm) == 6:
             # One wrong character in a 6-character code is common (O for 0): allow 2 edits.
             near = [c for c in dg.CODES if dg.osa_distance(norm, c, 2) <= 2][:3]
-        help_ = f"did you mean `{near[0]}`?" if near else "`stratlang explain --list` lists every code"
+        help_ = (
+            f"did you mean `{near[0]}`?" if near else "`stratlang explain --list` lists every code"
+        )
         fail_usage(f"unknown diagnostic code `{code}`", help_)
     click.echo(text, nl=False)
     sys.exit(EXIT_OK)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from . import main
 from ..check.loader import is_file, is_folder, os_reason, short_path, unresolved_path
 from ..source import NotRegularFile
+from . import main
 from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, atomic_write, print_diagnostics
 
 
@@ -33,14 +33,24 @@ def _files(paths) -> list[str]:
 
 
 def _diff(before: str, after: str, name: str) -> str:
-    return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
-                                        f"{name} (original)", f"{name} (formatted)"))
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(True),
+            after.splitlines(True),
+            f"{name} (original)",
+            f"{name} (formatted)",
+        )
+    )
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file would be reformatted.")
-@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 when a file would be reformatted."
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes."
+)
 def fmt(paths, check, show_diff):
     """Format .strat files in the canonical style, keeping every comment.
 
@@ -62,8 +72,10 @@ def fmt(paths, check, show_diff):
             data = sys.stdin.buffer.read() if name == "-" else read_file(name)
             text = SourceFile.decode(data)
         except NotRegularFile as e:
-            click.echo(f"error: {short_path(name)} is not a regular file (it is {e.kind}): give a .strat file",
-                       err=True)
+            click.echo(
+                f"error: {short_path(name)} is not a regular file (it is {e.kind}): give a .strat file",
+                err=True,
+            )
             status = EXIT_USAGE
             continue
         except (OSError, UnicodeDecodeError) as e:
@@ -105,5 +117,7 @@ def fmt(paths, check, show_diff):
     if check or show_diff:
         n = len(files)
         if files != ["-"]:
-            click.echo(f"{changed} of {n} file{'s' if n != 1 else ''} would be reformatted", err=True)
+            click.echo(
+                f"{changed} of {n} file{'s' if n != 1 else ''} would be reformatted", err=True
+            )
     sys.exit(status)

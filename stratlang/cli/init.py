@@ -17,7 +17,12 @@ from ..output import atomic_write
 from . import main
 from .common import fail_usage
 
-FILES = ("main.strat", "data/customers.csv", ".github/workflows/stratlang.yml", ".pre-commit-config.yaml")
+FILES = (
+    "main.strat",
+    "data/customers.csv",
+    ".github/workflows/stratlang.yml",
+    ".pre-commit-config.yaml",
+)
 
 
 def _template(name: str) -> str:
@@ -45,9 +50,12 @@ def scaffold(target: Path, rows: int = 2000, seed: int = 7) -> list[Path]:
     contents = {
         "main.strat": strat,
         "data/customers.csv": csv_text,
-        ".github/workflows/stratlang.yml": _template("init_workflow.yml").replace("__VERSION__", __version__)
+        ".github/workflows/stratlang.yml": _template("init_workflow.yml")
+        .replace("__VERSION__", __version__)
         .replace("__ENTRY__", "main.strat"),
-        ".pre-commit-config.yaml": _template("init_pre_commit.yaml").replace("__VERSION__", __version__),
+        ".pre-commit-config.yaml": _template("init_pre_commit.yaml").replace(
+            "__VERSION__", __version__
+        ),
     }
     written = []
     for name, text in contents.items():
@@ -59,9 +67,16 @@ def scaffold(target: Path, rows: int = 2000, seed: int = 7) -> list[Path]:
 
 
 @main.command()
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=Path("."), required=False)
-@click.option("--rows", type=click.IntRange(1, 10_000_000), default=2000, show_default=True,
-              help="Sample customers to generate.")
+@click.argument(
+    "directory", type=click.Path(path_type=Path, file_okay=False), default=Path("."), required=False
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(1, 10_000_000),
+    default=2000,
+    show_default=True,
+    help="Sample customers to generate.",
+)
 def init(directory, rows):
     """Create a new project in DIRECTORY (default: here): example .strat, sample data, CI, pre-commit."""
     if directory.exists() and not directory.is_dir():
@@ -69,8 +84,10 @@ def init(directory, rows):
     try:
         written = scaffold(directory, rows)
     except FileExistsError as e:
-        fail_usage(f"refusing to overwrite existing files in {directory}: {e}",
-                   help="run `stratlang init` in an empty folder, or move these files away")
+        fail_usage(
+            f"refusing to overwrite existing files in {directory}: {e}",
+            help="run `stratlang init` in an empty folder, or move these files away",
+        )
     except OSError as e:
         fail_usage(f"cannot write to {directory}: {e.strerror or e}")
     for p in written:

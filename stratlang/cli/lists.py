@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from ..builder import project_inputs, require_data_file
+from . import main
 from .common import load_checked, say_waiting, usage_errors
 
 
@@ -24,22 +24,49 @@ def _progress():
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as prog:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
         task = prog.add_task("starting", total=None)
         yield lambda msg: prog.update(task, description=msg)
 
 
 @main.command()
 @click.argument("entry", type=click.Path(path_type=Path))
-@click.option("--data", "data", type=click.Path(path_type=Path), required=True,
-              help="Customer data: CSV, Parquet or a DuckDB database file.")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("lists"),
-              show_default=True, help="Output folder (replaced as a whole when the run succeeds; it must be new, empty or an earlier output).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv", show_default=True)
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Customer data: CSV, Parquet or a DuckDB database file.",
+)
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
+)
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("lists"),
+    show_default=True,
+    help="Output folder (replaced as a whole when the run succeeds; it must be new, empty or an earlier output).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "xlsx"]),
+    default="csv",
+    show_default=True,
+)
 @click.option("--spark-master", default=None, help="Spark master URL (default local[*]).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option(
+    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
+)
 def lists(entry, data, engine, out_dir, fmt, spark_master, root):
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
     from ..engine import run_lists
@@ -47,8 +74,20 @@ def lists(entry, data, engine, out_dir, fmt, spark_master, root):
     res = load_checked(entry, root)
     with usage_errors(), _progress() as step:
         require_data_file(data)
-        summary = run_lists(res.model, data, engine=engine, out_dir=out_dir, fmt=fmt, spark_master=spark_master,
-                            progress=step, inputs=project_inputs(res), on_wait=say_waiting)
+        summary = run_lists(
+            res.model,
+            data,
+            engine=engine,
+            out_dir=out_dir,
+            fmt=fmt,
+            spark_master=spark_master,
+            progress=step,
+            inputs=project_inputs(res),
+            on_wait=say_waiting,
+        )
     listed = sum(p["listed"] for p in summary.plays.values())
-    click.echo(f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "
-               f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}", err=True)
+    click.echo(
+        f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "
+        f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}",
+        err=True,
+    )

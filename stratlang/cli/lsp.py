@@ -8,7 +8,11 @@ from . import main
 
 
 @main.command()
-@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; accepted for editors that pass it).")
+@click.option(
+    "--stdio",
+    is_flag=True,
+    help="Talk over stdin/stdout (the default; accepted for editors that pass it).",
+)
 def lsp(stdio):
     """Run the language server (diagnostics, hover, definitions, completion, rename, formatting)."""
     from ..lsp.server import serve

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from ..builder import project_inputs
+from . import main
 from .common import fail_usage, load_checked, write_outputs
 
 SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -21,15 +21,33 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
 
 @main.command("map")
 @click.argument("entry", type=click.Path(path_type=Path))
-@click.option("--view", type=click.Choice(["strategy", "playbook"]), default="strategy", show_default=True,
-              help="strategy: the Kaplan–Norton map; playbook: the 策略图谱, one row per play.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Output file: .svg, .png, .pdf or .dot (default: DOT on stdout).")
-@click.option("--targets", is_flag=True, help="Show each objective's targets in its box (strategy view).")
+@click.option(
+    "--view",
+    type=click.Choice(["strategy", "playbook"]),
+    default="strategy",
+    show_default=True,
+    help="strategy: the Kaplan–Norton map; playbook: the 策略图谱, one row per play.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Output file: .svg, .png, .pdf or .dot (default: DOT on stdout).",
+)
+@click.option(
+    "--targets", is_flag=True, help="Show each objective's targets in its box (strategy view)."
+)
 @click.option("--font", default=None, help="Font for all text (default: Noto Sans CJK SC).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of the map's own words (default: from strategy.locale).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of the map's own words (default: from strategy.locale).",
+)
+@click.option(
+    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
+)
 def map_command(entry, view, output, targets, font, lang, root):
     """Draw the strategy map or the playbook map of ENTRY."""
     from ..backends.base import Options
@@ -39,10 +57,14 @@ def map_command(entry, view, output, targets, font, lang, root):
     if output is not None and str(output) != "-":
         fmt = SUFFIXES.get(output.suffix.lower())
         if fmt is None:
-            fail_usage(f"cannot tell the map format from `{output.name}`",
-                       "name the output file .svg, .png, .pdf or .dot")
+            fail_usage(
+                f"cannot tell the map format from `{output.name}`",
+                "name the output file .svg, .png, .pdf or .dot",
+            )
     if font is not None and not font.strip():
-        fail_usage("--font needs a font name", "for example --font \"Noto Sans CJK SC\" (see `fc-list`)")
+        fail_usage(
+            "--font needs a font name", 'for example --font "Noto Sans CJK SC" (see `fc-list`)'
+        )
     res = load_checked(entry, root)
     opts = Options(lang=lang, view=view, show_targets=targets, font=font or DEFAULT_FONT)
     dot_text = render_dot(res.model, view, opts)
@@ -57,6 +79,8 @@ def map_command(entry, view, output, targets, font, lang, root):
         except MissingGraphviz as e:
             fail_usage(str(e), e.help)
         except GraphvizError as e:
-            fail_usage(str(e), "write the map as .dot (-o map.dot) to look at the input Graphviz got")
+            fail_usage(
+                str(e), "write the map as .dot (-o map.dot) to look at the input Graphviz got"
+            )
         write_outputs([(output, data)], project_inputs(res))
     click.echo(f"wrote {output}", err=True)

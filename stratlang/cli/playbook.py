@@ -7,20 +7,37 @@ from pathlib import Path
 
 import click
 
-from . import main
 from ..builder import project_inputs
+from . import main
 from .common import fail_usage, load_checked, write_outputs
 
 
 @main.command()
 @click.argument("entry", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=Path("playbook.html"),
-              show_default=True, help="Output HTML file.")
-@click.option("--pdf", is_flag=True, help="Also print the playbook to a PDF beside it (same name, .pdf).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Page language (default: from strategy.locale).")
-@click.option("--date", "date", default=None, help="A date to print on the cover (none by default).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("playbook.html"),
+    show_default=True,
+    help="Output HTML file.",
+)
+@click.option(
+    "--pdf", is_flag=True, help="Also print the playbook to a PDF beside it (same name, .pdf)."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Page language (default: from strategy.locale).",
+)
+@click.option(
+    "--date", "date", default=None, help="A date to print on the cover (none by default)."
+)
+@click.option(
+    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
+)
 def playbook(entry, out, pdf, lang, date, root):
     """Write the playbook of ENTRY as one self-contained HTML page (and with --pdf, a PDF)."""
     from ..backends.base import Options
@@ -30,7 +47,11 @@ def playbook(entry, out, pdf, lang, date, root):
     if date is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
         import datetime as dt
 
-        date = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.timezone.utc).date().isoformat()
+        date = (
+            dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.UTC)
+            .date()
+            .isoformat()
+        )
     opts = Options(lang=lang, warnings=list(res.diagnostics), sources=res.sources, date=date)
     html = render_playbook(res.model, opts)
     pdf_bytes = None
@@ -39,7 +60,9 @@ def playbook(entry, out, pdf, lang, date, root):
             pdf_bytes = render_pdf(html, opts)
         except PdfError as e:
             fail_usage(str(e), e.help)
-    write_outputs([(out, html)] + ([(out.with_suffix(".pdf"), pdf_bytes)] if pdf_bytes is not None else []),
-                  project_inputs(res))
+    write_outputs(
+        [(out, html)] + ([(out.with_suffix(".pdf"), pdf_bytes)] if pdf_bytes is not None else []),
+        project_inputs(res),
+    )
     written = [str(out)] + ([str(out.with_suffix(".pdf"))] if pdf_bytes is not None else [])
     click.echo(f"wrote {', '.join(written)}", err=True)

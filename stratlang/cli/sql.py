@@ -12,10 +12,17 @@ from .common import fail_usage, load_checked
 
 @main.command()
 @click.argument("entry", type=click.Path(path_type=Path))
-@click.option("--dialect", type=click.Choice(["duckdb", "spark", "postgres", "trino", "bigquery", "snowflake"]),
-              default="duckdb", show_default=True, help="SQL dialect (translated by sqlglot).")
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "spark", "postgres", "trino", "bigquery", "snowflake"]),
+    default="duckdb",
+    show_default=True,
+    help="SQL dialect (translated by sqlglot).",
+)
 @click.option("--table", default=None, help="Table holding the customers (default: the schema id).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option(
+    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
+)
 def sql(entry, dialect, table, root):
     """Print the SQL for ENTRY's segment rules and play assignment."""
     from ..backends.sql import CompileError, render_sql

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from .. import diagnostics as dg
+from . import main
 from .common import fail_usage, print_diagnostics, print_error
 
 
@@ -57,12 +57,23 @@ def rebuild(entry: Path, out_dir: Path, *, lang=None, root=None, strict=False) -
 
 @main.command()
 @click.argument("entry", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("out"),
-              show_default=True, help="Output folder.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Playbook language.")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option(
+    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as failures (no outputs written).")
-@click.option("--poll", is_flag=True, help="Poll the file system (for network drives and some containers).")
+@click.option(
+    "--poll", is_flag=True, help="Poll the file system (for network drives and some containers)."
+)
 def watch(entry, out_dir, lang, root, strict, poll):
     """Build ENTRY, then rebuild whenever a .strat file of the project is saved (Ctrl-C stops)."""
     import watchfiles
@@ -71,6 +82,7 @@ def watch(entry, out_dir, lang, root, strict, poll):
         fail_usage(f"file not found: {entry}" if not entry.exists() else f"{entry} is not a file")
     watch_root = (root or entry.parent).resolve()
     out_abs = out_dir.resolve()
+
     def again() -> bool:
         return rebuild(entry, out_dir, lang=lang, root=root, strict=strict)
 
@@ -91,8 +103,14 @@ def watch(entry, out_dir, lang, root, strict, poll):
     again()
     _say(f"watching {watch_root} for changes to .strat files (Ctrl-C to stop)")
     try:
-        for changes in watchfiles.watch(watch_root, watch_filter=wanted, debounce=400, step=50,
-                                        force_polling=True if poll else None, raise_interrupt=True):
+        for changes in watchfiles.watch(
+            watch_root,
+            watch_filter=wanted,
+            debounce=400,
+            step=50,
+            force_polling=True if poll else None,
+            raise_interrupt=True,
+        ):
             names = sorted({Path(p).name for _, p in changes})
             _say("changed: " + ", ".join(names))
             again()

@@ -16,19 +16,34 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..output import OutputError, output_folder
-
 from .data import DataError
 from .output import FORMATS, Summary
 
 ENGINES = ("duckdb", "spark")
 
-__all__ = ["DataError", "OutputError", "Summary", "run_lists", "segment_counts", "ENGINES", "FORMATS"]
+__all__ = [
+    "ENGINES",
+    "FORMATS",
+    "DataError",
+    "OutputError",
+    "Summary",
+    "run_lists",
+    "segment_counts",
+]
 
 
-def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str = "csv",
-              spark_master: str | None = None, progress: Callable[[str], None] | None = None,
-              spark_session=None, inputs: Iterable[Path] = (),
-              on_wait: Callable[[str], None] | None = None) -> Summary:
+def run_lists(
+    model,
+    data_path,
+    engine: str = "duckdb",
+    out_dir=None,
+    fmt: str = "csv",
+    spark_master: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    spark_session=None,
+    inputs: Iterable[Path] = (),
+    on_wait: Callable[[str], None] | None = None,
+) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
 
     The output folder is checked before the data is read and replaced as a whole at the end
@@ -40,15 +55,25 @@ def run_lists(model, data_path, engine: str = "duckdb", out_dir=None, fmt: str =
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     step = progress or (lambda msg: None)
-    run = functools.partial(_run, model, Path(data_path), engine, fmt, spark_master, step, spark_session)
+    run = functools.partial(
+        _run, model, Path(data_path), engine, fmt, spark_master, step, spark_session
+    )
     if out_dir is None:
         return run(None)
     with output_folder(Path(out_dir), inputs=[Path(data_path), *inputs], on_wait=on_wait) as folder:
         return run(folder)
 
 
-def _run(model, data_path: Path, engine: str, fmt: str, spark_master, step, spark_session,
-         folder: Path | None) -> Summary:
+def _run(
+    model,
+    data_path: Path,
+    engine: str,
+    fmt: str,
+    spark_master,
+    step,
+    spark_session,
+    folder: Path | None,
+) -> Summary:
     from ..backends.sql import CompileError
     from . import duckdb as ddb
     from .output import summarize, write_lists
@@ -69,7 +94,9 @@ def _run(model, data_path: Path, engine: str, fmt: str, spark_master, step, spar
             else:
                 from . import spark
 
-                customers, counts = spark.run(con, model, master=spark_master, progress=step, session=spark_session)
+                customers, counts = spark.run(
+                    con, model, master=spark_master, progress=step, session=spark_session
+                )
         except CompileError as e:
             raise DataError(str(e)) from None
         summary = summarize(con, model, engine, customers, counts)

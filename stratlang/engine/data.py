@@ -26,12 +26,22 @@ from ..errors import StratlangError
 from ..model import Schema
 
 ROW = "__stratlang_row"
-INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-             "UHUGEINT"}
+INT_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"} | INT_TYPES
 DEFAULT_HELP = "see docs/data.md for how the data is read and checked"
 CSV_DELIMITERS = (",", "\t", ";", "|")
-EXACT_DOUBLE = 2 ** 53  # integers above this are not all exact as DOUBLE
+EXACT_DOUBLE = 2**53  # integers above this are not all exact as DOUBLE
 # HUGEINT is written to Parquet as DOUBLE (lists, the copy handed to Spark), so an int column of
 # these types is typed DECIMAL(38,0): exact in DuckDB, Parquet and Spark alike
 WIDE_INTS = {"HUGEINT", "UHUGEINT"}
@@ -105,7 +115,9 @@ def _first_line(err: Exception) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     keep = []
     for ln in lines[:6]:
-        if ln.lower().startswith(("possible fixes", "possible solution", "* ", "file =", "line 1:")):
+        if ln.lower().startswith(
+            ("possible fixes", "possible solution", "* ", "file =", "line 1:")
+        ):
             break
         if ln.startswith(("Original Line:", "CSV Error on Line:")):
             continue
@@ -115,7 +127,9 @@ def _first_line(err: Exception) -> str:
 
 def _printable(text: str) -> str:
     """Data quoted in a message, with control characters escaped (no terminal escape sequences)."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text)
+    )
 
 
 def _opener(path: Path):
@@ -133,13 +147,17 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> S
     if not path.exists():
         raise DataError(f"data file not found: {path}", help="check the path given with --data")
     if path.is_dir():
-        raise DataError(f"{path} is a folder, not a data file", help="give a CSV, Parquet or DuckDB file")
+        raise DataError(
+            f"{path} is a folder, not a data file", help="give a CSV, Parquet or DuckDB file"
+        )
     if not path.is_file():
         raise DataError(f"{path} is not a regular file", help="give a CSV, Parquet or DuckDB file")
     kind = detect_kind(path)
     try:
         if path.stat().st_size == 0:
-            raise DataError(f"{path} is empty", help="the data needs a header row and one row per customer")
+            raise DataError(
+                f"{path} is empty", help="the data needs a header row and one row per customer"
+            )
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}") from None
     src = Source(path, kind)
@@ -152,24 +170,36 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> S
             src.reader = _q(exp.func("read_parquet", lit))
         else:
             con.execute(f"ATTACH {_q(lit)} AS __userdb (READ_ONLY)")
-            tables = [r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = '__userdb' ORDER BY table_name"
-            ).fetchall()]
-            tables += [r[0] for r in con.execute(
-                "SELECT view_name FROM duckdb_views() WHERE database_name = '__userdb' ORDER BY view_name"
-            ).fetchall()]
+            tables = [
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = '__userdb' ORDER BY table_name"
+                ).fetchall()
+            ]
+            tables += [
+                r[0]
+                for r in con.execute(
+                    "SELECT view_name FROM duckdb_views() WHERE database_name = '__userdb' ORDER BY view_name"
+                ).fetchall()
+            ]
             name = next((t for t in (schema.id, "customers") if t in tables), None)
             if name is None:
-                raise DataError(f"{path} has no table named `{schema.id}` or `customers`",
-                                help="tables found: " + (", ".join(tables) if tables else "none"))
-            src.reader = _q(exp.Table(this=ident(name), db=ident("main"), catalog=ident("__userdb")))
+                raise DataError(
+                    f"{path} has no table named `{schema.id}` or `customers`",
+                    help="tables found: " + (", ".join(tables) if tables else "none"),
+                )
+            src.reader = _q(
+                exp.Table(this=ident(name), db=ident("main"), catalog=ident("__userdb"))
+            )
         described = con.execute(f"DESCRIBE SELECT * FROM {src.reader}").fetchall()
     except DataError:
         raise
     except (duckdb.Error, OSError) as e:
         what = {"parquet": "Parquet", "duckdb": "DuckDB database"}[kind]
-        raise DataError(f"cannot read {path} as {what}: {_first_line(e)}",
-                        help=f"the file must be a complete {what} file") from None
+        raise DataError(
+            f"cannot read {path} as {what}: {_first_line(e)}",
+            help=f"the file must be a complete {what} file",
+        ) from None
     src.columns = {r[0]: r[1] for r in described}
     src.names = {c: c for c in src.columns}
     return src
@@ -192,7 +222,9 @@ def _open_csv(src: Source) -> None:
         with _opener(path)(path, "rb") as f:
             raw = f.read(1 << 20)
             first = raw.split(b"\n", 1)[0]
-            while len(first) == len(raw) and len(raw) < (64 << 20):  # a header longer than the sample
+            while len(first) == len(raw) and len(raw) < (
+                64 << 20
+            ):  # a header longer than the sample
                 more = f.read(1 << 20)
                 if not more:
                     break
@@ -204,8 +236,10 @@ def _open_csv(src: Source) -> None:
     nul = raw.find(b"\0")
     if nul >= 0:  # no text file has one
         line = raw.count(b"\n", 0, nul) + 1
-        raise DataError(f"cannot read {path} as CSV: it is not a text file (a NUL byte on line {line})",
-                        help="give a UTF-8 CSV, a Parquet or a DuckDB file")
+        raise DataError(
+            f"cannot read {path} as CSV: it is not a text file (a NUL byte on line {line})",
+            help="give a UTF-8 CSV, a Parquet or a DuckDB file",
+        )
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -213,19 +247,31 @@ def _open_csv(src: Source) -> None:
     delim = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else _delimiter(text)
     record = raw.decode("utf-8-sig", errors="replace")
     try:
-        header = next(csv.reader(io.StringIO(record, newline=""), delimiter=delim, quotechar='"',
-                                 doublequote=True, strict=False), None)
+        header = next(
+            csv.reader(
+                io.StringIO(record, newline=""),
+                delimiter=delim,
+                quotechar='"',
+                doublequote=True,
+                strict=False,
+            ),
+            None,
+        )
     except csv.Error:
         header = None
     if not header or header == [""]:
-        raise DataError(f"cannot read {path} as CSV: the first line is empty",
-                        help="the data needs a header row naming the columns")
+        raise DataError(
+            f"cannot read {path} as CSV: the first line is empty",
+            help="the data needs a header row naming the columns",
+        )
     seen: dict[str, int] = {}
     problems = []
     for i, name in enumerate(header):
         if name in seen and name != "":
-            problems.append(f"column `{_printable(name)}` appears twice in the header (line 1): "
-                            f"columns {seen[name] + 1} and {i + 1}")
+            problems.append(
+                f"column `{_printable(name)}` appears twice in the header (line 1): "
+                f"columns {seen[name] + 1} and {i + 1}"
+            )
         seen.setdefault(name, i)
     if problems:
         raise _problems_error(path, problems, "give every column its own name")
@@ -235,15 +281,32 @@ def _open_csv(src: Source) -> None:
         codecs.getincrementaldecoder("utf-8")().decode(raw, final=whole)
     except UnicodeDecodeError:
         raise _encoding_error(src) from None
-    src.columns = {name: "VARCHAR" for name in header}
+    src.columns = dict.fromkeys(header, "VARCHAR")
     src.names = {name: f"__c{i}" for i, name in enumerate(header)}
-    columns = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(f"__c{i}"),
-                                                     expression=string("VARCHAR")) for i in range(len(header))])
-    opt = lambda k, v: exp.EQ(this=exp.column(k), expression=v)  # noqa: E731
-    src.reader = _q(exp.func("read_csv", string(str(path)), opt("auto_detect", exp.false()),
-                             opt("header", exp.true()), opt("delim", string(delim)), opt("quote", string('"')),
-                             opt("escape", string('"')), opt("strict_mode", exp.true()),
-                             opt("null_padding", exp.false()), opt("columns", columns)))
+    columns = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.Literal.string(f"__c{i}"), expression=string("VARCHAR"))
+            for i in range(len(header))
+        ]
+    )
+
+    def opt(k: str, v: exp.Expression) -> exp.Expression:
+        return exp.EQ(this=exp.column(k), expression=v)
+
+    src.reader = _q(
+        exp.func(
+            "read_csv",
+            string(str(path)),
+            opt("auto_detect", exp.false()),
+            opt("header", exp.true()),
+            opt("delim", string(delim)),
+            opt("quote", string('"')),
+            opt("escape", string('"')),
+            opt("strict_mode", exp.true()),
+            opt("null_padding", exp.false()),
+            opt("columns", columns),
+        )
+    )
 
 
 def _delimiter(header_line: str) -> str:
@@ -264,15 +327,19 @@ def _csv_error(src: Source, err: Exception) -> DataError:
         return _encoding_error(src)
     m = re.search(r"CSV Error on Line: (\d+)", text)
     counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    help = "every row must have as many fields as the header; quote a field that contains the delimiter " \
-           f"(`{_shown(src.delimiter)}`) or a line break with double quotes"
+    help = (
+        "every row must have as many fields as the header; quote a field that contains the delimiter "
+        f"(`{_shown(src.delimiter)}`) or a line break with double quotes"
+    )
     if m and counts:
         line, want, got = int(m.group(1)), int(counts.group(1)), int(counts.group(2))
         where = f"row {line - 1} (line {line})"
         fields = f"{got} field" + ("s" if got != 1 else "")
         if got > want:
-            what = f"{where} has {fields} but the header has {want}: field {want + 1} comes after column " \
-                   f"`{src.header[-1]}`"
+            what = (
+                f"{where} has {fields} but the header has {want}: field {want + 1} comes after column "
+                f"`{src.header[-1]}`"
+            )
         else:
             what = f"{where} has {fields} but the header has {want}: column `{src.header[got]}` is missing"
         return DataError(f"cannot read {path} as CSV: {what}", help=help)
@@ -280,14 +347,16 @@ def _csv_error(src: Source, err: Exception) -> DataError:
         line = int(m.group(1))
         # DuckDB: "CSV Error on Line: N", "Original Line: …" (customer data, maybe several lines),
         # the reason, then "Possible fixes": the reason is the last line before the fixes
-        body = re.split(r"\n\s*Possible (?:fixes|Solution)", text[m.end():], maxsplit=1)[0]
+        body = re.split(r"\n\s*Possible (?:fixes|Solution)", text[m.end() :], maxsplit=1)[0]
         reason = next((ln.strip() for ln in reversed(body.splitlines()) if ln.strip()), "")
         if "unterminated quote" in reason:
             reason = 'a quoted field is not closed (a `"` inside a quoted field is written `""`)'
             help = 'close the quoted field, or write a quote inside a field as `""`'
         elif reason.startswith("Original Line:") or not reason:
             reason = "not valid CSV"
-        return DataError(f"cannot read {path} as CSV: row {line - 1} (line {line}): {reason[:300]}", help=help)
+        return DataError(
+            f"cannot read {path} as CSV: row {line - 1} (line {line}): {reason[:300]}", help=help
+        )
     return DataError(f"cannot read {path} as CSV: {_first_line(err)}", help=help)
 
 
@@ -299,20 +368,31 @@ def _encoding_error(src: Source) -> DataError:
     """One line naming the first byte that is not UTF-8: its line, row, column and value."""
     path = src.path
     found = _first_bad_utf8(path)
-    help = f"convert the file to UTF-8, e.g. from GBK: `iconv -f GBK -t UTF-8 {path.name} > utf8-{path.name}` " \
-           "(-f names the file's real encoding: GB18030, BIG5, LATIN1, …)"
+    help = (
+        f"convert the file to UTF-8, e.g. from GBK: `iconv -f GBK -t UTF-8 {path.name} > utf8-{path.name}` "
+        "(-f names the file's real encoding: GB18030, BIG5, LATIN1, …)"
+    )
     if found is None:
         return DataError(f"cannot read {path} as CSV: it is not UTF-8 text", help=help)
     line, before, bad, _ = found
     delim = (src.delimiter or _delimiter(before.decode("utf-8", "replace"))).encode()
     column = len(re.sub(rb'"[^"]*"', b"", before).split(delim))  # 1-based field of the bad byte
     if line == 1 or not src.header:
-        where = f"the header (line {line}), column {column}" if line == 1 else f"line {line}, column {column}"
+        where = (
+            f"the header (line {line}), column {column}"
+            if line == 1
+            else f"line {line}, column {column}"
+        )
     else:
         name = src.header[column - 1] if column <= len(src.header) else None
-        where = f"row {line - 1} (line {line}), " + (f"column `{name}`" if name is not None else f"field {column}")
-    return DataError(f"cannot read {path} as CSV: it is not UTF-8: {where} has the byte 0x{bad.hex().upper()} "
-                     f"(byte {len(before) + 1} of the line)", help=help)
+        where = f"row {line - 1} (line {line}), " + (
+            f"column `{name}`" if name is not None else f"field {column}"
+        )
+    return DataError(
+        f"cannot read {path} as CSV: it is not UTF-8: {where} has the byte 0x{bad.hex().upper()} "
+        f"(byte {len(before) + 1} of the line)",
+        help=help,
+    )
 
 
 def _first_bad_utf8(path: Path) -> tuple[int, bytes, bytes, bytes] | None:
@@ -332,17 +412,24 @@ def _first_bad_utf8(path: Path) -> tuple[int, bytes, bytes, bytes] | None:
                     data.decode("utf-8")
                     good, carry = len(data), b""
                 except UnicodeDecodeError as e:
-                    if chunk and e.reason == "unexpected end of data":  # a character cut by the chunk
-                        good, carry = e.start, data[e.start:]
+                    if (
+                        chunk and e.reason == "unexpected end of data"
+                    ):  # a character cut by the chunk
+                        good, carry = e.start, data[e.start :]
                     else:
                         start = data.rfind(b"\n", 0, e.start) + 1
-                        before = (tail if start == 0 else b"") + data[start:e.start]
+                        before = (tail if start == 0 else b"") + data[start : e.start]
                         end = data.find(b"\n", e.end)
-                        rest = data[e.end:end if end >= 0 else len(data)][:4096]
-                        return line + data.count(b"\n", 0, e.start), before[-65536:], data[e.start:e.end], rest
+                        rest = data[e.end : end if end >= 0 else len(data)][:4096]
+                        return (
+                            line + data.count(b"\n", 0, e.start),
+                            before[-65536:],
+                            data[e.start : e.end],
+                            rest,
+                        )
                 line += data.count(b"\n", 0, good)
                 nl = data.rfind(b"\n", 0, good)
-                tail = data[nl + 1:good] if nl >= 0 else (tail + data[:good])[-65536:]
+                tail = data[nl + 1 : good] if nl >= 0 else (tail + data[:good])[-65536:]
     except (OSError, EOFError):
         return None
 
@@ -362,26 +449,41 @@ def _read(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema) -> None:
     their schema names, whatever names DuckDB uses virtually."""
     src.row = _row_name(schema)
     fields = list(schema.fields)
-    rename = ", ".join(f"{_q(ident(f'__f{j}'))} AS {_q(ident(name))}" for j, name in enumerate(fields))
+    rename = ", ".join(
+        f"{_q(ident(f'__f{j}'))} AS {_q(ident(name))}" for j, name in enumerate(fields)
+    )
     if src.kind == "parquet" and "file_row_number" not in src.columns:
         # scanned in place; the reader's own row numbers
         lit = string(str(src.path))
-        reader = _q(exp.func("read_parquet", lit, exp.EQ(this=exp.column("file_row_number"),
-                                                         expression=exp.true())))
-        picked = ", ".join(f"{_q(ident(name))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields))
-        con.execute(f"CREATE TEMP VIEW __src AS SELECT file_row_number + 1 AS {_q(ident(src.row))}, {rename} "
-                    f"FROM (SELECT file_row_number, {picked} FROM {reader})")
+        reader = _q(
+            exp.func(
+                "read_parquet",
+                lit,
+                exp.EQ(this=exp.column("file_row_number"), expression=exp.true()),
+            )
+        )
+        picked = ", ".join(
+            f"{_q(ident(name))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields)
+        )
+        con.execute(
+            f"CREATE TEMP VIEW __src AS SELECT file_row_number + 1 AS {_q(ident(src.row))}, {rename} "
+            f"FROM (SELECT file_row_number, {picked} FROM {reader})"
+        )
         return
     # copied into memory (a CSV is read once; a DuckDB table is copied; a Parquet file whose own
     # column is named file_row_number too), schema columns only, in file order: row = rowid + 1
-    picked = ", ".join(f"{_q(ident(src.names[name]))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields))
+    picked = ", ".join(
+        f"{_q(ident(src.names[name]))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields)
+    )
     ordered = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(f"CREATE TEMP TABLE __data AS SELECT {picked} FROM {src.reader}")
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
-    con.execute(f"CREATE TEMP VIEW __src AS SELECT rowid + 1 AS {_q(ident(src.row))}, {rename} FROM __data")
+    con.execute(
+        f"CREATE TEMP VIEW __src AS SELECT rowid + 1 AS {_q(ident(src.row))}, {rename} FROM __data"
+    )
 
 
 def _base_type(t: str) -> str:
@@ -398,8 +500,13 @@ def _int_key(c: exp.Expression) -> exp.Expression:
     return exp.TryCast(this=c, to=exp.DataType.build("BIGINT"))
 
 
-def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, table: str = "customers",
-                   extra: list | None = None) -> int:
+def check_and_type(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    schema: Schema,
+    table: str = "customers",
+    extra: list | None = None,
+) -> int:
     """Run every data check; raise DataError listing the problems. Creates the typed view `table`.
 
     `extra`: aggregate expressions over the typed columns (e.g. segment counts) to compute in the
@@ -413,12 +520,17 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             near = lower.get(f.name.lower())
             hint = ""
             if near is not None:
-                hint = f" (found `{_printable(near)}`: " + ("column names are case-sensitive)" if near.strip() == near
-                                               else "mind the spaces around the name)")
+                hint = f" (found `{_printable(near)}`: " + (
+                    "column names are case-sensitive)"
+                    if near.strip() == near
+                    else "mind the spaces around the name)"
+                )
             problems.append(f"missing column `{f.name}` (schema field `{f.name} {f.type}`){hint}")
-        raise DataError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in {src.path}",
-                        help="columns in the file: " + ", ".join(f"`{_printable(c)}`" for c in src.columns),
-                        problems=problems)
+        raise DataError(
+            problems[0] if len(problems) == 1 else f"{len(problems)} problems in {src.path}",
+            help="columns in the file: " + ", ".join(f"`{_printable(c)}`" for c in src.columns),
+            problems=problems,
+        )
     try:
         _read(con, src, schema)
     except duckdb.OutOfMemoryException:
@@ -428,7 +540,9 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             raise _csv_error(src, e) from None
         raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
     base = "__src"
-    aggs: list[tuple[str, str, exp.Expression, exp.Expression]] = []  # (kind, field, condition, shown value)
+    aggs: list[
+        tuple[str, str, exp.Expression, exp.Expression]
+    ] = []  # (kind, field, condition, shown value)
     row = exp.column(src.row, quoted=True)
     for f in schema.fields.values():
         c = col(f.name)
@@ -439,19 +553,47 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             aggs.append(("null", f.name, exp.Is(this=c.copy(), expression=exp.Null()), exp.Null()))
         as_text = exp.Cast(this=c.copy(), to=exp.DataType.build("VARCHAR"))
         if f.type == "enum":
-            bad = exp.and_(present, exp.Not(this=exp.In(this=as_text.copy(),
-                                                        expressions=[string(v) for v in f.enum_values])))
+            bad = exp.and_(
+                present,
+                exp.Not(
+                    this=exp.In(this=as_text.copy(), expressions=[string(v) for v in f.enum_values])
+                ),
+            )
             aggs.append(("enum", f.name, bad, as_text))
             continue
-        if f.type == "int" and src_type in WIDE_INTS:  # typed DECIMAL(38,0): the widest exact type everywhere
-            aggs.append(("wide", f.name, exp.and_(present, exp.Is(this=exp.TryCast(
-                this=c.copy(), to=exp.DataType.build(WIDE_INT)), expression=exp.Null())), as_text))
+        if (
+            f.type == "int" and src_type in WIDE_INTS
+        ):  # typed DECIMAL(38,0): the widest exact type everywhere
+            aggs.append(
+                (
+                    "wide",
+                    f.name,
+                    exp.and_(
+                        present,
+                        exp.Is(
+                            this=exp.TryCast(this=c.copy(), to=exp.DataType.build(WIDE_INT)),
+                            expression=exp.Null(),
+                        ),
+                    ),
+                    as_text,
+                )
+            )
             continue
-        if f.type == "string" or src_type == target or (target == "DOUBLE" and src_type in FLOAT_TYPES) \
-                or (target == "BIGINT" and _integral(src.columns[f.name])):
+        if (
+            f.type == "string"
+            or src_type == target
+            or (target == "DOUBLE" and src_type in FLOAT_TYPES)
+            or (target == "BIGINT" and _integral(src.columns[f.name]))
+        ):
             if target == "DOUBLE" and src_type in ("FLOAT", "DOUBLE", "REAL"):
-                aggs.append(("type", f.name, exp.and_(present, exp.Not(this=exp.func("isfinite", c.copy()))),
-                             as_text))
+                aggs.append(
+                    (
+                        "type",
+                        f.name,
+                        exp.and_(present, exp.Not(this=exp.func("isfinite", c.copy()))),
+                        as_text,
+                    )
+                )
             continue
         tried = exp.TryCast(this=c.copy(), to=exp.DataType.build(target))
         bad = exp.Is(this=tried, expression=exp.Null())
@@ -461,11 +603,23 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             # (in a CASE, so only those rare values pay for the DECIMAL cast)
             as_double = exp.TryCast(this=c.copy(), to=exp.DataType.build("DOUBLE"))
             as_decimal = exp.TryCast(this=c.copy(), to=exp.DataType.build("DECIMAL(38, 18)"))
-            exact = exp.Between(this=tried.copy(), low=exp.Neg(this=exp.Literal.number(EXACT_DOUBLE)),
-                                high=exp.Literal.number(EXACT_DOUBLE))
-            bad = exp.or_(bad, exp.Case(ifs=[exp.If(this=exact, true=exp.NullSafeNEQ(this=as_double,
-                                                                                     expression=tried.copy()))],
-                                        default=exp.NullSafeNEQ(this=as_decimal, expression=tried.copy())))
+            exact = exp.Between(
+                this=tried.copy(),
+                low=exp.Neg(this=exp.Literal.number(EXACT_DOUBLE)),
+                high=exp.Literal.number(EXACT_DOUBLE),
+            )
+            bad = exp.or_(
+                bad,
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exact,
+                            true=exp.NullSafeNEQ(this=as_double, expression=tried.copy()),
+                        )
+                    ],
+                    default=exp.NullSafeNEQ(this=as_decimal, expression=tried.copy()),
+                ),
+            )
         elif target == "DOUBLE":
             bad = exp.or_(bad, exp.Not(this=exp.func("isfinite", tried.copy())))
         aggs.append(("type", f.name, exp.and_(present, exp.Paren(this=bad)), as_text))
@@ -478,10 +632,16 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
     if key is not None and schema.fields[key].type == "int" and not _integral(src.columns[key]):
         key_expr = _int_key(col(key))  # `12` and `12.0` are the same customer
     if key is not None:
-        sel = sel.select(exp.alias_(exp.Count(this=exp.Distinct(expressions=[key_expr.copy()])), "distinct_keys"),
-                         exp.alias_(exp.Count(this=key_expr.copy()), "keys"), copy=False)
+        sel = sel.select(
+            exp.alias_(
+                exp.Count(this=exp.Distinct(expressions=[key_expr.copy()])), "distinct_keys"
+            ),
+            exp.alias_(exp.Count(this=key_expr.copy()), "keys"),
+            copy=False,
+        )
     same_types = src.kind != "csv" and all(
-        _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values())
+        _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values()
+    )
     if extra and same_types:
         for j, e in enumerate(extra):
             sel = sel.select(exp.alias_(e, f"x{j}"), copy=False)
@@ -491,7 +651,7 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         nk = 2 if key is not None else 0
         duplicates = key is not None and res[1 + len(aggs)] != res[2 + len(aggs)]
         if extra and same_types:
-            src.extra = list(res[1 + len(aggs) + nk:])
+            src.extra = list(res[1 + len(aggs) + nk :])
         failed = [i for i in range(len(aggs)) if res[1 + i]]
         details = {}
         if failed:
@@ -499,10 +659,21 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
             for i in failed:
                 cond, shown = aggs[i][2], aggs[i][3]
                 sel = sel.select(
-                    exp.alias_(exp.Filter(this=exp.Min(this=row.copy()), expression=exp.Where(this=cond.copy())),
-                               f"r{i}"),
-                    exp.alias_(exp.Filter(this=exp.func("arg_min", shown.copy(), row.copy()),
-                                          expression=exp.Where(this=cond.copy())), f"v{i}"), copy=False)
+                    exp.alias_(
+                        exp.Filter(
+                            this=exp.Min(this=row.copy()), expression=exp.Where(this=cond.copy())
+                        ),
+                        f"r{i}",
+                    ),
+                    exp.alias_(
+                        exp.Filter(
+                            this=exp.func("arg_min", shown.copy(), row.copy()),
+                            expression=exp.Where(this=cond.copy()),
+                        ),
+                        f"v{i}",
+                    ),
+                    copy=False,
+                )
             got = con.execute(_q(sel)).fetchone()
             for k, i in enumerate(failed):
                 details[i] = (got[1 + 2 * k], res[1 + i], got[2 + 2 * k])
@@ -518,28 +689,54 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         f = schema.fields[name]
         more = f" ({count} rows in all)" if count > 1 else ""
         if kind == "null":
-            problems.append(f"column `{name}`: empty value (NULL) in row {first}{more}; `{name}` is not optional")
+            problems.append(
+                f"column `{name}`: empty value (NULL) in row {first}{more}; `{name}` is not optional"
+            )
         elif kind == "enum":
-            problems.append(f"column `{name}`: `{value}` in row {first} is not a value of "
-                            f"enum({', '.join(f.enum_values)}){more}")
+            problems.append(
+                f"column `{name}`: `{value}` in row {first} is not a value of "
+                f"enum({', '.join(f.enum_values)}){more}"
+            )
         elif kind == "wide":
-            problems.append(f"column `{name}`: `{value}` in row {first} is too large for an int (at most 38 digits)"
-                            f"{more}; declare the field `string` if it is an identifier")
+            problems.append(
+                f"column `{name}`: `{value}` in row {first} is too large for an int (at most 38 digits)"
+                f"{more}; declare the field `string` if it is an identifier"
+            )
         elif f.type == "int" and value is not None and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            problems.append(f"column `{name}`: `{value}` in row {first} is too large for an int (64 bits, at most "
-                            f"±9223372036854775807){more}; declare the field `string` if it is an identifier")
+            problems.append(
+                f"column `{name}`: `{value}` in row {first} is too large for an int (64 bits, at most "
+                f"±9223372036854775807){more}; declare the field `string` if it is an identifier"
+            )
         else:
-            problems.append(f"column `{name}`: `{value}` in row {first} is not {_article(f.type)}{more}")
+            problems.append(
+                f"column `{name}`: `{value}` in row {first} is not {_article(f.type)}{more}"
+            )
     if duplicates:
-        dup = (exp.select(exp.alias_(exp.Cast(this=key_expr.copy(), to=exp.DataType.build("VARCHAR")), "k",
-                                     quoted=True),
-                          exp.alias_(exp.func("list", exp.Order(this=row.copy(), expressions=[exp.Ordered(this=row.copy())])),
-                                     "rows", quoted=True))
-               .from_(base).where(exp.Not(this=exp.Is(this=key_expr.copy(), expression=exp.Null())))
-               .group_by(key_expr.copy())
-               .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
+        dup = (
+            exp.select(
+                exp.alias_(
+                    exp.Cast(this=key_expr.copy(), to=exp.DataType.build("VARCHAR")),
+                    "k",
+                    quoted=True,
+                ),
+                exp.alias_(
+                    exp.func(
+                        "list",
+                        exp.Order(this=row.copy(), expressions=[exp.Ordered(this=row.copy())]),
+                    ),
+                    "rows",
+                    quoted=True,
+                ),
+            )
+            .from_(base)
+            .where(exp.Not(this=exp.Is(this=key_expr.copy(), expression=exp.Null())))
+            .group_by(key_expr.copy())
+            .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        )
         try:
-            found = con.execute(f"SELECT k, rows FROM ({_q(dup)}) ORDER BY rows[1] LIMIT 1").fetchone()
+            found = con.execute(
+                f"SELECT k, rows FROM ({_q(dup)}) ORDER BY rows[1] LIMIT 1"
+            ).fetchone()
         except duckdb.OutOfMemoryException:
             raise
         except duckdb.Error as e:
@@ -547,10 +744,15 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         if found is not None:
             rows = found[1]
             shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
-            problems.append(f"column `{key}`: duplicate key `{_printable(found[0])}` in rows {shown}")
+            problems.append(
+                f"column `{key}`: duplicate key `{_printable(found[0])}` in rows {shown}"
+            )
     if problems:
-        raise _problems_error(src.path, problems,
-                              "fix the data (or the schema: mark a field `optional` if it may be empty)")
+        raise _problems_error(
+            src.path,
+            problems,
+            "fix the data (or the schema: mark a field `optional` if it may be empty)",
+        )
     cols = []
     casts = False
     for f in schema.fields.values():
@@ -558,10 +760,20 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
         src_type = _base_type(src.columns[f.name])
         if f.type == "int" and src_type in WIDE_INTS:
             casts = True  # (checked above: it fits)
-            cols.append(exp.alias_(exp.Cast(this=c, to=exp.DataType.build(WIDE_INT)), ident(f.name)))
-        elif src_type != SQL_TYPES[f.type] and not (f.type == "int" and _integral(src.columns[f.name])):
-            casts = True  # (checked above: an int is integral, so the cast is exact - never via DOUBLE)
-            cols.append(exp.alias_(exp.Cast(this=c, to=exp.DataType.build(SQL_TYPES[f.type])), ident(f.name)))
+            cols.append(
+                exp.alias_(exp.Cast(this=c, to=exp.DataType.build(WIDE_INT)), ident(f.name))
+            )
+        elif src_type != SQL_TYPES[f.type] and not (
+            f.type == "int" and _integral(src.columns[f.name])
+        ):
+            casts = (
+                True  # (checked above: an int is integral, so the cast is exact - never via DOUBLE)
+            )
+            cols.append(
+                exp.alias_(
+                    exp.Cast(this=c, to=exp.DataType.build(SQL_TYPES[f.type])), ident(f.name)
+                )
+            )
         else:
             cols.append(c)
     view = exp.select(*cols).from_(base)
@@ -576,15 +788,28 @@ def check_and_type(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, 
 
 
 def _article(t: str) -> str:
-    return {"int": "an integer", "float": "a number", "money": "a number (money)",
-            "percent": "a number (of percent)", "bool": "a bool (true/false)", "date": "a date (YYYY-MM-DD)"}.get(t, t)
+    return {
+        "int": "an integer",
+        "float": "a number",
+        "money": "a number (money)",
+        "percent": "a number (of percent)",
+        "bool": "a bool (true/false)",
+        "date": "a date (YYYY-MM-DD)",
+    }.get(t, t)
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema, table: str = "customers",
-            extra: list | None = None) -> Source:
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    schema: Schema,
+    table: str = "customers",
+    extra: list | None = None,
+) -> Source:
     if schema is None or schema.key is None:
-        raise DataError("the project declares no schema with a key field, so there is nothing to read data into",
-                        help="declare a `schema` with a `key` field (see docs/data.md)")
+        raise DataError(
+            "the project declares no schema with a key field, so there is nothing to read data into",
+            help="declare a `schema` with a `key` field (see docs/data.md)",
+        )
     src = open_source(con, path, schema)
     check_and_type(con, src, schema, table, extra)
     return src

@@ -33,8 +33,18 @@ from .data import DataError, Source, prepare
 MEMORY_ENV = "STRATLANG_MEMORY_LIMIT"
 SPILL_PREFIX = "stratlang-duckdb-"
 DEFAULT_MEMORY_SHARE = 0.5  # of physical memory (or the cgroup limit)
-_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
-          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
 
 
 def physical_memory() -> int:
@@ -57,9 +67,11 @@ def memory_limit_bytes() -> int:
         return int(physical_memory() * DEFAULT_MEMORY_SHARE)
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(%|[kmgt]i?b|b)", raw, re.IGNORECASE)
     if m is None:
-        raise DataError(f"{MEMORY_ENV}={raw!r} is not a memory size",
-                        help=f"give a size with a unit or a share of the machine's memory, e.g. "
-                             f"{MEMORY_ENV}=4GB, 512MiB or 25%")
+        raise DataError(
+            f"{MEMORY_ENV}={raw!r} is not a memory size",
+            help=f"give a size with a unit or a share of the machine's memory, e.g. "
+            f"{MEMORY_ENV}=4GB, 512MiB or 25%",
+        )
     number, unit = float(m.group(1)), m.group(2).lower()
     size = int(physical_memory() * number / 100) if unit == "%" else int(number * _UNITS[unit])
     if size < 1 << 20:
@@ -71,7 +83,7 @@ def _shown_size(n: int) -> str:
     raw = os.environ.get(MEMORY_ENV, "").strip()
     if raw:
         return raw
-    return f"{n / 1024 ** 3:.1f} GiB" if n >= 1024 ** 3 else f"{n / 1024 ** 2:.0f} MiB"
+    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"
 
 
 class Connection:
@@ -87,10 +99,14 @@ class Connection:
         self.spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.spill, True)
         try:
-            self._con = duckdb.connect(":memory:", config={
-                "memory_limit": f"{max(1, self.limit // 1024)}KiB",
-                "temp_directory": str(self.spill),
-                "preserve_insertion_order": False})
+            self._con = duckdb.connect(
+                ":memory:",
+                config={
+                    "memory_limit": f"{max(1, self.limit // 1024)}KiB",
+                    "temp_directory": str(self.spill),
+                    "preserve_insertion_order": False,
+                },
+            )
         except BaseException:
             self._cleanup()
             raise
@@ -101,7 +117,7 @@ class Connection:
         finally:
             self._cleanup()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -120,8 +136,10 @@ class Connection:
             except duckdb.IOException as e:
                 if str(self.spill) in str(e) or "no space left" in str(e).lower():
                     on = f" while working on {self.data_path}" if self.data_path is not None else ""
-                    raise DataError(f"DuckDB could not spill to {self.spill}{on}: {str(e).strip().splitlines()[0]}",
-                                    help="free disk space there, or point TMPDIR at a disk with room") from None
+                    raise DataError(
+                        f"DuckDB could not spill to {self.spill}{on}: {str(e).strip().splitlines()[0]}",
+                        help="free disk space there, or point TMPDIR at a disk with room",
+                    ) from None
                 raise
             return self if result is self._con else result  # execute() returns the connection
 
@@ -129,11 +147,13 @@ class Connection:
 
     def _out_of_memory(self, e: Exception) -> DataError:
         on = f" on {self.data_path}" if self.data_path is not None else ""
-        return DataError(f"DuckDB ran out of memory{on} (limit {_shown_size(self.limit)})",
-                         help=f"raise the limit, e.g. {MEMORY_ENV}=8GB (the default is half the machine's memory), "
-                              f"or convert a large CSV to Parquet once; spilled data goes to {tempfile.gettempdir()} "
-                              "(TMPDIR), which needs free space",
-                         problems=[f"DuckDB: {str(e).strip().splitlines()[0][:300]}"])
+        return DataError(
+            f"DuckDB ran out of memory{on} (limit {_shown_size(self.limit)})",
+            help=f"raise the limit, e.g. {MEMORY_ENV}=8GB (the default is half the machine's memory), "
+            f"or convert a large CSV to Parquet once; spilled data goes to {tempfile.gettempdir()} "
+            "(TMPDIR), which needs free space",
+            problems=[f"DuckDB: {str(e).strip().splitlines()[0][:300]}"],
+        )
 
 
 def _remove_stale_spill_folders() -> None:
@@ -165,13 +185,17 @@ def assign(con, model: Model, table: str = "customers") -> None:
     """Create the table `__assigned` with the assignment result."""
     q = assignment_query(model, table, "duckdb")
     if q is None:
-        con.execute("CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
-                    "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
-                    "play_order BIGINT)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
+            "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
+            "play_order BIGINT)"
+        )
         return
     # kept rows first, sorted by play: each play's file then reads a few row groups (zonemaps), not all
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM ({q.sql(dialect='duckdb')}) "
-                "ORDER BY play_order")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM ({q.sql(dialect='duckdb')}) "
+        "ORDER BY play_order"
+    )
 
 
 def count_exprs(model: Model) -> list:

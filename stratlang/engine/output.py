@@ -38,9 +38,17 @@ class Summary:
     files: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"format_version": 1, "strategy": self.strategy, "engine": self.engine, "customers": self.customers,
-                "segments": self.segments, "plays": self.plays, "channels": self.channels,
-                "dropped_by_capacity": self.dropped_by_capacity, "files": self.files}
+        return {
+            "format_version": 1,
+            "strategy": self.strategy,
+            "engine": self.engine,
+            "customers": self.customers,
+            "segments": self.segments,
+            "plays": self.plays,
+            "channels": self.channels,
+            "dropped_by_capacity": self.dropped_by_capacity,
+            "files": self.files,
+        }
 
     def to_json(self) -> str:
         d = self.to_dict()
@@ -49,37 +57,59 @@ class Summary:
 
     def counts(self) -> dict:
         """Real counts for model.json and the playbook: segments -> members, plays -> listed customers."""
-        return {"customers": self.customers, "segments": dict(self.segments),
-                "plays": {p: v["listed"] for p, v in self.plays.items()},
-                "dropped_by_capacity": self.dropped_by_capacity}
+        return {
+            "customers": self.customers,
+            "segments": dict(self.segments),
+            "plays": {p: v["listed"] for p, v in self.plays.items()},
+            "dropped_by_capacity": self.dropped_by_capacity,
+        }
 
 
 def _r(x: float) -> float:
     return round(x, 2)
 
 
-def summarize(con: duckdb.DuckDBPyConnection, model: Model, engine: str, customers: int,
-              segment_counts: dict) -> Summary:
+def summarize(
+    con: duckdb.DuckDBPyConnection, model: Model, engine: str, customers: int, segment_counts: dict
+) -> Summary:
     rows = con.execute(
         "SELECT play, count(*), count_if(control), count_if(NOT control AND kept), count_if(NOT kept) "
-        "FROM __assigned GROUP BY play").fetchall()
+        "FROM __assigned GROUP BY play"
+    ).fetchall()
     stats = {r[0]: r[1:] for r in rows}
     s = Summary(model.strategy.label, engine, customers, dict(segment_counts))
     channels: dict[str, dict] = {}
     for p in sorted(plan(model), key=lambda p: p.order):
         eligible, control, contacted, dropped = stats.get(p.id, (0, 0, 0, 0))
-        s.plays[p.id] = {"segment": p.segment, "channel": p.channel, "script": p.script, "priority": p.priority,
-                         "window_days": p.days, "assigned": eligible, "control": control, "contacted": contacted,
-                         "dropped_by_capacity": dropped, "listed": eligible - dropped}
+        s.plays[p.id] = {
+            "segment": p.segment,
+            "channel": p.channel,
+            "script": p.script,
+            "priority": p.priority,
+            "window_days": p.days,
+            "assigned": eligible,
+            "control": control,
+            "contacted": contacted,
+            "dropped_by_capacity": dropped,
+            "listed": eligible - dropped,
+        }
         s.dropped_by_capacity += dropped
     for p in plan(model):  # channels in assignment order of their plays
         if p.channel is None:
             continue
         ch = model.channels.get(p.channel)
         cap = ch.capacity.per_day if ch is not None and ch.capacity is not None else None
-        c = channels.setdefault(p.channel, {"capacity_per_day": _r(cap) if cap is not None else None,
-                                            "demand_per_day": 0.0, "contacts_per_day": 0.0, "contacted": 0,
-                                            "dropped_by_capacity": 0, "plays": []})
+        c = channels.setdefault(
+            p.channel,
+            {
+                "capacity_per_day": _r(cap) if cap is not None else None,
+                "demand_per_day": 0.0,
+                "contacts_per_day": 0.0,
+                "contacted": 0,
+                "dropped_by_capacity": 0,
+                "plays": [],
+            },
+        )
         st = s.plays[p.id]
         c["demand_per_day"] += (st["contacted"] + st["dropped_by_capacity"]) / p.days
         c["contacts_per_day"] += st["contacted"] / p.days
@@ -94,16 +124,31 @@ def summarize(con: duckdb.DuckDBPyConnection, model: Model, engine: str, custome
 
 
 def _select_play(play_id: str, order: int) -> str:
-    sel = (exp.select(*[exp.column(c, quoted=True) for c in LIST_COLUMNS]).from_("__assigned")
-           .where(exp.and_(exp.EQ(this=exp.column("play_order", quoted=True), expression=exp.Literal.number(order)),
-                           exp.EQ(this=exp.column("play", quoted=True), expression=string(play_id)),
-                           exp.column("kept", quoted=True)))
-           .order_by(exp.column("key", quoted=True)))
+    sel = (
+        exp.select(*[exp.column(c, quoted=True) for c in LIST_COLUMNS])
+        .from_("__assigned")
+        .where(
+            exp.and_(
+                exp.EQ(
+                    this=exp.column("play_order", quoted=True), expression=exp.Literal.number(order)
+                ),
+                exp.EQ(this=exp.column("play", quoted=True), expression=string(play_id)),
+                exp.column("kept", quoted=True),
+            )
+        )
+        .order_by(exp.column("key", quoted=True))
+    )
     return sel.sql(dialect="duckdb")
 
 
-def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, folder: Path, fmt: str,
-                progress=None) -> None:
+def write_lists(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    summary: Summary,
+    folder: Path,
+    fmt: str,
+    progress=None,
+) -> None:
     """Write one file per play plus summary.json into `folder`, a fresh staging folder that the
     caller switches into place whole (`stratlang.output.output_folder`)."""
     if fmt not in FORMATS:
@@ -114,8 +159,10 @@ def write_lists(con: duckdb.DuckDBPyConnection, model: Model, summary: Summary, 
         target = folder / name
         query = _select_play(p.id, p.order)
         if fmt == "csv":
-            con.execute(f"COPY ({_csv_query(con, query)}) TO {string(str(target)).sql('duckdb')} "
-                        "(FORMAT csv, HEADER true)")
+            con.execute(
+                f"COPY ({_csv_query(con, query)}) TO {string(str(target)).sql('duckdb')} "
+                "(FORMAT csv, HEADER true)"
+            )
         elif fmt == "parquet":
             con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
         else:
@@ -141,17 +188,31 @@ def _csv_query(con, query: str) -> str:
     are; rows stay sorted by the raw key. Parquet lists are written raw."""
     import sqlglot
 
-    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE __assigned)").fetchall())
+    types = dict(
+        con.execute("SELECT column_name, column_type FROM (DESCRIBE __assigned)").fetchall()
+    )
     sel = sqlglot.parse_one(query, read="duckdb")
     cols = []
     for c in sel.expressions:
         if types.get(c.name) == "VARCHAR":
             raw = exp.column(c.name, table="__assigned", quoted=True)
-            first = exp.Substring(this=raw.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1))
+            first = exp.Substring(
+                this=raw.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1)
+            )
             formula = exp.In(this=first, expressions=[string(p) for p in CSV_QUOTED_PREFIXES])
-            c = exp.alias_(exp.Case(ifs=[exp.If(this=formula, true=exp.DPipe(this=string("'"), expression=raw.copy(),
-                                                                              safe=True))],
-                                    default=raw.copy()), c.name, quoted=True)
+            c = exp.alias_(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=formula,
+                            true=exp.DPipe(this=string("'"), expression=raw.copy(), safe=True),
+                        )
+                    ],
+                    default=raw.copy(),
+                ),
+                c.name,
+                quoted=True,
+            )
         cols.append(c)
     sel.set("expressions", cols)
     for o in sel.args["order"].expressions:  # by the raw column, not the output's alias
@@ -165,15 +226,22 @@ def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:
     from .data import DataError
 
     # openpyxl refuses ASCII control characters other than tab and line breaks (ILLEGAL_CHARACTERS_RE)
-    n, bad = con.execute(f"SELECT count(*), min(CAST(key AS VARCHAR)) FILTER (WHERE regexp_matches("
-                         f"CAST(key AS VARCHAR), '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]')) FROM ({query})").fetchone()
+    n, bad = con.execute(
+        f"SELECT count(*), min(CAST(key AS VARCHAR)) FILTER (WHERE regexp_matches("
+        f"CAST(key AS VARCHAR), '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]')) FROM ({query})"
+    ).fetchone()
     if n > XLSX_MAX_ROWS:
-        raise DataError(f"play `{play_id}` lists {n} customers, more than an Excel sheet holds ({XLSX_MAX_ROWS})",
-                        help="use --format csv or parquet")
+        raise DataError(
+            f"play `{play_id}` lists {n} customers, more than an Excel sheet holds ({XLSX_MAX_ROWS})",
+            help="use --format csv or parquet",
+        )
     if bad is not None:
         shown = bad.encode("unicode_escape").decode("ascii")
-        raise DataError(f"play `{play_id}`: key `{shown}` contains a control character, which an Excel sheet "
-                        "cannot store", help="use --format csv or parquet (or clean the key)")
+        raise DataError(
+            f"play `{play_id}`: key `{shown}` contains a control character, which an Excel sheet "
+            "cannot store",
+            help="use --format csv or parquet (or clean the key)",
+        )
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title="list")
     ws.append(list(LIST_COLUMNS))
@@ -203,9 +271,11 @@ def _xlsx_safe(ws, v, text: bool = False):
         v = str(v)
     if not isinstance(v, str):
         return v
-    if "_x" in v or "\r" in v:  # OOXML escapes (what Excel decodes): XML itself would turn CR into LF
+    if (
+        "_x" in v or "\r" in v
+    ):  # OOXML escapes (what Excel decodes): XML itself would turn CR into LF
         v = _OOXML_ESCAPED.sub(r"_x005F\1", v).replace("\r", "_x000D_")
-    if not (text or v.startswith("=") or v.startswith("#")):
+    if not (text or v.startswith(("=", "#"))):
         return v
     cell = WriteOnlyCell(ws, value=v)
     cell.data_type = "s"

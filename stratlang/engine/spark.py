@@ -19,7 +19,9 @@ from .data import DataError
 
 _SESSION = None
 # Spark's own console logging would print Java stack traces before stratlang's error message.
-_QUIET_LOG4J = (Path(__file__).resolve().parent.parent / "data" / "log4j2-quiet.properties").as_uri()
+_QUIET_LOG4J = (
+    Path(__file__).resolve().parent.parent / "data" / "log4j2-quiet.properties"
+).as_uri()
 
 
 def _lit(path: Path) -> str:
@@ -34,28 +36,37 @@ def get_session(master: str | None = None):
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise DataError("the Spark engine needs PySpark", help="pip install pyspark (and a Java 17 runtime)") from None
+        raise DataError(
+            "the Spark engine needs PySpark", help="pip install pyspark (and a Java 17 runtime)"
+        ) from None
     if _SESSION is not None:
         return _SESSION
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
-    builder = (SparkSession.builder.appName("stratlang").master(master or "local[*]")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_QUIET_LOG4J}")
-               .config("spark.sql.ansi.enabled", "false"))
+    builder = (
+        SparkSession.builder.appName("stratlang")
+        .master(master or "local[*]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_QUIET_LOG4J}")
+        .config("spark.sql.ansi.enabled", "false")
+    )
     try:
         spark = builder.getOrCreate()
     except Exception as e:  # no Java, bad master URL, ...
-        raise DataError(f"cannot start Spark ({master or 'local[*]'}): {str(e).strip().splitlines()[0][:300]}",
-                        help="the Spark engine needs Java 17+ and a reachable master") from None
+        raise DataError(
+            f"cannot start Spark ({master or 'local[*]'}): {str(e).strip().splitlines()[0][:300]}",
+            help="the Spark engine needs Java 17+ and a reachable master",
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     _SESSION = spark
     return spark
 
 
-def run(con, model: Model, master: str | None = None, progress=None, session=None) -> tuple[int, dict]:
+def run(
+    con, model: Model, master: str | None = None, progress=None, session=None
+) -> tuple[int, dict]:
     """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table."""
     step = progress or (lambda msg: None)
     spark = session or get_session(master)
@@ -75,18 +86,23 @@ def run(con, model: Model, master: str | None = None, progress=None, session=Non
         step("assigning plays (Spark)")
         q = assignment_query(model, "customers", "spark")
         if q is None:
-            con.execute("CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
-                        "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
-                        "play_order BIGINT)")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
+                "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
+                "play_order BIGINT)"
+            )
             return customers, counts
         out = tmp / "assigned"
         spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
         # the key comes back in DuckDB's type for it (Spark reads a UBIGINT key as DECIMAL(20,0)), so
         # the files equal the DuckDB engine's byte for byte
-        key_type = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE customers)").fetchall())[
-            model.schema.key]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * REPLACE (CAST(key AS {key_type}) AS key) "
-                    f"FROM read_parquet({_lit(out / '*.parquet')})")
+        key_type = dict(
+            con.execute("SELECT column_name, column_type FROM (DESCRIBE customers)").fetchall()
+        )[model.schema.key]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * REPLACE (CAST(key AS {key_type}) AS key) "
+            f"FROM read_parquet({_lit(out / '*.parquet')})"
+        )
         return customers, counts
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -86,18 +86,26 @@ def format_text(text: str, path: str = "<input>") -> str:
     # assert_equivalent: same structure, same comments in the same order
     tree2, diags2, _ = _parse(out, path)
     if any(d.severity >= dg.Severity.ERROR for d in diags2):
-        raise FormatError(f"{path}: internal formatter error: the formatted text does not parse "
-                          f"({diags2[0].message}); the file was left unchanged")
+        raise FormatError(
+            f"{path}: internal formatter error: the formatted text does not parse "
+            f"({diags2[0].message}); the file was left unchanged"
+        )
     if structure(tree2) != structure(tree):
-        raise FormatError(f"{path}: internal formatter error: the formatted text would mean something "
-                          "different; the file was left unchanged")
+        raise FormatError(
+            f"{path}: internal formatter error: the formatted text would mean something "
+            "different; the file was left unchanged"
+        )
     if comment_texts(tree2) != comment_texts(tree):
-        raise FormatError(f"{path}: internal formatter error: comments would be lost or reordered; "
-                          "the file was left unchanged")
+        raise FormatError(
+            f"{path}: internal formatter error: comments would be lost or reordered; "
+            "the file was left unchanged"
+        )
     # assert_stable: formatting the output changes nothing
     if print_file(tree2) != out:
-        raise FormatError(f"{path}: internal formatter error: formatting is not stable for this file; "
-                          "the file was left unchanged")
+        raise FormatError(
+            f"{path}: internal formatter error: formatting is not stable for this file; "
+            "the file was left unchanged"
+        )
     return out
 
 
@@ -120,4 +128,4 @@ def format_file(path: str | Path, *, write: bool = True) -> tuple[str, str]:
     return original, formatted
 
 
-__all__ = ["FormatError", "format_text", "format_file", "structure", "comment_texts", "print_file"]
+__all__ = ["FormatError", "comment_texts", "format_file", "format_text", "print_file", "structure"]

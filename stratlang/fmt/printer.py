@@ -77,8 +77,10 @@ def triple(value: str, indent: str) -> str:
             continue
         blank_only = not ln.strip()
         if blank_only:
-            text = "".join("\\t" if c == "\t" else "\\u{20}" if c == " " else _escape_triple_line(c, False)
-                           for c in ln)
+            text = "".join(
+                "\\t" if c == "\t" else "\\u{20}" if c == " " else _escape_triple_line(c, False)
+                for c in ln
+            )
         else:
             text = _escape_triple_line(ln, common)
         if text[-1].isspace():
@@ -384,7 +386,12 @@ class Printer:
         for k, (item, key) in enumerate(zip(items, keys)):
             if prev is not None and _first_line(item) - prev.span.end_line > 1:
                 self.blank()
-            self.comments(item.leading, indent, prev.span.end_line if prev is not None else None, item.span.line)
+            self.comments(
+                item.leading,
+                indent,
+                prev.span.end_line if prev is not None else None,
+                item.span.line,
+            )
             if isinstance(item, ast.SubBlock):
                 yield self._block(item, indent)
             else:
@@ -409,36 +416,17 @@ class Printer:
                 parts = [value(v, indent)]
             lines = [f"{indent}{key} {parts[0]}"] + parts[1:]
             lines = "\n".join(lines).split("\n")  # a text block spans lines
-        elif rest is not None:  # field, step and target lines: aligned columns
+        elif (
+            rest is not None
+        ):  # field, step and target lines: aligned columns (every one has cells)
             lines = f"{indent}{key} {rest}".split("\n")
-        elif isinstance(item, ast.TargetLine):
-            s = f"{indent}{key} {item.id.name}"
-            if item.label is not None:
-                s += " " + value(item.label, indent)
-            s += f" {item.op} {value(item.value, indent)}"
-            if item.by is not None:
-                s += f" by {value(item.by, indent)}"
-            if item.baseline is not None:
-                s += f" baseline {value(item.baseline, indent)}"
-            lines = s.split("\n")
-        elif isinstance(item, ast.StepLine):
-            s = f"{indent}{key} {item.channel.name} using {item.script.name}"
-            if item.after is not None:
-                s += f" after {value(item.after, indent)}"
-            if item.unless_converted:
-                s += " unless converted"
-            lines = s.split("\n")
         elif isinstance(item, ast.ObjectionLine):
             s = f"{indent}{key} {value(item.question, indent)} -> {value(item.answer, indent)}"
             lines = s.split("\n")
-        elif isinstance(item, ast.FieldLine):
-            t = type_ref(item.type)
-            s = f"{indent}{key} " + (_pad(t, type_width) + " " + " ".join(f.name for f in item.flags) if item.flags else t)
-            if item.label is not None:
-                s += " " + value(item.label, indent)
-            lines = s.split("\n")
         elif isinstance(item, ast.PerspectiveItem):
-            s = f"{indent}{key}" + (f" {value(item.label, indent)}" if item.label is not None else "")
+            s = f"{indent}{key}" + (
+                f" {value(item.label, indent)}" if item.label is not None else ""
+            )
             lines = s.split("\n")
         else:  # pragma: no cover - the AST is closed
             raise TypeError(f"cannot print {type(item).__name__}")
@@ -471,11 +459,15 @@ def _continuations(item) -> frozenset[str]:
         return frozenset(("baseline",)) if item.by is not None else frozenset(("by", "baseline"))
     if isinstance(item, ast.Attribute):
         v = item.value
-        if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)) or (isinstance(v, ast.Trigger) and v.kind == "rule"):
+        if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)) or (
+            isinstance(v, ast.Trigger) and v.kind == "rule"
+        ):
             return _RULE_GOES_ON
         if isinstance(v, ast.Trigger):
             return frozenset(("within",)) if v.kind == "event" and v.within is None else frozenset()
-        if isinstance(v, (ast.Name, ast.Str, ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)):
+        if isinstance(
+            v, (ast.Name, ast.Str, ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)
+        ):
             return frozenset(("per",))
     return frozenset()
 
@@ -483,16 +475,26 @@ def _continuations(item) -> frozenset[str]:
 def _cells(item, indent: str) -> list[str]:
     """The columns of a field, step or target line after its key."""
     if isinstance(item, ast.FieldLine):
-        return [type_ref(item.type), " ".join(f.name for f in item.flags),
-                value(item.label, indent) if item.label is not None else ""]
+        return [
+            type_ref(item.type),
+            " ".join(f.name for f in item.flags),
+            value(item.label, indent) if item.label is not None else "",
+        ]
     if isinstance(item, ast.StepLine):
-        return [item.channel.name, "using", item.script.name,
-                f"after {value(item.after, indent)}" if item.after is not None else "",
-                "unless converted" if item.unless_converted else ""]
-    return [item.id.name, value(item.label, indent) if item.label is not None else "",
-            f"{item.op} {value(item.value, indent)}",
-            f"by {value(item.by, indent)}" if item.by is not None else "",
-            f"baseline {value(item.baseline, indent)}" if item.baseline is not None else ""]
+        return [
+            item.channel.name,
+            "using",
+            item.script.name,
+            f"after {value(item.after, indent)}" if item.after is not None else "",
+            "unless converted" if item.unless_converted else "",
+        ]
+    return [
+        item.id.name,
+        value(item.label, indent) if item.label is not None else "",
+        f"{item.op} {value(item.value, indent)}",
+        f"by {value(item.by, indent)}" if item.by is not None else "",
+        f"baseline {value(item.baseline, indent)}" if item.baseline is not None else "",
+    ]
 
 
 def columns(rows: list[list[str]]) -> list[str]:
@@ -511,7 +513,9 @@ def columns(rows: list[list[str]]) -> list[str]:
             out.append(" ".join(c for c in r if c))
             continue
         last = max((k for k, c in enumerate(r) if c), default=-1)
-        parts = [(_pad(c, widths[k]) if widths[k] else c) for k, c in enumerate(r[:last])] + [r[last]]
+        parts = [(_pad(c, widths[k]) if widths[k] else c) for k, c in enumerate(r[:last])] + [
+            r[last]
+        ]
         out.append(" ".join(parts).rstrip())
     return out
 

@@ -11,10 +11,16 @@ from __future__ import annotations
 import re
 
 from .. import language
-
 from ..check.resolve import LINE_ITEMS
-from ..language import (ATTRIBUTES, DECLARATION_KINDS, DEFAULT_PERSPECTIVE_IDS, ONE_OF, PROFILE_KEYS,
-                        STATEMENT_STARTERS, attributes_of)
+from ..language import (
+    ATTRIBUTES,
+    DECLARATION_KINDS,
+    DEFAULT_PERSPECTIVE_IDS,
+    ONE_OF,
+    PROFILE_KEYS,
+    STATEMENT_STARTERS,
+    attributes_of,
+)
 
 spec_of = attributes_of
 BLOCK_KINDS = DECLARATION_KINDS  # the kinds whose `{` opens a block
@@ -44,8 +50,10 @@ _ENUM_LIST = re.compile(rf"\b({ID})\s+(?:not\s+)?in\s*\[[^\]]*?({ID})?$")
 _RULE = re.compile(r"(?:^|\s)rule\s")
 _ATTR_START = re.compile(rf"^\s*({ID})?$")
 # the rule words as one types them (`is` comes with what it tests)
-RULE_WORDS = tuple(w for w in language.RULE_WORDS if w not in ("is", "missing", "present")) + ("is missing",
-                                                                                            "is present")
+RULE_WORDS = tuple(w for w in language.RULE_WORDS if w not in ("is", "missing", "present")) + (
+    "is missing",
+    "is present",
+)
 
 
 def block_kind(text: str, offset: int) -> str | None:
@@ -81,12 +89,12 @@ def block_kind(text: str, offset: int) -> str | None:
     if not opens:
         return None
     start = text.rfind("\n", 0, opens[0]) + 1
-    m = re.match(rf"\s*({'|'.join(BLOCK_KINDS)}|perspectives|profile)\b", text[start:opens[0]])
+    m = re.match(rf"\s*({'|'.join(BLOCK_KINDS)}|perspectives|profile)\b", text[start : opens[0]])
     if not m:
         return None
     if len(opens) > 1 and m.group(1) != "perspectives":
         inner = text.rfind("\n", 0, opens[-1]) + 1
-        m2 = re.match(r"\s*(profile)\b", text[inner:opens[-1]])
+        m2 = re.match(r"\s*(profile)\b", text[inner : opens[-1]])
         if m2:
             return "profile"
     return m.group(1)
@@ -106,7 +114,9 @@ def declared_ids(texts) -> dict[str, str]:
     return out
 
 
-def complete(text: str, offset: int, ids: dict[str, str], schema=None) -> list[tuple[str, str, str]]:
+def complete(
+    text: str, offset: int, ids: dict[str, str], schema=None
+) -> list[tuple[str, str, str]]:
     """Completion items at `offset`: (label, what, detail) with what in id|attribute|keyword|field|value."""
     line_start = text.rfind("\n", 0, offset) + 1
     before = text[line_start:offset]
@@ -133,8 +143,9 @@ def complete(text: str, offset: int, ids: dict[str, str], schema=None) -> list[t
             if f.type == "bool":
                 return [(v, "value", "bool") for v in ("true", "false")]
             return []
-        return ([(name, "field", f.type) for name, f in fields.items()]
-                + [(w, "keyword", "rule") for w in RULE_WORDS])
+        return [(name, "field", f.type) for name, f in fields.items()] + [
+            (w, "keyword", "rule") for w in RULE_WORDS
+        ]
 
     if _ATTR_START.match(before):
         if kind is None:

@@ -40,7 +40,7 @@ def uri_to_path(uri: str) -> Path:
 def document_path(uri: str) -> Path | None:
     """The file a document URI names, or None when it names none: another scheme (`untitled:`,
     `http:`), no path, or a NUL character in it."""
-    if not isinstance(uri, str) or not uri[:5].lower() == "file:":
+    if not isinstance(uri, str) or uri[:5].lower() != "file:":
         return None
     try:
         path = unquote(urlparse(uri).path)
@@ -62,9 +62,13 @@ def position(source: SourceFile, line: int, column: int) -> lsp.Position:
 
 def span_range(span: Span, source: SourceFile | None) -> lsp.Range:
     if source is None:  # no text at hand: code points are the best guess
-        return lsp.Range(lsp.Position(max(0, span.line - 1), max(0, span.column - 1)),
-                         lsp.Position(max(0, span.end_line - 1), max(0, span.end_column - 1)))
-    return lsp.Range(position(source, span.line, span.column), position(source, span.end_line, span.end_column))
+        return lsp.Range(
+            lsp.Position(max(0, span.line - 1), max(0, span.column - 1)),
+            lsp.Position(max(0, span.end_line - 1), max(0, span.end_column - 1)),
+        )
+    return lsp.Range(
+        position(source, span.line, span.column), position(source, span.end_line, span.end_column)
+    )
 
 
 def offset_at(source: SourceFile, pos: lsp.Position) -> int:
@@ -91,9 +95,15 @@ def to_lsp(d: dg.Diagnostic, sources, uri_of) -> lsp.Diagnostic:
     for label in d.labels:
         if not label.message:
             continue
-        related.append(lsp.DiagnosticRelatedInformation(
-            location=lsp.Location(uri=uri_of(label.span.file), range=span_range(label.span, sources.get(label.span.file))),
-            message=label.message))
+        related.append(
+            lsp.DiagnosticRelatedInformation(
+                location=lsp.Location(
+                    uri=uri_of(label.span.file),
+                    range=span_range(label.span, sources.get(label.span.file)),
+                ),
+                message=label.message,
+            )
+        )
     message = d.message
     extra = [f"help: {h}" for h in d.help] + [f"note: {n}" for n in d.notes]
     if extra:

@@ -27,10 +27,14 @@ class Occurrence:
 
 @dataclass
 class Index:
-    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)  # display file -> occurrences
+    occurrences: dict[str, list[Occurrence]] = field(
+        default_factory=dict
+    )  # display file -> occurrences
     defs: dict[str, Occurrence] = field(default_factory=dict)  # id -> its declaration (first one)
     fields: dict[str, Occurrence] = field(default_factory=dict)  # schema field -> its declaration
-    imports: dict[str, list[tuple[Span, str]]] = field(default_factory=dict)  # file -> (path span, path text)
+    imports: dict[str, list[tuple[Span, str]]] = field(
+        default_factory=dict
+    )  # file -> (path span, path text)
 
     def add(self, occ: Occurrence) -> None:
         self.occurrences.setdefault(occ.span.file, []).append(occ)
@@ -88,10 +92,16 @@ def _placeholders(idx: Index, b: ast.Block, source) -> None:
     for item in b.items:
         if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Str):
             span = item.value.span
-            raw = source.text[span.start:span.end]  # as written: placeholder names hold no escapes
+            raw = source.text[
+                span.start : span.end
+            ]  # as written: placeholder names hold no escapes
             for m in _CUSTOMER_PLACEHOLDER.finditer(raw):
                 start = span.start + m.start(1)
-                idx.add(Occurrence(m.group(1), source.span(start, start + len(m.group(1))), "field", False))
+                idx.add(
+                    Occurrence(
+                        m.group(1), source.span(start, start + len(m.group(1))), "field", False
+                    )
+                )
 
 
 def _block(idx: Index, b: ast.Block) -> None:
@@ -108,7 +118,7 @@ def _block(idx: Index, b: ast.Block) -> None:
             idx.add(Occurrence(item.script.name, item.script.span, "script", False))
         elif isinstance(item, ast.Attribute):
             typ = spec.get(item.name.name, ("", False))[0]
-            if typ.startswith("ref:") or typ.startswith("refs:"):
+            if typ.startswith(("ref:", "refs:")):
                 kind = typ.split(":", 1)[1]
                 for n in _names(item.value):
                     idx.add(Occurrence(n.name, n.span, kind, False))

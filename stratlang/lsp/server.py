@@ -26,9 +26,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
-from .. import __version__
+from .. import __version__, language
 from .. import diagnostics as dg
-from .. import language
 from ..check import CheckResult, LoadError, check_entry
 from ..check.loader import is_file
 from ..source import SourceFile
@@ -39,15 +38,27 @@ from .index import Index, build_index
 log = logging.getLogger("stratlang.lsp")
 
 SYMBOL_KIND = {
-    "strategy": lsp.SymbolKind.Namespace, "perspectives": lsp.SymbolKind.Namespace,
-    "theme": lsp.SymbolKind.Enum, "schema": lsp.SymbolKind.Struct, "event": lsp.SymbolKind.Event,
-    "objective": lsp.SymbolKind.Class, "segment": lsp.SymbolKind.Interface, "tiering": lsp.SymbolKind.Enum,
-    "offer": lsp.SymbolKind.Object, "channel": lsp.SymbolKind.Module, "script": lsp.SymbolKind.String,
-    "play": lsp.SymbolKind.Function, "initiative": lsp.SymbolKind.Method,
+    "strategy": lsp.SymbolKind.Namespace,
+    "perspectives": lsp.SymbolKind.Namespace,
+    "theme": lsp.SymbolKind.Enum,
+    "schema": lsp.SymbolKind.Struct,
+    "event": lsp.SymbolKind.Event,
+    "objective": lsp.SymbolKind.Class,
+    "segment": lsp.SymbolKind.Interface,
+    "tiering": lsp.SymbolKind.Enum,
+    "offer": lsp.SymbolKind.Object,
+    "channel": lsp.SymbolKind.Module,
+    "script": lsp.SymbolKind.String,
+    "play": lsp.SymbolKind.Function,
+    "initiative": lsp.SymbolKind.Method,
 }
-COMPLETION_KIND = {"id": lsp.CompletionItemKind.Reference, "attribute": lsp.CompletionItemKind.Property,
-                   "keyword": lsp.CompletionItemKind.Keyword, "field": lsp.CompletionItemKind.Field,
-                   "value": lsp.CompletionItemKind.EnumMember}
+COMPLETION_KIND = {
+    "id": lsp.CompletionItemKind.Reference,
+    "attribute": lsp.CompletionItemKind.Property,
+    "keyword": lsp.CompletionItemKind.Keyword,
+    "field": lsp.CompletionItemKind.Field,
+    "value": lsp.CompletionItemKind.EnumMember,
+}
 ID_RE = re.compile(r"[^\W\d]\w*")
 RESERVED = set(language.KEYWORDS) | set(language.CONSTANTS)  # a rename may not pick these
 LANGUAGE_IDS = {"stratlang", "strat"}
@@ -62,8 +73,11 @@ class StratProtocol(LanguageServerProtocol):
         if error is not None and getattr(error, "data", None) is not None:
             if error.code == INTERNAL_ERROR:
                 log.error("internal error answering request %s: %s", msg_id, error.message)
-                error = lsp.ResponseError(code=error.code, message=f"stratlang internal error: {error.message} "
-                                          "(a bug; the details are in the server's log)")
+                error = lsp.ResponseError(
+                    code=error.code,
+                    message=f"stratlang internal error: {error.message} "
+                    "(a bug; the details are in the server's log)",
+                )
             else:
                 error = lsp.ResponseError(code=error.code, message=error.message)
         super()._send_response(msg_id, result, error)
@@ -75,7 +89,9 @@ class ProjectState:
     result: CheckResult
     uris: dict[str, str]  # display path -> URI
     displays: dict[str, str]  # URI -> display path
-    by_uri: dict[str, list] = field(default_factory=dict)  # URI -> [(our diagnostic, lsp diagnostic)]
+    by_uri: dict[str, list] = field(
+        default_factory=dict
+    )  # URI -> [(our diagnostic, lsp diagnostic)]
     published: set[str] = field(default_factory=set)
     _index: Index | None = None
 
@@ -108,7 +124,9 @@ class StratServer(LanguageServer):
         """The open document `uri` if it is in our language (a `.strat` name, or the editor says
         stratlang), else None. Completion and formatting need only its text (an `untitled:` one too)."""
         doc = self.document(uri)
-        if doc is None or not (doc.language_id in LANGUAGE_IDS or unquote(uri).lower().endswith(".strat")):
+        if doc is None or not (
+            doc.language_id in LANGUAGE_IDS or unquote(uri).lower().endswith(".strat")
+        ):
             return None
         return doc
 
@@ -152,8 +170,10 @@ class StratServer(LanguageServer):
             return None
         except Exception as e:  # a checker bug must not take the editor session down
             log.exception("internal error while checking %s: %s", entry, e)
-            self.failure = (f"stratlang internal error while checking: {type(e).__name__}: {e} "
-                            "(a bug; the details are in the server's log)")
+            self.failure = (
+                f"stratlang internal error while checking: {type(e).__name__}: {e} "
+                "(a bug; the details are in the server's log)"
+            )
             return None
         project = res.project
         uris = {disp: path_to_uri(p) for disp, p in project.paths.items()}
@@ -187,7 +207,9 @@ class StratServer(LanguageServer):
         published): a long session that opens many projects does not keep every one in memory."""
         open_paths = set(self.overlay())
         for entry, state in list(self.projects.items()):
-            if entry not in open_paths and open_paths.isdisjoint(state.result.project.paths.values()):
+            if entry not in open_paths and open_paths.isdisjoint(
+                state.result.project.paths.values()
+            ):
                 del self.projects[entry]
         self.owner = {p: e for p, e in self.owner.items() if e in self.projects}
 
@@ -195,9 +217,19 @@ class StratServer(LanguageServer):
         """The project could not be checked: say so on the document (an editor showing nothing
         would look like a clean file)."""
         message = self.failure or "stratlang could not check this file"
-        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[lsp.Diagnostic(
-            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), message=message,
-            severity=lsp.DiagnosticSeverity.Error, source="stratlang")]))
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=uri,
+                diagnostics=[
+                    lsp.Diagnostic(
+                        range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+                        message=message,
+                        severity=lsp.DiagnosticSeverity.Error,
+                        source="stratlang",
+                    )
+                ],
+            )
+        )
 
     def publish(self, state: ProjectState) -> None:
         sources = state.result.sources.files
@@ -206,13 +238,18 @@ class StratServer(LanguageServer):
             uri = state.uris.get(d.span.file)
             if uri is None:
                 continue
-            grouped[uri].append((d, to_lsp(d, sources, lambda f: state.uris.get(f, path_to_uri(f)))))
+            grouped[uri].append(
+                (d, to_lsp(d, sources, lambda f: state.uris.get(f, path_to_uri(f))))
+            )
         state.by_uri = grouped
         for uri, pairs in grouped.items():
             self.text_document_publish_diagnostics(
-                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[p[1] for p in pairs]))
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[p[1] for p in pairs])
+            )
         for uri in state.published - set(grouped):
-            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
         state.published = set(grouped)
 
     def state_of(self, uri: str) -> tuple[ProjectState | None, str | None, SourceFile | None]:
@@ -239,6 +276,7 @@ server = StratServer()
 
 
 # ---------------------------------------------------------------------- document sync
+
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: StratServer, params: lsp.DidOpenTextDocumentParams):
@@ -268,6 +306,7 @@ def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams):
 
 # ---------------------------------------------------------------------- hover
 
+
 def _hover_text(state: ProjectState, occ) -> str | None:
     from ..words import format_quantity, lang_of, rule_in_words
 
@@ -278,7 +317,15 @@ def _hover_text(state: ProjectState, occ) -> str | None:
         if f is None:
             return f"`{occ.name}`: unknown schema field"
         typ = f.type + (f"({', '.join(f.enum_values)})" if f.type == "enum" else "")
-        flags = [x for x, on in (("key", f.key), ("optional", f.optional), ("risk_tolerance", f.risk_tolerance)) if on]
+        flags = [
+            x
+            for x, on in (
+                ("key", f.key),
+                ("optional", f.optional),
+                ("risk_tolerance", f.risk_tolerance),
+            )
+            if on
+        ]
         return f"**field** `{f.name}`: `{typ}`" + (" " + " ".join(flags) if flags else "")
     if occ.kind == "perspective":
         p = model.perspective(occ.name) if model else None
@@ -293,15 +340,22 @@ def _hover_text(state: ProjectState, occ) -> str | None:
     def targets(ts):
         for t in ts:
             by = f" by {t.by.isoformat()}" if t.by else ""
-            lines.append(f"- target `{t.id}` {t.label}: {t.op} {format_quantity(t.value, lang)}{by}")
+            lines.append(
+                f"- target `{t.id}` {t.label}: {t.op} {format_quantity(t.value, lang)}{by}"
+            )
 
     if kind == "segment":
         rule = model.segment_rule(occ.name)
         lines.append("")
-        lines.append(rule_in_words(rule, model, lang) if rule is not None else
-                     ("所有客户" if lang == "zh" else "every customer"))
+        lines.append(
+            rule_in_words(rule, model, lang)
+            if rule is not None
+            else ("所有客户" if lang == "zh" else "every customer")
+        )
     elif kind == "objective":
-        lines.append(f"perspective `{el.perspective}`" + (f", theme `{el.theme}`" if el.theme else ""))
+        lines.append(
+            f"perspective `{el.perspective}`" + (f", theme `{el.theme}`" if el.theme else "")
+        )
         targets(el.targets)
     elif kind == "play":
         if el.segment:
@@ -320,7 +374,7 @@ def _hover_text(state: ProjectState, occ) -> str | None:
     return "\n".join(lines)
 
 
-def _at_cursor(ls: "StratServer", uri: str, position):
+def _at_cursor(ls: StratServer, uri: str, position):
     """(project state, the id occurrence under the cursor or None, source) — or None when the
     document is not known."""
     state, disp, src = ls.state_of(uri)
@@ -339,15 +393,20 @@ def hover(ls: StratServer, params: lsp.HoverParams):
     text = _hover_text(state, occ)
     if not text:
         return None
-    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text),
-                     range=span_range(occ.span, src))
+    return lsp.Hover(
+        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text),
+        range=span_range(occ.span, src),
+    )
 
 
 # ---------------------------------------------------------------------- definition, references
 
+
 def _location(state: ProjectState, span) -> lsp.Location:
-    return lsp.Location(uri=state.uris.get(span.file, path_to_uri(span.file)),
-                        range=span_range(span, state.result.sources.get(span.file)))
+    return lsp.Location(
+        uri=state.uris.get(span.file, path_to_uri(span.file)),
+        range=span_range(span, state.result.sources.get(span.file)),
+    )
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
@@ -360,8 +419,11 @@ def definition(ls: StratServer, params: lsp.DefinitionParams):
     if imp is not None:  # only a file the project loaded: never a path outside it
         target = document_path(params.text_document.uri).parent / imp
         uri = path_to_uri(target)
-        return lsp.Location(uri=uri, range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))) \
-            if uri in state.displays else None
+        return (
+            lsp.Location(uri=uri, range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))
+            if uri in state.displays
+            else None
+        )
     occ = state.index.at(disp, line, col)
     if occ is None:
         return None
@@ -383,6 +445,7 @@ def references(ls: StratServer, params: lsp.ReferenceParams):
 
 # ---------------------------------------------------------------------- rename
 
+
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
 def prepare_rename(ls: StratServer, params: lsp.PrepareRenameParams):
     found = _at_cursor(ls, params.text_document.uri, params.position)
@@ -402,24 +465,33 @@ def rename(ls: StratServer, params: lsp.RenameParams):
         raise JsonRpcInvalidParams("nothing to rename here: put the cursor on an id")
     new = params.new_name
     if not ID_RE.fullmatch(new) or new in RESERVED:
-        raise JsonRpcInvalidParams(f"`{new}` is not a valid id (a letter or `_`, then letters, digits or `_`; "
-                                   "not a keyword)")
+        raise JsonRpcInvalidParams(
+            f"`{new}` is not a valid id (a letter or `_`, then letters, digits or `_`; "
+            "not a keyword)"
+        )
     taken = state.index.fields if occ.kind == "field" else state.index.defs
-    if new != occ.name and (new in taken or (occ.kind != "field" and new in comp.declared_ids(
-            s.text for s in state.result.sources))):
+    if new != occ.name and (
+        new in taken
+        or (occ.kind != "field" and new in comp.declared_ids(s.text for s in state.result.sources))
+    ):
         raise JsonRpcInvalidParams(f"`{new}` is already declared: ids are project-wide")
     changes: dict[str, list[lsp.TextEdit]] = {}
     for o in state.index.references(occ.name, occ.kind):
         uri = state.uris.get(o.span.file, path_to_uri(o.span.file))
         changes.setdefault(uri, []).append(
-            lsp.TextEdit(range=span_range(o.span, state.result.sources.get(o.span.file)), new_text=new))
+            lsp.TextEdit(
+                range=span_range(o.span, state.result.sources.get(o.span.file)), new_text=new
+            )
+        )
     return lsp.WorkspaceEdit(changes=changes)
 
 
 # ---------------------------------------------------------------------- completion
 
-@server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
-                lsp.CompletionOptions(trigger_characters=[" ", ",", "[", ">"]))
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[" ", ",", "[", ">"])
+)
 def completion(ls: StratServer, params: lsp.CompletionParams):
     doc = ls.strat_document(params.text_document.uri)
     if doc is None:
@@ -437,11 +509,17 @@ def completion(ls: StratServer, params: lsp.CompletionParams):
         model = state.result.model
         schema = model.schema if model is not None else None
     items = comp.complete(text, offset, comp.declared_ids(texts), schema)
-    return lsp.CompletionList(is_incomplete=False, items=[
-        lsp.CompletionItem(label=label, kind=COMPLETION_KIND[what], detail=detail) for label, what, detail in items])
+    return lsp.CompletionList(
+        is_incomplete=False,
+        items=[
+            lsp.CompletionItem(label=label, kind=COMPLETION_KIND[what], detail=detail)
+            for label, what, detail in items
+        ],
+    )
 
 
 # ---------------------------------------------------------------------- symbols
+
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
@@ -461,23 +539,40 @@ def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
             if isinstance(item, ast.TargetLine):
                 name, kind, sel = f"target {item.id.name}", lsp.SymbolKind.Constant, item.id.span
             elif isinstance(item, ast.StepLine):
-                name, kind, sel = f"step {getattr(item.number, 'raw', '')}", lsp.SymbolKind.Event, item.span
+                name, kind, sel = (
+                    f"step {getattr(item.number, 'raw', '')}",
+                    lsp.SymbolKind.Event,
+                    item.span,
+                )
             elif isinstance(item, ast.FieldLine):
                 name, kind, sel = item.name.name, lsp.SymbolKind.Field, item.name.span
             elif isinstance(item, ast.PerspectiveItem):
                 name, kind, sel = item.id.name, lsp.SymbolKind.EnumMember, item.id.span
             if name:
-                children.append(lsp.DocumentSymbol(name=name, kind=kind, range=span_range(item.span, src),
-                                                   selection_range=span_range(sel, src)))
+                children.append(
+                    lsp.DocumentSymbol(
+                        name=name,
+                        kind=kind,
+                        range=span_range(item.span, src),
+                        selection_range=span_range(sel, src),
+                    )
+                )
         sel = d.id.span if d.id is not None else d.kind_span
-        out.append(lsp.DocumentSymbol(
-            name=d.id.name if d.id is not None else d.kind, kind=SYMBOL_KIND.get(d.kind, lsp.SymbolKind.Object),
-            detail=f"{d.kind} {d.label.value}" if d.label is not None else d.kind,
-            range=span_range(d.span, src), selection_range=span_range(sel, src), children=children or None))
+        out.append(
+            lsp.DocumentSymbol(
+                name=d.id.name if d.id is not None else d.kind,
+                kind=SYMBOL_KIND.get(d.kind, lsp.SymbolKind.Object),
+                detail=f"{d.kind} {d.label.value}" if d.label is not None else d.kind,
+                range=span_range(d.span, src),
+                selection_range=span_range(sel, src),
+                children=children or None,
+            )
+        )
     return out
 
 
 # ---------------------------------------------------------------------- formatting
+
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
@@ -498,19 +593,26 @@ def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
         return []
     lines = text.split("\n")
     # UTF-16 units counted, not encoded: a lone surrogate (a client may send one) is one unit
-    end = lsp.Position(line=len(lines) - 1, character=sum(2 if ord(c) > 0xFFFF else 1 for c in lines[-1]))
+    end = lsp.Position(
+        line=len(lines) - 1, character=sum(2 if ord(c) > 0xFFFF else 1 for c in lines[-1])
+    )
     return [lsp.TextEdit(range=lsp.Range(lsp.Position(0, 0), end), new_text=new)]
 
 
 # ---------------------------------------------------------------------- code actions
 
+
 def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
-    return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and \
-        (b.start.line, b.start.character) <= (a.end.line, a.end.character)
+    return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and (
+        b.start.line,
+        b.start.character,
+    ) <= (a.end.line, a.end.character)
 
 
-@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
-                lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+@server.feature(
+    lsp.TEXT_DOCUMENT_CODE_ACTION,
+    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
+)
 def code_action(ls: StratServer, params: lsp.CodeActionParams):
     state, disp, src = ls.state_of(params.text_document.uri)
     if state is None:
@@ -520,14 +622,25 @@ def code_action(ls: StratServer, params: lsp.CodeActionParams):
         if not ours.suggestions or not _overlaps(theirs.range, params.range):
             continue
         for s in ours.suggestions:
-            if s.applicability not in (dg.Applicability.MACHINE_APPLICABLE, dg.Applicability.MAYBE_INCORRECT):
+            if s.applicability not in (
+                dg.Applicability.MACHINE_APPLICABLE,
+                dg.Applicability.MAYBE_INCORRECT,
+            ):
                 continue
             uri = state.uris.get(s.span.file, params.text_document.uri)
-            edit = lsp.TextEdit(range=span_range(s.span, state.result.sources.get(s.span.file)), new_text=s.replacement)
-            out.append(lsp.CodeAction(
-                title=s.message or f"replace with `{s.replacement}`", kind=lsp.CodeActionKind.QuickFix,
-                diagnostics=[theirs], is_preferred=s.applicability == dg.Applicability.MACHINE_APPLICABLE,
-                edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
+            edit = lsp.TextEdit(
+                range=span_range(s.span, state.result.sources.get(s.span.file)),
+                new_text=s.replacement,
+            )
+            out.append(
+                lsp.CodeAction(
+                    title=s.message or f"replace with `{s.replacement}`",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[theirs],
+                    is_preferred=s.applicability == dg.Applicability.MACHINE_APPLICABLE,
+                    edit=lsp.WorkspaceEdit(changes={uri: [edit]}),
+                )
+            )
     return out
 
 

@@ -106,16 +106,20 @@ class Framer:
                 if self.eof:
                     return None
                 continue
-            before = bytes(self.buf[:head.start()])
+            before = bytes(self.buf[: head.start()])
             if before.strip() and not OTHER_HEADERS.fullmatch(before):
                 return Frame(self._take(head.start()), "bytes outside a Content-Length frame")
             end = HEADER_END.search(self.buf, head.end() - 1)
             if end is None:
                 if self._more(self.idle):
                     continue
-                return Frame(self._take(len(self.buf)), "a header without the blank line that ends it")
-            if HEADER.search(self.buf, head.end(), end.end()):  # a stray header line: the next one counts
-                del self.buf[:head.end()]
+                return Frame(
+                    self._take(len(self.buf)), "a header without the blank line that ends it"
+                )
+            if HEADER.search(
+                self.buf, head.end(), end.end()
+            ):  # a stray header line: the next one counts
+                del self.buf[: head.end()]
                 continue
             frame = self._body(end.end(), int(head.group(1)))
             if frame is not None:
@@ -129,20 +133,33 @@ class Framer:
             if later is not None:  # the next message began inside this one: the length was too long
                 del self.buf[:start]
                 body = self._take(later.start() - start)
-                return Frame(body, f"Content-Length says {length} bytes, but the next message begins after "
-                                   f"{len(body)}")
+                return Frame(
+                    body,
+                    f"Content-Length says {length} bytes, but the next message begins after "
+                    f"{len(body)}",
+                )
             scanned = len(self.buf)
             if len(self.buf) >= start + length:
                 del self.buf[:start]
                 body = self._take(length)
                 rest = bytes(self.buf.lstrip()[:64])
-                if rest and not HEADER.match(rest) and not OTHER_HEADERS.match(rest) and not _is_json(body):
+                if (
+                    rest
+                    and not HEADER.match(rest)
+                    and not OTHER_HEADERS.match(rest)
+                    and not _is_json(body)
+                ):
                     nxt = HEADER.search(self.buf)
-                    tail = bytes(self.buf[:nxt.start() if nxt else len(self.buf)])
-                    if _is_json(body + tail):  # the length was too short: the rest of the message follows
-                        del self.buf[:len(tail)]
-                        return Frame(body + tail, f"Content-Length says {length} bytes, but the message has "
-                                                  f"{len(body) + len(tail)}")
+                    tail = bytes(self.buf[: nxt.start() if nxt else len(self.buf)])
+                    if _is_json(
+                        body + tail
+                    ):  # the length was too short: the rest of the message follows
+                        del self.buf[: len(tail)]
+                        return Frame(
+                            body + tail,
+                            f"Content-Length says {length} bytes, but the message has "
+                            f"{len(body) + len(tail)}",
+                        )
                 return Frame(body)
             if not self._more(self.idle):
                 del self.buf[:start]
@@ -162,13 +179,16 @@ def _is_json(data: bytes) -> bool:
 
 # ---------------------------------------------------------------------- checking a message
 
+
 def _valid_id(value) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def send_error(protocol, msg_id, code: int, message: str) -> None:
     """A JSON-RPC error reply (`id` null when the request's id could not be read)."""
-    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+    protocol._send_data(
+        {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+    )
 
 
 def _params_problem(exc: Exception) -> str:
@@ -204,7 +224,9 @@ def handle_frame(protocol, frame: Frame) -> None:
     problem = _request_problem(data)
     if problem:
         log.warning("invalid message: %s", problem)
-        if not (isinstance(data, dict) and "method" in data and "id" not in data):  # notifications get no reply
+        if not (
+            isinstance(data, dict) and "method" in data and "id" not in data
+        ):  # notifications get no reply
             send_error(protocol, msg_id, INVALID_REQUEST, f"Invalid request: {problem}")
         return
     if "method" not in data:  # a response to a request of ours
@@ -212,18 +234,28 @@ def handle_frame(protocol, frame: Frame) -> None:
         return
     if protocol._shutdown and data["method"] != "exit":
         if is_request:
-            send_error(protocol, msg_id, INVALID_REQUEST, "Invalid request: the server is shutting down")
+            send_error(
+                protocol, msg_id, INVALID_REQUEST, "Invalid request: the server is shutting down"
+            )
         return
     if data["method"] == "initialize":
         protocol.client_initialized = True
     elif not getattr(protocol, "client_initialized", False) and data["method"] != "exit":
         # LSP: before `initialize`, requests are refused with -32002 and notifications dropped
         if is_request:
-            send_error(protocol, msg_id, NOT_INITIALIZED, "Server not initialized: send `initialize` first")
+            send_error(
+                protocol, msg_id, NOT_INITIALIZED, "Server not initialized: send `initialize` first"
+            )
         return
-    if "params" in data and data["params"] is not None and not isinstance(data["params"], (dict, list)):
+    if (
+        "params" in data
+        and data["params"] is not None
+        and not isinstance(data["params"], (dict, list))
+    ):
         if is_request:
-            send_error(protocol, msg_id, INVALID_PARAMS, "Invalid params: `params` must be an object")
+            send_error(
+                protocol, msg_id, INVALID_PARAMS, "Invalid params: `params` must be an object"
+            )
         return
     _deliver(protocol, data, msg_id if is_request else None)
 
@@ -236,7 +268,11 @@ def _request_problem(data) -> str | None:
         return "a message must be a JSON object"
     if data.get("jsonrpc") != "2.0":
         return '`jsonrpc` must be "2.0"'
-    if "id" in data and not _valid_id(data["id"]) and not (data["id"] is None and "method" not in data):
+    if (
+        "id" in data
+        and not _valid_id(data["id"])
+        and not (data["id"] is None and "method" not in data)
+    ):
         return "`id` must be an integer or a string"
     if "method" in data:
         if not isinstance(data["method"], str) or not data["method"]:
@@ -254,10 +290,16 @@ def _deliver(protocol, data: dict, request_id) -> None:
         message = protocol.structure_message(data)
     except Exception as e:  # params that do not fit the method's types (pygls logs the details)
         if request_id is not None:
-            send_error(protocol, request_id, INVALID_PARAMS,
-                       f"Invalid params for {data.get('method')}: {_params_problem(e)}")
+            send_error(
+                protocol,
+                request_id,
+                INVALID_PARAMS,
+                f"Invalid params for {data.get('method')}: {_params_problem(e)}",
+            )
         else:
-            log.warning("dropped %s: params do not fit (%s)", data.get("method"), _params_problem(e))
+            log.warning(
+                "dropped %s: params do not fit (%s)", data.get("method"), _params_problem(e)
+            )
         return
     try:
         protocol.handle_message(message)
@@ -266,10 +308,16 @@ def _deliver(protocol, data: dict, request_id) -> None:
     except Exception:  # pygls answers requests itself; this is a bug around it
         log.exception("cannot handle %s", data.get("method"))
         if request_id is not None:
-            send_error(protocol, request_id, -32603, "Internal error: the server could not handle this request")
+            send_error(
+                protocol,
+                request_id,
+                -32603,
+                "Internal error: the server could not handle this request",
+            )
 
 
 # ---------------------------------------------------------------------- the loop
+
 
 def serve_stdio(server, stdin=None, stdout=None) -> None:
     """Serve `server` (a pygls LanguageServer) over stdin/stdout until `exit` or end of input."""
@@ -283,7 +331,9 @@ def serve_stdio(server, stdin=None, stdout=None) -> None:
         loop = asyncio.get_running_loop()
         frames: asyncio.Queue[Frame | None] = asyncio.Queue()
 
-        def pump() -> None:  # framing waits on input: its own daemon thread, never the loop's executor
+        def pump() -> (
+            None
+        ):  # framing waits on input: its own daemon thread, never the loop's executor
             while True:
                 frame = framer.next()
                 loop.call_soon_threadsafe(frames.put_nowait, frame)

@@ -20,8 +20,16 @@ from .text import render_text, summary_line, use_color
 FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github")
 
 
-def render(diags: Iterable[Diagnostic], sources: SourceMap | None, fmt: str, *, root: Path | None = None,
-           color: bool | None = None, strict: bool = False, fail_level: str | None = None) -> str:
+def render(
+    diags: Iterable[Diagnostic],
+    sources: SourceMap | None,
+    fmt: str,
+    *,
+    root: Path | None = None,
+    color: bool | None = None,
+    strict: bool = False,
+    fail_level: str | None = None,
+) -> str:
     """Render `diags` in format `fmt` (one of `FORMATS`).
 
     `root` makes SARIF and GitHub paths relative to the project root; `color` applies to text
@@ -37,8 +45,12 @@ def render(diags: Iterable[Diagnostic], sources: SourceMap | None, fmt: str, *, 
     if fmt == "json":
         return render_json(diags, sources, fail_level=level)
     if fmt == "sarif":
-        return render_sarif(diags, sources, root=root,
-                            fail_level=level if (fail_level is not None or strict) else None)
+        return render_sarif(
+            diags,
+            sources,
+            root=root,
+            fail_level=level if (fail_level is not None or strict) else None,
+        )
     if fmt == "github":
         return render_github(diags, sources, root=root)
     raise ValueError(f"unknown diagnostic format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -61,11 +73,13 @@ def render_fatal(message: str, fmt: str) -> str:
         from .sarif import sarif_log
 
         log = sarif_log([], SourceMap())
-        log["runs"][0]["invocations"] = [{
-            "executionSuccessful": False,
-            "exitCode": 2,
-            "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
-        }]
+        log["runs"][0]["invocations"] = [
+            {
+                "executionSuccessful": False,
+                "exitCode": 2,
+                "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
+            }
+        ]
         return json.dumps(log, ensure_ascii=False, indent=2)
     if fmt == "github":
         from .github import escape_data
@@ -74,5 +88,14 @@ def render_fatal(message: str, fmt: str) -> str:
     return f"error: {message}"
 
 
-__all__ = ["render_fatal", "FORMATS", "render", "render_text", "render_json", "render_sarif", "render_github",
-           "summary_line", "use_color"]
+__all__ = [
+    "FORMATS",
+    "render",
+    "render_fatal",
+    "render_github",
+    "render_json",
+    "render_sarif",
+    "render_text",
+    "summary_line",
+    "use_color",
+]

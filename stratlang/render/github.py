@@ -44,11 +44,17 @@ def annotation(diag: Diagnostic, sources: SourceMap, root: Path | None = None) -
     ]
     message = "\n".join([diag.message] + [f"help: {h}" for h in diag.help])
     command = _COMMANDS.get(diag.severity, "error")
-    return f"::{command} " + ",".join(f"{k}={escape_property(v)}" for k, v in props) + "::" + escape_data(message)
+    return (
+        f"::{command} "
+        + ",".join(f"{k}={escape_property(v)}" for k, v in props)
+        + "::"
+        + escape_data(message)
+    )
 
 
-def render_github(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-                  root: Path | None = None) -> str:
+def render_github(
+    diags: Iterable[Diagnostic], sources: SourceMap | None = None, *, root: Path | None = None
+) -> str:
     """One workflow command per diagnostic, each on its own line."""
     sources = sources if sources is not None else SourceMap()
     return "".join(annotation(d, sources, root) + "\n" for d in as_list(diags))

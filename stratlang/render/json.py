@@ -40,7 +40,9 @@ class ByteOffsets:
         return starts[line - 1] + len(source.line_text(line)[: col - 1].encode("utf-8"))
 
 
-def range_json(span: Span, sources: SourceMap, byte_offsets: ByteOffsets | None = None) -> dict[str, Any]:
+def range_json(
+    span: Span, sources: SourceMap, byte_offsets: ByteOffsets | None = None
+) -> dict[str, Any]:
     """`{file, start: {line, column, byte_offset}, end: {...}}`; the end is exclusive."""
     source = sources.get(span.file)
     if source is None:
@@ -58,7 +60,9 @@ def range_json(span: Span, sources: SourceMap, byte_offsets: ByteOffsets | None 
     }
 
 
-def diagnostic_json(diag: Diagnostic, sources: SourceMap, byte_offsets: ByteOffsets | None = None) -> dict[str, Any]:
+def diagnostic_json(
+    diag: Diagnostic, sources: SourceMap, byte_offsets: ByteOffsets | None = None
+) -> dict[str, Any]:
     byte_offsets = byte_offsets or ByteOffsets(sources)
     return {
         "code": diag.code,
@@ -66,7 +70,11 @@ def diagnostic_json(diag: Diagnostic, sources: SourceMap, byte_offsets: ByteOffs
         "message": diag.message,
         "range": range_json(diag.span, sources, byte_offsets),
         "labels": [
-            {"range": range_json(lb.span, sources, byte_offsets), "message": lb.message, "primary": lb.primary}
+            {
+                "range": range_json(lb.span, sources, byte_offsets),
+                "message": lb.message,
+                "primary": lb.primary,
+            }
             for lb in diag.all_labels
         ],
         "notes": list(diag.notes),
@@ -83,8 +91,13 @@ def diagnostic_json(diag: Diagnostic, sources: SourceMap, byte_offsets: ByteOffs
     }
 
 
-def envelope(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-             strict: bool = False, fail_level: str | None = None) -> dict[str, Any]:
+def envelope(
+    diags: Iterable[Diagnostic],
+    sources: SourceMap | None = None,
+    *,
+    strict: bool = False,
+    fail_level: str | None = None,
+) -> dict[str, Any]:
     """The envelope as Python data. `valid` is false when a diagnostic is at or above the fail
     level (errors by default; warnings too with `strict`) — the same rule as the exit code."""
     items = as_list(diags)
@@ -100,8 +113,13 @@ def envelope(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
     }
 
 
-def render_json(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-                strict: bool = False, fail_level: str | None = None) -> str:
+def render_json(
+    diags: Iterable[Diagnostic],
+    sources: SourceMap | None = None,
+    *,
+    strict: bool = False,
+    fail_level: str | None = None,
+) -> str:
     """The envelope as a JSON document (2-space indent, UTF-8 text unescaped, trailing newline)."""
     doc = envelope(diags, sources, strict=strict, fail_level=fail_level)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -61,7 +61,9 @@ def _uri(span_file: str, sources: SourceMap, root: Path | None) -> str:
     return quote(path, safe="/")
 
 
-def _location(span: Span, sources: SourceMap, root: Path | None, message: str = "") -> dict[str, Any]:
+def _location(
+    span: Span, sources: SourceMap, root: Path | None, message: str = ""
+) -> dict[str, Any]:
     source = sources.get(span.file)
     if source is None:
         line, col = max(1, span.line), max(1, span.column)
@@ -76,7 +78,12 @@ def _location(span: Span, sources: SourceMap, root: Path | None, message: str = 
     loc: dict[str, Any] = {
         "physicalLocation": {
             "artifactLocation": artifact,
-            "region": {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col},
+            "region": {
+                "startLine": line,
+                "startColumn": col,
+                "endLine": end_line,
+                "endColumn": end_col,
+            },
         }
     }
     if message:
@@ -84,7 +91,9 @@ def _location(span: Span, sources: SourceMap, root: Path | None, message: str = 
     return loc
 
 
-def _result(diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: Path | None) -> dict[str, Any]:
+def _result(
+    diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: Path | None
+) -> dict[str, Any]:
     text = diag.message
     if diag.help:
         text += "\n" + "\n".join(f"help: {h}" for h in diag.help)
@@ -97,7 +106,8 @@ def _result(diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: P
     }
     if diag.labels:
         result["relatedLocations"] = [
-            dict(id=i, **_location(lb.span, sources, root, lb.message)) for i, lb in enumerate(diag.labels, 1)
+            dict(id=i, **_location(lb.span, sources, root, lb.message))
+            for i, lb in enumerate(diag.labels, 1)
         ]
     if diag.suggestions:
         result["fixes"] = [
@@ -105,10 +115,14 @@ def _result(diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: P
                 "description": {"text": s.message or f"replace with `{s.replacement}`"},
                 "artifactChanges": [
                     {
-                        "artifactLocation": _location(s.span, sources, root)["physicalLocation"]["artifactLocation"],
+                        "artifactLocation": _location(s.span, sources, root)["physicalLocation"][
+                            "artifactLocation"
+                        ],
                         "replacements": [
                             {
-                                "deletedRegion": _location(s.span, sources, root)["physicalLocation"]["region"],
+                                "deletedRegion": _location(s.span, sources, root)[
+                                    "physicalLocation"
+                                ]["region"],
                                 "insertedContent": {"text": s.replacement},
                             }
                         ],
@@ -120,8 +134,13 @@ def _result(diag: Diagnostic, index: dict[str, int], sources: SourceMap, root: P
     return result
 
 
-def sarif_log(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-              root: Path | None = None, fail_level: str | None = None) -> dict[str, Any]:
+def sarif_log(
+    diags: Iterable[Diagnostic],
+    sources: SourceMap | None = None,
+    *,
+    root: Path | None = None,
+    fail_level: str | None = None,
+) -> dict[str, Any]:
     """The SARIF log as Python data. With `fail_level` (as `stratlang check` gives it) the run
     records its invocation: `executionSuccessful` (the check itself ran) and the `exitCode` the
     command exits with, 1 when a result is at or above the fail level, else 0."""
@@ -142,16 +161,27 @@ def sarif_log(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
     }
     if root is not None:
         base = root.resolve().as_uri()
-        run["originalUriBaseIds"] = {ROOT_BASE_ID: {"uri": base if base.endswith("/") else base + "/"}}
+        run["originalUriBaseIds"] = {
+            ROOT_BASE_ID: {"uri": base if base.endswith("/") else base + "/"}
+        }
     run["columnKind"] = "unicodeCodePoints"
     run["results"] = [_result(d, index, sources, root) for d in items]
     if fail_level is not None:
-        run["invocations"] = [{"executionSuccessful": True,
-                               "exitCode": 0 if is_valid(items, fail_level=fail_level) else 1}]
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "exitCode": 0 if is_valid(items, fail_level=fail_level) else 1,
+            }
+        ]
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def render_sarif(diags: Iterable[Diagnostic], sources: SourceMap | None = None, *,
-                 root: Path | None = None, fail_level: str | None = None) -> str:
+def render_sarif(
+    diags: Iterable[Diagnostic],
+    sources: SourceMap | None = None,
+    *,
+    root: Path | None = None,
+    fail_level: str | None = None,
+) -> str:
     log = sarif_log(diags, sources, root=root, fail_level=fail_level)
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -30,7 +30,7 @@ from .common import as_list, counts
 
 TAB_WIDTH = 4
 LONG_LINE = 200  # source lines longer than this (code points) are shown cut around their marks
-CONTEXT = 40     # code points kept on each side of the marks in a cut line
+CONTEXT = 40  # code points kept on each side of the marks in a cut line
 
 # Plain ANSI SGR codes: cheaper than a rich Console for thousands of diagnostics.
 _RESET = "\x1b[0m"
@@ -63,6 +63,7 @@ def use_color(stream=None) -> bool:
 
 # --- sanitising --------------------------------------------------------------------------------
 
+
 def _visible(ch: str) -> str:
     """One code point in, one printable code point out (so column arithmetic is unchanged)."""
     o = ord(ch)
@@ -79,7 +80,9 @@ def _clean_message(text: str) -> str:
     """Messages keep their newlines; other controls become visible symbols."""
     if text.isprintable():
         return text
-    return "".join(c if c in "\n" else (" " * TAB_WIDTH if c == "\t" else _visible(c)) for c in text)
+    return "".join(
+        c if c in "\n" else (" " * TAB_WIDTH if c == "\t" else _visible(c)) for c in text
+    )
 
 
 def _clean_inline(text: str) -> str:
@@ -121,6 +124,7 @@ def _layout(line: str) -> tuple[str, list[int]]:
 
 # --- frames ------------------------------------------------------------------------------------
 
+
 class _Lines:
     """The source lines one rendering needs, each cut out of its file once: thousands of
     diagnostics on one long line must not copy that line for each of them (rendering would grow
@@ -139,6 +143,7 @@ class _Lines:
     def clamp(self, source: SourceFile, span: Span) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column) of `span`, clamped into `source` and ordered
         (render.common.clamp_span, with the line lengths from here)."""
+
         def position(line: int, column: int) -> tuple[int, int]:
             line = max(1, min(line, source.line_count))
             return line, max(1, min(column, len(self.text(source, line)) + 1))
@@ -181,12 +186,16 @@ def _add_label(frame: _Frame, label: Label, lines: _Lines) -> None:
         end_col = len(lines.text(source, end_line)) + 1
     message = _clean_inline(label.message)
     if end_line == line:
-        frame.marks.setdefault(line, []).append(_Mark(col, max(end_col, col), label.primary, message))
+        frame.marks.setdefault(line, []).append(
+            _Mark(col, max(end_col, col), label.primary, message)
+        )
         return
     # Multi-line: from the start to the end of the first line, then the last line up to the end
     # (from its first non-blank character), with the label there.
     first_len = len(lines.text(source, line))
-    frame.marks.setdefault(line, []).append(_Mark(col, max(first_len + 1, col + 1), label.primary, ""))
+    frame.marks.setdefault(line, []).append(
+        _Mark(col, max(first_len + 1, col + 1), label.primary, "")
+    )
     last = lines.text(source, end_line)
     indent = len(last) - len(last.lstrip(" \t")) + 1
     start = indent if indent < end_col else 1
@@ -207,6 +216,7 @@ def _frames(diag: Diagnostic, sources: SourceMap, lines: _Lines) -> list[_Frame]
 
 
 # --- output ------------------------------------------------------------------------------------
+
 
 class _Out:
     def __init__(self, color: bool):
@@ -230,7 +240,9 @@ def _header_location(frame: _Frame, lines: _Lines) -> str:
     return f"{frame.file}:{line}:{col}"
 
 
-def _render_marks(out: _Out, gutter: str, line_cols: list[int], marks: list[_Mark], sev: str) -> None:
+def _render_marks(
+    out: _Out, gutter: str, line_cols: list[int], marks: list[_Mark], sev: str
+) -> None:
     """Underline row plus, when several marks on the line carry messages, rustc-style
     connector rows:
         ^^^ -  - inline
@@ -255,7 +267,9 @@ def _render_marks(out: _Out, gutter: str, line_cols: list[int], marks: list[_Mar
         for i in range(a, b):
             cells[i] = (ch, st)
 
-    def row(cells_: list[tuple[str, str | None]], tail: str = "", tail_style: str | None = None) -> None:
+    def row(
+        cells_: list[tuple[str, str | None]], tail: str = "", tail_style: str | None = None
+    ) -> None:
         text: list[str] = []
         run, run_style = "", None
         for ch, st in cells_:
@@ -327,11 +341,18 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap, lines: _
         for ln in frame.lines():
             if previous is not None and ln > previous + 1:
                 if ln == previous + 2:  # a one-line gap is cheaper shown than elided
-                    _source_row(out, previous + 1, width, lines.text(frame.source, previous + 1),
-                                [_Mark(1, 1, False, "")])
+                    _source_row(
+                        out,
+                        previous + 1,
+                        width,
+                        lines.text(frame.source, previous + 1),
+                        [_Mark(1, 1, False, "")],
+                    )
                 else:
                     out.line(out.style("...", "gutter"))
-            text_cols, marks = _source_row(out, ln, width, lines.text(frame.source, ln), frame.marks[ln])
+            text_cols, marks = _source_row(
+                out, ln, width, lines.text(frame.source, ln), frame.marks[ln]
+            )
             _render_marks(out, gutter, text_cols, marks, sev)
             previous = ln
 
@@ -348,7 +369,11 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap, lines: _
         out.line(blank)
     for kind, text in extra:
         lines = _clean_message(text).split("\n")
-        lead = " " * (width + 1) + out.style("= ", "gutter") + out.style(f"{kind}:", "help" if kind == "help" else "note")
+        lead = (
+            " " * (width + 1)
+            + out.style("= ", "gutter")
+            + out.style(f"{kind}:", "help" if kind == "help" else "note")
+        )
         out.line(lead, " ", lines[0])
         indent = " " * (width + 1 + 2 + len(kind) + 2)
         for more in lines[1:]:
@@ -362,16 +387,21 @@ def _window(line: str, marks: list[_Mark]) -> tuple[str, list[_Mark]]:
         return line, marks
     first = min(m.start for m in marks)
     last = max(max(m.end, m.start + 1) for m in marks)
-    lo = max(1, first - CONTEXT)                       # 1-based code point columns, [lo, hi)
+    lo = max(1, first - CONTEXT)  # 1-based code point columns, [lo, hi)
     hi = min(len(line) + 1, max(last + CONTEXT, lo + LONG_LINE // 2), lo + LONG_LINE)
     head = "…" if lo > 1 else ""
     tail = "…" if hi <= len(line) else ""
     shift = lo - 1 - len(head)
-    cut = [_Mark(max(1, m.start - shift), max(1, min(m.end, hi) - shift), m.primary, m.message) for m in marks]
-    return head + line[lo - 1:hi - 1] + tail, cut
+    cut = [
+        _Mark(max(1, m.start - shift), max(1, min(m.end, hi) - shift), m.primary, m.message)
+        for m in marks
+    ]
+    return head + line[lo - 1 : hi - 1] + tail, cut
 
 
-def _source_row(out: _Out, line: int, width: int, text: str, marks: list[_Mark]) -> tuple[list[int], list[_Mark]]:
+def _source_row(
+    out: _Out, line: int, width: int, text: str, marks: list[_Mark]
+) -> tuple[list[int], list[_Mark]]:
     """Print a source line (cut around `marks` when long); returns the display column of each
     code point of the printed text and the marks moved to match."""
     text, marks = _window(text, marks)
@@ -397,8 +427,13 @@ def summary_line(diags: list[Diagnostic]) -> str:
     return f"{worst}: {', '.join(parts)} emitted"
 
 
-def render_text(diags: Iterable[Diagnostic], sources: SourceMap, color: bool | None = None,
-                *, summary: bool = True) -> str:
+def render_text(
+    diags: Iterable[Diagnostic],
+    sources: SourceMap,
+    color: bool | None = None,
+    *,
+    summary: bool = True,
+) -> str:
     """Every diagnostic with its code frame, a blank line between them, then the summary line.
 
     `color=None` decides with `use_color(sys.stderr)` (human text goes to stderr). Returns ""

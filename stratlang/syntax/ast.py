@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Union
 
 from ..language import DECLARATION_KINDS
 from ..source import Span
@@ -98,8 +97,8 @@ class Invalid:
 @dataclass(frozen=True, slots=True)
 class Range:
     span: Span
-    low: "Value"
-    high: "Value"
+    low: Value
+    high: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +106,8 @@ class Rate:
     """`2000 per day`, `2 per 30d`."""
 
     span: Span
-    amount: "Value"
-    per: "Value"
+    amount: Value
+    per: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +115,7 @@ class ListValue:
     """A comma-separated list (`segments a, b, c`)."""
 
     span: Span
-    items: tuple["Value", ...]
+    items: tuple[Value, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +133,19 @@ class TypeRef:
 @dataclass(frozen=True, slots=True)
 class Or:
     span: Span
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class And:
     span: Span
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
     span: Span
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,22 +153,22 @@ class Compare:
     span: Span
     field: Name
     op: str  # = != < <= > >=
-    value: "Value"
+    value: Value
 
 
 @dataclass(frozen=True, slots=True)
 class Between:
     span: Span
     field: Name
-    low: "Value"
-    high: "Value"
+    low: Value
+    high: Value
 
 
 @dataclass(frozen=True, slots=True)
 class In:
     span: Span
     field: Name
-    values: tuple["Value", ...]
+    values: tuple[Value, ...]
     negated: bool = False
 
 
@@ -188,7 +187,7 @@ class BoolTest:
     field: Name
 
 
-Expr = Union[Or, And, Not, Compare, Between, In, Missing, BoolTest]
+Expr = Or | And | Not | Compare | Between | In | Missing | BoolTest
 TESTS = (Compare, Between, In, Missing, BoolTest)
 
 
@@ -199,11 +198,24 @@ class Trigger:
     span: Span
     kind: str  # event, lifecycle, schedule, rule
     ref: Name | None = None
-    within: "Value | None" = None
+    within: Value | None = None
     rule: Expr | None = None
 
 
-Value = Union[Name, Str, Number, Date, Time, Duration, Invalid, Range, Rate, ListValue, Expr, Trigger]
+Value = (
+    Name
+    | Str
+    | Number
+    | Date
+    | Time
+    | Duration
+    | Invalid
+    | Range
+    | Rate
+    | ListValue
+    | Expr
+    | Trigger
+)
 
 
 # --------------------------------------------------------------------------- block items
@@ -226,7 +238,7 @@ class SubBlock:
 
     span: Span
     name: Name
-    items: tuple["Item", ...]
+    items: tuple[Item, ...]
     leading: tuple[Comment, ...] = ()
     trailing: tuple[Comment, ...] = ()
     dangling: tuple[Comment, ...] = ()
@@ -288,7 +300,7 @@ class PerspectiveItem:
     trailing: tuple[Comment, ...] = ()
 
 
-Item = Union[Attribute, SubBlock, TargetLine, StepLine, ObjectionLine, FieldLine, PerspectiveItem]
+Item = Attribute | SubBlock | TargetLine | StepLine | ObjectionLine | FieldLine | PerspectiveItem
 
 
 # --------------------------------------------------------------------------- declarations
@@ -334,7 +346,7 @@ class Link:
     trailing: tuple[Comment, ...] = ()
 
 
-Decl = Union[Block, Import, Link]
+Decl = Block | Import | Link
 
 
 @dataclass(frozen=True, slots=True)

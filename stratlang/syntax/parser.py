@@ -18,11 +18,17 @@ import re
 import textwrap
 import threading
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from .. import diagnostics as dg
 from ..language import BLOCK_KINDS, STATEMENT_STARTERS
@@ -57,9 +63,11 @@ _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _DURATION = re.compile(r"^(\d+)(mo|h|d|w|y)$")
 _SCALE = {"万": 10_000, "亿": 100_000_000, "k": 1_000, "m": 1_000_000}
-_LITERAL_HELP = ("a literal is a number (42, 3.5, 1_000_000), a number with `%`, `万`, `亿`, `k` or "
-                 "`m`, a date (2026-12-31), a quarter (2026Q4), a time (21:00) or a duration "
-                 "(12h, 30d, 2w, 3mo, 1y)")
+_LITERAL_HELP = (
+    "a literal is a number (42, 3.5, 1_000_000), a number with `%`, `万`, `亿`, `k` or "
+    "`m`, a date (2026-12-31), a quarter (2026Q4), a time (21:00) or a duration "
+    "(12h, 30d, 2w, 3mo, 1y)"
+)
 _ESCAPE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|.)", re.S)
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
@@ -75,25 +83,42 @@ def _literal_hint(raw: str) -> str:
         return f"for a range write `{a} .. {b}` (in a rule: `between {a} and {b}`)"
     m = re.match(r"^-?[\d_.]+([A-Za-z\u4e00-\u9fff%]+)$", raw)
     if m:
-        return (f"`{m.group(1)}` is not a unit: numbers take `%`, `万`, `亿`, `k` or `m`; "
-                "durations take `h`, `d`, `w`, `mo` or `y`")
+        return (
+            f"`{m.group(1)}` is not a unit: numbers take `%`, `万`, `亿`, `k` or `m`; "
+            "durations take `h`, `d`, `w`, `mo` or `y`"
+        )
     return _LITERAL_HELP
 
 
 def _parens_too_deep(span: Span) -> dg.Diagnostic:
-    return dg.make("SYN101", f"parentheses nested more than {MAX_PARENS} levels deep", span, "too deep",
-                   help="remove the parentheses that only group a single test")
+    return dg.make(
+        "SYN101",
+        f"parentheses nested more than {MAX_PARENS} levels deep",
+        span,
+        "too deep",
+        help="remove the parentheses that only group a single test",
+    )
 
 
 def _rule_too_deep(span: Span) -> dg.Diagnostic:
-    return dg.make("SYN101", f"rule nested more than {MAX_NESTING} levels deep", span, "too deep",
-                   help="split the rule into segments joined with `extends`")
+    return dg.make(
+        "SYN101",
+        f"rule nested more than {MAX_NESTING} levels deep",
+        span,
+        "too deep",
+        help="split the rule into segments joined with `extends`",
+    )
 
 
 def _blocks_too_deep(span: Span) -> dg.Diagnostic:
-    return dg.make("SYN101", f"blocks nested more than {MAX_NESTING} levels deep", span, "too deep",
-                   help="a declaration holds attributes and `profile { … }` blocks; close the blocks that are "
-                        "still open")
+    return dg.make(
+        "SYN101",
+        f"blocks nested more than {MAX_NESTING} levels deep",
+        span,
+        "too deep",
+        help="a declaration holds attributes and `profile { … }` blocks; close the blocks that are "
+        "still open",
+    )
 
 
 class Lowerer(Transformer):
@@ -116,8 +141,15 @@ class Lowerer(Transformer):
 
     def tspan(self, tok: Token) -> Span:
         lo = self.line_offset
-        return Span(self.path, tok.start_pos + self.offset, tok.end_pos + self.offset,
-                    tok.line + lo, tok.column, tok.end_line + lo, tok.end_column)
+        return Span(
+            self.path,
+            tok.start_pos + self.offset,
+            tok.end_pos + self.offset,
+            tok.line + lo,
+            tok.column,
+            tok.end_line + lo,
+            tok.end_column,
+        )
 
     def span_of(self, x) -> Span:
         if isinstance(x, Token):
@@ -165,9 +197,15 @@ class Lowerer(Transformer):
                 cp = int(e[2:-1], 16)
                 if cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF:
                     return chr(cp)
-            self.diags.append(dg.make(
-                "SYN103", f"unknown escape `\\{_printable(e)}` in a string", self.tspan(tok), "here",
-                help="strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`"))
+            self.diags.append(
+                dg.make(
+                    "SYN103",
+                    f"unknown escape `\\{_printable(e)}` in a string",
+                    self.tspan(tok),
+                    "here",
+                    help='strings know `\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`',
+                )
+            )
             return m.group(0)
 
         return _ESCAPE.sub(sub, text)
@@ -177,8 +215,12 @@ class Lowerer(Transformer):
         raw = str(tok)
         span = self.tspan(tok)
         if len(raw) > MAX_LITERAL:
-            return self._bad(span, raw, f"literal `{raw[:20]}…` is too long ({len(raw):,} characters)",
-                             f"a literal has at most {MAX_LITERAL} characters; " + _LITERAL_HELP)
+            return self._bad(
+                span,
+                raw,
+                f"literal `{raw[:20]}…` is too long ({len(raw):,} characters)",
+                f"a literal has at most {MAX_LITERAL} characters; " + _LITERAL_HELP,
+            )
         m = _NUMBER.match(raw)
         if m:
             sign, whole, frac, suffix = m.groups()
@@ -192,14 +234,27 @@ class Lowerer(Transformer):
             try:
                 return ast.Date(span, dt.date(int(m[1]), int(m[2]), int(m[3])), raw)
             except ValueError as e:
-                return self._bad(span, raw, f"invalid date `{raw}` ({e})", "write a real calendar date: YYYY-MM-DD")
+                return self._bad(
+                    span,
+                    raw,
+                    f"invalid date `{raw}` ({e})",
+                    "write a real calendar date: YYYY-MM-DD",
+                )
         m = _QUARTER.match(raw)
         if m:
             year, q = int(m[1]), int(m[2])
             if year < dt.MINYEAR:
-                return self._bad(span, raw, f"invalid quarter `{raw}` (year {year} is out of range)",
-                                 f"years run from {dt.MINYEAR:04d} to {dt.MAXYEAR}: write e.g. 2026Q4")
-            last = dt.date(year, 12, 31) if q == 4 else dt.date(year, 3 * q + 1, 1) - dt.timedelta(days=1)
+                return self._bad(
+                    span,
+                    raw,
+                    f"invalid quarter `{raw}` (year {year} is out of range)",
+                    f"years run from {dt.MINYEAR:04d} to {dt.MAXYEAR}: write e.g. 2026Q4",
+                )
+            last = (
+                dt.date(year, 12, 31)
+                if q == 4
+                else dt.date(year, 3 * q + 1, 1) - dt.timedelta(days=1)
+            )
             return ast.Date(span, last, raw, quarter=True)
         m = _TIME.match(raw)
         if m:
@@ -304,7 +359,9 @@ class Lowerer(Transformer):
     def sub_block(self, c):
         lbrace, items, rbrace = c[1]
         node = ast.SubBlock(self.cover(c[0], rbrace), self.name(c[0]), items)
-        return self._nest(node, [i for i in items if isinstance(i, ast.SubBlock)], self.cover(c[0], lbrace))
+        return self._nest(
+            node, [i for i in items if isinstance(i, ast.SubBlock)], self.cover(c[0], lbrace)
+        )
 
     def rule_attr(self, c):
         return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
@@ -314,12 +371,20 @@ class Lowerer(Transformer):
 
     def target_line(self, c):
         tgt, id_, label, op, value, _by, by, _bl, baseline = c
-        return ast.TargetLine(self.cover_all(c), self.name(id_), label, str(op), value, by, baseline)
+        return ast.TargetLine(
+            self.cover_all(c), self.name(id_), label, str(op), value, by, baseline
+        )
 
     def step_line(self, c):
         step, number, channel, script, _after, after, unless, _conv = c
-        return ast.StepLine(self.cover_all(c), self.literal([number]), self.name(channel), self.name(script),
-                            after, unless is not None)
+        return ast.StepLine(
+            self.cover_all(c),
+            self.literal([number]),
+            self.name(channel),
+            self.name(script),
+            after,
+            unless is not None,
+        )
 
     def objection_line(self, c):
         return ast.ObjectionLine(self.cover(c[0], c[3]), c[1], c[3])
@@ -347,8 +412,15 @@ class Lowerer(Transformer):
         else:
             lbrace, items, rbrace = body
             body_span, last = self.cover(lbrace, rbrace), rbrace
-        return ast.Block(self.cover(kind_tok, last), kind or str(kind_tok), self.tspan(kind_tok),
-                         self.name(id_tok) if id_tok is not None else None, label, items, body_span)
+        return ast.Block(
+            self.cover(kind_tok, last),
+            kind or str(kind_tok),
+            self.tspan(kind_tok),
+            self.name(id_tok) if id_tok is not None else None,
+            label,
+            items,
+            body_span,
+        )
 
     def strategy(self, c):
         return self._block(c[0], None, c[1], c[2])
@@ -391,11 +463,25 @@ class Lowerer(Transformer):
 # --------------------------------------------------------------------------- words for errors
 
 _WORDS = {
-    "NAME": "a name", "STRING": "a string", "LONG_STRING": "a string", "LITERAL": "a number",
-    "TAG": "a name", "CMP": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)", "LBRACE": "`{`",
-    "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "ARROW": "`->`",
-    "DOTDOT": "`..`", "COMMA": "`,`", "SEMICOLON": "`;`", "BLOCK_KIND": "a declaration",
-    "FLAG": "`key`, `optional` or `risk_tolerance`", "$END": "end of file",
+    "NAME": "a name",
+    "STRING": "a string",
+    "LONG_STRING": "a string",
+    "LITERAL": "a number",
+    "TAG": "a name",
+    "CMP": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "ARROW": "`->`",
+    "DOTDOT": "`..`",
+    "COMMA": "`,`",
+    "SEMICOLON": "`;`",
+    "BLOCK_KIND": "a declaration",
+    "FLAG": "`key`, `optional` or `risk_tolerance`",
+    "$END": "end of file",
 }
 _TOP = {"STRATEGY", "PERSPECTIVES", "SCHEMA", "IMPORT", "BLOCK_KIND"}
 _ITEM_STARTS = {"RULE", "WHEN", "TARGET", "STEP", "OBJECTION"}
@@ -468,8 +554,11 @@ def _found(tok: Token) -> str:
 # --------------------------------------------------------------------------- statement splitting
 
 # Possessive repetitions (`*+`, `++`), as in the grammar: no backtracking record per character.
-_SCAN = re.compile(r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|$)|"(?:[^"\\\n]++|\\.)*+(?:"|$)|#[^\n]*|[{}]|\n', re.M)
-_DEPTH_SCAN = re.compile(_SCAN.pattern[:-len(r"|[{}]|\n")] + r"|[{}()]", re.M)
+_SCAN = re.compile(
+    r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|$)|"(?:[^"\\\n]++|\\.)*+(?:"|$)|#[^\n]*|[{}]|\n',
+    re.M,
+)
+_DEPTH_SCAN = re.compile(_SCAN.pattern[: -len(r"|[{}]|\n")] + r"|[{}()]", re.M)
 _STARTER = re.compile(rf"[ \t]*(?:({'|'.join(STATEMENT_STARTERS)})(?!\w)|[^\W\d]\w*[ \t]*->)")
 
 
@@ -481,11 +570,15 @@ _STR = r'"(?:[^"\\\n]++|\\.)*+"'
 _HEADER = re.compile(
     rf"(?:{_KINDS}[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*(?:\{{|#|$)|\{{)"
     rf"|strategy(?![\w-])[ \t]*(?:{_STR}[ \t]*)?\{{|perspectives[ \t]*\{{|schema[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*)?\{{"
-    rf"|import[ \t]*\"|[^\W\d]\w*[ \t]*->)", re.M)
+    rf"|import[ \t]*\"|[^\W\d]\w*[ \t]*->)",
+    re.M,
+)
 
 
 # `KIND id` at the start of a statement: the id a broken declaration would have declared.
-_DECL_ID = re.compile(rf"\s*(?:#[^\n]*\n\s*)*(?:{'|'.join(BLOCK_KINDS + ('schema',))})\s+([^\W\d]\w*)")
+_DECL_ID = re.compile(
+    rf"\s*(?:#[^\n]*\n\s*)*(?:{'|'.join(BLOCK_KINDS + ('schema',))})\s+([^\W\d]\w*)"
+)
 
 GROUP_CHARS = 16_000
 
@@ -498,7 +591,7 @@ def _groups(text: str) -> list[tuple[int, int]]:
     if len(text) <= GROUP_CHARS:
         return [(0, len(text))]
     groups, gs = [], 0
-    for start, end, unclosed in split_statements(text):
+    for _start, end, unclosed in split_statements(text):
         if end - gs >= GROUP_CHARS and not unclosed and end < len(text):
             groups.append((gs, end))
             gs = end
@@ -531,7 +624,9 @@ def _check_depth(source: SourceFile, start: int, end: int) -> None:
 
 
 def _is_eof(e) -> bool:
-    return isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
+    return isinstance(e, UnexpectedEOF) or (
+        isinstance(e, UnexpectedToken) and e.token.type == "$END"
+    )
 
 
 def split_statements(text: str) -> list[tuple[int, int, list[int]]]:
@@ -544,7 +639,6 @@ def split_statements(text: str) -> list[tuple[int, int, list[int]]]:
     starts = [0]
     opens: list[int] = []
     unclosed: dict[int, list[int]] = {}
-    line_start = 0
     pos = 0
     n = len(text)
 
@@ -568,9 +662,8 @@ def split_statements(text: str) -> list[tuple[int, int, list[int]]]:
                 at_line_start(pos)
         elif tok == "{":
             opens.append(m.start())
-        elif tok == "}":
-            if opens:
-                opens.pop()
+        elif tok == "}" and opens:
+            opens.pop()
     if opens:
         unclosed[n] = opens
     starts = sorted(set(starts))
@@ -588,9 +681,16 @@ class _Parser:
     def __init__(self):
         self.lowerer = Lowerer()
         self.lock = threading.Lock()
-        self.lark = Lark(grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True,
-                         transformer=self.lowerer, lexer_callbacks={"COMMENT": self.lowerer.on_comment},
-                         propagate_positions=False, cache=False)
+        self.lark = Lark(
+            grammar_text(),
+            parser="lalr",
+            lexer="contextual",
+            maybe_placeholders=True,
+            transformer=self.lowerer,
+            lexer_callbacks={"COMMENT": self.lowerer.on_comment},
+            propagate_positions=False,
+            cache=False,
+        )
 
     def parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
         # The nodes built here are acyclic and all stay alive: the cyclic GC only re-scans them
@@ -630,7 +730,9 @@ class _Parser:
         comments.sort(key=lambda c: c.span.start)
         file_span = source.span(0, len(text))
         decls, dangling = attach_comments(tuple(decls), comments)
-        return ast.File(file_span, source.path, decls, tuple(comments), dangling, tuple(self.broken)), diags
+        return ast.File(
+            file_span, source.path, decls, tuple(comments), dangling, tuple(self.broken)
+        ), diags
 
     def _run(self, source, text, offset, line_offset):
         low = self.lowerer
@@ -663,7 +765,9 @@ class _Parser:
                 continue
             line_offset = source.line_col(start)[0] - 1
             try:
-                self.lowerer.begin(source, start, line_offset)  # no stale diagnostics if the next line raises
+                self.lowerer.begin(
+                    source, start, line_offset
+                )  # no stale diagnostics if the next line raises
                 _check_depth(source, start, end)
                 d, c, g = self._run(source, chunk, start, line_offset)
                 decls.extend(d)
@@ -680,8 +784,13 @@ class _Parser:
                 comments.extend(_scan_comments(source, start, end))
                 low = self.lowerer.diags
                 diags.extend(low)
-                if low and isinstance(e, UnexpectedToken) and e.token.type != "$END" and low[-1].code == "SYN103" \
-                        and not text[low[-1].span.end:start + e.token.start_pos].strip():
+                if (
+                    low
+                    and isinstance(e, UnexpectedToken)
+                    and e.token.type != "$END"
+                    and low[-1].code == "SYN103"
+                    and not text[low[-1].span.end : start + e.token.start_pos].strip()
+                ):
                     # The token right after a malformed literal (`between 22-35 }`): the literal's
                     # SYN103 already says what is wrong; a second error would only repeat it.
                     continue
@@ -696,9 +805,13 @@ class _Parser:
             diags.sort(key=lambda d: d.span.start)
         return decls, comments, diags
 
-    def _diagnose(self, source: SourceFile, e: UnexpectedInput, start: int, end: int, unclosed: list[int]):
+    def _diagnose(
+        self, source: SourceFile, e: UnexpectedInput, start: int, end: int, unclosed: list[int]
+    ):
         text = source.text
-        is_eof = isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
+        is_eof = isinstance(e, UnexpectedEOF) or (
+            isinstance(e, UnexpectedToken) and e.token.type == "$END"
+        )
         if is_eof:
             accepts = _accepts(e)
             at_eof = end >= len(text)
@@ -707,15 +820,28 @@ class _Parser:
                 # The block's items are complete and only its `}` is missing (or the next
                 # declaration starts at column 1 inside it): point at the opening brace.
                 brace = unclosed[-1]
-                return dg.make("SYN102", "this `{` is never closed", source.span(brace, brace + 1), "opened here",
-                               help="add the matching `}` at the end of the block")
+                return dg.make(
+                    "SYN102",
+                    "this `{` is never closed",
+                    source.span(brace, brace + 1),
+                    "opened here",
+                    help="add the matching `}` at the end of the block",
+                )
             span = source.span(stop, stop)
             expected = describe_expected(accepts)
             code = "SYN104" if at_eof else "SYN101"
             what = "unexpected end of file" if code == "SYN104" else "statement ends too early"
-            labels = tuple(dg.Label(source.span(b, b + 1), "this `{` is still open") for b in unclosed[-1:])
-            return dg.make(code, f"{what}: expected {expected}{self._after(text, stop)}", span,
-                           "expected more here", labels=labels, help=_comment_help(text, start, stop, accepts))
+            labels = tuple(
+                dg.Label(source.span(b, b + 1), "this `{` is still open") for b in unclosed[-1:]
+            )
+            return dg.make(
+                code,
+                f"{what}: expected {expected}{self._after(text, stop)}",
+                span,
+                "expected more here",
+                labels=labels,
+                help=_comment_help(text, start, stop, accepts),
+            )
         if isinstance(e, UnexpectedCharacters):
             pos = start + e.pos_in_stream
             ch = text[pos]
@@ -728,21 +854,40 @@ class _Parser:
                     q -= 1
                 if text.startswith('"""', q):
                     pos = q
-                    return dg.make("SYN102", "unterminated text block: `\"\"\"` is never closed",
-                                   source.span(pos, pos + 3), "opened here", help='close it with `"""`')
-                return dg.make("SYN102", "unterminated string", source.span(pos, line_end), "string starts here",
-                               help='close the string with `"` on the same line, or use `"""` for text over several lines')
+                    return dg.make(
+                        "SYN102",
+                        'unterminated text block: `"""` is never closed',
+                        source.span(pos, pos + 3),
+                        "opened here",
+                        help='close it with `"""`',
+                    )
+                return dg.make(
+                    "SYN102",
+                    "unterminated string",
+                    source.span(pos, line_end),
+                    "string starts here",
+                    help='close the string with `"` on the same line, or use `"""` for text over several lines',
+                )
             allowed = describe_expected(e.allowed or ())
             shown = ch if ch.isprintable() else ch.encode("unicode_escape").decode()
-            return dg.make("SYN101", f"unexpected character `{shown}`: expected {allowed}{self._after(text, pos)}",
-                           source.span(pos, pos + 1), "not expected here",
-                           help=_char_help(ch))
+            return dg.make(
+                "SYN101",
+                f"unexpected character `{shown}`: expected {allowed}{self._after(text, pos)}",
+                source.span(pos, pos + 1),
+                "not expected here",
+                help=_char_help(ch),
+            )
         tok: Token = e.token
         pos = start + tok.start_pos
         span = source.span(pos, start + tok.end_pos)
         expected = describe_expected(_accepts(e))
-        return dg.make("SYN101", f"expected {expected}{self._after(text, pos)}, found {_found(tok)}", span,
-                       "unexpected here", help=_token_help(tok, e.expected) + _comment_help(text, start, pos, _accepts(e)))
+        return dg.make(
+            "SYN101",
+            f"expected {expected}{self._after(text, pos)}, found {_found(tok)}",
+            span,
+            "unexpected here",
+            help=_token_help(tok, e.expected) + _comment_help(text, start, pos, _accepts(e)),
+        )
 
     @staticmethod
     def _after(text: str, pos: int) -> str:
@@ -767,8 +912,11 @@ class _Parser:
 
 def _scan_comments(source: SourceFile, start: int, end: int) -> list[ast.Comment]:
     """The comments of text[start:end], found without the parser (strings are skipped)."""
-    return [ast.Comment(source.span(m.start(), m.end()), m.group().rstrip())
-            for m in _SCAN.finditer(source.text, start, end) if m.group().startswith("#")]
+    return [
+        ast.Comment(source.span(m.start(), m.end()), m.group().rstrip())
+        for m in _SCAN.finditer(source.text, start, end)
+        if m.group().startswith("#")
+    ]
 
 
 def _accepts(e: UnexpectedInput) -> set[str]:
@@ -800,13 +948,20 @@ def _comment_help(text: str, start: int, pos: int, accepts) -> tuple[str, ...]:
         return ()
     line_start = text.rfind("\n", start, max(start, text.rfind("\n", start, pos))) + 1
     if _VALUE_COMMENTED_OUT.search(text, max(start, line_start), pos):
-        return ("`#` starts a comment, so the rest of that line is ignored; write text that holds `#` "
-                'as a string (`color "#2b6cb0"`)',)
+        return (
+            "`#` starts a comment, so the rest of that line is ignored; write text that holds `#` "
+            'as a string (`color "#2b6cb0"`)',
+        )
     return ()
 
 
 def _token_help(tok: Token, expected) -> tuple[str, ...]:
-    if tok.type in ("RULE", "WHEN", "TARGET", "STEP", "OBJECTION") or str(tok) in ("rule", "when", "step", "target"):
+    if tok.type in ("RULE", "WHEN", "TARGET", "STEP", "OBJECTION") or str(tok) in (
+        "rule",
+        "when",
+        "step",
+        "target",
+    ):
         return (f"`{tok}` starts an attribute; the previous attribute may be missing its value",)
     if "RBRACE" in expected and tok.type in ("BLOCK_KIND", "STRATEGY", "SCHEMA"):
         return ("a `}` may be missing before this declaration",)
@@ -837,13 +992,17 @@ def raw_lark_parse(text: str):
     try:
         raw = _RAW
     except NameError:
-        raw = _RAW = Lark(grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True)
+        raw = _RAW = Lark(
+            grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True
+        )
     return raw.parse(text)
 
 
 def build_strict_parser():
     """Build the parser in Lark's strict mode (raises on any grammar conflict); used by tests."""
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True, strict=True)
+    return Lark(
+        grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True, strict=True
+    )
 
 
 # --------------------------------------------------------------------------- comments
