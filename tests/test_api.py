@@ -53,3 +53,45 @@ def test_refusals_are_typed_errors_not_exits(tmp_path):
     with pytest.raises(StratlangError, match="data file not found"):
         stratlang.build(result, tmp_path / "out", data=tmp_path / "missing.csv")
     assert not (tmp_path / "out").exists()
+
+
+def test_load_then_check_then_build_a_project(tmp_path):
+    project = stratlang.load(BANK / "main.strat")
+    assert project.entry == (BANK / "main.strat").resolve()
+    assert len(project.files) > 1  # the entry and what it imports, parsed
+    result = project.check()
+    assert result.ok and result.model is not None
+    assert result.project is project
+    built = stratlang.build(project, tmp_path / "out")  # a loaded project is checked by build
+    assert built.files == ("map.svg", "model.json", "playbook-map.svg", "playbook.html")
+    stratlang.build(result, tmp_path / "again")
+    assert (tmp_path / "out" / "model.json").read_bytes() == (
+        tmp_path / "again" / "model.json"
+    ).read_bytes()
+
+
+def test_load_reports_syntax_problems_as_diagnostics_not_errors(tmp_path):
+    entry = write_project(tmp_path, {"main.strat": BASE + "segment s { rule age > }\n"})
+    project = stratlang.load(entry)
+    assert [d.code[:3] for d in project.diagnostics] == ["SYN"]
+    with pytest.raises(CheckFailed):
+        stratlang.build(project, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_entry_that_cannot_be_read_is_a_stratlang_error(tmp_path):
+    from stratlang.check import LoadError
+
+    with pytest.raises(LoadError, match="file not found") as caught:
+        stratlang.load(tmp_path / "missing.strat")
+    assert isinstance(caught.value, StratlangError)
+    with pytest.raises(LoadError, match="outside"):
+        stratlang.load(BANK / "main.strat", root=tmp_path)
+
+
+def test_the_api_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    stratlang.load(BANK / "main.strat").check()
+    assert gc.isenabled()

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import diagnostics as dg
 from ..model import Model
 from ..source import SourceMap
-from .loader import LoadError, Project, load_project
+from .loader import LoadError, Project, gc_paused, load_project
 from .registry import Context, run_checks
 from .resolve import build_model
 
-__all__ = ["CheckResult", "LoadError", "check_entry", "check_project"]
+__all__ = ["CheckResult", "LoadError", "Project", "check_entry", "check_project", "load"]
 
 
 @dataclass
@@ -51,6 +50,16 @@ def check_project(project: Project, *, checks: bool = True) -> CheckResult:
     return CheckResult(model, diags.sorted(), project.sources, project.root, project, ctx.timings)
 
 
+def load(
+    entry: Path | str, root: Path | str | None = None, *, overlay: dict | None = None
+) -> Project:
+    """Read and parse a project: the entry and every file it imports, confined to `root` (default:
+    the entry's folder). Syntax and import problems are in `project.diagnostics`; raises LoadError
+    when the entry itself cannot be read."""
+    with gc_paused():
+        return load_project(Path(entry), Path(root) if root else None, overlay)
+
+
 def check_entry(
     entry: Path | str,
     root: Path | str | None = None,
@@ -58,16 +67,7 @@ def check_entry(
     checks: bool = True,
     overlay: dict | None = None,
 ) -> CheckResult:
-    """Load, parse, resolve and check a project. Raises LoadError when the entry cannot be read.
-
-    Python's cyclic garbage collector is paused while the project is compiled: parsing allocates
-    millions of small acyclic objects, and the collector's repeated passes over them cost more
-    than half the time of a large check (measured in benchmarks/bench_check.py)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    """Load, parse, resolve and check a project. Raises LoadError when the entry cannot be read."""
+    with gc_paused():
         project = load_project(Path(entry), Path(root) if root else None, overlay)
         return check_project(project, checks=checks)
-    finally:
-        if paused:
-            gc.enable()
