@@ -17,11 +17,14 @@ __all__ = ["CheckResult", "LoadError", "Project", "check_entry", "check_project"
 
 @dataclass
 class CheckResult:
-    model: Model | None
+    """A checked project: the model (built even when there are errors, from what resolved), every
+    diagnostic sorted by position, the sources they point into, and the loaded project."""
+
+    model: Model
     diagnostics: list[dg.Diagnostic]
     sources: SourceMap
     root: Path
-    project: Project | None = None
+    project: Project
     timings: dict = field(default_factory=dict)
 
     @property

@@ -80,8 +80,9 @@ def display_path(path: Path, base: Path | None = None) -> str:
 
 def read_source(
     path: Path, shown: str, overlay: dict | None = None
-) -> tuple[SourceFile | None, dg.Diagnostic | None]:
-    """Read and decode one file. Raises OSError when it cannot be read."""
+) -> tuple[SourceFile, dg.Diagnostic | None]:
+    """Read and decode one file (up to a byte that is not UTF-8, which is the diagnostic). Raises
+    OSError when it cannot be read."""
     if overlay and path in overlay:
         text = overlay[path]
         if text.startswith("\ufeff"):

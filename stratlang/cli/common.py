@@ -156,8 +156,9 @@ def print_error(e: Exception) -> None:
     if len(problems) > 1 or (problems and str(e) != problems[0]):
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
-    if getattr(e, "help", None):
-        click.echo(f"  = help: {e.help}", err=True)
+    help_ = getattr(e, "help", None)
+    if help_:
+        click.echo(f"  = help: {help_}", err=True)
     if isinstance(e, DataError):
         click.echo("  = note: nothing was written", err=True)
 
