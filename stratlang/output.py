@@ -271,7 +271,7 @@ def _is_sealed(folder: Path) -> bool:
 
 def _files_under(folder: Path) -> list[str]:
     """Every entry below `folder` that is not a folder (files, links, FIFOs), as sorted posix paths."""
-    out = []
+    out: list[str] = []
     for top, dirs, files in os.walk(folder):
         rel = Path(top).relative_to(folder)
         out.extend((rel / f).as_posix() for f in files)

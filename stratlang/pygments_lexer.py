@@ -9,8 +9,9 @@ is what readers expect).
 
 from __future__ import annotations
 
-from pygments.lexer import RegexLexer, include, words
-from pygments.token import (
+# Pygments ships no type information and types-Pygments is not a dev dependency.
+from pygments.lexer import RegexLexer, include, words  # type: ignore[import-untyped]
+from pygments.token import (  # type: ignore[import-untyped]
     Comment,
     Keyword,
     Name,

@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TextIO
 
 from ..diagnostics import Diagnostic, Label
 from ..source import SourceFile, SourceMap, Span, char_width
@@ -46,7 +47,7 @@ _STYLES = {
 }
 
 
-def use_color(stream=None) -> bool:
+def use_color(stream: TextIO | None = None) -> bool:
     """Colour only on a terminal, never when `NO_COLOR` is set (to any value, even empty) or
     `TERM=dumb`."""
     if "NO_COLOR" in os.environ:
@@ -317,8 +318,8 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap, lines: _
     sev = sev if sev in ("error", "warning", "info") else "error"
     message_lines = _clean_message(diag.message).split("\n")
     out.line(out.style(f"{sev}[{diag.code}]", sev), out.style(f": {message_lines[0]}", "bold"))
-    for extra in message_lines[1:]:
-        out.line(out.style(extra, "bold"))
+    for more_message in message_lines[1:]:
+        out.line(out.style(more_message, "bold"))
 
     frames = _frames(diag, sources, lines)
     shown = [ln for f in frames if f.source is not None for ln in f.lines()]
@@ -368,15 +369,15 @@ def _render_diagnostic(out: _Out, diag: Diagnostic, sources: SourceMap, lines: _
     if extra:
         out.line(blank)
     for kind, text in extra:
-        lines = _clean_message(text).split("\n")
+        text_lines = _clean_message(text).split("\n")
         lead = (
             " " * (width + 1)
             + out.style("= ", "gutter")
             + out.style(f"{kind}:", "help" if kind == "help" else "note")
         )
-        out.line(lead, " ", lines[0])
+        out.line(lead, " ", text_lines[0])
         indent = " " * (width + 1 + 2 + len(kind) + 2)
-        for more in lines[1:]:
+        for more in text_lines[1:]:
             out.line(indent, more)
 
 
