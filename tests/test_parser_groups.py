@@ -4,7 +4,7 @@ The grouping must never change what a file means or which errors it reports."""
 from __future__ import annotations
 
 from stratlang import parse_text
-from stratlang.syntax import parser as P
+from stratlang.syntax import recovery
 
 
 def block(i: int) -> str:
@@ -21,7 +21,7 @@ def long_text(n: int = 400) -> str:
 
 def test_long_text_is_cut_into_groups_at_clean_boundaries():
     text = long_text()
-    groups = P._groups(text)
+    groups = recovery.groups(text)
     assert len(groups) > 3
     assert groups[0][0] == 0 and groups[-1][1] == len(text)
     for (a, b), (c, d) in zip(groups, groups[1:]):
@@ -59,14 +59,16 @@ def test_statement_continuing_across_a_cut_is_not_an_error():
     # a link chain continued on the next line, `B -> C` starting the line: a cut candidate
     text = long_text(60)
     pad = len(text)
-    P_GROUP = P.GROUP_CHARS
+    saved = recovery.GROUP_CHARS
     try:
-        P.GROUP_CHARS = pad + 3  # the first cut falls between `O1 ->` and `O2 -> O3`
-        assert P._groups(text + "\nO1 ->\nO2 -> O3\n" + "x" * pad)[1][0] == pad + len("\nO1 ->\n")
+        recovery.GROUP_CHARS = pad + 3  # the first cut falls between `O1 ->` and `O2 -> O3`
+        assert recovery.groups(text + "\nO1 ->\nO2 -> O3\n" + "x" * pad)[1][0] == pad + len(
+            "\nO1 ->\n"
+        )
         text2 = text + "\nO1 ->\nO2 -> O3\n" + long_text(60).replace("O", "Q")
         f, diags = parse_text(text2)
     finally:
-        P.GROUP_CHARS = P_GROUP
+        recovery.GROUP_CHARS = saved
     assert diags == []
     links = [d for d in f.decls if d.__class__.__name__ == "Link"]
     assert [tuple(n.name for n in lk.chain) for lk in links] == [("O1", "O2", "O3")]

@@ -1,0 +1,142 @@
+"""Literal tokens to values: numbers with their suffixes, dates, quarters, times, durations,
+and the escapes and indentation of strings. No Lark here: lowering hands over the token text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+from collections.abc import Callable
+from decimal import Decimal
+
+from .. import diagnostics as dg
+from ..source import Span
+from . import ast
+from .limits import MAX_LITERAL
+
+_NUMBER = re.compile(r"^(-?)(\d(?:_?\d)*)(\.\d+)?(%|万|亿|k|m)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_DURATION = re.compile(r"^(\d+)(mo|h|d|w|y)$")
+_SCALE = {"万": 10_000, "亿": 100_000_000, "k": 1_000, "m": 1_000_000}
+_LITERAL_HELP = (
+    "a literal is a number (42, 3.5, 1_000_000), a number with `%`, `万`, `亿`, `k` or "
+    "`m`, a date (2026-12-31), a quarter (2026Q4), a time (21:00) or a duration "
+    "(12h, 30d, 2w, 3mo, 1y)"
+)
+_ESCAPE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|.)", re.S)
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+LiteralValue = ast.Number | ast.Date | ast.Time | ast.Duration
+# What is wrong with a literal that is not valid: (message, help).
+Problem = tuple[str, str]
+
+
+def printable(text: str) -> str:
+    """Text for a one-line message: control characters and line breaks as escapes."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _literal_hint(raw: str) -> str:
+    if re.match(r"^-?\d+(?:\.\d+)?-\d+(?:\.\d+)?$", raw):
+        a, b = raw.rsplit("-", 1)
+        return f"for a range write `{a} .. {b}` (in a rule: `between {a} and {b}`)"
+    m = re.match(r"^-?[\d_.]+([A-Za-z\u4e00-\u9fff%]+)$", raw)
+    if m:
+        return (
+            f"`{m.group(1)}` is not a unit: numbers take `%`, `万`, `亿`, `k` or `m`; "
+            "durations take `h`, `d`, `w`, `mo` or `y`"
+        )
+    return _LITERAL_HELP
+
+
+def literal_value(span: Span, raw: str) -> LiteralValue | Problem:
+    """The value a literal token's text stands for, or what is wrong with it."""
+    if len(raw) > MAX_LITERAL:
+        return (
+            f"literal `{raw[:20]}…` is too long ({len(raw):,} characters)",
+            f"a literal has at most {MAX_LITERAL} characters; " + _LITERAL_HELP,
+        )
+    m = _NUMBER.match(raw)
+    if m:
+        return _number(span, raw, m)
+    m = _DATE.match(raw)
+    if m:
+        try:
+            return ast.Date(span, dt.date(int(m[1]), int(m[2]), int(m[3])), raw)
+        except ValueError as e:
+            return f"invalid date `{raw}` ({e})", "write a real calendar date: YYYY-MM-DD"
+    m = _QUARTER.match(raw)
+    if m:
+        return _quarter(span, raw, int(m[1]), int(m[2]))
+    m = _TIME.match(raw)
+    if m:
+        h, mi = int(m[1]), int(m[2])
+        if h < 24 and mi < 60:
+            return ast.Time(span, h, mi, raw)
+        return f"invalid time `{raw}`", "times run from 00:00 to 23:59"
+    m = _DURATION.match(raw)
+    if m:
+        return ast.Duration(span, int(m[1]), m[2], raw)
+    return f"malformed literal `{raw}`", _literal_hint(raw)
+
+
+def _number(span: Span, raw: str, m: re.Match[str]) -> ast.Number:
+    sign, whole, frac, suffix = m.groups()
+    d = Decimal(sign + whole.replace("_", "") + (frac or ""))
+    if suffix in _SCALE:
+        d *= _SCALE[suffix]
+    value = int(d) if d == d.to_integral_value() else float(d)
+    return ast.Number(span, value, suffix == "%", raw, suffix in _SCALE)
+
+
+def _quarter(span: Span, raw: str, year: int, q: int) -> ast.Date | Problem:
+    """A quarter means its last day."""
+    if year < dt.MINYEAR:
+        return (
+            f"invalid quarter `{raw}` (year {year} is out of range)",
+            f"years run from {dt.MINYEAR:04d} to {dt.MAXYEAR}: write e.g. 2026Q4",
+        )
+    last = dt.date(year, 12, 31) if q == 4 else dt.date(year, 3 * q + 1, 1) - dt.timedelta(days=1)
+    return ast.Date(span, last, raw, quarter=True)
+
+
+def text_block(body: str) -> str:
+    """A `\"\"\"` string's text: the blank first and last lines dropped, the indentation removed."""
+    lines = body.split("\n")
+    if lines and not lines[0].strip():
+        lines = lines[1:]
+    if lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return textwrap.dedent("\n".join(lines))
+
+
+def unescape(text: str, unknown: Callable[[str], object]) -> str:
+    """Replace the escapes in a string's text; an unknown escape is kept as written and handed
+    to `unknown` (which reports it)."""
+    if "\\" not in text:
+        return text
+
+    def sub(m: re.Match[str]) -> str:
+        e = m.group(1)
+        if e in _ESCAPES:
+            return _ESCAPES[e]
+        if e.startswith("u{"):
+            cp = int(e[2:-1], 16)
+            if cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF:
+                return chr(cp)
+        unknown(e)
+        return m.group(0)
+
+    return _ESCAPE.sub(sub, text)
+
+
+def unknown_escape(escape: str, span: Span) -> dg.Diagnostic:
+    return dg.make(
+        "SYN103",
+        f"unknown escape `\\{printable(escape)}` in a string",
+        span,
+        "here",
+        help='strings know `\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`',
+    )

@@ -1,0 +1,297 @@
+"""Lowering: the grammar's rules to AST nodes.
+
+Lark calls these methods while it parses (its inline transformer for LALR), so no parse tree is
+ever built. Each method receives a rule's children, tokens and nodes lowered already, in the
+grammar's order; a token is Lark's `Token`, a `str` carrying its position. Lark itself is not
+imported here: `parser.py` is the only module that does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from .. import diagnostics as dg
+from ..source import SourceFile, Span
+from . import ast
+from .limits import MAX_NESTING, Abort, blocks_too_deep, rule_too_deep
+from .literals import literal_value, text_block, unescape, unknown_escape
+
+
+class Token(Protocol):
+    """What lowering reads of a token besides its text (Lark's `Token` is a `str` subclass with
+    these attributes; the lexer always sets them)."""
+
+    type: str
+    start_pos: int
+    end_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class Lowerer:
+    """Grammar rules -> AST nodes. One instance per parser; `begin()` resets it for a run.
+
+    Lark looks a rule's method up by the rule's name; a rule without one (the grammar's inlined
+    `_rule`s and `?rule`s never need one) would become a Lark tree."""
+
+    def __init__(self):
+        self.begin(None, 0, 0)
+
+    def begin(self, source: SourceFile | None, offset: int, line_offset: int):
+        self.source = source
+        self.path = source.path if source else ""
+        self.offset = offset
+        self.line_offset = line_offset
+        self.diags: list[dg.Diagnostic] = []
+        self.comments: list[ast.Comment] = []
+        self.depth: dict[int, int] = {}
+
+    # ---------------------------------------------------------------- spans
+
+    def tspan(self, tok: Token) -> Span:
+        lo = self.line_offset
+        return Span(
+            self.path,
+            tok.start_pos + self.offset,
+            tok.end_pos + self.offset,
+            tok.line + lo,
+            tok.column,
+            tok.end_line + lo,
+            tok.end_column,
+        )
+
+    def span_of(self, x) -> Span:
+        if isinstance(x, str):  # a token
+            return self.tspan(x)
+        return x if isinstance(x, Span) else x.span
+
+    def cover(self, first, last) -> Span:
+        a = self.span_of(first)
+        b = self.span_of(last)
+        return Span(self.path, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
+
+    def cover_all(self, children) -> Span:
+        present = [c for c in children if c is not None]
+        return self.cover(present[0], present[-1])
+
+    def on_comment(self, tok: Token) -> None:
+        self.comments.append(ast.Comment(self.tspan(tok), str(tok).rstrip()))
+
+    # ---------------------------------------------------------------- atoms
+
+    def string(self, c):
+        tok = c[0]
+        return ast.Str(self.tspan(tok), self._unescape(tok, str(tok)[1:-1]))
+
+    def long_string(self, c):
+        tok = c[0]
+        text = text_block(str(tok)[3:-3])
+        return ast.Str(self.tspan(tok), self._unescape(tok, text), triple=True)
+
+    def _unescape(self, tok: Token, text: str) -> str:
+        return unescape(text, lambda e: self.diags.append(unknown_escape(e, self.tspan(tok))))
+
+    def literal(self, c):
+        tok = c[0]
+        raw = str(tok)
+        span = self.tspan(tok)
+        value = literal_value(span, raw)
+        if isinstance(value, tuple):
+            message, help = value
+            return self._bad(span, raw, message, help)
+        return value
+
+    def _bad(self, span, raw, message, help):
+        self.diags.append(dg.make("SYN103", message, span, "not a valid literal", help=help))
+        return ast.Invalid(span, raw)
+
+    def name(self, c) -> ast.Name:
+        """The `name` rule callback (children list) and the token -> Name helper."""
+        if isinstance(c, str):  # a token
+            return ast.Name(self.tspan(c), str(c))
+        return ast.Name(self.tspan(c[0]), str(c[0]))
+
+    # ---------------------------------------------------------------- values
+
+    def range(self, c):
+        return ast.Range(self.cover(c[0], c[2]), c[0], c[2])
+
+    def rate(self, c):
+        return ast.Rate(self.cover(c[0], c[2]), c[0], c[2])
+
+    def value_list(self, c):
+        return ast.ListValue(self.cover(c[0], c[-1]), tuple(c))
+
+    # ---------------------------------------------------------------- expressions
+
+    def _nest(self, node, children, at=None):
+        """Record `node`'s nesting depth (rules and blocks): deeper than MAX_NESTING is SYN101, so
+        that every later stage can walk the tree recursively."""
+        d = 1 + max((self.depth.get(id(x), 0) for x in children), default=0)
+        if d > MAX_NESTING:
+            if isinstance(node, ast.SubBlock):
+                raise Abort(blocks_too_deep(at or node.span))
+            raise Abort(rule_too_deep(node.span))
+        self.depth[id(node)] = d
+        return node
+
+    def or_expr(self, c):
+        ops = tuple(c[0::2])
+        return self._nest(ast.Or(self.cover(c[0], c[-1]), ops), ops)
+
+    def and_expr(self, c):
+        ops = tuple(c[0::2])
+        return self._nest(ast.And(self.cover(c[0], c[-1]), ops), ops)
+
+    def negation(self, c):
+        return self._nest(ast.Not(self.cover(c[0], c[1]), c[1]), (c[1],))
+
+    def paren(self, c):
+        # The parenthesised expression's span takes in the parentheses, so `not (a or b)` ends at `)`.
+        inner = c[1]
+        wide = replace(inner, span=self.cover(c[0], c[2]))
+        # `inner` is dropped here and its id() may be reused by a later node: move its entry.
+        d = self.depth.pop(id(inner), None)
+        if d is not None:
+            self.depth[id(wide)] = d
+        return wide
+
+    def compare(self, c):
+        return ast.Compare(self.cover(c[0], c[2]), self.name(c[0]), str(c[1]), c[2])
+
+    def between(self, c):
+        return ast.Between(self.cover(c[0], c[4]), self.name(c[0]), c[2], c[4])
+
+    def in_list(self, c):
+        span, values = c[2]
+        return ast.In(self.cover(c[0], span), self.name(c[0]), values)
+
+    def not_in_list(self, c):
+        span, values = c[3]
+        return ast.In(self.cover(c[0], span), self.name(c[0]), values, negated=True)
+
+    def is_missing(self, c):
+        return ast.Missing(self.cover(c[0], c[2]), self.name(c[0]))
+
+    def is_present(self, c):
+        return ast.Missing(self.cover(c[0], c[2]), self.name(c[0]), present=True)
+
+    def bool_test(self, c):
+        return ast.BoolTest(self.tspan(c[0]), self.name(c[0]))
+
+    def rule_list(self, c):
+        values = tuple(x for x in c[1:-1] if x is not None)
+        return self.cover(c[0], c[-1]), values
+
+    # ---------------------------------------------------------------- items
+
+    def attribute(self, c):
+        return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
+
+    schema_attr = attribute
+
+    def sub_block(self, c):
+        lbrace, items, rbrace = c[1]
+        node = ast.SubBlock(self.cover(c[0], rbrace), self.name(c[0]), items)
+        return self._nest(
+            node, [i for i in items if isinstance(i, ast.SubBlock)], self.cover(c[0], lbrace)
+        )
+
+    def rule_attr(self, c):
+        return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
+
+    def when_attr(self, c):
+        return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
+
+    def target_line(self, c):
+        tgt, id_, label, op, value, _by, by, _bl, baseline = c
+        return ast.TargetLine(
+            self.cover_all(c), self.name(id_), label, str(op), value, by, baseline
+        )
+
+    def step_line(self, c):
+        step, number, channel, script, _after, after, unless, _conv = c
+        return ast.StepLine(
+            self.cover_all(c),
+            self.literal([number]),
+            self.name(channel),
+            self.name(script),
+            after,
+            unless is not None,
+        )
+
+    def objection_line(self, c):
+        return ast.ObjectionLine(self.cover(c[0], c[3]), c[1], c[3])
+
+    def trigger_event(self, c):
+        return ast.Trigger(self.cover_all(c), "event", ref=self.name(c[1]), within=c[3])
+
+    def trigger_lifecycle(self, c):
+        return ast.Trigger(self.cover(c[0], c[1]), "lifecycle", ref=self.name(c[1]))
+
+    def trigger_schedule(self, c):
+        return ast.Trigger(self.cover(c[0], c[1]), "schedule", ref=self.name(c[1]))
+
+    def trigger_rule(self, c):
+        return ast.Trigger(self.cover(c[0], c[1]), "rule", rule=c[1])
+
+    def body(self, c):
+        return c[0], tuple(c[1:-1]), c[-1]
+
+    # ---------------------------------------------------------------- declarations
+
+    def _block(self, kind_tok, id_tok, label, body, kind=None):
+        if body is None:
+            items, body_span, last = (), None, (label or id_tok or kind_tok)
+        else:
+            lbrace, items, rbrace = body
+            body_span, last = self.cover(lbrace, rbrace), rbrace
+        return ast.Block(
+            self.cover(kind_tok, last),
+            kind or str(kind_tok),
+            self.tspan(kind_tok),
+            self.name(id_tok) if id_tok is not None else None,
+            label,
+            items,
+            body_span,
+        )
+
+    def strategy(self, c):
+        return self._block(c[0], None, c[1], c[2])
+
+    def perspectives(self, c):
+        return self._block(c[0], None, None, (c[1], tuple(c[2:-1]), c[-1]))
+
+    def perspective_item(self, c):
+        return ast.PerspectiveItem(self.cover_all(c), self.name(c[0]), c[1])
+
+    def schema(self, c):
+        return self._block(c[0], c[1], c[2], (c[3], tuple(c[4:-1]), c[-1]))
+
+    def field_line(self, c):
+        flags = tuple(self.name(t) for t in c[2:-1])
+        return ast.FieldLine(self.cover_all(c), self.name(c[0]), c[1], flags, c[-1])
+
+    def simple_type(self, c):
+        return ast.TypeRef(self.tspan(c[0]), str(c[0]))
+
+    def enum_type(self, c):
+        values = tuple(self.name(t) for t in c[1:-1])
+        return ast.TypeRef(self.cover(c[0], c[-1]), "enum", values)
+
+    def block_decl(self, c):
+        return self._block(c[0], c[1], c[2], c[3])
+
+    def import_decl(self, c):
+        return ast.Import(self.cover(c[0], c[1]), c[1])
+
+    def link(self, c):
+        label = c[-1]
+        names = tuple(self.name(t) for t in c[:-1] if t.type == "NAME")
+        return ast.Link(self.cover_all(c), names, label)
+
+    def start(self, c):
+        return c
