@@ -1,0 +1,75 @@
+"""经营回检: reviewing actual results against a strategy's targets (docs/review.md).
+
+    from stratlang.review import review, review_json
+    result = review(model_or_plan, "actuals.csv", as_of=date(2026, 9, 30), outcomes="outcomes.csv")
+    text = review_json(result)
+
+The stages, one module each: `periods` (period labels), `plan` (the flat plan scored, and the
+adapter from a model), `actuals` and `outcomes` (reading and checking the files, in SQL), `score`
+(goals, statuses, trends, roll-ups, triggers, in SQL), `report` (review.json). The review raises
+`StratlangError`s (`DataError` for the files, `PlanError` for the plan); it never prints or exits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .actuals import load_actuals
+from .outcomes import load_outcomes, outcome_rows
+from .plan import Milestone, Plan, PlanError, PlanMeasure, PlanTrigger, plan_from_model
+from .report import review_json
+from .result import PlayOutcome, ReviewResult
+from .score import score
+
+__all__ = [
+    "Milestone",
+    "Plan",
+    "PlanError",
+    "PlanMeasure",
+    "PlanTrigger",
+    "ReviewResult",
+    "load_actuals",
+    "load_outcomes",
+    "plan_from_model",
+    "review",
+    "review_json",
+]
+
+
+def review(
+    model_or_plan: Any,
+    actuals_path: Path | str,
+    *,
+    as_of: dt.date,
+    outcomes: Path | str | None = None,
+) -> ReviewResult:
+    """Score the actuals in `actuals_path` (and the play outcomes in `outcomes`) as of `as_of`.
+
+    `model_or_plan`: a `Plan`, or a `stratlang.model.Model` (read by `plan_from_model`)."""
+    plan = model_or_plan if isinstance(model_or_plan, Plan) else plan_from_model(model_or_plan)
+    con = duckdb.connect()
+    try:
+        load_actuals(con, actuals_path, plan)
+        plays: tuple[PlayOutcome, ...] = ()
+        if outcomes is not None:
+            load_outcomes(con, outcomes, plan)
+            plays = outcome_rows(con, plan)
+        measures, rollups, strategy, triggers, findings = score(con, plan, as_of)
+    finally:
+        con.close()
+    return ReviewResult(
+        as_of=as_of,
+        plan=plan,
+        measures=measures,
+        objectives=rollups["objective"],
+        perspectives=rollups["perspective"],
+        themes=rollups["theme"],
+        strategy=strategy,
+        triggers=triggers,
+        plays=plays,
+        findings=findings,
+    )

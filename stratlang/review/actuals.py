@@ -1,0 +1,219 @@
+"""Reading actual results (`measure, period, value[, note]`) into DuckDB, checked, all in SQL.
+
+`load_actuals(con, path, plan)` reads a CSV, Parquet or DuckDB file (table `actuals`) the way
+`--data` is read (engine/data.py), parses every period label and value in SQL, and refuses the
+file, before anything is scored, with every problem named by file, row and column: an unknown
+measure (with the closest id), an unparsable period or value, a period outside the strategy or of
+another granularity than the measure's cadence, a value in the wrong unit, a period given twice.
+The result is the temp table `review_actuals(measure, period, period_ord, value, note, row)`.
+
+Values are in the measure's own unit: `13%` or `13` (percent), `2.2亿`, `5600万`, `1.5k`, `3m`,
+`1_000` (money and counts), `1:1.2` (a ratio a:b is the number b/a), `5x` or `5倍` (multiples).
+Notes are kept as text, whatever they contain; nothing reads them but the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ..diagnostics import closest
+from .checks import Check, Failure, failures, quoted, raise_problems
+from .periods import CADENCE_KIND, period_end_sql, period_kind_and_start_sql, period_label_sql
+from .plan import Plan, PlanMeasure
+from .tables import MEASURES, PERIODS, read_raw, register_plan
+
+RAW = "__review_actuals_raw"
+ROWS = "__review_actual_rows"
+ACTUALS = "review_actuals"
+
+_NUMBER = r"\d(?:_?\d)*(?:\.\d+)?(?:[eE][+-]?\d+)?"
+SINGLE_VALUE = rf"^\s*([+-]?{_NUMBER})\s*(%|万|亿|[kKmM]|倍|[xX])?\s*$"
+RATIO_VALUE = rf"^\s*({_NUMBER})\s*[:：]\s*({_NUMBER})\s*$"
+
+# the value classes each unit accepts ("plain": a bare number)
+ACCEPTED = {
+    "percent": ("plain", "percent"),
+    "money": ("plain", "scaled"),
+    "number": ("plain", "scaled"),
+    "ratio": ("plain", "ratio"),
+    "multiple": ("plain", "multiple"),
+}
+EXAMPLES = {
+    "percent": "13% or 13",
+    "money": "2.2亿, 5600万, 1.5k or 1_000",
+    "number": "1200, 8万 or 1.5k",
+    "ratio": "1:1.2 or 1.2",
+    "multiple": "5x, 5倍 or 5",
+}
+CLASS_NAMES = {
+    "percent": "a percent",
+    "scaled": "a number with 万/亿/k/m",
+    "ratio": "a ratio",
+    "multiple": "a multiple",
+}
+HELP = "see docs/review.md for the actuals format: columns measure, period, value and note"
+
+
+def _value_class_sql(text: str) -> str:
+    suffix = f"regexp_extract({text}, '{SINGLE_VALUE}', 2)"
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{SINGLE_VALUE}') THEN CASE {suffix}"
+        " WHEN '' THEN 'plain' WHEN '%' THEN 'percent' WHEN '倍' THEN 'multiple'"
+        " WHEN 'x' THEN 'multiple' WHEN 'X' THEN 'multiple' ELSE 'scaled' END"
+        f" WHEN regexp_full_match({text}, '{RATIO_VALUE}') THEN 'ratio' END"
+    )
+
+
+def _value_sql(text: str, value_class: str) -> str:
+    def number(pattern: str, group: int) -> str:
+        return f"TRY_CAST(replace(regexp_extract({text}, '{pattern}', {group}), '_', '') AS DOUBLE)"
+
+    scale = (
+        f"CASE lower(regexp_extract({text}, '{SINGLE_VALUE}', 2)) WHEN '万' THEN 1e4"
+        " WHEN '亿' THEN 1e8 WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6 ELSE 1 END"
+    )
+    return (
+        f"CASE {value_class} WHEN 'ratio'"
+        f" THEN {number(RATIO_VALUE, 2)} / nullif({number(RATIO_VALUE, 1)}, 0)"
+        f" WHEN 'scaled' THEN {number(SINGLE_VALUE, 1)} * {scale}"
+        f" ELSE {number(SINGLE_VALUE, 1)} END"
+    )
+
+
+def _accepted_sql() -> str:
+    whens = " ".join(
+        f"WHEN '{unit}' THEN [{', '.join(repr(c) for c in classes)}]"
+        for unit, classes in ACCEPTED.items()
+    )
+    return f"CASE unit {whens} END"
+
+
+def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """`ROWS`: every row read, with its measure, period and value parsed (NULL where not)."""
+    kind, start = period_kind_and_start_sql("period_text")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ROWS} AS
+        WITH typed AS (
+          SELECT r."row", r.measure AS measure_text, trim(r.period) AS period_text,
+                 r.value AS value_text, r.note, m.id AS measure, m.unit, m.kind AS cadence_kind
+          FROM {RAW} r LEFT JOIN {MEASURES} m ON m.id = trim(r.measure)
+        ), parsed AS (
+          SELECT *, {kind} AS p_kind, {start} AS p_start, {_value_class_sql("value_text")} AS v_class
+          FROM typed
+        ), valued AS (
+          SELECT *, {period_end_sql("p_kind", "p_start")} AS p_end,
+                 {_value_sql("value_text", "v_class")} AS v_number
+          FROM parsed
+        )
+        SELECT v.*, cp.label AS period, cp.ord AS period_ord,
+               CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end,
+               {period_label_sql("v.p_kind", "v.p_start")} AS p_label,
+               min(v."row") OVER (PARTITION BY v.measure, cp.label) AS first_row
+        FROM valued v LEFT JOIN {PERIODS} cp
+          ON cp.kind = v.cadence_kind
+         AND ((v.p_kind = cp.kind AND v.p_start = cp.start)
+              OR (v.p_kind = 'day' AND v.p_start = cp."end"))
+        """,
+        [plan.start, plan.end],
+    )
+
+
+OUTSIDE = "p_kind IS NOT NULL AND (p_end < plan_start OR p_start > plan_end)"
+ACTUAL_CHECKS = (
+    Check("measure_empty", "measure", "coalesce(trim(measure_text), '') = ''", "measure_text"),
+    Check(
+        "measure_unknown",
+        "measure",
+        "coalesce(trim(measure_text), '') <> '' AND measure IS NULL",
+        "measure_text",
+    ),
+    Check("period_bad", "period", "p_kind IS NULL", "period_text"),
+    Check("period_outside", "period", OUTSIDE, "period_text"),
+    Check(
+        "period_granularity",
+        "period",
+        f"measure IS NOT NULL AND p_kind IS NOT NULL AND NOT ({OUTSIDE}) AND period IS NULL",
+        "period_text",
+        "measure",
+    ),
+    Check(
+        "value_bad",
+        "value",
+        "v_class IS NULL OR v_number IS NULL OR NOT isfinite(v_number)",
+        "value_text",
+    ),
+    Check(
+        "value_unit",
+        "value",
+        f"measure IS NOT NULL AND v_class IS NOT NULL AND NOT list_contains({_accepted_sql()}, v_class)",
+        "value_text",
+        "measure || '|' || v_class",
+    ),
+    Check(
+        "duplicate",
+        "period",
+        'period IS NOT NULL AND measure IS NOT NULL AND first_row < "row"',
+        "period",
+        "measure || '|' || first_row",
+    ),
+)
+
+
+def load_actuals(con: duckdb.DuckDBPyConnection, path: Path | str, plan: Plan) -> int:
+    """Read and check the actuals; create `review_actuals`. Returns the number of rows.
+
+    Raises DataError (from engine/data.py) listing every problem; nothing is created then."""
+    path = Path(path)
+    register_plan(con, plan)
+    read_raw(con, path, "actuals", ("measure", "period", "value"), ("note",), RAW)
+    _parse_rows(con, plan)
+    found, total = failures(con, ROWS, ACTUAL_CHECKS)
+    measures = {m.id: m for m in plan.measures}
+    raise_problems(path, found, total, lambda f: _describe(f, plan, measures), HELP)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ACTUALS} AS SELECT measure, period, period_ord, "
+        f'v_number AS value, note, "row" FROM {ROWS} ORDER BY "row"'
+    )
+    con.execute(f"DROP TABLE IF EXISTS {ROWS}")
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    count = con.execute(f"SELECT count(*) FROM {ACTUALS}").fetchone()
+    return int(count[0]) if count else 0
+
+
+def _named(m: PlanMeasure) -> str:
+    return f"`{m.id}` ({m.label})"
+
+
+def _describe(f: Failure, plan: Plan, measures: dict[str, PlanMeasure]) -> str:
+    shown = quoted(f.shown)
+    if f.check == "measure_empty":
+        return "no measure given"
+    if f.check == "measure_unknown":
+        near = closest((f.shown or "").strip(), measures)
+        hint = f"; did you mean `{near[0]}`?" if near else ""
+        return f"unknown measure {shown}{hint}"
+    if f.check == "period_bad":
+        return f"{shown} is not a period: write 2026-Q4, 2026-03, 2026 or 2026-05-31"
+    if f.check == "period_outside":
+        return f"{shown} is outside the strategy period {plan.start} .. {plan.end}"
+    if f.check == "period_granularity":
+        m = measures[f.detail or ""]
+        kind = CADENCE_KIND[m.cadence]
+        return (
+            f"{shown} is not a {kind}: {_named(m)} is reviewed {m.cadence}, so give one value "
+            f"per {kind} (or the date of its last day)"
+        )
+    if f.check == "value_bad":
+        return f"{shown} is not a number (e.g. 1200, 13%, 2.2亿, 1:1.2, 5x)"
+    if f.check == "value_unit":
+        measure_id, _, value_class = (f.detail or "").rpartition("|")
+        m = measures[measure_id]
+        return (
+            f"{shown} is {CLASS_NAMES[value_class]} but {_named(m)} is measured in {m.unit}: "
+            f"write it like {EXAMPLES[m.unit]}"
+        )
+    measure_id, _, first_row = (f.detail or "").rpartition("|")
+    return f"{_named(measures[measure_id])} already has a value for {shown} in row {first_row}"
