@@ -5,6 +5,12 @@ that exist (a reference that did not resolve is dropped and reported as a diagno
 are typed (numbers with their unit, dates, durations in days), and every element keeps the AST
 node it came from (`node`) so checks and the language server can point at attributes.
 
+Rules are kept twice: as written (`Segment.rule`, `Trigger.rule`: the AST, which the formatter's
+printer, the words and the maps read) and typed once by resolution (`Segment.typed_rule`,
+`Trigger.typed_rule`, `Model.typed_segment_rule`: the normalized nodes of `stratlang.rules`, which
+the evaluator, the solver and the SQL compiler read). A typed rule is None when the rule has type
+errors (reported by resolution), so nothing later reasons about a rule that does not type-check.
+
 Collections are dicts in declaration order wrapped read-only; elements are frozen dataclasses.
 """
 
@@ -15,11 +21,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import language
+from .rules import TRUE, NExpr, conjunction
 from .source import Span
 from .syntax import ast
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEFAULT_PERSPECTIVES = (
     ("financial", "Financial", "财务"),
@@ -149,6 +159,8 @@ class Segment:
     id: str
     label: str
     rule: ast.Expr | None = None  # the segment's own rule
+    # its own rule typed by resolution: TRUE when there is none, None when it has type errors
+    typed_rule: NExpr | None = None
     extends: str | None = None
     lifecycle: str | None = None
     estimate: int | float | None = None
@@ -243,6 +255,8 @@ class Trigger:
     ref: str | None = None  # event id, lifecycle stage or schedule
     within_days: float | None = None
     rule: ast.Expr | None = None
+    # a `when rule` typed by resolution; None for other kinds and when it has type errors
+    typed_rule: NExpr | None = None
     span: Span | None = None
 
 
@@ -294,7 +308,11 @@ class Initiative:
     node: ast.Block | None = None
 
 
-def _ro(d: dict) -> Mapping:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _ro(d: dict[K, V]) -> Mapping[K, V]:
     return MappingProxyType(d)
 
 
@@ -363,8 +381,22 @@ class Model:
             return rules[0]
         return ast.And(rules[-1].span, tuple(rules))
 
+    def typed_segment_rule(self, sid: str) -> NExpr | None:
+        """The typed full rule of a segment: its own AND every `extends` ancestor's, flattened.
+
+        TRUE when no rule restricts it; None when a rule in the chain has type errors or the
+        segment is unknown."""
+        if sid not in self.segments:
+            return None
+        parts: list[NExpr] = []
+        for seg in reversed(self.segment_chain(sid)):
+            if seg.typed_rule is None:
+                return None
+            parts.append(seg.typed_rule)
+        return conjunction(parts) if parts else TRUE
+
     @cached_property
-    def causal_graph(self):
+    def causal_graph(self) -> nx.DiGraph:
         """networkx DiGraph of objectives; edge a -> b means a drives b (edge attr `links`)."""
         import networkx as nx
 

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .model import Model, Schema
+from .rules import All, Any, Between, Cmp, Member, Neg, NExpr, Value
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁琳晨欣怡"
@@ -81,32 +82,31 @@ OPTIONAL_NULL_SHARE = 0.12
 BOUNDARY_SHARE = 0.08
 
 
-def rule_literals(model: Model) -> dict[str, list]:
-    """Field -> literal values compared in any segment rule or rule trigger (normalized form)."""
-    from .check.types import All, Any, Between, Cmp, Member, Neg, typed_rules
-
-    out: dict[str, list] = {}
-    tr = typed_rules(model)
-    rules = [r for r in list(tr.own.values()) + list(tr.triggers.values()) if r is not None]
-
-    def go(n):
-        stack = [n]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, (All, Any)):
-                stack.extend(n.items)
-            elif isinstance(n, Neg):
-                stack.append(n.item)
-            elif isinstance(n, Cmp):
-                out.setdefault(n.field, []).append(n.value)
-            elif isinstance(n, Between):
-                out.setdefault(n.field, []).extend([n.low, n.high])
-            elif isinstance(n, Member):
-                out.setdefault(n.field, []).extend(n.values)
-
-    for r in rules:
-        go(r)
+def rule_literals(model: Model) -> dict[str, list[Value]]:
+    """Field -> literal values compared in any segment rule or rule trigger (their typed trees)."""
+    out: dict[str, list[Value]] = {}
+    triggers = [p.trigger for p in model.plays.values() if p.trigger is not None]
+    typed = [s.typed_rule for s in model.segments.values()] + [t.typed_rule for t in triggers]
+    for rule in typed:
+        if rule is not None:
+            _collect_literals(rule, out)
     return out
+
+
+def _collect_literals(rule: NExpr, out: dict[str, list[Value]]) -> None:
+    stack = [rule]  # an explicit stack: rules may nest deeper than Python's recursion limit
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (All, Any)):
+            stack.extend(n.items)
+        elif isinstance(n, Neg):
+            stack.append(n.item)
+        elif isinstance(n, Cmp):
+            out.setdefault(n.field, []).append(n.value)
+        elif isinstance(n, Between):
+            out.setdefault(n.field, []).extend([n.low, n.high])
+        elif isinstance(n, Member):
+            out.setdefault(n.field, []).extend(n.values)
 
 
 class _Gen:

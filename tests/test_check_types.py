@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from conftest import BASE
 
-from stratlang.check.types import (
+from stratlang.render import render
+from stratlang.rules import (
     All,
     Any,
     Between,
@@ -17,9 +18,7 @@ from stratlang.check.types import (
     Member,
     Neg,
     show,
-    typed_rule,
 )
-from stratlang.render import render
 
 PLAY_TAIL = """
 objective F1 "F" { perspective financial }
@@ -242,7 +241,7 @@ def test_normalized_form_values_and_flattening(project):
         "and (email is missing or risk_level in [R1, R5])"
     )
     res = project(text)
-    n = typed_rule(res.model, "s")
+    n = res.model.typed_segment_rule("s")
     assert isinstance(n, All) and len(n.items) == 5  # nested and flattened, double negation removed
     assert n.items[0] == IsTrue("payroll", n.items[0].span)
     assert n.items[1] == Between("age", 22, 35, n.items[1].span)
@@ -263,7 +262,7 @@ def test_normalize_dates_and_extends(project):
         + 'segment p "P" { rule opened < 2026Q2 }\nsegment s "S" { extends p rule not payroll }\n'
     )
     res = project(text)
-    n = typed_rule(res.model, "s")
+    n = res.model.typed_segment_rule("s")
     assert n == All(
         (
             Cmp("opened", "<", dt.date(2026, 6, 30), n.items[0].span),

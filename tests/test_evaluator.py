@@ -155,7 +155,7 @@ def test_deep_nesting_is_fine(schema):
 
 def test_evaluator_is_iterative(schema):
     # normalized trees far deeper than Python's recursion limit
-    from stratlang.check.types import All, Any, Cmp, Neg
+    from stratlang.rules import All, Any, Cmp, Neg
 
     node = Cmp("age", ">", 1)
     for i in range(5000):

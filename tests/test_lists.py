@@ -13,7 +13,6 @@ from stratlang import samples
 from stratlang.backends.sql import bucket_of
 from stratlang.check import check_entry
 from stratlang.check.evaluator import evaluate, member
-from stratlang.check.types import typed_rules
 from stratlang.cli import _register, main
 from stratlang.engine import DataError, run_lists, segment_counts
 
@@ -80,12 +79,12 @@ def _read(path):
 
 def _expected_play(model, rec):
     """Reference assignment in Python: eligible plays, highest priority, ties -> declared first."""
-    tr = typed_rules(model)
     best = None
     for p in model.plays.values():
         if not member(model, p.segment, rec):
             continue
-        if p.id in tr.triggers and evaluate(tr.triggers[p.id], rec, model.schema) is not True:
+        trigger = p.trigger.typed_rule if p.trigger is not None else None
+        if trigger is not None and evaluate(trigger, rec, model.schema) is not True:
             continue
         if best is None or (p.priority, -p.order) > (best.priority, -best.order):
             best = p

@@ -245,8 +245,8 @@ def test_hostile_identifiers_and_enum_values_stay_quoted():
     on it: a schema built directly with quotes, `;`, `--` and `/*` in names still gives safe SQL."""
     from types import MappingProxyType
 
-    from stratlang.check.types import All, Cmp, Member
     from stratlang.model import Field, Schema
+    from stratlang.rules import All, Cmp, Member
 
     weird = 'a"b; DROP TABLE t; --'
     enum = Field('r/*x*/"', "enum", enum_values=("lo'w", "mid; --", 'hi"/*'))

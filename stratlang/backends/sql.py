@@ -5,8 +5,9 @@ SQL. Identifiers come from the schema and are always quoted; literals (numbers, 
 enum values, play ids) are sqlglot literals, so the dialect's own quoting rules apply. Dialects
 come from sqlglot's transpilation (`expression.sql(dialect=...)`).
 
-Rules are compiled from the normalized form of `stratlang.check.types` (the same form the
-reference evaluator reads), with SQL three-valued logic carried over unchanged:
+Rules are compiled from the typed trees resolution stored on the model (`Model.typed_segment_rule`,
+`Trigger.typed_rule`: the nodes of `stratlang.rules`, the same form the reference evaluator
+reads); this module never types a rule itself. SQL three-valued logic is carried over unchanged:
 
 - a comparison on NULL is NULL (UNKNOWN); `and`/`or`/`not` are SQL's (Kleene's);
 - enum comparisons follow the declared order: `risk_level >= R3` becomes
@@ -33,21 +34,8 @@ from fractions import Fraction
 import sqlglot
 from sqlglot import exp
 
-from ..check.types import (
-    All,
-    Any,
-    Between,
-    Cmp,
-    Const,
-    IsMissing,
-    IsTrue,
-    Member,
-    Neg,
-    normalize,
-    typed_rule,
-    typed_rules,
-)
 from ..model import Model, Schema
+from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
 OPS = {
@@ -161,15 +149,10 @@ def _enum_in(column, field, ordinals) -> exp.Expression:
     return exp.In(this=column, expressions=[string(field.enum_values[i]) for i in ordinals])
 
 
-def compile_rule(node, schema: Schema | None) -> exp.Expression:
-    """A normalized rule (or a rule AST) -> a boolean SQL expression (three-valued)."""
+def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expression:
+    """A typed rule -> a boolean SQL expression (three-valued); None means no rule (TRUE)."""
     if node is None:
         return boolean(True)
-    if not isinstance(node, (Cmp, Between, Member, IsMissing, IsTrue, All, Any, Neg, Const)):
-        n, diags = normalize(node, schema)
-        if n is None:
-            raise CompileError("rule does not type-check: " + "; ".join(d.message for d in diags))
-        node = n
     fields = schema.fields if schema is not None else {}
 
     def go(n) -> exp.Expression:
@@ -234,7 +217,7 @@ def compile_rule(node, schema: Schema | None) -> exp.Expression:
 
 def segment_expr(model: Model, segment_id: str) -> exp.Expression:
     """The full rule of a segment (incl. `extends`) as a two-valued SQL boolean (TRUE = member)."""
-    rule = typed_rule(model, segment_id)
+    rule = model.typed_segment_rule(segment_id)
     if rule is None:
         raise CompileError(f"the rule of segment `{segment_id}` does not type-check")
     return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
@@ -245,7 +228,7 @@ def trigger_expr(model: Model, play_id: str) -> exp.Expression | None:
     play = model.plays[play_id]
     if play.trigger is None or play.trigger.kind != "rule" or play.trigger.rule is None:
         return None
-    rule = typed_rules(model).triggers.get(play_id)
+    rule = play.trigger.typed_rule
     if rule is None:
         raise CompileError(f"the trigger of play `{play_id}` does not type-check")
     return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
@@ -429,7 +412,7 @@ def assignment_query(
     # so a customer's rules are evaluated only until a play admits them (NULL counts as not TRUE).
     ifs = []
     for p in plans:
-        rule = typed_rule(model, p.segment)
+        rule = model.typed_segment_rule(p.segment)
         if rule is None:
             raise CompileError(f"the rule of segment `{p.segment}` does not type-check")
         cond = compile_rule(rule, model.schema)

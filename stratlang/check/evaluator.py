@@ -19,20 +19,9 @@ import datetime as dt
 import operator
 
 from ..model import Model, Schema
-from .types import (
-    NTESTS,
-    All,
-    Any,
-    Between,
-    Cmp,
-    Const,
-    IsMissing,
-    IsTrue,
-    Member,
-    Neg,
-    normalize,
-    typed_rule,
-)
+from ..rules import NODES, NTESTS, All, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr
+from ..syntax import ast
+from .types import normalize
 
 OPS = {
     "=": operator.eq,
@@ -104,7 +93,7 @@ def _not(a):
     return None if a is None else not a
 
 
-def evaluate(expr, record: dict, schema: Schema | None) -> bool | None:
+def evaluate(expr: NExpr | ast.Expr | None, record: dict, schema: Schema | None) -> bool | None:
     """Three-valued value of a rule (AST or normalized) for one record: True, False or None (UNKNOWN).
 
     Iterative (an explicit stack), so nesting depth is not limited by Python's recursion limit.
@@ -112,7 +101,7 @@ def evaluate(expr, record: dict, schema: Schema | None) -> bool | None:
     record value does not fit its field."""
     if expr is None:
         return True
-    if not isinstance(expr, NTESTS + (All, Any, Neg, Const)):
+    if not isinstance(expr, NODES):  # a rule AST (tests and tools): type it here
         n, diags = normalize(expr, schema)
         if n is None:
             raise ValueError("rule does not type-check: " + "; ".join(d.message for d in diags))
@@ -171,7 +160,7 @@ def evaluate(expr, record: dict, schema: Schema | None) -> bool | None:
 
 def member(model: Model, segment_id: str, record: dict) -> bool:
     """Whether the record belongs to the segment: its full rule (with `extends`) is TRUE."""
-    rule = typed_rule(model, segment_id)
+    rule = model.typed_segment_rule(segment_id)
     if rule is None:
         raise ValueError(f"segment `{segment_id}` is unknown or its rule does not type-check")
     return evaluate(rule, record, model.schema) is True

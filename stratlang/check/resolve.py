@@ -4,7 +4,8 @@ One project-wide namespace of ids (NAM202 for duplicates), references resolved a
 they need (NAM201 with did-you-mean among ids of that kind, NAM203 for the wrong kind),
 attributes read against a table per declaration kind (NAM204 unknown, NAM205 missing, NAM207
 given twice) and typed (TYP302 wrong type, TYP303 unknown value, TYP304 wrong unit, TYP305 bad
-range, TYP307 schema problems). Rules are kept as AST and typed by `check.types`.
+range, TYP307 schema problems). Rules are typed here, once (`type_rules`, with `check.types`):
+the model holds each rule as written and as its typed tree (TYP301–TYP303 are reported here).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from .. import diagnostics as dg
 from .. import language
 from .. import model as m
 from ..language import FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, SCHEDULES
+from ..rules import NExpr
 from ..source import Span
 from ..syntax import ast
+from .types import normalize
 
 # The attribute tables and value sets are the language's facts (stratlang/language.py).
 # Repeatable line items: AST class -> (word, kinds that take it).
@@ -706,6 +709,7 @@ class Resolver:
                 if d.kind == "play":
                     el = _replace(el, order=len(coll["play"]))
                 coll[d.kind][ident] = el
+        coll["segment"], coll["play"] = self.type_rules(schema, coll["segment"], coll["play"])
         links = self.build_links()
         files = tuple(f.path for f in self.files)
         return m.Model(
@@ -727,6 +731,30 @@ class Resolver:
             custom_perspectives=self.perspectives_block is not None,
             kinds=m._ro({i: d.kind for i, d in self.decls.items()}),
         )
+
+    def type_rules(
+        self, schema: m.Schema | None, segments: dict[str, m.Segment], plays: dict[str, m.Play]
+    ) -> tuple[dict[str, m.Segment], dict[str, m.Play]]:
+        """Segments and plays with their rules typed against the schema: the one place rules are
+        typed (segments first, then plays, each in declaration order)."""
+        typed_segments: dict[str, m.Segment] = {}
+        for sid, seg in segments.items():
+            typed = self.typed(seg.rule, schema, f"the rule of segment `{sid}`")
+            typed_segments[sid] = _replace(seg, typed_rule=typed)
+        typed_plays: dict[str, m.Play] = {}
+        for pid, play in plays.items():
+            t = play.trigger
+            if t is not None and t.kind == "rule" and t.rule is not None:
+                typed = self.typed(t.rule, schema, f"the trigger of play `{pid}`")
+                play = _replace(play, trigger=_replace(t, typed_rule=typed))
+            typed_plays[pid] = play
+        return typed_segments, typed_plays
+
+    def typed(self, rule: ast.Expr | None, schema: m.Schema | None, what: str) -> NExpr | None:
+        """A rule's typed tree (None after reporting its type errors)."""
+        n, diags = normalize(rule, schema, what)
+        self.diags.extend(diags)
+        return n
 
     def build_strategy(self) -> m.Strategy:
         b = self.strategy_block

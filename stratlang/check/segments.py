@@ -13,11 +13,11 @@ import weakref
 
 from .. import diagnostics as dg
 from ..model import Model
+from ..rules import TRUE, All, Cmp, NExpr, show
 from ..syntax import ast
 from .evaluator import evaluate
 from .registry import check
 from .solver import NT, Compiled, Space, T, Undecided, overlap_env
-from .types import TRUE, All, Cmp, show, typed_rule, typed_rules
 from .util import attr as _attr
 
 # --------------------------------------------------------------------------- shared state
@@ -33,15 +33,15 @@ class Reasoner:
         self.space = Space(model.schema, start) if model.schema is not None else None
         self.cycles = extends_cycles(model)
         self.in_cycle = {s for c in self.cycles for s in c}
-        self._rules: dict[str, object] = {}
+        self._rules: dict[str, NExpr | None] = {}
         self._compiled: dict[str, Compiled | None] = {}
 
-    def rule(self, sid):
+    def rule(self, sid: str) -> NExpr | None:
         """Normalized full rule, or None (type errors, unknown, in an extends cycle)."""
         if sid in self.in_cycle or self.space is None:
             return None
         if sid not in self._rules:
-            self._rules[sid] = typed_rule(self.model, sid)
+            self._rules[sid] = self.model.typed_segment_rule(sid)
         return self._rules[sid]
 
     def compiled(self, sid) -> Compiled | None:
@@ -207,9 +207,8 @@ def segment_checks(model: Model, ctx):
         )
     if r.space is None:
         return
-    tr = typed_rules(model)
     for sid, seg in model.segments.items():
-        own = tr.own.get(sid)
+        own = seg.typed_rule
         if own is None or sid in r.in_cycle:
             continue
         if own is not TRUE:

@@ -24,7 +24,7 @@ import datetime as dt
 import math
 
 from ..model import Schema
-from .types import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg
+from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg
 
 INF = math.inf
 T, F, NT, NF = "T", "F", "NT", "NF"  # TRUE, FALSE, NOT TRUE, NOT FALSE

@@ -1,21 +1,11 @@
-"""Typing of rules against the schema, and the normalized rule form later stages share.
+"""Typing of rules against the schema, and the checks of dates and script placeholders.
 
-`normalize(expr, schema)` checks a rule (`segment.rule`, a play's `when rule`) and returns a
-normalized tree plus diagnostics (TYP301 unknown field, TYP302 type mismatch, TYP303 unknown enum
-value). The normalized tree is what the reference evaluator (`check.evaluator`), the solver
-(`check.solver`) and the SQL compiler read:
-
-    Cmp(field, op, value)        op in = != < <= > >=
-    Between(field, low, high)    inclusive on both ends
-    Member(field, values, negated)   `in [...]` / `not in [...]`
-    IsMissing(field, present)    `is missing` (present=False) / `is present` (present=True)
-    IsTrue(field)                a bare bool field
-    All(items) / Any(items) / Neg(item)    and / or / not (nested All/Any flattened)
-    Const(value)                 TRUE for "no rule" (everyone)
-
-Literal values are Python values: numbers (int/float; a percent field's `20%` is 20), an enum
-value is its 0-based ordinal in the declared order (`Field.enum_values[i]` gives the name back),
-dates are `datetime.date` (a quarter is its last day), strings `str`, bools `bool`.
+`normalize(expr, schema)` checks a rule (`segment.rule`, a play's `when rule`) and returns its
+normalized tree (the nodes of `stratlang.rules`: Cmp, Between, Member, IsMissing, IsTrue, All, Any,
+Neg, Const) plus diagnostics (TYP301 unknown field, TYP302 type mismatch, TYP303 unknown enum
+value). Resolution (`check.resolve`) calls it once per segment rule and rule trigger, reports the
+diagnostics and stores the trees on the model; later stages read them there and never type a rule
+again.
 
 This module also checks (@check("TYP")) script placeholders (TYP306) and dates outside the strategy
 period (TYP305: target deadlines, play and initiative periods).
@@ -23,144 +13,31 @@ period (TYP305: target deadlines, play and initiative periods).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import weakref
-from dataclasses import dataclass
 
 from .. import diagnostics as dg
 from ..model import Model, Schema
+from ..rules import (
+    NODES,
+    TRUE,
+    All,
+    Any,
+    Between,
+    Cmp,
+    Const,
+    IsMissing,
+    IsTrue,
+    Member,
+    Neg,
+    NExpr,
+    type_name,
+)
 from ..source import Span
 from ..syntax import ast
 from .registry import check
 from .util import attr as _attr
 
 NUMERIC = ("int", "float", "money", "percent")
-
-# --------------------------------------------------------------------------- normalized form
-
-
-@dataclass(frozen=True, slots=True)
-class Cmp:
-    field: str
-    op: str
-    value: object
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Between:
-    field: str
-    low: object
-    high: object
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    field: str
-    values: tuple
-    negated: bool = False
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IsMissing:
-    field: str
-    present: bool = False
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IsTrue:
-    field: str
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class All:
-    items: tuple
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Any:
-    items: tuple
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Neg:
-    item: object
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Const:
-    value: bool
-    span: Span | None = None
-
-
-NExpr = Cmp | Between | Member | IsMissing | IsTrue | All | Any | Neg | Const
-NTESTS = (Cmp, Between, Member, IsMissing, IsTrue)
-TRUE = Const(True)
-
-
-def type_name(f) -> str:
-    if f.type == "enum":
-        return "enum(" + ", ".join(f.enum_values) + ")"
-    return f.type
-
-
-def show_value(f, v) -> str:
-    """A literal as the user would write it."""
-    if v is None:
-        return "missing"
-    if f is not None and f.type == "enum" and isinstance(v, int) and not isinstance(v, bool):
-        return f.enum_values[v] if 0 <= v < len(f.enum_values) else str(v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        v = int(v)
-    if f is not None and f.type == "percent":
-        return f"{v}%"
-    return str(v)
-
-
-def show(node, schema: Schema | None) -> str:
-    """A normalized rule written back as rule text."""
-    fields = schema.fields if schema is not None else {}
-
-    def go(n, parent: int) -> str:
-        if isinstance(n, Const):
-            return "true" if n.value else "false"
-        if isinstance(n, All):
-            s = " and ".join(go(i, 2) for i in n.items)
-            return f"({s})" if parent > 2 else s
-        if isinstance(n, Any):
-            s = " or ".join(go(i, 1) for i in n.items)
-            return f"({s})" if parent > 1 else s
-        if isinstance(n, Neg):
-            return "not " + go(n.item, 3)
-        f = fields.get(n.field)
-        if isinstance(n, Cmp):
-            return f"{n.field} {n.op} {show_value(f, n.value)}"
-        if isinstance(n, Between):
-            return f"{n.field} between {show_value(f, n.low)} and {show_value(f, n.high)}"
-        if isinstance(n, Member):
-            items = ", ".join(show_value(f, v) for v in n.values)
-            return f"{n.field} {'not in' if n.negated else 'in'} [{items}]"
-        if isinstance(n, IsMissing):
-            return f"{n.field} is {'present' if n.present else 'missing'}"
-        if isinstance(n, IsTrue):
-            return n.field
-        raise TypeError(n)
-
-    return go(node, 0)
 
 
 # --------------------------------------------------------------------------- typing
@@ -425,82 +302,19 @@ def article(word: str) -> str:
 
 
 def normalize(
-    expr, schema: Schema | None, what: str = "a rule"
+    expr: ast.Expr | NExpr | None, schema: Schema | None, what: str = "a rule"
 ) -> tuple[NExpr | None, list[dg.Diagnostic]]:
     """Type a rule AST against the schema. Returns (normalized rule or None if it has errors, diagnostics)."""
     if expr is None:
         return TRUE, []
-    if isinstance(expr, NTESTS + (All, Any, Neg, Const)):
+    if isinstance(expr, NODES):  # already normalized
         return expr, []
     t = _Typer(schema, what)
     out = t.expr(expr)
     return (out if t.ok else None), t.diags
 
 
-# --------------------------------------------------------------------------- typed rules of a model
-
-
-@dataclass
-class TypedRules:
-    own: dict  # segment id -> normalized own rule (TRUE when none), or None if it has type errors
-    triggers: dict  # play id -> normalized `when rule` (absent when the play has none), or None
-    diagnostics: list
-
-
-_CACHE: weakref.WeakKeyDictionary[Model, TypedRules] = weakref.WeakKeyDictionary()
-
-
-def typed_rules(model: Model) -> TypedRules:
-    tr = _CACHE.get(model)
-    if tr is not None:
-        return tr
-    own, triggers, diags = {}, {}, []
-    for sid, seg in model.segments.items():
-        n, d = normalize(seg.rule, model.schema, f"the rule of segment `{sid}`")
-        own[sid] = n
-        diags.extend(d)
-    for pid, play in model.plays.items():
-        if (
-            play.trigger is not None
-            and play.trigger.kind == "rule"
-            and play.trigger.rule is not None
-        ):
-            n, d = normalize(play.trigger.rule, model.schema, f"the trigger of play `{pid}`")
-            triggers[pid] = n
-            diags.extend(d)
-    tr = TypedRules(own, triggers, diags)
-    _CACHE[model] = tr
-    return tr
-
-
-def typed_rule(model: Model, segment_id: str) -> NExpr | None:
-    """The full normalized rule of a segment (own rule AND every `extends` ancestor's).
-
-    TRUE when no rule restricts it; None when a rule in the chain has type errors (or the segment
-    is unknown)."""
-    if segment_id not in model.segments:
-        return None
-    tr = typed_rules(model)
-    parts = []
-    for seg in reversed(model.segment_chain(segment_id)):
-        n = tr.own.get(seg.id)
-        if n is None:
-            return None
-        if n is not TRUE:
-            parts.extend(n.items if isinstance(n, All) else (n,))
-    if not parts:
-        return TRUE
-    if len(parts) == 1:
-        return parts[0]
-    return All(tuple(parts), parts[-1].span)
-
-
 # --------------------------------------------------------------------------- checks
-
-
-@check("TYP")
-def rule_types(model: Model, ctx):
-    yield from typed_rules(model).diagnostics
 
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")

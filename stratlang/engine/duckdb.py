@@ -203,11 +203,10 @@ def count_exprs(model: Model) -> list:
     from sqlglot import exp
 
     from ..backends.sql import CompileError, compile_rule
-    from ..check.types import typed_rule
 
     out = []
     for sid in model.segments:
-        rule = typed_rule(model, sid)
+        rule = model.typed_segment_rule(sid)
         if rule is None:
             raise CompileError(f"the rule of segment `{sid}` does not type-check")
         out.append(exp.CountIf(this=compile_rule(rule, model.schema)))
