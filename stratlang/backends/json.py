@@ -1,7 +1,8 @@
 """`model.json`: the checked model as a versioned JSON document (see docs/model-json.md).
 
 Deterministic: keys in a fixed order, collections in declaration order, no timestamps.
-Rules are exported both as stratlang text and as a JSON tree.
+Rules are exported both as stratlang text (printed by the formatter, `fmt.printer.expr_text`) and
+as a JSON tree.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import datetime as dt
 import json
 
 from .. import model as m
+from ..fmt.printer import expr_text
 from ..syntax import ast
 from .base import Backend, Options, register
 
@@ -32,36 +34,22 @@ def value_json(v):
     return {"raw": getattr(v, "raw", None)}
 
 
-def value_text(v) -> str:
-    if isinstance(v, ast.Str):
-        return json.dumps(v.value, ensure_ascii=False)
-    if isinstance(v, ast.Name):
-        return v.name
-    return getattr(v, "raw", "")
+def rule_text(rule: ast.Expr | None) -> str | None:
+    """A rule as stratlang text: the formatter's one-line form, which parses back."""
+    return expr_text(rule) if rule is not None else None
 
 
-def rule_text(e, parent: int = 0) -> str:
-    """A rule back as stratlang text, parenthesised only where precedence needs it."""
-    if isinstance(e, ast.Or):
-        s = " or ".join(rule_text(x, 1) for x in e.operands)
-        return f"({s})" if parent > 1 else s
-    if isinstance(e, ast.And):
-        s = " and ".join(rule_text(x, 2) for x in e.operands)
-        return f"({s})" if parent > 2 else s
-    if isinstance(e, ast.Not):
-        return "not " + rule_text(e.operand, 3)
-    if isinstance(e, ast.Compare):
-        return f"{e.field.name} {e.op} {value_text(e.value)}"
-    if isinstance(e, ast.Between):
-        return f"{e.field.name} between {value_text(e.low)} and {value_text(e.high)}"
-    if isinstance(e, ast.In):
-        items = ", ".join(value_text(x) for x in e.values)
-        return f"{e.field.name} {'not in' if e.negated else 'in'} [{items}]"
-    if isinstance(e, ast.Missing):
-        return f"{e.field.name} is {'present' if e.present else 'missing'}"
-    if isinstance(e, ast.BoolTest):
-        return e.field.name
-    return ""
+def full_rule(model: m.Model, sid: str) -> ast.Expr | None:
+    """A segment's rule with its `extends` ancestors', ancestors first. Each rule's top-level
+    `and` is spliced in (`a and b` with parent `c` is `c and a and b`): the chain is one `and`,
+    while the grouping the user wrote inside each rule is kept."""
+    rules = [s.rule for s in reversed(model.segment_chain(sid)) if s.rule is not None]
+    if len(rules) < 2:
+        return model.segment_rule(sid)
+    operands: list[ast.Expr] = []
+    for r in rules:
+        operands.extend(r.operands if isinstance(r, ast.And) else (r,))
+    return ast.And(rules[-1].span, tuple(operands))
 
 
 def rule_json(e):
@@ -206,12 +194,10 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             {
                 "id": sg.id,
                 "label": sg.label,
-                "rule": rule_text(sg.rule) if sg.rule is not None else None,
+                "rule": rule_text(sg.rule),
                 "rule_tree": rule_json(sg.rule),
                 "extends": sg.extends,
-                "full_rule": rule_text(model.segment_rule(sg.id))
-                if model.segment_rule(sg.id) is not None
-                else None,
+                "full_rule": rule_text(full_rule(model, sg.id)),
                 "lifecycle": sg.lifecycle,
                 "estimate": sg.estimate,
                 "count": seg_counts.get(sg.id),
@@ -283,7 +269,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
                     "kind": p.trigger.kind,
                     "ref": p.trigger.ref,
                     "within_days": p.trigger.within_days,
-                    "rule": rule_text(p.trigger.rule) if p.trigger.rule is not None else None,
+                    "rule": rule_text(p.trigger.rule),
                 },
                 "offer": p.offer,
                 "steps": [

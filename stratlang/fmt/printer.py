@@ -90,12 +90,13 @@ def triple(value: str, indent: str) -> str:
     return '"""\n' + "\n".join(body) + "\n" + indent + '"""'
 
 
-def value(v, indent: str = "") -> str:
-    """A value in attribute position (text blocks take `indent` for their lines)."""
+def value(v, indent: str = "", inline: bool = False) -> str:
+    """A value in attribute position (text blocks take `indent` for their lines; `inline`: every
+    string as a one-line literal)."""
     if isinstance(v, ast.Name):
         return v.name
     if isinstance(v, ast.Str):
-        return triple(v.value, indent) if v.triple else quote(v.value)
+        return triple(v.value, indent) if v.triple and not inline else quote(v.value)
     if isinstance(v, (ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)):
         return v.raw
     if isinstance(v, ast.Range):
@@ -125,32 +126,40 @@ def trigger(t: ast.Trigger) -> str:
 _PREC = {ast.Or: 1, ast.And: 2, ast.Not: 3}
 
 
-def _operand(e, parent: type) -> str:
+def _operand(e: ast.Expr, parent: type, inline: bool = False) -> str:
     """An operand of `and`/`or`: parenthesised when it is itself an `and`/`or` that the parser
     would otherwise read differently (`a and (b or c)`, and a nested group of the same kind)."""
-    s = expr(e)
+    s = expr(e, inline)
     if isinstance(e, (ast.Or, ast.And)) and _PREC[type(e)] <= _PREC[parent]:
         return f"({s})"
     return s
 
 
-def expr(e) -> str:
+def expr_text(e: ast.Expr) -> str:
+    """A rule on one line, as `stratlang fmt` writes it (text-block strings as one-line literals):
+    the one rule printer; model.json's rule texts come from here, and they parse back."""
+    return expr(e, inline=True)
+
+
+def expr(e: ast.Expr, inline: bool = False) -> str:
     if isinstance(e, ast.Or):
-        return " or ".join(_operand(x, ast.Or) for x in e.operands)
+        return " or ".join(_operand(x, ast.Or, inline) for x in e.operands)
     if isinstance(e, ast.And):
-        return " and ".join(_operand(x, ast.And) for x in e.operands)
+        return " and ".join(_operand(x, ast.And, inline) for x in e.operands)
     if isinstance(e, ast.Not):
-        inner = expr(e.operand)
+        inner = expr(e.operand, inline)
         if isinstance(e.operand, (ast.Or, ast.And)):
             inner = f"({inner})"
         return "not " + inner
     if isinstance(e, ast.Compare):
-        return f"{e.field.name} {e.op} {value(e.value)}"
+        return f"{e.field.name} {e.op} {value(e.value, inline=inline)}"
     if isinstance(e, ast.Between):
-        return f"{e.field.name} between {value(e.low)} and {value(e.high)}"
+        low, high = value(e.low, inline=inline), value(e.high, inline=inline)
+        return f"{e.field.name} between {low} and {high}"
     if isinstance(e, ast.In):
         op = "not in" if e.negated else "in"
-        return f"{e.field.name} {op} [" + ", ".join(value(x) for x in e.values) + "]"
+        items = ", ".join(value(x, inline=inline) for x in e.values)
+        return f"{e.field.name} {op} [{items}]"
     if isinstance(e, ast.Missing):
         return f"{e.field.name} is {'present' if e.present else 'missing'}"
     if isinstance(e, ast.BoolTest):
