@@ -145,14 +145,14 @@ WITH rates AS (
 )
 SELECT play, period, nt, xt, pt, nc, xc, pc, pt - pc AS lift,
        {Z_95} * sqrt(pt * (1 - pt) / nt + pc * (1 - pc) / nc) AS margin
-FROM lifted
+FROM lifted ORDER BY play, start
 """
 
 
 def outcome_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[PlayOutcome, ...]:
     """Per play (plan order) and period (in time order): rates, lift and its interval."""
     order = {play: i for i, play in enumerate(_plays(plan))}
-    rows = con.execute(f"SELECT * FROM ({OUTCOME_SQL}) ORDER BY play, start").fetchall()
+    rows = con.execute(OUTCOME_SQL).fetchall()
     rows.sort(key=lambda r: order[r[0]])  # stable: periods stay in time order
     return tuple(_outcome(r) for r in rows)
 
