@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from .syntax import ast
+
+if TYPE_CHECKING:
+    from .model import Field, Model, Quantity
 
 LANGS = ("zh", "en")
 
@@ -165,7 +169,7 @@ FIXED: dict[str, tuple[str, str]] = {
 }
 
 
-def t(key: str, lang: str, **kw) -> str:
+def t(key: str, lang: str, **kw: object) -> str:
     """A fixed string in `lang` (zh | en), formatted with `kw`; the key itself if unknown."""
     pair = FIXED.get(key)
     if pair is None:
@@ -174,7 +178,7 @@ def t(key: str, lang: str, **kw) -> str:
     return s.format(**kw) if kw else s
 
 
-def lang_of(model, override: str | None = None) -> str:
+def lang_of(model: Model | None, override: str | None = None) -> str:
     """The page language: `override` (zh|en) or else from `strategy.locale` (zh-* -> zh, else en)."""
     if override in LANGS:
         return override
@@ -192,7 +196,7 @@ def _trim(x: float, places: int = 2) -> str:
     return "0" if s in ("-0", "") else s
 
 
-def format_number(v, lang: str) -> str:
+def format_number(v: float | None, lang: str) -> str:
     """A plain count: zh 12万 / 1.2亿 (exact thousands below 1万), en 120,000."""
     if v is None:
         return "—"
@@ -208,7 +212,7 @@ def format_number(v, lang: str) -> str:
     return f"{v:,.2f}".rstrip("0").rstrip(".")
 
 
-def format_money(v, lang: str, currency: str | None = None) -> str:
+def format_money(v: float | None, lang: str, currency: str | None = None) -> str:
     """Money: zh 5万, 100万, 1.2亿 (a non-CNY currency is appended); en `CNY 50,000`."""
     if v is None:
         return "—"
@@ -228,7 +232,7 @@ def format_date(d: dt.date | None, lang: str) -> str:
     return d.strftime("%d %b %Y").lstrip("0")
 
 
-def format_period(p, lang: str) -> str:
+def format_period(p: tuple[dt.date, dt.date] | None, lang: str) -> str:
     if not p:
         return "—"
     sep = "至" if lang == "zh" else " – "
@@ -260,7 +264,7 @@ def format_duration(d: ast.Duration, lang: str) -> str:
     return s
 
 
-def format_quantity(q, lang: str, currency: str | None = None) -> str:
+def format_quantity(q: Quantity | None, lang: str, currency: str | None = None) -> str:
     """A target value (`model.Quantity`)."""
     if q is None:
         return "—"
@@ -291,10 +295,10 @@ FIELD_WORDS: dict[str, tuple[str, str, str, str, str]] = {
 }
 
 
-def field_words(name: str, lang: str, field=None) -> tuple[str, str, str]:
+def field_words(name: str, lang: str, field: Field | None = None) -> tuple[str, str, str]:
     """(label, unit, en style) of a schema field in plain words. A label given in the schema
     (`aum money "资产规模"`) wins over the built-in glossary."""
-    own = getattr(field, "label", None) if field is not None else None
+    own = field.label if field is not None else None
     g = FIELD_WORDS.get(name)
     if g is not None:
         zh, en, zu, eu, style = g
@@ -307,23 +311,22 @@ def field_words(name: str, lang: str, field=None) -> tuple[str, str, str]:
         unit = "天" if lang == "zh" else " days"
     elif name.endswith("_months"):
         unit = "个月" if lang == "zh" else " months"
-    if own:
+    if own and field is not None:  # `own` comes from the field
         return own, unit, "noun" if field.type == "bool" else "with"
     return name, unit, "with"
 
 
-def _field_type(model, name: str):
-    schema = getattr(model, "schema", None)
+def _field_type(model: Model | None, name: str) -> Field | None:
+    schema = model.schema if model is not None else None
     if schema is None:
         return None
-    f = schema.fields.get(name)
-    return f
+    return schema.fields.get(name)
 
 
-def value_in_words(v, lang: str, model=None, field=None) -> str:
-    currency = (
-        getattr(getattr(model, "strategy", None), "currency", None) if model is not None else None
-    )
+def value_in_words(
+    v: ast.Value, lang: str, model: Model | None = None, field: Field | None = None
+) -> str:
+    currency = model.strategy.currency if model is not None else None
     if isinstance(v, ast.Number):
         if v.percent:
             return f"{_trim(v.value)}%"
@@ -414,15 +417,20 @@ def _zh_join(label: str, rest: str) -> str:
     return label + rest
 
 
-def _flat(e):
+def _flat(e: ast.And | ast.Or) -> list[ast.Expr]:
     """Operands of an and/or with nested same-kind groups spliced in (same meaning)."""
-    out = []
+    out: list[ast.Expr] = []
     for x in e.operands:
-        out.extend(_flat(x) if type(x) is type(e) else [x])
+        out.extend(_flat(x) if isinstance(x, (ast.And, ast.Or)) and type(x) is type(e) else [x])
     return out
 
 
-def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
+def _test_words(
+    e: ast.Compare | ast.Between | ast.In | ast.Missing | ast.BoolTest,
+    model: Model | None,
+    lang: str,
+    negated: bool = False,
+) -> tuple[str, str]:
     """One test in words -> (text, en style)."""
     name = e.field.name
     if (
@@ -438,7 +446,7 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
     label, unit, style = field_words(name, lang, fld)
     ftype = fld.type if fld is not None else None
 
-    def val(v):
+    def val(v: ast.Value) -> str:
         return value_in_words(v, lang, model, fld)
 
     if isinstance(e, ast.Compare):
@@ -497,7 +505,7 @@ def _test_words(e, model, lang: str, negated: bool = False) -> tuple[str, str]:
     return "?", "with"
 
 
-def _words(e, model, lang: str, depth: int) -> tuple[str, str]:
+def _words(e: ast.Expr, model: Model | None, lang: str, depth: int) -> tuple[str, str]:
     if isinstance(e, ast.Not):
         inner = e.operand
         if isinstance(inner, ast.TESTS):
@@ -520,7 +528,7 @@ def _words(e, model, lang: str, depth: int) -> tuple[str, str]:
     return _test_words(e, model, lang)
 
 
-def rule_in_words(expr, model=None, lang: str = "zh") -> str:
+def rule_in_words(expr: ast.Expr | None, model: Model | None = None, lang: str = "zh") -> str:
     """A segment rule in plain words of `lang` (None: everyone).
 
     Every operator is covered; compound parts nested in another compound are bracketed so the
@@ -537,7 +545,9 @@ def rule_in_words(expr, model=None, lang: str = "zh") -> str:
             parts = [f"({p})" for p in parts]
         return " or ".join(parts)
     operands = _flat(expr) if isinstance(expr, ast.And) else (expr,)
-    nouns, bare, withs = [], [], []
+    nouns: list[str] = []
+    bare: list[str] = []
+    withs: list[str] = []
     for x in operands:
         text, style = _words(x, model, lang, 1)
         (nouns if style == "noun" else bare if style == "bare" else withs).append(text)
