@@ -9,6 +9,7 @@ describes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .source import Span
@@ -61,7 +62,7 @@ class Diagnostic:
     def all_labels(self) -> tuple[Label, ...]:
         return (Label(self.span, self.label, True),) + self.labels
 
-    def sort_key(self):
+    def sort_key(self) -> tuple[str, int, int, str]:
         s = self.span
         return (s.file, s.line, s.column, self.code)
 
@@ -122,10 +123,10 @@ def make(
     span: Span,
     label: str = "",
     *,
-    labels=(),
-    help=(),
-    notes=(),
-    suggestions=(),
+    labels: Iterable[Label] = (),
+    help: str | Iterable[str] = (),
+    notes: str | Iterable[str] = (),
+    suggestions: Iterable[Suggestion] = (),
     severity: Severity | None = None,
 ) -> Diagnostic:
     """Build a diagnostic with the catalogue's severity for `code`."""
@@ -156,10 +157,10 @@ class Diagnostics:
     def add(self, diag: Diagnostic) -> None:
         self.items.append(diag)
 
-    def extend(self, diags) -> None:
+    def extend(self, diags: Iterable[Diagnostic]) -> None:
         self.items.extend(diags)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -188,7 +189,7 @@ class Diagnostics:
 FAIL_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
 
-def fails(diags, fail_level: str = "error") -> bool:
+def fails(diags: Iterable[Diagnostic], fail_level: str = "error") -> bool:
     """True when a diagnostic is at or above `fail_level` ("error", "warning" or "info")."""
     threshold = FAIL_LEVELS[fail_level]
     return any(d.severity >= threshold for d in diags)
@@ -215,7 +216,7 @@ def osa_distance(a: str, b: str, limit: int = 3) -> int:
     return prev[len(b)]
 
 
-def closest(name: str, candidates) -> list[str]:
+def closest(name: str, candidates: Iterable[str]) -> list[str]:
     """Candidates within the allowed distance, closest first (ties by name)."""
     limit = 1 if len(name) < 3 else 2
     scored = []

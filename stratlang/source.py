@@ -13,6 +13,7 @@ import bisect
 import os
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,7 +160,7 @@ class SourceMap:
     def get(self, path: str) -> SourceFile | None:
         return self.files.get(path)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[SourceFile]:
         return iter(self.files.values())
 
 
@@ -185,7 +186,7 @@ def file_kind(mode: int) -> str:
 class NotRegularFile(OSError):
     """A path names a FIFO, a device, a socket or a folder: never read as source text."""
 
-    def __init__(self, path, kind: str):
+    def __init__(self, path: str | os.PathLike[str], kind: str):
         super().__init__(f"not a regular file: it is {kind}")
         self.filename = str(path)
         self.kind = kind

@@ -8,11 +8,17 @@ formatter prints them back from there, the language server shows them as documen
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from . import ast
 
+# Declarations and block items: the nodes that carry comments.
+_Node = TypeVar("_Node", bound=ast.Decl | ast.Item)
 
-def attach_comments(nodes: tuple, comments: list[ast.Comment]):
+
+def attach_comments(
+    nodes: tuple[_Node, ...], comments: list[ast.Comment]
+) -> tuple[tuple[_Node, ...], tuple[ast.Comment, ...]]:
     """Distribute comments over nodes (sorted by position): a comment on the line where a node
     ends is its trailing comment; other comments before a node are its leading comments;
     comments inside a block go to its items; what is left is dangling. Returns (nodes, dangling).
@@ -20,11 +26,12 @@ def attach_comments(nodes: tuple, comments: list[ast.Comment]):
     if not comments:
         return nodes, ()
     comments = sorted(comments, key=lambda c: c.span.start)
-    out = []
+    out: list[_Node] = []
     ci = 0
     nc = len(comments)
     for node in nodes:
-        lead, trail_prev = [], []
+        lead: list[ast.Comment] = []
+        trail_prev: list[ast.Comment] = []
         while ci < nc and comments[ci].span.start < node.span.start:
             c = comments[ci]
             if out and not lead and c.span.line == out[-1].span.end_line:
@@ -39,7 +46,8 @@ def attach_comments(nodes: tuple, comments: list[ast.Comment]):
             inner.append(comments[ci])
             ci += 1
         if lead or inner:
-            changes = {}
+            # The fields to replace, by name: leading and trailing comments, or items and dangling.
+            changes: dict[str, Any] = {}
             if lead:
                 changes["leading"] = tuple(lead)
             if inner:

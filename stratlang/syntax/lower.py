@@ -8,8 +8,9 @@ imported here: `parser.py` is the only module that does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import diagnostics as dg
 from ..source import SourceFile, Span
@@ -17,18 +18,39 @@ from . import ast
 from .limits import MAX_NESTING, Abort, blocks_too_deep, rule_too_deep
 from .literals import literal_value, text_block, unescape, unknown_escape
 
+if TYPE_CHECKING:
 
-class Token(Protocol):
-    """What lowering reads of a token besides its text (Lark's `Token` is a `str` subclass with
-    these attributes; the lexer always sets them)."""
+    class Token(str):
+        """Lark's `Token` as lowering reads it: a `str` (the token's text) with its terminal's
+        name and its position, which the lexer always sets. Declared here so that only
+        `parser.py` imports Lark; at run time lowering only tells tokens from nodes by `str`."""
 
-    type: str
-    start_pos: int
-    end_pos: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+        type: str
+        start_pos: int
+        end_pos: int
+        line: int
+        column: int
+        end_line: int
+        end_column: int
+
+else:
+    Token = str
+
+
+class Positioned(Protocol):
+    """A node already lowered: anything with a span."""
+
+    @property
+    def span(self) -> Span: ...
+
+
+# A rule's children, in the grammar's order. Each position's type is fixed by the grammar (a
+# token, a node, None for an absent `[optional]` part, or what another method returned), which
+# the type checker cannot see; each method names the types it builds.
+Children = list[Any]
+# A block's `{ items }`: the braces (for spans) and the items.
+Body = tuple[Token, tuple[ast.Item, ...], Token]
+_Node = TypeVar("_Node", bound=Positioned)
 
 
 class Lowerer:
@@ -37,10 +59,10 @@ class Lowerer:
     Lark looks a rule's method up by the rule's name; a rule without one (the grammar's inlined
     `_rule`s and `?rule`s never need one) would become a Lark tree."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.begin(None, 0, 0)
 
-    def begin(self, source: SourceFile | None, offset: int, line_offset: int):
+    def begin(self, source: SourceFile | None, offset: int, line_offset: int) -> None:
         self.source = source
         self.path = source.path if source else ""
         self.offset = offset
@@ -63,17 +85,17 @@ class Lowerer:
             tok.end_column,
         )
 
-    def span_of(self, x) -> Span:
-        if isinstance(x, str):  # a token
+    def span_of(self, x: Token | Span | Positioned) -> Span:
+        if isinstance(x, Token):
             return self.tspan(x)
         return x if isinstance(x, Span) else x.span
 
-    def cover(self, first, last) -> Span:
+    def cover(self, first: Token | Span | Positioned, last: Token | Span | Positioned) -> Span:
         a = self.span_of(first)
         b = self.span_of(last)
         return Span(self.path, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
 
-    def cover_all(self, children) -> Span:
+    def cover_all(self, children: Children) -> Span:
         present = [c for c in children if c is not None]
         return self.cover(present[0], present[-1])
 
@@ -82,11 +104,11 @@ class Lowerer:
 
     # ---------------------------------------------------------------- atoms
 
-    def string(self, c):
+    def string(self, c: Children) -> ast.Str:
         tok = c[0]
         return ast.Str(self.tspan(tok), self._unescape(tok, str(tok)[1:-1]))
 
-    def long_string(self, c):
+    def long_string(self, c: Children) -> ast.Str:
         tok = c[0]
         text = text_block(str(tok)[3:-3])
         return ast.Str(self.tspan(tok), self._unescape(tok, text), triple=True)
@@ -94,7 +116,7 @@ class Lowerer:
     def _unescape(self, tok: Token, text: str) -> str:
         return unescape(text, lambda e: self.diags.append(unknown_escape(e, self.tspan(tok))))
 
-    def literal(self, c):
+    def literal(self, c: Children) -> ast.Value:
         tok = c[0]
         raw = str(tok)
         span = self.tspan(tok)
@@ -104,30 +126,30 @@ class Lowerer:
             return self._bad(span, raw, message, help)
         return value
 
-    def _bad(self, span, raw, message, help):
+    def _bad(self, span: Span, raw: str, message: str, help: str) -> ast.Invalid:
         self.diags.append(dg.make("SYN103", message, span, "not a valid literal", help=help))
         return ast.Invalid(span, raw)
 
-    def name(self, c) -> ast.Name:
+    def name(self, c: Token | Children) -> ast.Name:
         """The `name` rule callback (children list) and the token -> Name helper."""
-        if isinstance(c, str):  # a token
+        if isinstance(c, Token):
             return ast.Name(self.tspan(c), str(c))
         return ast.Name(self.tspan(c[0]), str(c[0]))
 
     # ---------------------------------------------------------------- values
 
-    def range(self, c):
+    def range(self, c: Children) -> ast.Range:
         return ast.Range(self.cover(c[0], c[2]), c[0], c[2])
 
-    def rate(self, c):
+    def rate(self, c: Children) -> ast.Rate:
         return ast.Rate(self.cover(c[0], c[2]), c[0], c[2])
 
-    def value_list(self, c):
+    def value_list(self, c: Children) -> ast.ListValue:
         return ast.ListValue(self.cover(c[0], c[-1]), tuple(c))
 
     # ---------------------------------------------------------------- expressions
 
-    def _nest(self, node, children, at=None):
+    def _nest(self, node: _Node, children: Iterable[object], at: Span | None = None) -> _Node:
         """Record `node`'s nesting depth (rules and blocks): deeper than MAX_NESTING is SYN101, so
         that every later stage can walk the tree recursively."""
         d = 1 + max((self.depth.get(id(x), 0) for x in children), default=0)
@@ -138,20 +160,20 @@ class Lowerer:
         self.depth[id(node)] = d
         return node
 
-    def or_expr(self, c):
+    def or_expr(self, c: Children) -> ast.Or:
         ops = tuple(c[0::2])
         return self._nest(ast.Or(self.cover(c[0], c[-1]), ops), ops)
 
-    def and_expr(self, c):
+    def and_expr(self, c: Children) -> ast.And:
         ops = tuple(c[0::2])
         return self._nest(ast.And(self.cover(c[0], c[-1]), ops), ops)
 
-    def negation(self, c):
+    def negation(self, c: Children) -> ast.Not:
         return self._nest(ast.Not(self.cover(c[0], c[1]), c[1]), (c[1],))
 
-    def paren(self, c):
+    def paren(self, c: Children) -> ast.Expr:
         # The parenthesised expression's span takes in the parentheses, so `not (a or b)` ends at `)`.
-        inner = c[1]
+        inner: ast.Expr = c[1]
         wide = replace(inner, span=self.cover(c[0], c[2]))
         # `inner` is dropped here and its id() may be reused by a later node: move its entry.
         d = self.depth.pop(id(inner), None)
@@ -159,60 +181,60 @@ class Lowerer:
             self.depth[id(wide)] = d
         return wide
 
-    def compare(self, c):
+    def compare(self, c: Children) -> ast.Compare:
         return ast.Compare(self.cover(c[0], c[2]), self.name(c[0]), str(c[1]), c[2])
 
-    def between(self, c):
+    def between(self, c: Children) -> ast.Between:
         return ast.Between(self.cover(c[0], c[4]), self.name(c[0]), c[2], c[4])
 
-    def in_list(self, c):
+    def in_list(self, c: Children) -> ast.In:
         span, values = c[2]
         return ast.In(self.cover(c[0], span), self.name(c[0]), values)
 
-    def not_in_list(self, c):
+    def not_in_list(self, c: Children) -> ast.In:
         span, values = c[3]
         return ast.In(self.cover(c[0], span), self.name(c[0]), values, negated=True)
 
-    def is_missing(self, c):
+    def is_missing(self, c: Children) -> ast.Missing:
         return ast.Missing(self.cover(c[0], c[2]), self.name(c[0]))
 
-    def is_present(self, c):
+    def is_present(self, c: Children) -> ast.Missing:
         return ast.Missing(self.cover(c[0], c[2]), self.name(c[0]), present=True)
 
-    def bool_test(self, c):
+    def bool_test(self, c: Children) -> ast.BoolTest:
         return ast.BoolTest(self.tspan(c[0]), self.name(c[0]))
 
-    def rule_list(self, c):
+    def rule_list(self, c: Children) -> tuple[Span, tuple[ast.Value, ...]]:
         values = tuple(x for x in c[1:-1] if x is not None)
         return self.cover(c[0], c[-1]), values
 
     # ---------------------------------------------------------------- items
 
-    def attribute(self, c):
+    def attribute(self, c: Children) -> ast.Attribute:
         return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
 
     schema_attr = attribute
 
-    def sub_block(self, c):
+    def sub_block(self, c: Children) -> ast.SubBlock:
         lbrace, items, rbrace = c[1]
         node = ast.SubBlock(self.cover(c[0], rbrace), self.name(c[0]), items)
         return self._nest(
             node, [i for i in items if isinstance(i, ast.SubBlock)], self.cover(c[0], lbrace)
         )
 
-    def rule_attr(self, c):
+    def rule_attr(self, c: Children) -> ast.Attribute:
         return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
 
-    def when_attr(self, c):
+    def when_attr(self, c: Children) -> ast.Attribute:
         return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
 
-    def target_line(self, c):
+    def target_line(self, c: Children) -> ast.TargetLine:
         tgt, id_, label, op, value, _by, by, _bl, baseline = c
         return ast.TargetLine(
             self.cover_all(c), self.name(id_), label, str(op), value, by, baseline
         )
 
-    def step_line(self, c):
+    def step_line(self, c: Children) -> ast.StepLine:
         step, number, channel, script, _after, after, unless, _conv = c
         return ast.StepLine(
             self.cover_all(c),
@@ -223,27 +245,37 @@ class Lowerer:
             unless is not None,
         )
 
-    def objection_line(self, c):
+    def objection_line(self, c: Children) -> ast.ObjectionLine:
         return ast.ObjectionLine(self.cover(c[0], c[3]), c[1], c[3])
 
-    def trigger_event(self, c):
+    def trigger_event(self, c: Children) -> ast.Trigger:
         return ast.Trigger(self.cover_all(c), "event", ref=self.name(c[1]), within=c[3])
 
-    def trigger_lifecycle(self, c):
+    def trigger_lifecycle(self, c: Children) -> ast.Trigger:
         return ast.Trigger(self.cover(c[0], c[1]), "lifecycle", ref=self.name(c[1]))
 
-    def trigger_schedule(self, c):
+    def trigger_schedule(self, c: Children) -> ast.Trigger:
         return ast.Trigger(self.cover(c[0], c[1]), "schedule", ref=self.name(c[1]))
 
-    def trigger_rule(self, c):
+    def trigger_rule(self, c: Children) -> ast.Trigger:
         return ast.Trigger(self.cover(c[0], c[1]), "rule", rule=c[1])
 
-    def body(self, c):
+    def body(self, c: Children) -> Body:
         return c[0], tuple(c[1:-1]), c[-1]
 
     # ---------------------------------------------------------------- declarations
 
-    def _block(self, kind_tok, id_tok, label, body, kind=None):
+    def _block(
+        self,
+        kind_tok: Token,
+        id_tok: Token | None,
+        label: ast.Str | None,
+        body: Body | None,
+        kind: str | None = None,
+    ) -> ast.Block:
+        items: tuple[ast.Item, ...]
+        body_span: Span | None
+        last: Token | Positioned
         if body is None:
             items, body_span, last = (), None, (label or id_tok or kind_tok)
         else:
@@ -259,39 +291,39 @@ class Lowerer:
             body_span,
         )
 
-    def strategy(self, c):
+    def strategy(self, c: Children) -> ast.Block:
         return self._block(c[0], None, c[1], c[2])
 
-    def perspectives(self, c):
+    def perspectives(self, c: Children) -> ast.Block:
         return self._block(c[0], None, None, (c[1], tuple(c[2:-1]), c[-1]))
 
-    def perspective_item(self, c):
+    def perspective_item(self, c: Children) -> ast.PerspectiveItem:
         return ast.PerspectiveItem(self.cover_all(c), self.name(c[0]), c[1])
 
-    def schema(self, c):
+    def schema(self, c: Children) -> ast.Block:
         return self._block(c[0], c[1], c[2], (c[3], tuple(c[4:-1]), c[-1]))
 
-    def field_line(self, c):
+    def field_line(self, c: Children) -> ast.FieldLine:
         flags = tuple(self.name(t) for t in c[2:-1])
         return ast.FieldLine(self.cover_all(c), self.name(c[0]), c[1], flags, c[-1])
 
-    def simple_type(self, c):
+    def simple_type(self, c: Children) -> ast.TypeRef:
         return ast.TypeRef(self.tspan(c[0]), str(c[0]))
 
-    def enum_type(self, c):
+    def enum_type(self, c: Children) -> ast.TypeRef:
         values = tuple(self.name(t) for t in c[1:-1])
         return ast.TypeRef(self.cover(c[0], c[-1]), "enum", values)
 
-    def block_decl(self, c):
+    def block_decl(self, c: Children) -> ast.Block:
         return self._block(c[0], c[1], c[2], c[3])
 
-    def import_decl(self, c):
+    def import_decl(self, c: Children) -> ast.Import:
         return ast.Import(self.cover(c[0], c[1]), c[1])
 
-    def link(self, c):
+    def link(self, c: Children) -> ast.Link:
         label = c[-1]
         names = tuple(self.name(t) for t in c[:-1] if t.type == "NAME")
         return ast.Link(self.cover_all(c), names, label)
 
-    def start(self, c):
+    def start(self, c: Children) -> list[ast.Decl]:
         return c

@@ -7,6 +7,7 @@ parser would accept) and hands them here; no Lark object reaches this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 
 from .. import diagnostics as dg
 from ..source import SourceFile
@@ -50,7 +51,8 @@ def _word(term: str) -> str:
     return "another token"
 
 
-def describe_expected(expected) -> str:
+def describe_expected(expected: Iterable[str]) -> str:
+    """Terminals (Lark's names) in words, grouped where several make one idea: `a value`."""
     exp = set(expected)
     parts: list[str] = []
     if exp & _TOP:
@@ -84,7 +86,7 @@ def describe_expected(expected) -> str:
 
 
 def early_end(
-    source: SourceFile, start: int, end: int, unclosed: list[int], accepts
+    source: SourceFile, start: int, end: int, unclosed: list[int], accepts: Collection[str]
 ) -> dg.Diagnostic:
     """The statement text[start:end] ended (at the end of the file or of the statement) where
     the parser still wanted `accepts`."""
@@ -117,7 +119,9 @@ def early_end(
     )
 
 
-def unexpected_char(source: SourceFile, start: int, pos: int, allowed) -> dg.Diagnostic:
+def unexpected_char(
+    source: SourceFile, start: int, pos: int, allowed: Iterable[str]
+) -> dg.Diagnostic:
     """No token starts at text[pos] (in the statement starting at `start`)."""
     text = source.text
     ch = text[pos]
@@ -160,7 +164,11 @@ def _unterminated(source: SourceFile, start: int, pos: int) -> dg.Diagnostic:
 
 
 def unexpected_token(
-    source: SourceFile, start: int, tok: Token, accepts, expected
+    source: SourceFile,
+    start: int,
+    tok: Token,
+    accepts: Collection[str],
+    expected: Collection[str],
 ) -> dg.Diagnostic:
     """`tok` (positioned relative to `start`) is not one of `accepts`; `expected` is Lark's wider
     set, which names a missing `}` more often."""
@@ -218,7 +226,7 @@ def _char_help(ch: str) -> str:
 _VALUE_COMMENTED_OUT = re.compile(r"(?:^|[{;])[ \t]*[^\W\d]\w*[ \t]+#", re.M)
 
 
-def _comment_help(text: str, start: int, pos: int, accepts) -> tuple[str, ...]:
+def _comment_help(text: str, start: int, pos: int, accepts: Iterable[str]) -> tuple[str, ...]:
     """`color #2b6cb0`: the value was read as a comment."""
     if not ({"STRING", "LITERAL", "NAME"} & set(accepts)):
         return ()
@@ -231,7 +239,7 @@ def _comment_help(text: str, start: int, pos: int, accepts) -> tuple[str, ...]:
     return ()
 
 
-def _token_help(tok: Token, expected) -> tuple[str, ...]:
+def _token_help(tok: Token, expected: Collection[str]) -> tuple[str, ...]:
     if tok.type in ("RULE", "WHEN", "TARGET", "STEP", "OBJECTION") or str(tok) in (
         "rule",
         "when",

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import cast
 
-from lark import Lark
+from lark import Lark, ParseTree
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -30,7 +31,7 @@ from . import ast, messages, recovery
 from .comments import attach_comments
 from .grammar import grammar_text
 from .limits import MAX_LITERAL, MAX_NESTING, MAX_PARENS, Abort
-from .lower import Lowerer
+from .lower import Lowerer, Token
 from .messages import describe_expected
 from .recovery import check_depth, declared_id, scan_comments, split_statements
 
@@ -49,10 +50,15 @@ __all__ = [
 ]
 
 
+# What parsing a group or a statement gives: declarations, comments, diagnostics.
+_Parsed = tuple[list[ast.Decl], list[ast.Comment], list[dg.Diagnostic]]
+
+
 class _Parser:
-    def __init__(self):
+    def __init__(self) -> None:
         self.lowerer = Lowerer()
         self.lock = threading.Lock()
+        self.broken: list[str] = []
         self.lark = Lark(
             grammar_text(),
             parser="lalr",
@@ -78,8 +84,10 @@ class _Parser:
 
     def _parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
         text = source.text
-        decls, comments, diags = [], [], []
-        self.broken: list[str] = []
+        decls: list[ast.Decl] = []
+        comments: list[ast.Comment] = []
+        diags: list[dg.Diagnostic] = []
+        self.broken = []
         groups = recovery.groups(text)
         i = 0
         while i < len(groups):
@@ -101,17 +109,18 @@ class _Parser:
             i += 1
         comments.sort(key=lambda c: c.span.start)
         file_span = source.span(0, len(text))
-        decls, dangling = attach_comments(tuple(decls), comments)
+        attached, dangling = attach_comments(tuple(decls), comments)
         return ast.File(
-            file_span, source.path, decls, tuple(comments), dangling, tuple(self.broken)
+            file_span, source.path, attached, tuple(comments), dangling, tuple(self.broken)
         ), diags
 
-    def _run(self, source, text, offset, line_offset):
+    def _run(self, source: SourceFile, text: str, offset: int, line_offset: int) -> _Parsed:
         low = self.lowerer
         low.begin(source, offset, line_offset)
         # Lark calls the lowering methods directly (not through a Transformer's visitor), so an
         # Abort raised in one arrives here as itself.
-        decls = self.lark.parse(text)
+        # With the lowering as its transformer, Lark returns what `Lowerer.start` built.
+        decls = cast("list[ast.Decl]", self.lark.parse(text))
         return decls, low.comments, low.diags
 
     def _note_broken(self, text: str, start: int) -> None:
@@ -119,18 +128,21 @@ class _Parser:
         if declared:
             self.broken.append(declared)
 
-    def _recover(self, source: SourceFile, gs: int, ge: int, first):
+    def _recover(
+        self, source: SourceFile, gs: int, ge: int, first: UnexpectedInput | Abort
+    ) -> _Parsed:
         """Parse the statements of text[gs:ge] one by one: one diagnostic per broken statement.
         The ids of broken declarations are kept (`self.broken`) so that references to them do
         not add "undefined" errors on top of the syntax error."""
         text = source.text
-        decls, comments, diags = [], [], []
+        decls: list[ast.Decl] = []
+        comments: list[ast.Comment] = []
+        diags: list[dg.Diagnostic] = []
         for start, end, unclosed in split_statements(text[gs:ge]):
             start, end, unclosed = start + gs, end + gs, [b + gs for b in unclosed]
             chunk = text[start:end]
             if not chunk.strip():
-                low = self.lowerer
-                low.begin(source, start, 0)
+                self.lowerer.begin(source, start, 0)
                 continue
             line_offset = source.line_col(start)[0] - 1
             try:
@@ -182,8 +194,13 @@ def _diagnose(
     if _is_eof(e):
         return messages.early_end(source, start, end, unclosed, _accepts(e))
     if isinstance(e, UnexpectedCharacters):
+        assert e.pos_in_stream is not None  # the lexer says where it stopped
         return messages.unexpected_char(source, start, start + e.pos_in_stream, e.allowed or ())
-    return messages.unexpected_token(source, start, e.token, _accepts(e), e.expected)
+    if isinstance(e, UnexpectedToken):
+        # Lark's token, positioned by the lexer: what `lower.Token` describes.
+        tok = cast(Token, e.token)
+        return messages.unexpected_token(source, start, tok, _accepts(e), e.expected)
+    raise e  # Lark raises no other UnexpectedInput
 
 
 def _accepts(e: UnexpectedInput) -> set[str]:
@@ -198,7 +215,7 @@ def _accepts(e: UnexpectedInput) -> set[str]:
     return set(getattr(e, "expected", ()) or ())
 
 
-def _is_eof(e) -> bool:
+def _is_eof(e: UnexpectedInput | Abort) -> bool:
     return isinstance(e, UnexpectedEOF) or (
         isinstance(e, UnexpectedToken) and e.token.type == "$END"
     )
@@ -222,19 +239,18 @@ def parse_source(source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
     return _parser().parse(source)
 
 
-def raw_lark_parse(text: str):
+_RAW: Lark | None = None
+
+
+def raw_lark_parse(text: str) -> ParseTree:
     """Lark's own parse of the text into a tree (no lowering): the benchmarks' baseline."""
     global _RAW
-    try:
-        raw = _RAW
-    except NameError:
-        raw = _RAW = Lark(
-            grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True
-        )
-    return raw.parse(text)
+    if _RAW is None:
+        _RAW = Lark(grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True)
+    return _RAW.parse(text)
 
 
-def build_strict_parser():
+def build_strict_parser() -> Lark:
     """Build the parser in Lark's strict mode (raises on any grammar conflict); used by tests."""
     return Lark(
         grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True, strict=True
