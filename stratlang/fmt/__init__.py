@@ -9,6 +9,7 @@ give the output back (`assert_stable`). A file that does not parse is never form
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 
 from .. import diagnostics as dg
@@ -22,13 +23,18 @@ class FormatError(Exception):
     """The text cannot be formatted: it does not parse (`diagnostics` holds the syntax errors,
     `sources` the file), or — a formatter bug — the output would not mean the same."""
 
-    def __init__(self, message: str, diagnostics=(), sources: SourceMap | None = None):
+    def __init__(
+        self,
+        message: str,
+        diagnostics: Iterable[dg.Diagnostic] = (),
+        sources: SourceMap | None = None,
+    ) -> None:
         super().__init__(message)
         self.diagnostics = list(diagnostics)
         self.sources = sources if sources is not None else SourceMap()
 
 
-def _parse(text: str, path: str):
+def _parse(text: str, path: str) -> tuple[ast.File, list[dg.Diagnostic], SourceFile]:
     source = SourceFile(path, text)
     tree, diags = parse_source(source)
     return tree, diags, source
@@ -38,12 +44,12 @@ _SKIP = frozenset(("span", "kind_span", "leading", "trailing", "dangling", "comm
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def structure(node) -> tuple:
+def structure(node: object) -> tuple[object, ...]:
     """A node as a flat tuple without spans or comment attachment (what equivalence compares):
     in pre-order, a node's type then its fields, a sequence as ("seq", length) then its items.
     A block's `body` span becomes whether the block has braces at all. Built on an explicit stack,
     so a deep tree costs no Python stack."""
-    out: list = []
+    out: list[object] = []
     todo = [node]
     while todo:
         x = todo.pop()

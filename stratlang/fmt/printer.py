@@ -13,6 +13,9 @@ the meaning of the file and on where its comments and blank lines were, nothing 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 from ..source import display_width
 from ..syntax import ast
@@ -26,7 +29,7 @@ class _Trail:
 
     __slots__ = ("code", "comment")
 
-    def __init__(self, code: str, comment: str | None):
+    def __init__(self, code: str, comment: str | None) -> None:
         self.code = code
         self.comment = comment
 
@@ -41,7 +44,7 @@ _TRIPLE_ESC = re.compile(r'\\|"(?="")|[\x00-\x08\x0a-\x1f\x7f-\x9f]')
 _NAMED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t"}
 
 
-def _escape(m: re.Match) -> str:
+def _escape(m: re.Match[str]) -> str:
     ch = m.group()
     return _NAMED.get(ch) or f"\\u{{{ord(ch):X}}}"
 
@@ -90,7 +93,7 @@ def triple(value: str, indent: str) -> str:
     return '"""\n' + "\n".join(body) + "\n" + indent + '"""'
 
 
-def value(v, indent: str = "", inline: bool = False) -> str:
+def value(v: ast.Value, indent: str = "", inline: bool = False) -> str:
     """A value in attribute position (text blocks take `indent` for their lines; `inline`: every
     string as a one-line literal)."""
     if isinstance(v, ast.Name):
@@ -113,11 +116,15 @@ def value(v, indent: str = "", inline: bool = False) -> str:
 
 
 def trigger(t: ast.Trigger) -> str:
+    # The parser gives event, lifecycle and schedule triggers a name and rule triggers a rule.
     if t.kind == "event":
+        assert t.ref is not None
         s = f"event {t.ref.name}"
         return s + (f" within {value(t.within)}" if t.within is not None else "")
     if t.kind in ("lifecycle", "schedule"):
+        assert t.ref is not None
         return f"{t.kind} {t.ref.name}"
+    assert t.rule is not None
     return "rule " + expr(t.rule)
 
 
@@ -167,7 +174,7 @@ def expr(e: ast.Expr, inline: bool = False) -> str:
     raise TypeError(f"cannot print {type(e).__name__}")  # pragma: no cover
 
 
-def broken_expr(e, first_col: int, cont: str) -> list[str]:
+def broken_expr(e: ast.Expr, first_col: int, cont: str) -> list[str]:
     """A rule over several lines: its top-level `and`/`or` operands filled greedily up to WIDTH,
     each continuation line starting with the operator at `cont` (the value column)."""
     one = expr(e)
@@ -202,7 +209,7 @@ def _pad(name: str, width: int) -> str:
     return name + " " * (width - display_width(name))
 
 
-def _key(item) -> str | None:
+def _key(item: ast.Item) -> str | None:
     """The text in an item's name column (None: the item is not aligned)."""
     if isinstance(item, ast.Attribute):
         return item.name.name
@@ -217,14 +224,13 @@ def _key(item) -> str | None:
     return None
 
 
-def _first_line(node) -> int:
-    lead = getattr(node, "leading", ())
-    return lead[0].span.line if lead else node.span.line
+def _first_line(node: ast.Decl | ast.Item) -> int:
+    return node.leading[0].span.line if node.leading else node.span.line
 
 
 class Printer:
-    def __init__(self):
-        self.out: list = []
+    def __init__(self) -> None:
+        self.out: list[str | _Trail] = []
 
     # ---------------------------------------------------------------- output helpers
 
@@ -235,7 +241,13 @@ class Printer:
         if self.out and not (isinstance(self.out[-1], str) and self.out[-1] == ""):
             self.out.append("")
 
-    def comments(self, comments, indent: str, prev_line: int | None, next_line: int | None) -> None:
+    def comments(
+        self,
+        comments: Sequence[ast.Comment],
+        indent: str,
+        prev_line: int | None,
+        next_line: int | None,
+    ) -> None:
         """Own-line comments, keeping one blank line where the user had one or more
         (`prev_line`: the last line used before them; `next_line`: the line of what follows)."""
         last = prev_line
@@ -247,7 +259,7 @@ class Printer:
         if comments and next_line is not None and last is not None and next_line - last > 1:
             self.blank()
 
-    def finish(self, lines: list[str], trailing, aligned: bool) -> None:
+    def finish(self, lines: list[str], trailing: Sequence[ast.Comment], aligned: bool) -> None:
         """Emit an item's lines; its first trailing comment goes on its last line, any further
         ones (from inside a multi-line rule) on their own lines just after."""
         if not trailing:
@@ -289,13 +301,13 @@ class Printer:
             self.out.pop()
         return _render(self.out)
 
-    def _single(self, d) -> bool:
+    def _single(self, d: ast.Decl) -> bool:
         """Whether a declaration prints on one line (decides blank lines between declarations)."""
         if isinstance(d, (ast.Import, ast.Link)):
             return len(d.trailing) <= 1 and not _inner_comments(d)
         return d.body is None or self._one_line_body(d, "") is not None
 
-    def decl(self, d) -> None:
+    def decl(self, d: ast.Decl) -> None:
         if isinstance(d, (ast.Import, ast.Link)):
             self.one_liner(d)
         else:
@@ -323,7 +335,7 @@ class Printer:
 
     # ---------------------------------------------------------------- blocks
 
-    def header(self, b) -> str:
+    def header(self, b: ast.Block | ast.SubBlock) -> str:
         if isinstance(b, ast.SubBlock):
             return b.name.name
         parts = [b.kind]
@@ -333,7 +345,7 @@ class Printer:
             parts.append(value(b.label))
         return " ".join(parts)
 
-    def _one_line_body(self, b, indent: str) -> str | None:
+    def _one_line_body(self, b: ast.Block | ast.SubBlock, indent: str) -> str | None:
         """`header { name value }` for a block with one short attribute and no comments inside."""
         if b.dangling or len(b.items) != 1:
             return None
@@ -348,10 +360,10 @@ class Printer:
             return None
         return line
 
-    def block(self, b, indent: str) -> None:
+    def block(self, b: ast.Block | ast.SubBlock, indent: str) -> None:
         _drive(self._block(b, indent))
 
-    def _block(self, b, indent: str):
+    def _block(self, b: ast.Block | ast.SubBlock, indent: str) -> _Job:
         """Print a block. A generator: it yields the generators of its nested parts instead of
         calling them, and `_drive` runs them on an explicit stack (no recursion per level)."""
         head = self.header(b)
@@ -366,7 +378,11 @@ class Printer:
             self.finish([one], b.trailing, True)
             return
         # a comment right after `{` stays on the `{` line
-        open_line = b.body.line if isinstance(b, ast.Block) else b.name.span.line
+        if isinstance(b, ast.SubBlock):
+            open_line = b.name.span.line
+        else:
+            assert b.body is not None  # a block without braces was printed above
+            open_line = b.body.line
         items = list(b.items)
         dangling = list(b.dangling)
         brace_comment = None
@@ -383,10 +399,10 @@ class Printer:
             self.comments(dangling, inner, prev_line, None)
         self.finish([indent + "}"], b.trailing, False)
 
-    def _items(self, items, indent: str):
+    def _items(self, items: list[ast.Item], indent: str) -> _Job:
         keys = [_key(i) for i in items]
         width = max((display_width(k) for k in keys if k is not None), default=0)
-        cells = {}
+        cells: dict[int, str] = {}
         for kind in (ast.FieldLine, ast.StepLine, ast.TargetLine):
             rows = [(i, _cells(i, indent)) for i in items if isinstance(i, kind)]
             for i, line in zip([r[0] for r in rows], columns([r[1] for r in rows])):
@@ -404,6 +420,7 @@ class Printer:
             if isinstance(item, ast.SubBlock):
                 yield self._block(item, indent)
             else:
+                assert key is not None  # only a sub-block has no name column
                 # a line break ends nothing: `;` where the next item's first word would be read as
                 # more of this one (a field `key "x"` after `id string`)
                 nxt = items[k + 1] if k + 1 < len(items) else None
@@ -411,7 +428,7 @@ class Printer:
                 self.item(item, indent, _pad(key, width), cells.get(id(item)), end)
             prev = item
 
-    def item(self, item, indent: str, key: str, rest: str | None, end: str = "") -> None:
+    def item(self, item: ast.Item, indent: str, key: str, rest: str | None, end: str = "") -> None:
         col = display_width(indent + key) + 1
         cont = " " * col
         if isinstance(item, ast.Attribute):
@@ -419,6 +436,7 @@ class Printer:
             if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)):
                 parts = broken_expr(v, col, cont)
             elif isinstance(v, ast.Trigger) and v.kind == "rule":
+                assert v.rule is not None  # the parser gives every rule trigger its rule
                 parts = broken_expr(v.rule, col + 5, cont)
                 parts[0] = "rule " + parts[0]
             else:
@@ -447,13 +465,13 @@ _FLAGS = frozenset(("key", "optional", "risk_tolerance"))
 _RULE_GOES_ON = frozenset(("and", "or", "in", "is", "between", "not"))
 
 
-def _first_word(item) -> str | None:
+def _first_word(item: ast.Item) -> str | None:
     if isinstance(item, (ast.Attribute, ast.FieldLine, ast.SubBlock)):
         return item.name.name
     return None  # `target`, `step`, `objection` and a perspective's id are never read as more of an item
 
 
-def _continuations(item) -> frozenset[str]:
+def _continuations(item: ast.Item) -> frozenset[str]:
     """Words that, written after `item`, the parser would take as more of it (a superset is
     fine: it only adds a `;`)."""
     if isinstance(item, ast.FieldLine):
@@ -481,7 +499,7 @@ def _continuations(item) -> frozenset[str]:
     return frozenset()
 
 
-def _cells(item, indent: str) -> list[str]:
+def _cells(item: ast.Item, indent: str) -> list[str]:
     """The columns of a field, step or target line after its key."""
     if isinstance(item, ast.FieldLine):
         return [
@@ -497,13 +515,17 @@ def _cells(item, indent: str) -> list[str]:
             f"after {value(item.after, indent)}" if item.after is not None else "",
             "unless converted" if item.unless_converted else "",
         ]
-    return [
-        item.id.name,
-        value(item.label, indent) if item.label is not None else "",
-        f"{item.op} {value(item.value, indent)}",
-        f"by {value(item.by, indent)}" if item.by is not None else "",
-        f"baseline {value(item.baseline, indent)}" if item.baseline is not None else "",
-    ]
+    if isinstance(item, ast.TargetLine):
+        return [
+            item.id.name,
+            value(item.label, indent) if item.label is not None else "",
+            f"{item.op} {value(item.value, indent)}",
+            f"by {value(item.by, indent)}" if item.by is not None else "",
+            f"baseline {value(item.baseline, indent)}" if item.baseline is not None else "",
+        ]
+    raise TypeError(
+        f"no columns in {type(item).__name__}"
+    )  # pragma: no cover - only called for those
 
 
 def columns(rows: list[list[str]]) -> list[str]:
@@ -551,35 +573,43 @@ def _inner_comments(d: ast.Import | ast.Link) -> list[ast.Comment]:
     return [c for c in d.trailing if c.span.start < last]
 
 
-def _without_first_leading(item):
-    from dataclasses import replace
+_I = TypeVar("_I", bound=ast.Item)
 
+
+def _without_first_leading(item: _I) -> _I:
     return replace(item, leading=item.leading[1:])
 
 
-def _render(out: list) -> str:
+def _render(out: list[str | _Trail]) -> str:
     """Lines -> text, aligning the trailing comments of consecutive one-line items."""
     lines: list[str] = []
     i = 0
     while i < len(out):
-        if isinstance(out[i], _Trail):
-            j = i
-            while j < len(out) and isinstance(out[j], _Trail):
+        first = out[i]
+        if isinstance(first, _Trail):
+            run = [first]
+            j = i + 1
+            while j < len(out) and isinstance(nxt := out[j], _Trail):
+                run.append(nxt)
                 j += 1
-            col = max((display_width(t.code) for t in out[i:j] if t.comment), default=0) + 2
-            for t in out[i:j]:
+            col = max((display_width(t.code) for t in run if t.comment), default=0) + 2
+            for t in run:
                 if t.comment:
                     lines.append(t.code + " " * (col - display_width(t.code)) + t.comment)
                 else:
                     lines.append(t.code)
             i = j
         else:
-            lines.append(out[i])
+            lines.append(first)
             i += 1
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _drive(gen) -> None:
+# A printing generator: it yields the generators of the nested parts it prints.
+_Job = Iterator["_Job"]
+
+
+def _drive(gen: _Job) -> None:
     """Run a printing generator and every generator it yields, depth first, on a list: nested
     blocks cost no Python stack."""
     stack = [gen]
