@@ -19,7 +19,7 @@ import random
 import sys
 from pathlib import Path
 
-from .model import Model, Schema
+from .model import Field, Model
 from .rules import All, Any, Between, Cmp, Member, Neg, NExpr, Value
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -110,29 +110,32 @@ def _collect_literals(rule: NExpr, out: dict[str, list[Value]]) -> None:
 
 
 class _Gen:
-    def __init__(self, model: Model, seed: int):
+    def __init__(self, model: Model, seed: int) -> None:
         self.model = model
-        self.schema: Schema = model.schema
         self.rng = random.Random(seed)
         self.literals = rule_literals(model)
         self.zh = (model.strategy.locale or "zh-CN").lower().startswith("zh")
         period = model.strategy.period
         self.today = period[0] if period else dt.date(2026, 1, 1)
 
-    def boundary(self, f):
+    def boundary(self, f: Field) -> Value:
         lits = [v for v in self.literals.get(f.name, []) if v is not None]
         if not lits or self.rng.random() >= BOUNDARY_SHARE:
             return None
         v = self.rng.choice(lits)
         if f.type == "enum" or f.type == "bool" or f.type == "string":
             return v
+        # The rules are typed against the schema: a date field's literals are dates, and those
+        # of the other (number) types are numbers.
         if f.type == "date":
+            assert isinstance(v, dt.date)
             return v + dt.timedelta(days=self.rng.choice((-1, 0, 1)))
+        assert isinstance(v, (int, float))
         step = 1 if f.type == "int" else (0.01 if f.type in ("money", "float") else 0.5)
         out = v + self.rng.choice((-step, 0, step))
         return int(out) if f.type == "int" else round(out, 2)
 
-    def value(self, f, i: int, row: dict):
+    def value(self, f: Field, i: int, row: dict[str, Value]) -> Value:
         rng = self.rng
         name = f.name.lower()
         if f.key:
@@ -221,14 +224,14 @@ def generate(model: Model, n: int = 1000, seed: int = 7) -> list[dict]:
     g = _Gen(model, seed)
     rows = []
     for i in range(n):
-        row: dict = {}
+        row: dict[str, Value] = {}
         for f in model.schema.fields.values():
             row[f.name] = g.value(f, i, row)
         rows.append(row)
     return rows
 
 
-def _text(v) -> str:
+def _text(v: Value) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -241,6 +244,8 @@ def _text(v) -> str:
 
 
 def to_csv(model: Model, rows: list[dict]) -> str:
+    if model.schema is None:
+        raise ValueError("the project declares no schema")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     names = list(model.schema.fields)
@@ -279,7 +284,7 @@ def write(model: Model, path: Path, n: int = 20000, seed: int = 7) -> Path:
     return path
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from .check import check_entry
