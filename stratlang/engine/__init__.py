@@ -12,12 +12,18 @@ written; an output folder that must not be replaced raises `OutputError` before 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..model import Model
 from ..output import OutputError, output_folder
 from .data import DataError
 from .output import FORMATS, Summary
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 ENGINES = ("duckdb", "spark")
 
@@ -33,14 +39,14 @@ __all__ = [
 
 
 def run_lists(
-    model,
-    data_path,
+    model: Model,
+    data_path: str | os.PathLike[str],
     engine: str = "duckdb",
-    out_dir=None,
+    out_dir: str | os.PathLike[str] | None = None,
     fmt: str = "csv",
     spark_master: str | None = None,
     progress: Callable[[str], None] | None = None,
-    spark_session=None,
+    spark_session: SparkSession | None = None,
     inputs: Iterable[Path] = (),
     on_wait: Callable[[str], None] | None = None,
 ) -> Summary:
@@ -65,13 +71,13 @@ def run_lists(
 
 
 def _run(
-    model,
+    model: Model,
     data_path: Path,
     engine: str,
     fmt: str,
-    spark_master,
-    step,
-    spark_session,
+    spark_master: str | None,
+    step: Callable[[str], None],
+    spark_session: SparkSession | None,
     folder: Path | None,
 ) -> Summary:
     from ..backends.sql import CompileError
@@ -107,7 +113,7 @@ def _run(
         con.close()
 
 
-def segment_counts(model, data_path) -> dict:
+def segment_counts(model: Model, data_path: str | os.PathLike[str]) -> dict:
     """Members per segment (segment id -> count) on the data, with DuckDB. Raises DataError."""
     from . import duckdb as ddb
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from sqlglot import exp
@@ -24,6 +25,14 @@ from sqlglot import exp
 from ..backends.sql import SQL_TYPES, col, ident, string
 from ..errors import StratlangError
 from ..model import Schema
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from .duckdb import Connection
+
+    # what the engine runs SQL on: a DuckDB connection, or engine.duckdb's wrapper around one
+    SQLConnection: TypeAlias = duckdb.DuckDBPyConnection | Connection
 
 ROW = "__stratlang_row"
 INT_TYPES = {
@@ -102,7 +111,7 @@ def detect_kind(path: Path) -> str:
     return "csv"
 
 
-def _q(e: exp.Expression) -> str:
+def _q(e: exp.Expr) -> str:
     return e.sql(dialect="duckdb")
 
 
@@ -141,7 +150,7 @@ def _opener(path: Path):
 # --------------------------------------------------------------------------- opening a file
 
 
-def open_source(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema) -> Source:
+def open_source(con: SQLConnection, path: Path, schema: Schema) -> Source:
     """Find the file's kind and columns (nothing is read in bulk yet)."""
     path = Path(path)
     if not path.exists():
@@ -290,7 +299,7 @@ def _open_csv(src: Source) -> None:
         ]
     )
 
-    def opt(k: str, v: exp.Expression) -> exp.Expression:
+    def opt(k: str, v: exp.Expr) -> exp.Expr:
         return exp.EQ(this=exp.column(k), expression=v)
 
     src.reader = _q(
@@ -444,7 +453,7 @@ def _row_name(schema: Schema) -> str:
     return name
 
 
-def _read(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema) -> None:
+def _read(con: SQLConnection, src: Source, schema: Schema) -> None:
     """Create the view `__src`: the row number (column `src.row`) and the schema's columns, under
     their schema names, whatever names DuckDB uses virtually."""
     src.row = _row_name(schema)
@@ -475,7 +484,9 @@ def _read(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema) -> None:
     picked = ", ".join(
         f"{_q(ident(src.names[name]))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields)
     )
-    ordered = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    setting = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    assert setting is not None  # a SELECT without FROM returns one row
+    ordered = setting[0]
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(f"CREATE TEMP TABLE __data AS SELECT {picked} FROM {src.reader}")
@@ -496,12 +507,12 @@ def _integral(t: str) -> bool:
     return base in INT_TYPES or (base == "DECIMAL" and t.replace(" ", "").endswith(",0)"))
 
 
-def _int_key(c: exp.Expression) -> exp.Expression:
+def _int_key(c: exp.Expr) -> exp.Expr:
     return exp.TryCast(this=c, to=exp.DataType.build("BIGINT"))
 
 
 def check_and_type(
-    con: duckdb.DuckDBPyConnection,
+    con: SQLConnection,
     src: Source,
     schema: Schema,
     table: str = "customers",
@@ -540,9 +551,7 @@ def check_and_type(
             raise _csv_error(src, e) from None
         raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
     base = "__src"
-    aggs: list[
-        tuple[str, str, exp.Expression, exp.Expression]
-    ] = []  # (kind, field, condition, shown value)
+    aggs: list[tuple[str, str, exp.Expr, exp.Expr]] = []  # (kind, field, condition, shown value)
     row = exp.column(src.row, quoted=True)
     for f in schema.fields.values():
         c = col(f.name)
@@ -628,10 +637,10 @@ def check_and_type(
     for i, (_, _, cond, _) in enumerate(aggs):
         sel = sel.select(exp.alias_(exp.CountIf(this=cond), f"c{i}"), copy=False)
     key = schema.key
-    key_expr = col(key) if key is not None else None
+    key_expr: exp.Expr | None = col(key) if key is not None else None
     if key is not None and schema.fields[key].type == "int" and not _integral(src.columns[key]):
         key_expr = _int_key(col(key))  # `12` and `12.0` are the same customer
-    if key is not None:
+    if key_expr is not None:
         sel = sel.select(
             exp.alias_(
                 exp.Count(this=exp.Distinct(expressions=[key_expr.copy()])), "distinct_keys"
@@ -643,10 +652,11 @@ def check_and_type(
         _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values()
     )
     if extra and same_types:
-        for j, e in enumerate(extra):
-            sel = sel.select(exp.alias_(e, f"x{j}"), copy=False)
+        for j, aggregate in enumerate(extra):
+            sel = sel.select(exp.alias_(aggregate, f"x{j}"), copy=False)
     try:
         res = con.execute(_q(sel)).fetchone()
+        assert res is not None  # aggregates without GROUP BY: always one row
         n = res[0]
         nk = 2 if key is not None else 0
         duplicates = key is not None and res[1 + len(aggs)] != res[2 + len(aggs)]
@@ -675,6 +685,7 @@ def check_and_type(
                     copy=False,
                 )
             got = con.execute(_q(sel)).fetchone()
+            assert got is not None  # aggregates without GROUP BY: always one row
             for k, i in enumerate(failed):
                 details[i] = (got[1 + 2 * k], res[1 + i], got[2 + 2 * k])
     except duckdb.OutOfMemoryException:
@@ -712,6 +723,7 @@ def check_and_type(
                 f"column `{name}`: `{value}` in row {first} is not {_article(f.type)}{more}"
             )
     if duplicates:
+        assert key_expr is not None  # keys are only counted when the schema has one
         dup = (
             exp.select(
                 exp.alias_(
@@ -743,9 +755,9 @@ def check_and_type(
             raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
         if found is not None:
             rows = found[1]
-            shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+            listed = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
             problems.append(
-                f"column `{key}`: duplicate key `{_printable(found[0])}` in rows {shown}"
+                f"column `{key}`: duplicate key `{_printable(found[0])}` in rows {listed}"
             )
     if problems:
         raise _problems_error(
@@ -799,9 +811,9 @@ def _article(t: str) -> str:
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection,
+    con: SQLConnection,
     path: Path,
-    schema: Schema,
+    schema: Schema | None,
     table: str = "customers",
     extra: list | None = None,
 ) -> Source:

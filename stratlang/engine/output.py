@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 from sqlglot import exp
 
 from ..backends.sql import plan, string
 from ..model import Model
+
+if TYPE_CHECKING:
+    from .data import SQLConnection
 
 LIST_COLUMNS = ("key", "segment", "play", "channel", "script", "control")
 FORMATS = ("csv", "parquet", "xlsx")
@@ -70,7 +74,7 @@ def _r(x: float) -> float:
 
 
 def summarize(
-    con: duckdb.DuckDBPyConnection, model: Model, engine: str, customers: int, segment_counts: dict
+    con: SQLConnection, model: Model, engine: str, customers: int, segment_counts: dict
 ) -> Summary:
     rows = con.execute(
         "SELECT play, count(*), count_if(control), count_if(NOT control AND kept), count_if(NOT kept) "
@@ -142,12 +146,12 @@ def _select_play(play_id: str, order: int) -> str:
 
 
 def write_lists(
-    con: duckdb.DuckDBPyConnection,
+    con: SQLConnection,
     model: Model,
     summary: Summary,
     folder: Path,
     fmt: str,
-    progress=None,
+    progress: Callable[[str], None] | None = None,
 ) -> None:
     """Write one file per play plus summary.json into `folder`, a fresh staging folder that the
     caller switches into place whole (`stratlang.output.output_folder`)."""

@@ -11,11 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..backends.sql import assignment_query, counts_query
 from ..model import Model
 from .data import DataError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from .data import SQLConnection
 
 _SESSION = None
 # Spark's own console logging would print Java stack traces before stratlang's error message.
@@ -30,7 +37,7 @@ def _lit(path: Path) -> str:
     return exp.Literal.string(path.as_posix()).sql(dialect="duckdb")
 
 
-def get_session(master: str | None = None):
+def get_session(master: str | None = None) -> SparkSession:
     """A SparkSession (created once per process and reused), with quiet logging."""
     global _SESSION
     try:
@@ -65,7 +72,11 @@ def get_session(master: str | None = None):
 
 
 def run(
-    con, model: Model, master: str | None = None, progress=None, session=None
+    con: SQLConnection,
+    model: Model,
+    master: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    session: SparkSession | None = None,
 ) -> tuple[int, dict]:
     """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table."""
     step = progress or (lambda msg: None)
@@ -96,6 +107,8 @@ def run(
         spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
         # the key comes back in DuckDB's type for it (Spark reads a UBIGINT key as DECIMAL(20,0)), so
         # the files equal the DuckDB engine's byte for byte
+        # (engine.duckdb.load refused data for a project without a schema with a key)
+        assert model.schema is not None and model.schema.key is not None
         key_type = dict(
             con.execute("SELECT column_name, column_type FROM (DESCRIBE customers)").fetchall()
         )[model.schema.key]
