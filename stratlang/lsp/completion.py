@@ -9,6 +9,7 @@ still completes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .. import language
 from ..check.resolve import LINE_ITEMS
@@ -21,6 +22,7 @@ from ..language import (
     STATEMENT_STARTERS,
     attributes_of,
 )
+from ..model import Schema
 
 spec_of = attributes_of
 BLOCK_KINDS = DECLARATION_KINDS  # the kinds whose `{` opens a block
@@ -100,7 +102,7 @@ def block_kind(text: str, offset: int) -> str | None:
     return m.group(1)
 
 
-def declared_ids(texts) -> dict[str, str]:
+def declared_ids(texts: Iterable[str]) -> dict[str, str]:
     """id -> kind from the declarations found in the texts (perspectives included)."""
     out: dict[str, str] = {}
     persp: list[str] = []
@@ -115,7 +117,7 @@ def declared_ids(texts) -> dict[str, str]:
 
 
 def complete(
-    text: str, offset: int, ids: dict[str, str], schema=None
+    text: str, offset: int, ids: dict[str, str], schema: Schema | None = None
 ) -> list[tuple[str, str, str]]:
     """Completion items at `offset`: (label, what, detail) with what in id|attribute|keyword|field|value."""
     line_start = text.rfind("\n", 0, offset) + 1

@@ -8,6 +8,7 @@ are 0-based lines and UTF-16 code units. A character outside the Basic Multiling
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
@@ -88,7 +89,9 @@ def line_col_at(source: SourceFile, pos: lsp.Position) -> tuple[int, int]:
     return line, source.column_from_utf16(line, max(0, pos.character))
 
 
-def to_lsp(d: dg.Diagnostic, sources, uri_of) -> lsp.Diagnostic:
+def to_lsp(
+    d: dg.Diagnostic, sources: Mapping[str, SourceFile], uri_of: Callable[[str], str]
+) -> lsp.Diagnostic:
     """Our diagnostic -> LSP. `sources`: display path -> SourceFile; `uri_of`: display path -> URI."""
     src = sources.get(d.span.file)
     related = []

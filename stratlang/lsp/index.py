@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..check.resolve import spec_of
-from ..source import Span
+from ..source import SourceMap, Span
 from ..syntax import ast
 
 
@@ -68,7 +68,7 @@ class Index:
 _CUSTOMER_PLACEHOLDER = re.compile(r"\{\{\s*customer\.([^\W\d]\w*)\s*\}\}")
 
 
-def build_index(files: list[ast.File], sources=None) -> Index:
+def build_index(files: list[ast.File], sources: SourceMap | None = None) -> Index:
     """`sources` (a SourceMap) lets the index find `{{ customer.FIELD }}` placeholders inside
     script text, so that renaming a field renames them too."""
     idx = Index()

@@ -25,15 +25,17 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.workspace import TextDocument
 
 from .. import __version__, language
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
 from ..check.loader import is_file
-from ..source import SourceFile
+from ..model import Model
+from ..source import SourceFile, Span
 from . import completion as comp
 from .convert import document_path, line_col_at, offset_at, path_to_uri, span_range, to_lsp
-from .index import Index, build_index
+from .index import Index, Occurrence, build_index
 
 log = logging.getLogger("stratlang.lsp")
 
@@ -113,14 +115,14 @@ class StratServer(LanguageServer):
 
     # ------------------------------------------------------------------ documents
 
-    def document(self, uri: str):
+    def document(self, uri: str) -> TextDocument | None:
         """The open document `uri` (pygls keys them by the unquoted URI), or None. Never reads the
         disk: `workspace.get_text_document` would, for any URI a client names (a FIFO blocks)."""
         if not isinstance(uri, str):
             return None
         return self.workspace.text_documents.get(unquote(uri))
 
-    def strat_document(self, uri: str):
+    def strat_document(self, uri: str) -> TextDocument | None:
         """The open document `uri` if it is in our language (a `.strat` name, or the editor says
         stratlang), else None. Completion and formatting need only its text (an `untitled:` one too)."""
         doc = self.document(uri)
@@ -189,9 +191,9 @@ class StratServer(LanguageServer):
         return state
 
     def recheck_and_publish(self, uri: str) -> None:
-        if not self.is_ours(uri):
-            return
         path = document_path(uri)
+        if path is None or not self.is_ours(uri):
+            return
         entry = self.entry_for(path)
         state = self.check(entry)
         if state is not None and entry != path and path not in state.result.project.paths.values():
@@ -268,7 +270,7 @@ class StratServer(LanguageServer):
         src = state.result.sources.get(disp) if disp else None
         return state, disp, src
 
-    def model_of(self, state: ProjectState | None):
+    def model_of(self, state: ProjectState | None) -> Model | None:
         return state.result.model if state is not None else None
 
 
@@ -279,22 +281,22 @@ server = StratServer()
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: StratServer, params: lsp.DidOpenTextDocumentParams):
+def did_open(ls: StratServer, params: lsp.DidOpenTextDocumentParams) -> None:
     ls.recheck_and_publish(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: StratServer, params: lsp.DidChangeTextDocumentParams):
+def did_change(ls: StratServer, params: lsp.DidChangeTextDocumentParams) -> None:
     ls.recheck_and_publish(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: StratServer, params: lsp.DidSaveTextDocumentParams):
+def did_save(ls: StratServer, params: lsp.DidSaveTextDocumentParams) -> None:
     ls.recheck_and_publish(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams):
+def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams) -> None:
     # the file on disk takes the buffer's place
     path = document_path(params.text_document.uri)
     if path is not None and is_file(path):
@@ -374,22 +376,26 @@ def _hover_text(state: ProjectState, occ) -> str | None:
     return "\n".join(lines)
 
 
-def _at_cursor(ls: StratServer, uri: str, position):
+def _at_cursor(
+    ls: StratServer, uri: str, position: lsp.Position
+) -> tuple[ProjectState, Occurrence | None, SourceFile] | None:
     """(project state, the id occurrence under the cursor or None, source) — or None when the
     document is not known."""
     state, disp, src = ls.state_of(uri)
-    if src is None:
+    if state is None or disp is None or src is None:  # (a source comes with its state and name)
         return None
     line, col = line_col_at(src, position)
     return state, state.index.at(disp, line, col), src
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-def hover(ls: StratServer, params: lsp.HoverParams):
+def hover(ls: StratServer, params: lsp.HoverParams) -> lsp.Hover | None:
     found = _at_cursor(ls, params.text_document.uri, params.position)
-    if found is None or found[1] is None:
+    if found is None:
         return None
     state, occ, src = found
+    if occ is None:
+        return None
     text = _hover_text(state, occ)
     if not text:
         return None
@@ -402,7 +408,7 @@ def hover(ls: StratServer, params: lsp.HoverParams):
 # ---------------------------------------------------------------------- definition, references
 
 
-def _location(state: ProjectState, span) -> lsp.Location:
+def _location(state: ProjectState, span: Span) -> lsp.Location:
     return lsp.Location(
         uri=state.uris.get(span.file, path_to_uri(span.file)),
         range=span_range(span, state.result.sources.get(span.file)),
@@ -410,14 +416,15 @@ def _location(state: ProjectState, span) -> lsp.Location:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-def definition(ls: StratServer, params: lsp.DefinitionParams):
+def definition(ls: StratServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    path = document_path(params.text_document.uri)
     state, disp, src = ls.state_of(params.text_document.uri)
-    if src is None:
+    if path is None or state is None or disp is None or src is None:  # (all four, or none)
         return None
     line, col = line_col_at(src, params.position)
     imp = state.index.import_at(disp, line, col)
     if imp is not None:  # only a file the project loaded: never a path outside it
-        target = document_path(params.text_document.uri).parent / imp
+        target = path.parent / imp
         uri = path_to_uri(target)
         return (
             lsp.Location(uri=uri, range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))
@@ -432,11 +439,13 @@ def definition(ls: StratServer, params: lsp.DefinitionParams):
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
-def references(ls: StratServer, params: lsp.ReferenceParams):
+def references(ls: StratServer, params: lsp.ReferenceParams) -> list[lsp.Location] | None:
     found = _at_cursor(ls, params.text_document.uri, params.position)
-    if found is None or found[1] is None:
+    if found is None:
         return None
     state, occ, _ = found
+    if occ is None:
+        return None
     include = params.context.include_declaration if params.context else True
     occs = [o for o in state.index.references(occ.name, occ.kind) if include or not o.decl]
     occs.sort(key=lambda o: (o.span.file, o.span.start))
@@ -447,16 +456,18 @@ def references(ls: StratServer, params: lsp.ReferenceParams):
 
 
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
-def prepare_rename(ls: StratServer, params: lsp.PrepareRenameParams):
+def prepare_rename(ls: StratServer, params: lsp.PrepareRenameParams) -> lsp.Range | None:
     found = _at_cursor(ls, params.text_document.uri, params.position)
-    if found is None or found[1] is None:
+    if found is None:
         return None
     _, occ, src = found
+    if occ is None:
+        return None
     return span_range(occ.span, src)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
-def rename(ls: StratServer, params: lsp.RenameParams):
+def rename(ls: StratServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
     found = _at_cursor(ls, params.text_document.uri, params.position)
     if found is None:
         return None
@@ -492,7 +503,7 @@ def rename(ls: StratServer, params: lsp.RenameParams):
 @server.feature(
     lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[" ", ",", "[", ">"])
 )
-def completion(ls: StratServer, params: lsp.CompletionParams):
+def completion(ls: StratServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
     doc = ls.strat_document(params.text_document.uri)
     if doc is None:
         return None
@@ -521,12 +532,27 @@ def completion(ls: StratServer, params: lsp.CompletionParams):
 # ---------------------------------------------------------------------- symbols
 
 
+def _item_symbol(item: object) -> tuple[str, lsp.SymbolKind, Span] | None:
+    """The outline entry of a line inside a block (name, kind, the span to select), or None."""
+    from ..syntax import ast
+
+    if isinstance(item, ast.TargetLine):
+        return f"target {item.id.name}", lsp.SymbolKind.Constant, item.id.span
+    if isinstance(item, ast.StepLine):
+        return f"step {getattr(item.number, 'raw', '')}", lsp.SymbolKind.Event, item.span
+    if isinstance(item, ast.FieldLine):
+        return item.name.name, lsp.SymbolKind.Field, item.name.span
+    if isinstance(item, ast.PerspectiveItem):
+        return item.id.name, lsp.SymbolKind.EnumMember, item.id.span
+    return None
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
+def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
     from ..syntax import ast
 
     state, disp, src = ls.state_of(params.text_document.uri)
-    if src is None:
+    if state is None or src is None:  # (a source comes with its state)
         return []
     files = [f for f in state.result.project.files if f.path == disp]
     out = []
@@ -535,20 +561,9 @@ def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
             continue
         children = []
         for item in d.items:
-            name, kind, sel = None, None, None
-            if isinstance(item, ast.TargetLine):
-                name, kind, sel = f"target {item.id.name}", lsp.SymbolKind.Constant, item.id.span
-            elif isinstance(item, ast.StepLine):
-                name, kind, sel = (
-                    f"step {getattr(item.number, 'raw', '')}",
-                    lsp.SymbolKind.Event,
-                    item.span,
-                )
-            elif isinstance(item, ast.FieldLine):
-                name, kind, sel = item.name.name, lsp.SymbolKind.Field, item.name.span
-            elif isinstance(item, ast.PerspectiveItem):
-                name, kind, sel = item.id.name, lsp.SymbolKind.EnumMember, item.id.span
-            if name:
+            found = _item_symbol(item)
+            if found is not None and found[0]:
+                name, kind, sel = found
                 children.append(
                     lsp.DocumentSymbol(
                         name=name,
@@ -575,7 +590,7 @@ def document_symbols(ls: StratServer, params: lsp.DocumentSymbolParams):
 
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
-def formatting(ls: StratServer, params: lsp.DocumentFormattingParams):
+def formatting(ls: StratServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
     from ..fmt import FormatError, format_text
 
     doc = ls.strat_document(params.text_document.uri)
@@ -613,7 +628,7 @@ def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
     lsp.TEXT_DOCUMENT_CODE_ACTION,
     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
 )
-def code_action(ls: StratServer, params: lsp.CodeActionParams):
+def code_action(ls: StratServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     state, disp, src = ls.state_of(params.text_document.uri)
     if state is None:
         return []

@@ -24,9 +24,16 @@ import queue
 import re
 import sys
 import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from cattrs.errors import ClassValidationError
+
+if TYPE_CHECKING:
+    from pygls.protocol import JsonRPCProtocol
+    from pygls.server import JsonRPCServer
 
 log = logging.getLogger("stratlang.lsp")
 
@@ -36,6 +43,8 @@ OTHER_HEADERS = re.compile(rb"(?:[ \t\r\n]*[A-Za-z][A-Za-z0-9-]*[ \t]*:[^\r\n]*\
 IDLE_SECONDS = 1.0
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 NOT_INITIALIZED = -32002
+# the protocols (connections) whose client has sent `initialize`
+_INITIALIZED: weakref.WeakSet[JsonRPCProtocol] = weakref.WeakSet()
 
 
 @dataclass
@@ -44,16 +53,30 @@ class Frame:
     problem: str | None = None  # the framing was wrong: the body is reported, not served
 
 
+class Chunked(Protocol):
+    """A stream without a file descriptor: `read1` returns what has arrived."""
+
+    def read1(self, size: int = ..., /) -> bytes: ...
+
+
+def _reader(stream: BinaryIO | Chunked) -> Callable[[], bytes]:
+    """Reads up to 64 KiB, whatever has arrived: from the file descriptor, or with `read1`."""
+    if hasattr(stream, "fileno"):
+        fd = stream.fileno()
+        return lambda: os.read(fd, 65536)
+    return lambda: stream.read1(65536)
+
+
 class ChunkReader:
     """Reads stdin on a daemon thread (it may block forever; nothing waits for it on exit)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: BinaryIO | Chunked):
         self.chunks: queue.Queue[bytes | None] = queue.Queue()
-        fd = stream.fileno() if hasattr(stream, "fileno") else None
-        read = (lambda: os.read(fd, 65536)) if fd is not None else (lambda: stream.read1(65536))
-        threading.Thread(target=self._pump, args=(read,), daemon=True, name="lsp-stdin").start()
+        threading.Thread(
+            target=self._pump, args=(_reader(stream),), daemon=True, name="lsp-stdin"
+        ).start()
 
-    def _pump(self, read) -> None:
+    def _pump(self, read: Callable[[], bytes]) -> None:
         try:
             while chunk := read():
                 self.chunks.put(chunk)
@@ -184,7 +207,9 @@ def _valid_id(value) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
-def send_error(protocol, msg_id, code: int, message: str) -> None:
+def send_error(
+    protocol: JsonRPCProtocol, msg_id: int | str | None, code: int, message: str
+) -> None:
     """A JSON-RPC error reply (`id` null when the request's id could not be read)."""
     protocol._send_data(
         {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
@@ -205,7 +230,7 @@ def _params_problem(exc: Exception) -> str:
     return str(cause) or type(cause).__name__
 
 
-def handle_frame(protocol, frame: Frame) -> None:
+def handle_frame(protocol: JsonRPCProtocol, frame: Frame) -> None:
     """Check one frame and pass it to pygls, or answer it with a JSON-RPC error."""
     try:
         data = json.loads(frame.body)
@@ -239,8 +264,8 @@ def handle_frame(protocol, frame: Frame) -> None:
             )
         return
     if data["method"] == "initialize":
-        protocol.client_initialized = True
-    elif not getattr(protocol, "client_initialized", False) and data["method"] != "exit":
+        _INITIALIZED.add(protocol)
+    elif protocol not in _INITIALIZED and data["method"] != "exit":
         # LSP: before `initialize`, requests are refused with -32002 and notifications dropped
         if is_request:
             send_error(
@@ -285,7 +310,7 @@ def _request_problem(data) -> str | None:
     return None
 
 
-def _deliver(protocol, data: dict, request_id) -> None:
+def _deliver(protocol: JsonRPCProtocol, data: dict, request_id: int | str | None) -> None:
     try:
         message = protocol.structure_message(data)
     except Exception as e:  # params that do not fit the method's types (pygls logs the details)
@@ -319,7 +344,9 @@ def _deliver(protocol, data: dict, request_id) -> None:
 # ---------------------------------------------------------------------- the loop
 
 
-def serve_stdio(server, stdin=None, stdout=None) -> None:
+def serve_stdio(
+    server: JsonRPCServer, stdin: BinaryIO | Chunked | None = None, stdout: BinaryIO | None = None
+) -> None:
     """Serve `server` (a pygls LanguageServer) over stdin/stdout until `exit` or end of input."""
     from pygls.io_ import StdoutWriter
 
