@@ -20,7 +20,13 @@ import duckdb
 
 from ..diagnostics import closest
 from .checks import Check, Failure, failures, quoted, raise_problems
-from .periods import CADENCE_KIND, period_end_sql, period_kind_and_start_sql, period_label_sql
+from .periods import (
+    CADENCE_KIND,
+    period_end_sql,
+    period_kind_and_start_sql,
+    period_label_sql,
+    period_parts_sql,
+)
 from .plan import Plan, PlanMeasure
 from .tables import MEASURES, PERIODS, read_raw, register_plan
 
@@ -56,29 +62,34 @@ CLASS_NAMES = {
 HELP = "see docs/review.md for the actuals format: columns measure, period, value and note"
 
 
-def _value_class_sql(text: str) -> str:
-    suffix = f"regexp_extract({text}, '{SINGLE_VALUE}', 2)"
+def _value_parts_sql(text: str) -> str:
+    """SQL: the struct (n, s, a, b) of a value: number and suffix, or a ratio's two sides."""
     return (
-        f"CASE WHEN regexp_full_match({text}, '{SINGLE_VALUE}') THEN CASE {suffix}"
-        " WHEN '' THEN 'plain' WHEN '%' THEN 'percent' WHEN '倍' THEN 'multiple'"
-        " WHEN 'x' THEN 'multiple' WHEN 'X' THEN 'multiple' ELSE 'scaled' END"
-        f" WHEN regexp_full_match({text}, '{RATIO_VALUE}') THEN 'ratio' END"
+        f"struct_concat(regexp_extract({text}, '{SINGLE_VALUE}', ['n', 's']),"
+        f" regexp_extract({text}, '{RATIO_VALUE}', ['a', 'b']))"
     )
 
 
-def _value_sql(text: str, value_class: str) -> str:
-    def number(pattern: str, group: int) -> str:
-        return f"TRY_CAST(replace(regexp_extract({text}, '{pattern}', {group}), '_', '') AS DOUBLE)"
+def _value_class_sql(parts: str) -> str:
+    return (
+        f"CASE WHEN {parts}.n <> '' THEN CASE {parts}.s"
+        " WHEN '' THEN 'plain' WHEN '%' THEN 'percent' WHEN '倍' THEN 'multiple'"
+        " WHEN 'x' THEN 'multiple' WHEN 'X' THEN 'multiple' ELSE 'scaled' END"
+        f" WHEN {parts}.a <> '' THEN 'ratio' END"
+    )
+
+
+def _value_sql(parts: str, value_class: str) -> str:
+    def number(key: str) -> str:
+        return f"TRY_CAST(replace({parts}.{key}, '_', '') AS DOUBLE)"
 
     scale = (
-        f"CASE lower(regexp_extract({text}, '{SINGLE_VALUE}', 2)) WHEN '万' THEN 1e4"
+        f"CASE lower({parts}.s) WHEN '万' THEN 1e4"
         " WHEN '亿' THEN 1e8 WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6 ELSE 1 END"
     )
     return (
-        f"CASE {value_class} WHEN 'ratio'"
-        f" THEN {number(RATIO_VALUE, 2)} / nullif({number(RATIO_VALUE, 1)}, 0)"
-        f" WHEN 'scaled' THEN {number(SINGLE_VALUE, 1)} * {scale}"
-        f" ELSE {number(SINGLE_VALUE, 1)} END"
+        f"CASE {value_class} WHEN 'ratio' THEN {number('b')} / nullif({number('a')}, 0)"
+        f" WHEN 'scaled' THEN {number('n')} * {scale} ELSE {number('n')} END"
     )
 
 
@@ -92,7 +103,7 @@ def _accepted_sql() -> str:
 
 def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     """`ROWS`: every row read, with its measure, period and value parsed (NULL where not)."""
-    kind, start = period_kind_and_start_sql("period_text")
+    kind, start = period_kind_and_start_sql("parts")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {ROWS} AS
@@ -100,12 +111,17 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
           SELECT r."row", r.measure AS measure_text, trim(r.period) AS period_text,
                  r.value AS value_text, r.note, m.id AS measure, m.unit, m.kind AS cadence_kind
           FROM {RAW} r LEFT JOIN {MEASURES} m ON m.id = trim(r.measure)
-        ), parsed AS (
-          SELECT *, {kind} AS p_kind, {start} AS p_start, {_value_class_sql("value_text")} AS v_class
+        ), matched AS (
+          SELECT *, {period_parts_sql("period_text")} AS parts,
+                 {_value_parts_sql("value_text")} AS value_parts
           FROM typed
+        ), parsed AS (
+          SELECT *, {kind} AS p_kind, {start} AS p_start,
+                 {_value_class_sql("value_parts")} AS v_class
+          FROM matched
         ), valued AS (
           SELECT *, {period_end_sql("p_kind", "p_start")} AS p_end,
-                 {_value_sql("value_text", "v_class")} AS v_number
+                 {_value_sql("value_parts", "v_class")} AS v_number
           FROM parsed
         )
         SELECT v.*, cp.label AS period, cp.ord AS period_ord,

@@ -18,7 +18,12 @@ import duckdb
 
 from ..diagnostics import closest
 from .checks import Check, Failure, failures, quoted, raise_problems
-from .periods import period_end_sql, period_kind_and_start_sql, period_label_sql
+from .periods import (
+    period_end_sql,
+    period_kind_and_start_sql,
+    period_label_sql,
+    period_parts_sql,
+)
 from .plan import Plan
 from .result import GroupRate, PlayOutcome
 from .tables import read_raw
@@ -39,7 +44,7 @@ def _count_sql(text: str) -> str:
 
 
 def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
-    kind, start = period_kind_and_start_sql("period_text")
+    kind, start = period_kind_and_start_sql("parts")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {ROWS} AS
@@ -50,7 +55,8 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
                  {_count_sql("contacted")} AS contacted, {_count_sql("converted")} AS converted,
                  list_contains(?, trim(play)) AS known
           FROM {RAW}
-        ), parsed AS (SELECT *, {kind} AS p_kind, {start} AS p_start FROM typed)
+        ), matched AS (SELECT *, {period_parts_sql("period_text")} AS parts FROM typed),
+        parsed AS (SELECT *, {kind} AS p_kind, {start} AS p_start FROM matched)
         SELECT *, {period_end_sql("p_kind", "p_start")} AS p_end,
                {period_label_sql("p_kind", "p_start")} AS period,
                CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end,

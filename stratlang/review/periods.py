@@ -98,39 +98,31 @@ def cadence_periods(cadence: str, start: dt.date, end: dt.date) -> tuple[Period,
     return tuple(periods)
 
 
-def period_kind_and_start_sql(text: str) -> tuple[str, str]:
-    """SQL expressions over the text expression `text` (already trimmed, may be NULL) giving the
-    period's kind and first day; both NULL when the text names no period (`period_end_sql` and
-    `period_label_sql` give the rest).
+# One pattern for every label, so a row's label is matched once: year, then quarter, month or day
+PERIOD_PATTERN = r"^(\d{4})(?:-?[Qq]([1-4])|-(\d{2})(?:-(\d{2}))?)?$"
 
-    `text` must be SQL the caller built safely (a quoted column name); the patterns are constants.
-    """
 
-    def group(pattern: str, n: int) -> str:
-        return f"TRY_CAST(regexp_extract({text}, '{pattern}', {n}) AS INTEGER)"
+def period_parts_sql(text: str) -> str:
+    """SQL: the struct (y, q, m, d) of the label in the text expression `text` (all '' when it is
+    no label). `text` must be SQL the caller built safely (a quoted column name)."""
+    return f"regexp_extract({text}, '{PERIOD_PATTERN}', ['y', 'q', 'm', 'd'])"
 
-    y = {p: group(p, 1) for p in (QUARTER_PATTERN, MONTH_PATTERN, YEAR_PATTERN)}
-    q = group(QUARTER_PATTERN, 2)
-    m = group(MONTH_PATTERN, 2)
-    # try_strptime refuses 2026-02-30; the pattern refuses 2026-2-3 (strptime would accept it)
-    as_day = f"CAST(try_strptime({text}, '%Y-%m-%d') AS DATE)"
+
+def period_kind_and_start_sql(parts: str) -> tuple[str, str]:
+    """SQL expressions over a column `parts` (from `period_parts_sql`) giving the period's kind
+    and first day; both NULL when the text names no period (year 0, month 13, 2026-02-30
+    included). `period_end_sql` and `period_label_sql` give the rest."""
+    y, q, m, d = (f"TRY_CAST(nullif({parts}.{k}, '') AS INTEGER)" for k in "yqmd")
     start = (
-        "CASE"
-        f" WHEN regexp_full_match({text}, '{QUARTER_PATTERN}') AND {y[QUARTER_PATTERN]} > 0"
-        f" THEN make_date({y[QUARTER_PATTERN]}, 3 * {q} - 2, 1)"
-        f" WHEN regexp_full_match({text}, '{MONTH_PATTERN}') AND {m} BETWEEN 1 AND 12"
-        f" AND {y[MONTH_PATTERN]} > 0 THEN make_date({y[MONTH_PATTERN]}, {m}, 1)"
-        f" WHEN regexp_full_match({text}, '{YEAR_PATTERN}') AND {y[YEAR_PATTERN]} > 0"
-        f" THEN make_date({y[YEAR_PATTERN]}, 1, 1)"
-        f" WHEN regexp_full_match({text}, '{DAY_PATTERN}') THEN {as_day}"
-        " END"
+        f"CASE WHEN {y} IS NULL OR {y} = 0 THEN NULL"
+        f" WHEN {q} IS NOT NULL THEN make_date({y}, 3 * {q} - 2, 1)"
+        f" WHEN {d} IS NOT NULL THEN TRY_CAST(printf('%04d-%02d-%02d', {y}, {m}, {d}) AS DATE)"
+        f" WHEN {m} IS NOT NULL THEN CASE WHEN {m} BETWEEN 1 AND 12 THEN make_date({y}, {m}, 1) END"
+        f" ELSE make_date({y}, 1, 1) END"
     )
     kind = (
-        f"CASE WHEN ({start}) IS NULL THEN NULL"
-        f" WHEN regexp_full_match({text}, '{QUARTER_PATTERN}') THEN 'quarter'"
-        f" WHEN regexp_full_match({text}, '{MONTH_PATTERN}') THEN 'month'"
-        f" WHEN regexp_full_match({text}, '{YEAR_PATTERN}') THEN 'year'"
-        " ELSE 'day' END"
+        f"CASE WHEN ({start}) IS NULL THEN NULL WHEN {q} IS NOT NULL THEN 'quarter'"
+        f" WHEN {d} IS NOT NULL THEN 'day' WHEN {m} IS NOT NULL THEN 'month' ELSE 'year' END"
     )
     return kind, start
 

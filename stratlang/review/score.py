@@ -218,14 +218,19 @@ def score(
 
 
 def _measure_reviews(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[MeasureReview, ...]:
-    rows = con.execute(
+    # whole columns, not rows: DuckDB hands an arrow column over at once (fetchall builds rows)
+    query = (
         f'SELECT m_ord, period, start, "end", actual, goal, goal_high, status, shortfall, '
         f"attainment, change, note FROM {SCORED} ORDER BY m_ord, p_ord"
-    ).fetchall()
-    by_measure: dict[int, tuple[PeriodScore, ...]] = {
-        m_ord: tuple(PeriodScore._make(r[1:]) for r in group)
-        for m_ord, group in itertools.groupby(rows, key=lambda r: int(r[0]))
-    }
+    )
+    columns = [c.to_pylist() for c in con.sql(query).to_arrow_table().columns]
+    scores = list(map(PeriodScore._make, zip(*columns[1:], strict=True)))
+    by_measure: dict[int, tuple[PeriodScore, ...]] = {}
+    first = 0
+    for m_ord, group in itertools.groupby(columns[0]):
+        count = sum(1 for _ in group)
+        by_measure[m_ord] = tuple(scores[first : first + count])
+        first += count
     summaries = con.execute(
         f"SELECT m_ord, status, period, attainment, change, gap, actuals, slope, forecast, horizon "
         f"FROM {SUMMARY} ORDER BY m_ord"
