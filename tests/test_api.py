@@ -8,6 +8,7 @@ import pytest
 from conftest import BASE, EXAMPLES, write_project
 
 import stratlang
+from stratlang import check
 from stratlang.errors import CheckFailed, StratlangError
 from stratlang.output import OutputError
 
@@ -95,3 +96,17 @@ def test_the_api_leaves_the_garbage_collector_as_it_found_it():
     assert gc.isenabled()
     stratlang.load(BANK / "main.strat").check()
     assert gc.isenabled()
+
+
+def test_an_overlay_keyed_by_text_paths_replaces_the_file(tmp_path):
+    """`stratlang.check_entry(..., overlay={path: text})` takes text paths; the loader looks files
+    up by `Path`, so text keys used to be ignored and the file on disk was checked (issue 11)."""
+    entry = write_project(tmp_path, {"main.strat": BASE})
+    unsaved = entry.read_text(encoding="utf-8") + "segment s { rule agee > 3 }\n"
+    on_disk = stratlang.check_entry(entry)
+    assert not any(d.code == "TYP301" for d in on_disk.diagnostics)
+    result = stratlang.check_entry(entry, overlay={str(entry): unsaved})
+    assert any(d.code == "TYP301" for d in result.diagnostics)
+    # the language server's overlay is keyed by Path
+    result = check.check_entry(entry, overlay={entry: unsaved})
+    assert any(d.code == "TYP301" for d in result.diagnostics)

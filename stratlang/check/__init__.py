@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class CheckResult:
     sources: SourceMap
     root: Path
     project: Project
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # check family -> seconds
 
     @property
     def error_count(self) -> int:
@@ -53,14 +54,23 @@ def check_project(project: Project, *, checks: bool = True) -> CheckResult:
     return CheckResult(model, diags.sorted(), project.sources, project.root, project, ctx.timings)
 
 
+Overlay = Mapping[Path, str] | Mapping[str, str]  # file path -> text replacing the file on disk
+
+
+def _overlay(overlay: Overlay | None) -> dict[Path, str] | None:
+    """The overlay keyed by `Path`, as the loader looks files up (`stratlang.check_entry` takes
+    text paths)."""
+    return {Path(k): v for k, v in overlay.items()} if overlay else None
+
+
 def load(
-    entry: Path | str, root: Path | str | None = None, *, overlay: dict | None = None
+    entry: Path | str, root: Path | str | None = None, *, overlay: Overlay | None = None
 ) -> Project:
     """Read and parse a project: the entry and every file it imports, confined to `root` (default:
     the entry's folder). Syntax and import problems are in `project.diagnostics`; raises LoadError
     when the entry itself cannot be read."""
     with gc_paused():
-        return load_project(Path(entry), Path(root) if root else None, overlay)
+        return load_project(Path(entry), Path(root) if root else None, _overlay(overlay))
 
 
 def check_entry(
@@ -68,9 +78,9 @@ def check_entry(
     root: Path | str | None = None,
     *,
     checks: bool = True,
-    overlay: dict | None = None,
+    overlay: Overlay | None = None,
 ) -> CheckResult:
     """Load, parse, resolve and check a project. Raises LoadError when the entry cannot be read."""
     with gc_paused():
-        project = load_project(Path(entry), Path(root) if root else None, overlay)
+        project = load_project(Path(entry), Path(root) if root else None, _overlay(overlay))
         return check_project(project, checks=checks)

@@ -17,13 +17,33 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..model import Model, Schema
-from ..rules import NODES, NTESTS, All, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr
+from ..rules import (
+    NODES,
+    NTESTS,
+    All,
+    Between,
+    Cmp,
+    Const,
+    IsMissing,
+    IsTrue,
+    Member,
+    Neg,
+    NExpr,
+    NTest,
+)
 from ..syntax import ast
 from .types import normalize
 
-OPS = {
+# A customer record: field name -> value, as read from data (see the module's docstring).
+Record = Mapping[str, object]
+
+# Any: a rule's literal and the record's value are of one field's type, so they compare; the
+# operators are typed for any such pair.
+OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -37,7 +57,7 @@ class RecordError(ValueError):
     """A record value that does not fit its schema field."""
 
 
-def field_value(record: dict, name: str, schema: Schema | None):
+def field_value(record: Record, name: str, schema: Schema | None) -> object:
     """The record's value of a field, converted for comparison (enum -> ordinal); None for NULL."""
     v = record.get(name)
     if v is None:
@@ -71,8 +91,9 @@ def field_value(record: dict, name: str, schema: Schema | None):
     return v
 
 
-def _test(n, record, schema):
-    v = field_value(record, n.field, schema)
+def _test(n: NTest, record: Record, schema: Schema | None) -> bool | None:
+    # Any: the value is of the field's type, like the literals it is compared with (`between`)
+    v: Any = field_value(record, n.field, schema)
     if isinstance(n, IsMissing):
         return (v is not None) if n.present else (v is None)
     if v is None:
@@ -80,7 +101,8 @@ def _test(n, record, schema):
     if isinstance(n, Cmp):
         return OPS[n.op](v, n.value)
     if isinstance(n, Between):
-        return n.low <= v <= n.high
+        inside: bool = n.low <= v <= n.high
+        return inside
     if isinstance(n, Member):
         found = v in n.values
         return not found if n.negated else found
@@ -89,11 +111,22 @@ def _test(n, record, schema):
     raise TypeError(n)
 
 
-def _not(a):
+def _not(a: bool | None) -> bool | None:
     return None if a is None else not a
 
 
-def evaluate(expr: NExpr | ast.Expr | None, record: dict, schema: Schema | None) -> bool | None:
+class _Frame:
+    """A node of the walk: the next child to evaluate and the value folded so far."""
+
+    __slots__ = ("acc", "i", "node")
+
+    def __init__(self, node: NExpr) -> None:
+        self.node = node
+        self.i = 0
+        self.acc: bool | None = None
+
+
+def evaluate(expr: NExpr | ast.Expr | None, record: Record, schema: Schema | None) -> bool | None:
     """Three-valued value of a rule (AST or normalized) for one record: True, False or None (UNKNOWN).
 
     Iterative (an explicit stack), so nesting depth is not limited by Python's recursion limit.
@@ -106,12 +139,12 @@ def evaluate(expr: NExpr | ast.Expr | None, record: dict, schema: Schema | None)
         if n is None:
             raise ValueError("rule does not type-check: " + "; ".join(d.message for d in diags))
         expr = n
-    # Post-order walk: frames are [node, index, accumulator].
-    stack = [[expr, 0, None]]
-    result = None
+    # Post-order walk: each frame holds its node, the next child and the accumulator.
+    stack = [_Frame(expr)]
+    result: bool | None = None
     while stack:
         frame = stack[-1]
-        node = frame[0]
+        node = frame.node
         if isinstance(node, NTESTS):
             result = _test(node, record, schema)
             stack.pop()
@@ -119,17 +152,17 @@ def evaluate(expr: NExpr | ast.Expr | None, record: dict, schema: Schema | None)
             result = node.value
             stack.pop()
         elif isinstance(node, Neg):
-            if frame[1] == 0:
-                frame[1] = 1
-                stack.append([node.item, 0, None])
+            if frame.i == 0:
+                frame.i = 1
+                stack.append(_Frame(node.item))
                 continue
             result = _not(result)
             stack.pop()
         else:  # All / Any
             is_and = isinstance(node, All)
-            i = frame[1]
+            i = frame.i
             if i > 0:  # fold in the child just evaluated
-                acc = frame[2]
+                acc = frame.acc
                 if is_and:
                     acc = (
                         False
@@ -142,23 +175,23 @@ def evaluate(expr: NExpr | ast.Expr | None, record: dict, schema: Schema | None)
                         if (acc is True or result is True)
                         else (None if (acc is None or result is None) else False)
                     )
-                frame[2] = acc
+                frame.acc = acc
                 if (is_and and acc is False) or (not is_and and acc is True):
                     result = acc
                     stack.pop()
                     continue
             else:
-                frame[2] = is_and  # identity: TRUE for and, FALSE for or
+                frame.acc = is_and  # identity: TRUE for and, FALSE for or
             if i < len(node.items):
-                frame[1] = i + 1
-                stack.append([node.items[i], 0, None])
+                frame.i = i + 1
+                stack.append(_Frame(node.items[i]))
                 continue
-            result = frame[2]
+            result = frame.acc
             stack.pop()
     return result
 
 
-def member(model: Model, segment_id: str, record: dict) -> bool:
+def member(model: Model, segment_id: str, record: Record) -> bool:
     """Whether the record belongs to the segment: its full rule (with `extends`) is TRUE."""
     rule = model.typed_segment_rule(segment_id)
     if rule is None:

@@ -17,7 +17,7 @@ import errno
 import gc
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +79,7 @@ def display_path(path: Path, base: Path | None = None) -> str:
 
 
 def read_source(
-    path: Path, shown: str, overlay: dict | None = None
+    path: Path, shown: str, overlay: Mapping[Path, str] | None = None
 ) -> tuple[SourceFile, dg.Diagnostic | None]:
     """Read and decode one file (up to a byte that is not UTF-8, which is the diagnostic). Raises
     OSError when it cannot be read."""
@@ -107,7 +107,7 @@ def read_source(
         )
 
 
-def short_path(path, limit: int = 100) -> str:
+def short_path(path: str | os.PathLike[str], limit: int = 100) -> str:
     """A path for a message, its middle cut when it is absurdly long (a 300-character name)."""
     text = str(path)
     return text if len(text) <= limit else text[: limit // 2] + "…" + text[-(limit // 2 - 1) :]
@@ -133,12 +133,12 @@ def unresolved_path(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def is_folder(path) -> bool:
+def is_folder(path: str | os.PathLike[str]) -> bool:
     """A folder (symlinks followed); False, never an exception, for a path that cannot be examined."""
     return os.path.isdir(path)
 
 
-def is_file(path) -> bool:
+def is_file(path: str | os.PathLike[str]) -> bool:
     """A regular file (symlinks followed; a FIFO or device is not); never raises."""
     return os.path.isfile(path)
 
@@ -196,7 +196,9 @@ def _entry_path(entry: Path, root: Path | None) -> tuple[Path, Path]:
     return real, root
 
 
-def load_project(entry: Path, root: Path | None = None, overlay: dict | None = None) -> Project:
+def load_project(
+    entry: Path, root: Path | None = None, overlay: Mapping[Path, str] | None = None
+) -> Project:
     if overlay and entry in overlay:
         root = unresolved_path(root or entry.parent)
     else:
@@ -205,7 +207,7 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
     stack: list[Path] = []
     done: set[Path] = set()
 
-    def visit(path: Path, via: ast.Import | None):
+    def visit(path: Path, via: ast.Import | None) -> None:
         shown = display_path(path)
         try:
             src, bad = read_source(path, shown, overlay)
@@ -237,10 +239,19 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
         stack.pop()
         done.add(path)
 
-    def problem(imp: ast.Import, message: str, label: str, **kw):
-        project.diagnostics.append(dg.make("NAM206", message, imp.path.span, label, **kw))
+    def problem(
+        imp: ast.Import,
+        message: str,
+        label: str,
+        *,
+        help: str | tuple[str, ...] = (),
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        project.diagnostics.append(
+            dg.make("NAM206", message, imp.path.span, label, help=help, notes=notes)
+        )
 
-    def resolve_import(importer: Path, imp: ast.Import):
+    def resolve_import(importer: Path, imp: ast.Import) -> None:
         rel = imp.path.value
         name = short_path(rel)
         lexical = Path(os.path.normpath(importer.parent / rel))
@@ -311,7 +322,7 @@ def load_project(entry: Path, root: Path | None = None, overlay: dict | None = N
                 return
         visit(target, imp)
 
-    def not_found(importer: Path, imp: ast.Import, target: Path):
+    def not_found(importer: Path, imp: ast.Import, target: Path) -> None:
         try:
             siblings = (
                 sorted(p.name for p in target.parent.glob("*.strat"))

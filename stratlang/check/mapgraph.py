@@ -15,14 +15,19 @@ graph questions are answered by one traversal each, never per objective:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .. import diagnostics as dg
 from ..diagnostics import Label
 from ..model import DEFAULT_PERSPECTIVES, Model, Objective
 from ..source import Span
 from ..words import lang_of
-from .registry import check
+from .registry import Context, check
 from .util import id_span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Kaplan–Norton objective kinds, by the perspective they belong to (language.md §3).
 KIND_FAMILIES = {
@@ -62,7 +67,7 @@ def theme_family(theme_id: str, label: str = "") -> str | None:
     return None
 
 
-def _closure(starts, neighbours) -> set:
+def _closure(starts: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
     """Every node reachable from `starts` by repeatedly following `neighbours` (BFS), starts included."""
     seen = set(starts)
     queue = deque(seen)
@@ -91,7 +96,7 @@ def _strategy_span(model: Model) -> Span | None:
 # --------------------------------------------------------------------------- MAP401
 
 
-def _cycle_through(g, start: str, members: set[str]) -> list[str]:
+def _cycle_through(g: nx.DiGraph, start: str, members: Collection[str]) -> list[str]:
     """Shortest cycle through `start` inside one strongly connected component (BFS)."""
     parent: dict[str, str | None] = {start: None}
     queue = deque([start])
@@ -102,8 +107,8 @@ def _cycle_through(g, start: str, members: set[str]) -> list[str]:
                 continue
             if v == start and u != start:
                 path = [u]
-                while parent[path[-1]] is not None:
-                    path.append(parent[path[-1]])
+                while (p := parent[path[-1]]) is not None:
+                    path.append(p)
                 path.reverse()
                 return path
             if v not in parent:
@@ -112,7 +117,7 @@ def _cycle_through(g, start: str, members: set[str]) -> list[str]:
     return [start]  # unreachable for a real component
 
 
-def _pos(model: Model, span: Span | None):
+def _pos(model: Model, span: Span | None) -> tuple[int, int]:
     if span is None:
         return (-1, -1)
     files = model.files
@@ -120,7 +125,7 @@ def _pos(model: Model, span: Span | None):
 
 
 @check("MAP")
-def cycles(model: Model, ctx):
+def cycles(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     import networkx as nx
 
     g = model.causal_graph
@@ -144,7 +149,7 @@ def cycles(model: Model, ctx):
             for link in links[:-1]
             if link.span is not None
         )
-        notes = []
+        notes: list[str] = []
         if len(comp) > len(cyc):
             others = sorted(comp - set(cyc), key=lambda n: order.get(n, 0))
             shown = ", ".join(f"`{n}`" for n in others[:10]) + (" …" if len(others) > 10 else "")
@@ -167,9 +172,9 @@ def cycles(model: Model, ctx):
 
 
 @check("MAP")
-def links(model: Model, ctx):
+def links(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     index = model.perspective_index
-    seen: dict[tuple[str, str], object] = {}
+    seen: dict[tuple[str, str], Span] = {}  # (source, target) -> the link's span
     for link in model.links:
         if link.span is None:
             continue
@@ -190,11 +195,11 @@ def links(model: Model, ctx):
                 f"duplicate link {_link_text(a, b)}",
                 link.span,
                 "linked again here",
-                labels=(Label(first.span, "first linked here"),),
+                labels=(Label(first, "first linked here"),),
                 help="remove one of the two links (give the remaining one the label, if any)",
             )
             continue
-        seen[(a, b)] = link
+        seen[(a, b)] = link.span
         oa, ob = model.objectives.get(a), model.objectives.get(b)
         if oa is None or ob is None:
             continue
@@ -223,7 +228,7 @@ def links(model: Model, ctx):
 
 
 @check("MAP")
-def contribution(model: Model, ctx):
+def contribution(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     g = model.causal_graph
     top = model.top_perspective
     if top is None:
@@ -259,7 +264,7 @@ def contribution(model: Model, ctx):
 
 
 @check("MAP")
-def empty_perspectives(model: Model, ctx):
+def empty_perspectives(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     used = {o.perspective for o in model.objectives.values()}
     for p in model.perspectives:
         if p.id in used:
@@ -291,7 +296,7 @@ def empty_perspectives(model: Model, ctx):
 
 
 @check("MAP")
-def measures_and_actions(model: Model, ctx):
+def measures_and_actions(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     g = model.causal_graph
     direct: set[str] = set()
     for coll in (model.plays, model.initiatives):
@@ -332,7 +337,7 @@ def _first(objs: list[Objective]) -> Objective | None:
 
 
 @check("MAP")
-def balance(model: Model, ctx):
+def balance(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     # "The default perspectives": the four of Kaplan–Norton, whether implicit or listed.
     if tuple(p.id for p in model.perspectives) != DEFAULT_IDS or not model.objectives:
         return
@@ -342,7 +347,7 @@ def balance(model: Model, ctx):
     fin = by_persp.get("financial", [])
     first = _first(fin)
     if first is not None:
-        families = set()
+        families: set[str | None] = set()
         for o in fin:
             t = model.themes.get(o.theme) if o.theme else None
             if t is not None:
@@ -392,7 +397,7 @@ def balance(model: Model, ctx):
 
 
 @check("MAP")
-def size(model: Model, ctx):
+def size(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     objs = [o for o in model.objectives.values() if o.span is not None]
     if len(objs) > MAX_OBJECTIVES:
         o = objs[MAX_OBJECTIVES]

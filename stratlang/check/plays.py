@@ -20,13 +20,15 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from .. import diagnostics as dg
 from ..diagnostics import Label
-from ..model import Model
+from ..model import Model, Offer, Play, Script, Step
 from ..source import Span
 from ..syntax import ast
-from .registry import check
+from .registry import Context, check
 from .util import attr, id_span
 
 MESSAGING_KINDS = ("sms", "push", "wechat", "email")
@@ -65,7 +67,7 @@ def _num(x: float) -> str:
 
 
 @check("PLY")
-def step_channels(model: Model, ctx):
+def step_channels(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for play in model.plays.values():
         for step in play.steps:
             sc = model.scripts.get(step.script)
@@ -90,13 +92,13 @@ def step_channels(model: Model, ctx):
 
 
 @check("PLY")
-def disclaimers(model: Model, ctx):
-    uses: dict[str, list] = {}  # script -> [(play, step, offer)]
+def disclaimers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
+    uses: dict[str, list[tuple[Play, Step, Offer]]] = {}  # script -> [(play, step, offer)]
     for play in model.plays.values():
         offer = model.offers.get(play.offer) if play.offer else None
         if offer is None or offer.risk is None:
             continue
-        seen = set()
+        seen: set[str] = set()
         for step in play.steps:
             if step.script in seen:
                 continue
@@ -131,12 +133,21 @@ def disclaimers(model: Model, ctx):
 # --------------------------------------------------------------------------- PLY604
 
 
+class _Demand(NamedTuple):
+    """A play's demand on a channel (PLY604)."""
+
+    play: Play
+    per_day: float
+    step: Step  # the play's first step on the channel
+    estimate: int | float  # of the play's segment
+
+
 @check("PLY")
-def capacity(model: Model, ctx):
-    demand: dict[str, list] = {}  # channel -> [(play, per_day, first step)]
+def capacity(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
+    demand: dict[str, list[_Demand]] = {}  # channel -> the plays that use it
     skipped: dict[str, list[str]] = {}
     for play in model.plays.values():
-        channels: dict[str, object] = {}
+        channels: dict[str, Step] = {}
         for step in play.steps:
             channels.setdefault(step.channel, step)
         if not channels:
@@ -144,40 +155,41 @@ def capacity(model: Model, ctx):
         seg = model.segments.get(play.segment) if play.segment else None
         days = model.window_days(play)
         if seg is None or seg.estimate is None or not days:
-            for ch in channels:
-                skipped.setdefault(ch, []).append(play.id)
+            for chid in channels:
+                skipped.setdefault(chid, []).append(play.id)
             continue
         share = 1 - (play.control or 0) / 100
         per_day = seg.estimate * share / days
-        for ch, step in channels.items():
-            demand.setdefault(ch, []).append((play, per_day, step))
+        for chid, step in channels.items():
+            demand.setdefault(chid, []).append(_Demand(play, per_day, step, seg.estimate))
     for cid, lst in demand.items():
         ch = model.channels.get(cid)
         if ch is None or ch.capacity is None or ch.capacity.per_day is None:
             continue
         cap = ch.capacity.per_day
-        total = sum(d for _, d, _ in lst)
+        total = sum(x.per_day for x in lst)
         if total <= cap:
             continue
         cap_attr = attr(ch.node, "capacity")
         span = cap_attr.value.span if cap_attr is not None else id_span(ch)
-        names = ", ".join(f"`{p.id}`" for p, _, _ in lst)
+        names = ", ".join(f"`{x.play.id}`" for x in lst)
         labels = tuple(
-            Label(step.node.channel.span, f"`{p.id}`: about {_num(d)} per day")
-            for p, d, step in lst
-            if step.node is not None
+            Label(x.step.node.channel.span, f"`{x.play.id}`: about {_num(x.per_day)} per day")
+            for x in lst
+            if x.step.node is not None
         )
+        amount = ch.capacity.amount  # not None: the capacity has a rate per day
         unit = (
-            f"{_num(ch.capacity.amount)} per week ({_num(cap)} per day)"
-            if ch.capacity.per == "week"
+            f"{_num(amount)} per week ({_num(cap)} per day)"
+            if ch.capacity.per == "week" and amount is not None
             else f"{_num(cap)} per day"
         )
         notes = [
             f"plays sharing `{cid}`: "
             + "; ".join(
-                f"`{p.id}` {_num(model.segments[p.segment].estimate)} customers × {100 - (p.control or 0):g}% "
+                f"`{p.id}` {_num(estimate)} customers × {100 - (p.control or 0):g}% "
                 f"÷ {model.window_days(p)} days = {_num(d)}"
-                for p, d, _ in lst
+                for p, d, _, estimate in lst
             )
         ]
         if skipped.get(cid):
@@ -202,10 +214,10 @@ def capacity(model: Model, ctx):
 
 
 @check("PLY")
-def contact_caps(model: Model, ctx):
+def contact_caps(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for play in model.plays.values():
         day = 0.0
-        on: dict[str, list] = {}
+        on: dict[str, list[tuple[float, Step]]] = {}
         for i, step in enumerate(play.steps):
             if i > 0 and step.after_days:
                 day += step.after_days
@@ -251,7 +263,7 @@ def contact_caps(model: Model, ctx):
 
 
 @check("PLY")
-def play_shape(model: Model, ctx):
+def play_shape(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for play in model.plays.values():
         if play.span is None or play.node is None:
             continue
@@ -286,18 +298,18 @@ def play_shape(model: Model, ctx):
                     ),
                 )
                 break
-        if lines and lines[0].after is not None:
-            first = lines[0]
+        first_after = lines[0].after if lines else None
+        if first_after is not None:
             yield dg.make(
                 "PLY608",
                 f"the first step of play `{play.id}` has `after`",
-                first.after.span,
+                first_after.span,
                 "nothing comes before it",
                 help="the first step starts when the play is triggered; remove `after` "
                 "(use `when event … within …` to delay or bound the start)",
             )
         # From the syntax: a `control` whose value was rejected (TYP304) is not reported again.
-        missing = []
+        missing: list[str] = []
         if not any(isinstance(t, ast.TargetLine) for t in play.node.items):
             missing.append("target")
         if attr(play.node, "control") is None:
@@ -330,7 +342,7 @@ def _lower(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _pattern(phrases: tuple[str, ...], default: bool) -> tuple[re.Pattern, dict[str, str]]:
+def _pattern(phrases: tuple[str, ...], default: bool) -> tuple[re.Pattern[str], dict[str, str]]:
     """One regex for a banned list (lower-cased, longest first, so that where matches overlap the
     leftmost and then the longest wins) and the phrase each lower-cased match was written as. For
     the default list a negation just before a phrase (one fixed-width look-behind each) rules
@@ -344,7 +356,9 @@ def _pattern(phrases: tuple[str, ...], default: bool) -> tuple[re.Pattern, dict[
     return re.compile(f"{guard}(?:{alternatives})"), written
 
 
-def _find(text: str, phrases, default: bool, limit: int) -> tuple[list[tuple[int, int, str]], int]:
+def _find(
+    text: str, phrases: Iterable[str], default: bool, limit: int
+) -> tuple[list[tuple[int, int, str]], int]:
     """(start, end, phrase) of the first `limit` matches, and how many there are in all."""
     rx, written = _pattern(tuple(phrases), default)
     if not written:
@@ -354,7 +368,7 @@ def _find(text: str, phrases, default: bool, limit: int) -> tuple[list[tuple[int
     return hits, len(hits) + sum(1 for _ in found)
 
 
-def _texts(sc):
+def _texts(sc: Script) -> Iterator[tuple[str, str, Span]]:
     """(what, text, Str span) of every text of a script."""
     for name, st in sc.sections.items():
         if st.span is not None:
@@ -366,12 +380,14 @@ def _texts(sc):
                 yield "an objection answer", item.answer.value, item.answer.span
 
 
-def _phrase_spans(ctx, text: str, span: Span, hits) -> list[Span]:
+def _phrase_spans(
+    ctx: Context | None, text: str, span: Span, hits: list[tuple[int, int, str]]
+) -> list[Span]:
     """Where each hit (start, end, phrase) of the string's value is in the source: the k-th
     occurrence of a phrase in the value is its k-th occurrence in the source text of the string,
     when the phrase occurs as often in both (escapes and dedent can hide or split one); else, and
     when the source is not at hand, the whole string."""
-    sources = getattr(ctx, "sources", None)
+    sources = ctx.sources if ctx is not None else None
     src = sources.get(span.file) if sources is not None else None
     if src is None or not hits:
         return [span] * len(hits)
@@ -379,7 +395,7 @@ def _phrase_spans(ctx, text: str, span: Span, hits) -> list[Span]:
     walks: dict[
         str, list[int] | None
     ] = {}  # phrase -> [offset in value, offset in source], in step
-    out = []
+    out: list[Span] = []
     for start, end, ph in hits:  # in order of `start`
         p = _lower(ph)
         if p not in walks:
@@ -395,7 +411,7 @@ def _phrase_spans(ctx, text: str, span: Span, hits) -> list[Span]:
 
 
 @check("PLY")
-def banned_phrases(model: Model, ctx):
+def banned_phrases(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     default = model.strategy.banned is None
     phrases = DEFAULT_BANNED if default else model.strategy.banned
     if not phrases:
@@ -406,7 +422,7 @@ def banned_phrases(model: Model, ctx):
         for what, text, span in _texts(sc):
             shown, total = _find(text, phrases, default, MAX_BANNED_PER_TEXT)
             for k, ((_, _, ph), at) in enumerate(zip(shown, _phrase_spans(ctx, text, span, shown))):
-                notes = ()
+                notes: tuple[str, ...] = ()
                 if default:
                     notes += (
                         "the default banned list applies because the strategy has no `banned`; "
@@ -430,7 +446,7 @@ def banned_phrases(model: Model, ctx):
 
 
 @check("PLY")
-def opt_outs(model: Model, ctx):
+def opt_outs(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for sc in model.scripts.values():
         ch = model.channels.get(sc.channel) if sc.channel else None
         if (

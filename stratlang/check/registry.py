@@ -9,13 +9,16 @@ declaration holding their primary span silences with `allow CODE` (errors are ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from .. import diagnostics as dg
 from ..model import Model
+from ..source import SourceMap, Span
 
 CheckFn = Callable[[Model, "Context"], Iterable[dg.Diagnostic]]
+CheckT = TypeVar("CheckT", bound=CheckFn)
 CHECKS: list[tuple[str, str, CheckFn]] = []  # (family, name, function)
 
 
@@ -23,13 +26,13 @@ CHECKS: list[tuple[str, str, CheckFn]] = []  # (family, name, function)
 class Context:
     """What checks share: the model's sources and a cache for expensive results."""
 
-    sources: object = None
-    cache: dict = field(default_factory=dict)
-    timings: dict = field(default_factory=dict)
+    sources: SourceMap | None = None
+    cache: dict[str, object] = field(default_factory=dict)  # each check knows its own entries
+    timings: dict[str, float] = field(default_factory=dict)  # family -> seconds
 
 
-def check(family: str):
-    def deco(fn: CheckFn) -> CheckFn:
+def check(family: str) -> Callable[[CheckT], CheckT]:
+    def deco(fn: CheckT) -> CheckT:
         CHECKS.append((family, fn.__name__, fn))
         return fn
 
@@ -49,10 +52,21 @@ def load_checks() -> None:
     _loaded = True
 
 
-def allowed_spans(model: Model):
+class _Allowing(Protocol):
+    @property
+    def allow(self) -> frozenset[str]: ...
+
+    @property
+    def span(self) -> Span | None: ...
+
+
+Allows = Sequence[tuple[Span, frozenset[str]]]
+
+
+def allowed_spans(model: Model) -> list[tuple[Span, frozenset[str]]]:
     """(span, allowed codes) of every declaration that has `allow`."""
-    out = []
-    for coll in (
+    out: list[tuple[Span, frozenset[str]]] = []
+    colls: tuple[Mapping[str, _Allowing], ...] = (
         model.objectives,
         model.segments,
         model.tierings,
@@ -61,14 +75,15 @@ def allowed_spans(model: Model):
         model.scripts,
         model.plays,
         model.initiatives,
-    ):
+    )
+    for coll in colls:
         for el in coll.values():
             if el.allow and el.span is not None:
                 out.append((el.span, el.allow))
     return out
 
 
-def is_allowed(diag: dg.Diagnostic, allows) -> bool:
+def is_allowed(diag: dg.Diagnostic, allows: Allows) -> bool:
     if diag.severity == dg.Severity.ERROR:
         return False
     s = diag.span

@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import weakref
+from collections.abc import Callable, Collection, Iterator
 
 from .. import diagnostics as dg
-from ..model import Model
+from ..model import Model, Play, Schema, Segment
 from ..rules import TRUE, All, Cmp, NExpr, show
+from ..rules import Value as RuleValue
+from ..source import Span
 from ..syntax import ast
-from .evaluator import evaluate
-from .registry import check
-from .solver import NT, Compiled, Space, T, Undecided, overlap_env
+from .evaluator import Record, evaluate
+from .registry import Context, check
+from .solver import NT, Compiled, Conjunct, Space, T, Undecided, overlap_env
 from .util import attr as _attr
+from .util import id_span, span_of
 
 # --------------------------------------------------------------------------- shared state
 
@@ -26,7 +30,7 @@ from .util import attr as _attr
 class Reasoner:
     """The model's schema space and compiled full rules, built once per model."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model) -> None:
         self.model = model
         self.schema = model.schema
         start = model.strategy.period[0] if model.strategy.period else None
@@ -44,26 +48,35 @@ class Reasoner:
             self._rules[sid] = self.model.typed_segment_rule(sid)
         return self._rules[sid]
 
-    def compiled(self, sid) -> Compiled | None:
+    @property
+    def solver(self) -> Space:
+        """The space, for the questions asked once a check knows there is one (a schema)."""
+        if self.space is None:
+            raise ValueError("the model has no schema to reason about")
+        return self.space
+
+    def compiled(self, sid: str) -> Compiled | None:
         if sid not in self._compiled:
-            r = self.rule(sid)
+            r = self.rule(sid)  # None without a space
             try:
-                self._compiled[sid] = Compiled(self.space, r) if r is not None else None
+                self._compiled[sid] = Compiled(self.solver, r) if r is not None else None
             except Undecided:
                 self._compiled[sid] = None
         return self._compiled[sid]
 
-    def satisfiable(self, rule) -> bool | None:
+    def satisfiable(self, rule: NExpr) -> bool | None:
         """None when undecided (too deep)."""
         try:
-            return self.space.solve(self.space.pos(rule, T)) is not None
+            return self.solver.solve(self.solver.pos(rule, T)) is not None
         except Undecided:
             return None
 
-    def witness(self, env, check) -> dict | None:
+    def witness(
+        self, env: Conjunct, check: Callable[[dict[str, RuleValue]], bool]
+    ) -> dict[str, RuleValue] | None:
         """A record from a satisfying conjunct that `check(record)` confirms, or None."""
         for prefer_null in (False, True):
-            rec = self.space.witness(env, prefer_null)
+            rec = self.solver.witness(env, prefer_null)
             try:
                 if check(rec):
                     return rec
@@ -71,7 +84,7 @@ class Reasoner:
                 return None
         return None
 
-    def is_true(self, rule, rec) -> bool:
+    def is_true(self, rule: NExpr, rec: Record) -> bool:
         return evaluate(rule, rec, self.schema) is True
 
 
@@ -85,11 +98,11 @@ def reasoner(model: Model) -> Reasoner:
     return r
 
 
-def format_witness(rec: dict, schema, first=()) -> str:
+def format_witness(rec: Record, schema: Schema, first: Collection[str] = ()) -> str:
     """`witness: aum=1000000, age=30, …` — the fields in `first` (those that matter), then `…`."""
     fields = schema.fields
     shown = [f for f in fields if f in first]
-    parts = []
+    parts: list[str] = []
     for name in shown:
         f, v = fields[name], rec.get(name)
         if v is None:
@@ -117,7 +130,7 @@ def format_witness(rec: dict, schema, first=()) -> str:
     return "witness: " + ", ".join(parts)
 
 
-def _ref_spans(node, attr_name, ident):
+def _ref_spans(node: ast.Block | None, attr_name: str, ident: str) -> list[Span]:
     a = _attr(node, attr_name)
     if a is None:
         return []
@@ -135,7 +148,7 @@ def rule_text(source: str) -> str:
     """Rule source as one line: comments dropped, whitespace collapsed, strings kept as written."""
     strings: list[str] = []
 
-    def keep(m: re.Match) -> str:
+    def keep(m: re.Match[str]) -> str:
         if m.group(1) is None:  # a comment
             return " "
         strings.append(re.sub(r"\s*\n\s*", " ", m.group(1)))
@@ -146,12 +159,10 @@ def rule_text(source: str) -> str:
     return re.sub(r"\0(\d+)\0", lambda m: strings[int(m.group(1))], code)
 
 
-def _text(ctx, span, fallback):
-    src = (
-        ctx.sources.get(span.file)
-        if (ctx is not None and ctx.sources is not None and span)
-        else None
-    )
+def _text(ctx: Context | None, span: Span | None, fallback: str) -> str:
+    if ctx is None or ctx.sources is None or not span:
+        return fallback
+    src = ctx.sources.get(span.file)
     if src is None:
         return fallback
     # the rule's own text: a comment inside the span is not part of the rule
@@ -166,9 +177,12 @@ def _text(ctx, span, fallback):
 def extends_cycles(model: Model) -> list[list[str]]:
     """Each cycle of `extends` once, starting at its first-declared segment."""
     order = {sid: i for i, sid in enumerate(model.segments)}
-    cycles, done = [], set()
+    cycles: list[list[str]] = []
+    done: set[str] = set()
     for sid in model.segments:
-        path, pos, cur = [], {}, sid
+        path: list[str] = []
+        pos: dict[str, int] = {}
+        cur: str | None = sid
         while cur is not None and cur in model.segments and cur not in done and cur not in pos:
             pos[cur] = len(path)
             path.append(cur)
@@ -185,14 +199,14 @@ def extends_cycles(model: Model) -> list[list[str]]:
 
 
 @check("SEG")
-def segment_checks(model: Model, ctx):
+def segment_checks(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     r = reasoner(model)
     for cyc in r.cycles:
         first = model.segments[cyc[0]]
         a = _attr(first.node, "extends")
-        span = a.value.span if a is not None else first.span
+        span = a.value.span if a is not None else span_of(first)
         chain = " -> ".join(f"`{s}`" for s in cyc + [cyc[0]])
-        labels = []
+        labels: list[dg.Label] = []
         for s in cyc[1:]:
             b = _attr(model.segments[s].node, "extends")
             if b is not None:
@@ -223,7 +237,7 @@ def segment_checks(model: Model, ctx):
             if r.satisfiable(parent) and r.satisfiable(full) is False:
                 a = _attr(seg.node, "extends")
                 rule_attr = _attr(seg.node, "rule")
-                span = rule_attr.value.span if rule_attr is not None else seg.span
+                span = rule_attr.value.span if rule_attr is not None else span_of(seg)
                 labels = (
                     [dg.Label(a.value.span, "the parent's rule is added here")]
                     if a is not None
@@ -245,7 +259,7 @@ def segment_checks(model: Model, ctx):
                 )
 
 
-def _unsat(r: Reasoner, ctx, seg, own):
+def _unsat(r: Reasoner, ctx: Context, seg: Segment, own: NExpr) -> dg.Diagnostic:
     """SEG501 with a minimal set of top-level tests that conflict (deletion-based core)."""
     items = list(own.items) if isinstance(own, All) else [own]
     core = items
@@ -261,7 +275,7 @@ def _unsat(r: Reasoner, ctx, seg, own):
         msg = f"segment `{seg.id}` can match no customer: `{texts[0]}` is never true"
         label = "never true"
         help = "no customer can pass this test, so the segment is always empty"
-        f = r.schema.fields.get(getattr(core[0], "field", ""), None)
+        f = r.solver.schema.fields.get(getattr(core[0], "field", ""), None)
         if f is not None and not f.optional and "missing" in texts[0]:
             help = f"`{f.name}` is not `optional`, so it is never missing"
         elif f is not None and f.type == "int" and "." in texts[0]:
@@ -276,15 +290,17 @@ def _unsat(r: Reasoner, ctx, seg, own):
             "no customer passes all of these tests; fix the bounds, or use `or` if either should do"
         )
     labels = [dg.Label(n.span, "conflicts with this") for n in core[1:] if n.span is not None]
-    span = core[0].span or seg.span
+    span = core[0].span or span_of(seg)
     return dg.make("SEG501", msg, span, label, labels=labels, help=help)
 
 
-def _in_both(r, ca, cb, rule_a, rule_b):
+def _in_both(
+    r: Reasoner, ca: Compiled, cb: Compiled, rule_a: NExpr, rule_b: NExpr
+) -> tuple[Conjunct, dict[str, RuleValue]] | None:
     """(env, a customer record) meeting both rules, or None: they cannot overlap, or the solver
     cannot decide (no diagnostic then: only proven overlaps are reported)."""
     try:
-        env = overlap_env(r.space, ca, cb)
+        env = overlap_env(r.solver, ca, cb)
     except Undecided:
         return None
     if env is None:
@@ -294,7 +310,7 @@ def _in_both(r, ca, cb, rule_a, rule_b):
 
 
 @check("SEG")
-def tiering_checks(model: Model, ctx):
+def tiering_checks(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     r = reasoner(model)
     if r.space is None:
         return
@@ -307,13 +323,13 @@ def tiering_checks(model: Model, ctx):
                     ca, cb = r.compiled(a), r.compiled(b)
                     if ca is None or cb is None:
                         continue
-                    both = _in_both(r, ca, cb, rules[a], rules[b])
+                    both = _in_both(r, ca, cb, ca.rule, cb.rule)  # the rules of a and b
                     if both is None:
                         continue
                     env, rec = both
                     bs = _ref_spans(tg.node, "segments", b)
                     as_ = _ref_spans(tg.node, "segments", a)
-                    span = bs[0] if bs else tg.span
+                    span = bs[0] if bs else span_of(tg)
                     yield dg.make(
                         "SEG502",
                         f"tiers `{a}` and `{b}` of exclusive tiering `{tg.id}` overlap",
@@ -321,7 +337,8 @@ def tiering_checks(model: Model, ctx):
                         f"overlaps `{a}`",
                         labels=[dg.Label(as_[0], "overlapping tier")] if as_ else [],
                         notes=(
-                            format_witness(rec, r.schema, env) + f" is in both `{a}` and `{b}`",
+                            format_witness(rec, r.solver.schema, env)
+                            + f" is in both `{a}` and `{b}`",
                         ),
                         help="make the rules disjoint (one tier's bound where the next begins, `<` against `>=`), "
                         "or drop `exclusive true`",
@@ -335,31 +352,32 @@ def tiering_checks(model: Model, ctx):
         # an unresolved tier is reported already (NAM201/NAM203); a gap would be noise
         unresolved = any(not isinstance(n, ast.Name) or n.name not in model.segments for n in names)
         if tg.exhaustive and not unresolved:
-            if any(rules[s] is None for s in tiers):
+            typed = [rl for rl in rules.values() if rl is not None]  # one per tier, in order
+            if len(typed) < len(tiers):
                 continue
             try:
-                env = r.space.solve(r.space.conj([r.space.pos(rules[s], NT) for s in tiers]))
+                gap_env = r.space.solve(r.space.conj([r.space.pos(rl, NT) for rl in typed]))
             except Undecided:
                 continue
-            if env is None:
+            if gap_env is None:
                 continue
-            rec = r.witness(env, lambda x: not any(r.is_true(rules[s], x) for s in tiers))  # noqa: B023 (called here)
-            if rec is None:
+            gap = r.witness(gap_env, lambda x: not any(r.is_true(rl, x) for rl in typed))  # noqa: B023 (called here)
+            if gap is None:
                 continue
-            a = _attr(tg.node, "exhaustive")
-            span = a.span if a is not None else tg.span
+            ex_attr = _attr(tg.node, "exhaustive")
+            span = ex_attr.span if ex_attr is not None else span_of(tg)
             yield dg.make(
                 "SEG503",
                 f"exhaustive tiering `{tg.id}` has a gap: some customers are in no tier",
                 span,
                 "not every customer is in a tier",
-                notes=(format_witness(rec, r.schema, env) + " is in no tier",),
+                notes=(format_witness(gap, r.space.schema, gap_env) + " is in no tier",),
                 help="widen a tier (or add one) to cover these customers, or drop `exhaustive true`",
             )
 
 
 @check("SEG")
-def unused_segments(model: Model, ctx):
+def unused_segments(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     used = {p.segment for p in model.plays.values() if p.segment}
     for tg in model.tierings.values():
         used.update(tg.segments)
@@ -373,7 +391,7 @@ def unused_segments(model: Model, ctx):
     for sid, seg in model.segments.items():
         if sid in used:
             continue
-        span = seg.node.id.span if seg.node is not None and seg.node.id is not None else seg.span
+        span = id_span(seg)
         yield dg.make(
             "SEG504",
             f"segment `{sid}` is used by no play and no tiering",
@@ -387,12 +405,13 @@ def unused_segments(model: Model, ctx):
 
 
 @check("PLY")
-def suitability(model: Model, ctx):
+def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     """PLY602: the segment admits customers whose risk tolerance is below the offer's risk."""
     r = reasoner(model)
-    if r.space is None or model.schema.risk_field is None:
+    schema = model.schema
+    if r.space is None or schema is None or schema.risk_field is None:
         return
-    rf = model.schema.fields[model.schema.risk_field]
+    rf = schema.fields[schema.risk_field]
     for play in model.plays.values():
         offer = model.offers.get(play.offer) if play.offer else None
         if (
@@ -416,7 +435,7 @@ def suitability(model: Model, ctx):
         if rec is None:
             continue
         a = _attr(play.node, "offer")
-        span = a.value.span if a is not None else play.span
+        span = a.value.span if a is not None else span_of(play)
         segs = _attr(play.node, "segment")
         below = "has no" if rec.get(rf.name) is None else f"`{rf.name}` {rec[rf.name]} is below"
         yield dg.make(
@@ -429,29 +448,30 @@ def suitability(model: Model, ctx):
             if segs
             else [],
             notes=(
-                format_witness(rec, r.schema, env) + f" is a member ({below} {offer.risk})"
+                format_witness(rec, r.solver.schema, env) + f" is a member ({below} {offer.risk})"
                 if rec.get(rf.name) is not None
-                else format_witness(rec, r.schema, env) + f" is a member and has no `{rf.name}`",
+                else format_witness(rec, r.solver.schema, env)
+                + f" is a member and has no `{rf.name}`",
             ),
             help=f"add `{rf.name} >= {offer.risk}` to the rule of `{play.segment}` (or use a narrower segment), "
             "or offer a lower-risk product",
         )
 
 
-def _periods_meet(a, b) -> bool:
+def _periods_meet(a: tuple[dt.date, dt.date] | None, b: tuple[dt.date, dt.date] | None) -> bool:
     if a is None or b is None:
         return True
     return a[0] <= b[1] and b[0] <= a[1]
 
 
 @check("PLY")
-def equal_priority_overlap(model: Model, ctx):
+def equal_priority_overlap(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     """PLY607: two plays of equal priority whose segments overlap."""
     r = reasoner(model)
     if r.space is None:
         return
     plays = [p for p in model.plays.values() if p.segment and r.compiled(p.segment) is not None]
-    by_prio: dict[int, list] = {}
+    by_prio: dict[int, list[Play]] = {}
     for p in plays:
         by_prio.setdefault(p.priority, []).append(p)
     for prio, group in by_prio.items():
@@ -459,22 +479,16 @@ def equal_priority_overlap(model: Model, ctx):
             for a in group[:j]:
                 if not _periods_meet(a.period, b.period):
                     continue
-                ca, cb = r.compiled(a.segment), r.compiled(b.segment)
+                ca, cb = r.compiled(a.segment or ""), r.compiled(b.segment or "")
+                if ca is None or cb is None:  # not among `plays`
+                    continue
                 both = _in_both(r, ca, cb, ca.rule, cb.rule)
                 if both is None:
                     continue
                 env, rec = both
                 pa, pb = _attr(a.node, "priority"), _attr(b.node, "priority")
-                span = (
-                    pb.value.span
-                    if pb is not None
-                    else (b.node.id.span if b.node is not None else b.span)
-                )
-                aspan = (
-                    pa.value.span
-                    if pa is not None
-                    else (a.node.id.span if a.node is not None else a.span)
-                )
+                span = pb.value.span if pb is not None else id_span(b)
+                aspan = pa.value.span if pa is not None else id_span(a)
                 same = (
                     "the same segment"
                     if a.segment == b.segment
@@ -488,7 +502,7 @@ def equal_priority_overlap(model: Model, ctx):
                     f"same priority as `{a.id}`",
                     labels=[dg.Label(aspan, f"priority of `{a.id}`")],
                     notes=(
-                        format_witness(rec, r.schema, env) + " is eligible for both",
+                        format_witness(rec, r.solver.schema, env) + " is eligible for both",
                         f"such a customer gets `{a.id}`, the play declared first",
                     ),
                     help="give the play that should win a higher `priority`, or make the segments disjoint",

@@ -22,14 +22,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Sequence
+from typing import Any as AnyType
+from typing import Literal, Protocol, TypeAlias, TypeVar
 
-from ..model import Schema
-from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg
+from ..model import Field, Schema
+from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr, NTest
+from ..rules import Value as RuleValue
 
 INF = math.inf
 T, F, NT, NF = "T", "F", "NT", "NF"  # TRUE, FALSE, NOT TRUE, NOT FALSE
 DUAL = {T: F, F: T, NT: NF, NF: NT}  # what `not e` being W asks of e
 DNF_LIMIT = 256
+
+# A domain's values: `Interval`s (int, date as day number, float, money, percent), a bit set
+# (enum, bool) or a `StrSet` (string); a point of a domain is a number or a string.
+Interval: TypeAlias = tuple[float, bool, float, bool]  # (lo, lo_closed, hi, hi_closed)
+Intervals: TypeAlias = tuple[Interval, ...]
+StrSet: TypeAlias = tuple[bool, frozenset[str]]  # (cofinite, strings)
+DomValue: TypeAlias = Intervals | int | StrSet
+Point: TypeAlias = float | str
+FieldSet: TypeAlias = tuple[bool, DomValue]  # (NULL allowed, the values) of one field
+Conjunct: TypeAlias = dict[str, FieldSet]  # field -> FieldSet (fields not in it: anything)
 
 
 class Undecided(Exception):
@@ -39,14 +53,14 @@ class Undecided(Exception):
 # --------------------------------------------------------------------------- value domains
 
 
-def _iv_empty(lo, loc, hi, hic):
+def _iv_empty(lo: float, loc: bool, hi: float, hic: bool) -> bool:
     return lo > hi or (lo == hi and not (loc and hic))
 
 
-def _iv_norm(ivs):
+def _iv_norm(ivs: Iterable[Interval]) -> Intervals:
     """Sort and merge overlapping intervals."""
     ivs = sorted(ivs, key=lambda iv: (iv[0], not iv[1]))
-    out = []
+    out: list[Interval] = []
     for iv in ivs:
         if out:
             lo, loc, hi, hic = out[-1]
@@ -58,23 +72,45 @@ def _iv_norm(ivs):
     return tuple(out)
 
 
+D = TypeVar("D")
+P = TypeVar("P", contravariant=True)
+
+
+class Domain(Protocol[D, P]):
+    """The value sets of one field: `D` a set of values, `P` a literal (a point) of the field."""
+
+    @property
+    def full(self) -> D: ...
+    @property
+    def empty_value(self) -> D: ...
+    def is_empty(self, d: D) -> bool: ...
+    def inter(self, a: D, b: D) -> D: ...
+    def union(self, a: D, b: D) -> D: ...
+    def comp(self, a: D) -> D: ...
+    def cmp(self, op: str, v: P) -> D: ...
+    def point(self, v: P) -> D: ...
+    def between(self, lo: P, hi: P) -> D: ...
+    def members(self, vals: Iterable[P]) -> D: ...
+    def pick(self, d: D, default: P) -> Point: ...
+
+
 class IntervalDom:
     """Unions of intervals (lo, lo_closed, hi, hi_closed). `integer`: bounds are whole numbers."""
 
-    def __init__(self, integer: bool):
+    def __init__(self, integer: bool) -> None:
         self.integer = integer
-        self.full = ((-INF, False, INF, False),)
-        self.empty_value = ()
+        self.full: Intervals = ((-INF, False, INF, False),)
+        self.empty_value: Intervals = ()
 
-    def is_empty(self, d):
+    def is_empty(self, d: Intervals) -> bool:
         return not d
 
-    def inter(self, a, b):
+    def inter(self, a: Intervals, b: Intervals) -> Intervals:
         if a is self.full or a == self.full:
             return b
         if b is self.full or b == self.full:
             return a
-        out = []
+        out: list[Interval] = []
         for alo, aloc, ahi, ahic in a:
             for blo, bloc, bhi, bhic in b:
                 if alo > blo:
@@ -93,11 +129,11 @@ class IntervalDom:
                     out.append((lo, loc, hi, hic))
         return tuple(out) if len(out) < 2 else _iv_norm(out)
 
-    def union(self, a, b):
+    def union(self, a: Intervals, b: Intervals) -> Intervals:
         return _iv_norm(a + b)
 
-    def comp(self, a):
-        out = []
+    def comp(self, a: Intervals) -> Intervals:
+        out: list[Interval] = []
         if self.integer:
             cur = -INF
             for lo, _, hi, _ in a:
@@ -117,7 +153,7 @@ class IntervalDom:
         return tuple(out)
 
     # literal sets ------------------------------------------------------------
-    def cmp(self, op, v):
+    def cmp(self, op: str, v: float) -> Intervals:
         if op == "=":
             return self.point(v)
         if op == "!=":
@@ -138,20 +174,20 @@ class IntervalDom:
             return ((v, False, INF, False),)
         return ((v, True, INF, False),)
 
-    def point(self, v):
+    def point(self, v: float) -> Intervals:
         if self.integer and v != math.floor(v):
             return ()
         return ((v, True, v, True),)
 
-    def between(self, lo, hi):
+    def between(self, lo: float, hi: float) -> Intervals:
         if self.integer:
             lo, hi = math.ceil(lo), math.floor(hi)
         return () if _iv_empty(lo, True, hi, True) else ((lo, True, hi, True),)
 
-    def members(self, vals):
+    def members(self, vals: Iterable[float]) -> Intervals:
         return _iv_norm([p for v in vals for p in self.point(v)])
 
-    def pick(self, d, default):
+    def pick(self, d: Intervals, default: float) -> float:
         for lo, loc, hi, hic in d:
             if (
                 lo <= default <= hi
@@ -179,24 +215,24 @@ class IntervalDom:
 class BitDom:
     """Finite ordered domains (enum ordinals; bool as 0 = false, 1 = true) as bit sets."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int) -> None:
         self.n = n
         self.full = (1 << n) - 1
         self.empty_value = 0
 
-    def is_empty(self, d):
+    def is_empty(self, d: int) -> bool:
         return d == 0
 
-    def inter(self, a, b):
+    def inter(self, a: int, b: int) -> int:
         return a & b
 
-    def union(self, a, b):
+    def union(self, a: int, b: int) -> int:
         return a | b
 
-    def comp(self, a):
+    def comp(self, a: int) -> int:
         return self.full & ~a
 
-    def cmp(self, op, v):
+    def cmp(self, op: str, v: float) -> int:
         v = int(v)
         if op == "=":
             return self.point(v)
@@ -207,21 +243,21 @@ class BitDom:
         ]
         return self.between(lo, hi)
 
-    def point(self, v):
-        v = int(v)
-        return (1 << v) if 0 <= v < self.n else 0
+    def point(self, v: float) -> int:
+        i = int(v)
+        return (1 << i) if 0 <= i < self.n else 0
 
-    def between(self, lo, hi):
-        lo, hi = max(int(lo), 0), min(int(hi), self.n - 1)
-        return 0 if lo > hi else ((1 << (hi + 1)) - 1) & ~((1 << lo) - 1)
+    def between(self, lo: float, hi: float) -> int:
+        a, b = max(int(lo), 0), min(int(hi), self.n - 1)
+        return 0 if a > b else ((1 << (b + 1)) - 1) & ~((1 << a) - 1)
 
-    def members(self, vals):
+    def members(self, vals: Iterable[float]) -> int:
         out = 0
         for v in vals:
             out |= self.point(v)
         return out
 
-    def pick(self, d, default):
+    def pick(self, d: int, default: int) -> int:
         if d >> default & 1:
             return default
         return (d & -d).bit_length() - 1
@@ -230,13 +266,13 @@ class BitDom:
 class StrDom:
     """String sets: (cofinite, frozenset) — the listed strings, or everything but them."""
 
-    full = (True, frozenset())
-    empty_value = (False, frozenset())
+    full: StrSet = (True, frozenset())
+    empty_value: StrSet = (False, frozenset())
 
-    def is_empty(self, d):
+    def is_empty(self, d: StrSet) -> bool:
         return not d[0] and not d[1]
 
-    def inter(self, a, b):
+    def inter(self, a: StrSet, b: StrSet) -> StrSet:
         if a[0] and b[0]:
             return (True, a[1] | b[1])
         if a[0]:
@@ -245,7 +281,7 @@ class StrDom:
             return (False, a[1] - b[1])
         return (False, a[1] & b[1])
 
-    def union(self, a, b):
+    def union(self, a: StrSet, b: StrSet) -> StrSet:
         if a[0] and b[0]:
             return (True, a[1] & b[1])
         if a[0]:
@@ -254,16 +290,22 @@ class StrDom:
             return (True, b[1] - a[1])
         return (False, a[1] | b[1])
 
-    def comp(self, a):
+    def comp(self, a: StrSet) -> StrSet:
         return (not a[0], a[1])
 
-    def cmp(self, op, v):
+    def cmp(self, op: str, v: str) -> StrSet:
         return (op == "!=", frozenset((v,)))
 
-    def members(self, vals):
+    def point(self, v: str) -> StrSet:
+        return (False, frozenset((v,)))
+
+    def between(self, lo: str, hi: str) -> StrSet:
+        raise TypeError("strings have no order (rules do not compare them by order)")
+
+    def members(self, vals: Iterable[str]) -> StrSet:
         return (False, frozenset(vals))
 
-    def pick(self, d, default):
+    def pick(self, d: StrSet, default: str) -> str:
         if not d[0]:
             return min(d[1])
         v, i = default, 1
@@ -276,10 +318,14 @@ class StrDom:
 class FieldInfo:
     __slots__ = ("dom", "everything", "field", "kind", "name", "optional")
 
-    def __init__(self, f):
+    def __init__(self, f: Field) -> None:
         self.name = f.name
         self.field = f
         self.optional = f.optional
+        # Any: the domain's value and point types follow the field's type, chosen here at run
+        # time; a FieldSet is only ever combined with the domain of its own field.
+        self.dom: Domain[AnyType, AnyType]
+        self.kind: str
         t = f.type
         if t in ("int", "date"):
             self.dom, self.kind = IntervalDom(True), t
@@ -291,69 +337,80 @@ class FieldInfo:
             self.dom, self.kind = BitDom(2), t
         else:
             self.dom, self.kind = StrDom(), "string"
-        self.everything = (self.optional, self.dom.full)
+        self.everything: FieldSet = (self.optional, self.dom.full)
 
-    def lit(self, v):
+    def lit(self, v: RuleValue) -> Point:
         """A normalized literal as a domain point (dates -> day number, bools -> 0/1)."""
         if isinstance(v, dt.date):
             return v.toordinal()
         if isinstance(v, bool):
             return int(v)
+        if v is None:  # only in a rule that failed to type, which is never stored
+            raise TypeError("a typed rule has no missing literal")
         return v
 
-    def value(self, p):
+    def value(self, p: Point) -> RuleValue:
         """A domain point back as a record value."""
         if self.kind == "date":
             return dt.date.fromordinal(int(p))
         if self.kind == "bool":
             return bool(p)
         if self.kind == "enum":
-            return self.field.enum_values[p]
+            return self.field.enum_values[int(p)]
         if self.kind in ("float", "money", "percent") and isinstance(p, float) and p.is_integer():
             return int(p)
         return p
 
-    def truth_set(self, n):
+    def truth_set(self, n: NTest) -> DomValue:
         """Values (the field present) for which test `n` is TRUE."""
         d, lit = self.dom, self.lit
+        out: DomValue
         if isinstance(n, Cmp):
-            return d.cmp(n.op, lit(n.value))
-        if isinstance(n, Between):
-            return d.between(lit(n.low), lit(n.high))
-        if isinstance(n, Member):
+            out = d.cmp(n.op, lit(n.value))
+        elif isinstance(n, Between):
+            out = d.between(lit(n.low), lit(n.high))
+        elif isinstance(n, Member):
             s = d.members([lit(v) for v in n.values])
-            return d.comp(s) if n.negated else s
-        if isinstance(n, IsTrue):
-            return d.point(1)
-        raise TypeError(n)
+            out = d.comp(s) if n.negated else s
+        elif isinstance(n, IsTrue):
+            out = d.point(1)
+        else:
+            raise TypeError(n)
+        return out
 
 
 # --------------------------------------------------------------------------- positive formulas
 
 # ("A", field, (null, dom)) | ("&", tuple) | ("|", tuple) | TRUE_P | FALSE_P
-TRUE_P = ("T",)
-FALSE_P = ("F",)
+Atom: TypeAlias = tuple[Literal["A"], str, FieldSet]
+AndP: TypeAlias = tuple[Literal["&"], tuple["Formula", ...]]
+OrP: TypeAlias = tuple[Literal["|"], tuple["Formula", ...]]
+TrueP: TypeAlias = tuple[Literal["T"]]
+FalseP: TypeAlias = tuple[Literal["F"]]
+Formula: TypeAlias = Atom | AndP | OrP | TrueP | FalseP
+TRUE_P: TrueP = ("T",)
+FALSE_P: FalseP = ("F",)
 
 
 class Space:
     """The fields of one schema and the formulas over them."""
 
-    def __init__(self, schema: Schema, default_date: dt.date | None = None):
+    def __init__(self, schema: Schema, default_date: dt.date | None = None) -> None:
         self.schema = schema
         self.info = {name: FieldInfo(f) for name, f in schema.fields.items()}
         self.default_date = default_date or dt.date(2026, 1, 1)
 
     # atoms ---------------------------------------------------------------
-    def fs_inter(self, fi, a, b):
+    def fs_inter(self, fi: FieldInfo, a: FieldSet, b: FieldSet) -> FieldSet:
         return (a[0] and b[0], fi.dom.inter(a[1], b[1]))
 
-    def fs_union(self, fi, a, b):
+    def fs_union(self, fi: FieldInfo, a: FieldSet, b: FieldSet) -> FieldSet:
         return (a[0] or b[0], fi.dom.union(a[1], b[1]))
 
-    def fs_empty(self, fi, a):
+    def fs_empty(self, fi: FieldInfo, a: FieldSet) -> bool:
         return not a[0] and fi.dom.is_empty(a[1])
 
-    def atom(self, field, fs):
+    def atom(self, field: str, fs: FieldSet) -> Formula:
         fi = self.info[field]
         fs = (fs[0] and fi.optional, fs[1])
         if self.fs_empty(fi, fs):
@@ -362,7 +419,7 @@ class Space:
             return TRUE_P
         return ("A", field, fs)
 
-    def test_atom(self, n, want):
+    def test_atom(self, n: NTest, want: str) -> Formula:
         fi = self.info[n.field]
         if isinstance(n, IsMissing):
             truth = (True, fi.dom.empty_value) if not n.present else (False, fi.dom.full)
@@ -378,20 +435,19 @@ class Space:
         return self.atom(n.field, (True, s))
 
     # connectives (with per-field merging) --------------------------------
-    def conj(self, parts):
-        atoms: dict[str, tuple] = {}
-        rest = []
+    def conj(self, parts: Iterable[Formula]) -> Formula:
+        atoms: dict[str, FieldSet] = {}
+        rest: list[Formula] = []
         stack = list(parts)
         while stack:
             p = stack.pop()
-            tag = p[0]
-            if tag == "T":
+            if p[0] == "T":
                 continue
-            if tag == "F":
+            if p[0] == "F":
                 return FALSE_P
-            if tag == "&":
+            if p[0] == "&":
                 stack.extend(p[1])
-            elif tag == "A":
+            elif p[0] == "A":
                 f = p[1]
                 if f in atoms:
                     fi = self.info[f]
@@ -403,25 +459,25 @@ class Space:
                     atoms[f] = p[2]
             else:
                 rest.append(p)
-        items = [("A", f, fs) for f, fs in atoms.items()] + rest
+        items: list[Formula] = [("A", f, fs) for f, fs in atoms.items()]
+        items.extend(rest)
         if not items:
             return TRUE_P
         return items[0] if len(items) == 1 else ("&", tuple(items))
 
-    def disj(self, parts):
-        atoms: dict[str, tuple] = {}
-        rest = []
+    def disj(self, parts: Iterable[Formula]) -> Formula:
+        atoms: dict[str, FieldSet] = {}
+        rest: list[Formula] = []
         stack = list(parts)
         while stack:
             p = stack.pop()
-            tag = p[0]
-            if tag == "F":
+            if p[0] == "F":
                 continue
-            if tag == "T":
+            if p[0] == "T":
                 return TRUE_P
-            if tag == "|":
+            if p[0] == "|":
                 stack.extend(p[1])
-            elif tag == "A":
+            elif p[0] == "A":
                 f = p[1]
                 if f in atoms:
                     fi = self.info[f]
@@ -433,19 +489,20 @@ class Space:
                     atoms[f] = p[2]
             else:
                 rest.append(p)
-        items = [("A", f, fs) for f, fs in atoms.items()] + rest
+        items: list[Formula] = [("A", f, fs) for f, fs in atoms.items()]
+        items.extend(rest)
         if not items:
             return FALSE_P
         return items[0] if len(items) == 1 else ("|", tuple(items))
 
-    def pos(self, n, want=T):
+    def pos(self, n: NExpr, want: str = T) -> Formula:
         """The positive formula saying rule `n` has the three-valued value `want`."""
         try:
             return self._pos(n, want)
         except RecursionError:
             raise Undecided() from None
 
-    def _pos(self, n, want):
+    def _pos(self, n: NExpr, want: str) -> Formula:
         while isinstance(n, Neg):
             n, want = n.item, DUAL[want]
         if isinstance(n, Const):
@@ -460,32 +517,31 @@ class Space:
         return self.test_atom(n, want)
 
     # deciding ------------------------------------------------------------
-    def dnf(self, p, limit=DNF_LIMIT):
+    def dnf(self, p: Formula, limit: int = DNF_LIMIT) -> list[Conjunct] | None:
         """Conjuncts (field -> FieldSet dicts, none empty) or None when there would be more than `limit`."""
         try:
             return self._dnf(p, limit)
         except (_TooBig, RecursionError):
             return None
 
-    def _dnf(self, p, limit):
-        tag = p[0]
-        if tag == "T":
+    def _dnf(self, p: Formula, limit: int) -> list[Conjunct]:
+        if p[0] == "T":
             return [{}]
-        if tag == "F":
+        if p[0] == "F":
             return []
-        if tag == "A":
+        if p[0] == "A":
             return [{p[1]: p[2]}]
-        if tag == "|":
-            out = []
+        if p[0] == "|":
+            out: list[Conjunct] = []
             for c in p[1]:
                 out.extend(self._dnf(c, limit))
                 if len(out) > limit:
                     raise _TooBig()
             return out
-        acc = [{}]
+        acc: list[Conjunct] = [{}]
         for c in p[1]:
             d = self._dnf(c, limit)
-            nxt = []
+            nxt: list[Conjunct] = []
             for a in acc:
                 for b in d:
                     m = self.merge(a, b)
@@ -498,7 +554,7 @@ class Space:
                 return []
         return acc
 
-    def merge(self, a, b):
+    def merge(self, a: Conjunct, b: Conjunct) -> Conjunct | None:
         """Intersection of two conjuncts, or None if empty."""
         if len(a) < len(b):
             a, b = b, a
@@ -515,7 +571,7 @@ class Space:
                 out[f] = fs
         return out
 
-    def solve(self, p):
+    def solve(self, p: Formula) -> Conjunct | None:
         """A satisfying conjunct (field -> FieldSet) of a positive formula, or None if unsatisfiable."""
         d = self.dnf(p)
         if d is not None:
@@ -525,19 +581,18 @@ class Space:
         except RecursionError:
             raise Undecided() from None
 
-    def _search(self, todo, env):
-        ors = []
+    def _search(self, todo: Sequence[Formula], env: Conjunct) -> Conjunct | None:
+        ors: list[OrP] = []
         todo = list(todo)
         while todo:
             p = todo.pop()
-            tag = p[0]
-            if tag == "T":
+            if p[0] == "T":
                 continue
-            if tag == "F":
+            if p[0] == "F":
                 return None
-            if tag == "&":
+            if p[0] == "&":
                 todo.extend(p[1])
-            elif tag == "|":
+            elif p[0] == "|":
                 ors.append(p)
             else:
                 f, fs = p[1], p[2]
@@ -551,13 +606,13 @@ class Space:
             return env
         first, rest = ors[0], ors[1:]
         for child in first[1]:
-            r = self._search(rest + [child], dict(env))
+            r = self._search([*rest, child], dict(env))
             if r is not None:
                 return r
         return None
 
     # witnesses -----------------------------------------------------------
-    def default(self, fi):
+    def default(self, fi: FieldInfo) -> Point:
         t = fi.kind
         if t == "date":
             return self.default_date.toordinal()
@@ -567,9 +622,9 @@ class Space:
             return 0
         return "x" if not fi.field.key else "C0001"
 
-    def witness(self, env, prefer_null=False):
+    def witness(self, env: Conjunct, prefer_null: bool = False) -> dict[str, RuleValue]:
         """A full record (every schema field) from a satisfying conjunct."""
-        rec = {}
+        rec: dict[str, RuleValue] = {}
         for name, fi in self.info.items():
             fs = env.get(name)
             if fs is None:
@@ -592,16 +647,16 @@ class Compiled:
 
     __slots__ = ("dnf", "hull", "p", "rule")
 
-    def __init__(self, space: Space, rule):
+    def __init__(self, space: Space, rule: NExpr) -> None:
         self.rule = rule
         self.p = space.pos(rule, T)
         self.dnf = space.dnf(self.p)
-        self.hull = None
+        self.hull: Conjunct | None = None  # per field, the union over the conjuncts (set if any)
         if self.dnf:
             common = set(self.dnf[0])
             for c in self.dnf[1:]:
                 common &= c.keys()
-            hull = {}
+            hull: Conjunct = {}
             for f in common:
                 fi = space.info[f]
                 fs = self.dnf[0][f]
@@ -615,12 +670,13 @@ class Compiled:
         return self.dnf is not None and not self.dnf
 
 
-def overlap_env(space: Space, a: Compiled, b: Compiled):
+def overlap_env(space: Space, a: Compiled, b: Compiled) -> Conjunct | None:
     """A conjunct satisfied by customers for whom both rules are TRUE, or None."""
     if a.dnf is not None and b.dnf is not None:
         if not a.dnf or not b.dnf:
             return None
         ha, hb = a.hull, b.hull
+        assert ha is not None and hb is not None  # set for every non-empty DNF
         if len(ha) > len(hb):
             ha, hb = hb, ha
         info = space.info

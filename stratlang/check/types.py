@@ -13,10 +13,13 @@ period (TYP305: target deadlines, play and initiative periods).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Protocol
 
 from .. import diagnostics as dg
-from ..model import Model, Schema
+from ..model import Field, Model, Schema, Target
 from ..rules import (
     NODES,
     TRUE,
@@ -32,9 +35,10 @@ from ..rules import (
     NExpr,
     type_name,
 )
+from ..rules import Value as RuleValue
 from ..source import Span
 from ..syntax import ast
-from .registry import check
+from .registry import Context, check
 from .util import attr as _attr
 
 NUMERIC = ("int", "float", "money", "percent")
@@ -43,7 +47,7 @@ NUMERIC = ("int", "float", "money", "percent")
 # --------------------------------------------------------------------------- typing
 
 
-def _lit_text(v) -> str:
+def _lit_text(v: ast.Value) -> str:
     if isinstance(v, ast.Number):
         return v.raw
     if isinstance(v, ast.Str):
@@ -56,18 +60,27 @@ def _lit_text(v) -> str:
 
 
 class _Typer:
-    def __init__(self, schema: Schema | None, what: str):
+    def __init__(self, schema: Schema | None, what: str) -> None:
         self.schema = schema
         self.what = what
         self.diags: list[dg.Diagnostic] = []
         self.ok = True
         self.no_schema_reported = False
 
-    def err(self, code, message, span, label="", **kw):
+    def err(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        label: str = "",
+        *,
+        help: str | Iterable[str] = (),
+        suggestions: Iterable[dg.Suggestion] = (),
+    ) -> None:
         self.ok = False
-        self.diags.append(dg.make(code, message, span, label, **kw))
+        self.diags.append(dg.make(code, message, span, label, help=help, suggestions=suggestions))
 
-    def field(self, name: ast.Name):
+    def field(self, name: ast.Name) -> Field | None:
         if self.schema is None:
             if not self.no_schema_reported:
                 self.no_schema_reported = True
@@ -85,7 +98,8 @@ class _Typer:
         f = self.schema.fields.get(name.name)
         if f is None:
             near = dg.closest(name.name, self.schema.fields)
-            help, sugg = (), ()
+            help: tuple[str, ...] = ()
+            sugg: tuple[dg.Suggestion, ...] = ()
             if near:
                 help = (f"did you mean `{near[0]}`? ({type_name(self.schema.fields[near[0]])})",)
                 sugg = (
@@ -112,7 +126,7 @@ class _Typer:
             )
         return f
 
-    def mismatch(self, f, v, expected: str, help=None):
+    def mismatch(self, f: Field, v: ast.Value, expected: str, help: str | None = None) -> None:
         self.err(
             "TYP302",
             f"`{f.name}` is {article(type_name(f))} field, but `{_lit_text(v)}` is {expected}",
@@ -121,7 +135,7 @@ class _Typer:
             help=help or (),
         )
 
-    def value(self, f, v, ordered: bool):
+    def value(self, f: Field, v: ast.Value, ordered: bool) -> RuleValue:
         """Convert a literal compared with field `f`; None (after a diagnostic) when it does not fit."""
         t = f.type
         if isinstance(v, ast.Invalid):
@@ -146,13 +160,15 @@ class _Typer:
                     )
                     return None
                 return v.value
-            return self._wrong_kind(f, v)
+            self._wrong_kind(f, v)
+            return None
         if t == "date":
             if isinstance(v, ast.Date):
                 return v.value
-            return self._wrong_kind(
+            self._wrong_kind(
                 f, v, help="write a date such as `2026-06-30` (or a quarter, `2026Q2`)"
             )
+            return None
         if t == "bool":
             if ordered:
                 self.err(
@@ -165,9 +181,10 @@ class _Typer:
                 return None
             if isinstance(v, ast.Name) and v.name in ("true", "false"):
                 return v.name == "true"
-            return self._wrong_kind(
+            self._wrong_kind(
                 f, v, help=f"compare with `true` or `false`, or write `{f.name}` alone"
             )
+            return None
         if t == "string":
             if ordered:
                 self.err(
@@ -183,7 +200,8 @@ class _Typer:
             if isinstance(v, ast.Name):
                 self.mismatch(f, v, "a name", help=f'put text in quotes: `"{v.name}"`')
                 return None
-            return self._wrong_kind(f, v)
+            self._wrong_kind(f, v)
+            return None
         if t == "enum":
             if isinstance(v, ast.Name):
                 if v.name in f.enum_values:
@@ -209,14 +227,14 @@ class _Typer:
                     f, v, "a string", help=f"write enum values without quotes: `{v.value}`"
                 )
                 return None
-            return self._wrong_kind(
-                f, v, help=f"`{f.name}` takes one of: " + ", ".join(f.enum_values)
-            )
+            self._wrong_kind(f, v, help=f"`{f.name}` takes one of: " + ", ".join(f.enum_values))
+            return None
         self.ok = False
         return None
 
-    def _wrong_kind(self, f, v, help=None):
-        kind = {
+    def _wrong_kind(self, f: Field, v: ast.Value, help: str | None = None) -> None:
+        """TYP302: a literal of the wrong kind for the field."""
+        kinds: dict[type[ast.Value], str] = {
             ast.Number: "a number",
             ast.Str: "a string",
             ast.Name: "a name",
@@ -224,15 +242,16 @@ class _Typer:
             ast.Time: "a time",
             ast.Duration: "a duration",
             ast.Range: "a range",
-        }.get(type(v), "a value")
+        }
+        kind = kinds.get(type(v), "a value")
         if isinstance(v, ast.Number) and v.percent:
             kind = "a percentage"
         if isinstance(v, ast.Name) and v.name in ("true", "false"):
             kind = "a bool"
         self.mismatch(f, v, kind, help=help)
-        return None
 
-    def expr(self, e):
+    def expr(self, e: ast.Expr) -> NExpr:
+        flat: list[NExpr]
         if isinstance(e, ast.And):
             items = [self.expr(o) for o in e.operands]
             flat = []
@@ -321,13 +340,11 @@ PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 OTHER_PLACEHOLDERS = ("offer.label", "segment.label", "strategy.owner", "channel.label")
 
 
-def _placeholder_spans(ctx, span: Span | None, count: int):
+def _placeholder_spans(ctx: Context | None, span: Span | None, count: int) -> list[Span] | None:
     """Spans of the placeholders inside a string literal's source text (None when unsure)."""
-    src = (
-        ctx.sources.get(span.file)
-        if (ctx is not None and span is not None and ctx.sources is not None)
-        else None
-    )
+    if ctx is None or span is None or ctx.sources is None:
+        return None
+    src = ctx.sources.get(span.file)
     if src is None:
         return None
     raw = src.text[span.start : span.end]
@@ -338,12 +355,14 @@ def _placeholder_spans(ctx, span: Span | None, count: int):
 
 
 @check("TYP")
-def placeholders(model: Model, ctx):
-    fields = model.schema.fields if model.schema is not None else {}
+def placeholders(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
+    fields: Mapping[str, Field] = model.schema.fields if model.schema is not None else {}
     allowed = [f"customer.{f}" for f in fields] + list(OTHER_PLACEHOLDERS)
     for script in model.scripts.values():
         texts = list(script.sections.values())
         for st in texts:
+            if st.span is None:  # a text not from source (a model built by hand): nowhere to point
+                continue
             matches = list(PLACEHOLDER.finditer(st.text))
             if not matches:
                 continue
@@ -366,7 +385,7 @@ def placeholders(model: Model, ctx):
                         "`{{ strategy.owner }}` and `{{ channel.label }}`",
                     )
                 what = "field" if name.startswith("customer.") else "placeholder"
-                sugg = ()
+                sugg: tuple[dg.Suggestion, ...] = ()
                 if near and len(near) == 1 and spans:
                     sugg = (dg.Suggestion(span, "{{ " + near[0] + " }}", f"use `{near[0]}`"),)
                 msg = (
@@ -379,8 +398,21 @@ def placeholders(model: Model, ctx):
                 )
 
 
+class _Dated(Protocol):
+    """A play or an initiative: what has a `period`."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date] | None: ...
+
+    @property
+    def node(self) -> ast.Block | None: ...
+
+
 @check("TYP")
-def dates_in_period(model: Model, ctx):
+def dates_in_period(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     period = model.strategy.period
     if period is None:
         return
@@ -388,7 +420,7 @@ def dates_in_period(model: Model, ctx):
     text = f"{lo.isoformat()} .. {hi.isoformat()}"
     help = f"the strategy period is {text}; move the date inside it or widen the strategy `period`"
 
-    def targets(owner_kind, owner_id, tlist):
+    def targets(owner_kind: str, owner_id: str, tlist: Sequence[Target]) -> Iterator[dg.Diagnostic]:
         for t in tlist:
             if t.by is None or t.node is None or t.node.by is None:
                 continue
@@ -406,7 +438,11 @@ def dates_in_period(model: Model, ctx):
         yield from targets("objective", o.id, o.targets)
     for p in model.plays.values():
         yield from targets("play", p.id, p.targets)
-    for kind, coll in (("play", model.plays), ("initiative", model.initiatives)):
+    dated: tuple[tuple[str, Mapping[str, _Dated]], ...] = (
+        ("play", model.plays),
+        ("initiative", model.initiatives),
+    )
+    for kind, coll in dated:
         for el in coll.values():
             if el.period is None:
                 continue

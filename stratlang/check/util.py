@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ..source import Span
 from ..syntax import ast
+
+
+class Declared(Protocol):
+    """A model element written as a block (objective, segment, play, …)."""
+
+    @property
+    def span(self) -> Span | None: ...
+
+    @property
+    def node(self) -> ast.Block | None: ...
 
 
 def attr(node: ast.Block | None, name: str) -> ast.Attribute | None:
@@ -16,9 +28,21 @@ def attr(node: ast.Block | None, name: str) -> ast.Attribute | None:
     return None
 
 
-def id_span(el) -> Span:
-    """The id of a declaration (inside its block, so `allow` on the block applies)."""
-    node = getattr(el, "node", None)
-    if node is not None and getattr(node, "id", None) is not None:
+def id_span(el: Declared) -> Span:
+    """The id of a declaration (inside its block, so `allow` on the block applies).
+
+    Checks call it only for elements that come from source (a span or a node); an element with
+    neither has nowhere to point to."""
+    node = el.node
+    if node is not None and node.id is not None:
         return node.id.span
+    if el.span is None:
+        raise ValueError("a model element without a source position has no id span")
+    return el.span
+
+
+def span_of(el: Declared) -> Span:
+    """Where a declaration is written (checks report only on elements that come from source)."""
+    if el.span is None:
+        raise ValueError("a model element without a source position cannot be pointed at")
     return el.span
