@@ -28,14 +28,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import sqlglot
 from sqlglot import exp
 
-from ..model import Model, Schema
-from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr
+from ..model import Field, Model, Play, Schema
+from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr, Value
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
 OPS = {
@@ -79,7 +80,7 @@ def string(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
 
-def number(value) -> exp.Expression:
+def number(value: int | float) -> exp.Expr:
     if isinstance(value, bool):
         raise TypeError("bool is not a number")
     if isinstance(value, float):
@@ -97,11 +98,11 @@ def boolean(value: bool) -> exp.Boolean:
     return exp.Boolean(this=bool(value))
 
 
-def typed_null(sql_type: str) -> exp.Expression:
+def typed_null(sql_type: str) -> exp.Expr:
     return exp.Cast(this=exp.Null(), to=exp.DataType.build(sql_type))
 
 
-def _unknown_if_null(column: exp.Expression, value: bool) -> exp.Expression:
+def _unknown_if_null(column: exp.Expr, value: bool) -> exp.Expr:
     """A constant test that keeps SQL's NULL: NULL when the field is NULL, else `value`."""
     return exp.Case(
         ifs=[
@@ -113,22 +114,27 @@ def _unknown_if_null(column: exp.Expression, value: bool) -> exp.Expression:
     )
 
 
-def _paren(e: exp.Expression) -> exp.Expression:
+def _paren(e: exp.Expr) -> exp.Expr:
     return e if isinstance(e, (exp.Paren, exp.Column, exp.Boolean)) else exp.Paren(this=e)
 
 
-def _group(e: exp.Expression) -> exp.Expression:
+def _group(e: exp.Expr) -> exp.Expr:
     """Parenthesize a nested and/or (comparisons bind tighter than AND/OR in every dialect)."""
     return exp.Paren(this=e) if isinstance(e, (exp.And, exp.Or)) else e
 
 
-def literal(field, value) -> exp.Expression:
+def _ordinal(value: Value) -> int:
+    """An enum literal: its 0-based ordinal (rules are typed against the schema)."""
+    assert isinstance(value, int), f"an enum literal is an ordinal, not {value!r}"
+    return value
+
+
+def literal(field: Field | None, value: Value) -> exp.Expr:
     """A rule literal for a field, as SQL (enum values as their text)."""
-    t = field.type if field is not None else None
     if value is None:
         return exp.Null()
-    if t == "enum":
-        return string(field.enum_values[value])
+    if field is not None and field.type == "enum":
+        return string(field.enum_values[_ordinal(value)])
     if isinstance(value, bool):
         return boolean(value)
     if isinstance(value, dt.date):
@@ -138,8 +144,8 @@ def literal(field, value) -> exp.Expression:
     return number(value)
 
 
-def _enum_in(column, field, ordinals) -> exp.Expression:
-    ordinals = sorted(set(ordinals))
+def _enum_in(column: exp.Expr, field: Field, chosen: Iterable[int]) -> exp.Expr:
+    ordinals = sorted(set(chosen))
     if not ordinals:
         return _unknown_if_null(column, False)
     if len(ordinals) == len(field.enum_values):
@@ -149,13 +155,13 @@ def _enum_in(column, field, ordinals) -> exp.Expression:
     return exp.In(this=column, expressions=[string(field.enum_values[i]) for i in ordinals])
 
 
-def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expression:
+def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expr:
     """A typed rule -> a boolean SQL expression (three-valued); None means no rule (TRUE)."""
     if node is None:
         return boolean(True)
     fields = schema.fields if schema is not None else {}
 
-    def go(n) -> exp.Expression:
+    def go(n: NExpr) -> exp.Expr:
         if isinstance(n, Const):
             return boolean(n.value)
         if isinstance(n, All):
@@ -185,11 +191,13 @@ def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expression:
         if f.type == "enum":
             size = len(f.enum_values)
             if isinstance(n, Cmp):
-                return _enum_in(c, f, [i for i in range(size) if OPS[n.op](i, n.value)])
+                value = _ordinal(n.value)
+                return _enum_in(c, f, [i for i in range(size) if OPS[n.op](i, value)])
             if isinstance(n, Between):
-                return _enum_in(c, f, [i for i in range(size) if n.low <= i <= n.high])
+                low, high = _ordinal(n.low), _ordinal(n.high)
+                return _enum_in(c, f, [i for i in range(size) if low <= i <= high])
             if isinstance(n, Member):
-                chosen = set(n.values)
+                chosen = {_ordinal(v) for v in n.values}
                 if n.negated:
                     chosen = set(range(size)) - chosen
                 return _enum_in(c, f, chosen)
@@ -215,7 +223,7 @@ def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expression:
     return go(node)
 
 
-def segment_expr(model: Model, segment_id: str) -> exp.Expression:
+def segment_expr(model: Model, segment_id: str) -> exp.Expr:
     """The full rule of a segment (incl. `extends`) as a two-valued SQL boolean (TRUE = member)."""
     rule = model.typed_segment_rule(segment_id)
     if rule is None:
@@ -223,7 +231,7 @@ def segment_expr(model: Model, segment_id: str) -> exp.Expression:
     return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
 
 
-def trigger_expr(model: Model, play_id: str) -> exp.Expression | None:
+def trigger_expr(model: Model, play_id: str) -> exp.Expr | None:
     """A play's `when rule` condition (two-valued), or None when the play has no rule trigger."""
     play = model.plays[play_id]
     if play.trigger is None or play.trigger.kind != "rule" or play.trigger.rule is None:
@@ -234,7 +242,7 @@ def trigger_expr(model: Model, play_id: str) -> exp.Expression | None:
     return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
 
 
-def md5_text(key: exp.Expression, play: exp.Expression) -> exp.Expression:
+def md5_text(key: exp.Expr, play: exp.Expr) -> exp.Expr:
     """md5(key || '|' || play id) as 32 lowercase hex digits."""
     text = exp.DPipe(
         this=exp.DPipe(
@@ -248,7 +256,7 @@ def md5_text(key: exp.Expression, play: exp.Expression) -> exp.Expression:
     return exp.MD5(this=text)
 
 
-def hex_prefix_int(digest: exp.Expression, dialect: str | None = None) -> exp.Expression:
+def hex_prefix_int(digest: exp.Expr, dialect: str | None = None) -> exp.Expr:
     """The first HEX_DIGITS hex digits of a digest column as an integer.
 
     For DuckDB: a native cast of '0x…' (fast). Everywhere else: written with substring and strpos
@@ -260,9 +268,9 @@ def hex_prefix_int(digest: exp.Expression, dialect: str | None = None) -> exp.Ex
             this=exp.DPipe(this=string("0x"), expression=hexpart, safe=True),
             to=exp.DataType.build("BIGINT"),
         )
-    total: exp.Expression | None = None
+    terms: list[exp.Expr] = []
     for i in range(HEX_DIGITS):
-        digit = exp.Sub(
+        digit: exp.Expr = exp.Sub(
             this=exp.StrPosition(
                 this=string("0123456789abcdef"),
                 substr=exp.Substring(this=digest.copy(), start=number(i + 1), length=number(1)),
@@ -272,16 +280,18 @@ def hex_prefix_int(digest: exp.Expression, dialect: str | None = None) -> exp.Ex
         digit = exp.Cast(
             this=digit, to=exp.DataType.build("BIGINT")
         )  # 32-bit ints would overflow in Spark
-        term = (
+        terms.append(
             exp.Mul(this=digit, expression=number(16 ** (HEX_DIGITS - 1 - i)))
             if i < HEX_DIGITS - 1
             else digit
         )
-        total = term if total is None else exp.Add(this=total, expression=term)
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
     return total
 
 
-def bucket_of(key, play_id: str) -> int:
+def bucket_of(key: object, play_id: str) -> int:
     """The control bucket (0..9999) of a customer for a play, computed in Python (tests, docs)."""
     import hashlib
 
@@ -306,17 +316,32 @@ class PlayPlan:
     limit: int | None  # the channel's capacity in the same units, None when unlimited
 
 
-def _window_days(model: Model, play) -> int:
+def _window_days(model: Model, play: Play) -> int:
     days = model.window_days(play)
     if days is None:  # pragma: no cover - a model that checks has a strategy period
         raise CompileError(f"play `{play.id}` has no period and the strategy has none")
     return days
 
 
+def _segment(play: Play) -> str:
+    if play.segment is None:  # pragma: no cover - a model that checks gives every play a segment
+        raise CompileError(f"play `{play.id}` has no segment")
+    return play.segment
+
+
+def _key(model: Model) -> str:
+    """The schema's key field; a project without one has nothing to compile."""
+    if model.schema is None or model.schema.key is None:
+        raise CompileError(
+            "the project declares no schema with a key field; there is nothing to compile"
+        )
+    return model.schema.key
+
+
 def plan(model: Model) -> list[PlayPlan]:
     """Plays in assignment order (priority desc, declaration order) with their capacity units."""
     plays = sorted(model.plays.values(), key=lambda p: (-p.priority, p.order))
-    by_channel: dict[str, list] = {}
+    by_channel: dict[str, list[Play]] = {}
     for p in plays:
         if p.steps:
             by_channel.setdefault(p.steps[0].channel, []).append(p)
@@ -343,7 +368,7 @@ def plan(model: Model) -> list[PlayPlan]:
         out.append(
             PlayPlan(
                 id=p.id,
-                segment=p.segment,
+                segment=_segment(p),
                 channel=first.channel if first else None,
                 script=first.script if first else None,
                 priority=p.priority,
@@ -366,7 +391,7 @@ def _table(name: str) -> exp.Table:
 
 def segments_query(model: Model, table: str = "customers") -> exp.Select:
     """One row per customer: the key and one boolean column per segment (named by segment id)."""
-    key = model.schema.key
+    key = _key(model)
     sel = exp.select(col(key)).from_(_table(table))
     for sid in model.segments:
         sel = sel.select(exp.alias_(segment_expr(model, sid), ident(sid)), copy=False)
@@ -407,7 +432,7 @@ def assignment_query(
     plans = plan(model)
     if not plans:
         return None
-    key = model.schema.key
+    key = _key(model)
     # 1-2. pick: the first eligible play in assignment order. CASE stops at the first TRUE branch,
     # so a customer's rules are evaluated only until a play admits them (NULL counts as not TRUE).
     ifs = []
@@ -415,7 +440,7 @@ def assignment_query(
         rule = model.typed_segment_rule(p.segment)
         if rule is None:
             raise CompileError(f"the rule of segment `{p.segment}` does not type-check")
-        cond = compile_rule(rule, model.schema)
+        cond: exp.Expr = compile_rule(rule, model.schema)
         trig = trigger_expr(model, p.id)
         if trig is not None:
             cond = exp.and_(_group(cond), trig, copy=False)
@@ -529,9 +554,9 @@ def assignment_query(
         ),
         read="duckdb",
     )
-    final = exp.union(whole, partial, distinct=False)
+    both = exp.union(whole, partial, distinct=False)
     final = exp.select(exp.Star()).from_(
-        exp.Subquery(this=final, alias=exp.TableAlias(this=ident("assigned")))
+        exp.Subquery(this=both, alias=exp.TableAlias(this=ident("assigned")))
     )
     final = (
         final.with_("pick", as_=pick)
@@ -542,9 +567,9 @@ def assignment_query(
         .with_("quota", as_=quota)
         .with_("marked", as_=marked)
     )
-    for cte in final.find(
-        exp.With
-    ).expressions:  # computed once although read twice (md5 is the cost)
+    ctes = final.find(exp.With)
+    assert ctes is not None  # added just above
+    for cte in ctes.expressions:  # computed once although read twice (md5 is the cost)
         if cte.alias == "ctl" and dialect in ("duckdb", "postgres"):
             cte.set("materialized", True)
     if dialect is not None:
@@ -552,7 +577,7 @@ def assignment_query(
     return final
 
 
-def _dialect_null_order(tree: exp.Expression, dialect: str) -> None:
+def _dialect_null_order(tree: exp.Expr, dialect: str) -> None:
     """Give the windows' ORDER BY the target dialect's own NULL placement.
 
     The window orderings (priority, declaration order, hash, key) are never NULL, so where NULLs
@@ -572,7 +597,7 @@ def _dialect_null_order(tree: exp.Expression, dialect: str) -> None:
             )
 
 
-def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
+def to_sql(expression: exp.Expr, dialect: str = "duckdb", pretty: bool = False) -> str:
     return expression.sql(dialect=dialect, pretty=pretty)
 
 
