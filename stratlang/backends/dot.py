@@ -27,6 +27,8 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .. import model as m
 from ..children import die_with_parent
@@ -149,6 +151,34 @@ class MissingGraphviz(GraphvizError):
             or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it",
             INSTALL_HELP,
         )
+
+
+@dataclass(frozen=True)
+class Decoration:
+    """How a caller (the review map) marks one objective on the strategy map. Text is plain:
+    it is escaped here; colours that are not hex and classes that are not `[A-Za-z0-9_-]+` are
+    ignored."""
+
+    fill: str | None = None  # replaces the theme colour
+    border: str | None = None
+    badge: str | None = None  # a chip above the label, e.g. "▲ 关注"
+    badge_fill: str | None = None
+    lines: tuple[str, ...] = ()  # extra lines under the label
+    css_class: str | None = None  # SVG class of the node's <g>, next to "node"
+    penwidth: float | None = None
+
+
+@dataclass(frozen=True)
+class MapDecorations:
+    """Per-objective decorations, and the legend that explains them (replacing the themes')."""
+
+    objectives: Mapping[str, Decoration] = field(default_factory=dict)
+    legend_title: str | None = None
+    legend: tuple[tuple[str, str], ...] = ()  # (label, hex colour of its swatch)
+    subtitle: str | None = None
+
+
+_CSS_CLASS = re.compile(r"[A-Za-z0-9_-]+(?: [A-Za-z0-9_-]+)*")
 
 
 # ---------------------------------------------------------------- escaping and text
@@ -354,8 +384,17 @@ def _rows(items: list, per_row: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _objective_label(o: m.Objective, fg: str, show_targets: bool, lang: str) -> str:
-    rows = [
+def _objective_label(
+    o: m.Objective, fg: str, show_targets: bool, lang: str, deco: Decoration | None = None
+) -> str:
+    rows = []
+    if deco is not None and deco.badge:
+        chip = deco.badge_fill if _valid_hex(deco.badge_fill) else DARK_TEXT
+        rows.append(
+            f'<tr><td bgcolor="{chip}" cellpadding="2"><font point-size="9" '
+            f'color="{text_color(chip)}"><b>{xml(deco.badge)}</b></font></td></tr>'
+        )
+    rows += [
         f'<tr><td><font point-size="9" color="{fg}">{xml(o.id)}</font></td></tr>',
         f'<tr><td><font color="{fg}"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>',
     ]
@@ -365,6 +404,10 @@ def _objective_label(o: m.Objective, fg: str, show_targets: bool, lang: str) -> 
                 f'<tr><td><font point-size="9" color="{fg}">{wrapped(target_text(t, lang), 30)}'
                 f"</font></td></tr>"
             )
+    for line in deco.lines if deco is not None else ():
+        rows.append(
+            f'<tr><td><font point-size="9" color="{fg}">{wrapped(line, 30)}</font></td></tr>'
+        )
     return (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
         + "".join(rows)
@@ -372,13 +415,33 @@ def _objective_label(o: m.Objective, fg: str, show_targets: bool, lang: str) -> 
     )
 
 
-def strategy_dot(model: m.Model, options: Options) -> str:
+def _node_style(fill: str, deco: Decoration | None) -> tuple[str, str, str]:
+    """(fill, border, extra attributes) of an objective node, with its decoration applied."""
+    if deco is None:
+        return fill, _darken(fill, 0.25), ""
+    fill = deco.fill.lower() if deco.fill and _valid_hex(deco.fill) else fill
+    border = deco.border if deco.border and _valid_hex(deco.border) else _darken(fill, 0.25)
+    extra = ""
+    if deco.css_class and _CSS_CLASS.fullmatch(deco.css_class):
+        extra += f', class="{deco.css_class}"'
+    if deco.penwidth is not None and 0 < deco.penwidth <= 10:
+        extra += f", penwidth={deco.penwidth:g}"
+    return fill, border, extra
+
+
+def strategy_dot(
+    model: m.Model, options: Options, decorations: MapDecorations | None = None
+) -> str:
+    """The strategy map; `decorations` (the review map's statuses) restyle objectives and the
+    legend without changing the layout."""
     lang = _lang(model, options)
     font = options.font or DEFAULT_FONT
     per_row = int((options.extra or {}).get("per_row", PER_ROW)) or PER_ROW
     new = _Ids()
     colors = theme_colors(model)
-    out = _header("strategy_map", font, "TB", _title(model))
+    decos = decorations.objectives if decorations is not None else {}
+    subtitle = decorations.subtitle if decorations is not None else None
+    out = _header("strategy_map", font, "TB", _title(model, subtitle))
     # the second crossing-minimisation pass over clusters can move an objective left of its band
     # header (flat edges are not respected there); one pass keeps the header column on the left
     out.insert(2, "  graph [remincross=false];")
@@ -421,12 +484,14 @@ def strategy_dot(model: m.Model, options: Options) -> str:
                 nid = new()
                 node_of[o.id] = nid
                 ids.append(nid)
-                fill_o = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
+                theme_fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
+                deco = decos.get(o.id)
+                fill_o, border, extra = _node_style(theme_fill, deco)
                 fg = text_color(fill_o)
-                border = _darken(fill_o, 0.25)
+                label = _objective_label(o, fg, options.show_targets, lang, deco)
                 out.append(
-                    f'    {nid} [fillcolor="{fill_o}", color="{border}", width=1.9, '
-                    f"label=<{_objective_label(o, fg, options.show_targets, lang)}>];"
+                    f'    {nid} [fillcolor="{fill_o}", color="{border}", width=1.9{extra}, '
+                    f"label=<{label}>];"
                 )
             out.append(f"    {{ rank=same; {' '.join([head] + ids)} }}")
             for nid in ids:  # the header column stays on the left
@@ -458,13 +523,10 @@ def strategy_dot(model: m.Model, options: Options) -> str:
             )
         out.append(f"  {edge} [{', '.join(attrs)}];")
 
-    # legend of themes
-    used = {o.theme for o in model.objectives.values()}
-    entries = [(t.label or t.id, colors[tid]) for tid, t in model.themes.items()]
-    if None in used or any(t not in colors for t in used if t):
-        entries.append((WORDS[lang]["no_theme"], NO_THEME_FILL))
+    # legend of themes (or of the decorations)
+    title, entries = _legend_entries(model, colors, lang, decorations)
     if entries and column:
-        rows = [f'<tr><td colspan="2" align="left"><b>{xml(WORDS[lang]["legend"])}</b></td></tr>']
+        rows = [f'<tr><td colspan="2" align="left"><b>{xml(title)}</b></td></tr>']
         for label, color in entries:
             rows.append(
                 f'<tr><td width="18" height="12" bgcolor="{color}" border="1" color="{_darken(color, 0.25)}">'
@@ -478,6 +540,21 @@ def strategy_dot(model: m.Model, options: Options) -> str:
         out.append(f"  {column[-1]} -> {legend} [style=invis, weight=100];")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _legend_entries(
+    model: m.Model, colors: dict[str, str], lang: str, decorations: MapDecorations | None
+) -> tuple[str, list[tuple[str, str]]]:
+    if decorations is not None and decorations.legend:
+        entries = [
+            (label, c if _valid_hex(c) else NO_THEME_FILL) for label, c in decorations.legend
+        ]
+        return decorations.legend_title or "", entries
+    used = {o.theme for o in model.objectives.values()}
+    entries = [(t.label or t.id, colors[tid]) for tid, t in model.themes.items()]
+    if None in used or any(t not in colors for t in used if t):
+        entries.append((WORDS[lang]["no_theme"], NO_THEME_FILL))
+    return WORDS[lang]["legend"], entries
 
 
 # ---------------------------------------------------------------- playbook view
