@@ -27,6 +27,8 @@ BLOCK_KINDS = (
     "script",
     "play",
     "initiative",
+    "review",
+    "gap",
 )
 # Top-level statements with a grammar rule of their own.
 STATEMENT_WORDS = ("strategy", "perspectives", "schema", "import")
@@ -53,6 +55,10 @@ ALL_OBJECTIVE_KINDS = tuple(k for ks in OBJECTIVE_KINDS.values() for k in ks)
 OFFER_KINDS = ("product", "service", "benefit")
 CHANNEL_KINDS = ("outbound_call", "sms", "push", "wechat", "email", "branch", "rm_visit", "mail")
 SCHEDULES = ("daily", "weekly", "monthly")
+# How often a target or a measure is reviewed (`cadence`); a target without one takes the
+# strategy's, and a strategy without one reviews quarterly.
+CADENCES = ("monthly", "quarterly", "yearly")
+DEFAULT_CADENCE = "quarterly"
 LOCALES = ("zh-CN", "en")
 PROFILE_KEYS = ("demographic", "behavior", "psychographic", "needs")
 SCRIPT_SECTIONS = ("opening", "discovery", "pitch", "closing", "disclaimer", "opt_out")
@@ -65,6 +71,7 @@ ONE_OF = {
     "lifecycle": LIFECYCLES,
     "offer_kind": OFFER_KINDS,
     "channel_kind": CHANNEL_KINDS,
+    "cadence": CADENCES,
 }
 
 _COMMON = {"description": "str", "allow": "codes"}
@@ -81,6 +88,9 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "version": "str",
         "value_proposition": "one:value_proposition",
         "banned": "strs",
+        "mission": "str",
+        "vision": "str",
+        "cadence": "one:cadence",
         **_COMMON,
     },
     "theme": {"color": "color", **_COMMON},
@@ -130,10 +140,40 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "period": "date_range",
         **_COMMON,
     },
+    # A review trigger: a condition over a measure (`when F2.revenue deviates 15%`), the action
+    # it calls for and who takes it.
+    "review": {
+        "!when": "trigger",
+        "!action": "str",
+        "owner": "str",
+        **_COMMON,
+    },
+    # An opportunity gap (机会差距): its estimated value and what is meant to close it.
+    "gap": {
+        "estimate": "money",
+        "!objectives": "refs:objective",
+        "initiatives": "refs:initiative",
+        **_COMMON,
+    },
 }
 
 # Repeatable line items: the word that starts one -> the kinds that take it.
-LINE_ITEMS = {"target": ("objective", "play"), "step": ("play",), "objection": ("script",)}
+LINE_ITEMS = {
+    "target": ("objective", "play"),
+    "measure": ("objective", "play"),
+    "step": ("play",),
+    "objection": ("script",),
+}
+
+# The attributes inside a target's or a measure's `{ … }` (besides a target's milestone lines
+# `PERIOD CMP VALUE`), typed as in ATTRIBUTES. Defaults: cadence from the strategy (itself
+# quarterly), weight 1, tolerance 10%.
+LINE_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "target": {"cadence": "one:cadence", "weight": "count", "tolerance": "percent"},
+    "measure": {"cadence": "one:cadence", "weight": "count"},
+}
+DEFAULT_WEIGHT = 1
+DEFAULT_TOLERANCE = 10  # percent
 
 
 def attributes_of(kind: str) -> dict[str, tuple[str, bool]]:
@@ -158,7 +198,8 @@ KEYWORDS_BY_PLACE = (
     ("start of an item in a block", ("rule", "when") + tuple(LINE_ITEMS)),
     ("schema field lines", ("enum",) + FIELD_FLAGS),
     ("triggers", ("event", "lifecycle", "schedule", "rule", "within")),
-    ("target lines", ("by", "baseline")),
+    ("target lines", ("by", "baseline", "between", "and")),
+    ("review conditions", ("deviates", "for")),
     ("step lines", ("using", "after", "unless", "converted")),
     ("values", ("per",)),
     ("rules", ("and", "or", "not", "between", "in", "is", "missing", "present")),

@@ -68,15 +68,19 @@ class StratlangLexer(RegexLexer):
             # a language tag such as zh-CN or en-US
             (r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)+(?![\w-])", Name.Constant),
             (_NAME, Name),
-            (r"->|\.\.|>=|<=|!=|=|<|>", Operator),
-            (r"[{}()\[\],;]", Punctuation),
+            (r"->|~>|\.\.|>=|<=|!=|=|<|>", Operator),
+            (r"[{}()\[\],;.]", Punctuation),
         ],
         "literals": [
             # dates, quarters, times and durations before plain numbers
             (r"\d{4}-\d{2}-\d{2}(?![\w%:\-])", Number.Other),
-            (r"\d{4}Q[1-4](?![\w%:\-])", Number.Other),
+            (r"\d{4}-?Q[1-4](?![\w%:\-])", Number.Other),
+            (r"\d{4}-\d{2}(?![\w%:\-])", Number.Other),  # a month (a milestone's period)
             (r"\d{1,2}:\d{2}(?![\w%:\-])", Number.Other),
             (r"\d+(?:mo|h|d|w|y)(?![\w%:\-])", Number.Other),
+            # ratios (1:1.2) and multiples (5x, 5倍)
+            (r"\d(?:_?\d)*(?:\.\d+)?:\d(?:_?\d)*(?:\.\d+)?(?![\w%:\-])", Number.Other),
+            (r"\d(?:_?\d)*(?:\.\d+)?(?:x|倍)(?![\w%:\-])", Number.Other),
             (r"-?\d(?:_?\d)*\.\d+(?:%|万|亿|k|m)?(?![\w%:\-]|\.\d)", Number.Float),
             (r"-?\d(?:_?\d)*(?:%|万|亿|k|m)?(?![\w%:\-]|\.\d)", Number.Integer),
             # anything else that starts with a digit is a (malformed) literal for the checker

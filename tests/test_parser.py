@@ -624,7 +624,8 @@ def test_syn102_fixed_input_passes():
     "literal, words",
     [
         ("10M", "`M` is not a unit"),
-        ("3x", "`x` is not a unit"),
+        ("3q", "`q` is not a unit"),
+        ("5xx", "`xx` is not a unit"),
         ("50万元", "`万元` is not a unit"),
         ("1.2.3", "a literal is"),
         ("1__0", "a literal is"),
@@ -751,7 +752,7 @@ def test_three_errors_in_three_blocks_are_all_reported():
 
 
 def test_literal_and_syntax_errors_together():
-    f, diags = errors("segment a { estimate 3x }\nsegment b { rule }\nsegment c { estimate 4 }\n")
+    f, diags = errors("segment a { estimate 3q }\nsegment b { rule }\nsegment c { estimate 4 }\n")
     assert [(d.code, d.span.line) for d in diags] == [("SYN103", 1), ("SYN101", 2)]
     assert [d.id.name for d in f.decls] == ["a", "c"]
 

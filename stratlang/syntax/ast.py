@@ -87,6 +87,67 @@ class Duration:
 
 
 @dataclass(frozen=True, slots=True)
+class Ratio:
+    """`1:1.2` (an input-output ratio): `left` to `right`; `right` is never 0."""
+
+    span: Span
+    left: int | float
+    right: int | float
+    raw: str
+
+    @property
+    def value(self) -> float:
+        return self.left / self.right
+
+
+@dataclass(frozen=True, slots=True)
+class Multiple:
+    """`5x`, `5倍`: `value` times something."""
+
+    span: Span
+    value: int | float
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A milestone's period: a year (`2026`), a quarter (`2026Q4`, `2026-Q4`) or a month
+    (`2026-03`). A milestone written with a date (`2026-06-30`) holds a `Date` instead."""
+
+    span: Span
+    year: int
+    quarter: int | None  # 1-4 for a quarter
+    month: int | None  # 1-12 for a month
+    raw: str
+
+    @property
+    def label(self) -> str:
+        """The canonical spelling: `2026`, `2026-Q4`, `2026-03`."""
+        if self.quarter is not None:
+            return f"{self.year:04d}-Q{self.quarter}"
+        if self.month is not None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+    @property
+    def start(self) -> _dt.date:
+        if self.quarter is not None:
+            return _dt.date(self.year, 3 * self.quarter - 2, 1)
+        return _dt.date(self.year, self.month or 1, 1)
+
+    @property
+    def end(self) -> _dt.date:
+        """The period's last day."""
+        if self.quarter is not None:
+            last_month = 3 * self.quarter
+        else:
+            last_month = self.month or 12
+        if last_month == 12:
+            return _dt.date(self.year, 12, 31)
+        return _dt.date(self.year, last_month + 1, 1) - _dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
 class Invalid:
     """A malformed literal (already reported as SYN103)."""
 
@@ -192,14 +253,36 @@ TESTS = (Compare, Between, In, Missing, BoolTest)
 
 
 @dataclass(frozen=True, slots=True)
-class Trigger:
-    """`when event X [within D]` | `when lifecycle S` | `when schedule daily` | `when rule EXPR`."""
+class MeasureRef:
+    """`F2.revenue` in a review condition: a target or measure (`measure`) of a declaration
+    (`OBJECTIVE.TARGET`, `PLAY.TARGET`, `OBJECTIVE.MEASURE`)."""
 
     span: Span
-    kind: str  # event, lifecycle, schedule, rule
+    owner: Name
+    measure: Name
+
+    @property
+    def text(self) -> str:
+        return f"{self.owner.name}.{self.measure.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """`when event X [within D]` | `when lifecycle S` | `when schedule daily` | `when rule EXPR`
+    (a play's trigger), or a review's condition over a measure:
+    `when M deviates V [for N UNIT]` (kind `deviation`: |actual - goal| / |goal| > V) |
+    `when M CMP V [for N UNIT]` (kind `threshold`: actual CMP V), N periods running."""
+
+    span: Span
+    kind: str  # event, lifecycle, schedule, rule, deviation, threshold
     ref: Name | None = None
     within: Value | None = None
     rule: Expr | None = None
+    measure: MeasureRef | None = None  # deviation, threshold
+    op: str | None = None  # threshold: the comparator as written (the resolver refuses `!=`)
+    value: Value | None = None  # deviation, threshold
+    count: Value | None = None  # `for 2 quarters`: 2 (a Number when well-formed)
+    unit: Name | None = None  # `for 2 quarters`: quarters (not validated by the parser)
 
 
 Value = (
@@ -209,6 +292,9 @@ Value = (
     | Date
     | Time
     | Duration
+    | Ratio
+    | Multiple
+    | Period
     | Invalid
     | Range
     | Rate
@@ -245,7 +331,29 @@ class SubBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class MilestoneLine:
+    """`2026Q4 >= 2亿` or `2026Q4 between 1亿 and 2亿` in a target's body: the goal for a period.
+
+    `period` is a `Period` (year, quarter, month), a `Date`, or `Invalid` (reported already)."""
+
+    span: Span
+    period: Value
+    op: str  # = < <= > >= != or between
+    value: Value  # the low end for between
+    high: Value | None = None  # between only
+    leading: tuple[Comment, ...] = ()
+    trailing: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TargetLine:
+    """`target ID "label"? CMP VALUE [by D] [baseline V] [{ milestones and attributes }]`;
+    `op` is `between` for `between LOW and HIGH` (`value` the low end, `high` the high end).
+
+    `body` is the span of `{ … }` when one was written (None otherwise); `items` are its
+    milestone lines and attributes (`cadence`, `weight`, `tolerance`), `dangling` the comments
+    after its last item."""
+
     span: Span
     id: Name
     label: Str | None
@@ -255,6 +363,25 @@ class TargetLine:
     baseline: Value | None = None
     leading: tuple[Comment, ...] = ()
     trailing: tuple[Comment, ...] = ()
+    high: Value | None = None
+    items: tuple[LineItem, ...] = ()
+    body: Span | None = None
+    dangling: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureLine:
+    """`measure ID "label"? [{ attributes }]`: a measure tracked without a target value (it takes
+    actuals). `body`, `items` and `dangling` as for `TargetLine`."""
+
+    span: Span
+    id: Name
+    label: Str | None = None
+    items: tuple[LineItem, ...] = ()
+    body: Span | None = None
+    leading: tuple[Comment, ...] = ()
+    trailing: tuple[Comment, ...] = ()
+    dangling: tuple[Comment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +427,20 @@ class PerspectiveItem:
     trailing: tuple[Comment, ...] = ()
 
 
-Item = Attribute | SubBlock | TargetLine | StepLine | ObjectionLine | FieldLine | PerspectiveItem
+# What a target's or a measure's `{ … }` holds.
+LineItem = MilestoneLine | Attribute
+
+Item = (
+    Attribute
+    | SubBlock
+    | TargetLine
+    | MeasureLine
+    | StepLine
+    | ObjectionLine
+    | FieldLine
+    | PerspectiveItem
+    | MilestoneLine
+)
 
 
 # --------------------------------------------------------------------------- declarations
@@ -337,13 +477,25 @@ class Import:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """`a -> b -> c "label"`."""
+    """`a -> b -> c "label"`; `a ~> b` is a feedback link (results back to insight).
+
+    `arrows` holds one arrow per edge (`arrows[i]` joins `chain[i]` and `chain[i + 1]`), `->` or
+    `~>`; left out, every edge is `->`."""
 
     span: Span
     chain: tuple[Name, ...]
     label: Str | None = None
     leading: tuple[Comment, ...] = ()
     trailing: tuple[Comment, ...] = ()
+    arrows: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.arrows:
+            object.__setattr__(self, "arrows", ("->",) * max(len(self.chain) - 1, 0))
+
+    def edges(self) -> tuple[tuple[Name, Name, str], ...]:
+        """(cause, effect, arrow) for each edge of the chain."""
+        return tuple(zip(self.chain, self.chain[1:], self.arrows, strict=True))
 
 
 Decl = Block | Import | Link

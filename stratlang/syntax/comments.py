@@ -55,6 +55,12 @@ def attach_comments(
                     items, dangling = attach_comments(node.items, inner)
                     changes["items"] = items
                     changes["dangling"] = dangling
+                elif isinstance(node, (ast.TargetLine, ast.MeasureLine)) and node.body:
+                    # A target's or a measure's `{ … }`: the comments inside go to its lines
+                    # (those before the `{`, in the line itself, lead its first line).
+                    line_items, dangling = attach_comments(node.items, inner)
+                    changes["items"] = line_items
+                    changes["dangling"] = dangling
                 else:
                     changes["trailing"] = node.trailing + tuple(inner)
             node = replace(node, **changes)

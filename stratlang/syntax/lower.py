@@ -8,15 +8,23 @@ imported here: `parser.py` is the only module that does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from .. import diagnostics as dg
 from ..source import SourceFile, Span
 from . import ast
 from .limits import MAX_NESTING, Abort, blocks_too_deep, rule_too_deep
-from .literals import literal_value, text_block, unescape, unknown_escape
+from .literals import (
+    Problem,
+    literal_value,
+    measure_value,
+    period_value,
+    text_block,
+    unescape,
+    unknown_escape,
+)
 
 if TYPE_CHECKING:
 
@@ -50,7 +58,18 @@ class Positioned(Protocol):
 Children = list[Any]
 # A block's `{ items }`: the braces (for spans) and the items.
 Body = tuple[Token, tuple[ast.Item, ...], Token]
+# A target's or a measure's `{ … }`.
+LineBody = tuple[Token, tuple[ast.LineItem, ...], Token]
 _Node = TypeVar("_Node", bound=Positioned)
+
+
+class _Goal(NamedTuple):
+    """`>= 5亿` or `between 15% and 20%`: what a target or a milestone compares with."""
+
+    span: Span
+    op: str
+    value: ast.Value
+    high: ast.Value | None
 
 
 class Lowerer:
@@ -117,10 +136,19 @@ class Lowerer:
         return unescape(text, lambda e: self.diags.append(unknown_escape(e, self.tspan(tok))))
 
     def literal(self, c: Children) -> ast.Value:
-        tok = c[0]
+        return self._classified(c[0], literal_value)
+
+    def measure_literal(self, c: Children) -> ast.Value:
+        """A literal where a target, milestone, baseline or review value stands (`a:b` is a
+        ratio there)."""
+        return self._classified(c[0], measure_value)
+
+    def _classified(
+        self, tok: Token, classify: Callable[[Span, str], ast.Value | Problem]
+    ) -> ast.Value:
         raw = str(tok)
         span = self.tspan(tok)
-        value = literal_value(span, raw)
+        value = classify(span, raw)
         if isinstance(value, tuple):
             message, help = value
             return self._bad(span, raw, message, help)
@@ -228,11 +256,71 @@ class Lowerer:
     def when_attr(self, c: Children) -> ast.Attribute:
         return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
 
+    def goal_compare(self, c: Children) -> _Goal:
+        return _Goal(self.cover(c[0], c[1]), str(c[0]), c[1], None)
+
+    def goal_between(self, c: Children) -> _Goal:
+        return _Goal(self.cover(c[0], c[3]), "between", c[1], c[3])
+
     def target_line(self, c: Children) -> ast.TargetLine:
-        tgt, id_, label, op, value, _by, by, _bl, baseline = c
+        tgt, id_, label, goal, _by, by, _bl, baseline, body = c
+        items, body_span, last = self._line_body(body)
         return ast.TargetLine(
-            self.cover_all(c), self.name(id_), label, str(op), value, by, baseline
+            self.cover(tgt, last or baseline or by or goal),
+            self.name(id_),
+            label,
+            goal.op,
+            goal.value,
+            by,
+            baseline,
+            high=goal.high,
+            items=items,
+            body=body_span,
         )
+
+    def measure_line(self, c: Children) -> ast.MeasureLine:
+        kw, id_, label, body = c
+        items, body_span, last = self._line_body(body)
+        return ast.MeasureLine(
+            self.cover(kw, last or label or id_), self.name(id_), label, items, body_span
+        )
+
+    def _line_body(
+        self, body: LineBody | None
+    ) -> tuple[tuple[ast.LineItem, ...], Span | None, Token | None]:
+        if body is None:
+            return (), None, None
+        lbrace, items, rbrace = body
+        return items, self.cover(lbrace, rbrace), rbrace
+
+    def line_body(self, c: Children) -> LineBody:
+        return c[0], tuple(c[1:-1]), c[-1]
+
+    def milestone_line(self, c: Children) -> ast.MilestoneLine:
+        tok, goal = c
+        period = self._classified(tok, period_value)
+        return ast.MilestoneLine(self.cover(tok, goal), period, goal.op, goal.value, goal.high)
+
+    def measure_ref(self, c: Children) -> ast.MeasureRef:
+        return ast.MeasureRef(self.cover(c[0], c[2]), self.name(c[0]), self.name(c[2]))
+
+    def _measure_trigger(self, c: Children, kind: str) -> ast.Trigger:
+        ref, op, value, _for, count, unit = c
+        return ast.Trigger(
+            self.cover_all(c),
+            kind,
+            measure=ref,
+            op=str(op) if kind == "threshold" else None,
+            value=value,
+            count=self.literal([count]) if count is not None else None,
+            unit=self.name(unit) if unit is not None else None,
+        )
+
+    def trigger_deviation(self, c: Children) -> ast.Trigger:
+        return self._measure_trigger(c, "deviation")
+
+    def trigger_threshold(self, c: Children) -> ast.Trigger:
+        return self._measure_trigger(c, "threshold")
 
     def step_line(self, c: Children) -> ast.StepLine:
         step, number, channel, script, _after, after, unless, _conv = c
@@ -323,7 +411,8 @@ class Lowerer:
     def link(self, c: Children) -> ast.Link:
         label = c[-1]
         names = tuple(self.name(t) for t in c[:-1] if t.type == "NAME")
-        return ast.Link(self.cover_all(c), names, label)
+        arrows = tuple(str(t) for t in c[:-1] if t.type in ("ARROW", "FEEDBACK"))
+        return ast.Link(self.cover_all(c), names, label, arrows=arrows)
 
     def start(self, c: Children) -> list[ast.Decl]:
         return c

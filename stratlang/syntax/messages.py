@@ -28,7 +28,9 @@ _WORDS = {
     "LSQB": "`[`",
     "RSQB": "`]`",
     "ARROW": "`->`",
+    "FEEDBACK": "`~>`",
     "DOTDOT": "`..`",
+    "DOT": "`.`",
     "COMMA": "`,`",
     "SEMICOLON": "`;`",
     "BLOCK_KIND": "a declaration",
@@ -36,7 +38,7 @@ _WORDS = {
     "$END": "end of file",
 }
 _TOP = {"STRATEGY", "PERSPECTIVES", "SCHEMA", "IMPORT", "BLOCK_KIND"}
-_ITEM_STARTS = {"RULE", "WHEN", "TARGET", "STEP", "OBJECTION"}
+_ITEM_STARTS = {"RULE", "WHEN", "TARGET", "MEASURE", "STEP", "OBJECTION"}
 
 
 def _word(term: str) -> str:
@@ -240,13 +242,16 @@ def _comment_help(text: str, start: int, pos: int, accepts: Iterable[str]) -> tu
 
 
 def _token_help(tok: Token, expected: Collection[str]) -> tuple[str, ...]:
-    if tok.type in ("RULE", "WHEN", "TARGET", "STEP", "OBJECTION") or str(tok) in (
+    if tok.type in ("RULE", "WHEN", "TARGET", "MEASURE", "STEP", "OBJECTION") or str(tok) in (
         "rule",
         "when",
         "step",
         "target",
+        "measure",
     ):
         return (f"`{tok}` starts an attribute; the previous attribute may be missing its value",)
+    if set(expected) == {"DOT"}:
+        return ("a review condition names a measure as `OBJECTIVE.TARGET` (`F2.revenue`)",)
     if "RBRACE" in expected and tok.type in ("BLOCK_KIND", "STRATEGY", "SCHEMA"):
         return ("a `}` may be missing before this declaration",)
     return ()

@@ -22,7 +22,7 @@ _SCAN = re.compile(
     re.M,
 )
 _DEPTH_SCAN = re.compile(_SCAN.pattern[: -len(r"|[{}]|\n")] + r"|[{}()]", re.M)
-_STARTER = re.compile(rf"[ \t]*(?:({'|'.join(STATEMENT_STARTERS)})(?!\w)|[^\W\d]\w*[ \t]*->)")
+_STARTER = re.compile(rf"[ \t]*(?:({'|'.join(STATEMENT_STARTERS)})(?!\w)|[^\W\d]\w*[ \t]*[-~]>)")
 
 
 # Inside an open block, a column-1 line only counts as a new declaration when it cannot be an
@@ -33,7 +33,7 @@ _STR = r'"(?:[^"\\\n]++|\\.)*+"'
 _HEADER = re.compile(
     rf"(?:{_KINDS}[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*(?:\{{|#|$)|\{{)"
     rf"|strategy(?![\w-])[ \t]*(?:{_STR}[ \t]*)?\{{|perspectives[ \t]*\{{|schema[ \t]+[^\W\d]\w*[ \t]*(?:{_STR}[ \t]*)?\{{"
-    rf"|import[ \t]*\"|[^\W\d]\w*[ \t]*->)",
+    rf"|import[ \t]*\"|[^\W\d]\w*[ \t]*[-~]>)",
     re.M,
 )
 
