@@ -29,6 +29,7 @@ import subprocess
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from .. import model as m
 from ..children import die_with_parent
@@ -134,7 +135,7 @@ OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 class GraphvizError(StratlangError):
     """`dot` ran but failed."""
 
-    def __init__(self, message: str, help: str | None = None):
+    def __init__(self, message: str, help: str | None = None) -> None:
         super().__init__(
             message,
             help
@@ -145,7 +146,7 @@ class GraphvizError(StratlangError):
 class MissingGraphviz(GraphvizError):
     """The `dot` program is not installed: SVG/PNG/PDF need it (DOT output does not)."""
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(
             message
             or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it",
@@ -186,7 +187,7 @@ _CSS_CLASS = re.compile(r"[A-Za-z0-9_-]+(?: [A-Za-z0-9_-]+)*")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
-def xml(text) -> str:
+def xml(text: object) -> str:
     """Text for an HTML-like label: XML-escaped, control characters removed, no line breaks."""
     s = _CTRL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
@@ -260,8 +261,8 @@ def luminance(color: str) -> float:
     """WCAG relative luminance of a hex colour."""
 
     def chan(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        x = c / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
 
     r, g, b = _rgb(color)
     return 0.2126 * chan(r) + 0.7152 * chan(g) + 0.0722 * chan(b)
@@ -277,7 +278,7 @@ def text_color(fill: str) -> str:
     return LIGHT_TEXT if contrast(fill, LIGHT_TEXT) >= contrast(fill, DARK_TEXT) else DARK_TEXT
 
 
-def _valid_hex(color) -> bool:
+def _valid_hex(color: object) -> TypeGuard[str]:
     return (
         isinstance(color, str)
         and re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", color) is not None
@@ -313,7 +314,7 @@ def _lang(model: m.Model, options: Options) -> str:
     return lang if lang in WORDS else "en"
 
 
-def _number(v, lang: str) -> str:
+def _number(v: float | None, lang: str) -> str:
     if v is None:
         return ""
     if lang == "zh" and abs(v) >= 10000:
@@ -336,7 +337,7 @@ def target_text(t: m.Target, lang: str) -> str:
 
 
 class _Ids:
-    def __init__(self):
+    def __init__(self) -> None:
         self.n = 0
 
     def __call__(self) -> str:
@@ -497,8 +498,8 @@ def strategy_dot(
             for nid in ids:  # the header column stays on the left
                 out.append(f"    {head} -> {nid} [style=invis];")
         out.append("  }")
-    for a, b in zip(column, column[1:]):
-        out.append(f"  {a} -> {b} [style=invis, weight=100];")
+    for upper, lower in zip(column, column[1:]):
+        out.append(f"  {upper} -> {lower} [style=invis, weight=100];")
 
     # causal links: a drives b; drawn b -> a with dir=back so the arrow points at b (upward)
     for link in model.links:
@@ -584,7 +585,7 @@ def _trigger_text(
     if t is None:
         return W["no_trigger"], None
     if t.kind == "event":
-        ev = model.events.get(t.ref)
+        ev = model.events.get(t.ref) if t.ref is not None else None
         label = (ev.label if ev and ev.label else t.ref) or ""
         sub = None
         if t.within_days is not None:

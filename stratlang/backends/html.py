@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 from .. import words as w
 from ..errors import StratlangError
-from ..model import SCRIPT_SECTIONS, Model
+from ..model import SCRIPT_SECTIONS, Model, Play, Script, Target, Trigger
 from .base import Backend, Options, register
 from .dot import GraphvizError, render_image
 
@@ -126,7 +126,7 @@ def inline_svg(svg: bytes | str, prefix: str) -> Markup:
         r'((?:xlink:)?href)="#([^"]*)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', text
     )
 
-    def fix_root(m):
+    def fix_root(m: re.Match[str]) -> str:
         tag = m.group(0)
         tag = re.sub(r'\s(width|height)="[^"]*"', "", tag)
         return tag[:-1].rstrip() + ' class="map" preserveAspectRatio="xMidYMin meet">'
@@ -262,15 +262,15 @@ class _Ctx:
     currency: str | None
 
 
-def _money(v, c: _Ctx) -> str:
+def _money(v: float | None, c: _Ctx) -> str:
     return w.format_money(v, c.lang, c.currency)
 
 
-def _trigger_words(model: Model, trig, lang: str) -> str:
+def _trigger_words(model: Model, trig: Trigger | None, lang: str) -> str:
     if trig is None:
         return w.t("trigger_none", lang)
     if trig.kind == "event":
-        ev = model.events.get(trig.ref)
+        ev = model.events.get(trig.ref) if trig.ref is not None else None
         name = ev.label if ev is not None else (trig.ref or "")
         if trig.within_days:
             return w.t(
@@ -286,7 +286,7 @@ def _trigger_words(model: Model, trig, lang: str) -> str:
     return trig.kind
 
 
-def _target_row(t, c: _Ctx, owner=None, objective=None) -> dict:
+def _target_row(t: Target, c: _Ctx, owner: str | None = None, objective: str | None = None) -> dict:
     return {
         "id": t.id,
         "label": t.label or t.id,
@@ -299,7 +299,9 @@ def _target_row(t, c: _Ctx, owner=None, objective=None) -> dict:
     }
 
 
-def _script_view(model: Model, script, play, step_channel: str | None, lang: str) -> dict:
+def _script_view(
+    model: Model, script: Script, play: Play, step_channel: str | None, lang: str
+) -> dict:
     offer = model.offers.get(play.offer) if play.offer else None
     seg = model.segments.get(play.segment) if play.segment else None
     ch = model.channels.get(script.channel or step_channel or "")
@@ -341,7 +343,7 @@ def _script_view(model: Model, script, play, step_channel: str | None, lang: str
     }
 
 
-def _play_view(model: Model, p, c: _Ctx, counts: dict | None) -> dict:
+def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
     lang = c.lang
     seg = model.segments.get(p.segment) if p.segment else None
     offer = model.offers.get(p.offer) if p.offer else None
@@ -425,15 +427,14 @@ def build_view(model: Model, options: Options) -> dict:
     segments = []
     for sg in model.segments.values():
         real = (counts.get("segments") or {}).get(sg.id)
+        parent = model.segments.get(sg.extends) if sg.extends is not None else None
         segments.append(
             {
                 "id": sg.id,
                 "label": sg.label,
                 "anchor": f"seg-{sg.id}",
                 "rule": w.rule_in_words(model.segment_rule(sg.id), model, lang),
-                "extends": model.segments[sg.extends].label
-                if sg.extends in model.segments
-                else sg.extends,
+                "extends": parent.label if parent is not None else sg.extends,
                 "lifecycle": w.t(sg.lifecycle, lang) if sg.lifecycle else None,
                 "estimate": w.format_number(sg.estimate, lang) if sg.estimate is not None else None,
                 "count": w.format_number(real, lang) if real is not None else None,
@@ -578,12 +579,12 @@ def render_playbook(model: Model, options: Options | None = None) -> str:
 
 
 class _GlyphWatch(logging.Handler):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.missing: list[str] = []
         self.other: list[str] = []
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         msg = record.getMessage()
         if ".notdef" in msg or "glyph" in msg.lower():
             self.missing.append(msg)

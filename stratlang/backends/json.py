@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from .. import model as m
 from ..fmt.printer import expr_text
+from ..source import Span
 from ..syntax import ast
 from .base import Backend, Options, register
 
 MODEL_FORMAT_VERSION = 1
 
+JsonObject = dict[str, Any]
 
-def value_json(v):
+
+def value_json(v: ast.Value) -> JsonObject:
     if isinstance(v, ast.Number):
         return {"number": v.value, "percent": v.percent, "raw": v.raw}
     if isinstance(v, ast.Str):
@@ -52,7 +56,7 @@ def full_rule(model: m.Model, sid: str) -> ast.Expr | None:
     return ast.And(rules[-1].span, tuple(operands))
 
 
-def rule_json(e):
+def rule_json(e: ast.Expr | None) -> JsonObject | None:
     if e is None:
         return None
     if isinstance(e, ast.Or):
@@ -83,7 +87,7 @@ def rule_json(e):
     return None
 
 
-def span_json(span):
+def span_json(span: Span | None) -> JsonObject | None:
     if span is None:
         return None
     return {
@@ -95,19 +99,19 @@ def span_json(span):
     }
 
 
-def _date(d):
+def _date(d: dt.date | None) -> str | None:
     return d.isoformat() if isinstance(d, dt.date) else None
 
 
-def _period(p):
+def _period(p: tuple[dt.date, dt.date] | None) -> JsonObject | None:
     return {"start": p[0].isoformat(), "end": p[1].isoformat()} if p else None
 
 
-def _q(q: m.Quantity | None):
+def _q(q: m.Quantity | None) -> JsonObject | None:
     return None if q is None else {"value": q.value, "unit": q.unit, "raw": q.raw}
 
 
-def _target(t: m.Target):
+def _target(t: m.Target) -> JsonObject:
     return {
         "id": t.id,
         "label": t.label,
