@@ -452,3 +452,102 @@ def test_cli_installed_entry_point(tmp_path):
     f.write_text(MESSY, "utf-8")
     p = subprocess.run([str(exe), "fmt", "--check", str(f)], capture_output=True, text=True)
     assert p.returncode == 1 and "would reformat" in p.stderr
+
+
+# --------------------------------------------------------------------------- issue 12 forms
+
+REVIEW_FORMS = """\
+strategy "经营回检" { mission "稳健增长"  vision "首选银行"  cadence quarterly  period 2026-01-01 .. 2028-12-31 }
+objective F2 "营收增长" {
+  perspective financial
+  target revenue "销售收入" >= 5亿 by 2028-12-31 baseline 1亿 {   # 里程碑
+    2026Q4 >= 2亿
+    # 第二年
+    2027-Q4 between 3亿 and 3.5亿   # 区间
+    2028 >= 4亿
+    cadence quarterly
+    weight 2
+    tolerance 15%
+  }
+  target roe "净资产收益率" between 15% and 20% by 2026-12-31
+  target roi "投入产出比" >= 1:1.2
+  target lever >= 5倍
+  measure share "市场份额" { cadence monthly  weight 1 }
+  measure nps
+}
+review roi_low "投入产出比偏低" { when F2.roi < 1:1.2 for 2 quarters; action "启动资源再分配"; owner "财务部" }
+review revenue_check { when F2.revenue deviates 15%  action "启动战略评估" }
+gap pension_gap "养老金融机会差距" { estimate 4亿  objectives F2, C1  initiatives I1 }
+R1 ~> C1 "反馈"
+a -> b ~> c
+"""
+
+
+def test_issue12_forms_are_proven():
+    out = assert_proven(REVIEW_FORMS)
+    assert out == fmt(out)
+
+
+def test_target_body_layout_and_alignment():
+    out = fmt(REVIEW_FORMS)
+    assert (
+        '  target      revenue "销售收入"     >= 5亿              by 2028-12-31 baseline 1亿 {'
+        "  # 里程碑\n"
+        "    2026Q4    >= 2亿\n"
+        "    # 第二年\n"
+        "    2027-Q4   between 3亿 and 3.5亿  # 区间\n"
+        "    2028      >= 4亿\n"
+        "    cadence   quarterly\n"
+        "    weight    2\n"
+        "    tolerance 15%\n"
+        "  }\n"
+        '  target      roe     "净资产收益率" between 15% and 20% by 2026-12-31\n'
+        '  target      roi     "投入产出比"   >= 1:1.2\n'
+        "  target      lever                  >= 5倍\n"
+        '  measure     share "市场份额" {\n'
+        "    cadence monthly\n"
+        "    weight  1\n"
+        "  }\n"
+        "  measure     nps\n"
+    ) in out
+
+
+def test_review_gap_and_feedback_links_print_as_written():
+    out = fmt(REVIEW_FORMS)
+    assert "  when   F2.roi < 1:1.2 for 2 quarters\n" in out
+    assert "review revenue_check {\n  when   F2.revenue deviates 15%\n" in out
+    assert "  objectives  F2, C1\n" in out
+    assert 'R1 ~> C1 "反馈"\na -> b ~> c\n' in out
+
+
+def test_empty_and_commented_line_bodies_are_kept():
+    out = fmt(
+        """
+        objective o {
+          target t >= 5 {}  # x
+          measure m {  # after the brace
+          }
+          measure n {
+            # inside
+          }
+        }
+        """
+    )
+    assert "target  t  >= 5 {}  # x\n" in out
+    assert "  measure m {  # after the brace\n  }\n" in out
+    assert "  measure n {\n    # inside\n  }\n" in out
+    assert_proven(out)
+
+
+def test_a_condition_without_a_count_then_the_next_item():
+    out = assert_proven('review r {\n  when F2.x deviates 15%\n  action "a"\n}\n')
+    assert out == 'review r {\n  when   F2.x deviates 15%\n  action "a"\n}\n'
+
+
+def test_fmt_check_on_the_new_forms(tmp_path):
+    p = tmp_path / "main.strat"
+    p.write_text(REVIEW_FORMS, encoding="utf-8")
+    assert _run(["--check", str(p)]).exit_code == 1
+    assert _run([str(p)]).exit_code == 0
+    assert _run(["--check", str(p)]).exit_code == 0
+    assert p.read_text("utf-8") == format_text(REVIEW_FORMS)

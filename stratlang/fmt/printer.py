@@ -100,7 +100,19 @@ def value(v: ast.Value, indent: str = "", inline: bool = False) -> str:
         return v.name
     if isinstance(v, ast.Str):
         return triple(v.value, indent) if v.triple and not inline else quote(v.value)
-    if isinstance(v, (ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)):
+    if isinstance(
+        v,
+        (
+            ast.Number,
+            ast.Date,
+            ast.Time,
+            ast.Duration,
+            ast.Ratio,
+            ast.Multiple,
+            ast.Period,
+            ast.Invalid,
+        ),
+    ):
         return v.raw
     if isinstance(v, ast.Range):
         return f"{value(v.low, indent)} .. {value(v.high, indent)}"
@@ -124,8 +136,25 @@ def trigger(t: ast.Trigger) -> str:
     if t.kind in ("lifecycle", "schedule"):
         assert t.ref is not None
         return f"{t.kind} {t.ref.name}"
+    if t.kind in ("deviation", "threshold"):
+        # The parser gives a review condition its measure and value (and a unit with a count).
+        assert t.measure is not None and t.value is not None
+        op = "deviates" if t.kind == "deviation" else t.op
+        s = f"{t.measure.text} {op} {value(t.value)}"
+        if t.count is not None:
+            assert t.unit is not None
+            s += f" for {value(t.count)} {t.unit.name}"
+        return s
     assert t.rule is not None
     return "rule " + expr(t.rule)
+
+
+def goal(op: str, low: ast.Value, high: ast.Value | None) -> str:
+    """`>= 5亿` or `between 15% and 20%`: what a target or a milestone compares with."""
+    if op == "between":
+        assert high is not None  # the parser gives every `between` its high end
+        return f"between {value(low)} and {value(high)}"
+    return f"{op} {value(low)}"
 
 
 # --------------------------------------------------------------------------- rules
@@ -215,6 +244,10 @@ def _key(item: ast.Item) -> str | None:
         return item.name.name
     if isinstance(item, ast.TargetLine):
         return "target"
+    if isinstance(item, ast.MeasureLine):
+        return "measure"
+    if isinstance(item, ast.MilestoneLine):
+        return value(item.period)
     if isinstance(item, ast.StepLine):
         return "step " + value(item.number)
     if isinstance(item, ast.ObjectionLine):
@@ -399,11 +432,11 @@ class Printer:
             self.comments(dangling, inner, prev_line, None)
         self.finish([indent + "}"], b.trailing, False)
 
-    def _items(self, items: list[ast.Item], indent: str) -> _Job:
+    def _items(self, items: Sequence[ast.Item], indent: str) -> _Job:
         keys = [_key(i) for i in items]
         width = max((display_width(k) for k in keys if k is not None), default=0)
         cells: dict[int, str] = {}
-        for kind in (ast.FieldLine, ast.StepLine, ast.TargetLine):
+        for kind in (ast.FieldLine, ast.StepLine, ast.TargetLine, ast.MeasureLine):
             rows = [(i, _cells(i, indent)) for i in items if isinstance(i, kind)]
             for i, line in zip([r[0] for r in rows], columns([r[1] for r in rows])):
                 cells[id(i)] = line
@@ -419,6 +452,11 @@ class Printer:
             )
             if isinstance(item, ast.SubBlock):
                 yield self._block(item, indent)
+            elif isinstance(item, (ast.TargetLine, ast.MeasureLine)) and item.body is not None:
+                assert key is not None
+                yield self._line_block(
+                    item, indent, f"{indent}{_pad(key, width)} {cells[id(item)]}"
+                )
             else:
                 assert key is not None  # only a sub-block has no name column
                 # a line break ends nothing: `;` where the next item's first word would be read as
@@ -427,6 +465,30 @@ class Printer:
                 end = ";" if nxt is not None and _first_word(nxt) in _continuations(item) else ""
                 self.item(item, indent, _pad(key, width), cells.get(id(item)), end)
             prev = item
+
+    def _line_block(self, item: ast.TargetLine | ast.MeasureLine, indent: str, head: str) -> _Job:
+        """A target or a measure with `{ … }` (milestones, cadence, weight, tolerance): its line
+        (whose last column ends in `{`), the items one level in, then `}`."""
+        assert item.body is not None  # only called for a line written with a body
+        items = list(item.items)
+        dangling = list(item.dangling)
+        if not items and not dangling:
+            self.finish([head + "}"], item.trailing, False)  # `{` ends the head: `{}`
+            return
+        open_line = item.body.line
+        brace_comment = None
+        if items and items[0].leading and items[0].leading[0].span.line == open_line:
+            brace_comment = items[0].leading[0]
+            items[0] = _without_first_leading(items[0])
+        elif not items and dangling and dangling[0].span.line == open_line:
+            brace_comment = dangling.pop(0)
+        self.emit(head + (f"  {brace_comment.text}" if brace_comment else ""))
+        inner = indent + INDENT
+        yield self._items(items, inner)
+        if dangling:
+            prev_line = items[-1].span.end_line if items else open_line
+            self.comments(dangling, inner, prev_line, None)
+        self.finish([indent + "}"], item.trailing, False)
 
     def item(self, item: ast.Item, indent: str, key: str, rest: str | None, end: str = "") -> None:
         col = display_width(indent + key) + 1
@@ -450,6 +512,8 @@ class Printer:
         elif isinstance(item, ast.ObjectionLine):
             s = f"{indent}{key} {value(item.question, indent)} -> {value(item.answer, indent)}"
             lines = s.split("\n")
+        elif isinstance(item, ast.MilestoneLine):
+            lines = [f"{indent}{key} {goal(item.op, item.value, item.high)}"]
         elif isinstance(item, ast.PerspectiveItem):
             s = f"{indent}{key}" + (
                 f" {value(item.label, indent)}" if item.label is not None else ""
@@ -481,7 +545,7 @@ def _continuations(item: ast.Item) -> frozenset[str]:
             return frozenset()
         return frozenset(("unless",)) if item.after is not None else frozenset(("after", "unless"))
     if isinstance(item, ast.TargetLine):
-        if item.baseline is not None:
+        if item.baseline is not None or item.body is not None:
             return frozenset()
         return frozenset(("baseline",)) if item.by is not None else frozenset(("by", "baseline"))
     if isinstance(item, ast.Attribute):
@@ -491,6 +555,8 @@ def _continuations(item: ast.Item) -> frozenset[str]:
         ):
             return _RULE_GOES_ON
         if isinstance(v, ast.Trigger):
+            if v.kind in ("deviation", "threshold") and v.count is None:
+                return frozenset(("for",))
             return frozenset(("within",)) if v.kind == "event" and v.within is None else frozenset()
         if isinstance(
             v, (ast.Name, ast.Str, ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)
@@ -516,16 +582,31 @@ def _cells(item: ast.Item, indent: str) -> list[str]:
             "unless converted" if item.unless_converted else "",
         ]
     if isinstance(item, ast.TargetLine):
-        return [
-            item.id.name,
-            value(item.label, indent) if item.label is not None else "",
-            f"{item.op} {value(item.value, indent)}",
-            f"by {value(item.by, indent)}" if item.by is not None else "",
-            f"baseline {value(item.baseline, indent)}" if item.baseline is not None else "",
-        ]
+        return _opens_body(
+            item,
+            [
+                item.id.name,
+                value(item.label, indent) if item.label is not None else "",
+                goal(item.op, item.value, item.high),
+                f"by {value(item.by, indent)}" if item.by is not None else "",
+                f"baseline {value(item.baseline, indent)}" if item.baseline is not None else "",
+            ],
+        )
+    if isinstance(item, ast.MeasureLine):
+        label = value(item.label, indent) if item.label is not None else ""
+        return _opens_body(item, [item.id.name, label])
     raise TypeError(
         f"no columns in {type(item).__name__}"
     )  # pragma: no cover - only called for those
+
+
+def _opens_body(item: ast.TargetLine | ast.MeasureLine, cells: list[str]) -> list[str]:
+    """A line written with `{ … }` ends in `{` (after its last cell, so the columns before it
+    stay aligned with the lines around it)."""
+    if item.body is not None:
+        last = max(k for k, c in enumerate(cells) if c)
+        cells[last] += " {"
+    return cells
 
 
 def columns(rows: list[list[str]]) -> list[str]:
@@ -561,7 +642,8 @@ def _pieces(d: ast.Import | ast.Link) -> list[tuple[str, int, str]]:
     """The words of an import or link: (text, where it starts, the separator written before it)."""
     if isinstance(d, ast.Import):
         return [("import", d.span.start, ""), (value(d.path), d.path.span.start, "")]
-    out = [(n.name, n.span.start, "-> " if k else "") for k, n in enumerate(d.chain)]
+    arrows = ("",) + tuple(a + " " for a in d.arrows)
+    out = [(n.name, n.span.start, arrows[k]) for k, n in enumerate(d.chain)]
     if d.label is not None:
         out.append((value(d.label), d.label.span.start, ""))
     return out
