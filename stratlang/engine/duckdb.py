@@ -23,12 +23,18 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ..backends.sql import assignment_query, counts_query
 from ..model import Model
 from .data import DataError, Source, prepare
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from .data import SQLConnection
 
 MEMORY_ENV = "STRATLANG_MEMORY_LIMIT"
 SPILL_PREFIX = "stratlang-duckdb-"
@@ -92,7 +98,7 @@ class Connection:
     Everything else is the DuckDB connection's own API; calls through it turn DuckDB's
     out-of-memory and spill-disk errors into DataError."""
 
-    def __init__(self, limit: int | None = None):
+    def __init__(self, limit: int | None = None) -> None:
         self.limit = memory_limit_bytes() if limit is None else limit
         self.data_path: Path | None = None  # named in messages (set by load())
         _remove_stale_spill_folders()
@@ -120,15 +126,15 @@ class Connection:
     def __enter__(self) -> Connection:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         attr = getattr(self._con, name)
         if not callable(attr):
             return attr
 
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 result = attr(*args, **kwargs)
             except duckdb.OutOfMemoryException as e:
@@ -176,12 +182,15 @@ def connect() -> Connection:
     return Connection()
 
 
-def segment_counts_sql(con, model: Model, table: str = "customers") -> tuple[int, dict]:
+def segment_counts_sql(
+    con: SQLConnection, model: Model, table: str = "customers"
+) -> tuple[int, dict]:
     row = con.execute(counts_query(model, table).sql(dialect="duckdb")).fetchone()
+    assert row is not None  # an aggregate without GROUP BY returns one row
     return row[0], {sid: row[1 + i] for i, sid in enumerate(model.segments)}
 
 
-def assign(con, model: Model, table: str = "customers") -> None:
+def assign(con: SQLConnection, model: Model, table: str = "customers") -> None:
     """Create the table `__assigned` with the assignment result."""
     q = assignment_query(model, table, "duckdb")
     if q is None:
@@ -198,13 +207,13 @@ def assign(con, model: Model, table: str = "customers") -> None:
     )
 
 
-def count_exprs(model: Model) -> list:
+def count_exprs(model: Model) -> list[exp.Expr]:
     """count_if per segment (three-valued rule: NULL is not counted, as FALSE)."""
     from sqlglot import exp
 
     from ..backends.sql import CompileError, compile_rule
 
-    out = []
+    out: list[exp.Expr] = []
     for sid in model.segments:
         rule = model.typed_segment_rule(sid)
         if rule is None:
@@ -213,7 +222,7 @@ def count_exprs(model: Model) -> list:
     return out
 
 
-def load(con, model: Model, data_path: Path, with_counts: bool = False) -> Source:
+def load(con: SQLConnection, model: Model, data_path: Path, with_counts: bool = False) -> Source:
     """Read and check the data; with_counts: also count segments in the check's scan when possible."""
     if isinstance(con, Connection):
         con.data_path = Path(data_path)
