@@ -93,7 +93,9 @@ def project_inputs(result: CheckResult) -> list[Path]:
     return list(result.project.paths.values()) if result.project else []
 
 
-def _lists(result: CheckResult, data: Path, engine: str, folder: Path, step) -> dict:
+def _lists(
+    result: CheckResult, data: Path, engine: str, folder: Path, step: Callable[[str], None]
+) -> dict:
     """Run the lists into `folder` (inside the staging folder); the real counts for the model."""
     from .engine import run_lists
 
@@ -105,7 +107,9 @@ def _lists(result: CheckResult, data: Path, engine: str, folder: Path, step) -> 
     return counts
 
 
-def _render(result: CheckResult, lang, counts, pdf: bool) -> dict[str, bytes | str]:
+def _render(
+    result: CheckResult, lang: str | None, counts: dict | None, pdf: bool
+) -> dict[str, bytes | str]:
     """Every registered output of the build, rendered in memory in order: name -> content."""
     from .backends.base import Options, build_outputs
 

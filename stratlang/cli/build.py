@@ -59,7 +59,16 @@ def _progress(msg: str) -> None:
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def build(entry, out_dir, data, engine, pdf, lang, root, strict):
+def build(
+    entry: Path,
+    out_dir: Path,
+    data: Path | None,
+    engine: str,
+    pdf: bool,
+    lang: str | None,
+    root: Path | None,
+    strict: bool,
+) -> None:
     """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists."""
     res = load_checked(entry, root, "warning" if strict else "error")
     with usage_errors():

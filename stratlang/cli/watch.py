@@ -12,6 +12,8 @@ import datetime as dt
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 import click
 
@@ -28,7 +30,14 @@ def _say(msg: str) -> None:
     click.echo(f"[{_stamp()}] {msg}", err=True)
 
 
-def rebuild(entry: Path, out_dir: Path, *, lang=None, root=None, strict=False) -> bool:
+def rebuild(
+    entry: Path,
+    out_dir: Path,
+    *,
+    lang: str | None = None,
+    root: Path | None = None,
+    strict: bool = False,
+) -> bool:
     """One build in this process (the library, as `stratlang build` runs it); True when it wrote
     the outputs. Diagnostics and errors are printed; nothing here ends the watch."""
     from ..builder import build
@@ -74,7 +83,9 @@ def rebuild(entry: Path, out_dir: Path, *, lang=None, root=None, strict=False) -
 @click.option(
     "--poll", is_flag=True, help="Poll the file system (for network drives and some containers)."
 )
-def watch(entry, out_dir, lang, root, strict, poll):
+def watch(
+    entry: Path, out_dir: Path, lang: str | None, root: Path | None, strict: bool, poll: bool
+) -> None:
     """Build ENTRY, then rebuild whenever a .strat file of the project is saved (Ctrl-C stops)."""
     import watchfiles
 
@@ -86,7 +97,7 @@ def watch(entry, out_dir, lang, root, strict, poll):
     def again() -> bool:
         return rebuild(entry, out_dir, lang=lang, root=root, strict=strict)
 
-    def wanted(change, path: str) -> bool:
+    def wanted(change: object, path: str) -> bool:  # change: a watchfiles.Change
         p = Path(path)
         if p.suffix != ".strat":
             return False
@@ -96,7 +107,7 @@ def watch(entry, out_dir, lang, root, strict, poll):
         except ValueError:
             return True
 
-    def _term(signum, frame):
+    def _term(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _term)  # a terminated watch stops as cleanly as Ctrl-C
