@@ -495,7 +495,7 @@ class Link:
 
     def edges(self) -> tuple[tuple[Name, Name, str], ...]:
         """(cause, effect, arrow) for each edge of the chain."""
-        return tuple(zip(self.chain, self.chain[1:], self.arrows, strict=True))
+        return tuple(zip(self.chain[:-1], self.chain[1:], self.arrows, strict=True))
 
 
 Decl = Block | Import | Link
