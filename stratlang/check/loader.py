@@ -21,13 +21,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from .. import diagnostics as dg
 from ..errors import StratlangError
 from ..source import NotRegularFile, SourceFile, SourceMap, Span, file_kind, read_file
 from ..syntax import ast
 from ..syntax.parser import parse_source
+from .util import MakeOptions
 
 if TYPE_CHECKING:
     from . import CheckResult
@@ -239,17 +240,8 @@ def load_project(
         stack.pop()
         done.add(path)
 
-    def problem(
-        imp: ast.Import,
-        message: str,
-        label: str,
-        *,
-        help: str | tuple[str, ...] = (),
-        notes: tuple[str, ...] = (),
-    ) -> None:
-        project.diagnostics.append(
-            dg.make("NAM206", message, imp.path.span, label, help=help, notes=notes)
-        )
+    def problem(imp: ast.Import, message: str, label: str, **kw: Unpack[MakeOptions]) -> None:
+        project.diagnostics.append(dg.make("NAM206", message, imp.path.span, label, **kw))
 
     def resolve_import(importer: Path, imp: ast.Import) -> None:
         rel = imp.path.value

@@ -11,7 +11,9 @@ the model holds each rule as written and as its typed tree (TYP301–TYP303 are 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar, Unpack, overload
 
 from .. import diagnostics as dg
 from .. import language
@@ -21,10 +23,14 @@ from ..rules import NExpr
 from ..source import Span
 from ..syntax import ast
 from .types import normalize
+from .util import MakeOptions
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 # The attribute tables and value sets are the language's facts (stratlang/language.py).
 # Repeatable line items: AST class -> (word, kinds that take it).
-LINE_ITEMS = {
+LINE_ITEMS: dict[type[ast.Item], tuple[str, tuple[str, ...]]] = {
     ast.TargetLine: ("target", language.LINE_ITEMS["target"]),
     ast.StepLine: ("step", language.LINE_ITEMS["step"]),
     ast.ObjectionLine: ("objection", language.LINE_ITEMS["objection"]),
@@ -52,8 +58,36 @@ def article(word: str) -> str:
 
 spec_of = language.attributes_of  # attribute -> (type, required) for a declaration kind
 
+AttrNode: TypeAlias = ast.Attribute | ast.SubBlock  # what `read` returns per attribute name
 
-def value_text(v) -> str:
+# `conv`'s attribute types (language.ATTRIBUTES), grouped by what they convert to. A new type
+# goes into one of these (or gets an overload of its own); otherwise `conv` gives `object`.
+TextType: TypeAlias = Literal[
+    "str",
+    "color",
+    "locale",
+    "currency",
+    "risk",
+    "ref:perspective",
+    "ref:theme",
+    "ref:segment",
+    "ref:offer",
+    "ref:channel",
+    "ref:event",
+    "ref:objective",
+    "ref:initiative",
+    "one:value_proposition",
+    "one:objective_kind",
+    "one:lifecycle",
+    "one:offer_kind",
+    "one:channel_kind",
+    "one:cadence",
+]
+TextsType: TypeAlias = Literal["strs", "refs:objective", "refs:segment", "refs:initiative"]
+NumberType: TypeAlias = Literal["money", "count", "percent"]
+
+
+def value_text(v: ast.Value) -> str:
     if isinstance(v, (ast.Number, ast.Date, ast.Time, ast.Duration, ast.Invalid)):
         return v.raw
     if isinstance(v, ast.Name):
@@ -69,8 +103,19 @@ class _Decl:
     block: ast.Block
 
 
+def _id(b: ast.Block) -> ast.Name:
+    """The id of a declared block (`collect` keeps only blocks that have one)."""
+    assert b.id is not None, "a declaration without an id is never collected"
+    return b.id
+
+
+def _labels(span: Span | None, text: str) -> tuple[dg.Label, ...]:
+    """A label at `span` (what resolution builds from source always has one)."""
+    return (dg.Label(span, text),) if span is not None else ()
+
+
 class Resolver:
-    def __init__(self, files: list[ast.File], syntax_errors: bool = False):
+    def __init__(self, files: Sequence[ast.File], syntax_errors: bool = False) -> None:
         self.files = files
         self.syntax_errors = syntax_errors  # a broken block may be the missing one: no NAM205 noise
         self.broken_ids = {i for f in files for i in f.broken_ids}
@@ -96,7 +141,7 @@ class Resolver:
                 self._ids.setdefault(x.kind, []).append(i)
         return self._ids.get(kind, [])
 
-    def closest(self, name: str, candidates) -> list[str]:
+    def closest(self, name: str, candidates: Collection[str]) -> list[str]:
         """`dg.closest` within the project's budget: each search compares the name with every
         candidate, so thousands of undefined names among thousands of ids would grow with their
         product (6,000 typos among 3,000 objectives took 150 s). Past the budget, and for names no
@@ -108,12 +153,14 @@ class Resolver:
 
     # ------------------------------------------------------------------ reporting
 
-    def err(self, code, message, span, label="", **kw):
+    def err(
+        self, code: str, message: str, span: Span, label: str = "", **kw: Unpack[MakeOptions]
+    ) -> None:
         self.diags.append(dg.make(code, message, span, label, **kw))
 
     # ------------------------------------------------------------------ pass 1: declarations
 
-    def collect(self):
+    def collect(self) -> None:
         for f in self.files:
             for d in f.decls:
                 if isinstance(d, ast.Link):
@@ -147,13 +194,15 @@ class Resolver:
                                 "a project has one schema; this is a second one",
                                 d.id.span,
                                 "second schema",
-                                labels=(dg.Label(self.schema_block.id.span, "first schema here"),),
+                                labels=(
+                                    dg.Label(_id(self.schema_block).span, "first schema here"),
+                                ),
                                 help="put every customer field into one `schema` block",
                             )
                             continue
                         self.schema_block = d
-                    first = self.decls.get(d.id.name)
-                    if first is not None:
+                    prev = self.decls.get(d.id.name)
+                    if prev is not None:
                         self.err(
                             "NAM202",
                             f"`{d.id.name}` is declared twice",
@@ -161,8 +210,8 @@ class Resolver:
                             "declared again here",
                             labels=(
                                 dg.Label(
-                                    first.block.id.span,
-                                    f"first declared here as {article(first.kind)}",
+                                    _id(prev.block).span,
+                                    f"first declared here as {article(prev.kind)}",
                                 ),
                             ),
                             help="ids are project-wide: rename one of them",
@@ -176,40 +225,43 @@ class Resolver:
         if kind == "perspective":
             if name.name in self.perspective_ids:
                 return name.name
-            return self._undefined(name, kind, list(self.perspective_ids))
+            self._undefined(name, kind, list(self.perspective_ids))
+            return None
         d = self.decls.get(name.name)
         if d is None:
             if name.name in self.perspective_ids and kind != "perspective":
                 pass
-            return self._undefined(name, kind, self.ids_of(kind))
+            self._undefined(name, kind, self.ids_of(kind))
+            return None
         if d.kind != kind:
             self.err(
                 "NAM203",
                 f"`{name.name}` is {article(d.kind)}, but this needs {article(kind)}",
                 name.span,
                 f"not {article(kind)}",
-                labels=(dg.Label(d.block.id.span, f"`{name.name}` is declared here"),),
+                labels=(dg.Label(_id(d.block).span, f"`{name.name}` is declared here"),),
                 help=self._kind_help(name, kind),
             )
             return None
         return name.name
 
-    def _kind_help(self, name, kind):
+    def _kind_help(self, name: ast.Name, kind: str) -> tuple[str, ...]:
         near = self.closest(name.name, self.ids_of(kind))
         if near:
             return (f"did you mean the {kind} `{near[0]}`?",)
         return ()
 
-    def _undefined(self, name: ast.Name, kind: str, candidates) -> None:
+    def _undefined(self, name: ast.Name, kind: str, candidates: Collection[str]) -> None:
         if name.name in self.broken_ids:
             return None  # declared in a block that did not parse: the syntax error says enough
         near = self.closest(name.name, candidates)
-        helps, sugg = [], []
+        helps: list[str] = []
+        sugg: list[dg.Suggestion] = []
         if near:
             where = ""
             d = self.decls.get(near[0])
             if d is not None:
-                where = f" (defined at {d.block.id.span})"
+                where = f" (defined at {_id(d.block).span})"
             elif near[0] in self.perspective_ids and self.perspective_ids[near[0]].span is not None:
                 where = f" (defined at {self.perspective_ids[near[0]].span})"
             helps.append(f"did you mean `{near[0]}`?{where}")
@@ -237,11 +289,12 @@ class Resolver:
 
     # ------------------------------------------------------------------ attributes
 
-    def read(self, block: ast.Block) -> tuple[dict[str, ast.Attribute | ast.SubBlock], list]:
-        """Check a block's attributes against its kind; returns (attributes by name, line items)."""
+    def read(self, block: ast.Block) -> tuple[dict[str, AttrNode], list[ast.Item]]:
+        """Check a block's attributes against its kind; returns (attributes by name, line items:
+        the items of the classes in LINE_ITEMS)."""
         spec = spec_of(block.kind)
-        attrs: dict[str, ast.Attribute | ast.SubBlock] = {}
-        lines = []
+        attrs: dict[str, AttrNode] = {}
+        lines: list[ast.Item] = []
         for item in block.items:
             if type(item) in LINE_ITEMS:
                 word, kinds = LINE_ITEMS[type(item)]
@@ -320,7 +373,7 @@ class Resolver:
                 self._missing(block, name)
         return attrs, lines
 
-    def _missing(self, block: ast.Block, what: str, help: str | None = None):
+    def _missing(self, block: ast.Block, what: str, help: str | None = None) -> None:
         who = f"{block.kind} `{block.id.name}`" if block.id else f"`{block.kind}`"
         span = block.id.span if block.id else block.kind_span
         self.err(
@@ -333,7 +386,59 @@ class Resolver:
 
     # ------------------------------------------------------------------ typed values
 
-    def conv(self, attr: ast.Attribute | ast.SubBlock | None, typ: str, what: str | None = None):
+    @overload
+    def conv(self, attr: AttrNode | None, typ: TextType, what: str | None = None) -> str | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: TextsType, what: str | None = None
+    ) -> tuple[str, ...] | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: NumberType, what: str | None = None
+    ) -> int | float | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["int"], what: str | None = None
+    ) -> int | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["bool"], what: str | None = None
+    ) -> bool | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["date_range"], what: str | None = None
+    ) -> tuple[dt.date, dt.date] | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["time_range"], what: str | None = None
+    ) -> tuple[dt.time, dt.time] | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["capacity"], what: str | None = None
+    ) -> m.Capacity | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["cap"], what: str | None = None
+    ) -> tuple[int, float] | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["codes"], what: str | None = None
+    ) -> frozenset[str] | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["rule"], what: str | None = None
+    ) -> ast.Expr | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["trigger"], what: str | None = None
+    ) -> ast.Trigger | None: ...
+    @overload
+    def conv(
+        self, attr: AttrNode | None, typ: Literal["profile"], what: str | None = None
+    ) -> dict[str, str] | None: ...
+    @overload
+    def conv(self, attr: AttrNode | None, typ: str, what: str | None = None) -> object: ...
+    def conv(self, attr: AttrNode | None, typ: str, what: str | None = None) -> object:
         """Convert an attribute's value to its type; None (after a diagnostic) when it does not fit."""
         if attr is None:
             return None
@@ -355,19 +460,22 @@ class Resolver:
                     )
                     return None
                 return v.value
-            return self._type_error(v, what, "a string", quote=True)
+            self._type_error(v, what, "a string", quote=True)
+            return None
         if typ == "strs":
             items = v.items if isinstance(v, ast.ListValue) else (v,)
-            out = []
+            out: list[str] = []
             for it in items:
                 if not isinstance(it, ast.Str):
-                    return self._type_error(it, what, "strings separated by commas", quote=True)
+                    self._type_error(it, what, "strings separated by commas", quote=True)
+                    return None
                 out.append(it.value)
             return tuple(out)
         if typ.startswith("ref:"):
             if isinstance(v, ast.Name):
                 return self.ref(v, typ[4:])
-            return self._type_error(v, what, f"{article(typ[4:])} id")
+            self._type_error(v, what, f"{article(typ[4:])} id")
+            return None
         if typ.startswith("refs:"):
             items = v.items if isinstance(v, ast.ListValue) else (v,)
             out = []
@@ -388,7 +496,8 @@ class Resolver:
             )
             if text in LOCALES:
                 return text
-            return self._unknown_value(v, what, LOCALES, text)
+            self._unknown_value(v, what, LOCALES, text)
+            return None
         if typ == "currency":
             if (
                 isinstance(v, ast.Name)
@@ -397,11 +506,13 @@ class Resolver:
                 and v.name.isupper()
             ):
                 return v.name
-            return self._type_error(v, what, "a three-letter currency code such as `CNY` or `USD`")
+            self._type_error(v, what, "a three-letter currency code such as `CNY` or `USD`")
+            return None
         if typ == "bool":
             if isinstance(v, ast.Name) and v.name in ("true", "false"):
                 return v.name == "true"
-            return self._type_error(v, what, "`true` or `false`")
+            self._type_error(v, what, "`true` or `false`")
+            return None
         if typ in ("money", "count", "int", "percent"):
             return self.number(v, what, typ)
         if typ == "date_range":
@@ -413,7 +524,8 @@ class Resolver:
                 and isinstance(v.high, ast.Time)
             ):
                 return (dt.time(v.low.hour, v.low.minute), dt.time(v.high.hour, v.high.minute))
-            return self._type_error(v, what, "a time range such as `21:00 .. 09:00`")
+            self._type_error(v, what, "a time range such as `21:00 .. 09:00`")
+            return None
         if typ == "capacity":
             if isinstance(v, ast.Name) and v.name == "unlimited":
                 return m.Capacity(None)
@@ -425,26 +537,31 @@ class Resolver:
                 n = self.number(v.amount, what, "count")
                 return m.Capacity(n, v.per.name) if n is not None else None
             if isinstance(v, ast.Number) and v.percent:
-                return self._unit_error(
+                self._unit_error(
                     v, what, "a number of contacts `per day` or `per week`, or `unlimited`"
                 )
+                return None
             if isinstance(v, ast.Number):
-                return self._unit_error(
+                self._unit_error(
                     v,
                     what,
                     "a number of contacts `per day` or `per week`",
                     help=f"write `{v.raw} per day`",
                 )
-            return self._type_error(v, what, "`N per day`, `N per week` or `unlimited`")
+                return None
+            self._type_error(v, what, "`N per day`, `N per week` or `unlimited`")
+            return None
         if typ == "cap":
             if isinstance(v, ast.Rate) and isinstance(v.per, ast.Duration):
                 n = self.number(v.amount, what, "int")
                 return (n, v.per.days) if n is not None else None
             if isinstance(v, ast.Number):
-                return self._unit_error(
+                self._unit_error(
                     v, what, "a number of contacts per period", help=f"write `{v.raw} per 30d`"
                 )
-            return self._type_error(v, what, "`N per DURATION`, e.g. `2 per 30d`")
+                return None
+            self._type_error(v, what, "`N per DURATION`, e.g. `2 per 30d`")
+            return None
         if typ == "codes":
             return self.codes(v)
         if typ == "risk":
@@ -456,16 +573,19 @@ class Resolver:
         if typ == "trigger":
             return v if isinstance(v, ast.Trigger) else None
         if typ == "profile":  # `profile x`: a value where a block belongs
-            return self._type_error(
+            self._type_error(
                 v,
                 what,
                 "a block, not a value",
                 help='write `profile { demographic "…"  needs "…" }`',
             )
+            return None
         raise AssertionError(typ)
 
-    def _type_error(self, v, what: str, expected: str, quote: bool = False, help=None):
-        sugg = ()
+    def _type_error(
+        self, v: ast.Value, what: str, expected: str, quote: bool = False, help: str | None = None
+    ) -> None:
+        sugg: tuple[dg.Suggestion, ...] = ()
         if quote and isinstance(v, (ast.Name, ast.Number, ast.Date)):
             text = value_text(v)
             help = help or f'write it in quotes: `"{text}"`'
@@ -480,7 +600,7 @@ class Resolver:
         )
         return None
 
-    def _unit_error(self, v, what: str, expected: str, help=None):
+    def _unit_error(self, v: ast.Value, what: str, expected: str, help: str | None = None) -> None:
         self.err(
             "TYP304",
             f"`{what}` takes {expected}; `{value_text(v)}` does not fit",
@@ -490,7 +610,9 @@ class Resolver:
         )
         return None
 
-    def _unknown_value(self, v, what: str, options, text=None):
+    def _unknown_value(
+        self, v: ast.Value, what: str, options: Sequence[str], text: str | None = None
+    ) -> None:
         text = text if text is not None else value_text(v)
         near = dg.closest(text or "", options)
         self.err(
@@ -516,14 +638,20 @@ class Resolver:
         )
         return None
 
-    def one_of(self, v, what, options):
+    def one_of(self, v: ast.Value, what: str, options: Sequence[str]) -> str | None:
         if isinstance(v, ast.Name) and v.name in options:
             return v.name
         if isinstance(v, ast.Name):
-            return self._unknown_value(v, what, options)
-        return self._type_error(v, what, "one of " + ", ".join(f"`{o}`" for o in options))
+            self._unknown_value(v, what, options)
+            return None
+        self._type_error(v, what, "one of " + ", ".join(f"`{o}`" for o in options))
+        return None
 
-    def number(self, v, what: str, typ: str):
+    @overload
+    def number(self, v: ast.Value, what: str, typ: Literal["int"]) -> int | None: ...
+    @overload
+    def number(self, v: ast.Value, what: str, typ: str) -> int | float | None: ...
+    def number(self, v: ast.Value, what: str, typ: str) -> int | float | None:
         if not isinstance(v, ast.Number):
             word = {
                 "money": "an amount of money",
@@ -531,26 +659,31 @@ class Resolver:
                 "int": "a whole number",
                 "percent": "a percentage such as `10%`",
             }[typ]
-            return self._type_error(v, what, word)
+            self._type_error(v, what, word)
+            return None
         if typ == "percent":
             if not v.percent:
-                return self._unit_error(
+                self._unit_error(
                     v,
                     what,
                     "a percentage such as `10%`",
                     help=None if v.scaled else f"write `{v.raw}%`",
                 )
+                return None
             if not 0 <= v.value <= 100:
-                return self._unit_error(v, what, "a percentage between 0% and 100%")
+                self._unit_error(v, what, "a percentage between 0% and 100%")
+                return None
             return v.value
         if v.percent:
             word = {"money": "an amount of money", "count": "a count", "int": "a whole number"}[typ]
-            return self._unit_error(v, what, f"{word}, not a percentage")
+            self._unit_error(v, what, f"{word}, not a percentage")
+            return None
         if typ == "int" and not isinstance(v.value, int):
-            return self._type_error(v, what, "a whole number")
+            self._type_error(v, what, "a whole number")
+            return None
         return v.value
 
-    def quantity(self, v) -> m.Quantity | None:
+    def quantity(self, v: ast.Value) -> m.Quantity | None:
         if isinstance(v, ast.Number):
             return m.Quantity(v.value, "percent" if v.percent else "number", v.raw)
         if isinstance(v, ast.Invalid):
@@ -563,14 +696,15 @@ class Resolver:
         )
         return None
 
-    def date(self, v, what: str) -> dt.date | None:
+    def date(self, v: ast.Value, what: str) -> dt.date | None:
         if isinstance(v, ast.Date):
             return v.value
         if isinstance(v, ast.Invalid):
             return None
-        return self._type_error(v, what, "a date (2026-12-31) or a quarter (2026Q4)")
+        self._type_error(v, what, "a date (2026-12-31) or a quarter (2026Q4)")
+        return None
 
-    def date_range(self, v, what: str):
+    def date_range(self, v: ast.Value, what: str) -> tuple[dt.date, dt.date] | None:
         if not (
             isinstance(v, ast.Range)
             and isinstance(v.low, ast.Date)
@@ -580,7 +714,8 @@ class Resolver:
                 isinstance(v.low, ast.Invalid) or isinstance(v.high, ast.Invalid)
             ):
                 return None
-            return self._type_error(v, what, "a date range such as `2026-01-01 .. 2026-12-31`")
+            self._type_error(v, what, "a date range such as `2026-01-01 .. 2026-12-31`")
+            return None
         lo, hi = v.low.value, v.high.value
         if v.low.quarter:  # a quarter as the start of a range means its first day
             lo = dt.date(lo.year, lo.month - 2, 1)
@@ -595,9 +730,9 @@ class Resolver:
             return None
         return (lo, hi)
 
-    def codes(self, v):
+    def codes(self, v: ast.Value) -> frozenset[str]:
         items = v.items if isinstance(v, ast.ListValue) else (v,)
-        out = set()
+        out: set[str] = set()
         for it in items:
             if not isinstance(it, ast.Name) or it.name not in dg.CODES:
                 text = value_text(it)
@@ -622,9 +757,10 @@ class Resolver:
             out.add(it.name)
         return frozenset(out)
 
-    def risk(self, v, what):
+    def risk(self, v: ast.Value, what: str) -> str | None:
         if not isinstance(v, ast.Name):
-            return self._type_error(v, what, "a value of the schema's `risk_tolerance` field")
+            self._type_error(v, what, "a value of the schema's `risk_tolerance` field")
+            return None
         if self.risk_values is None:
             self.err(
                 "TYP307",
@@ -635,11 +771,12 @@ class Resolver:
             )
             return None
         if v.name not in self.risk_values:
-            return self._unknown_value(v, what, self.risk_values)
+            self._unknown_value(v, what, self.risk_values)
+            return None
         return v.name
 
-    def profile(self, sub: ast.SubBlock):
-        out = {}
+    def profile(self, sub: ast.SubBlock) -> dict[str, str]:
+        out: dict[str, str] = {}
         for item in sub.items:
             if not isinstance(item, ast.Attribute):
                 continue
@@ -676,57 +813,57 @@ class Resolver:
         strategy = self.build_strategy()
         perspectives = self.build_perspectives(strategy.locale)
         schema = self.build_schema()
-        coll: dict[str, dict] = {
-            k: {}
-            for k in (
-                "theme",
-                "event",
-                "objective",
-                "segment",
-                "tiering",
-                "offer",
-                "channel",
-                "script",
-                "play",
-                "initiative",
-            )
-        }
-        builders = {
-            "theme": self.build_theme,
-            "event": self.build_event,
-            "objective": self.build_objective,
-            "segment": self.build_segment,
-            "tiering": self.build_tiering,
-            "offer": self.build_offer,
-            "channel": self.build_channel,
-            "script": self.build_script,
-            "play": self.build_play,
-            "initiative": self.build_initiative,
-        }
-        for ident, d in self.decls.items():
-            if d.kind in builders:
-                el = builders[d.kind](d.block)
-                if d.kind == "play":
-                    el = _replace(el, order=len(coll["play"]))
-                coll[d.kind][ident] = el
-        coll["segment"], coll["play"] = self.type_rules(schema, coll["segment"], coll["play"])
+        themes: dict[str, m.Theme] = {}
+        events: dict[str, m.Event] = {}
+        objectives: dict[str, m.Objective] = {}
+        segments: dict[str, m.Segment] = {}
+        tierings: dict[str, m.Tiering] = {}
+        offers: dict[str, m.Offer] = {}
+        channels: dict[str, m.Channel] = {}
+        scripts: dict[str, m.Script] = {}
+        plays: dict[str, m.Play] = {}
+        initiatives: dict[str, m.Initiative] = {}
+        for ident, d in self.decls.items():  # in declaration order (diagnostics, suggestions)
+            b = d.block
+            match d.kind:
+                case "theme":
+                    themes[ident] = self.build_theme(b)
+                case "event":
+                    events[ident] = self.build_event(b)
+                case "objective":
+                    objectives[ident] = self.build_objective(b)
+                case "segment":
+                    segments[ident] = self.build_segment(b)
+                case "tiering":
+                    tierings[ident] = self.build_tiering(b)
+                case "offer":
+                    offers[ident] = self.build_offer(b)
+                case "channel":
+                    channels[ident] = self.build_channel(b)
+                case "script":
+                    scripts[ident] = self.build_script(b)
+                case "play":
+                    plays[ident] = _replace(self.build_play(b), order=len(plays))
+                case "initiative":
+                    initiatives[ident] = self.build_initiative(b)
+        segments, plays = self.type_rules(schema, segments, plays)
         links = self.build_links()
         files = tuple(f.path for f in self.files)
         return m.Model(
             strategy=strategy,
             perspectives=perspectives,
-            themes=m._ro(coll["theme"]),
+            themes=m._ro(themes),
             schema=schema,
-            events=m._ro(coll["event"]),
-            objectives=m._ro(coll["objective"]),
+            events=m._ro(events),
+            objectives=m._ro(objectives),
             links=tuple(links),
-            segments=m._ro(coll["segment"]),
-            tierings=m._ro(coll["tiering"]),
-            offers=m._ro(coll["offer"]),
-            channels=m._ro(coll["channel"]),
-            scripts=m._ro(coll["script"]),
-            plays=m._ro(coll["play"]),
-            initiatives=m._ro(coll["initiative"]),
+            segments=m._ro(segments),
+            tierings=m._ro(tierings),
+            offers=m._ro(offers),
+            channels=m._ro(channels),
+            scripts=m._ro(scripts),
+            plays=m._ro(plays),
+            initiatives=m._ro(initiatives),
             files=files,
             custom_perspectives=self.perspectives_block is not None,
             kinds=m._ro({i: d.kind for i, d in self.decls.items()}),
@@ -796,7 +933,7 @@ class Resolver:
                 for i, (pid, en, zh) in enumerate(m.DEFAULT_PERSPECTIVES)
             )
         else:
-            out_l = []
+            out_l: list[m.Perspective] = []
             for item in b.items:
                 if not isinstance(item, ast.PerspectiveItem):
                     continue
@@ -807,7 +944,7 @@ class Resolver:
                         f"perspective `{pid}` is listed twice",
                         item.id.span,
                         "listed again",
-                        labels=(dg.Label(self.perspective_ids[pid].span, "first listed here"),),
+                        labels=_labels(self.perspective_ids[pid].span, "first listed here"),
                     )
                     continue
                 p = m.Perspective(
@@ -853,7 +990,7 @@ class Resolver:
                     f"schema field `{name}` is declared twice",
                     item.name.span,
                     "declared again",
-                    labels=(dg.Label(fields[name].span, "first declared here"),),
+                    labels=_labels(fields[name].span, "first declared here"),
                 )
                 continue
             t = item.type
@@ -899,7 +1036,7 @@ class Resolver:
                         f"the schema has two key fields, `{key}` and `{name}`",
                         item.name.span,
                         "second key",
-                        labels=(dg.Label(fields[key].span, "first key"),),
+                        labels=_labels(fields[key].span, "first key"),
                         help="exactly one field identifies a customer: keep one `key`",
                     )
                 else:
@@ -934,24 +1071,30 @@ class Resolver:
         if key is None:
             self.err(
                 "TYP307",
-                f"schema `{b.id.name}` has no key field",
-                b.id.span,
+                f"schema `{_id(b).name}` has no key field",
+                _id(b).span,
                 "no key",
                 help="mark the field that identifies a customer: `id string key`",
             )
         if risk is not None:
             self.risk_values = fields[risk].enum_values
         return m.Schema(
-            b.id.name, b.label.value if b.label else b.id.name, m._ro(fields), key, risk, b.span, b
+            _id(b).name,
+            b.label.value if b.label else _id(b).name,
+            m._ro(fields),
+            key,
+            risk,
+            b.span,
+            b,
         )
 
     def _label(self, b: ast.Block) -> str:
-        return b.label.value if b.label else b.id.name
+        return b.label.value if b.label else _id(b).name
 
-    def build_theme(self, b):
+    def build_theme(self, b: ast.Block) -> m.Theme:
         a, _ = self.read(b)
         return m.Theme(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             self.conv(a.get("color"), "color"),
             self.conv(a.get("description"), "str"),
@@ -959,12 +1102,14 @@ class Resolver:
             b,
         )
 
-    def build_event(self, b):
+    def build_event(self, b: ast.Block) -> m.Event:
         a, _ = self.read(b)
-        return m.Event(b.id.name, self._label(b), self.conv(a.get("description"), "str"), b.span, b)
+        return m.Event(
+            _id(b).name, self._label(b), self.conv(a.get("description"), "str"), b.span, b
+        )
 
-    def targets(self, lines) -> tuple[m.Target, ...]:
-        out = []
+    def targets(self, lines: Sequence[ast.Item]) -> tuple[m.Target, ...]:
+        out: list[m.Target] = []
         seen: dict[str, ast.TargetLine] = {}
         for t in lines:
             if not isinstance(t, ast.TargetLine):
@@ -984,7 +1129,7 @@ class Resolver:
                 continue
             by = self.date(t.by, "by") if t.by is not None else None
             baseline = self.quantity(t.baseline) if t.baseline is not None else None
-            if baseline is not None and baseline.unit != value.unit:
+            if baseline is not None and t.baseline is not None and baseline.unit != value.unit:
                 self.err(
                     "TYP302",
                     f"baseline `{baseline.raw}` and target `{value.raw}` have different units",
@@ -1008,11 +1153,11 @@ class Resolver:
             )
         return tuple(out)
 
-    def build_objective(self, b):
+    def build_objective(self, b: ast.Block) -> m.Objective:
         a, lines = self.read(b)
         persp = self.conv(a.get("perspective"), "ref:perspective")
         return m.Objective(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             persp or "",
             theme=self.conv(a.get("theme"), "ref:theme"),
@@ -1025,7 +1170,7 @@ class Resolver:
             node=b,
         )
 
-    def build_segment(self, b):
+    def build_segment(self, b: ast.Block) -> m.Segment:
         a, _ = self.read(b)
         if "rule" not in a and "extends" not in a:
             self._missing(
@@ -1034,7 +1179,7 @@ class Resolver:
                 help="add `rule …` (a condition on the schema's fields), or `extends` a segment",
             )
         return m.Segment(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             rule=self.conv(a.get("rule"), "rule"),
             extends=self.conv(a.get("extends"), "ref:segment"),
@@ -1047,10 +1192,10 @@ class Resolver:
             node=b,
         )
 
-    def build_tiering(self, b):
+    def build_tiering(self, b: ast.Block) -> m.Tiering:
         a, _ = self.read(b)
         return m.Tiering(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             self.conv(a.get("segments"), "refs:segment") or (),
             bool(self.conv(a.get("exclusive"), "bool")),
@@ -1061,10 +1206,10 @@ class Resolver:
             b,
         )
 
-    def build_offer(self, b):
+    def build_offer(self, b: ast.Block) -> m.Offer:
         a, _ = self.read(b)
         return m.Offer(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             self.conv(a.get("risk"), "risk"),
             self.conv(a.get("kind"), "one:offer_kind"),
@@ -1074,10 +1219,10 @@ class Resolver:
             b,
         )
 
-    def build_channel(self, b):
+    def build_channel(self, b: ast.Block) -> m.Channel:
         a, _ = self.read(b)
         return m.Channel(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             self.conv(a.get("kind"), "one:channel_kind"),
             self.conv(a.get("capacity"), "capacity"),
@@ -1090,13 +1235,13 @@ class Resolver:
             b,
         )
 
-    def build_script(self, b):
+    def build_script(self, b: ast.Block) -> m.Script:
         a, lines = self.read(b)
-        sections = {}
+        sections: dict[str, m.ScriptText] = {}
         for sec in m.SCRIPT_SECTIONS:
             attr = a.get(sec)
             val = self.conv(attr, "str")
-            if val is not None:
+            if val is not None and isinstance(attr, ast.Attribute):  # (a text is an attribute)
                 sections[sec] = m.ScriptText(val, attr.value.span)
         objections = tuple(
             m.Objection(o.question.value, o.answer.value, o.span)
@@ -1104,7 +1249,7 @@ class Resolver:
             if isinstance(o, ast.ObjectionLine)
         )
         return m.Script(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             self.conv(a.get("channel"), "ref:channel"),
             m._ro(sections),
@@ -1115,13 +1260,15 @@ class Resolver:
             b,
         )
 
-    def trigger(self, attr) -> m.Trigger | None:
-        if attr is None:
+    def trigger(self, attr: AttrNode | None) -> m.Trigger | None:
+        if not isinstance(attr, ast.Attribute):  # (`when` takes a value: never a SubBlock)
             return None
         t = attr.value
         if not isinstance(t, ast.Trigger):
             return None
-        if t.kind == "event":
+        if t.kind in ("event", "lifecycle", "schedule") and t.ref is None:
+            return None  # (the grammar gives these triggers a name)
+        if t.kind == "event" and t.ref is not None:
             ref = self.ref(t.ref, "event")
             within = None
             if t.within is not None:
@@ -1130,17 +1277,17 @@ class Resolver:
                 elif not isinstance(t.within, ast.Invalid):
                     self._type_error(t.within, "within", "a duration such as `30d`")
             return m.Trigger("event", ref, within, span=t.span) if ref else None
-        if t.kind == "lifecycle":
+        if t.kind == "lifecycle" and t.ref is not None:
             stage = self.one_of(t.ref, "lifecycle", LIFECYCLES)
             return m.Trigger("lifecycle", stage, span=t.span) if stage else None
-        if t.kind == "schedule":
+        if t.kind == "schedule" and t.ref is not None:
             when = self.one_of(t.ref, "schedule", SCHEDULES)
             return m.Trigger("schedule", when, span=t.span) if when else None
         return m.Trigger("rule", rule=t.rule, span=t.span)
 
-    def build_play(self, b):
+    def build_play(self, b: ast.Block) -> m.Play:
         a, lines = self.read(b)
-        steps = []
+        steps: list[m.Step] = []
         for s in lines:
             if not isinstance(s, ast.StepLine):
                 continue
@@ -1154,7 +1301,8 @@ class Resolver:
                 continue
             ch = self.ref(s.channel, "channel")
             sc = self.ref(s.script, "script")
-            after = after_raw = None
+            after: float | None = None
+            after_raw: str | None = None
             if s.after is not None:
                 if isinstance(s.after, ast.Duration):
                     after, after_raw = s.after.days, s.after.raw
@@ -1169,7 +1317,7 @@ class Resolver:
             self._missing(b, "step", help="add at least one step: `step 1 CHANNEL using SCRIPT`")
         targets = self.targets(lines)
         return m.Play(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             segment=self.conv(a.get("segment"), "ref:segment"),
             trigger=self.trigger(a.get("when")),
@@ -1188,10 +1336,10 @@ class Resolver:
             node=b,
         )
 
-    def build_initiative(self, b):
+    def build_initiative(self, b: ast.Block) -> m.Initiative:
         a, _ = self.read(b)
         return m.Initiative(
-            b.id.name,
+            _id(b).name,
             self._label(b),
             supports=self.conv(a.get("supports"), "refs:objective") or (),
             owner=self.conv(a.get("owner"), "str"),
@@ -1204,7 +1352,7 @@ class Resolver:
         )
 
     def build_links(self) -> list[m.Link]:
-        out = []
+        out: list[m.Link] = []
         for node in self.link_nodes:
             ids = [self.ref(n, "objective") for n in node.chain]
             label = node.label.value if node.label else None
@@ -1222,14 +1370,17 @@ def _is_color(s: str) -> bool:
     return bool(re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", s))
 
 
-def _replace(obj, **kw):
+_D = TypeVar("_D", bound="DataclassInstance")
+
+
+def _replace(obj: _D, **kw: object) -> _D:
     from dataclasses import replace
 
     return replace(obj, **kw)
 
 
 def build_model(
-    files: list[ast.File], syntax_errors: bool = False
+    files: Sequence[ast.File], syntax_errors: bool = False
 ) -> tuple[m.Model, list[dg.Diagnostic]]:
     r = Resolver(files, syntax_errors)
     model = r.build()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol, Unpack
 
 from .. import diagnostics as dg
 from ..model import Field, Model, Schema, Target
@@ -39,6 +39,7 @@ from ..rules import Value as RuleValue
 from ..source import Span
 from ..syntax import ast
 from .registry import Context, check
+from .util import MakeOptions
 from .util import attr as _attr
 
 NUMERIC = ("int", "float", "money", "percent")
@@ -68,17 +69,10 @@ class _Typer:
         self.no_schema_reported = False
 
     def err(
-        self,
-        code: str,
-        message: str,
-        span: Span,
-        label: str = "",
-        *,
-        help: str | Iterable[str] = (),
-        suggestions: Iterable[dg.Suggestion] = (),
+        self, code: str, message: str, span: Span, label: str = "", **kw: Unpack[MakeOptions]
     ) -> None:
         self.ok = False
-        self.diags.append(dg.make(code, message, span, label, help=help, suggestions=suggestions))
+        self.diags.append(dg.make(code, message, span, label, **kw))
 
     def field(self, name: ast.Name) -> Field | None:
         if self.schema is None:

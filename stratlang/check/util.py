@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Protocol, TypedDict
 
+from .. import diagnostics as dg
 from ..source import Span
 from ..syntax import ast
+
+
+class MakeOptions(TypedDict, total=False):
+    """The keyword arguments of `dg.make`, for helpers that pass them on (`**kw: Unpack[...]`)."""
+
+    labels: Iterable[dg.Label]
+    help: str | Iterable[str]
+    notes: str | Iterable[str]
+    suggestions: Iterable[dg.Suggestion]
+    severity: dg.Severity | None
 
 
 class Declared(Protocol):
