@@ -46,7 +46,9 @@ FORMATS = ("text", "json", "sarif", "github")
     default=None,
     help="Project root (default: the folder of each entry file); imports may not leave it.",
 )
-def check(paths, fmt, strict, fail_level, root):
+def check(
+    paths: tuple[Path, ...], fmt: str, strict: bool, fail_level: str, root: Path | None
+) -> None:
     """Parse and check .strat projects.
 
     Each PATH is an entry file, or a folder (its main.strat, else every .strat file in it).

@@ -15,7 +15,7 @@ from .common import EXIT_OK, fail_usage
 @click.option(
     "--list", "list_", is_flag=True, help="List every code with its severity and short text."
 )
-def explain(code, list_):
+def explain(code: str | None, list_: bool) -> None:
     """Explain a diagnostic code, such as MAP401, with a wrong and a right example."""
     from .. import diagnostics as dg
     from ..explain import explanation, normalize
@@ -29,6 +29,7 @@ def explain(code, list_):
             "give a diagnostic code, e.g. `stratlang explain MAP401`",
             "`stratlang explain --list` lists every code",
         )
+    assert code  # fail_usage exited (it is not annotated NoReturn)
     norm = normalize(code)
     try:
         text = explanation(norm)

@@ -18,7 +18,7 @@ from . import main
 from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, atomic_write, print_diagnostics
 
 
-def _files(paths) -> list[str]:
+def _files(paths: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for p in paths:
         if p == "-":
@@ -51,7 +51,7 @@ def _diff(before: str, after: str, name: str) -> str:
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes."
 )
-def fmt(paths, check, show_diff):
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Format .strat files in the canonical style, keeping every comment.
 
     PATH may be a file, a folder (every .strat file under it) or `-` (stdin to stdout).
@@ -107,7 +107,8 @@ def fmt(paths, check, show_diff):
             sys.stdout.write(out)
         elif not same:
             try:
-                atomic_write(unresolved_path(name), out)  # through a symlink: the file it names
+                # through a symlink: the file it names
+                atomic_write(unresolved_path(Path(name)), out)
             except OSError as e:
                 click.echo(f"error: cannot write {name}: {e.strerror or e}", err=True)
                 status = EXIT_USAGE

@@ -77,7 +77,7 @@ def scaffold(target: Path, rows: int = 2000, seed: int = 7) -> list[Path]:
     show_default=True,
     help="Sample customers to generate.",
 )
-def init(directory, rows):
+def init(directory: Path, rows: int) -> None:
     """Create a new project in DIRECTORY (default: here): example .strat, sample data, CI, pre-commit."""
     if directory.exists() and not directory.is_dir():
         fail_usage(f"{directory} exists and is not a folder")

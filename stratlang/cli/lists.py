@@ -67,7 +67,15 @@ def _progress():
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
-def lists(entry, data, engine, out_dir, fmt, spark_master, root):
+def lists(
+    entry: Path,
+    data: Path,
+    engine: str,
+    out_dir: Path,
+    fmt: str,
+    spark_master: str | None,
+    root: Path | None,
+) -> None:
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
     from ..engine import run_lists
 

@@ -13,7 +13,7 @@ from . import main
     is_flag=True,
     help="Talk over stdin/stdout (the default; accepted for editors that pass it).",
 )
-def lsp(stdio):
+def lsp(stdio: bool) -> None:
     """Run the language server (diagnostics, hover, definitions, completion, rename, formatting)."""
     from ..lsp.server import serve
 

@@ -48,19 +48,27 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
-def map_command(entry, view, output, targets, font, lang, root):
+def map_command(
+    entry: Path,
+    view: str,
+    output: Path | None,
+    targets: bool,
+    font: str | None,
+    lang: str | None,
+    root: Path | None,
+) -> None:
     """Draw the strategy map or the playbook map of ENTRY."""
     from ..backends.base import Options
     from ..backends.dot import DEFAULT_FONT, GraphvizError, MissingGraphviz, render_dot, run_dot
 
     fmt = "dot"
     if output is not None and str(output) != "-":
-        fmt = SUFFIXES.get(output.suffix.lower())
-        if fmt is None:
+        if output.suffix.lower() not in SUFFIXES:
             fail_usage(
                 f"cannot tell the map format from `{output.name}`",
                 "name the output file .svg, .png, .pdf or .dot",
             )
+        fmt = SUFFIXES[output.suffix.lower()]
     if font is not None and not font.strip():
         fail_usage(
             "--font needs a font name", 'for example --font "Noto Sans CJK SC" (see `fc-list`)'

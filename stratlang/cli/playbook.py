@@ -38,7 +38,9 @@ from .common import fail_usage, load_checked, write_outputs
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
-def playbook(entry, out, pdf, lang, date, root):
+def playbook(
+    entry: Path, out: Path, pdf: bool, lang: str | None, date: str | None, root: Path | None
+) -> None:
     """Write the playbook of ENTRY as one self-contained HTML page (and with --pdf, a PDF)."""
     from ..backends.base import Options
     from ..backends.html import PdfError, render_pdf, render_playbook

@@ -23,7 +23,7 @@ from .common import fail_usage, load_checked
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
-def sql(entry, dialect, table, root):
+def sql(entry: Path, dialect: str, table: str | None, root: Path | None) -> None:
     """Print the SQL for ENTRY's segment rules and play assignment."""
     from ..backends.sql import CompileError, render_sql
 
