@@ -439,7 +439,7 @@ def _behind(gap: float | None, op: str | None, unit: str, lang: str) -> str:
 
 def gap_rows(result: ReviewResult, model: Model, lang: str) -> list[dict[str, object]]:
     """The strategy's targets behind their goal (amber or red), with both gaps in numbers."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for r in result.measures:
         m, p = r.measure, _latest(r)
         if m.objective is None or r.status not in ("amber", "red") or p is None:
@@ -464,7 +464,7 @@ def gap_rows(result: ReviewResult, model: Model, lang: str) -> list[dict[str, ob
 
 
 def trigger_rows(result: ReviewResult, lang: str) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for tr in result.triggers:
         if not tr.fired:
             continue
