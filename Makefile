@@ -47,7 +47,7 @@ test-fast: setup lint
 lint: setup
 	$(VENV)/bin/ruff check --quiet $(LINTED)
 	$(VENV)/bin/ruff format --check --quiet $(LINTED)
-	# mypy joins here once the codebase passes it (issue 11)
+	$(VENV)/bin/mypy
 
 # `make format` rewrites what `make lint` would reject on style.
 format: setup
