@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -26,7 +27,7 @@ class UsageError(Exception):
         self.help = help
 
 
-def fail_usage(message: str, help: str | None = None):
+def fail_usage(message: str, help: str | None = None) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     if help:
         click.echo(f"  = help: {help}", err=True)

@@ -29,7 +29,6 @@ def explain(code: str | None, list_: bool) -> None:
             "give a diagnostic code, e.g. `stratlang explain MAP401`",
             "`stratlang explain --list` lists every code",
         )
-    assert code  # fail_usage exited (it is not annotated NoReturn)
     norm = normalize(code)
     try:
         text = explanation(norm)

@@ -13,9 +13,10 @@ from pathlib import Path
 import click
 
 from ..check.loader import is_file, is_folder, os_reason, short_path, unresolved_path
+from ..output import atomic_write
 from ..source import NotRegularFile
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, atomic_write, print_diagnostics
+from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, print_diagnostics
 
 
 def _files(paths: tuple[str, ...]) -> list[str]:

@@ -123,7 +123,7 @@ def read_source(path: str | Path) -> str:
 def format_file(path: str | Path, *, write: bool = True) -> tuple[str, str]:
     """Format one file (imports are not followed). Returns (original text, formatted text);
     writes the file atomically when it changes and `write` is set."""
-    from ..cli.common import atomic_write
+    from ..output import atomic_write
 
     p = Path(path)
     data = p.read_bytes()
