@@ -14,14 +14,19 @@ never exits, never prints (progress goes to the `progress` callback).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .check import CheckResult
-from .diagnostics import fails
+from .diagnostics import Diagnostic, fails
 from .errors import CheckFailed, StratlangError
 from .output import output_folder
+
+if TYPE_CHECKING:
+    from .review import ReviewResult
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,27 @@ class Built:
     out: Path
     files: tuple[str, ...]
     counts: dict | None
+    review: Reviewed | None = None  # with actuals: the review written beside the build
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What a review wrote, the scores, and the findings as REV diagnostics."""
+
+    out: Path
+    files: tuple[str, ...]
+    result: ReviewResult
+    diagnostics: list[Diagnostic]
+
+
+@dataclass(frozen=True)
+class ReviewInputs:
+    """The files a review reads and the day it is taken on (docs/review.md)."""
+
+    actuals: Path
+    outcomes: Path | None = None
+    as_of: dt.date | None = None  # None: today
+    level: str | None = None  # strategy | operations | business; None: all three
 
 
 def build(
@@ -44,8 +70,10 @@ def build(
     fail_level: str = "error",
     progress: Callable[[str], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
+    actuals: ReviewInputs | None = None,
 ) -> Built:
-    """Write the outputs of a checked project into the folder `out`, replacing it whole."""
+    """Write the outputs of a checked project into the folder `out`, replacing it whole; with
+    `actuals`, the review's files too (`review`)."""
     if fails(result.diagnostics, fail_level):
         raise CheckFailed(result, fail_level)
     step = progress or (lambda message: None)
@@ -53,6 +81,10 @@ def build(
     if data_path is not None:
         require_data_file(data_path)
     inputs = project_inputs(result) + ([data_path] if data_path is not None else [])
+    if actuals is not None:
+        inputs += _review_inputs(actuals)
+    scored: tuple[ReviewResult, list[Diagnostic]] | None = None
+    review_files: dict[str, bytes | str] = {}
     with output_folder(Path(out), inputs=inputs, on_wait=on_wait) as stage:
         counts = (
             _lists(result, data_path, engine, stage / "lists", step)
@@ -60,12 +92,63 @@ def build(
             else None
         )
         outputs = _render(result, lang, counts, pdf)
-        for name, content in outputs.items():
-            (stage / name).write_bytes(
-                content.encode("utf-8") if isinstance(content, str) else content
-            )
+        if actuals is not None:
+            scored, review_files = _review(result, actuals, lang, pdf)
+            outputs.update(review_files)
+        _write_all(stage, outputs)
     files = sorted(outputs) + (["lists/"] if data_path is not None else [])
-    return Built(Path(out), tuple(files), counts)
+    reviewed = Reviewed(Path(out), tuple(sorted(review_files)), *scored) if scored else None
+    return Built(Path(out), tuple(files), counts, reviewed)
+
+
+def review(
+    result: CheckResult,
+    out: Path | str,
+    inputs: ReviewInputs,
+    *,
+    lang: str | None = None,
+    pdf: bool = False,
+    fail_level: str = "error",
+    on_wait: Callable[[str], None] | None = None,
+) -> Reviewed:
+    """Score the actuals against the checked project and write review-map.svg, review.html,
+    review.json (and review.pdf) into the folder `out`, replacing it whole (docs/review.md).
+
+    Raises CheckFailed when the project fails its check at `fail_level`, DataError when the
+    actuals or outcomes cannot be used (every problem by row and column; nothing is written)."""
+    if fails(result.diagnostics, fail_level):
+        raise CheckFailed(result, fail_level)
+    read = project_inputs(result) + _review_inputs(inputs)
+    with output_folder(Path(out), inputs=read, on_wait=on_wait) as stage:
+        (scores, diagnostics), files = _review(result, inputs, lang, pdf)
+        _write_all(stage, files)
+    return Reviewed(Path(out), tuple(sorted(files)), scores, diagnostics)
+
+
+def _review_inputs(inputs: ReviewInputs) -> list[Path]:
+    require_data_file(inputs.actuals)
+    if inputs.outcomes is not None:
+        require_data_file(inputs.outcomes)
+    return [inputs.actuals] + ([inputs.outcomes] if inputs.outcomes is not None else [])
+
+
+def _review(
+    result: CheckResult, inputs: ReviewInputs, lang: str | None, pdf: bool
+) -> tuple[tuple[ReviewResult, list[Diagnostic]], dict[str, bytes | str]]:
+    """Score in the engine, then render: (the scores and their diagnostics, name -> content)."""
+    from .backends.review_html import render_review
+    from .review import review as score
+    from .review.diagnostics import review_diagnostics
+
+    as_of = inputs.as_of or dt.date.today()
+    scores = score(result.model, inputs.actuals, as_of=as_of, outcomes=inputs.outcomes)
+    files = render_review(result.model, scores, lang=lang, level=inputs.level, pdf=pdf)
+    return (scores, review_diagnostics(scores, result.model)), files
+
+
+def _write_all(stage: Path, files: dict[str, bytes | str]) -> None:
+    for name, content in files.items():
+        (stage / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def require_data_file(data: Path) -> None:
@@ -122,4 +205,4 @@ def _render(
     return dict(opts.rendered)
 
 
-__all__ = ["Built", "CheckFailed", "StratlangError", "build"]
+__all__ = ["Built", "CheckFailed", "ReviewInputs", "Reviewed", "StratlangError", "build", "review"]

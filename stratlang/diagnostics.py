@@ -114,6 +114,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PLY609": (Severity.ERROR, "script contains a banned phrase"),
     "PLY610": (Severity.WARNING, "messaging script has no opt-out text"),
     "PLY611": (Severity.WARNING, "play's effect cannot be measured"),
+    # found by `stratlang review` in the actuals, not by the checker (docs/review.md)
+    "REV801": (
+        Severity.WARNING,
+        "target is red: its latest actual misses the goal beyond tolerance",
+    ),
+    "REV802": (
+        Severity.INFO,
+        "target is amber: its latest actual misses the goal within tolerance",
+    ),
+    "REV804": (Severity.WARNING, "no actual for a period that has ended"),
 }
 
 

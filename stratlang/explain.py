@@ -41,6 +41,14 @@ initiative training "Training" { supports L1, P1, C1 }
 """
 F1 = 'objective F1 "Grow AUM" { perspective financial  target aum "AUM growth" >= 20% by 2026-12-31 }\n'
 
+# One quarterly target from 10% to 20% over 2026, for the REV examples.
+REVIEW_CONTEXT = """
+objective F1 "Grow AUM" {
+  perspective financial
+  target aum "AUM growth" >= 20% by 2026-12-31 baseline 10%
+}
+"""
+
 # Channels, scripts, a segment and an offer, shared by the PLY examples.
 PLAY_CONTEXT = """
 objective F1 "Grow AUM" { perspective financial  target aum "AUM growth" >= 20% by 2026-12-31 }
@@ -108,6 +116,10 @@ class Explanation:
     fix: str
     context: str = ""  # extra declarations the examples need (checked, not printed)
     base: str = EXAMPLE_BASE
+    # REV codes come from `stratlang review`: the examples are actuals files (CSV) for the project
+    # in `context` (printed, since the numbers mean nothing without it), reviewed on `as_of`
+    actuals: bool = False
+    as_of: str = "2026-07-15"
     files: dict = field(default_factory=dict)  # other project files the right example imports
 
 
@@ -502,6 +514,36 @@ EXPLANATIONS: dict[str, Explanation] = {
         'Add `opt_out "…"` (e.g. 回复TD退订).',
         context=PLAY_CONTEXT,
     ),
+    # ------------------------------------------------------------------ review (actuals)
+    "REV801": E(
+        "The latest actual of a target misses the period's goal by more than the target's tolerance "
+        "(default 10%). Without milestones the goal runs in a straight line from the baseline at the "
+        "strategy's start to the target at its deadline; here Q2's goal is 10% + 10% × 180/364 ≈ 14.9%.",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,12%\n",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,15.2%\n",
+        "Act on the target (its objective's initiatives and plays), or, if the plan was wrong, change "
+        "the target or add milestones in a reviewed change; the review reports, it does not hide.",
+        context=REVIEW_CONTEXT,
+        actuals=True,
+    ),
+    "REV802": E(
+        "The latest actual of a target misses the period's goal, but by no more than the target's "
+        "tolerance (default 10%): a warning sign before it turns red. Here 14.0% is 6.3% short of 14.9%.",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,14.0%\n",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,15.2%\n",
+        "Watch the trend in review.html; set `tolerance` on the target where 10% is not the right margin.",
+        context=REVIEW_CONTEXT,
+        actuals=True,
+    ),
+    "REV804": E(
+        "A period of the target's cadence ended before the review's day (`--as-of`, default today) and "
+        "the actuals have no row for it, so its status is unknown.",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\n",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,15.2%\n",
+        "Add the period's actual to the actuals file (measure `OBJECTIVE.TARGET`, period like 2026-Q2).",
+        context=REVIEW_CONTEXT,
+        actuals=True,
+    ),
     "PLY611": E(
         "A play has no `target` or no `control` group, so its effect cannot be measured against customers "
         "who were not contacted.",
@@ -529,7 +571,12 @@ def explanation(code: str) -> str:
         "",
         textwrap.fill(e.meaning, 96),
         "",
-        "Wrong:",
+        *(
+            ["The project:", "", textwrap.indent(e.context.strip("\n"), "    "), ""]
+            if e.actuals
+            else []
+        ),
+        "Wrong:" + (f" (actuals.csv, reviewed on {e.as_of})" if e.actuals else ""),
         "",
         textwrap.indent(e.wrong.rstrip("\n"), "    "),
         "",
@@ -539,12 +586,14 @@ def explanation(code: str) -> str:
         "",
         textwrap.fill("How to fix: " + e.fix, 96),
     ]
-    if e.context:
+    if e.context and not e.actuals:
         out += [
             "",
             "(The examples are parts of a project: the other ids they use are declared elsewhere in it.)",
         ]
-    if sev.name != "ERROR":
+    if e.actuals:
+        out += ["", "Found by `stratlang review`; `--fail-on red|amber` makes it fail a run."]
+    elif sev.name != "ERROR":
         out += ["", f"This is a {sev}: silence it on one declaration with `allow {code}`."]
     return "\n".join(out) + "\n"
 
@@ -553,6 +602,8 @@ def example_project(code: str, which: str) -> dict[str, str]:
     """The files of a checkable project around the wrong or right example (for tests and docs)."""
     e = EXPLANATIONS[normalize(code)]
     snippet = e.wrong if which == "wrong" else e.right
+    if e.actuals:  # the snippet is the actuals file of the project in `context`
+        return {"main.strat": e.base + e.context, "actuals.csv": snippet}
     files = {"main.strat": e.base + e.context + snippet}
     if which == "right":
         files.update(e.files)

@@ -212,6 +212,41 @@ def format_number(v: float | None, lang: str) -> str:
     return f"{v:,.2f}".rstrip("0").rstrip(".")
 
 
+def format_amount(v: float, lang: str) -> str:
+    """An amount or count, scaled: zh 1115亿 / 8800万, en 111.5 bn / 88 m / 12k."""
+    a = abs(v)
+    if lang == "zh":
+        for size, unit in ((1e8, "亿"), (1e4, "万")):
+            if a >= size:
+                return _trim(v / size) + unit
+        return _trim(v)
+    for size, unit in ((1e9, " bn"), (1e6, " m"), (1e4, "k")):
+        if a >= size:
+            return _trim(v / size) + unit
+    return f"{v:,.2f}".rstrip("0").rstrip(".") if not float(v).is_integer() else f"{int(v):,}"
+
+
+def format_value(v: float | None, unit: str, lang: str) -> str:
+    """A measure's value in its own unit: 13.1%, 1115亿 / 111.5 bn, 1:1.2, 5倍 / 5x."""
+    if v is None:
+        return "—"
+    if unit == "percent":
+        return _trim(v, 1) + "%"
+    if unit == "ratio":
+        return "1:" + _trim(v)
+    if unit == "multiple":
+        return _trim(v) + ("倍" if lang == "zh" else "x")
+    return format_amount(v, lang)
+
+
+def format_goal(low: float | None, high: float | None, unit: str, lang: str) -> str:
+    if low is None:
+        return "—"
+    if high is not None and high != low:
+        return f"{format_value(low, unit, lang)}–{format_value(high, unit, lang)}"
+    return format_value(low, unit, lang)
+
+
 def format_money(v: float | None, lang: str, currency: str | None = None) -> str:
     """Money: zh 5万, 100万, 1.2亿 (a non-CNY currency is appended); en `CNY 50,000`."""
     if v is None:

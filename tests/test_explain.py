@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from stratlang.builder import ReviewInputs, review
 from stratlang.check import check_entry
 from stratlang.diagnostics import CODES
 from stratlang.explain import EXPLANATIONS, example_project, explanation
 
 
-def build(tmp_path: Path, files: dict[str, str]):
-    """Write a project (name -> text; the first file is the entry) and check it."""
+def build(tmp_path: Path, files: dict[str, str], as_of: str | None = None):
+    """Write a project (name -> text; the first file is the entry) and check it; with `as_of`,
+    review its actuals.csv on that day (a REV example): the check's and the review's diagnostics."""
     entry = None
     for name, text in files.items():
         p = tmp_path / name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
         entry = entry or p
-    return check_entry(entry)
+    result = check_entry(entry)
+    if as_of is None:
+        return result
+    day = dt.date.fromisoformat(as_of)
+    reviewed = review(result, tmp_path / "out", ReviewInputs(tmp_path / "actuals.csv", as_of=day))
+    return replace(result, diagnostics=result.diagnostics + reviewed.diagnostics)
 
 
 def run(*args):
@@ -41,10 +50,11 @@ def test_every_code_has_an_explanation():
 
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_wrong_example_triggers_and_right_does_not(tmp_path, code):
-    wrong = build(tmp_path / "wrong", example_project(code, "wrong"))
+    as_of = EXPLANATIONS[code].as_of if EXPLANATIONS[code].actuals else None
+    wrong = build(tmp_path / "wrong", example_project(code, "wrong"), as_of)
     got = [d.code for d in wrong.diagnostics]
     assert code in got, f"{code}: wrong example gave {got}"
-    right = build(tmp_path / "right", example_project(code, "right"))
+    right = build(tmp_path / "right", example_project(code, "right"), as_of)
     got = [d for d in right.diagnostics if d.code == code]
     assert got == [], f"{code}: right example still gives {[d.message for d in got]}"
     # The right example is a valid project (warnings about other things may remain).

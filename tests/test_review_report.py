@@ -1,7 +1,7 @@
 """The review's pictures and report (review_map.py, review_html.py) on the bank example.
 
-The fixture: examples/bank_wealth with tests/data/review/bank_actuals.csv (2026-Q1 and Q2; green,
-amber and red targets), bank_outcomes.csv (one play with a significant lift, one without, one
+The fixture: examples/bank_wealth with examples/bank_wealth/data/actuals.csv (2026-Q1 and Q2; green,
+amber and red targets), outcomes.csv (one play with a significant lift, one without, one
 with no control group) and three review triggers (two fire), as of 2026-07-15.
 """
 
@@ -31,6 +31,7 @@ from stratlang.review import PlanTrigger, ReviewResult, plan_from_model, review
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "review"
 BANK = ROOT / "examples" / "bank_wealth" / "main.strat"
+BANK_DATA = BANK.parent / "data"
 AS_OF = dt.date(2026, 7, 15)
 TRIGGERS = (
     PlanTrigger(
@@ -49,10 +50,10 @@ TRIGGERS = (
 
 
 def bank_review(
-    model: Model, actuals: Path = DATA / "bank_actuals.csv", triggers=TRIGGERS, plan=None
+    model: Model, actuals: Path = BANK_DATA / "actuals.csv", triggers=TRIGGERS, plan=None
 ) -> ReviewResult:
     plan = replace(plan or plan_from_model(model), triggers=tuple(triggers))
-    return review(plan, actuals, as_of=AS_OF, outcomes=DATA / "bank_outcomes.csv")
+    return review(plan, actuals, as_of=AS_OF, outcomes=BANK_DATA / "outcomes.csv")
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +230,7 @@ HOSTILE = "<script>alert(1)</script></style><img src=x onerror=alert(2)>\u202eev
 
 
 def hostile_review(model: Model, tmp_path: Path) -> tuple[Model, ReviewResult]:
-    body = (DATA / "bank_actuals.csv").read_text(encoding="utf-8")
+    body = (BANK_DATA / "actuals.csv").read_text(encoding="utf-8")
     body = body.replace("代销保险费率下调", '"' + HOSTILE.replace('"', '""') + '"')
     actuals = tmp_path / "actuals.csv"
     actuals.write_text(body, encoding="utf-8")

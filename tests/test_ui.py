@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,19 +29,25 @@ UI = Path(__file__).resolve().parent / "ui"
 INPUTS = sorted(UI.glob("*.strat"))
 
 
-def run_check(name: str, *args: str) -> tuple[int, str, str]:
+REVIEW_DAY = "2026-07-15"  # the day the REV inputs are reviewed on (their actuals sit beside them)
+
+
+def run_check(name: str, *args: str, command: str = "check") -> tuple[int, str, str]:
     """`stratlang check NAME ARGS…` in tests/ui (paths in the output are as a user types them)."""
     _register()
     cwd = os.getcwd()
     os.chdir(UI)
     try:
-        result = CliRunner(env={"NO_COLOR": "1", "CI": "true"}).invoke(main, ["check", name, *args])
+        result = CliRunner(env={"NO_COLOR": "1", "CI": "true"}).invoke(main, [command, name, *args])
     finally:
         os.chdir(cwd)
     return result.exit_code, result.stdout, result.stderr
 
 
 def outputs(path: Path) -> dict[str, str]:
+    actuals = path.with_suffix(".actuals.csv")
+    if actuals.exists():
+        return review_outputs(path, actuals)
     code, _, text = run_check(path.name)
     strict_code, _, _ = run_check(path.name, "--strict")
     _, json_out, _ = run_check(path.name, "--format", "json")
@@ -48,6 +55,27 @@ def outputs(path: Path) -> dict[str, str]:
         ".txt": text,
         ".json": json_out,
         ".exit": f"check: {code}\ncheck --strict: {strict_code}\n",
+    }
+
+
+def review_outputs(path: Path, actuals: Path) -> dict[str, str]:
+    """A REV input: `stratlang review NAME --actuals NAME.actuals.csv` on REVIEW_DAY, with and
+    without `--fail-on amber`; the output folder's temporary path is shown as OUT."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "out")
+
+        def review(*args: str) -> tuple[int, str, str]:
+            base = ("--actuals", actuals.name, "--as-of", REVIEW_DAY, "-o", out)
+            code, stdout, stderr = run_check(path.name, *base, *args, command="review")
+            return code, stdout.replace(out, "OUT"), stderr.replace(out, "OUT")
+
+        code, _, text = review()
+        amber_code, _, _ = review("--fail-on", "amber")
+        _, json_out, _ = review("--format", "json")
+    return {
+        ".txt": text,
+        ".json": json_out,
+        ".exit": f"review: {code}\nreview --fail-on amber: {amber_code}\n",
     }
 
 
@@ -81,6 +109,6 @@ def test_no_expected_file_without_its_input():
     orphans = [
         p.name
         for p in UI.iterdir()
-        if p.suffix in (".txt", ".json", ".exit") and p.stem not in stems
+        if p.suffix in (".txt", ".json", ".exit", ".csv") and p.stem.split(".")[0] not in stems
     ]
     assert orphans == []

@@ -32,8 +32,6 @@ from .review_map import (
     STATUS_ORDER,
     STATUS_STYLES,
     TRIGGER_MARK,
-    format_goal,
-    format_value,
     measure_title,
     review_map_svg,
     status_label,
@@ -261,7 +259,9 @@ def _actual_marks(review: MeasureReview, fr: Frame, xs: list[float], lang: str) 
     for x, p in pts:
         assert p.actual is not None
         style = STATUS_STYLES.get(p.status, STATUS_STYLES["none"])
-        tip = f"{p.period}: {format_value(p.actual, m.unit, lang)} ({status_label(p.status, lang)})"
+        tip = (
+            f"{p.period}: {w.format_value(p.actual, m.unit, lang)} ({status_label(p.status, lang)})"
+        )
         out.append(
             f'<circle class="pt status-{p.status}" data-period="{escape(p.period)}" '
             f'cx="{_f(x)}" cy="{_f(fr.y(p.actual))}" r="3.6" fill="{style.chip}" '
@@ -297,9 +297,9 @@ def trend_chart(review: MeasureReview, lang: str) -> Markup:
         *_goal_lines(review, fr, xs),
         *_actual_marks(review, fr, xs, lang),
         f'<text x="{_f(fr.left - 4)}" y="{_f(fr.top + 8)}" text-anchor="end" {_AXIS}>'
-        f"{escape(format_value(_round3(hi), unit, lang))}</text>",
+        f"{escape(w.format_value(_round3(hi), unit, lang))}</text>",
         f'<text x="{_f(fr.left - 4)}" y="{_f(fr.top + fr.height)}" text-anchor="end" {_AXIS}>'
-        f"{escape(format_value(_round3(lo), unit, lang))}</text>",
+        f"{escape(w.format_value(_round3(lo), unit, lang))}</text>",
     ]
     for x, p in zip(xs, periods):
         parts.append(
@@ -393,9 +393,9 @@ def _change(review: MeasureReview, lang: str) -> str:
     if review.change is None:
         return "—"
     arrow = "↑" if review.change > 0 else "↓" if review.change < 0 else "→"
-    text = format_value(abs(review.change), review.measure.unit, lang)
+    text = w.format_value(abs(review.change), review.measure.unit, lang)
     if review.measure.unit == "ratio":  # a change of a ratio is a number, not 1:x
-        text = format_value(abs(review.change), "number", lang)
+        text = w.format_value(abs(review.change), "number", lang)
     return f"{arrow} {text}"
 
 
@@ -404,9 +404,9 @@ def forecast_sentence(review: MeasureReview, lang: str) -> str:
     if fc is None:
         return t("no_forecast", lang)
     by = w.format_date(fc.by, lang) if lang == "zh" else fc.by.isoformat()
-    target = format_goal(fc.target, fc.target_high, unit, lang)
+    target = w.format_goal(fc.target, fc.target_high, unit, lang)
     return t(
-        "forecast_sentence", lang, by=by, value=format_value(fc.value, unit, lang), target=target
+        "forecast_sentence", lang, by=by, value=w.format_value(fc.value, unit, lang), target=target
     )
 
 
@@ -416,8 +416,8 @@ def measure_row(review: MeasureReview, lang: str) -> dict[str, object]:
         "id": m.id,
         "label": measure_title(m),
         "period": p.period if p else "—",
-        "actual": format_value(p.actual, m.unit, lang) if p else t("no_actual", lang),
-        "goal": format_goal(p.goal, p.goal_high, m.unit, lang) if p else "—",
+        "actual": w.format_value(p.actual, m.unit, lang) if p else t("no_actual", lang),
+        "goal": w.format_goal(p.goal, p.goal_high, m.unit, lang) if p else "—",
         "deviation": _deviation(p),
         "chip": _chip(review.status, lang),
         "trend": _change(review, lang),
@@ -434,7 +434,7 @@ def _behind(gap: float | None, op: str | None, unit: str, lang: str) -> str:
     if gap is None:
         return "—"
     behind = -gap if op in ("<=", "<") else gap
-    return format_value(behind, unit, lang) if behind > 0 else t("reached", lang)
+    return w.format_value(behind, unit, lang) if behind > 0 else t("reached", lang)
 
 
 def gap_rows(result: ReviewResult, model: Model, lang: str) -> list[dict[str, object]]:
@@ -451,11 +451,11 @@ def gap_rows(result: ReviewResult, model: Model, lang: str) -> list[dict[str, ob
                 "objective": obj.label if obj is not None and obj.label else m.objective,
                 "label": measure_title(m),
                 "period": p.period,
-                "goal": format_goal(p.goal, p.goal_high, m.unit, lang),
-                "actual": format_value(p.actual, m.unit, lang),
+                "goal": w.format_goal(p.goal, p.goal_high, m.unit, lang),
+                "actual": w.format_value(p.actual, m.unit, lang),
                 "gap": _behind(r.gap, m.op, m.unit, lang),
-                "final_target": format_goal(m.value, m.high, m.unit, lang),
-                "forecast": format_value(fc.value, m.unit, lang) if fc else "—",
+                "final_target": w.format_goal(m.value, m.high, m.unit, lang),
+                "forecast": w.format_value(fc.value, m.unit, lang) if fc else "—",
                 "final_gap": _behind(r.final_gap, m.op, m.unit, lang),
                 "chip": _chip(r.status, lang),
             }
@@ -471,8 +471,8 @@ def trigger_rows(result: ReviewResult, lang: str) -> list[dict[str, object]]:
         m = result.plan.measure(tr.measure)
         unit = m.unit if m is not None else "number"
         evidence = [
-            f"{e.period}: {format_value(e.actual, unit, lang)} / {t('goal', lang)} "
-            f"{format_value(e.goal, unit, lang)}"
+            f"{e.period}: {w.format_value(e.actual, unit, lang)} / {t('goal', lang)} "
+            f"{w.format_value(e.goal, unit, lang)}"
             + (
                 f" ({t('deviation', lang)} {e.deviation * 100:.1f}%)"
                 if e.deviation is not None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..model import Model
 from ..review.plan import PlanMeasure
 from ..review.result import MeasureReview, ReviewResult
+from ..words import format_goal, format_value
 from .base import Options
 from .dot import Decoration, MapDecorations, run_dot, strategy_dot
 
@@ -68,48 +69,6 @@ def status_label(status: str, lang: str) -> str:
     """The symbol and the word: "● 达成", "▲ Watch"."""
     style = STATUS_STYLES.get(status, STATUS_STYLES["none"])
     return f"{style.symbol} {status_word(status, lang)}"
-
-
-# ---------------------------------------------------------------- values
-
-
-def _trim(x: float, places: int) -> str:
-    s = f"{x:.{places}f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
-
-
-def _scaled(v: float, lang: str) -> str:
-    a = abs(v)
-    if lang == "zh":
-        for size, unit in ((1e8, "亿"), (1e4, "万")):
-            if a >= size:
-                return _trim(v / size, 2) + unit
-        return _trim(v, 2)
-    for size, unit in ((1e9, " bn"), (1e6, " m"), (1e4, "k")):
-        if a >= size:
-            return _trim(v / size, 2) + unit
-    return f"{v:,.2f}".rstrip("0").rstrip(".") if not float(v).is_integer() else f"{int(v):,}"
-
-
-def format_value(v: float | None, unit: str, lang: str) -> str:
-    """A measure's value in its own unit: 13.1%, 1115亿 / 111.5 bn, 1:1.2, 5倍 / 5x."""
-    if v is None:
-        return "—"
-    if unit == "percent":
-        return _trim(v, 1) + "%"
-    if unit == "ratio":
-        return "1:" + _trim(v, 2)
-    if unit == "multiple":
-        return _trim(v, 2) + ("倍" if lang == "zh" else "x")
-    return _scaled(v, lang)
-
-
-def format_goal(low: float | None, high: float | None, unit: str, lang: str) -> str:
-    if low is None:
-        return "—"
-    if high is not None and high != low:
-        return f"{format_value(low, unit, lang)}–{format_value(high, unit, lang)}"
-    return format_value(low, unit, lang)
 
 
 def headline(review: MeasureReview, lang: str) -> str:

@@ -1,21 +1,24 @@
 """`stratlang build ENTRY [-o out/] [--data FILE] [--pdf]`: the main job (`stratlang.builder`).
 
 Check, then write `model.json`, `map.svg`, `playbook-map.svg`, `playbook.html` (and
-`playbook.pdf` with `--pdf`), and with `--data` the contact lists in `lists/` plus the real
-segment and play counts in `model.json` and the playbook. The output folder is replaced as a
+`playbook.pdf` with `--pdf`), with `--data` the contact lists in `lists/` plus the real
+segment and play counts in `model.json` and the playbook, and with `--actuals` the review
+(`stratlang review`'s files, in the same folder). The output folder is replaced as a
 whole (docs/outputs.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import click
 
+from ..builder import ReviewInputs
 from ..builder import build as build_outputs
 from . import main
-from .common import load_checked, say_waiting, usage_errors
+from .common import fail_usage, load_checked, print_diagnostics, say_waiting, usage_errors
 
 
 def _progress(msg: str) -> None:
@@ -59,6 +62,25 @@ def _progress(msg: str) -> None:
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--actuals",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Actuals: also write the review (review-map.svg, review.html, review.json).",
+)
+@click.option(
+    "--outcomes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Play outcomes (with --actuals).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day of the review (with --actuals; default: today).",
+)
 def build(
     entry: Path,
     out_dir: Path,
@@ -68,9 +90,15 @@ def build(
     lang: str | None,
     root: Path | None,
     strict: bool,
+    actuals: Path | None,
+    outcomes: Path | None,
+    as_of: dt.datetime | None,
 ) -> None:
     """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists."""
     res = load_checked(entry, root, "warning" if strict else "error")
+    if outcomes is not None and actuals is None:
+        fail_usage("--outcomes needs --actuals", "give the actuals file the review scores")
+    review = ReviewInputs(actuals, outcomes, as_of.date() if as_of else None) if actuals else None
     with usage_errors():
         built = build_outputs(
             res,
@@ -82,5 +110,8 @@ def build(
             fail_level="warning" if strict else "error",
             progress=_progress,
             on_wait=say_waiting,
+            actuals=review,
         )
+    if built.review is not None:
+        print_diagnostics(built.review.diagnostics, res.sources, "text", res.root)
     click.echo(f"wrote {', '.join(built.files)} to {out_dir}", err=True)

@@ -115,6 +115,7 @@ class Finding:
     message: str
     measure: str | None
     period: str | None
+    trigger: str | None = None  # the review trigger's id, for REV803
 
 
 @dataclass(frozen=True)

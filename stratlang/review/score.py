@@ -321,6 +321,7 @@ def _findings(
                     f"trigger `{t.id}` ({t.label}) fired on `{t.measure}` in {periods}",
                     t.measure,
                     t.evidence[-1].period if t.evidence else None,
+                    t.id,
                 )
             )
     return tuple(found)
