@@ -266,3 +266,35 @@ def test_plan_from_the_bank_example():
 def test_inconsistent_plan_is_refused():
     with pytest.raises(PlanError):
         Plan(START, END, (PlanMeasure("a", "甲", "money", "between", 1.0),))
+
+
+def test_the_fast_value_path_agrees_with_the_full_patterns():
+    """Values matched by FAST_VALUE are split without captures; the parts must be the ones the
+    full patterns give, for every kind of text."""
+    from stratlang.review.actuals import (
+        _value_class_sql,
+        _value_part_sql,
+        _value_parts_sql,
+        _value_sql,
+    )
+
+    texts = [
+        "1200", "+1.5", "-3", "0", "007", "13%", "2.2亿", "5600万", "1.5k", "3m", "3M", "5x",
+        "5X", "5倍", "1e5", "1E-3", "1_000", "1__000", " 12 ", "12 ", "1.", ".5", "12 k",
+        "1:1.2", "1：1.2", "abc", "", "١٢", "12%%", "--1", "1.2.3", "12亿亿", "inf", "nan",
+        "0x10", "+-1", "12％", "1.5kk", "9" * 400, "1.5e400", "亿", "%", "-", "+", None,
+    ]  # fmt: skip
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v (t VARCHAR)")
+    con.executemany("INSERT INTO v VALUES (?)", [[t] for t in texts])
+    fast = [_value_part_sql("t", k) for k in "nsab"]
+    slow = [f"({_value_parts_sql('t')}).{k}" for k in "nsab"]
+
+    def parsed(parts: list[str]) -> list[tuple[object, ...]]:
+        n, s, a, b = parts
+        cls = _value_class_sql(n, s, a)
+        return con.execute(
+            f"SELECT t, {cls}, {_value_sql(n, s, a, b, cls)} FROM v ORDER BY rowid"
+        ).fetchall()
+
+    assert parsed(fast) == parsed(slow)

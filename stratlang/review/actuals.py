@@ -70,26 +70,48 @@ def _value_parts_sql(text: str) -> str:
     )
 
 
-def _value_class_sql(parts: str) -> str:
+# A value that is a plain decimal number with at most one suffix character (`1200`, `13%`,
+# `2.2亿`) — nearly every value — is matched without captures (RE2's fast DFA) and split at its
+# last character; any other goes through SINGLE_VALUE and RATIO_VALUE. Both give the same parts.
+FAST_VALUE = r"[+-]?\d+(?:\.\d+)?[%万亿kKmM倍xX]?"
+
+
+def _value_part_sql(text: str, key: str) -> str:
+    """SQL: one part (n, s, a or b) of the value `text`; the regular expressions with captures
+    run only on the rows that are not FAST_VALUE."""
+    digit_last = f"right({text}, 1) BETWEEN '0' AND '9'"
+    fast = {
+        "n": f"CASE WHEN {digit_last} THEN {text} ELSE left({text}, length({text}) - 1) END",
+        "s": f"CASE WHEN {digit_last} THEN '' ELSE right({text}, 1) END",
+        "a": "''",
+        "b": "''",
+    }[key]
     return (
-        f"CASE WHEN {parts}.n <> '' THEN CASE {parts}.s"
-        " WHEN '' THEN 'plain' WHEN '%' THEN 'percent' WHEN '倍' THEN 'multiple'"
-        " WHEN 'x' THEN 'multiple' WHEN 'X' THEN 'multiple' ELSE 'scaled' END"
-        f" WHEN {parts}.a <> '' THEN 'ratio' END"
+        f"CASE WHEN regexp_full_match({text}, '{FAST_VALUE}') THEN {fast}"
+        f" ELSE ({_value_parts_sql(text)}).{key} END"
     )
 
 
-def _value_sql(parts: str, value_class: str) -> str:
-    def number(key: str) -> str:
-        return f"TRY_CAST(replace({parts}.{key}, '_', '') AS DOUBLE)"
+def _value_class_sql(n: str, s: str, a: str) -> str:
+    return (
+        f"CASE WHEN {n} <> '' THEN CASE {s}"
+        " WHEN '' THEN 'plain' WHEN '%' THEN 'percent' WHEN '倍' THEN 'multiple'"
+        " WHEN 'x' THEN 'multiple' WHEN 'X' THEN 'multiple' ELSE 'scaled' END"
+        f" WHEN {a} <> '' THEN 'ratio' END"
+    )
+
+
+def _value_sql(n: str, s: str, a: str, b: str, value_class: str) -> str:
+    def number(part: str) -> str:
+        return f"TRY_CAST(replace({part}, '_', '') AS DOUBLE)"
 
     scale = (
-        f"CASE lower({parts}.s) WHEN '万' THEN 1e4"
+        f"CASE lower({s}) WHEN '万' THEN 1e4"
         " WHEN '亿' THEN 1e8 WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6 ELSE 1 END"
     )
     return (
-        f"CASE {value_class} WHEN 'ratio' THEN {number('b')} / nullif({number('a')}, 0)"
-        f" WHEN 'scaled' THEN {number('n')} * {scale} ELSE {number('n')} END"
+        f"CASE {value_class} WHEN 'ratio' THEN {number(b)} / nullif({number(a)}, 0)"
+        f" WHEN 'scaled' THEN {number(n)} * {scale} ELSE {number(n)} END"
     )
 
 
@@ -102,36 +124,56 @@ def _accepted_sql() -> str:
 
 
 def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
-    """`ROWS`: every row read, with its measure, period and value parsed (NULL where not)."""
+    """`ROWS`: every row read, with its measure, period and value parsed (NULL where not).
+
+    A file has a few dozen distinct period labels: each is parsed, and matched to each cadence's
+    period, once (`labels`), and the rows join that small table."""
     kind, start = period_kind_and_start_sql("parts")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {ROWS} AS
         WITH typed AS (
           SELECT r."row", r.measure AS measure_text, trim(r.period) AS period_text,
-                 r.value AS value_text, r.note, m.id AS measure, m.unit, m.kind AS cadence_kind
+                 r.value AS value_text, r.note, m.id AS measure, m.unit,
+                 coalesce(m.kind, '') AS cadence_kind
           FROM {RAW} r LEFT JOIN {MEASURES} m ON m.id = trim(r.measure)
-        ), matched AS (
-          SELECT *, {period_parts_sql("period_text")} AS parts,
-                 {_value_parts_sql("value_text")} AS value_parts
-          FROM typed
+        ), texts AS (
+          SELECT period_text, {period_parts_sql("period_text")} AS parts
+          FROM (SELECT DISTINCT trim(period) AS period_text FROM {RAW} WHERE period IS NOT NULL)
         ), parsed AS (
-          SELECT *, {kind} AS p_kind, {start} AS p_start,
-                 {_value_class_sql("value_parts")} AS v_class
-          FROM matched
+          SELECT period_text, {kind} AS p_kind, {start} AS p_start FROM texts
+        ), labels AS (
+          SELECT p.period_text, k.kind AS cadence_kind, p.p_kind, p.p_start,
+                 {period_end_sql("p.p_kind", "p.p_start")} AS p_end,
+                 {period_label_sql("p.p_kind", "p.p_start")} AS p_label,
+                 cp.label AS period, cp.ord AS period_ord
+          FROM parsed p
+          CROSS JOIN (SELECT DISTINCT kind FROM {PERIODS} UNION ALL SELECT '') k
+          LEFT JOIN {PERIODS} cp
+            ON cp.kind = k.kind
+           AND ((p.p_kind = cp.kind AND p.p_start = cp.start)
+                OR (p.p_kind = 'day' AND p.p_start = cp."end"))
+        ), matched AS (
+          SELECT t.*, l.p_kind, l.p_start, l.p_end, l.p_label, l.period, l.period_ord,
+                 {_value_part_sql("t.value_text", "n")} AS v_n,
+                 {_value_part_sql("t.value_text", "s")} AS v_s,
+                 {_value_part_sql("t.value_text", "a")} AS v_a,
+                 {_value_part_sql("t.value_text", "b")} AS v_b
+          FROM typed t
+          LEFT JOIN labels l ON l.period_text = t.period_text AND l.cadence_kind = t.cadence_kind
         ), valued AS (
-          SELECT *, {period_end_sql("p_kind", "p_start")} AS p_end,
-                 {_value_sql("value_parts", "v_class")} AS v_number
-          FROM parsed
+          SELECT *, {_value_class_sql("v_n", "v_s", "v_a")} AS v_class FROM matched
+        ), numbered AS (
+          SELECT *, {_value_sql("v_n", "v_s", "v_a", "v_b", "v_class")} AS v_number,
+                 CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end
+          FROM valued
+        ), repeated AS (  -- (measure, period) given more than once: its first row
+          SELECT measure, period, min("row") AS first_row FROM numbered
+          WHERE measure IS NOT NULL AND period IS NOT NULL
+          GROUP BY measure, period HAVING count(*) > 1
         )
-        SELECT v.*, cp.label AS period, cp.ord AS period_ord,
-               CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end,
-               {period_label_sql("v.p_kind", "v.p_start")} AS p_label,
-               min(v."row") OVER (PARTITION BY v.measure, cp.label) AS first_row
-        FROM valued v LEFT JOIN {PERIODS} cp
-          ON cp.kind = v.cadence_kind
-         AND ((v.p_kind = cp.kind AND v.p_start = cp.start)
-              OR (v.p_kind = 'day' AND v.p_start = cp."end"))
+        SELECT n.*, r.first_row
+        FROM numbered n LEFT JOIN repeated r ON r.measure = n.measure AND r.period = n.period
         """,
         [plan.start, plan.end],
     )

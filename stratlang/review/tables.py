@@ -1,4 +1,4 @@
-"""The plan as small DuckDB tables (via pyarrow), and reading a user's file into a raw table.
+"""The plan as small DuckDB tables, and reading a user's file into a raw table.
 
 Plan tables: `__review_measures` (one row per measure, `ord` = plan order), `__review_periods`
 (every cadence period overlapping the strategy, `ord` = its index), `__review_milestones` (one row
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from ..engine.data import (
     DataError,
@@ -40,16 +39,17 @@ TRIGGERS = "__review_triggers"
 
 
 def register(
-    con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, rows: dict[str, list[Any]]
+    con: duckdb.DuckDBPyConnection, name: str, schema: dict[str, str], rows: dict[str, list[Any]]
 ) -> None:
-    """Create (or replace) the temp table `name` from columns of Python values."""
-    table = pa.Table.from_pydict(rows, schema=schema)
-    view = f"{name}_arrow"
-    con.register(view, table)
-    try:
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{view}"')
-    finally:
-        con.unregister(view)
+    """Create (or replace) the temp table `name` from columns of Python values; `schema` gives
+    each column's SQL type. The columns travel as list parameters (no pyarrow conversion of
+    Python objects, which imports pandas when it is installed: half a second)."""
+    picked = ", ".join(
+        f'unnest(CAST($c{i} AS {sql_type}[])) AS "{column}"'
+        for i, (column, sql_type) in enumerate(schema.items())
+    )
+    params = {f"c{i}": rows[column] for i, column in enumerate(schema)}
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT {picked}', params)
 
 
 def register_plan(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
@@ -65,27 +65,25 @@ def _register_measures(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     register(
         con,
         MEASURES,
-        pa.schema(
-            [
-                ("ord", pa.int32()),
-                ("id", pa.string()),
-                ("label", pa.string()),
-                ("unit", pa.string()),
-                ("op", pa.string()),
-                ("value", pa.float64()),
-                ("high", pa.float64()),
-                ("horizon", pa.date32()),
-                ("baseline", pa.float64()),
-                ("cadence", pa.string()),
-                ("kind", pa.string()),
-                ("tolerance", pa.float64()),
-                ("weight", pa.float64()),
-                ("objective", pa.string()),
-                ("play", pa.string()),
-                ("perspective", pa.string()),
-                ("theme", pa.string()),
-            ]
-        ),
+        {
+            "ord": "INTEGER",
+            "id": "VARCHAR",
+            "label": "VARCHAR",
+            "unit": "VARCHAR",
+            "op": "VARCHAR",
+            "value": "DOUBLE",
+            "high": "DOUBLE",
+            "horizon": "DATE",
+            "baseline": "DOUBLE",
+            "cadence": "VARCHAR",
+            "kind": "VARCHAR",
+            "tolerance": "DOUBLE",
+            "weight": "DOUBLE",
+            "objective": "VARCHAR",
+            "play": "VARCHAR",
+            "perspective": "VARCHAR",
+            "theme": "VARCHAR",
+        },
         {
             "ord": list(range(len(ms))),
             "id": [m.id for m in ms],
@@ -117,15 +115,7 @@ def _register_periods(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     register(
         con,
         PERIODS,
-        pa.schema(
-            [
-                ("kind", pa.string()),
-                ("ord", pa.int32()),
-                ("label", pa.string()),
-                ("start", pa.date32()),
-                ("end", pa.date32()),
-            ]
-        ),
+        {"kind": "VARCHAR", "ord": "INTEGER", "label": "VARCHAR", "start": "DATE", "end": "DATE"},
         rows,
     )
 
@@ -164,15 +154,13 @@ def _register_milestones(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     register(
         con,
         MILESTONES,
-        pa.schema(
-            [
-                ("measure", pa.string()),
-                ("period", pa.string()),
-                ("op", pa.string()),
-                ("value", pa.float64()),
-                ("high", pa.float64()),
-            ]
-        ),
+        {
+            "measure": "VARCHAR",
+            "period": "VARCHAR",
+            "op": "VARCHAR",
+            "value": "DOUBLE",
+            "high": "DOUBLE",
+        },
         rows,
     )
 
@@ -182,17 +170,15 @@ def _register_triggers(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     register(
         con,
         TRIGGERS,
-        pa.schema(
-            [
-                ("ord", pa.int32()),
-                ("id", pa.string()),
-                ("measure", pa.string()),
-                ("kind", pa.string()),
-                ("op", pa.string()),
-                ("value", pa.float64()),
-                ("periods", pa.int32()),
-            ]
-        ),
+        {
+            "ord": "INTEGER",
+            "id": "VARCHAR",
+            "measure": "VARCHAR",
+            "kind": "VARCHAR",
+            "op": "VARCHAR",
+            "value": "DOUBLE",
+            "periods": "INTEGER",
+        },
         {
             "ord": list(range(len(ts))),
             "id": [t.id for t in ts],
