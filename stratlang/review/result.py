@@ -1,14 +1,18 @@
 """What a review finds: plain immutable data, read by the report (and later the diagnostics).
 
-Period rows are NamedTuples: a review of 10,000 measures has hundreds of thousands of them, and a
-tuple is built far faster than a frozen dataclass.
+A review of 10,000 measures has hundreds of thousands of scored periods. They stay columnar (a
+`PeriodTable`: the pyarrow table DuckDB scored them into) until a consumer reads one measure's
+`periods`; then that measure's rows become `PeriodScore` NamedTuples (a tuple is built far
+faster than a frozen dataclass). review.json writes the columns without building any row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from .plan import Plan, PlanMeasure
 
@@ -35,6 +39,45 @@ class PeriodScore(NamedTuple):
     note: str | None
 
 
+class PeriodTable:
+    """Every scored period of a review as columns: a pyarrow Table ordered by measure, then
+    period, with the measure's plan index `m_ord`, the period's index `p_ord` and the fields of
+    `PeriodScore` (docs/review.md)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def scores(self, first: int, count: int) -> tuple[PeriodScore, ...]:
+        """Rows `first` .. `first + count` as PeriodScores."""
+        part = self.table.slice(first, count)
+        columns = [part.column(name).to_pylist() for name in PeriodScore._fields]
+        return tuple(map(PeriodScore._make, zip(*columns, strict=True)))
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodRows:
+    """Where one measure's scored periods are: rows `first` .. `first + count` of a review's
+    `PeriodTable` (`m_ord` names the measure there), or, without a table, the PeriodScores."""
+
+    table: PeriodTable | None
+    m_ord: int = -1
+    first: int = 0
+    count: int = 0
+    given: tuple[PeriodScore, ...] = ()
+
+    @staticmethod
+    def of(scores: Sequence[PeriodScore]) -> PeriodRows:
+        return PeriodRows(None, count=len(scores), given=tuple(scores))
+
+    def scores(self) -> tuple[PeriodScore, ...]:
+        if self.table is None:
+            return self.given
+        return self.table.scores(self.first, self.count)
+
+
 @dataclass(frozen=True)
 class Forecast:
     """ "On current trend reaches `value` of `target` by `by`": least squares over `periods`."""
@@ -50,7 +93,7 @@ class Forecast:
 @dataclass(frozen=True)
 class MeasureReview:
     measure: PlanMeasure
-    periods: tuple[PeriodScore, ...]
+    rows: PeriodRows = field(repr=False, compare=False)  # its scored periods, not yet built
     status: str  # the latest period with an actual; none without one
     latest: str | None  # that period's label
     attainment: float | None
@@ -58,6 +101,11 @@ class MeasureReview:
     gap: float | None  # latest goal - latest actual (for between: to the nearest end)
     forecast: Forecast | None
     final_gap: float | None  # final target - forecast (between: to the nearest end)
+
+    @cached_property
+    def periods(self) -> tuple[PeriodScore, ...]:
+        """Its scored periods in time order (built from the review's columns when first read)."""
+        return self.rows.scores()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ Python only turns the query results into the result's data (and words the findin
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 import duckdb
@@ -27,7 +26,9 @@ from .result import (
     Finding,
     Forecast,
     MeasureReview,
+    PeriodRows,
     PeriodScore,
+    PeriodTable,
     Rollup,
     TriggerReview,
 )
@@ -128,6 +129,7 @@ WITH latest AS (
          arg_max(goal, p_ord) FILTER (WHERE actual IS NOT NULL) AS goal,
          arg_max(goal_high, p_ord) FILTER (WHERE actual IS NOT NULL) AS goal_high,
          count(actual) AS actuals,
+         count(*) AS periods,
          regr_slope(actual, days) AS slope,
          regr_intercept(actual, days) AS intercept
   FROM {SCORED} GROUP BY m_ord
@@ -136,7 +138,7 @@ SELECT m.ord AS m_ord, m.id, m.op, m.value AS target, m.high AS target_high, m.h
        m.objective, m.perspective, m.theme,
        coalesce(l.status, 'none') AS status, l.period, l.attainment, l.change,
        {{gap}} AS gap,
-       coalesce(l.actuals, 0) AS actuals, l.slope,
+       coalesce(l.actuals, 0) AS actuals, coalesce(l.periods, 0) AS periods, l.slope,
        CASE WHEN l.actuals >= 2 THEN l.intercept + l.slope * date_diff('day', $plan_start, m.horizon)
             END AS forecast
 FROM {MEASURES} m LEFT JOIN latest l ON l.m_ord = m.ord
@@ -214,37 +216,37 @@ def score(
     whole = con.execute(_rollup_sql("'strategy'")).fetchone()
     strategy = Rollup(*whole) if whole else Rollup("strategy", "none", None, 0, 0)
     triggers = _trigger_reviews(con, plan)
-    return measures, rollups, strategy, triggers, _findings(measures, triggers, as_of)
+    missing = con.execute(
+        f'SELECT m_ord, period FROM {SCORED} WHERE actual IS NULL AND "end" < $as_of '
+        "ORDER BY m_ord, p_ord",
+        {"as_of": as_of},
+    ).fetchall()
+    return measures, rollups, strategy, triggers, _findings(measures, triggers, missing)
 
 
 def _measure_reviews(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[MeasureReview, ...]:
-    # whole columns, not rows: DuckDB hands an arrow column over at once (fetchall builds rows)
-    query = (
-        f'SELECT m_ord, period, start, "end", actual, goal, goal_high, status, shortfall, '
-        f"attainment, change, note FROM {SCORED} ORDER BY m_ord, p_ord"
+    # the periods stay columns (one arrow table); each measure knows its slice of them
+    fields = ", ".join(f'"{name}"' for name in PeriodScore._fields)
+    table = PeriodTable(
+        con.sql(
+            f"SELECT m_ord, p_ord, {fields} FROM {SCORED} ORDER BY m_ord, p_ord"
+        ).to_arrow_table()
     )
-    columns = [c.to_pylist() for c in con.sql(query).to_arrow_table().columns]
-    scores = list(map(PeriodScore._make, zip(*columns[1:], strict=True)))
-    by_measure: dict[int, tuple[PeriodScore, ...]] = {}
-    first = 0
-    for m_ord, group in itertools.groupby(columns[0]):
-        count = sum(1 for _ in group)
-        by_measure[m_ord] = tuple(scores[first : first + count])
-        first += count
     summaries = con.execute(
-        f"SELECT m_ord, status, period, attainment, change, gap, actuals, slope, forecast, horizon "
-        f"FROM {SUMMARY} ORDER BY m_ord"
+        f"SELECT m_ord, status, period, attainment, change, gap, actuals, slope, forecast, "
+        f"horizon, periods FROM {SUMMARY} ORDER BY m_ord"
     ).fetchall()
-    return tuple(
-        _measure_review(m, by_measure.get(i, ()), s)
-        for i, (m, s) in enumerate(zip(plan.measures, summaries, strict=True))
-    )
+    reviews = []
+    first = 0
+    for i, (m, s) in enumerate(zip(plan.measures, summaries, strict=True)):
+        count = s[-1]
+        reviews.append(_measure_review(m, PeriodRows(table, i, first, count), s))
+        first += count
+    return tuple(reviews)
 
 
-def _measure_review(
-    m: PlanMeasure, periods: tuple[PeriodScore, ...], summary: tuple[Any, ...]
-) -> MeasureReview:
-    _, status, latest, attainment, change, gap, actuals, slope, forecast, horizon = summary
+def _measure_review(m: PlanMeasure, rows: PeriodRows, summary: tuple[Any, ...]) -> MeasureReview:
+    _, status, latest, attainment, change, gap, actuals, slope, forecast, horizon, _ = summary
     trend = None
     final_gap = None
     if forecast is not None and m.op is not None:
@@ -252,7 +254,7 @@ def _measure_review(
         final_gap = _gap(m, forecast)
     elif forecast is not None:
         trend = Forecast(forecast, None, None, horizon, actuals, slope)
-    return MeasureReview(m, periods, status, latest, attainment, change, gap, trend, final_gap)
+    return MeasureReview(m, rows, status, latest, attainment, change, gap, trend, final_gap)
 
 
 def _gap(m: PlanMeasure, value: float) -> float | None:
@@ -280,24 +282,29 @@ def _trigger_reviews(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[Trigge
 
 
 def _findings(
-    measures: tuple[MeasureReview, ...], triggers: tuple[TriggerReview, ...], as_of: dt.date
+    measures: tuple[MeasureReview, ...],
+    triggers: tuple[TriggerReview, ...],
+    missing: list[tuple[int, str]],
 ) -> tuple[Finding, ...]:
     """REV801/802 for a measure whose latest status is red/amber, REV804 for each period that
-    ended before as_of without an actual, REV803 for each fired trigger. Plan order, then period."""
+    ended before as_of without an actual (`missing`: (measure index, period) in plan and time
+    order, from SQL), REV803 for each fired trigger. Plan order, then period."""
     found: list[Finding] = []
-    for r in measures:
+    gaps = iter(missing)
+    gap = next(gaps, None)
+    for i, r in enumerate(measures):
         m = r.measure
-        for p in r.periods:
-            if p.actual is None and p.end < as_of:
-                found.append(
-                    Finding(
-                        MISSING_ACTUAL,
-                        "warning",
-                        f"`{m.id}` ({m.label}) has no actual for {p.period}, which has ended",
-                        m.id,
-                        p.period,
-                    )
+        while gap is not None and gap[0] == i:
+            found.append(
+                Finding(
+                    MISSING_ACTUAL,
+                    "warning",
+                    f"`{m.id}` ({m.label}) has no actual for {gap[1]}, which has ended",
+                    m.id,
+                    gap[1],
                 )
+            )
+            gap = next(gaps, None)
         if r.status in ("red", "amber"):
             code, severity = (
                 (TARGET_RED, "warning") if r.status == "red" else (TARGET_AMBER, "note")
