@@ -19,6 +19,8 @@ VENV        := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 LINTED      := stratlang tests benchmarks scripts
+# pytest-xdist processes for test-fast (auto: one per core)
+WORKERS     ?= auto
 
 .PHONY: help setup demo test fuzz test-fast lint format bless bench clean distclean
 
@@ -41,7 +43,7 @@ test: setup lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 test-fast: setup lint
-	$(VENV)/bin/pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 # Ruff (lint and format check) and mypy (strict where pyproject.toml says so) before any test.
 lint: setup
