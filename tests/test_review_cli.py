@@ -149,3 +149,21 @@ def test_the_review_is_byte_identical_from_another_working_directory(tmp_path):
     assert review(two, cwd=elsewhere).returncode == 0
     for name in ("review-map.svg", "review.html", "review.json"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_map_with_actuals_draws_the_review_map_by_suffix(tmp_path):
+    r = run(
+        "map", BANK / "main.strat", "--actuals", ACTUALS, "--as-of", "2026-07-15",
+        "-o", tmp_path / "review.dot",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    dot = (tmp_path / "review.dot").read_text(encoding="utf-8")
+    assert "未达" in dot and "达成" in dot  # status words beside the colours
+    r = run(
+        "map", BANK / "main.strat", "--actuals", ACTUALS, "--as-of", "2026-07-15",
+        "-o", tmp_path / "review.png",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "review.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = run("map", BANK / "main.strat", "--actuals", ACTUALS, "--view", "playbook")
+    assert r.returncode == 2 and "--actuals draws the strategy map" in r.stderr

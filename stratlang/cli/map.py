@@ -1,20 +1,23 @@
 """`stratlang map ENTRY [--view strategy|playbook] [-o FILE.svg|.png|.pdf|.dot]`: one map.
 
 Without `-o` the DOT text goes to stdout (no Graphviz needed). With `-o` the format follows the
-file's suffix; SVG, PNG and PDF are laid out by Graphviz `dot`. Nothing is written when the check
+file's suffix; SVG, PNG and PDF are laid out by Graphviz `dot`. With `--actuals` the strategy map
+is the review map (objectives coloured by status, docs/review.md). Nothing is written when the check
 fails (exit 1) or Graphviz is missing or fails (exit 2); files are written atomically.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
 from ..builder import project_inputs
+from ..check import CheckResult
 from . import main
-from .common import fail_usage, load_checked, write_outputs
+from .common import fail_usage, load_checked, usage_errors, write_outputs
 
 SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
@@ -46,6 +49,19 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
     help="Language of the map's own words (default: from strategy.locale).",
 )
 @click.option(
+    "--actuals",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Actuals: draw the review map, each objective coloured by its status (strategy view).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day of the review (with --actuals; default: today).",
+)
+@click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 def map_command(
@@ -55,6 +71,8 @@ def map_command(
     targets: bool,
     font: str | None,
     lang: str | None,
+    actuals: Path | None,
+    as_of: dt.datetime | None,
     root: Path | None,
 ) -> None:
     """Draw the strategy map or the playbook map of ENTRY."""
@@ -73,9 +91,14 @@ def map_command(
         fail_usage(
             "--font needs a font name", 'for example --font "Noto Sans CJK SC" (see `fc-list`)'
         )
+    if actuals is not None and view != "strategy":
+        fail_usage("--actuals draws the strategy map", "leave out --view playbook")
     res = load_checked(entry, root)
     opts = Options(lang=lang, view=view, show_targets=targets, font=font or DEFAULT_FONT)
-    dot_text = render_dot(res.model, view, opts)
+    if actuals is not None:
+        dot_text = _review_map(res, actuals, as_of.date() if as_of else dt.date.today(), lang)
+    else:
+        dot_text = render_dot(res.model, view, opts)
     if fmt == "dot":
         if output is None or str(output) == "-":
             sys.stdout.write(dot_text)
@@ -90,5 +113,18 @@ def map_command(
             fail_usage(
                 str(e), "write the map as .dot (-o map.dot) to look at the input Graphviz got"
             )
-        write_outputs([(output, data)], project_inputs(res))
+        write_outputs([(output, data)], project_inputs(res) + ([actuals] if actuals else []))
     click.echo(f"wrote {output}", err=True)
+
+
+def _review_map(res: CheckResult, actuals: Path, as_of: dt.date, lang: str | None) -> str:
+    """The DOT text of the review map: the actuals scored as of `as_of` (bad actuals: exit 2)."""
+    from ..backends.review_map import review_map_dot
+    from ..builder import require_data_file
+    from ..review import review
+    from ..words import lang_of
+
+    with usage_errors():
+        require_data_file(actuals)
+        result = review(res.model, actuals, as_of=as_of)
+    return review_map_dot(res.model, result, lang_of(res.model, lang))
