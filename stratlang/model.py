@@ -41,12 +41,19 @@ DEFAULT_PERSPECTIVES = (
 SCRIPT_SECTIONS = language.SCRIPT_SECTIONS
 
 
+# The units a target, milestone, baseline or review value can have. Money is not told from a
+# count: both are plain numbers (`1.2亿`, `45`), in the strategy's `currency` when money.
+QUANTITY_UNITS = ("percent", "number", "ratio", "multiple")
+
+
 @dataclass(frozen=True)
 class Quantity:
-    """A number with its unit: `percent` (20% -> 20), `money`, or `number` (a count)."""
+    """A number with its unit: `percent` (20% -> 20), `number` (an amount or a count: 1.2亿 ->
+    120000000), `ratio` (`1:1.2` -> 1.2: output per unit of input, a:b is b/a) or `multiple`
+    (`5x`, `5倍` -> 5)."""
 
     value: int | float
-    unit: str  # percent | number
+    unit: str  # percent | number | ratio | multiple
     raw: str = ""
 
     def __str__(self) -> str:
@@ -66,6 +73,9 @@ class Strategy:
     description: str | None = None
     span: Span | None = None
     node: ast.Block | None = None
+    mission: str | None = None
+    vision: str | None = None
+    cadence: str = language.DEFAULT_CADENCE  # monthly | quarterly | yearly: targets' default
 
 
 @dataclass(frozen=True)
@@ -119,15 +129,53 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """`2026Q4 >= 2亿` in a target's body: the goal for one period. `period` is the canonical
+    label (`2026-Q4`, `2026-03`, `2026`, `2026-06-30`); `start` and `end` its first and last day
+    (both the date for a date)."""
+
+    period: str
+    op: str  # >= > <= < = between
+    value: Quantity  # the low end for between
+    high: Quantity | None = None  # between only
+    span: Span | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    granularity: str = "quarter"  # year | quarter | month | day
+    node: ast.MilestoneLine | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     id: str
     label: str
-    op: str
-    value: Quantity
+    op: str  # >= > <= < = between
+    value: Quantity  # the low end for between
     by: dt.date | None = None
     baseline: Quantity | None = None
     span: Span | None = None
     node: ast.TargetLine | None = None
+    high: Quantity | None = None  # between only
+    milestones: tuple[Milestone, ...] = ()
+    cadence: str | None = None  # None: the strategy's
+    weight: float = 1.0
+    tolerance: float | None = None  # a fraction (15% -> 0.15); None: the default 10%
+
+    @property
+    def unit(self) -> str:
+        return self.value.unit
+
+
+@dataclass(frozen=True)
+class Measure:
+    """`measure share "市场份额"`: tracked (it takes actuals) but not targeted."""
+
+    id: str
+    label: str
+    cadence: str | None = None  # None: the strategy's
+    weight: float = 1.0
+    span: Span | None = None
+    node: ast.MeasureLine | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +188,7 @@ class Objective:
     description: str | None = None
     kind: str | None = None
     targets: tuple[Target, ...] = ()
+    measures: tuple[Measure, ...] = ()
     allow: frozenset[str] = frozenset()
     span: Span | None = None
     node: ast.Block | None = None
@@ -147,11 +196,15 @@ class Objective:
 
 @dataclass(frozen=True)
 class Link:
+    """One edge of a link chain: `a -> b` (kind `causal`: a drives b) or `a ~> b` (kind
+    `feedback`: results of a feed back into b; not part of the causal graph)."""
+
     source: str
     target: str
     label: str | None = None
     span: Span | None = None  # the `a -> b` part of the chain
     node: ast.Link | None = None
+    kind: str = "causal"  # causal | feedback
 
 
 @dataclass(frozen=True)
@@ -282,6 +335,7 @@ class Play:
     steps: tuple[Step, ...] = ()
     supports: tuple[str, ...] = ()
     targets: tuple[Target, ...] = ()
+    measures: tuple[Measure, ...] = ()
     control: float | None = None  # percent, 10 means 10%
     priority: int = 0
     owner: str | None = None
@@ -302,6 +356,48 @@ class Initiative:
     owner: str | None = None
     budget: int | float | None = None
     period: tuple[dt.date, dt.date] | None = None
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """`review ID "label" { when MEASURE deviates 15% | MEASURE CMP V [for N UNIT]; action … }`:
+    a condition over a measure's actuals and what to do when it holds.
+
+    `measure` is `OWNER.ID` (a target or measure of an objective or play). `kind` `deviation`:
+    |actual − goal| / |goal| > value (a percent); `threshold`: actual `op` value (in the measure's
+    unit). It must hold for `count` consecutive periods of the measure's cadence; `unit` is how
+    `for` counted them (`periods`, `months`, `quarters`, `years`; `periods` without `for`)."""
+
+    id: str
+    label: str
+    measure: str
+    kind: str  # deviation | threshold
+    op: str | None  # threshold: >= > <= <; None for deviation
+    value: Quantity
+    count: int = 1
+    unit: str = "periods"
+    action: str | None = None
+    owner: str | None = None
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """`gap ID "label" { estimate 5亿  objectives …  initiatives … }`: an opportunity gap (机会差距),
+    its estimated value and the objectives and initiatives meant to close it."""
+
+    id: str
+    label: str
+    estimate: Quantity | None = None
+    objectives: tuple[str, ...] = ()
+    initiatives: tuple[str, ...] = ()
     description: str | None = None
     allow: frozenset[str] = frozenset()
     span: Span | None = None
@@ -335,6 +431,8 @@ class Model:
     files: tuple[str, ...] = ()  # display paths of the project's files, entry first
     custom_perspectives: bool = False
     kinds: Mapping[str, str] = field(default_factory=dict)  # id -> declaration kind
+    reviews: Mapping[str, Review] = field(default_factory=dict)
+    gaps: Mapping[str, Gap] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
 
@@ -404,11 +502,31 @@ class Model:
         for oid, o in self.objectives.items():
             g.add_node(oid, perspective=o.perspective)
         for link in self.links:
+            if link.kind != "causal":
+                continue  # feedback runs from results back to insight: not cause and effect
             if g.has_edge(link.source, link.target):
                 g.edges[link.source, link.target]["links"].append(link)
             else:
                 g.add_edge(link.source, link.target, links=[link])
         return g
+
+    def measure(self, ref: str) -> Target | Measure | None:
+        """The target or measure `OWNER.ID` names (an objective's or a play's), or None."""
+        owner_id, _, mid = ref.partition(".")
+        owner: Objective | Play | None = self.objectives.get(owner_id) or self.plays.get(owner_id)
+        if owner is None:
+            return None
+        for t in owner.targets:
+            if t.id == mid:
+                return t
+        for ms in owner.measures:
+            if ms.id == mid:
+                return ms
+        return None
+
+    def cadence_of(self, measure: Target | Measure) -> str:
+        """How often a target or measure is reviewed: its own `cadence`, else the strategy's."""
+        return measure.cadence or self.strategy.cadence
 
     def supporters(self, objective_id: str) -> list[str]:
         """Plays and initiatives that support an objective."""
@@ -429,6 +547,8 @@ class Model:
             self.scripts,
             self.plays,
             self.initiatives,
+            self.reviews,
+            self.gaps,
         ):
             if ident in coll:
                 return coll[ident]

@@ -22,8 +22,9 @@ from ..language import FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, S
 from ..rules import NExpr
 from ..source import Span
 from ..syntax import ast
+from . import resolve_measures as rm
 from .types import normalize
-from .util import MakeOptions
+from .util import MakeOptions, replace_with
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 # Repeatable line items: AST class -> (word, kinds that take it).
 LINE_ITEMS: dict[type[ast.Item], tuple[str, tuple[str, ...]]] = {
     ast.TargetLine: ("target", language.LINE_ITEMS["target"]),
+    ast.MeasureLine: ("measure", language.LINE_ITEMS["measure"]),
     ast.StepLine: ("step", language.LINE_ITEMS["step"]),
     ast.ObjectionLine: ("objection", language.LINE_ITEMS["objection"]),
 }
@@ -322,42 +324,15 @@ class Resolver:
                 continue
             name = item.name.name
             if name not in spec:
-                near = dg.closest(name, spec)
-                self.err(
-                    "NAM204",
-                    f"unknown attribute `{name}` for {article(block.kind)}",
-                    item.name.span,
-                    "unknown attribute",
-                    help=(f"did you mean `{near[0]}`?",)
-                    if near
-                    else (f"{article(block.kind)} takes: " + ", ".join(sorted(spec)),),
-                    suggestions=(
-                        dg.Suggestion(
-                            item.name.span,
-                            near[0],
-                            f"replace with `{near[0]}`",
-                            dg.Applicability.MACHINE_APPLICABLE
-                            if len(near) == 1
-                            else dg.Applicability.MAYBE_INCORRECT,
-                        ),
-                    )
-                    if near
-                    else (),
-                )
+                self.unknown_attribute(item.name, article(block.kind), sorted(spec))
                 continue
             if name in attrs:
-                self.err(
-                    "NAM207",
-                    f"`{name}` is given twice",
-                    item.name.span,
-                    "given again here",
-                    labels=(dg.Label(attrs[name].name.span, "first given here"),),
-                    help="keep one of them"
-                    + (
-                        ", or list several values separated by commas"
-                        if spec[name][0].startswith("refs")
-                        else ""
-                    ),
+                self.given_twice(
+                    item.name,
+                    attrs[name].name,
+                    ", or list several values separated by commas"
+                    if spec[name][0].startswith("refs")
+                    else "",
                 )
                 continue
             if isinstance(item, ast.SubBlock) and spec[name][0] != "profile":
@@ -372,6 +347,30 @@ class Resolver:
                     continue
                 self._missing(block, name)
         return attrs, lines
+
+    def unknown_attribute(self, name: ast.Name, owner: str, names: Sequence[str]) -> None:
+        """NAM204 for an attribute `owner` ("a play") does not take, with the closest name."""
+        near = dg.closest(name.name, names)
+        self.err(
+            "NAM204",
+            f"unknown attribute `{name.name}` for {owner}",
+            name.span,
+            "unknown attribute",
+            help=(f"did you mean `{near[0]}`?",)
+            if near
+            else (f"{owner} takes: " + ", ".join(names),),
+            suggestions=replace_with(name.span, near),
+        )
+
+    def given_twice(self, name: ast.Name, first: ast.Name, more_help: str = "") -> None:
+        self.err(
+            "NAM207",
+            f"`{name.name}` is given twice",
+            name.span,
+            "given again here",
+            labels=(dg.Label(first.span, "first given here"),),
+            help="keep one of them" + more_help,
+        )
 
     def _missing(self, block: ast.Block, what: str, help: str | None = None) -> None:
         who = f"{block.kind} `{block.id.name}`" if block.id else f"`{block.kind}`"
@@ -684,13 +683,29 @@ class Resolver:
         return v.value
 
     def quantity(self, v: ast.Value) -> m.Quantity | None:
+        """A target, milestone, baseline or review value: a number (with `%` a percentage), a
+        ratio `a:b` (kept as b/a, output per unit of input) or a multiple `5x`."""
         if isinstance(v, ast.Number):
             return m.Quantity(v.value, "percent" if v.percent else "number", v.raw)
+        if isinstance(v, ast.Ratio):
+            if v.left == 0:
+                self.err(
+                    "TYP305",
+                    f"ratio `{v.raw}` has 0 on the left: nothing is put in",
+                    v.span,
+                    "input of 0",
+                    help="a ratio `1:1.2` reads one unit in, 1.2 out",
+                )
+                return None
+            return m.Quantity(v.right / v.left, "ratio", v.raw)
+        if isinstance(v, ast.Multiple):
+            return m.Quantity(v.value, "multiple", v.raw)
         if isinstance(v, ast.Invalid):
             return None
         self.err(
             "TYP302",
-            "a target value is a number, optionally with `%`, `万`, `亿`, `k` or `m`",
+            "a target value is a number, optionally with `%`, `万`, `亿`, `k` or `m`, a ratio "
+            "such as `1:1.2` or a multiple such as `5x`",
             v.span,
             "not a number",
         )
@@ -823,6 +838,8 @@ class Resolver:
         scripts: dict[str, m.Script] = {}
         plays: dict[str, m.Play] = {}
         initiatives: dict[str, m.Initiative] = {}
+        reviews: dict[str, m.Review] = {}
+        gaps: dict[str, m.Gap] = {}
         for ident, d in self.decls.items():  # in declaration order (diagnostics, suggestions)
             b = d.block
             match d.kind:
@@ -846,6 +863,12 @@ class Resolver:
                     plays[ident] = _replace(self.build_play(b), order=len(plays))
                 case "initiative":
                     initiatives[ident] = self.build_initiative(b)
+                case "review":
+                    review = rm.build_review(self, b)
+                    if review is not None:
+                        reviews[ident] = review
+                case "gap":
+                    gaps[ident] = rm.build_gap(self, b)
         segments, plays = self.type_rules(schema, segments, plays)
         links = self.build_links()
         files = tuple(f.path for f in self.files)
@@ -867,6 +890,8 @@ class Resolver:
             files=files,
             custom_perspectives=self.perspectives_block is not None,
             kinds=m._ro({i: d.kind for i, d in self.decls.items()}),
+            reviews=m._ro(reviews),
+            gaps=m._ro(gaps),
         )
 
     def type_rules(
@@ -922,6 +947,9 @@ class Resolver:
             description=self.conv(a.get("description"), "str"),
             span=b.span,
             node=b,
+            mission=self.conv(a.get("mission"), "str"),
+            vision=self.conv(a.get("vision"), "str"),
+            cadence=self.conv(a.get("cadence"), "one:cadence") or language.DEFAULT_CADENCE,
         )
 
     def build_perspectives(self, locale: str = "zh-CN") -> tuple[m.Perspective, ...]:
@@ -1108,53 +1136,78 @@ class Resolver:
             _id(b).name, self._label(b), self.conv(a.get("description"), "str"), b.span, b
         )
 
-    def targets(self, lines: Sequence[ast.Item]) -> tuple[m.Target, ...]:
+    def goals(
+        self, lines: Sequence[ast.Item]
+    ) -> tuple[tuple[m.Target, ...], tuple[m.Measure, ...]]:
+        """The targets and measures of an objective or play; their ids share one namespace in the
+        block (a review names either as `OWNER.ID`)."""
         out: list[m.Target] = []
-        seen: dict[str, ast.TargetLine] = {}
+        seen: dict[str, ast.TargetLine | ast.MeasureLine] = {}
+        measure_lines: list[ast.MeasureLine] = []
         for t in lines:
-            if not isinstance(t, ast.TargetLine):
+            if not isinstance(t, (ast.TargetLine, ast.MeasureLine)):
                 continue
             if t.id.name in seen:
                 self.err(
                     "NAM202",
-                    f"target `{t.id.name}` is declared twice in this block",
+                    f"`{t.id.name}` is declared twice in this block",
                     t.id.span,
                     "declared again",
                     labels=(dg.Label(seen[t.id.name].id.span, "first declared here"),),
+                    help="targets and measures of one block need different ids",
                 )
                 continue
             seen[t.id.name] = t
-            value = self.quantity(t.value)
-            if value is None:
+            if isinstance(t, ast.MeasureLine):
+                measure_lines.append(t)
                 continue
-            by = self.date(t.by, "by") if t.by is not None else None
-            baseline = self.quantity(t.baseline) if t.baseline is not None else None
-            if baseline is not None and t.baseline is not None and baseline.unit != value.unit:
-                self.err(
-                    "TYP302",
-                    f"baseline `{baseline.raw}` and target `{value.raw}` have different units",
-                    t.baseline.span,
-                    "different unit",
-                    labels=(dg.Label(t.value.span, "target value"),),
-                    help="write both as percentages or both as plain numbers",
-                )
-                baseline = None
-            out.append(
-                m.Target(
-                    t.id.name,
-                    t.label.value if t.label else t.id.name,
-                    t.op,
-                    value,
-                    by,
-                    baseline,
-                    t.span,
-                    t,
-                )
+            target = self.target(t)
+            if target is not None:
+                out.append(target)
+        return tuple(out), tuple(rm.measure_lines(self, measure_lines))
+
+    def target(self, t: ast.TargetLine) -> m.Target | None:
+        value = self.quantity(t.value)
+        if value is None:
+            return None
+        high = None
+        if t.op == "between" and t.high is not None:
+            high = self.quantity(t.high)
+            if high is None or not rm.range_ok(self, value, high, t.value, t.high):
+                return None
+        by = self.date(t.by, "by") if t.by is not None else None
+        baseline = self.quantity(t.baseline) if t.baseline is not None else None
+        if baseline is not None and t.baseline is not None and baseline.unit != value.unit:
+            self.err(
+                "TYP302",
+                f"baseline `{baseline.raw}` and target `{value.raw}` have different units",
+                t.baseline.span,
+                "different unit",
+                labels=(dg.Label(t.value.span, "target value"),),
+                help="write both as percentages or both as plain numbers",
             )
-        return tuple(out)
+            baseline = None
+        attrs, milestone_lines = rm.line_settings(self, t.items, "target")
+        tolerance = self.conv(attrs.get("tolerance"), "percent")
+        return m.Target(
+            t.id.name,
+            t.label.value if t.label else t.id.name,
+            t.op,
+            value,
+            by,
+            baseline,
+            t.span,
+            t,
+            high=high,
+            milestones=rm.milestones(self, milestone_lines),
+            cadence=self.conv(attrs.get("cadence"), "one:cadence"),
+            weight=rm.weight(self, attrs.get("weight")),
+            tolerance=None if tolerance is None else tolerance / 100,
+        )
 
     def build_objective(self, b: ast.Block) -> m.Objective:
         a, lines = self.read(b)
+        targets, measures = self.goals(lines)
         persp = self.conv(a.get("perspective"), "ref:perspective")
         return m.Objective(
             _id(b).name,
@@ -1164,7 +1217,8 @@ class Resolver:
             owner=self.conv(a.get("owner"), "str"),
             description=self.conv(a.get("description"), "str"),
             kind=self.conv(a.get("kind"), "one:objective_kind"),
-            targets=self.targets(lines),
+            targets=targets,
+            measures=measures,
             allow=self.conv(a.get("allow"), "codes") or frozenset(),
             span=b.span,
             node=b,
@@ -1266,6 +1320,20 @@ class Resolver:
         t = attr.value
         if not isinstance(t, ast.Trigger):
             return None
+        if t.kind in ("deviation", "threshold"):
+            self.err(
+                "TYP302",
+                "a play's `when` is an event, a lifecycle stage, a schedule or a rule; a condition "
+                "over a measure belongs in a `review`",
+                t.span,
+                "a review condition",
+                help=(
+                    'move it into `review ID "label" { when … action "…" }`',
+                    "a play starts with `when event …`, `when lifecycle …`, `when schedule …` or "
+                    "`when rule …`",
+                ),
+            )
+            return None
         if t.kind in ("event", "lifecycle", "schedule") and t.ref is None:
             return None  # (the grammar gives these triggers a name)
         if t.kind == "event" and t.ref is not None:
@@ -1315,7 +1383,7 @@ class Resolver:
         has_steps = any(isinstance(s, ast.StepLine) for s in lines)
         if not has_steps:
             self._missing(b, "step", help="add at least one step: `step 1 CHANNEL using SCRIPT`")
-        targets = self.targets(lines)
+        targets, measures = self.goals(lines)
         return m.Play(
             _id(b).name,
             self._label(b),
@@ -1325,6 +1393,7 @@ class Resolver:
             steps=tuple(steps),
             supports=self.conv(a.get("supports"), "refs:objective") or (),
             targets=targets,
+            measures=measures,
             control=self.conv(a.get("control"), "percent"),
             priority=self.conv(a.get("priority"), "int") or 0,
             owner=self.conv(a.get("owner"), "str"),
@@ -1356,11 +1425,11 @@ class Resolver:
         for node in self.link_nodes:
             ids = [self.ref(n, "objective") for n in node.chain]
             label = node.label.value if node.label else None
-            for i in range(len(node.chain) - 1):
+            for i, (_, _, arrow) in enumerate(node.edges()):
                 a, b = ids[i], ids[i + 1]
                 if a and b:
                     span = node.chain[i].span.cover(node.chain[i + 1].span)
-                    out.append(m.Link(a, b, label, span, node))
+                    out.append(m.Link(a, b, label, span, node, rm.link_kind(arrow)))
         return out
 
 

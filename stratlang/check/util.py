@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol, TypedDict
 
 from .. import diagnostics as dg
@@ -58,3 +58,14 @@ def span_of(el: Declared) -> Span:
     if el.span is None:
         raise ValueError("a model element without a source position cannot be pointed at")
     return el.span
+
+
+def replace_with(span: Span, near: Sequence[str]) -> tuple[dg.Suggestion, ...]:
+    """The did-you-mean fix: replace `span` with the closest name (machine-applicable when it is
+    the only candidate)."""
+    if not near:
+        return ()
+    sure = (
+        dg.Applicability.MACHINE_APPLICABLE if len(near) == 1 else dg.Applicability.MAYBE_INCORRECT
+    )
+    return (dg.Suggestion(span, near[0], f"replace with `{near[0]}`", sure),)
