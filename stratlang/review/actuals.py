@@ -5,7 +5,8 @@
 file, before anything is scored, with every problem named by file, row and column: an unknown
 measure (with the closest id), an unparsable period or value, a period outside the strategy or of
 another granularity than the measure's cadence, a value in the wrong unit, a period given twice.
-The result is the temp table `review_actuals(measure, period, period_ord, value, note, row)`.
+The result is the temp table `review_actuals(measure, m_ord, period, period_ord, value, note, row)`
+(`m_ord`, `period_ord`: the measure's and the cadence period's index in the plan tables).
 
 Values are in the measure's own unit: `13%` or `13` (percent), `2.2亿`, `5600万`, `1.5k`, `3m`,
 `1_000` (money and counts), `1:1.2` (a ratio a:b is the number b/a), `5x` or `5倍` (multiples).
@@ -134,7 +135,7 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
         CREATE OR REPLACE TEMP TABLE {ROWS} AS
         WITH typed AS (
           SELECT r."row", r.measure AS measure_text, trim(r.period) AS period_text,
-                 r.value AS value_text, r.note, m.id AS measure, m.unit,
+                 r.value AS value_text, r.note, m.id AS measure, m.ord AS m_ord, m.unit,
                  coalesce(m.kind, '') AS cadence_kind
           FROM {RAW} r LEFT JOIN {MEASURES} m ON m.id = trim(r.measure)
         ), texts AS (
@@ -232,13 +233,14 @@ def load_actuals(con: duckdb.DuckDBPyConnection, path: Path | str, plan: Plan) -
     measures = {m.id: m for m in plan.measures}
     raise_problems(path, found, total, lambda f: _describe(f, plan, measures), HELP)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ACTUALS} AS SELECT measure, period, period_ord, "
-        f'v_number AS value, note, "row" FROM {ROWS} ORDER BY "row"'
+        f"CREATE OR REPLACE TEMP TABLE {ACTUALS} AS SELECT measure, m_ord, period, period_ord, "
+        f'v_number AS value, note, "row" FROM {ROWS}'
     )
     con.execute(f"DROP TABLE IF EXISTS {ROWS}")
     con.execute(f"DROP TABLE IF EXISTS {RAW}")
-    count = con.execute(f"SELECT count(*) FROM {ACTUALS}").fetchone()
-    return int(count[0]) if count else 0
+    # fetchall: the result is read to its end, so the connection is free for con.sql()
+    ((count,),) = con.execute(f"SELECT count(*) FROM {ACTUALS}").fetchall()
+    return int(count)
 
 
 def _named(m: PlanMeasure) -> str:

@@ -114,8 +114,9 @@ def load_outcomes(con: duckdb.DuckDBPyConnection, path: Path | str, plan: Plan) 
     )
     con.execute(f"DROP TABLE IF EXISTS {ROWS}")
     con.execute(f"DROP TABLE IF EXISTS {RAW}")
-    count = con.execute(f"SELECT count(*) FROM {OUTCOMES}").fetchone()
-    return int(count[0]) if count else 0
+    # fetchall: the result is read to its end, so the connection is free for con.sql()
+    ((count,),) = con.execute(f"SELECT count(*) FROM {OUTCOMES}").fetchall()
+    return int(count)
 
 
 def _describe(f: Failure, plan: Plan) -> str:

@@ -1,7 +1,8 @@
 """Scoring actuals against the plan, in DuckDB SQL (docs/review.md states the contract).
 
 `score(con, plan, as_of)` needs the plan tables (tables.register_plan) and `review_actuals`
-(actuals.load_actuals) on `con`. It builds `review_scored`: one row per measure and cadence period
+(actuals.load_actuals) on `con`. It scores, into an arrow table registered as `review_scored`
+(and kept as the review's `PeriodTable`), one row per measure and cadence period
 from the strategy's start up to min(as_of, the measure's deadline), with goal, status, shortfall,
 attainment and change. Measure summaries, roll-ups and triggers are queries over that table.
 Python only turns the query results into the result's data (and words the findings).
@@ -27,7 +28,6 @@ from .result import (
     Forecast,
     MeasureReview,
     PeriodRows,
-    PeriodScore,
     PeriodTable,
     Rollup,
     TriggerReview,
@@ -49,9 +49,8 @@ def _comparison(op: str, left: str, right: str, high: str | None = None) -> str:
 
 
 SCORED_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {SCORED} AS
 WITH grid AS (
-  SELECT m.ord AS m_ord, m.id AS measure, m.op AS m_op, m.value AS target, m.high AS target_high,
+  SELECT m.ord AS m_ord, m.op AS m_op, m.value AS target, m.high AS target_high,
          m.baseline, m.horizon, m.tolerance, m.weight,
          p.ord AS p_ord, p.label AS period, p.start, p."end",
          date_diff('day', $plan_start, p."end") AS days,
@@ -61,20 +60,24 @@ WITH grid AS (
                                             / date_diff('day', $plan_start, m.horizon))) END AS progress
   FROM {MEASURES} m JOIN {PERIODS} p ON p.kind = m.kind
   WHERE p.start <= least($as_of, m.horizon)
+), milestones AS (  -- by measure and period index, like the grid and the actuals
+  SELECT m.ord AS m_ord, p.ord AS p_ord, ms.op, ms.value, ms.high
+  FROM {MILESTONES} ms JOIN {MEASURES} m ON m.id = ms.measure
+  JOIN {PERIODS} p ON p.kind = m.kind AND p.label = ms.period
 ), goals AS (
   SELECT g.*, a.value AS actual, a.note,
          coalesce(ms.op, g.m_op) AS op,
          CASE WHEN g.m_op IS NULL THEN NULL
-              WHEN ms.measure IS NOT NULL THEN ms.value
+              WHEN ms.m_ord IS NOT NULL THEN ms.value
               WHEN g.baseline IS NOT NULL THEN g.baseline + (g.target - g.baseline) * g.progress
               ELSE g.target END AS goal,
          CASE WHEN g.m_op IS DISTINCT FROM 'between' THEN NULL
-              WHEN ms.measure IS NOT NULL THEN coalesce(ms.high, ms.value)
+              WHEN ms.m_ord IS NOT NULL THEN coalesce(ms.high, ms.value)
               WHEN g.baseline IS NOT NULL THEN g.baseline + (g.target_high - g.baseline) * g.progress
               ELSE g.target_high END AS goal_high
   FROM grid g
-  LEFT JOIN {MILESTONES} ms ON ms.measure = g.measure AND ms.period = g.period
-  LEFT JOIN {ACTUALS} a ON a.measure = g.measure AND a.period = g.period
+  LEFT JOIN milestones ms ON ms.m_ord = g.m_ord AND ms.p_ord = g.p_ord
+  LEFT JOIN {ACTUALS} a ON a.m_ord = g.m_ord AND a.period_ord = g.p_ord
 ), judged AS (
   SELECT *,
          {_comparison("op", "actual", "goal", "goal_high")} AS met,
@@ -96,7 +99,7 @@ WITH grid AS (
               ELSE abs(actual - reference) / abs(reference) END AS deviation
   FROM judged
 )
-SELECT m_ord, measure, p_ord, period, start, "end", days, actual, note, op, goal, goal_high,
+SELECT m_ord, p_ord, period, start, "end", days, actual, note, op, goal, goal_high,
        met, shortfall, deviation,
        CASE WHEN actual IS NULL OR goal IS NULL THEN 'none'
             WHEN met THEN 'green'
@@ -110,7 +113,7 @@ SELECT m_ord, measure, p_ord, period, start, "end", days, actual, note, op, goal
             WHEN actual = 0 THEN CASE WHEN met THEN 1.5 ELSE 0.0 END
             ELSE least(1.5, greatest(0.0, goal / actual)) END AS attainment,
        actual - last_value(actual IGNORE NULLS) OVER (
-         PARTITION BY measure ORDER BY p_ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+         PARTITION BY m_ord ORDER BY p_ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
        ) AS change
 FROM measured
 ORDER BY m_ord, p_ord
@@ -130,8 +133,9 @@ WITH latest AS (
          arg_max(goal_high, p_ord) FILTER (WHERE actual IS NOT NULL) AS goal_high,
          count(actual) AS actuals,
          count(*) AS periods,
-         regr_slope(actual, days) AS slope,
-         regr_intercept(actual, days) AS intercept
+         -- in time order, so the sums are added in the same order (the same bits) every run
+         regr_slope(actual, days ORDER BY p_ord) AS slope,
+         regr_intercept(actual, days ORDER BY p_ord) AS intercept
   FROM {SCORED} GROUP BY m_ord
 )
 SELECT m.ord AS m_ord, m.id, m.op, m.value AS target, m.high AS target_high, m.horizon, m.weight,
@@ -142,6 +146,7 @@ SELECT m.ord AS m_ord, m.id, m.op, m.value AS target, m.high AS target_high, m.h
        CASE WHEN l.actuals >= 2 THEN l.intercept + l.slope * date_diff('day', $plan_start, m.horizon)
             END AS forecast
 FROM {MEASURES} m LEFT JOIN latest l ON l.m_ord = m.ord
+ORDER BY m.ord
 """
 
 
@@ -164,8 +169,8 @@ def _rollup_sql(key: str) -> str:
     return f"""
     SELECT {key} AS id,
            CASE max(CASE status {_RANK} END) {_STATUS} END AS status,
-           sum(weight * attainment) FILTER (WHERE attainment IS NOT NULL)
-             / nullif(sum(weight) FILTER (WHERE attainment IS NOT NULL), 0) AS score,
+           sum(weight * attainment ORDER BY m_ord) FILTER (WHERE attainment IS NOT NULL)
+             / nullif(sum(weight ORDER BY m_ord) FILTER (WHERE attainment IS NOT NULL), 0) AS score,
            count(*) AS measures,
            count(*) FILTER (WHERE actuals > 0) AS scored
     FROM {SUMMARY} WHERE {key} IS NOT NULL
@@ -178,7 +183,8 @@ WITH recent AS (
   SELECT t.ord AS t_ord, s.period, s.p_ord, s.actual, s.goal, s.deviation, t.kind, t.op,
          t.value AS limit_value, t.periods,
          row_number() OVER (PARTITION BY t.ord ORDER BY s.p_ord DESC) AS back
-  FROM {TRIGGERS} t JOIN {SCORED} s ON s.measure = t.measure AND s.actual IS NOT NULL
+  FROM {TRIGGERS} t JOIN {MEASURES} m ON m.id = t.measure
+  JOIN {SCORED} s ON s.m_ord = m.ord AND s.actual IS NOT NULL
 ), judged AS (
   SELECT *, CASE kind WHEN 'deviation' THEN coalesce(deviation > limit_value, false)
                       ELSE coalesce({_comparison("op", "actual", "limit_value")}, false) END AS hit
@@ -205,10 +211,12 @@ def score(
 ]:
     """Measures, roll-ups (objective, perspective, theme), the strategy, triggers and findings."""
     params = {"as_of": as_of, "plan_start": plan.start}
-    con.execute(SCORED_SQL, params)
+    # scored straight into arrow (the review keeps it as its PeriodTable), then read as SCORED
+    scored = con.sql(SCORED_SQL, params=params).to_arrow_table()
+    con.register(SCORED, scored)
     gap = _gap_sql("m.op", "l.goal", "l.goal_high", "l.actual")
     con.execute(SUMMARY_SQL.replace("{gap}", gap), {"plan_start": plan.start})
-    measures = _measure_reviews(con, plan)
+    measures = _measure_reviews(con, plan, PeriodTable(scored))
     rollups = {
         key: tuple(Rollup(*row) for row in con.execute(_rollup_sql(key)).fetchall())
         for key in ("objective", "perspective", "theme")
@@ -224,14 +232,11 @@ def score(
     return measures, rollups, strategy, triggers, _findings(measures, triggers, missing)
 
 
-def _measure_reviews(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[MeasureReview, ...]:
-    # the periods stay columns (one arrow table); each measure knows its slice of them
-    fields = ", ".join(f'"{name}"' for name in PeriodScore._fields)
-    table = PeriodTable(
-        con.sql(
-            f"SELECT m_ord, p_ord, {fields} FROM {SCORED} ORDER BY m_ord, p_ord"
-        ).to_arrow_table()
-    )
+def _measure_reviews(
+    con: duckdb.DuckDBPyConnection, plan: Plan, table: PeriodTable
+) -> tuple[MeasureReview, ...]:
+    # the periods stay columns (the arrow table, in measure then time order): each measure
+    # knows its slice of them
     summaries = con.execute(
         f"SELECT m_ord, status, period, attainment, change, gap, actuals, slope, forecast, "
         f"horizon, periods FROM {SUMMARY} ORDER BY m_ord"
