@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .syntax import ast
 
 if TYPE_CHECKING:
-    from .model import Field, Model, Quantity
+    from .model import Field, Measure, Milestone, Model, Quantity, Review, Target
 
 LANGS = ("zh", "en")
 
@@ -166,6 +167,40 @@ FIXED: dict[str, tuple[str, str]] = {
     "warn_error": ("错误", "error"),
     "warn_warning": ("警告", "warning"),
     "warn_info": ("提示", "info"),
+    # the strategy statement and the review loop (issue 12)
+    "mission": ("使命", "Mission"),
+    "vision": ("愿景", "Vision"),
+    "quarterly": ("每季度", "quarterly"),
+    "yearly": ("每年", "yearly"),
+    "cadence": ("检视频率", "Cadence"),
+    "weight": ("权重", "Weight"),
+    "tolerance": ("容差", "Tolerance"),
+    "cadence_value": ("{c}检视", "reviewed {c}"),
+    "weight_value": ("权重 {n}", "weight {n}"),
+    "tolerance_value": ("容差 {p}", "tolerance {p}"),
+    "milestones": ("阶段目标", "Milestones"),
+    "measure_tracked": ("跟踪指标", "tracked measure"),
+    "no_goal": ("跟踪，不设目标值", "tracked, no goal"),
+    "goal": ("目标值", "Goal"),
+    "review_loop": ("经营回检", "Review triggers and gaps"),
+    "review_triggers": ("回检触发条件", "Review triggers"),
+    "review_trigger": ("触发条件", "Trigger"),
+    "condition": ("条件", "Condition"),
+    "action": ("应对行动", "Action"),
+    "gaps": ("机会差距", "Opportunity gaps"),
+    "gap": ("差距", "Gap"),
+    "gap_estimate": ("预估价值", "Estimated value"),
+    "closed_by_objectives": ("弥补差距的战略目标", "Objectives closing it"),
+    "closed_by_initiatives": ("弥补差距的行动方案", "Initiatives closing it"),
+    "feedback_link": ("反馈链接（结果回到洞察）", "feedback link (results back to insight)"),
+    "measure_line": ("跟踪指标：{m}", "measure: {m}"),
+    "deviates": ("{m} 偏离目标超过{v}", "{m} deviates more than {v} from its goal"),
+    "deviates_for": (
+        "{m} 连续{n}{u}偏离目标超过{v}",
+        "{m} deviates more than {v} from its goal for {n} consecutive {u}",
+    ),
+    "threshold": ("{m} {op} {v}", "{m} {op} {v}"),
+    "threshold_for": ("{m} 连续{n}{u}{op} {v}", "{m} {op} {v} for {n} consecutive {u}"),
 }
 
 
@@ -307,7 +342,98 @@ def format_quantity(q: Quantity | None, lang: str, currency: str | None = None) 
         return f"{_trim(q.value)}%"
     if q.unit == "money":
         return format_money(q.value, lang, currency)
+    if q.unit in ("ratio", "multiple"):
+        return format_value(q.value, q.unit, lang)
     return format_number(q.value, lang)
+
+
+OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "!=": "≠"}
+
+
+def quantity_as_written(q: Quantity, lang: str) -> str:
+    """A target value as the plan wrote it (`1.2亿`, `20%`, `1:1.2`); a multiple in the page's
+    language (`5倍` / `5x`), however it was written."""
+    if q.unit == "multiple":
+        return format_value(q.value, "multiple", lang)
+    return str(q)
+
+
+def goal_as_written(op: str, low: Quantity, high: Quantity | None, lang: str) -> str:
+    """What a target or milestone compares with, values as written: `≥ 1.2亿`, `15%–20%`."""
+    if op == "between" and high is not None:
+        return f"{quantity_as_written(low, lang)}–{quantity_as_written(high, lang)}"
+    return f"{OP_SYMBOLS.get(op, op)} {quantity_as_written(low, lang)}"
+
+
+def goal_words(
+    op: str, low: Quantity, high: Quantity | None, lang: str, currency: str | None = None
+) -> str:
+    """What a target or milestone compares with, values formatted: `≥ 1.2亿`, `15%–20%`."""
+    if op == "between" and high is not None:
+        return f"{format_quantity(low, lang, currency)}–{format_quantity(high, lang, currency)}"
+    return f"{OP_SYMBOLS.get(op, op)} {format_quantity(low, lang, currency)}"
+
+
+def milestones_line(milestones: Sequence[Milestone], lang: str, currency: str | None = None) -> str:
+    """A target's milestones on one line: `2026-Q2 ≥ 1150亿 · 2026-Q3 ≥ 1180亿`."""
+    return " · ".join(
+        f"{ms.period} {goal_words(ms.op, ms.value, ms.high, lang, currency)}" for ms in milestones
+    )
+
+
+def review_settings(item: Target | Measure, lang: str) -> list[str]:
+    """A target's or measure's review settings that differ from the defaults: `每月检视`,
+    `权重 2`, `容差 15%` (a cadence the item states itself is shown even when it equals the
+    strategy's)."""
+    out = []
+    if item.cadence is not None:
+        out.append(t("cadence_value", lang, c=t(item.cadence, lang)))
+    if item.weight != 1:
+        out.append(t("weight_value", lang, n=_trim(item.weight)))
+    tolerance = getattr(item, "tolerance", None)  # targets only
+    if tolerance is not None:
+        out.append(t("tolerance_value", lang, p=_trim(tolerance * 100, 1) + "%"))
+    return out
+
+
+# `for 2 quarters`: the period word of a review condition, (zh counter, en singular, en plural)
+_PERIOD_WORDS = {
+    "periods": ("个周期", "period", "periods"),
+    "months": ("个月", "month", "months"),
+    "quarters": ("个季度", "quarter", "quarters"),
+    "years": ("年", "year", "years"),
+}
+_THRESHOLD_WORDS = {
+    "<": ("低于", "below"),
+    "<=": ("不高于", "at or below"),
+    ">": ("高于", "above"),
+    ">=": ("不低于", "at or above"),
+    "=": ("等于", "equal to"),
+}
+
+
+def review_condition(review: Review, model: Model, lang: str) -> str:
+    """A review trigger's condition in words: `财富中收 偏离目标超过15%` / `fee income deviates
+    more than 15% from its goal`; `投入产出比 连续2个季度低于 1:1.2` / `ROI below 1:1.2 for 2
+    consecutive quarters`. The measure is named by its label."""
+    found = model.measure(review.measure)
+    name = (found.label or found.id) if found is not None else review.measure
+    value = format_quantity(review.value, lang, model.strategy.currency)
+    zh_unit, one, many = _PERIOD_WORDS.get(review.unit, (review.unit, review.unit, review.unit))
+    unit = zh_unit if lang == "zh" else (one if review.count == 1 else many)
+    running = review.count > 1
+    if review.kind == "deviation":
+        key = "deviates_for" if running else "deviates"
+        return t(key, lang, m=name, v=value, n=review.count, u=unit)
+    words = _THRESHOLD_WORDS.get(review.op or "", (review.op or "", review.op or ""))
+    op = words[0] if lang == "zh" else words[1]
+    key = "threshold_for" if running else "threshold"
+    return t(key, lang, m=name, op=op, v=value, n=review.count, u=unit)
+
+
+def labelled(key: str, text: str, lang: str) -> str:
+    """`使命：…` / `Mission: …`: a fixed label in front of user text."""
+    return f"{t(key, lang)}：{text}" if lang == "zh" else f"{t(key, lang)}: {text}"
 
 
 # --------------------------------------------------------------------------- fields
