@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import model as m
 from ..fmt.printer import expr_text
+from ..fmt.printer import trigger as trigger_text
 from ..source import Span
 from ..syntax import ast
 from .base import Backend, Options, register
@@ -117,9 +118,78 @@ def _target(t: m.Target) -> JsonObject:
         "label": t.label,
         "op": t.op,
         "value": _q(t.value),
+        "high": _q(t.high),
         "by": _date(t.by),
         "baseline": _q(t.baseline),
+        "milestones": [
+            {
+                "period": ms.period,
+                "start": _date(ms.start),
+                "end": _date(ms.end),
+                "op": ms.op,
+                "value": _q(ms.value),
+                "high": _q(ms.high),
+                "span": span_json(ms.span),
+            }
+            for ms in t.milestones
+        ],
+        "cadence": t.cadence,
+        "weight": t.weight,
+        "tolerance": t.tolerance,
         "span": span_json(t.span),
+    }
+
+
+def _measure(ms: m.Measure) -> JsonObject:
+    return {
+        "id": ms.id,
+        "label": ms.label,
+        "cadence": ms.cadence,
+        "weight": ms.weight,
+        "span": span_json(ms.span),
+    }
+
+
+def review_when(review: m.Review) -> str | None:
+    """A review's condition as stratlang text, printed by the formatter (`F2.revenue deviates
+    15%`, `F3.roi < 1:1.2 for 2 quarters`); None when the model has no AST for it."""
+    for item in review.node.items if review.node is not None else ():
+        if (
+            isinstance(item, ast.Attribute)
+            and item.name.name == "when"
+            and isinstance(item.value, ast.Trigger)
+        ):
+            return trigger_text(item.value)
+    return None
+
+
+def _review(r: m.Review) -> JsonObject:
+    return {
+        "id": r.id,
+        "label": r.label,
+        "measure": r.measure,
+        "when": review_when(r),
+        "kind": r.kind,
+        "op": r.op,
+        "value": _q(r.value),
+        "count": r.count,
+        "unit": r.unit,
+        "action": r.action,
+        "owner": r.owner,
+        "description": r.description,
+        "span": span_json(r.span),
+    }
+
+
+def _gap(g: m.Gap) -> JsonObject:
+    return {
+        "id": g.id,
+        "label": g.label,
+        "estimate": _q(g.estimate),
+        "objectives": list(g.objectives),
+        "initiatives": list(g.initiatives),
+        "description": g.description,
+        "span": span_json(g.span),
     }
 
 
@@ -141,6 +211,9 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             "value_proposition": s.value_proposition,
             "banned": list(s.banned) if s.banned is not None else None,
             "description": s.description,
+            "mission": s.mission,
+            "vision": s.vision,
+            "cadence": s.cadence,
         },
         "files": list(model.files),
         "perspectives": [
@@ -185,13 +258,20 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
                 "owner": o.owner,
                 "description": o.description,
                 "targets": [_target(t) for t in o.targets],
+                "measures": [_measure(ms) for ms in o.measures],
                 "supported_by": model.supporters(o.id),
                 "span": span_json(o.span),
             }
             for o in model.objectives.values()
         ],
         "links": [
-            {"from": lk.source, "to": lk.target, "label": lk.label, "span": span_json(lk.span)}
+            {
+                "from": lk.source,
+                "to": lk.target,
+                "kind": lk.kind,
+                "label": lk.label,
+                "span": span_json(lk.span),
+            }
             for lk in model.links
         ],
         "segments": [
@@ -289,6 +369,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
                 ],
                 "supports": list(p.supports),
                 "targets": [_target(t) for t in p.targets],
+                "measures": [_measure(ms) for ms in p.measures],
                 "control": p.control,
                 "priority": p.priority,
                 "owner": p.owner,
@@ -311,6 +392,8 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             }
             for i in model.initiatives.values()
         ],
+        "reviews": [_review(r) for r in model.reviews.values()],
+        "gaps": [_gap(g) for g in model.gaps.values()],
     }
     if counts:
         doc["data"] = {k: v for k, v in counts.items() if k not in ("segments", "plays")}
