@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 
 from .. import model as m
+from .. import words as w
 from ..children import die_with_parent
 from ..errors import StratlangError
 from .base import Backend, Options, register
@@ -45,6 +46,9 @@ PER_ROW = 6  # objectives per row inside a band before it wraps
 LARGE_MAP = 120
 LARGE_MAP_GRAPH_ATTRS = "nslimit=0.2, mclimit=0.1, splines=line, nodesep=0.1"
 WRAP = 24  # label width (CJK characters count 2) before a line break
+STATEMENT_WRAP = 96  # the mission and vision in the map header: columns per line
+STATEMENT_LINES = 3  # … and at most this many lines each
+FEEDBACK_COLOR = "#6b46c1"  # feedback links (results back to insight): dashed, in this colour
 
 # colour-blind-safe palette for themes without a `color`
 PALETTE = (
@@ -129,7 +133,6 @@ STAGES_ZH = {
     "retention": "留存",
     "winback": "挽回",
 }
-OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 
 
 class GraphvizError(StratlangError):
@@ -329,11 +332,17 @@ def _number(v: float | None, lang: str) -> str:
 
 
 def target_text(t: m.Target, lang: str) -> str:
+    """A target in a chip: `财富中收 ≥ 1.2亿 (截至 2026-12-31)`, `ROE 15%–20%`, `ROI ≥ 1:1.2`."""
     label = t.label or t.id
-    s = f"{label} {OPS.get(t.op, t.op)} {t.value}"
+    s = f"{label} {w.goal_as_written(t.op, t.value, t.high, lang)}"
     if t.by is not None:
         s += f" ({WORDS[lang]['by']} {t.by.isoformat()})"
     return s
+
+
+def measure_text(ms: m.Measure, lang: str) -> str:
+    """A tracked measure in a chip: named, without a goal."""
+    return w.t("measure_line", lang, m=ms.label or ms.id)
 
 
 class _Ids:
@@ -358,7 +367,9 @@ def _header(name: str, font: str, rankdir: str, title_html: str) -> list[str]:
     ]
 
 
-def _title(model: m.Model, subtitle: str | None = None) -> str:
+def _title(model: m.Model, subtitle: str | None = None, lang: str | None = None) -> str:
+    """The map's header: the strategy's name, then subtitle · owner · period; with `lang`, the
+    mission and the vision under it (each wrapped and kept to STATEMENT_LINES lines)."""
     s = model.strategy
     parts = [f"<b>{wrapped(s.label or '', 60)}</b>"]
     info = []
@@ -370,7 +381,36 @@ def _title(model: m.Model, subtitle: str | None = None) -> str:
         info.append(f"{s.period[0].isoformat()} – {s.period[1].isoformat()}")
     if info:
         parts.append(f'<font point-size="12" color="#4a5568">{xml(" · ".join(info))}</font>')
-    return "<br/>".join(parts)
+    statement = [
+        (key, text)
+        for key, text in (("mission", s.mission), ("vision", s.vision))
+        if lang is not None and text
+    ]
+    if not statement or lang is None:
+        return "<br/>".join(parts)
+    # with a statement the header is a table: rows keep their own spacing, so the lines of
+    # the title, the facts and the statement do not crowd each other
+    rows = [f'<tr><td cellpadding="2">{part}</td></tr>' for part in parts]
+    for key, text in statement:
+        lines = _statement_lines(w.labelled(key, text, lang))
+        rows.append(
+            f'<tr><td cellpadding="1"><font point-size="11" color="#2d3748">'
+            f"{'<br/>'.join(xml(line) for line in lines)}</font></td></tr>"
+        )
+    return f'<table border="0" cellborder="0" cellspacing="0">{"".join(rows)}</table>'
+
+
+def _statement_lines(text: str) -> list[str]:
+    """A mission or vision for the header: wrapped at STATEMENT_WRAP columns; past
+    STATEMENT_LINES lines the rest is cut with an ellipsis, so a long text cannot swamp the map."""
+    lines = wrap(text, STATEMENT_WRAP)
+    if len(lines) > STATEMENT_LINES:
+        lines = lines[:STATEMENT_LINES]
+        last = lines[-1]
+        while last and sum(_width(c) for c in last) > STATEMENT_WRAP - 2:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
 
 
 # ---------------------------------------------------------------- strategy view
@@ -399,11 +439,12 @@ def _objective_label(
         f'<tr><td><font point-size="9" color="{fg}">{xml(o.id)}</font></td></tr>',
         f'<tr><td><font color="{fg}"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>',
     ]
-    if show_targets and o.targets:
-        for t in o.targets:
+    if show_targets:
+        chips = [target_text(t, lang) for t in o.targets]
+        chips += [measure_text(ms, lang) for ms in o.measures]
+        for text in chips:
             rows.append(
-                f'<tr><td><font point-size="9" color="{fg}">{wrapped(target_text(t, lang), 30)}'
-                f"</font></td></tr>"
+                f'<tr><td><font point-size="9" color="{fg}">{wrapped(text, 30)}</font></td></tr>'
             )
     for line in deco.lines if deco is not None else ():
         rows.append(
@@ -442,7 +483,7 @@ def strategy_dot(
     colors = theme_colors(model)
     decos = decorations.objectives if decorations is not None else {}
     subtitle = decorations.subtitle if decorations is not None else None
-    out = _header("strategy_map", font, "TB", _title(model, subtitle))
+    out = _header("strategy_map", font, "TB", _title(model, subtitle, lang))
     # the second crossing-minimisation pass over clusters can move an objective left of its band
     # header (flat edges are not respected there); one pass keeps the header column on the left
     out.insert(2, "  graph [remincross=false];")
@@ -502,6 +543,7 @@ def strategy_dot(
         out.append(f"  {upper} -> {lower} [style=invis, weight=100];")
 
     # causal links: a drives b; drawn b -> a with dir=back so the arrow points at b (upward)
+    # feedback links (results back to insight) are drawn as declared, dashed, and never rank
     for link in model.links:
         a, b = node_of.get(link.source), node_of.get(link.target)
         if a is None or b is None:
@@ -509,7 +551,13 @@ def strategy_dot(
         pa = band_index.get(model.objectives[link.source].perspective, 0)
         pb = band_index.get(model.objectives[link.target].perspective, 0)
         attrs = []
-        if pb < pa:  # upward, as a strategy map should run
+        if link.kind == "feedback":
+            edge = f"{a} -> {b}"
+            attrs.append(
+                f'constraint=false, style=dashed, color="{FEEDBACK_COLOR}", '
+                f'fontcolor="{FEEDBACK_COLOR}"'
+            )
+        elif pb < pa:  # upward, as a strategy map should run
             edge = f"{b} -> {a}"
             attrs.append("dir=back")
         else:  # same band or downward: drawn as declared, without pulling the layout
@@ -532,6 +580,11 @@ def strategy_dot(
             rows.append(
                 f'<tr><td width="18" height="12" bgcolor="{color}" border="1" color="{_darken(color, 0.25)}">'
                 f'</td><td align="left">{wrapped(label, 30)}</td></tr>'
+            )
+        if any(link.kind == "feedback" for link in model.links):
+            rows.append(
+                f'<tr><td><font color="{FEEDBACK_COLOR}"><b>┄┄→</b></font></td>'
+                f'<td align="left">{xml(w.t("feedback_link", lang))}</td></tr>'
             )
         legend = new()
         out.append(
@@ -597,9 +650,7 @@ def _trigger_text(
         return f"{W['lifecycle']}: {stage}", None
     if t.kind == "schedule":
         return W.get(t.ref or "", t.ref or ""), None
-    from ..words import rule_in_words
-
-    return rule_in_words(t.rule, model, lang) if t.rule is not None else "", None
+    return w.rule_in_words(t.rule, model, lang) if t.rule is not None else "", None
 
 
 def playbook_dot(model: m.Model, options: Options) -> str:
