@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 from .. import words as w
 from ..errors import StratlangError
-from ..model import SCRIPT_SECTIONS, Model, Play, Script, Target, Trigger
+from ..model import SCRIPT_SECTIONS, Measure, Model, Play, Script, Target, Trigger
 from .base import Backend, Options, register
 from .dot import GraphvizError, render_image
 
@@ -290,10 +290,30 @@ def _target_row(t: Target, c: _Ctx, owner: str | None = None, objective: str | N
     return {
         "id": t.id,
         "label": t.label or t.id,
-        "op": t.op,
-        "value": w.format_quantity(t.value, c.lang, c.currency),
+        "goal": w.goal_words(t.op, t.value, t.high, c.lang, c.currency),
         "baseline": w.format_quantity(t.baseline, c.lang, c.currency) if t.baseline else "—",
         "by": w.format_date(t.by, c.lang) if t.by else "—",
+        "milestones": w.milestones_line(t.milestones, c.lang, c.currency) or None,
+        "settings": " · ".join(w.review_settings(t, c.lang)) or None,
+        "tracked": False,
+        "owner": owner or "—",
+        "objective": objective,
+    }
+
+
+def _measure_row(
+    ms: Measure, c: _Ctx, owner: str | None = None, objective: str | None = None
+) -> dict:
+    """A tracked measure in a targets table: no goal, no baseline, no deadline."""
+    return {
+        "id": ms.id,
+        "label": ms.label or ms.id,
+        "goal": w.t("no_goal", c.lang),
+        "baseline": "—",
+        "by": "—",
+        "milestones": None,
+        "settings": " · ".join(w.review_settings(ms, c.lang)) or None,
+        "tracked": True,
         "owner": owner or "—",
         "objective": objective,
     }
@@ -390,7 +410,8 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
         "steps": steps,
         "scripts": scripts,
         "supports": [(o, model.objectives[o].label) for o in p.supports if o in model.objectives],
-        "targets": [_target_row(t, c) for t in p.targets],
+        "targets": [_target_row(t, c) for t in p.targets]
+        + [_measure_row(ms, c) for ms in p.measures],
         "control": f"{w._trim(p.control)}%" if p.control else w.t("no_control", lang),
         "priority": p.priority,
         "owner": p.owner or "—",
@@ -419,8 +440,9 @@ def build_view(model: Model, options: Options) -> dict:
     persp_label = {p.id: p.label for p in model.perspectives}
     targets = []
     for o in model.objectives.values():
-        for t in o.targets:
-            row = _target_row(t, c, owner=o.owner, objective=o.label)
+        rows = [_target_row(t, c, owner=o.owner, objective=o.label) for t in o.targets]
+        rows += [_measure_row(ms, c, owner=o.owner, objective=o.label) for ms in o.measures]
+        for row in rows:
             row["objective_id"] = o.id
             row["perspective"] = persp_label.get(o.perspective, o.perspective)
             targets.append(row)
@@ -491,6 +513,33 @@ def build_view(model: Model, options: Options) -> dict:
         }
         for i in model.initiatives.values()
     ]
+    reviews = [
+        {
+            "id": r.id,
+            "label": r.label or r.id,
+            "condition": w.review_condition(r, model, lang),
+            "measure": r.measure,
+            "action": r.action or "—",
+            "owner": r.owner or "—",
+            "description": r.description,
+        }
+        for r in model.reviews.values()
+    ]
+    gaps = [
+        {
+            "id": g.id,
+            "label": g.label or g.id,
+            "estimate": _money(g.estimate.value, c) if g.estimate is not None else "—",
+            "objectives": [
+                (o, model.objectives[o].label) for o in g.objectives if o in model.objectives
+            ],
+            "initiatives": [
+                (i, model.initiatives[i].label) for i in g.initiatives if i in model.initiatives
+            ],
+            "description": g.description,
+        }
+        for g in model.gaps.values()
+    ]
     play_budget = sum(p.budget or 0 for p in model.plays.values())
     init_budget = sum(i.budget or 0 for i in model.initiatives.values())
     warnings = []
@@ -516,8 +565,10 @@ def build_view(model: Model, options: Options) -> dict:
         ("plays", w.t("plays", lang)),
         ("channels", w.t("channel_plan", lang)),
         ("initiatives", w.t("initiatives", lang)),
-        ("warnings", w.t("warnings", lang)),
     ]
+    if reviews or gaps:
+        sections.append(("review-loop", w.t("review_loop", lang)))
+    sections.append(("warnings", w.t("warnings", lang)))
     return {
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
@@ -530,6 +581,8 @@ def build_view(model: Model, options: Options) -> dict:
             "currency": s.currency,
             "description": s.description,
             "value_proposition": w.t(s.value_proposition, lang) if s.value_proposition else None,
+            "mission": s.mission,
+            "vision": s.vision,
         },
         "date": options.date,
         "header_css": css_string(f"{s.label} · {w.t('playbook', lang)}"),
@@ -541,6 +594,8 @@ def build_view(model: Model, options: Options) -> dict:
         "channels": channels,
         "chart": channel_chart(rows, lang),
         "initiatives": initiatives,
+        "reviews": reviews,
+        "gaps": gaps,
         "budget": {
             "plays": _money(play_budget, c),
             "initiatives": _money(init_budget, c),
