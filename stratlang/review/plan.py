@@ -1,17 +1,18 @@
 """The plan the review scores: flat, frozen data, independent of the language.
 
-`plan_from_model` is the one place that reads a `stratlang.model.Model`. Fields the language does
-not have yet (milestones, cadence, tolerance, weight, range highs, review triggers) are read with
-`getattr` defaults, so switching to the real fields later touches this one function.
+`plan_from_model` is the one place that reads a `stratlang.model.Model`: every target and tracked
+measure of the objectives and plays (milestones, range highs, cadence with the strategy's default,
+tolerance, weight) and every `review` as a trigger.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ..errors import StratlangError
+from ..model import Model, Objective, Play, Review, Target
 from .periods import CADENCES
 
 UNITS = ("percent", "money", "number", "ratio", "multiple")
@@ -126,11 +127,13 @@ def _measure_problems(m: PlanMeasure, seen: set[str]) -> list[str]:
     return problems
 
 
-def plan_from_model(model: Any) -> Plan:
-    """The plan of today's `stratlang.model.Model`: every target of the objectives and plays.
+def plan_from_model(model: Model) -> Plan:
+    """The plan of a checked `stratlang.model.Model`: every target and tracked measure of the
+    objectives and plays, in declaration order, and every review trigger.
 
-    Units: a percent target is `percent`, a target with a `unit` attribute keeps it, anything else
-    is `number` (the model does not tell money from counts yet: both accept 万/亿/k/m)."""
+    Units: the model does not tell money from counts (both accept 万/亿/k/m), so a plain number
+    is `number`; percent, ratio and multiple keep their unit. A tracked measure takes the unit of
+    a threshold review on it, else `number`."""
     if model.strategy.period is None:
         raise PlanError(
             "the strategy has no period, so there is nothing to review against",
@@ -138,42 +141,89 @@ def plan_from_model(model: Any) -> Plan:
         )
     start, end = model.strategy.period
     measures: list[PlanMeasure] = []
-    owners = [(o, o.id, None) for o in model.objectives.values()]
+    owners: list[tuple[Objective | Play, str | None, str | None]] = [
+        (o, o.id, None) for o in model.objectives.values()
+    ]
     owners += [(p, None, p.id) for p in model.plays.values()]
+    # a tracked measure has no value to take a unit from: a threshold review on it gives one
+    tracked_units = {
+        r.measure: r.value.unit for r in model.reviews.values() if r.kind == "threshold"
+    }
     for owner, objective, play in owners:
+        # where its measures sit: the template every measure of this owner is made from
+        where = PlanMeasure(
+            id="",
+            label="",
+            unit="number",
+            op=None,
+            objective=objective,
+            play=play,
+            perspective=owner.perspective if isinstance(owner, Objective) else None,
+            theme=owner.theme if isinstance(owner, Objective) else None,
+            owner=owner.owner,
+        )
         for t in owner.targets:
-            value = t.value.value if t.value is not None else None
-            high = getattr(t, "high", None)
-            baseline = t.baseline.value if t.baseline is not None else None
+            measures.append(_target_measure(model, f"{owner.id}.{t.id}", t, where))
+        for ms in owner.measures:  # tracked: actuals, no goal
+            mid = f"{owner.id}.{ms.id}"
             measures.append(
-                PlanMeasure(
-                    id=f"{owner.id}.{t.id}",
-                    label=t.label,
-                    unit=getattr(t, "unit", None) or _unit(t.value),
-                    op=t.op,
-                    value=None if value is None else float(value),
-                    high=None if high is None else float(getattr(high, "value", high)),
-                    deadline=t.by,
-                    baseline=None if baseline is None else float(baseline),
-                    milestones=tuple(getattr(t, "milestones", ())),
-                    cadence=getattr(t, "cadence", None) or "quarterly",
-                    tolerance=getattr(t, "tolerance", None) or DEFAULT_TOLERANCE,
-                    weight=getattr(t, "weight", None) or 1.0,
-                    objective=objective,
-                    play=play,
-                    perspective=getattr(owner, "perspective", None),
-                    theme=getattr(owner, "theme", None),
-                    owner=owner.owner,
+                replace(
+                    where,
+                    id=mid,
+                    label=ms.label,
+                    unit=tracked_units.get(mid, "number"),
+                    cadence=model.cadence_of(ms),
+                    weight=ms.weight,
                 )
             )
     return Plan(
         start,
         end,
         tuple(measures),
-        tuple(getattr(model, "triggers", ())),
+        tuple(_trigger(r) for r in model.reviews.values()),
         tuple(model.plays),
     )
 
 
-def _unit(quantity: Any) -> str:
-    return "percent" if getattr(quantity, "unit", None) == "percent" else "number"
+def _target_measure(model: Model, measure_id: str, t: Target, where: PlanMeasure) -> PlanMeasure:
+    return replace(
+        where,
+        id=measure_id,
+        label=t.label,
+        unit=t.value.unit,
+        op=t.op,
+        value=float(t.value.value),
+        high=None if t.high is None else float(t.high.value),
+        deadline=t.by,
+        baseline=None if t.baseline is None else float(t.baseline.value),
+        milestones=tuple(
+            Milestone(
+                ms.period,
+                ms.op,
+                float(ms.value.value),
+                None if ms.high is None else float(ms.high.value),
+            )
+            for ms in t.milestones
+        ),
+        cadence=model.cadence_of(t),
+        tolerance=DEFAULT_TOLERANCE if t.tolerance is None else t.tolerance,
+        weight=t.weight,
+    )
+
+
+def _trigger(r: Review) -> PlanTrigger:
+    """A review as the engine's trigger: a deviation of 15% is 0.15; a threshold keeps its value
+    in the measure's unit. `for N UNIT` counts the measure's own periods (the checker makes sure
+    the unit is its cadence's)."""
+    value = r.value.value / 100 if r.kind == "deviation" else r.value.value
+    return PlanTrigger(
+        id=r.id,
+        label=r.label,
+        measure=r.measure,
+        kind=r.kind,
+        op=r.op,
+        value=float(value),
+        periods=r.count,
+        action=r.action,
+        owner=r.owner,
+    )
