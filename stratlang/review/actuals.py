@@ -77,18 +77,22 @@ def _value_parts_sql(text: str) -> str:
 FAST_VALUE = r"[+-]?\d+(?:\.\d+)?[%万亿kKmM倍xX]?"
 
 
-def _value_part_sql(text: str, key: str) -> str:
+def _fast_value_sql(text: str) -> str:
+    return f"regexp_full_match({text}, '{FAST_VALUE}')"
+
+
+def _value_part_sql(text: str, key: str, fast: str | None = None) -> str:
     """SQL: one part (n, s, a or b) of the value `text`; the regular expressions with captures
-    run only on the rows that are not FAST_VALUE."""
+    run only on the rows that are not FAST_VALUE (`fast`: a column holding that match)."""
     digit_last = f"right({text}, 1) BETWEEN '0' AND '9'"
-    fast = {
+    part = {
         "n": f"CASE WHEN {digit_last} THEN {text} ELSE left({text}, length({text}) - 1) END",
         "s": f"CASE WHEN {digit_last} THEN '' ELSE right({text}, 1) END",
         "a": "''",
         "b": "''",
     }[key]
     return (
-        f"CASE WHEN regexp_full_match({text}, '{FAST_VALUE}') THEN {fast}"
+        f"CASE WHEN {fast or _fast_value_sql(text)} THEN {part}"
         f" ELSE ({_value_parts_sql(text)}).{key} END"
     )
 
@@ -136,7 +140,7 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
         WITH typed AS (
           SELECT r."row", r.measure AS measure_text, trim(r.period) AS period_text,
                  r.value AS value_text, r.note, m.id AS measure, m.ord AS m_ord, m.unit,
-                 coalesce(m.kind, '') AS cadence_kind
+                 coalesce(m.kind, '') AS cadence_kind, {_fast_value_sql("r.value")} AS v_fast
           FROM {RAW} r LEFT JOIN {MEASURES} m ON m.id = trim(r.measure)
         ), texts AS (
           SELECT period_text, {period_parts_sql("period_text")} AS parts
@@ -156,10 +160,10 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
                 OR (p.p_kind = 'day' AND p.p_start = cp."end"))
         ), matched AS (
           SELECT t.*, l.p_kind, l.p_start, l.p_end, l.p_label, l.period, l.period_ord,
-                 {_value_part_sql("t.value_text", "n")} AS v_n,
-                 {_value_part_sql("t.value_text", "s")} AS v_s,
-                 {_value_part_sql("t.value_text", "a")} AS v_a,
-                 {_value_part_sql("t.value_text", "b")} AS v_b
+                 {_value_part_sql("t.value_text", "n", "t.v_fast")} AS v_n,
+                 {_value_part_sql("t.value_text", "s", "t.v_fast")} AS v_s,
+                 {_value_part_sql("t.value_text", "a", "t.v_fast")} AS v_a,
+                 {_value_part_sql("t.value_text", "b", "t.v_fast")} AS v_b
           FROM typed t
           LEFT JOIN labels l ON l.period_text = t.period_text AND l.cadence_kind = t.cadence_kind
         ), valued AS (
@@ -169,12 +173,13 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
                  CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end
           FROM valued
         ), repeated AS (  -- (measure, period) given more than once: its first row
-          SELECT measure, period, min("row") AS first_row FROM numbered
-          WHERE measure IS NOT NULL AND period IS NOT NULL
-          GROUP BY measure, period HAVING count(*) > 1
+          SELECT m_ord, period_ord, min("row") AS first_row FROM numbered
+          WHERE m_ord IS NOT NULL AND period_ord IS NOT NULL
+          GROUP BY m_ord, period_ord HAVING count(*) > 1
         )
         SELECT n.*, r.first_row
-        FROM numbered n LEFT JOIN repeated r ON r.measure = n.measure AND r.period = n.period
+        FROM numbered n
+        LEFT JOIN repeated r ON r.m_ord = n.m_ord AND r.period_ord = n.period_ord
         """,
         [plan.start, plan.end],
     )
