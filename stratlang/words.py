@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .syntax import ast
@@ -184,7 +183,7 @@ FIXED: dict[str, tuple[str, str]] = {
     "goal": ("目标值", "Goal"),
     "review_loop": ("经营回检", "Review triggers and gaps"),
     "review_triggers": ("回检触发条件", "Review triggers"),
-    "review_trigger": ("触发条件", "Trigger"),
+    "review_trigger": ("回检规则", "Trigger"),
     "condition": ("条件", "Condition"),
     "action": ("应对行动", "Action"),
     "gaps": ("机会差距", "Opportunity gaps"),
@@ -374,11 +373,9 @@ def goal_words(
     return f"{OP_SYMBOLS.get(op, op)} {format_quantity(low, lang, currency)}"
 
 
-def milestones_line(milestones: Sequence[Milestone], lang: str, currency: str | None = None) -> str:
-    """A target's milestones on one line: `2026-Q2 ≥ 1150亿 · 2026-Q3 ≥ 1180亿`."""
-    return " · ".join(
-        f"{ms.period} {goal_words(ms.op, ms.value, ms.high, lang, currency)}" for ms in milestones
-    )
+def milestone_words(ms: Milestone, lang: str, currency: str | None = None) -> str:
+    """One milestone: `2026-Q2 ≥ 1150亿`."""
+    return f"{ms.period} {goal_words(ms.op, ms.value, ms.high, lang, currency)}"
 
 
 def review_settings(item: Target | Measure, lang: str) -> list[str]:

@@ -32,7 +32,7 @@ objective F1 "财富中收" {
   target fee "财富中收" >= 1200亿 by 2027-12-31 baseline 1000亿 {
     2026Q2  >= 1150亿
     2026-Q3 >= 1180亿
-    cadence monthly
+    cadence quarterly
     weight  2
     tolerance 15%
   }
@@ -124,7 +124,7 @@ def test_model_json_targets_ranges_ratios_multiples_milestones(model):
     ]
     assert fee["milestones"][0]["start"] == "2026-04-01"
     assert fee["milestones"][0]["end"] == "2026-06-30"
-    assert (fee["cadence"], fee["weight"], fee["tolerance"]) == ("monthly", 2, 0.15)
+    assert (fee["cadence"], fee["weight"], fee["tolerance"]) == ("quarterly", 2, 0.15)
     assert (roe["op"], roe["value"]["raw"], roe["high"]["raw"]) == ("between", "15%", "20%")
     assert roe["cadence"] is None and roe["tolerance"] is None and roe["weight"] == 1
     assert roi["value"] == {"value": 1.2, "unit": "ratio", "raw": "1:1.2"}
@@ -205,11 +205,11 @@ def test_map_header_wraps_a_long_statement(project):
     res = project(_plan(mission=long))
     dot = render_dot(res.model, "strategy", Options())
     header = dot.splitlines()[1]
-    mission = re.search(r"使命：(.*?)</font>", header)
+    mission = re.search(r"<b>使命</b>：(.*?)</font>", header)
     assert mission is not None
     lines = mission.group(1).split("<br/>")
     assert len(lines) == STATEMENT_LINES and lines[-1].endswith("…")
-    assert "愿景：客户首选的财富银行" in header
+    assert "<b>愿景</b>：客户首选的财富银行" in header
 
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -259,11 +259,11 @@ def test_playbook_cover_has_mission_and_vision(model, no_maps):
 def test_playbook_targets_show_goals_milestones_settings_and_measures(model, no_maps):
     zh = Page(render_playbook(model, Options(lang="zh"))).visible
     assert "2026-Q2 ≥ 1150亿 · 2026-Q3 ≥ 1180亿" in zh
-    assert "每月检视 · 权重 2 · 容差 15%" in zh
+    assert "每季度检视 · 权重 2 · 容差 15%" in zh
     assert "15%–20%" in zh and "≥ 1:1.2" in zh and "≥ 5倍" in zh
     assert "市场份额" in zh and "跟踪，不设目标值" in zh
     en = Page(render_playbook(model, Options(lang="en"))).visible
-    assert "reviewed monthly · weight 2 · tolerance 15%" in en
+    assert "reviewed quarterly · weight 2 · tolerance 15%" in en
     assert "≥ 5x" in en and "tracked, no goal" in en
 
 

@@ -392,10 +392,13 @@ def _title(model: m.Model, subtitle: str | None = None, lang: str | None = None)
     # the title, the facts and the statement do not crowd each other
     rows = [f'<tr><td cellpadding="2">{part}</td></tr>' for part in parts]
     for key, text in statement:
-        lines = _statement_lines(w.labelled(key, text, lang))
+        lines = [xml(line) for line in _statement_lines(w.labelled(key, text, lang))]
+        label = xml(w.t(key, lang))
+        if lines[0].startswith(label):  # the label in bold: 使命 / Mission
+            lines[0] = f"<b>{label}</b>{lines[0][len(label) :]}"
         rows.append(
             f'<tr><td cellpadding="1"><font point-size="11" color="#2d3748">'
-            f"{'<br/>'.join(xml(line) for line in lines)}</font></td></tr>"
+            f"{'<br/>'.join(lines)}</font></td></tr>"
         )
     return f'<table border="0" cellborder="0" cellspacing="0">{"".join(rows)}</table>'
 
