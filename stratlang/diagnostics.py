@@ -98,6 +98,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MAP408": (Severity.WARNING, "duplicate link or self-link"),
     "MAP409": (Severity.INFO, "strategy map is unbalanced"),
     "MAP410": (Severity.INFO, "strategy map is too large to read"),
+    "MAP411": (Severity.WARNING, "milestone contradicts its target"),
+    "MAP412": (Severity.WARNING, "opportunity gap has nothing to close it"),
     "SEG501": (Severity.ERROR, "segment rule can match no customer"),
     "SEG502": (Severity.ERROR, "exclusive tiering overlaps"),
     "SEG503": (Severity.ERROR, "exhaustive tiering has a gap"),
@@ -123,6 +125,7 @@ CODES: dict[str, tuple[Severity, str]] = {
         Severity.INFO,
         "target is amber: its latest actual misses the goal within tolerance",
     ),
+    "REV803": (Severity.WARNING, "review trigger fired"),
     "REV804": (Severity.WARNING, "no actual for a period that has ended"),
 }
 

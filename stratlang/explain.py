@@ -268,10 +268,13 @@ EXPLANATIONS: dict[str, Explanation] = {
     # ------------------------------------------------------------------ map
     "MAP401": E(
         "Objectives are linked in a loop. A strategy map reads from drivers up to outcomes, so a cycle means "
-        "some effect is said to drive its own cause. The whole cycle is shown in order, with each link.",
+        "some effect is said to drive its own cause. The whole cycle is shown in order, with each link. "
+        "Feedback links (`F1 ~> P1`: results fed back into a driver) are not cause and effect and are "
+        "not part of the check.",
         "L1 -> P1 -> C1 -> F1\nF1 -> P1\n",
-        "L1 -> P1 -> C1 -> F1\n",
-        "Remove the link that runs backwards (usually the one from an outcome to a driver).",
+        'L1 -> P1 -> C1 -> F1\nF1 ~> P1 "results feed back"\n',
+        "Remove the link that runs backwards (usually the one from an outcome to a driver), or, when "
+        "the loop back is meant, write it as a feedback link with `~>`.",
         context=MAP_CONTEXT + F1,
     ),
     "MAP402": E(
@@ -308,11 +311,13 @@ EXPLANATIONS: dict[str, Explanation] = {
         context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\n",
     ),
     "MAP406": E(
-        "An objective has no `target`: objective -> measure -> target -> action breaks at the first step, "
-        "and progress cannot be tracked. (Silence with `allow MAP406` on objectives you measure elsewhere.)",
+        "An objective has no `target` (nor a tracked `measure`): objective -> measure -> target -> action "
+        "breaks at the first step, and progress cannot be tracked. (Silence with `allow MAP406` on "
+        "objectives you measure elsewhere.)",
         'objective F1 "Grow AUM" {\n  perspective financial\n}\n',
         'objective F1 "Grow AUM" {\n  perspective financial\n  target aum "AUM growth" >= 20% by 2026-12-31\n}\n',
-        'Add a target line: `target ID "label" CMP VALUE [by DATE] [baseline VALUE]`.',
+        'Add a target line: `target ID "label" CMP VALUE [by DATE] [baseline VALUE]` (or `measure ID '
+        '"label"` for a measure tracked before it has a goal).',
         context=MAP_CONTEXT + "C1 -> F1\n",
     ),
     "MAP407": E(
@@ -357,6 +362,33 @@ EXPLANATIONS: dict[str, Explanation] = {
         ),
         "Merge related objectives, move detail into targets and plays, or split the map.",
         context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\n",
+    ),
+    "MAP411": E(
+        "A milestone contradicts its target: its comparator points the other way (a `<=` milestone on a "
+        "`>=` target), or its goal lies beyond the final target or behind the baseline, so the interim "
+        "goals do not lead from the baseline to the target.",
+        'objective F2 "Fee income" {\n  perspective financial\n'
+        '  target fees "Fee income" >= 1.2亿 by 2026-12-31 baseline 0.8亿 {\n'
+        "    2026Q2 >= 1.5亿\n    2026Q3 <= 1.1亿\n  }\n}\n",
+        'objective F2 "Fee income" {\n  perspective financial\n'
+        '  target fees "Fee income" >= 1.2亿 by 2026-12-31 baseline 0.8亿 {\n'
+        "    2026Q2 >= 0.95亿\n    2026Q3 >= 1.1亿\n  }\n}\n",
+        "Give each milestone the target's comparator and a goal between the baseline and the target.",
+        context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\nC1 -> F2\n"
+        'initiative fees_push "Fee push" { supports F2 }\n',
+    ),
+    "MAP412": E(
+        "An opportunity gap (`gap`) names no initiative, and no play or initiative supports any of its "
+        "objectives: nothing in the plan closes it.",
+        'gap pensions "Pension opportunity" {\n  estimate   5000万\n  objectives F3\n}\n',
+        'gap pensions "Pension opportunity" {\n  estimate    5000万\n  objectives  F3\n'
+        "  initiatives pension_launch\n}\n",
+        "Name the initiatives meant to close the gap (`initiatives …`), or support its objectives with a "
+        "play or initiative.",
+        context=MAP_CONTEXT + F1 + "L1 -> P1 -> C1 -> F1\nC1 -> F3\n"
+        'objective F3 "Pension AUM" { perspective financial  target aum "Pension AUM" >= 1亿 by 2026-12-31 '
+        "allow MAP407 }\n"
+        'initiative pension_launch "Pension launch" { owner "Retail" }\n',
     ),
     # ------------------------------------------------------------------ segments
     "SEG501": E(
@@ -533,6 +565,19 @@ EXPLANATIONS: dict[str, Explanation] = {
         "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,15.2%\n",
         "Watch the trend in review.html; set `tolerance` on the target where 10% is not the right margin.",
         context=REVIEW_CONTEXT,
+        actuals=True,
+    ),
+    "REV803": E(
+        "A `review` condition held on the actuals: the measure deviated from its goal by more than the "
+        "percentage given (`deviates`), or crossed the value given (`<`, `>`, …), in each of the last "
+        "`for N` periods. The review names the action and its owner. Here Q2's goal is 14.9% and 12% "
+        "deviates from it by 19.7%, more than 15%.",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,12%\n",
+        "measure,period,value\nF1.aum,2026-Q1,12.6%\nF1.aum,2026-Q2,15.2%\n",
+        "Take the action the review names; the evidence (actual, goal, deviation per period) is in "
+        "review.json and review.html.",
+        context=REVIEW_CONTEXT + 'review aum_check "AUM off plan" {\n  when   F1.aum deviates 15%\n'
+        '  action "Start a strategy review"\n  owner  "Strategy office"\n}\n',
         actuals=True,
     ),
     "REV804": E(

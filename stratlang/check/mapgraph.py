@@ -1,5 +1,8 @@
 """Strategy-map checks (MAP401–MAP410): the causal graph of objectives.
 
+Feedback links (`a ~> b`) are not part of the causal graph (`Model.causal_graph`): they close the
+loop from results back to insight on purpose, so MAP401 and MAP402 leave them alone.
+
 Every check here is linear in objectives + links (the benchmark map has 10,000 objectives), so
 graph questions are answered by one traversal each, never per objective:
 
@@ -200,6 +203,8 @@ def links(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
             )
             continue
         seen[(a, b)] = link.span
+        if link.kind != "causal":
+            continue  # feedback runs from results back down to insight, by design
         oa, ob = model.objectives.get(a), model.objectives.get(b)
         if oa is None or ob is None:
             continue
@@ -306,13 +311,14 @@ def measures_and_actions(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for oid, o in model.objectives.items():
         if o.span is None:
             continue
-        if not o.targets:
+        if not o.targets and not o.measures:
             yield dg.make(
                 "MAP406",
                 f"objective `{oid}` has no target",
                 id_span(o),
                 "no target",
-                help='add a measurable target: `target ID "label" >= VALUE by DATE`',
+                help='add a measurable target: `target ID "label" >= VALUE by DATE` (or, when '
+                'there is no goal yet, a tracked `measure ID "label"`)',
                 notes=(
                     "objective -> measure -> target -> action: an objective without a target "
                     "cannot be tracked",

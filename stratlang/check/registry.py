@@ -47,7 +47,7 @@ def load_checks() -> None:
     global _loaded
     if _loaded:
         return
-    from . import mapgraph, plays, segments, types  # noqa: F401
+    from . import mapgraph, plays, review, segments, types  # noqa: F401
 
     _loaded = True
 
@@ -75,6 +75,8 @@ def allowed_spans(model: Model) -> list[tuple[Span, frozenset[str]]]:
         model.scripts,
         model.plays,
         model.initiatives,
+        model.reviews,
+        model.gaps,
     )
     for coll in colls:
         for el in coll.values():

@@ -9,8 +9,9 @@ other diagnostic.
 from __future__ import annotations
 
 from .. import diagnostics as dg
-from ..model import Model
+from ..model import Model, Review
 from ..source import Span
+from ..syntax import ast
 from ..words import format_goal, format_value
 from .result import TRIGGER_FIRED, Finding, MeasureReview, ReviewResult
 
@@ -26,7 +27,7 @@ def review_diagnostics(result: ReviewResult, model: Model) -> list[dg.Diagnostic
         if span is None:  # a plan not built from this model: nothing to point at
             continue
         review = measures.get(f.measure or "")
-        notes = _notes(f, review, lang)
+        notes = _notes(f, review, lang) or _action(f, model)
         out.add(dg.make(f.code, f.message, span, _label(f), notes=notes))
     return out.sorted()
 
@@ -34,10 +35,13 @@ def review_diagnostics(result: ReviewResult, model: Model) -> list[dg.Diagnostic
 def _span_of(f: Finding, model: Model) -> Span | None:
     """The target line of the finding's measure (`OWNER.TARGET`), or the owner's declaration."""
     if f.code == TRIGGER_FIRED and f.trigger is not None:
-        trigger = getattr(model, "reviews", {}).get(f.trigger)
-        span: Span | None = getattr(trigger, "span", None)
-        if span is not None:
-            return span
+        trigger = model.reviews.get(f.trigger)
+        if trigger is not None:
+            when = _when(trigger)  # the condition that held, else the whole review
+            if when is not None:
+                return when
+            if trigger.span is not None:
+                return trigger.span
     owner_id, _, target_id = (f.measure or "").partition(".")
     owner = model.objectives.get(owner_id) or model.plays.get(owner_id)
     if owner is None:
@@ -45,15 +49,29 @@ def _span_of(f: Finding, model: Model) -> Span | None:
     for t in owner.targets:
         if t.id == target_id and t.span is not None:
             return t.span
-    for measure in getattr(owner, "measures", ()):
-        measure_span: Span | None = measure.span
-        if measure.id == target_id and measure_span is not None:
-            return measure_span
+    for measure in owner.measures:
+        if measure.id == target_id and measure.span is not None:
+            return measure.span
     return owner.span
+
+
+def _when(review: Review) -> Span | None:
+    for item in review.node.items if review.node is not None else ():
+        if isinstance(item, ast.Attribute) and item.name.name == "when":
+            return item.span
+    return None
 
 
 def _label(f: Finding) -> str:
     return f"in {f.period}" if f.period else ""
+
+
+def _action(f: Finding, model: Model) -> tuple[str, ...]:
+    """A fired review's action and who takes it."""
+    trigger = model.reviews.get(f.trigger or "") if f.code == TRIGGER_FIRED else None
+    if trigger is None or trigger.action is None:
+        return ()
+    return (f"action: {trigger.action}" + (f" ({trigger.owner})" if trigger.owner else ""),)
 
 
 def _notes(f: Finding, review: MeasureReview | None, lang: str) -> tuple[str, ...]:
