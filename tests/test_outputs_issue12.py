@@ -183,7 +183,10 @@ def test_map_feedback_link_is_dashed_and_does_not_constrain(model):
     edges = _edge_lines(dot)
     [feedback] = [e for e in edges if "经营回检" in e]
     assert "style=dashed" in feedback and "constraint=false" in feedback
-    assert "dir=back" not in feedback
+    # F1 ~> P1 runs downward: written from P1 up to F1, the arrow drawn at P1 (dir=back)
+    ids = dict(re.findall(r"(n\d+) \[fillcolor=[^\n]*?>(F1|P1)</font>", dot))
+    ids = {v: k for k, v in ids.items()}
+    assert feedback.strip().startswith(f"{ids['P1']} -> {ids['F1']} [dir=back")
     causal = [e for e in edges if "经营回检" not in e]
     assert causal and all("style=dashed" not in e for e in causal)
     assert "反馈链接" in dot  # explained in the legend

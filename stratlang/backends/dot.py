@@ -546,7 +546,7 @@ def strategy_dot(
         out.append(f"  {upper} -> {lower} [style=invis, weight=100];")
 
     # causal links: a drives b; drawn b -> a with dir=back so the arrow points at b (upward)
-    # feedback links (results back to insight) are drawn as declared, dashed, and never rank
+    # feedback links (results back to insight) are dashed and never rank (constraint=false)
     for link in model.links:
         a, b = node_of.get(link.source), node_of.get(link.target)
         if a is None or b is None:
@@ -555,7 +555,12 @@ def strategy_dot(
         pb = band_index.get(model.objectives[link.target].perspective, 0)
         attrs = []
         if link.kind == "feedback":
-            edge = f"{a} -> {b}"
+            # always written from the lower band to the upper one (dir=back when it runs
+            # downward): written top to bottom like the causal links, dot's crossing
+            # minimisation took it in and reordered the rows (seen on the bank example)
+            edge, back = (f"{b} -> {a}", True) if pa < pb else (f"{a} -> {b}", False)
+            if back:
+                attrs.append("dir=back")
             attrs.append(
                 f'constraint=false, style=dashed, color="{FEEDBACK_COLOR}", '
                 f'fontcolor="{FEEDBACK_COLOR}"'
