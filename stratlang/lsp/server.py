@@ -53,6 +53,8 @@ SYMBOL_KIND = {
     "script": lsp.SymbolKind.String,
     "play": lsp.SymbolKind.Function,
     "initiative": lsp.SymbolKind.Method,
+    "review": lsp.SymbolKind.Event,
+    "gap": lsp.SymbolKind.Number,
 }
 COMPLETION_KIND = {
     "id": lsp.CompletionItemKind.Reference,
@@ -373,6 +375,18 @@ def _hover_text(state: ProjectState, occ) -> str | None:
         lines.append(f"channel `{el.channel}`")
     elif kind == "tiering":
         lines.append("segments " + ", ".join(f"`{s}`" for s in el.segments))
+    elif kind == "review":
+        cond = f"deviates {el.value}" if el.kind == "deviation" else f"{el.op} {el.value}"
+        span = f" for {el.count} {el.unit}" if el.count > 1 else ""
+        lines.append(f"when `{el.measure}` {cond}{span}")
+        if el.action:
+            lines.append(f"action {el.action}" + (f" ({el.owner})" if el.owner else ""))
+    elif kind == "gap":
+        if el.estimate is not None:
+            lines.append(f"estimate {format_quantity(el.estimate, lang)}")
+        lines.append("objectives " + ", ".join(f"`{o}`" for o in el.objectives))
+        if el.initiatives:
+            lines.append("initiatives " + ", ".join(f"`{i}`" for i in el.initiatives))
     return "\n".join(lines)
 
 
@@ -538,6 +552,8 @@ def _item_symbol(item: object) -> tuple[str, lsp.SymbolKind, Span] | None:
 
     if isinstance(item, ast.TargetLine):
         return f"target {item.id.name}", lsp.SymbolKind.Constant, item.id.span
+    if isinstance(item, ast.MeasureLine):
+        return f"measure {item.id.name}", lsp.SymbolKind.Variable, item.id.span
     if isinstance(item, ast.StepLine):
         return f"step {getattr(item.number, 'raw', '')}", lsp.SymbolKind.Event, item.span
     if isinstance(item, ast.FieldLine):
