@@ -310,3 +310,13 @@ def test_rev803_end_to_end(bank_review, tmp_path):
     assert d.span.file.endswith("main.strat")
     assert "when" in Path(d.span.file).read_text(encoding="utf-8").splitlines()[d.span.line - 1]
     assert d.notes == ("action: 启动战略评估 (战略部)",)
+
+
+def test_findings_point_at_the_goal_not_the_body(bank_review, tmp_path):
+    result, _ = bank_review
+    reviewed = review(
+        result, tmp_path / "out", ReviewInputs(BANK / "data" / "actuals.csv", as_of=AS_OF)
+    )
+    amber = next(d for d in reviewed.diagnostics if "F1.aum_total" in d.message)
+    assert amber.code == "REV802"
+    assert amber.span.line == amber.span.end_line  # the target line, without its milestones

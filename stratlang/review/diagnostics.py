@@ -9,7 +9,7 @@ other diagnostic.
 from __future__ import annotations
 
 from .. import diagnostics as dg
-from ..model import Model, Review
+from ..model import Model, Review, Target
 from ..source import Span
 from ..syntax import ast
 from ..words import format_goal, format_value
@@ -48,11 +48,21 @@ def _span_of(f: Finding, model: Model) -> Span | None:
         return None
     for t in owner.targets:
         if t.id == target_id and t.span is not None:
-            return t.span
+            return _head(t)
     for measure in owner.measures:
         if measure.id == target_id and measure.span is not None:
             return measure.span
     return owner.span
+
+
+def _head(t: Target) -> Span | None:
+    """A target line without its `{ milestones and settings }`: the finding is about the goal."""
+    node = t.node
+    if node is None or node.body is None:
+        return t.span
+    last = (node.baseline or node.by or node.high or node.value).span
+    s = node.span
+    return Span(s.file, s.start, last.end, s.line, s.column, last.end_line, last.end_column)
 
 
 def _when(review: Review) -> Span | None:
