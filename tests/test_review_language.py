@@ -320,3 +320,21 @@ def test_findings_point_at_the_goal_not_the_body(bank_review, tmp_path):
     amber = next(d for d in reviewed.diagnostics if "F1.aum_total" in d.message)
     assert amber.code == "REV802"
     assert amber.span.line == amber.span.end_line  # the target line, without its milestones
+
+
+def test_an_equals_target_is_scored_as_a_one_point_range(tmp_path):
+    res = check(
+        tmp_path,
+        'strategy "S" { period 2026-01-01 .. 2026-12-31  locale en }\n'
+        'objective F1 "Capital" { perspective financial\n'
+        '  target ratio "Capital ratio" = 12% by 2026-12-31 { 2026Q1 = 11% } }\n',
+    )
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text(
+        "measure,period,value\nF1.ratio,2026-Q1,11%\nF1.ratio,2026-Q2,11%\n", encoding="utf-8"
+    )
+    result = score(res.model, actuals, as_of=dt.date(2026, 7, 1))
+    q1, q2 = result.measures[0].periods[:2]
+    assert (q1.goal, q1.goal_high, q1.status) == (11, 11, "green")  # the milestone, met exactly
+    assert (q2.goal, q2.goal_high, q2.status) == (12, 12, "amber")  # 1/12 = 8.3% short
+    assert q2.shortfall == pytest.approx(1 / 12)

@@ -186,22 +186,29 @@ def plan_from_model(model: Model) -> Plan:
 
 
 def _target_measure(model: Model, measure_id: str, t: Target, where: PlanMeasure) -> PlanMeasure:
+    # `= V` is scored as the one-point range `between V and V` (met only exactly at V; a miss is
+    # measured from V like any range's nearest end)
+    exact = t.op == "="
     return replace(
         where,
         id=measure_id,
         label=t.label,
         unit=t.value.unit,
-        op=t.op,
+        op="between" if exact else t.op,
         value=float(t.value.value),
-        high=None if t.high is None else float(t.high.value),
+        high=float(t.value.value) if exact else None if t.high is None else float(t.high.value),
         deadline=t.by,
         baseline=None if t.baseline is None else float(t.baseline.value),
         milestones=tuple(
             Milestone(
                 ms.period,
-                ms.op,
+                "between" if ms.op == "=" else ms.op,
                 float(ms.value.value),
-                None if ms.high is None else float(ms.high.value),
+                float(ms.value.value)
+                if ms.op == "="
+                else None
+                if ms.high is None
+                else float(ms.high.value),
             )
             for ms in t.milestones
         ),
