@@ -6,7 +6,8 @@
 The report has three levels, each a section that can be handed out alone (`level=`):
 战略层 / strategy (the review map, perspectives and themes, fired triggers, performance gaps),
 经营层 / operations (every objective and target by owner, with a trend chart per target) and
-业务层 / business (each play's targets and its lift over the control group).
+业务层 / business (each play's targets and its lift over the control group, and the contacts per
+channel against the channel's capacity in each period).
 
 Like the playbook (html.py, whose Jinja environment, SVG inlining and PDF printing it reuses):
 autoescaped user text, no scripts, A4 print, deterministic bytes. Charts are inline SVG written
@@ -25,7 +26,14 @@ from markupsafe import Markup, escape
 from .. import words as w
 from ..model import Model
 from ..review.report import review_json
-from ..review.result import MeasureReview, PeriodScore, PlayOutcome, ReviewResult, Rollup
+from ..review.result import (
+    ChannelUse,
+    MeasureReview,
+    PeriodScore,
+    PlayOutcome,
+    ReviewResult,
+    Rollup,
+)
 from .dot import GraphvizError
 from .html import TEMPLATES, _environment, css_string, inline_svg, render_pdf
 from .review_map import (
@@ -65,9 +73,9 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "business": ("业务层 · 经营打法", "Business level"),
     "business_lead": (
-        "供一线团队：每个经营打法的指标结果，以及相对对照组的提升与置信区间。",
-        "For the front line: each play's target results and its lift over the control group "
-        "with a confidence interval.",
+        "供一线团队：每个经营打法的指标结果、相对对照组的提升与置信区间，以及各渠道触达量与产能。",
+        "For the front line: each play's target results, its lift over the control group "
+        "with a confidence interval, and the contacts per channel against its capacity.",
     ),
     "map": ("回检地图", "Review map"),
     "map_unavailable": ("此处无法生成地图：", "The map could not be drawn here: "),
@@ -122,6 +130,22 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "no_plays": ("尚无经营打法。", "No plays yet."),
     "pp": ("个百分点", "pp"),
+    "channels": ("渠道触达与产能", "Contacts per channel against capacity"),
+    "channels_period": ("{period} 渠道使用", "Channels in {period}"),
+    "channel": ("渠道", "Channel"),
+    "contacts": ("触达量", "Contacts"),
+    "capacity": ("产能", "Capacity"),
+    "utilisation": ("使用率", "Utilisation"),
+    "unlimited": ("不限", "unlimited"),
+    "over_capacity": ("超出产能", "over capacity"),
+    "channels_note": (
+        "触达量：各经营打法实验组经该渠道触达的客户数之和（对照组不触达，不计入）。产能：渠道的日产能 × 当期天数"
+        "（周产能 × 天数 ÷ 7，月产能 × 月数）；使用率超过100%即超出产能。",
+        "Contacts: the customers of every play's treatment group contacted through the channel "
+        "(the control group is not contacted, so it does not count). Capacity: the channel's "
+        "capacity per day × the days in the period (per week × days ÷ 7, per month × months); "
+        "over 100% is over capacity.",
+    ),
     "contents": ("目录", "Contents"),
     "none": ("—", "—"),
 }
@@ -312,15 +336,21 @@ def trend_chart(review: MeasureReview, lang: str) -> Markup:
 
 def attainment_bar(score: float | None, status: str) -> Markup:
     """A bar from 0 to 150% attainment with a tick at 100%."""
-    width, height, full = 150, 14, 100.0  # 100% sits at two thirds of the track
     style = STATUS_STYLES.get(status, STATUS_STYLES["none"])
-    filled = 0.0 if score is None else max(0.0, min(score, 1.5)) * full
+    label = "—" if score is None else f"{round(score * 100)}%"
+    return _track_bar("bar", label, 0.0 if score is None else score, style.chip)
+
+
+def _track_bar(cls: str, label: str, value: float, colour: str) -> Markup:
+    """A bar filled from 0 to `value` (clamped to 0 .. 1.5), with a tick at 1 (two thirds)."""
+    width, height, full = 150, 14, 100.0
+    filled = max(0.0, min(value, 1.5)) * full
     return Markup(
-        f'<svg class="bar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{"—" if score is None else f"{round(score * 100)}%"}" '
+        f'<svg class="{cls}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{label}" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f'<rect x="0" y="2" width="{width}" height="10" fill="#eef3f8"/>'
-        f'<rect class="fill" x="0" y="2" width="{_f(filled)}" height="10" fill="{style.chip}"/>'
+        f'<rect class="fill" x="0" y="2" width="{_f(filled)}" height="10" fill="{colour}"/>'
         f'<line x1="{_f(full)}" y1="0" x2="{_f(full)}" y2="{height}" stroke="#1a202c" '
         f'stroke-width="1.5"/></svg>'
     )
@@ -347,6 +377,18 @@ def lift_chart(o: PlayOutcome) -> Markup:
         f'stroke-width="4"/>'
         f'<circle cx="{x(o.lift)}" cy="9" r="4" fill="#1a202c"/></svg>'
     )
+
+
+OVER_MARK = "■"  # the symbol of an over-capacity channel (red's, in the status palette)
+
+
+def utilisation_bar(use: float | None, over: bool) -> Markup:
+    """A bar from 0 to 150% utilisation with a tick at 100% (capacity); none when unlimited."""
+    if use is None:
+        return Markup("")
+    colour = STATUS_STYLES["red"].chip if over else "#1f4e79"
+    cls = "bar use over" if over else "bar use"
+    return _track_bar(cls, f"{round(use * 100)}%", use, colour)
 
 
 # --------------------------------------------------------------------------- view model
@@ -552,6 +594,31 @@ def play_views(result: ReviewResult, model: Model, lang: str) -> list[dict[str, 
     return plays
 
 
+def _channel_row(c: ChannelUse, lang: str) -> dict[str, object]:
+    return {
+        "id": c.channel,
+        "label": c.label,
+        "contacts": w.format_number(c.contacts, lang),
+        "capacity": t("unlimited", lang)
+        if c.capacity is None
+        else w.format_number(round(c.capacity), lang),
+        "utilisation": "—" if c.utilisation is None else f"{c.utilisation * 100:.1f}%",
+        "bar": utilisation_bar(c.utilisation, c.over_capacity),
+        "over": c.over_capacity,
+    }
+
+
+def channel_tables(result: ReviewResult, lang: str) -> list[dict[str, object]]:
+    """One table per outcomes period (in time order), a row per channel used in it."""
+    tables: dict[str, list[dict[str, object]]] = {}
+    for c in result.channels:
+        tables.setdefault(c.period, []).append(_channel_row(c, lang))
+    return [
+        {"period": period, "title": t("channels_period", lang, period=period), "rows": rows}
+        for period, rows in tables.items()
+    ]
+
+
 def _map(model: Model, result: ReviewResult, lang: str) -> dict[str, object]:
     try:
         return {"svg": inline_svg(review_map_svg(model, result, lang), "rm"), "error": None}
@@ -599,6 +666,8 @@ def build_view(
         view["owners"] = owner_groups(result, model, lang)
     if "business" in levels:
         view["plays"] = play_views(result, model, lang)
+        view["channels"] = channel_tables(result, lang)
+        view["over_mark"] = OVER_MARK
     return view
 
 

@@ -4,6 +4,10 @@
     result = review(model_or_plan, "actuals.csv", as_of=date(2026, 9, 30), outcomes="outcomes.csv")
     text = review_json(result)
 
+With a model, the outcomes file's optional `channel` column is checked against the project's
+channels and `result.channels` gives each channel's contacts against its capacity per period;
+with a bare `Plan`, pass `channels=ChannelPlan(...)` for the same.
+
 The stages, one module each: `periods` (period labels), `plan` (the flat plan scored, and the
 adapter from a model), `actuals` and `outcomes` (reading and checking the files, in SQL), `score`
 (goals, statuses, trends, roll-ups, triggers, in SQL), `report` (review.json). The review raises
@@ -19,19 +23,30 @@ from typing import Any
 import duckdb
 
 from .actuals import load_actuals
-from .outcomes import load_outcomes, outcome_rows
+from .outcomes import (
+    ChannelPlan,
+    PlanChannel,
+    channel_rows,
+    channels_from_model,
+    load_outcomes,
+    outcome_rows,
+)
 from .plan import Milestone, Plan, PlanError, PlanMeasure, PlanTrigger, plan_from_model
 from .report import review_json
-from .result import PlayOutcome, ReviewResult
+from .result import ChannelUse, PlayOutcome, ReviewResult
 from .score import score
 
 __all__ = [
+    "ChannelPlan",
+    "ChannelUse",
     "Milestone",
     "Plan",
+    "PlanChannel",
     "PlanError",
     "PlanMeasure",
     "PlanTrigger",
     "ReviewResult",
+    "channels_from_model",
     "load_actuals",
     "load_outcomes",
     "plan_from_model",
@@ -46,18 +61,27 @@ def review(
     *,
     as_of: dt.date,
     outcomes: Path | str | None = None,
+    channels: ChannelPlan | None = None,
 ) -> ReviewResult:
     """Score the actuals in `actuals_path` (and the play outcomes in `outcomes`) as of `as_of`.
 
-    `model_or_plan`: a `Plan`, or a `stratlang.model.Model` (read by `plan_from_model`)."""
-    plan = model_or_plan if isinstance(model_or_plan, Plan) else plan_from_model(model_or_plan)
+    `model_or_plan`: a `Plan`, or a `stratlang.model.Model` (read by `plan_from_model`, and
+    its channels by `channels_from_model` unless `channels` is given)."""
+    if isinstance(model_or_plan, Plan):
+        plan = model_or_plan
+    else:
+        plan = plan_from_model(model_or_plan)
+        if channels is None:
+            channels = channels_from_model(model_or_plan)
     con = duckdb.connect()
     try:
         load_actuals(con, actuals_path, plan)
         plays: tuple[PlayOutcome, ...] = ()
+        used: tuple[ChannelUse, ...] = ()
         if outcomes is not None:
-            load_outcomes(con, outcomes, plan)
+            load_outcomes(con, outcomes, plan, channels)
             plays = outcome_rows(con, plan)
+            used = channel_rows(con)
         measures, rollups, strategy, triggers, findings = score(con, plan, as_of)
     finally:
         con.close()
@@ -72,4 +96,5 @@ def review(
         triggers=triggers,
         plays=plays,
         findings=findings,
+        channels=used,
     )

@@ -6,17 +6,27 @@ one outside the strategy, a group other than treatment/control, counts that are 
 non-negative numbers, more converted than contacted, a (play, period, group) given twice.
 
 `outcome_rows(con)` gives, per play and period, each group's rate and the lift (treatment rate -
-control rate) with a 95% Wald interval: lift ± 1.959964 × sqrt(pt(1-pt)/nt + pc(1-pc)/nc).
+control rate) with a 95% Wald interval: lift ± 1.959964 × sqrt(pt(1-pt)/nt + pc(1-pc)/nc),
+over the rows of each (play, period, group) summed.
+
+An optional column `channel` splits a group's rows by the channel that contacted them (a treatment
+row needs one; a (play, period, group, channel) is then given once). With the project's channels
+(`ChannelPlan`, from `channels_from_model`) the channel must be one of the project's and one the
+play steps through, and `channel_rows(con)` gives per channel and period the treatment contacts
+against the channel's capacity for that period (docs/review.md, "Contacts per channel").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from ..diagnostics import closest
+from ..model import Model
 from .checks import Check, Failure, failures, quoted, raise_problems
 from .periods import (
     period_end_sql,
@@ -24,16 +34,90 @@ from .periods import (
     period_label_sql,
     period_parts_sql,
 )
-from .plan import Plan
-from .result import GroupRate, PlayOutcome
-from .tables import read_raw
+from .plan import Plan, PlanError
+from .result import ChannelUse, GroupRate, PlayOutcome
+from .tables import read_raw, register
 
 RAW = "__review_outcomes_raw"
 ROWS = "__review_outcome_rows"
 OUTCOMES = "review_outcomes"
+CHANNELS = "__review_channels"
+PLAY_CHANNELS = "__review_play_channels"
 Z_95 = 1.959963984540054
 COUNT = r"^\s*\d(?:_?\d)*\s*$"
-HELP = "see docs/review.md: columns play, period, group (treatment|control), contacted, converted"
+HELP = (
+    "see docs/review.md: columns play, period, group (treatment|control), contacted, converted,"
+    " optional channel"
+)
+PERS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class PlanChannel:
+    """A channel of the project: its capacity is `capacity` contacts per `per` (day, week or
+    month); None when unlimited (or not declared)."""
+
+    id: str
+    label: str
+    capacity: float | None = None
+    per: str = "day"
+
+    def __post_init__(self) -> None:
+        if self.per not in PERS:
+            raise PlanError(
+                f"channel `{self.id}`: capacity per `{self.per}` is not day, week or month"
+            )
+        if self.capacity is not None and self.capacity < 0:
+            raise PlanError(f"channel `{self.id}`: capacity cannot be negative")
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    """The project's channels (declaration order) and, per play, the channels its steps go
+    through (step order): what the outcomes file's `channel` column is checked against."""
+
+    channels: tuple[PlanChannel, ...] = ()
+    plays: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def channels_from_model(model: Model) -> ChannelPlan:
+    """The channels of a checked model and the channels each play steps through."""
+    channels = tuple(
+        PlanChannel(
+            c.id,
+            c.label or c.id,
+            None if c.capacity is None or c.capacity.amount is None else float(c.capacity.amount),
+            c.capacity.per if c.capacity is not None else "day",
+        )
+        for c in model.channels.values()
+    )
+    plays = {
+        pid: tuple(dict.fromkeys(s.channel for s in p.steps)) for pid, p in model.plays.items()
+    }
+    return ChannelPlan(channels, plays)
+
+
+def _register_channels(con: duckdb.DuckDBPyConnection, channels: ChannelPlan | None) -> None:
+    cs = channels.channels if channels is not None else ()
+    register(
+        con,
+        CHANNELS,
+        {"ord": "INTEGER", "id": "VARCHAR", "label": "VARCHAR", "rate": "DOUBLE", "per": "VARCHAR"},
+        {
+            "ord": list(range(len(cs))),
+            "id": [c.id for c in cs],
+            "label": [c.label for c in cs],
+            "rate": [c.capacity for c in cs],
+            "per": [c.per for c in cs],
+        },
+    )
+    plays = channels.plays if channels is not None else {}
+    register(
+        con,
+        PLAY_CHANNELS,
+        {"pc_play": "VARCHAR", "pc_channels": "VARCHAR[]"},
+        {"pc_play": list(plays), "pc_channels": [list(v) for v in plays.values()]},
+    )
 
 
 def _count_sql(text: str) -> str:
@@ -53,15 +137,20 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
                  "group" AS group_text, lower(trim("group")) AS grp,
                  contacted AS contacted_text, converted AS converted_text,
                  {_count_sql("contacted")} AS contacted, {_count_sql("converted")} AS converted,
-                 list_contains(?, trim(play)) AS known
-          FROM {RAW}
+                 list_contains(?, trim(play)) AS known,
+                 channel AS channel_text, nullif(trim(channel), '') AS ch,
+                 pc_channels AS play_channels,
+                 EXISTS (SELECT 1 FROM {CHANNELS} c WHERE c.id = nullif(trim(channel), ''))
+                   AS ch_known
+          FROM {RAW} LEFT JOIN {PLAY_CHANNELS} ON pc_play = trim(play)
         ), matched AS (SELECT *, {period_parts_sql("period_text")} AS parts FROM typed),
         parsed AS (SELECT *, {kind} AS p_kind, {start} AS p_start FROM matched)
         SELECT *, {period_end_sql("p_kind", "p_start")} AS p_end,
                {period_label_sql("p_kind", "p_start")} AS period,
                CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end,
-               min("row") OVER (PARTITION BY play_id, {period_label_sql("p_kind", "p_start")}, grp)
-                 AS first_row
+               min("row") OVER (
+                 PARTITION BY play_id, {period_label_sql("p_kind", "p_start")}, grp, ch
+               ) AS first_row
         FROM parsed
         """,
         [list(_plays(plan)), plan.start, plan.end],
@@ -94,33 +183,62 @@ OUTCOME_CHECKS = (
         "duplicate",
         "group",
         "known AND period IS NOT NULL AND grp IN ('treatment', 'control') AND first_row < \"row\"",
-        "play_id || ' ' || period || ' ' || grp",
+        "play_id || ' ' || period || ' ' || grp || coalesce(' ' || ch, '')",
         "first_row",
+    ),
+)
+# with a `channel` column
+CHANNEL_CHECKS = (Check("channel_missing", "channel", "grp = 'treatment' AND ch IS NULL", "NULL"),)
+# ... checked against the project's channels
+PROJECT_CHANNEL_CHECKS = (
+    Check("channel_unknown", "channel", "ch IS NOT NULL AND NOT ch_known", "channel_text"),
+    Check(
+        "channel_not_in_play",
+        "channel",
+        "ch IS NOT NULL AND ch_known AND coalesce(known, false)"
+        " AND NOT coalesce(list_contains(play_channels, ch), false)",
+        "channel_text",
+        "play_id || chr(31) || coalesce(array_to_string(play_channels, ', '), '')",
     ),
 )
 
 
-def load_outcomes(con: duckdb.DuckDBPyConnection, path: Path | str, plan: Plan) -> int:
-    """Read and check play outcomes into `review_outcomes`; DataError lists every problem."""
+def load_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    plan: Plan,
+    channels: ChannelPlan | None = None,
+) -> int:
+    """Read and check play outcomes into `review_outcomes`; DataError lists every problem.
+
+    `channels`: the project's channels, which a `channel` column is checked against (without
+    them the column only splits the rows, and `channel_rows` finds no channel use)."""
     path = Path(path)
     columns = ("play", "period", "group", "contacted", "converted")
-    read_raw(con, path, "outcomes", columns, (), RAW)
+    src = read_raw(con, path, "outcomes", columns, ("channel",), RAW)
+    _register_channels(con, channels)
     _parse_rows(con, plan)
-    found, total = failures(con, ROWS, OUTCOME_CHECKS)
-    raise_problems(path, found, total, lambda f: _describe(f, plan), HELP)
+    checks: tuple[Check, ...] = OUTCOME_CHECKS
+    if "channel" in src.columns:
+        checks += CHANNEL_CHECKS + (PROJECT_CHANNEL_CHECKS if channels is not None else ())
+    found, total = failures(con, ROWS, checks)
+    raise_problems(path, found, total, lambda f: _describe(f, plan, channels), HELP)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {OUTCOMES} AS SELECT play_id AS play, period, p_start AS start, "
-        f'grp, contacted, converted, "row" FROM {ROWS} ORDER BY "row"'
+        f'p_end AS "end", p_kind AS kind, grp, ch AS channel, contacted, converted, "row" '
+        f'FROM {ROWS} ORDER BY "row"'
     )
-    con.execute(f"DROP TABLE IF EXISTS {ROWS}")
-    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    for table in (ROWS, RAW, PLAY_CHANNELS):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     # fetchall: the result is read to its end, so the connection is free for con.sql()
     ((count,),) = con.execute(f"SELECT count(*) FROM {OUTCOMES}").fetchall()
     return int(count)
 
 
-def _describe(f: Failure, plan: Plan) -> str:
+def _describe(f: Failure, plan: Plan, channels: ChannelPlan | None) -> str:
     shown = quoted(f.shown)
+    if f.check.startswith("channel_"):
+        return _describe_channel(f, channels)
     if f.check == "play_unknown":
         near = closest((f.shown or "").strip(), _plays(plan))
         return f"unknown play {shown}" + (f"; did you mean `{near[0]}`?" if near else "")
@@ -137,6 +255,22 @@ def _describe(f: Failure, plan: Plan) -> str:
     if f.check == "converted_over":
         return f"{shown} converted is more than the {f.detail} contacted"
     return f"{shown} was already given in row {f.detail}"
+
+
+def _describe_channel(f: Failure, channels: ChannelPlan | None) -> str:
+    shown = quoted(f.shown)
+    if f.check == "channel_missing":
+        return "a treatment row needs the channel its customers were contacted through"
+    ids = [c.id for c in channels.channels] if channels is not None else []
+    if f.check == "channel_unknown":
+        near = closest((f.shown or "").strip(), ids)
+        listed = (
+            f" (the project's channels: {', '.join(ids)})" if ids else " (the project has none)"
+        )
+        return f"unknown channel {shown}" + (f"; did you mean `{near[0]}`?" if near else listed)
+    play, _, steps = (f.detail or "").partition("\x1f")
+    through = f"steps through {steps}" if steps else "has no steps"
+    return f"play `{play}` does not step through channel {shown}: it {through}"
 
 
 OUTCOME_SQL = f"""
@@ -171,3 +305,39 @@ def _outcome(row: tuple[Any, ...]) -> PlayOutcome:
     low = lift - margin if lift is not None and margin is not None else None
     high = lift + margin if lift is not None and margin is not None else None
     return PlayOutcome(str(play), str(period), treatment, control, lift, low, high)
+
+
+CHANNEL_SQL = f"""
+WITH used AS (
+  SELECT channel, period, min(start) AS start, min("end") AS p_end, min(kind) AS kind,
+         sum(contacted) AS contacts
+  FROM {OUTCOMES} WHERE grp = 'treatment' AND channel IS NOT NULL
+  GROUP BY channel, period
+), sized AS (
+  SELECT u.*, c.ord, c.label, c.rate, c.per,
+         CAST(datediff('day', u.start, u.p_end) + 1 AS DOUBLE) AS days,
+         CASE u.kind WHEN 'month' THEN CAST(1 AS DOUBLE) WHEN 'quarter' THEN CAST(3 AS DOUBLE)
+              WHEN 'year' THEN CAST(12 AS DOUBLE)
+              ELSE CAST(1 AS DOUBLE) / dayofmonth(last_day(u.start)) END AS months
+  FROM used u JOIN {CHANNELS} c ON c.id = u.channel
+), capped AS (
+  SELECT *, CASE per WHEN 'day' THEN rate * days WHEN 'week' THEN rate * days / 7
+                     WHEN 'month' THEN rate * months END AS capacity
+  FROM sized
+)
+SELECT channel, label, period, CAST(contacts AS BIGINT), capacity,
+       contacts / nullif(capacity, 0) AS utilisation,
+       coalesce(contacts > capacity, false) AS over_capacity
+FROM capped ORDER BY start, p_end, period, ord
+"""
+
+
+def channel_rows(con: duckdb.DuckDBPyConnection) -> tuple[ChannelUse, ...]:
+    """Per outcomes period (in time order) and channel (declaration order): the treatment
+    contacts through the channel, its capacity for the period and the utilisation. Empty
+    without a `channel` column or without the project's channels."""
+    rows = con.execute(CHANNEL_SQL).fetchall()
+    return tuple(
+        ChannelUse(str(ch), str(label), str(period), int(n), cap, use, bool(over))
+        for ch, label, period, n, cap, use, over in rows
+    )

@@ -1,7 +1,9 @@
 """review.json: the review as versioned, deterministic JSON (schema: docs/review.schema.json).
 
 Compact (no indentation), keys sorted; lists keep plan order (measures, objectives, triggers,
-plays) and time order (periods). Every float is rounded to `DECIMALS` places as Python's `round`
+plays) and time order (periods). `channels` (contacts per channel against capacity) is written
+only when the review has any (the outcomes file has a `channel` column), so the review of a file
+without one is unchanged. Every float is rounded to `DECIMALS` places as Python's `round`
 does; NaN and ±Infinity become null, and -0.0 becomes 0.0, so the same review gives the same bytes
 on every machine.
 
@@ -22,6 +24,7 @@ from typing import Any
 import duckdb
 
 from .result import (
+    ChannelUse,
     Finding,
     Forecast,
     GroupRate,
@@ -164,6 +167,18 @@ def _play(p: PlayOutcome) -> Json:
     }
 
 
+def _channel(c: ChannelUse) -> Json:
+    return {
+        "channel": c.channel,
+        "label": c.label,
+        "period": c.period,
+        "contacts": c.contacts,
+        "capacity": number(c.capacity),
+        "utilisation": number(c.utilisation),
+        "over_capacity": c.over_capacity,
+    }
+
+
 def _finding(f: Finding) -> Json:
     return {
         "code": f.code,
@@ -176,7 +191,7 @@ def _finding(f: Finding) -> Json:
 
 def review_document(result: ReviewResult) -> Json:
     """The review as JSON-ready data (what `review_json` writes)."""
-    return {
+    document: Json = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "as_of": _date(result.as_of),
@@ -190,6 +205,9 @@ def review_document(result: ReviewResult) -> Json:
         "plays": [_play(p) for p in result.plays],
         "findings": [_finding(f) for f in result.findings],
     }
+    if result.channels:
+        document["channels"] = [_channel(c) for c in result.channels]
+    return document
 
 
 def review_json(result: ReviewResult) -> str:

@@ -157,6 +157,20 @@ class PlayOutcome:
 
 
 @dataclass(frozen=True)
+class ChannelUse:
+    """A channel's contacts in one outcomes period against its capacity for that period
+    (docs/review.md, "Contacts per channel"): the treatment rows' `contacted` through it."""
+
+    channel: str
+    label: str
+    period: str
+    contacts: int
+    capacity: float | None  # for the period; None: unlimited (or no capacity declared)
+    utilisation: float | None  # contacts / capacity; None without a capacity, or capacity 0
+    over_capacity: bool = False  # contacts > capacity
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     severity: str  # warning | note
@@ -178,3 +192,4 @@ class ReviewResult:
     triggers: tuple[TriggerReview, ...]
     plays: tuple[PlayOutcome, ...]
     findings: tuple[Finding, ...]
+    channels: tuple[ChannelUse, ...] = ()  # per period, then channel (empty: no channel column)
