@@ -19,7 +19,8 @@ VENV        := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 LINTED      := stratlang tests benchmarks scripts
-# pytest-xdist processes for test-fast (auto: one per core)
+# pytest-xdist processes for test-fast (auto: one per core); each test file stays on one process
+# (--dist loadfile): the language-server tests share one server per file
 WORKERS     ?= auto
 
 .PHONY: help setup demo test fuzz test-fast lint format bless bench clean distclean
@@ -43,7 +44,7 @@ test: setup lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 test-fast: setup lint
-	$(VENV)/bin/pytest -q -n $(WORKERS) -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 # Ruff (lint and format check) and mypy (strict where pyproject.toml says so) before any test.
 lint: setup
