@@ -95,8 +95,10 @@ def _notes(f: Finding, review: MeasureReview | None, lang: str) -> tuple[str, ..
     goal = format_goal(period.goal, period.goal_high, unit, lang)
     text = f"actual {format_value(period.actual, unit, lang)} against a goal of {goal}"
     if period.shortfall is not None:
-        text += (
-            f": {period.shortfall:.1%} short"
-            f" (amber within {review.measure.tolerance:.0%} of the goal)"
+        tolerance = f"{review.measure.tolerance:.0%}"
+        text += f": {period.shortfall:.1%} short, " + (
+            f"more than the {tolerance} tolerance"
+            if period.status == "red"
+            else f"within the {tolerance} tolerance"
         )
     return (text,)
