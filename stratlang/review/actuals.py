@@ -60,6 +60,13 @@ CLASS_NAMES = {
     "ratio": "a ratio",
     "multiple": "a multiple",
 }
+UNIT_NAMES = {  # "… is measured as …"
+    "percent": "a percentage",
+    "money": "an amount",
+    "number": "an amount or a count",
+    "ratio": "a ratio",
+    "multiple": "a multiple",
+}
 HELP = "see docs/review.md for the actuals format: columns measure, period, value and note"
 
 
@@ -277,7 +284,7 @@ def _describe(f: Failure, plan: Plan, measures: dict[str, PlanMeasure]) -> str:
         measure_id, _, value_class = (f.detail or "").rpartition("|")
         m = measures[measure_id]
         return (
-            f"{shown} is {CLASS_NAMES[value_class]} but {_named(m)} is measured in {m.unit}: "
+            f"{shown} is {CLASS_NAMES[value_class]} but {_named(m)} is measured as {UNIT_NAMES.get(m.unit, m.unit)}: "
             f"write it like {EXAMPLES[m.unit]}"
         )
     measure_id, _, first_row = (f.detail or "").rpartition("|")
