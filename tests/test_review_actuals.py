@@ -63,7 +63,7 @@ HEADER = "measure,period,value\n"
         ("F1.aum_total,2026-05-31,1000亿", "period", "is not a quarter"),
         ("M.monthly,2026-Q1,100", "period", "reviewed monthly"),
         ("F1.aum_total,2026-Q1,13%", "value", "is a percent but `F1.aum_total`"),
-        ("C4.reactivated,2026-Q1,2亿", "value", "measured in percent"),
+        ("C4.reactivated,2026-Q1,2亿", "value", "measured as a percentage"),
         ("C4.reactivated,2026-Q1,1:2", "value", "is a ratio"),
         ("C1.nps,2026-Q1,5x", "value", "is a multiple"),
         ("C1.nps,2026-Q1,1e999", "value", "is not a number"),
