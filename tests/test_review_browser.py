@@ -57,7 +57,7 @@ def page(request, model: Model, tmp_path_factory) -> dict[str, object]:
         hostile, result = hostile_review(model, out)
         files = render_review(hostile, result, lang="zh")
     else:
-        files = render_review(model, bank_review(model), lang=request.param, pdf=True)
+        files = render_review(model, bank_review(model), lang=request.param)
     html = str(files["review.html"])
     path = out / "review.html"
     path.write_text(html, encoding="utf-8")
@@ -96,9 +96,11 @@ def test_screenshot(page):
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
 
 
-def test_weasyprint_pdf(page):
-    if "review.pdf" not in page["files"]:
-        pytest.skip("printed for zh and en only")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_weasyprint_pdf(lang, model: Model, tmp_path):
+    # the hostile page is not printed: WeasyPrint takes about ten minutes over its 10,000-character
+    # unbroken labels (noted for the text-fitting issue); Chromium renders it above
+    page = {"files": render_review(model, bank_review(model), lang=lang, pdf=True), "out": tmp_path}
     pdf = page["out"] / "review.pdf"
     pdf.write_bytes(page["files"]["review.pdf"])
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
