@@ -338,3 +338,14 @@ def test_an_equals_target_is_scored_as_a_one_point_range(tmp_path):
     assert (q1.goal, q1.goal_high, q1.status) == (11, 11, "green")  # the milestone, met exactly
     assert (q2.goal, q2.goal_high, q2.status) == (12, 12, "amber")  # 1/12 = 8.3% short
     assert q2.shortfall == pytest.approx(1 / 12)
+
+
+def test_the_report_states_a_fired_review_in_the_playbooks_words(bank_review):
+    from stratlang.backends.review_html import trigger_rows
+
+    result, scores = bank_review
+    zh = trigger_rows(scores, result.model, "zh")
+    en = trigger_rows(scores, result.model, "en")
+    assert [r["measure"] for r in zh] == ["财富中收 偏离目标超过15%"]
+    assert [r["label"] for r in zh] == ["营收偏差评估"]
+    assert "deviates more than 15%" in str(en[0]["measure"])

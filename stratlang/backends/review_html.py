@@ -505,12 +505,15 @@ def gap_rows(result: ReviewResult, model: Model, lang: str) -> list[dict[str, ob
     return rows
 
 
-def trigger_rows(result: ReviewResult, lang: str) -> list[dict[str, object]]:
+def trigger_rows(result: ReviewResult, model: Model, lang: str) -> list[dict[str, object]]:
+    """The fired triggers: the condition in the playbook's words (the declared review's, else the
+    measure's name), action, owner and the periods that fired it."""
     rows: list[dict[str, object]] = []
     for tr in result.triggers:
         if not tr.fired:
             continue
         m = result.plan.measure(tr.measure)
+        declared = model.reviews.get(tr.id)
         unit = m.unit if m is not None else "number"
         evidence = [
             f"{e.period}: {w.format_value(e.actual, unit, lang)} / {t('goal', lang)} "
@@ -525,7 +528,11 @@ def trigger_rows(result: ReviewResult, lang: str) -> list[dict[str, object]]:
         rows.append(
             {
                 "label": tr.label or tr.id,
-                "measure": measure_title(m) if m is not None else tr.measure,
+                "measure": w.review_condition(declared, model, lang)
+                if declared is not None
+                else measure_title(m)
+                if m is not None
+                else tr.measure,
                 "action": tr.action or "—",
                 "owner": tr.owner or "—",
                 "evidence": evidence,
@@ -659,7 +666,7 @@ def build_view(
             _rollup_row(r, persp.get(r.id, r.id), lang) for r in result.perspectives
         ]
         view["themes"] = [_rollup_row(r, themes.get(r.id, r.id), lang) for r in result.themes]
-        view["triggers"] = trigger_rows(result, lang)
+        view["triggers"] = trigger_rows(result, model, lang)
         view["not_fired"] = len(result.triggers) - fired
         view["gaps"] = gap_rows(result, model, lang)
     if "operations" in levels:
