@@ -551,3 +551,12 @@ def test_fmt_check_on_the_new_forms(tmp_path):
     assert _run([str(p)]).exit_code == 0
     assert _run(["--check", str(p)]).exit_code == 0
     assert p.read_text("utf-8") == format_text(REVIEW_FORMS)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(ROOT.glob("examples/*/*.strat")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_examples_are_written_in_the_canonical_style(path):
+    # the README's tour shows `fmt --check examples/bank_wealth/` finding nothing to change
+    result = CliRunner().invoke(main, ["fmt", "--check", str(path)])
+    assert result.exit_code == 0, result.output
