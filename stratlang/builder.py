@@ -37,6 +37,7 @@ class Built:
     files: tuple[str, ...]
     counts: dict | None
     review: Reviewed | None = None  # with actuals: the review written beside the build
+    inactive: dict | None = None  # with data: play id -> why it had no part in the lists that day
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,11 @@ def build(
     progress: Callable[[str], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
     actuals: ReviewInputs | None = None,
+    as_of: dt.date | None = None,
 ) -> Built:
     """Write the outputs of a checked project into the folder `out`, replacing it whole; with
-    `actuals`, the review's files too (`review`)."""
+    `actuals`, the review's files too (`review`). The lists assign only the plays active on
+    `as_of` (None: the review's day, else today; `stratlang.engine.run_lists`)."""
     if fails(result.diagnostics, fail_level):
         raise CheckFailed(result, fail_level)
     step = progress or (lambda message: None)
@@ -86,11 +89,13 @@ def build(
     scored: tuple[ReviewResult, list[Diagnostic]] | None = None
     review_files: dict[str, bytes | str] = {}
     with output_folder(Path(out), inputs=inputs, on_wait=on_wait) as stage:
-        counts = (
-            _lists(result, data_path, engine, stage / "lists", step)
+        day = as_of or (actuals.as_of if actuals is not None else None)
+        listed = (
+            _lists(result, data_path, engine, stage / "lists", step, day)
             if data_path is not None
             else None
         )
+        counts, inactive = listed if listed is not None else (None, None)
         outputs = _render(result, lang, counts, pdf)
         if actuals is not None:
             scored, review_files = _review(result, actuals, lang, pdf)
@@ -98,7 +103,7 @@ def build(
         _write_all(stage, outputs)
     files = sorted(outputs) + (["lists/"] if data_path is not None else [])
     reviewed = Reviewed(Path(out), tuple(sorted(review_files)), *scored) if scored else None
-    return Built(Path(out), tuple(files), counts, reviewed)
+    return Built(Path(out), tuple(files), counts, reviewed, inactive)
 
 
 def review(
@@ -177,17 +182,29 @@ def project_inputs(result: CheckResult) -> list[Path]:
 
 
 def _lists(
-    result: CheckResult, data: Path, engine: str, folder: Path, step: Callable[[str], None]
-) -> dict:
-    """Run the lists into `folder` (inside the staging folder); the real counts for the model."""
+    result: CheckResult,
+    data: Path,
+    engine: str,
+    folder: Path,
+    step: Callable[[str], None],
+    as_of: dt.date | None,
+) -> tuple[dict, dict]:
+    """Run the lists into `folder` (inside the staging folder): the real counts for the model and
+    the plays inactive on `as_of`."""
     from .engine import run_lists
 
     summary = run_lists(
-        result.model, data, engine=engine, out_dir=folder, fmt="csv", inputs=project_inputs(result)
+        result.model,
+        data,
+        engine=engine,
+        out_dir=folder,
+        fmt="csv",
+        inputs=project_inputs(result),
+        as_of=as_of,
     )
     counts = summary.counts()
     step(f"lists: {sum((counts.get('plays') or {}).values())} customers assigned")
-    return counts
+    return counts, dict(summary.inactive)
 
 
 def _render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import pytest
@@ -222,7 +223,7 @@ def test_cli_lists_quiet_in_ci_and_summary(proj, tmp_path):
 def test_bank_example_lists(tmp_path):
     data = EXAMPLES / "bank_wealth" / "data" / "customers.csv"
     model = check_entry(EXAMPLES / "bank_wealth" / "main.strat").model
-    s = run_lists(model, data, out_dir=tmp_path / "bank")
+    s = run_lists(model, data, out_dir=tmp_path / "bank", as_of=dt.date(2026, 3, 15))
     with open(data, encoding="utf-8") as f:
         assert s.customers == sum(1 for _ in f) - 1
     assert all(v > 0 for v in s.segments.values()), s.segments
@@ -237,3 +238,110 @@ def test_model_without_schema_is_a_data_error(tmp_path):
     (tmp_path / "c.csv").write_text("id\n1\n")
     with pytest.raises(DataError):
         run_lists(model, tmp_path / "c.csv")
+
+
+# --------------------------------------------------------------------------- periods (--as-of)
+
+DISJOINT = """
+play early "E" { segment all_high  step 1 sms using text  supports F1  priority 5
+                 period 2026-01-01 .. 2026-01-04  target t "t" >= 1% by 2026-01-04 }
+play late "L" { segment all_high  step 1 sms using text  supports F1  priority 5
+                period 2026-01-06 .. 2026-01-10  target t "t" >= 1% by 2026-01-10 }
+"""
+
+
+@pytest.fixture
+def disjoint(tmp_path):
+    entry = write_project(tmp_path, {"main.strat": HEAD + DISJOINT})
+    res = check_entry(entry)
+    data = tmp_path / "customers.csv"
+    rows = _rows()
+    data.write_text(samples.to_csv(res.model, rows), encoding="utf-8")
+    return res, data, rows, entry
+
+
+def test_disjoint_periods_ply607_silent_and_lists_agree(disjoint, tmp_path):
+    """Two plays of equal priority on one segment with disjoint periods: PLY607 is silent (they
+    never compete) and the lists agree: on a day in either period every member goes to the play
+    whose period contains it, the other is inactive; on a day in neither, nobody is assigned."""
+    res, data, rows, _ = disjoint
+    model = res.model
+    codes = [d.code for d in res.diagnostics]
+    assert "PLY607" not in codes and not [d for d in res.diagnostics if d.severity.name == "ERROR"]
+    members = sum(member(model, "all_high", r) for r in rows)
+    assert members > 0
+    for day, active, idle in (
+        (dt.date(2026, 1, 1), "early", "late"),
+        (dt.date(2026, 1, 4), "early", "late"),  # both ends of a period are inside it
+        (dt.date(2026, 1, 6), "late", "early"),
+        (dt.date(2026, 1, 10), "late", "early"),
+    ):
+        out = tmp_path / day.isoformat()
+        s = run_lists(model, data, out_dir=out, as_of=day)
+        assert s.plays[active]["assigned"] == members, day
+        assert s.plays[idle]["assigned"] == 0 and not _read(out / f"{idle}.csv"), day
+        assert len(_read(out / f"{active}.csv")) == members
+        assert list(s.inactive) == [idle]
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["as_of"] == day.isoformat()
+        assert summary["inactive"] == {idle: s.inactive[idle]}
+        assert day.isoformat() in s.inactive[idle] and "does not contain" in s.inactive[idle]
+    s = run_lists(model, data, as_of=dt.date(2026, 1, 5))  # in neither period
+    assert all(p["assigned"] == 0 for p in s.plays.values())
+    assert list(s.inactive) == ["early", "late"]
+
+
+def test_same_plays_overlapping_periods_warn_ply607(tmp_path):
+    """The counterpart: the same plays with overlapping periods compete, and PLY607 says so."""
+    text = HEAD + DISJOINT.replace("2026-01-06 .. 2026-01-10", "2026-01-04 .. 2026-01-10")
+    res = check_entry(write_project(tmp_path, {"main.strat": text}))
+    assert "PLY607" in [d.code for d in res.diagnostics]
+
+
+def test_inactive_play_takes_no_capacity_and_no_customers(tmp_path):
+    """A higher-priority play outside its period neither takes customers nor channel capacity."""
+    text = (
+        HEAD
+        + """
+play hi "H" { segment vips  step 1 phone using call  supports F1  priority 9
+              period 2026-01-06 .. 2026-01-10  target t "t" >= 1% by 2026-01-10 }
+play lo "L" { segment all_high  step 1 phone using call  supports F1  priority 2  target t "t" >= 1% by 2026-01-10 }
+"""
+    )
+    model = check_entry(write_project(tmp_path, {"main.strat": text})).model
+    rows = [{"id": f"k{i:03d}", "score": 60, "vip": i < 20, "days": 1} for i in range(100)]
+    data = tmp_path / "c.csv"
+    data.write_text(samples.to_csv(model, rows), encoding="utf-8")
+    on = run_lists(model, data, as_of=dt.date(2026, 1, 7))
+    # active, hi's 20 members over its 5-day window (4/day) fill the 3/day: 15 kept, none for lo
+    assert on.plays["hi"]["listed"] == 15 and on.plays["lo"]["listed"] == 0 and not on.inactive
+    off = run_lists(model, data, as_of=dt.date(2026, 1, 2))
+    assert off.plays["hi"]["assigned"] == 0 and list(off.inactive) == ["hi"]
+    # lo now has all 100 members; capacity 3/day over its 10-day window keeps 30
+    assert off.plays["lo"]["assigned"] == 100 and off.plays["lo"]["listed"] == 30
+    assert off.channels["phone"]["plays"] == ["lo"]
+
+
+def test_cli_lists_and_build_as_of(disjoint, tmp_path):
+    _register()
+    _, data, rows, entry = disjoint
+    out = tmp_path / "cli"
+    r = CliRunner(env={"CI": "true"}).invoke(
+        main, ["lists", str(entry), "--data", str(data), "-o", str(out), "--as-of", "2026-01-07"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        "play `early` is not active: period 2026-01-01 .. 2026-01-04 does not contain 2026-01-07"
+        in r.stderr
+    )
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["as_of"] == "2026-01-07" and list(summary["inactive"]) == ["early"]
+    assert summary["plays"]["early"]["listed"] == 0 and summary["plays"]["late"]["listed"] > 0
+    b = tmp_path / "built"
+    r = CliRunner(env={"CI": "true"}).invoke(
+        main, ["build", str(entry), "--data", str(data), "-o", str(b), "--as-of", "2026-01-02"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "play `late` is not active" in r.stderr
+    summary = json.loads((b / "lists" / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary["inactive"]) == ["late"] and summary["plays"]["early"]["listed"] > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyspark  # noqa: F401
 import pytest
 from conftest import EXAMPLES, write_project
@@ -34,9 +36,12 @@ def test_spark_lists_equal_duckdb(spark, tmp_path, example):
     model = check_entry(EXAMPLES / example / "main.strat").model
     data = tmp_path / "customers.csv"
     samples.write(model, data, n=3000, seed=5)
-    d = run_lists(model, data, engine="duckdb", out_dir=tmp_path / "duck")
-    s = run_lists(model, data, engine="spark", out_dir=tmp_path / "spark", spark_session=spark)
-    assert s.segments == d.segments and s.customers == 3000
+    day = dt.date(2026, 3, 15)  # inside every play's period of both examples
+    d = run_lists(model, data, engine="duckdb", out_dir=tmp_path / "duck", as_of=day)
+    s = run_lists(
+        model, data, engine="spark", out_dir=tmp_path / "spark", spark_session=spark, as_of=day
+    )
+    assert not s.inactive and s.segments == d.segments and s.customers == 3000
     assert sum(p["control"] for p in s.plays.values()) > 0
     _same_dirs(tmp_path / "duck", tmp_path / "spark")
 
@@ -76,3 +81,50 @@ def test_spark_capacity_and_hash_equal_duckdb(spark, tmp_path):
     )
     got = list(spark.sql(f"SELECT {exprs}").collect()[0])
     assert got == [bucket_of(k, "p1") for k in keys]
+
+
+def test_spark_play_periods_equal_duckdb(spark, tmp_path):
+    """Two plays of equal priority on one segment with disjoint periods: on Spark, as on DuckDB,
+    a day in a period gives every member to that play; a day in neither gives nobody."""
+    entry = write_project(
+        tmp_path,
+        {
+            "main.strat": """
+        strategy "T" { period 2026-01-01 .. 2026-01-10  locale en }
+        schema customer { id int key  score int }
+        objective F1 "Grow" { perspective financial  target g "g" >= 5% by 2026-01-10 }
+        channel sms "SMS" { kind sms  capacity unlimited }
+        script text "t" { channel sms  pitch "hi"  opt_out "STOP" }
+        segment high "High" { rule score >= 50 }
+        play early "E" { segment high  step 1 sms using text  supports F1  priority 5  control 10%
+                         period 2026-01-01 .. 2026-01-04  target t "t" >= 1% by 2026-01-04 }
+        play late "L" { segment high  step 1 sms using text  supports F1  priority 5  control 10%
+                        period 2026-01-06 .. 2026-01-10  target t "t" >= 1% by 2026-01-10 }
+        """
+        },
+    )
+    res = check_entry(entry)
+    assert "PLY607" not in [d.code for d in res.diagnostics]
+    model = res.model
+    rows = [{"id": i, "score": (i * 7) % 100} for i in range(1, 301)]
+    members = sum(r["score"] >= 50 for r in rows)
+    data = tmp_path / "c.csv"
+    data.write_text(samples.to_csv(model, rows), encoding="utf-8")
+    for day, active in (
+        (dt.date(2026, 1, 2), "early"),
+        (dt.date(2026, 1, 8), "late"),
+        (dt.date(2026, 1, 5), None),
+    ):
+        d = run_lists(model, data, engine="duckdb", out_dir=tmp_path / f"d{day}", as_of=day)
+        s = run_lists(
+            model,
+            data,
+            engine="spark",
+            out_dir=tmp_path / f"s{day}",
+            spark_session=spark,
+            as_of=day,
+        )
+        _same_dirs(tmp_path / f"d{day}", tmp_path / f"s{day}")
+        assert s.inactive == d.inactive
+        for play in ("early", "late"):
+            assert s.plays[play]["assigned"] == (members if play == active else 0), (day, play)

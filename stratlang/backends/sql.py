@@ -21,6 +21,12 @@ md5(key || '|' || play id) as an integer, mod 10000 (computed with portable stri
 DuckDB and Spark agree bit for bit); channel capacity keeps, per channel of the play's first step,
 the treated customers in order (priority desc, declaration order, hash, key) while their
 cumulative demand per day (1 / days in the play's window, each) fits the channel's capacity.
+
+Periods: given an as-of day (`stratlang lists --as-of`), a play whose own `period` does not contain
+that day is inactive: it is left out of the plan, so it gets no customers, takes none from other
+plays and uses no channel capacity (`inactive_plays` says why). A play without its own `period` is
+active on every day; PLY607 reasons the same way (plays whose periods are disjoint never compete).
+Without an as-of day (`stratlang sql`) every play is compiled.
 """
 
 from __future__ import annotations
@@ -338,9 +344,31 @@ def _key(model: Model) -> str:
     return model.schema.key
 
 
-def plan(model: Model) -> list[PlayPlan]:
-    """Plays in assignment order (priority desc, declaration order) with their capacity units."""
-    plays = sorted(model.plays.values(), key=lambda p: (-p.priority, p.order))
+def play_active(play: Play, as_of: dt.date | None) -> bool:
+    """Whether the play takes part in an assignment on the day `as_of` (None: every play does):
+    its own `period` contains that day, both ends included; a play without one always does."""
+    return as_of is None or play.period is None or play.period[0] <= as_of <= play.period[1]
+
+
+def inactive_plays(model: Model, as_of: dt.date | None) -> dict[str, str]:
+    """Play id -> why it is not active on `as_of`, in declaration order ({} when as_of is None)."""
+    out: dict[str, str] = {}
+    for p in sorted(model.plays.values(), key=lambda p: p.order):
+        if not play_active(p, as_of) and p.period is not None and as_of is not None:
+            start, end = p.period
+            out[p.id] = (
+                f"period {start.isoformat()} .. {end.isoformat()} does not contain {as_of.isoformat()}"
+            )
+    return out
+
+
+def plan(model: Model, as_of: dt.date | None = None) -> list[PlayPlan]:
+    """Plays in assignment order (priority desc, declaration order) with their capacity units;
+    with `as_of`, only the plays active on that day (`play_active`)."""
+    plays = sorted(
+        (p for p in model.plays.values() if play_active(p, as_of)),
+        key=lambda p: (-p.priority, p.order),
+    )
     by_channel: dict[str, list[Play]] = {}
     for p in plays:
         if p.steps:
@@ -424,12 +452,16 @@ ASSIGN_COLUMNS = (
 
 
 def assignment_query(
-    model: Model, table: str = "customers", dialect: str | None = None
+    model: Model,
+    table: str = "customers",
+    dialect: str | None = None,
+    as_of: dt.date | None = None,
 ) -> exp.Select | None:
     """Per assigned customer: key, segment, play, channel, script, control, kept (after capacity).
 
-    None when the project has no plays."""
-    plans = plan(model)
+    With `as_of`, only the plays active on that day compete (`play_active`). None when no play
+    does (or the project has none)."""
+    plans = plan(model, as_of)
     if not plans:
         return None
     key = _key(model)

@@ -79,7 +79,8 @@ def _progress(msg: str) -> None:
     "as_of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="The day of the review (with --actuals; default: today).",
+    help="The day of the review (with --actuals) and of the lists (with --data): only plays whose "
+    "`period` contains it are assigned. Default: today; pin it in CI.",
 )
 def build(
     entry: Path,
@@ -111,7 +112,10 @@ def build(
             progress=_progress,
             on_wait=say_waiting,
             actuals=review,
+            as_of=as_of.date() if as_of else None,
         )
+    for play, why in (built.inactive or {}).items():
+        click.echo(f"play `{play}` is not active: {why}", err=True)
     if built.review is not None:
         print_diagnostics(built.review.diagnostics, res.sources, "text", res.root)
     click.echo(f"wrote {', '.join(built.files)} to {out_dir}", err=True)

@@ -1,7 +1,9 @@
-"""`stratlang lists ENTRY --data FILE [--engine duckdb|spark] [-o DIR] [--format csv|parquet|xlsx]`."""
+"""`stratlang lists ENTRY --data FILE [--engine duckdb|spark] [-o DIR] [--format csv|parquet|xlsx]
+[--as-of YYYY-MM-DD]`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from contextlib import contextmanager
@@ -65,6 +67,14 @@ def _progress():
 )
 @click.option("--spark-master", default=None, help="Spark master URL (default local[*]).")
 @click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the lists are for: only plays whose `period` contains it are assigned. "
+    "Default: today; pin it in CI.",
+)
+@click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 def lists(
@@ -74,6 +84,7 @@ def lists(
     out_dir: Path,
     fmt: str,
     spark_master: str | None,
+    as_of: dt.datetime | None,
     root: Path | None,
 ) -> None:
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
@@ -92,7 +103,10 @@ def lists(
             progress=step,
             inputs=project_inputs(res),
             on_wait=say_waiting,
+            as_of=as_of.date() if as_of else None,
         )
+    for play, why in summary.inactive.items():
+        click.echo(f"play `{play}` is not active: {why}", err=True)
     listed = sum(p["listed"] for p in summary.plays.values())
     click.echo(
         f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "

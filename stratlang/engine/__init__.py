@@ -11,6 +11,7 @@ written; an output folder that must not be replaced raises `OutputError` before 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from collections.abc import Callable, Iterable
@@ -49,8 +50,12 @@ def run_lists(
     spark_session: SparkSession | None = None,
     inputs: Iterable[Path] = (),
     on_wait: Callable[[str], None] | None = None,
+    as_of: dt.date | None = None,
 ) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
+
+    Only the plays active on `as_of` (None: today) take part: a play whose own `period` does not
+    contain that day gets no customers and takes none from others (`Summary.inactive` says why).
 
     The output folder is checked before the data is read and replaced as a whole at the end
     (`stratlang.output.output_folder`): it may not contain the data or `inputs` (the project's
@@ -61,8 +66,9 @@ def run_lists(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     step = progress or (lambda msg: None)
+    day = as_of or dt.date.today()
     run = functools.partial(
-        _run, model, Path(data_path), engine, fmt, spark_master, step, spark_session
+        _run, model, Path(data_path), engine, fmt, spark_master, step, spark_session, day
     )
     if out_dir is None:
         return run(None)
@@ -78,6 +84,7 @@ def _run(
     spark_master: str | None,
     step: Callable[[str], None],
     spark_session: SparkSession | None,
+    as_of: dt.date,
     folder: Path | None,
 ) -> Summary:
     from ..backends.sql import CompileError
@@ -96,16 +103,21 @@ def _run(
                     step("counting segments")
                     customers, counts = ddb.segment_counts_sql(con, model)
                 step("assigning plays")
-                ddb.assign(con, model)
+                ddb.assign(con, model, as_of=as_of)
             else:
                 from . import spark
 
                 customers, counts = spark.run(
-                    con, model, master=spark_master, progress=step, session=spark_session
+                    con,
+                    model,
+                    master=spark_master,
+                    progress=step,
+                    session=spark_session,
+                    as_of=as_of,
                 )
         except CompileError as e:
             raise DataError(str(e)) from None
-        summary = summarize(con, model, engine, customers, counts)
+        summary = summarize(con, model, engine, customers, counts, as_of)
         if folder is not None:
             write_lists(con, model, summary, folder, fmt, progress=step)
         return summary

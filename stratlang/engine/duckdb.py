@@ -17,6 +17,7 @@ help line, never an internal error.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -190,9 +191,12 @@ def segment_counts_sql(
     return row[0], {sid: row[1 + i] for i, sid in enumerate(model.segments)}
 
 
-def assign(con: SQLConnection, model: Model, table: str = "customers") -> None:
-    """Create the table `__assigned` with the assignment result."""
-    q = assignment_query(model, table, "duckdb")
+def assign(
+    con: SQLConnection, model: Model, table: str = "customers", as_of: dt.date | None = None
+) -> None:
+    """Create the table `__assigned` with the assignment result (with `as_of`: among the plays
+    active on that day)."""
+    q = assignment_query(model, table, "duckdb", as_of)
     if q is None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "

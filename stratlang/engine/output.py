@@ -8,6 +8,7 @@ across engines. Files are written into a staging folder that `run_lists` switche
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from ..backends.sql import plan, string
+from ..backends.sql import inactive_plays, plan, string
 from ..model import Model
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class Summary:
     channels: dict = field(default_factory=dict)  # channel id -> {...}
     dropped_by_capacity: int = 0
     files: list = field(default_factory=list)
+    as_of: str | None = None  # the day the plays' periods were read on (ISO)
+    inactive: dict = field(default_factory=dict)  # play id -> why it took no part that day
 
     def to_dict(self) -> dict:
         return {
@@ -51,6 +54,8 @@ class Summary:
             "plays": self.plays,
             "channels": self.channels,
             "dropped_by_capacity": self.dropped_by_capacity,
+            "as_of": self.as_of,
+            "inactive": self.inactive,
             "files": self.files,
         }
 
@@ -74,14 +79,23 @@ def _r(x: float) -> float:
 
 
 def summarize(
-    con: SQLConnection, model: Model, engine: str, customers: int, segment_counts: dict
+    con: SQLConnection,
+    model: Model,
+    engine: str,
+    customers: int,
+    segment_counts: dict,
+    as_of: dt.date | None = None,
 ) -> Summary:
+    """The counts of `__assigned` per play and channel. Every play is listed; the ones not active
+    on `as_of` (their own `period` does not contain it) have zeros and appear in `inactive`."""
     rows = con.execute(
         "SELECT play, count(*), count_if(control), count_if(NOT control AND kept), count_if(NOT kept) "
         "FROM __assigned GROUP BY play"
     ).fetchall()
     stats = {r[0]: r[1:] for r in rows}
     s = Summary(model.strategy.label, engine, customers, dict(segment_counts))
+    s.as_of = as_of.isoformat() if as_of is not None else None
+    s.inactive = inactive_plays(model, as_of)
     channels: dict[str, dict] = {}
     for p in sorted(plan(model), key=lambda p: p.order):
         eligible, control, contacted, dropped = stats.get(p.id, (0, 0, 0, 0))
@@ -98,7 +112,7 @@ def summarize(
             "listed": eligible - dropped,
         }
         s.dropped_by_capacity += dropped
-    for p in plan(model):  # channels in assignment order of their plays
+    for p in plan(model, as_of):  # channels in assignment order of their active plays
         if p.channel is None:
             continue
         ch = model.channels.get(p.channel)

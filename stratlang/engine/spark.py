@@ -8,6 +8,7 @@ assignment query, and the result comes back to DuckDB to be written by the share
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -77,6 +78,7 @@ def run(
     master: str | None = None,
     progress: Callable[[str], None] | None = None,
     session: SparkSession | None = None,
+    as_of: dt.date | None = None,
 ) -> tuple[int, dict]:
     """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table."""
     step = progress or (lambda msg: None)
@@ -95,7 +97,7 @@ def run(
         customers = int(row[0])
         counts = {sid: int(row[1 + i]) for i, sid in enumerate(model.segments)}
         step("assigning plays (Spark)")
-        q = assignment_query(model, "customers", "spark")
+        q = assignment_query(model, "customers", "spark", as_of)
         if q is None:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
