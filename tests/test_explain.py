@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -97,3 +98,9 @@ def test_cli_explain_needs_a_code():
     r = run("explain")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+
+
+def test_the_checks_doc_lists_every_code():
+    table = (Path(__file__).resolve().parent.parent / "docs" / "checks.md").read_text("utf-8")
+    listed = set(re.findall(r"^\| `([A-Z]{3}\d{3})` \|", table, re.M))
+    assert listed == set(CODES)
