@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stratlang.diagnostics import Diagnostic
+from stratlang.language import KEYWORDS, STATEMENT_STARTERS
 from stratlang.source import SourceFile
 from stratlang.syntax import ast
 from stratlang.syntax.parser import MAX_NESTING, parse_source
@@ -85,48 +86,17 @@ def test_random_text_including_surrogates_and_controls(text):
     parse(text)
 
 
+# Every keyword from the language's facts (new words join the random token soup by themselves),
+# then the punctuation and literals the grammar knows.
 TOKENS = [
-    "strategy",
-    "perspectives",
-    "schema",
-    "import",
-    "theme",
-    "event",
-    "objective",
-    "segment",
-    "tiering",
-    "offer",
-    "channel",
-    "script",
-    "play",
-    "initiative",
-    "rule",
-    "when",
-    "target",
-    "step",
-    "objection",
-    "lifecycle",
-    "schedule",
-    "within",
-    "by",
-    "baseline",
-    "after",
-    "unless",
-    "converted",
-    "per",
-    "or",
-    "and",
-    "not",
-    "between",
-    "in",
-    "is",
-    "missing",
-    "present",
-    "enum",
-    "key",
-    "optional",
-    "risk_tolerance",
+    *STATEMENT_STARTERS,
+    *(w for w in KEYWORDS if w not in STATEMENT_STARTERS),
     "using",
+    "~>",
+    ".",
+    "1:1.2",
+    "5x",
+    "2026Q2",
     "->",
     "..",
     ">=",
