@@ -68,7 +68,7 @@ class StratlangLexer(RegexLexer):
             # a language tag such as zh-CN or en-US
             (r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)+(?![\w-])", Name.Constant),
             (_NAME, Name),
-            (r"->|~>|\.\.|>=|<=|!=|=|<|>", Operator),
+            (r"->|~>|\.\.|>=|<=|!=|=|<|>|\+", Operator),
             (r"[{}()\[\],;.]", Punctuation),
         ],
         "literals": [

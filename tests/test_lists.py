@@ -16,6 +16,7 @@ from stratlang.check import check_entry
 from stratlang.check.evaluator import evaluate, member
 from stratlang.cli import _register, main
 from stratlang.engine import DataError, run_lists, segment_counts
+from stratlang.engine.output import LIST_COLUMNS
 
 HEAD = """
 strategy "T" { period 2026-01-01 .. 2026-01-10  locale en }
@@ -203,7 +204,7 @@ def test_formats(proj, tmp_path):
     assert [(r["key"], r["control"] == "true") for r in csv_rows] == pq
     wb = openpyxl.load_workbook(tmp_path / "x" / "first_decl.xlsx")
     ws = wb.active
-    assert [c.value for c in ws[1]] == ["key", "segment", "play", "channel", "script", "control"]
+    assert [c.value for c in ws[1]] == list(LIST_COLUMNS)
     assert ws.max_row == len(csv_rows) + 1
 
 

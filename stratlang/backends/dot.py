@@ -37,7 +37,7 @@ from ..children import die_with_parent
 from ..errors import StratlangError
 from .base import Backend, Options, register
 
-VIEWS = ("strategy", "playbook")
+VIEWS = ("strategy", "playbook", "lifecycle")  # lifecycle: backends/lifecycle_map.py
 FORMATS = ("svg", "png", "pdf")
 DEFAULT_FONT = "Noto Sans CJK SC"
 PER_ROW = 6  # objectives per row inside a band before it wraps
@@ -658,6 +658,10 @@ def _trigger_text(
         return f"{W['lifecycle']}: {stage}", None
     if t.kind == "schedule":
         return W.get(t.ref or "", t.ref or ""), None
+    if t.kind in m.TRANSITION_TRIGGERS:  # the playbook's words: "on leaving the segment …"
+        seg = model.segments.get(t.ref or "")
+        name = (seg.label if seg else t.ref) if t.kind != "becomes" else w.t(t.ref or "", lang)
+        return w.t(f"trigger_{t.kind}", lang, g=name, s=name), None
     return w.rule_in_words(t.rule, model, lang) if t.rule is not None else "", None
 
 
@@ -724,6 +728,9 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             sc = model.scripts.get(s.script)
             sname = (sc.label if sc else s.script) or ""
             quote = f"「{sname}」" if lang == "zh" else f"“{sname}”"
+            if s.offers:  # the step's own offers (a step without makes the play's, drawn before)
+                labels = [model.offers[o].label if o in model.offers else o for o in s.offers]
+                quote += " · " + " + ".join(labels)
             caption = f"{W['step']} {s.number}"
             nid = new()
             out.append(
@@ -783,6 +790,10 @@ def render_dot(model: m.Model, view: str = "strategy", options: Options | None =
         return strategy_dot(model, options)
     if view == "playbook":
         return playbook_dot(model, options)
+    if view == "lifecycle":
+        from .lifecycle_map import lifecycle_dot
+
+        return lifecycle_dot(model, options)
     raise ValueError(f"unknown map view {view!r} (expected one of {', '.join(VIEWS)})")
 
 

@@ -26,9 +26,10 @@ from markupsafe import Markup, escape
 
 from .. import words as w
 from ..errors import StratlangError
-from ..model import SCRIPT_SECTIONS, Measure, Model, Play, Script, Target, Trigger
+from ..model import SCRIPT_SECTIONS, Measure, Model, Play, Script, Step, Target, Trigger
 from .base import Backend, Options, register
-from .dot import GraphvizError, render_image
+from .dot import GraphvizError, render_image, run_dot
+from .playbook_tiers import tiering_views
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -140,11 +141,28 @@ def _maps(model: Model, options: Options, lang: str) -> list[dict]:
     for view, key, prefix in (
         ("strategy", "strategy_map", "sm"),
         ("playbook", "playbook_map", "pm"),
+        ("lifecycle", "lifecycle_map", "lm"),
     ):
         item = {"title": w.t(key, lang), "id": f"map-{view}", "svg": None, "error": None}
         try:
             item["svg"] = inline_svg(render_image(model, view, "svg", options), prefix)
         except GraphvizError as e:  # Graphviz missing or failing: the playbook still renders
+            item["error"] = str(e) or type(e).__name__
+        out.append(item)
+    return out + _transition_charts(model, options, lang)
+
+
+def _transition_charts(model: Model, options: Options, lang: str) -> list[dict]:
+    """After `build --data … --previous …`: a flow chart per tiering and the lifecycle, the
+    customers' states before (left) and now (right), arrows as wide as the customers they carry."""
+    from .lifecycle_map import transition_charts
+
+    out = []
+    for i, (title, dot_text) in enumerate(transition_charts(model, options, lang)):
+        item = {"title": title, "id": f"transitions-{i + 1}", "svg": None, "error": None}
+        try:
+            item["svg"] = inline_svg(run_dot(dot_text), f"tr{i + 1}")
+        except GraphvizError as e:
             item["error"] = str(e) or type(e).__name__
         out.append(item)
     return out
@@ -283,6 +301,11 @@ def _trigger_words(model: Model, trig: Trigger | None, lang: str) -> str:
         return w.t("trigger_schedule", lang, s=w.t(trig.ref or "", lang))
     if trig.kind == "rule":
         return w.t("trigger_rule", lang, r=w.rule_in_words(trig.rule, model, lang))
+    if trig.kind in ("enters", "leaves"):  # a transition since the previous data
+        seg = model.segments.get(trig.ref or "")
+        return w.t(f"trigger_{trig.kind}", lang, g=seg.label if seg else trig.ref)
+    if trig.kind == "becomes":
+        return w.t("trigger_becomes", lang, s=w.t(trig.ref or "", lang))
     return trig.kind
 
 
@@ -319,14 +342,13 @@ def _measure_row(
     }
 
 
-def _script_view(
-    model: Model, script: Script, play: Play, step_channel: str | None, lang: str
-) -> dict:
-    offer = model.offers.get(play.offer) if play.offer else None
+def _script_view(model: Model, script: Script, play: Play, step: Step, lang: str) -> dict:
+    # `{{ offer.label }}` reads as the offers of the step that first sends the script
+    offers = [model.offers[o] for o in play.offers_of(step) if o in model.offers]
     seg = model.segments.get(play.segment) if play.segment else None
-    ch = model.channels.get(script.channel or step_channel or "")
+    ch = model.channels.get(script.channel or step.channel or "")
     context = {
-        "offer": {"label": offer.label if offer else None},
+        "offer": {"label": " + ".join(o.label for o in offers) if offers else None},
         "segment": {"label": seg.label if seg else None},
         "strategy": {"owner": model.strategy.owner},
         "channel": {"label": ch.label if ch else None},
@@ -363,12 +385,31 @@ def _script_view(
     }
 
 
+def _step_offers(model: Model, play: Play, step: Step, lang: str) -> list[dict]:
+    """The offers a step makes (its own, else the play's), each with its kind and risk; empty
+    when the step makes the play's offer (shown once at the top of the card)."""
+    if not step.offers:
+        return []
+    out = []
+    for oid in step.offers:
+        offer = model.offers.get(oid)
+        out.append(
+            {
+                "label": offer.label if offer else oid,
+                "kind": w.t(offer.kind, lang) if offer and offer.kind else None,
+                "risk": offer.risk if offer else None,
+            }
+        )
+    return out
+
+
 def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
     lang = c.lang
     seg = model.segments.get(p.segment) if p.segment else None
     offer = model.offers.get(p.offer) if p.offer else None
     size, real = segment_size(model, p.segment, counts)
     play_count = ((counts or {}).get("plays") or {}).get(p.id)
+    own = any(st.offers for st in p.steps)  # some step makes its own offers
     steps, scripts, seen, day = [], [], set(), 0.0
     for st in p.steps:
         day += st.after_days or 0
@@ -386,11 +427,12 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
                 "script": sc.label if sc else st.script,
                 "script_id": st.script,
                 "unless": st.unless_converted,
+                "offers": _step_offers(model, p, st, lang),
             }
         )
         if sc is not None and sc.id not in seen:
             seen.add(sc.id)
-            scripts.append(_script_view(model, sc, p, st.channel, lang))
+            scripts.append(_script_view(model, sc, p, st, lang))
     expected = None
     if play_count is not None:
         expected = w.format_number(play_count, lang)
@@ -404,7 +446,8 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
         "segment_anchor": f"seg-{seg.id}" if seg else None,
         "rule": w.rule_in_words(model.segment_rule(seg.id), model, lang) if seg else "",
         "when": _trigger_words(model, p.trigger, lang),
-        "offer": offer.label if offer else "—",
+        "offer": offer.label if offer else (w.t("offers_each_step", lang) if own else "—"),
+        "offers_by_step": offer is not None and own,
         "offer_risk": offer.risk if offer else None,
         "offer_kind": w.t(offer.kind, lang) if offer and offer.kind else None,
         "steps": steps,
@@ -590,6 +633,7 @@ def build_view(model: Model, options: Options) -> dict:
         "targets": targets,
         "maps": _maps(model, options, lang),
         "segments": segments,
+        "tierings": tiering_views(model, counts, lang),
         "plays": plays,
         "channels": channels,
         "chart": channel_chart(rows, lang),

@@ -1,4 +1,4 @@
-"""Play and compliance checks (PLY601, PLY603–PLY606, PLY608–PLY611).
+"""Play and compliance checks (PLY601, PLY603–PLY606, PLY608–PLY612).
 
 PLY602 (suitability) and PLY607 (equal-priority overlap) need the rule solver and live in
 `segments.py`. Decisions recorded in docs/checks.md:
@@ -6,6 +6,8 @@ PLY602 (suitability) and PLY607 (equal-priority overlap) need the rule solver an
 - PLY604 demand per day of a play on a channel = segment `estimate` × (1 − control) ÷ days in the
   play's window (its `period`, else the strategy `period`, both ends included). A play counts once
   per channel it uses; plays whose segment has no `estimate` (or with no window) are not counted.
+- PLY602 (segments.py) and PLY603 apply per step, with the step's offers: its own (`with a + b`),
+  else the play's `offer` (`Play.offers_of`).
 - PLY605 a step's day is the sum of the `after` offsets of the steps up to it (step 1 is day 0);
   steps on one channel whose days fall in any window of `cap` days are counted.
 - PLY609 the default banned list (DEFAULT_BANNED) applies when the strategy has no `banned`; a
@@ -91,16 +93,25 @@ def step_channels(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
             )
 
 
+def risky_offer(model: Model, play: Play, step: Step) -> Offer | None:
+    """The first offer of the step (its own, else the play's) that has a `risk`, if any."""
+    for oid in play.offers_of(step):
+        offer = model.offers.get(oid)
+        if offer is not None and offer.risk is not None:
+            return offer
+    return None
+
+
 @check("PLY")
 def disclaimers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
+    """PLY603, per step: a script sent with a risk-rated offer (the step's own, else the play's)
+    must carry a disclaimer. Each script is named once per play."""
     uses: dict[str, list[tuple[Play, Step, Offer]]] = {}  # script -> [(play, step, offer)]
     for play in model.plays.values():
-        offer = model.offers.get(play.offer) if play.offer else None
-        if offer is None or offer.risk is None:
-            continue
         seen: set[str] = set()
         for step in play.steps:
-            if step.script in seen:
+            offer = risky_offer(model, play, step)
+            if offer is None or step.script in seen:
                 continue
             seen.add(step.script)
             uses.setdefault(step.script, []).append((play, step, offer))
@@ -128,6 +139,56 @@ def disclaimers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
                 "`disclaimer`",
             ),
         )
+
+
+# --------------------------------------------------------------------------- PLY612
+
+
+@check("PLY")
+def repeated_step_offers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
+    """PLY612: a step that names one offer twice (`with a + a`), from the syntax."""
+    for play in model.plays.values():
+        if play.node is None:
+            continue
+        for line in play.node.items:
+            if not isinstance(line, ast.StepLine):
+                continue
+            first: dict[str, ast.Name] = {}
+            for name in line.offers:
+                earlier = first.setdefault(name.name, name)
+                if earlier is name:
+                    continue
+                yield dg.make(
+                    "PLY612",
+                    f"step {getattr(line.number, 'raw', '?')} of play `{play.id}` names offer `{name.name}` twice",
+                    name.span,
+                    "named again",
+                    labels=(Label(earlier.span, "first named here"),),
+                    help=f"remove the second `{name.name}`; to combine offers, name different "
+                    "ones: `with trial_pack + store_gift`",
+                    suggestions=(
+                        dg.Suggestion(
+                            _repeat_span(line, name),
+                            "",
+                            f"remove the repeated `{name.name}`",
+                            dg.Applicability.MACHINE_APPLICABLE,
+                        ),
+                    ),
+                )
+
+
+def _repeat_span(line: ast.StepLine, name: ast.Name) -> Span:
+    """The text to delete for a repeated offer: ` + NAME` from the end of the offer before it."""
+    before = line.offers[line.offers.index(name) - 1]
+    return Span(
+        name.span.file,
+        before.span.end,
+        name.span.end,
+        before.span.end_line,
+        before.span.end_column,
+        name.span.end_line,
+        name.span.end_column,
+    )
 
 
 # --------------------------------------------------------------------------- PLY604

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable, Collection, Iterator
 
 from .. import diagnostics as dg
-from ..model import Model, Play, Schema, Segment
+from ..model import Model, Offer, Play, Schema, Segment
 from ..rules import TRUE, All, Cmp, NExpr, show
 from ..rules import Value as RuleValue
 from ..source import Span
@@ -100,7 +100,7 @@ def reasoner(model: Model) -> Reasoner:
 
 def format_witness(rec: Record, schema: Schema, first: Collection[str] = ()) -> str:
     """`witness: aum=1000000, age=30, …` — the fields in `first` (those that matter), then `…`."""
-    fields = schema.fields
+    fields = schema.rule_fields
     shown = [f for f in fields if f in first]
     parts: list[str] = []
     for name in shown:
@@ -275,9 +275,11 @@ def _unsat(r: Reasoner, ctx: Context, seg: Segment, own: NExpr) -> dg.Diagnostic
         msg = f"segment `{seg.id}` can match no customer: `{texts[0]}` is never true"
         label = "never true"
         help = "no customer can pass this test, so the segment is always empty"
-        f = r.solver.schema.fields.get(getattr(core[0], "field", ""), None)
+        f = r.solver.schema.rule_fields.get(getattr(core[0], "field", ""), None)
         if f is not None and not f.optional and "missing" in texts[0]:
             help = f"`{f.name}` is not `optional`, so it is never missing"
+        elif f is not None and f.minimum is not None:
+            help = f"`{f.name}` is never below {f.minimum}"
         elif f is not None and f.type == "int" and "." in texts[0]:
             help = f"`{f.name}` is an int; it never equals a fraction"
     else:
@@ -404,6 +406,23 @@ def unused_segments(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
 # --------------------------------------------------------------------------- PLY602, PLY607
 
 
+def _offers_made(model: Model) -> Iterator[tuple[Play, Offer, Span | None]]:
+    """Every offer a play makes, once per play, with where a step names it (None: the play's
+    `offer`): PLY602 applies per step, to the step's own offers or else the play's."""
+    for play in model.plays.values():
+        seen: set[str] = set()
+        for step in play.steps:
+            own = {n.name: n.span for n in step.node.offers} if step.node is not None else {}
+            for oid in play.offers_of(step):
+                offer = model.offers.get(oid)
+                if offer is not None and oid not in seen:
+                    seen.add(oid)
+                    yield play, offer, own.get(oid)
+        offer = model.offers.get(play.offer) if play.offer else None
+        if not play.steps and offer is not None:
+            yield play, offer, None
+
+
 @check("PLY")
 def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     """PLY602: the segment admits customers whose risk tolerance is below the offer's risk."""
@@ -412,14 +431,8 @@ def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     if r.space is None or schema is None or schema.risk_field is None:
         return
     rf = schema.fields[schema.risk_field]
-    for play in model.plays.values():
-        offer = model.offers.get(play.offer) if play.offer else None
-        if (
-            offer is None
-            or offer.risk is None
-            or offer.risk not in rf.enum_values
-            or not play.segment
-        ):
+    for play, offer, where in _offers_made(model):
+        if offer.risk is None or offer.risk not in rf.enum_values or not play.segment:
             continue
         rule = r.rule(play.segment)
         if rule is None:
@@ -435,7 +448,7 @@ def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
         if rec is None:
             continue
         a = _attr(play.node, "offer")
-        span = a.value.span if a is not None else span_of(play)
+        span = where or (a.value.span if a is not None else span_of(play))
         segs = _attr(play.node, "segment")
         below = "has no" if rec.get(rf.name) is None else f"`{rf.name}` {rec[rf.name]} is below"
         yield dg.make(

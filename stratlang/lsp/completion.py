@@ -34,6 +34,11 @@ _PERSP_ITEM = re.compile(rf"^[ \t]*({ID})", re.M)
 
 # what a keyword before the cursor asks for, by enclosing block kind (None: any)
 _AFTER = [
+    (
+        re.compile(rf"^\s*step\s+\S+\s+{ID}\s+using\s+{ID}\s+with\s+(?:{ID}\s*\+\s*)*({ID})?$"),
+        None,
+        "offer",
+    ),
     (re.compile(rf"^\s*step\s+\S+\s+{ID}\s+using\s+({ID})?$"), None, "script"),
     (re.compile(rf"^\s*step\s+\S+\s+({ID})?$"), None, "channel"),
     (re.compile(rf"\bwhen\s+event\s+({ID})?$"), None, "event"),
