@@ -6,7 +6,7 @@ The small public API (it raises `StratlangError`s; it never exits and never prin
     project = stratlang.load("examples/bank_wealth/main.strat")   # read and parse
     result = project.check()                                       # model + diagnostics
     built = stratlang.build(result, "out", data="examples/bank_wealth/data/customers.csv")
-    built.files    # ('map.svg', 'model.json', 'playbook-map.svg', 'playbook.html', 'lists/')
+    built.files    # ('lifecycle-map.svg', 'map.svg', 'model.json', 'playbook-map.svg', …, 'lists/')
 
 `stratlang.build(project, ...)` checks the project itself; `check_entry(path)` is load + check.
 """

@@ -3,7 +3,7 @@
     import stratlang
     result = stratlang.check_entry("examples/bank_wealth/main.strat")
     built = stratlang.build(result, "out", data="examples/bank_wealth/data/customers.csv")
-    built.files      # ['lists/', 'map.svg', 'model.json', 'playbook-map.svg', 'playbook.html']
+    built.files      # ['lifecycle-map.svg', 'lists/', 'map.svg', 'model.json', 'playbook-map.svg', …]
 
 Everything is written into a staging folder and switched in whole at the end
 (`stratlang.output.output_folder`): a failure or a kill leaves the old folder as it was. Raises
@@ -73,10 +73,13 @@ def build(
     on_wait: Callable[[str], None] | None = None,
     actuals: ReviewInputs | None = None,
     as_of: dt.date | None = None,
+    previous: Path | str | None = None,
 ) -> Built:
     """Write the outputs of a checked project into the folder `out`, replacing it whole; with
     `actuals`, the review's files too (`review`). The lists assign only the plays active on
-    `as_of` (None: the review's day, else today; `stratlang.engine.run_lists`)."""
+    `as_of` (None: the review's day, else today; `stratlang.engine.run_lists`). `previous` (with
+    `data`): the previous customer table; the transitions go into the lists, `counts` and the
+    maps."""
     if fails(result.diagnostics, fail_level):
         raise CheckFailed(result, fail_level)
     step = progress or (lambda message: None)
@@ -84,6 +87,8 @@ def build(
     if data_path is not None:
         require_data_file(data_path)
     inputs = project_inputs(result) + ([data_path] if data_path is not None else [])
+    previous_path = Path(previous) if previous is not None and data_path is not None else None
+    inputs += [previous_path] if previous_path is not None else []
     if actuals is not None:
         inputs += _review_inputs(actuals)
     scored: tuple[ReviewResult, list[Diagnostic]] | None = None
@@ -91,7 +96,7 @@ def build(
     with output_folder(Path(out), inputs=inputs, on_wait=on_wait) as stage:
         day = as_of or (actuals.as_of if actuals is not None else None)
         listed = (
-            _lists(result, data_path, engine, stage / "lists", step, day)
+            _lists(result, data_path, engine, stage / "lists", step, day, previous_path)
             if data_path is not None
             else None
         )
@@ -188,6 +193,7 @@ def _lists(
     folder: Path,
     step: Callable[[str], None],
     as_of: dt.date | None,
+    previous: Path | None = None,
 ) -> tuple[dict, dict]:
     """Run the lists into `folder` (inside the staging folder): the real counts for the model and
     the plays inactive on `as_of`."""
@@ -201,8 +207,11 @@ def _lists(
         fmt="csv",
         inputs=project_inputs(result),
         as_of=as_of,
+        previous=previous,
     )
     counts = summary.counts()
+    if summary.transitions:  # the lifecycle map and the playbook draw them
+        counts["transitions"] = summary.transitions
     step(f"lists: {sum((counts.get('plays') or {}).values())} customers assigned")
     return counts, dict(summary.inactive)
 

@@ -18,7 +18,14 @@ BANK = EXAMPLES / "bank_wealth"
 def test_check_then_build_with_data(tmp_path):
     result = stratlang.check_entry(BANK / "main.strat")
     built = stratlang.build(result, tmp_path / "out", data=BANK / "data" / "customers.csv")
-    assert built.files == ("map.svg", "model.json", "playbook-map.svg", "playbook.html", "lists/")
+    assert built.files == (
+        "lifecycle-map.svg",
+        "map.svg",
+        "model.json",
+        "playbook-map.svg",
+        "playbook.html",
+        "lists/",
+    )
     model = json.loads((tmp_path / "out" / "model.json").read_text(encoding="utf-8"))
     assert sum(built.counts["plays"].values()) > 0
     assert {p["id"]: p["count"] for p in model["plays"]} == built.counts["plays"]
@@ -64,7 +71,13 @@ def test_load_then_check_then_build_a_project(tmp_path):
     assert result.ok and result.model is not None
     assert result.project is project
     built = stratlang.build(project, tmp_path / "out")  # a loaded project is checked by build
-    assert built.files == ("map.svg", "model.json", "playbook-map.svg", "playbook.html")
+    assert built.files == (
+        "lifecycle-map.svg",
+        "map.svg",
+        "model.json",
+        "playbook-map.svg",
+        "playbook.html",
+    )
     stratlang.build(result, tmp_path / "again")
     assert (tmp_path / "out" / "model.json").read_bytes() == (
         tmp_path / "again" / "model.json"

@@ -22,6 +22,7 @@ ENTRY = EXAMPLES / "telecom_winback" / "main.strat"
 def test_builtin_outputs_in_order():
     names = [b.name for b in build_outputs()]
     assert sorted(names) == [
+        "lifecycle-map.svg",
         "map.svg",
         "model.json",
         "playbook-map.svg",

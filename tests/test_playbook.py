@@ -381,3 +381,14 @@ def test_command_default_output_and_nothing_written_on_errors(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     r = _run("playbook", str(SPEC), "--lang", "fr")
     assert r.returncode == 2
+
+
+def test_playbook_includes_the_lifecycle_map():
+    """The third map (issue 13 §3) is inlined in the maps chapter, after the other two."""
+    model = check_entry(ROOT / "examples" / "telecom_winback" / "main.strat").model
+    html = render_playbook(model, Options())
+    ids = [i for i in ("map-strategy", "map-playbook", "map-lifecycle") if f'id="{i}"' in html]
+    assert ids == ["map-strategy", "map-playbook", "map-lifecycle"]
+    assert html.index('id="map-playbook"') < html.index('id="map-lifecycle"')
+    section = html[html.index('id="map-lifecycle"') :]
+    assert 'class="map"' in section[:3000] and "Customer lifecycle map" in section

@@ -89,7 +89,7 @@ def build_outputs() -> list[Backend]:
     """Every registered backend, built-in ones first (imported on first use)."""
     global _loaded
     if not _loaded:
-        from . import dot, html, json  # noqa: F401
+        from . import dot, html, json, lifecycle_map  # noqa: F401
 
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             try:

@@ -18,7 +18,14 @@ import click
 from ..builder import ReviewInputs
 from ..builder import build as build_outputs
 from . import main
-from .common import fail_usage, load_checked, print_diagnostics, say_waiting, usage_errors
+from .common import (
+    fail_usage,
+    load_checked,
+    print_diagnostics,
+    say_transitions,
+    say_waiting,
+    usage_errors,
+)
 
 
 def _progress(msg: str) -> None:
@@ -82,6 +89,14 @@ def _progress(msg: str) -> None:
     help="The day of the review (with --actuals) and of the lists (with --data): only plays whose "
     "`period` contains it are assigned. Default: today; pin it in CI.",
 )
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --data: the customer table of the previous run, for tier and lifecycle "
+    "transitions (lists/transitions.csv, the lifecycle map) and transition triggers.",
+)
 def build(
     entry: Path,
     out_dir: Path,
@@ -94,11 +109,14 @@ def build(
     actuals: Path | None,
     outcomes: Path | None,
     as_of: dt.datetime | None,
+    previous: Path | None,
 ) -> None:
     """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists."""
     res = load_checked(entry, root, "warning" if strict else "error")
     if outcomes is not None and actuals is None:
         fail_usage("--outcomes needs --actuals", "give the actuals file the review scores")
+    if previous is not None and data is None:
+        fail_usage("--previous needs --data", "give today's customer table with --data")
     review = ReviewInputs(actuals, outcomes, as_of.date() if as_of else None) if actuals else None
     with usage_errors():
         built = build_outputs(
@@ -113,9 +131,12 @@ def build(
             on_wait=say_waiting,
             actuals=review,
             as_of=as_of.date() if as_of else None,
+            previous=previous,
         )
     for play, why in (built.inactive or {}).items():
         click.echo(f"play `{play}` is not active: {why}", err=True)
+    if data is not None:
+        say_transitions(res.model, (built.counts or {}).get("transitions", {}), previous)
     if built.review is not None:
         print_diagnostics(built.review.diagnostics, res.sources, "text", res.root)
     click.echo(f"wrote {', '.join(built.files)} to {out_dir}", err=True)

@@ -201,3 +201,12 @@ def load_checked(entry, root=None, fail_level="error") -> CheckResult:
         click.echo("error: the check failed; nothing was written", err=True)
         sys.exit(EXIT_ERRORS)
     return res
+
+
+def say_transitions(model, transitions: dict, previous: Path | None) -> None:
+    """The transitions since --previous on stderr, or a warning per play on a transition
+    trigger that got nobody because there was no previous table."""
+    from ..engine.transitions import report_lines
+
+    for line in report_lines(model, transitions, previous is not None):
+        click.echo(line, err=True)

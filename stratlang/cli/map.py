@@ -26,10 +26,11 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
 @click.argument("entry", type=click.Path(path_type=Path))
 @click.option(
     "--view",
-    type=click.Choice(["strategy", "playbook"]),
+    type=click.Choice(["strategy", "playbook", "lifecycle"]),
     default="strategy",
     show_default=True,
-    help="strategy: the Kaplan–Norton map; playbook: the 策略图谱, one row per play.",
+    help="strategy: the Kaplan–Norton map; playbook: the 策略图谱, one row per play; "
+    "lifecycle: the stages as columns with their segments and plays.",
 )
 @click.option(
     "-o",
