@@ -301,3 +301,33 @@ def test_spark_transitions_equal_duckdb(tmp_path):
     assert names == sorted(p.name for p in (tmp_path / "s").iterdir())
     for n in names:
         assert (tmp_path / "d" / n).read_bytes() == (tmp_path / "s" / n).read_bytes(), n
+
+
+# ---------------------------------------------------------------- the language server
+
+
+def test_completion_after_transition_words():
+    from stratlang.lsp.completion import complete
+
+    def labels(text):
+        return [label for label, *_ in complete(text, len(text), {"vip": "segment", "o": "offer"})]
+
+    head = 'play p "P" {\n  when '
+    assert {"enters", "leaves"} <= set(labels(head))
+    assert labels(head + "enters segment ") == ["vip"]
+    assert labels(head + "leaves segment v") == ["vip"]
+    assert labels(head + "lifecycle ")[-1] == "becomes"
+    assert labels(head + "lifecycle becomes ") == [
+        "acquisition", "activation", "growth", "retention", "winback",
+    ]  # fmt: skip
+
+
+def test_rename_reaches_the_segment_a_trigger_names(tmp_path):
+    from stratlang.lsp.index import build_index
+
+    entry = write_project(tmp_path, {"main.strat": PROJECT})
+    res = check_entry(entry)
+    refs = build_index(list(res.project.files)).references("gold", "segment")
+    # the play `promoted` (its segment and its trigger) and `demoted`'s trigger (lines 11, 12)
+    triggers = [o for o in refs if not o.decl and o.span.line in (11, 12)]
+    assert len(triggers) == 3

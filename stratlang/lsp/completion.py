@@ -42,6 +42,7 @@ _AFTER = [
     (re.compile(rf"^\s*step\s+\S+\s+{ID}\s+using\s+({ID})?$"), None, "script"),
     (re.compile(rf"^\s*step\s+\S+\s+({ID})?$"), None, "channel"),
     (re.compile(rf"\bwhen\s+event\s+({ID})?$"), None, "event"),
+    (re.compile(rf"\bwhen\s+(?:enters|leaves)\s+segment\s+({ID})?$"), None, "segment"),
     (re.compile(rf"^\s*segments\s+(?:{ID}\s*,\s*)*({ID})?$"), None, "segment"),
     (re.compile(rf"^\s*supports\s+(?:{ID}\s*,\s*)*({ID})?$"), None, "objective"),
     (re.compile(rf"^\s*segment\s+({ID})?$"), "play", "segment"),
@@ -56,6 +57,7 @@ _ENUM_VALUE = re.compile(rf"\b({ID})\s*(?:=|!=|<=|>=|<|>)\s*({ID})?$")
 _ENUM_LIST = re.compile(rf"\b({ID})\s+(?:not\s+)?in\s*\[[^\]]*?({ID})?$")
 _RULE = re.compile(r"(?:^|\s)rule\s")
 _ATTR_START = re.compile(rf"^\s*({ID})?$")
+_LIFECYCLE_TRIGGER = re.compile(rf"^\s*when\s+lifecycle\s+(becomes\s+)?({ID})?$")
 # the rule words as one types them (`is` comes with what it tests)
 RULE_WORDS = tuple(w for w in language.RULE_WORDS if w not in ("is", "missing", "present")) + (
     "is missing",
@@ -175,5 +177,9 @@ def complete(
         if typ == "risk" and schema is not None and schema.risk_field:
             return [(v, "value", "risk") for v in schema.fields[schema.risk_field].enum_values]
         if m.group(1) == "when":
-            return [(v, "keyword", "trigger") for v in ("event", "lifecycle", "schedule", "rule")]
+            return [(v, "keyword", "trigger") for v in language.TRIGGER_WORDS]
+    stage = _LIFECYCLE_TRIGGER.search(before)
+    if stage and kind == "play":  # `when lifecycle S`, `when lifecycle becomes S`
+        more = [] if stage.group(1) else [("becomes", "keyword", "trigger")]
+        return [(v, "value", "lifecycle") for v in ONE_OF["lifecycle"]] + more
     return []
