@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from click.testing import CliRunner
 from conftest import EXAMPLES, write_project
 from golden import check_golden
@@ -52,9 +53,10 @@ def _counts(tmp_path, model):
     return {**s.counts(), "transitions": s.transitions}
 
 
-def test_golden_dot_telecom():
-    model = check_entry(TELECOM).model
-    check_golden("maps/telecom_winback.lifecycle.dot", render_dot(model, "lifecycle", Options()))
+@pytest.mark.parametrize("name", ["telecom_winback", "bank_wealth"])  # English, Chinese
+def test_golden_dot(name):
+    model = check_entry(EXAMPLES / name / "main.strat").model
+    check_golden(f"maps/{name}.lifecycle.dot", render_dot(model, "lifecycle", Options()))
 
 
 def test_columns_in_stage_order_and_plays_where_they_act(tmp_path):
