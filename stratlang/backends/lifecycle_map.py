@@ -233,19 +233,22 @@ def _transition_dot(model: m.Model, d: dict, lang: str, font: str) -> str:
     total = max([c["customers"] for c in d["matrix"]] or [1])
     left = {s: new() for s in states}
     right = {s: new() for s in states}
+    # two columns, before and now: each a header over its states, in state order top to bottom
+    # (a rank of its own, ordered by flat invisible edges; no clusters, which would let dot
+    # reorder them), rows aligned by an invisible edge between a state's two nodes
     for side, caption in ((left, "tr_from"), (right, "tr_to")):
-        out.append(f"  subgraph cluster_{caption} {{")
+        head = new()
         out.append(
-            f'    graph [label=<{_esc(w.t(caption, lang))}>, color="#cbd5e0", style=rounded];'
+            f'  {head} [shape=plaintext, style="", fontsize=14, label=<<b>{_esc(w.t(caption, lang))}</b>>];'
         )
         for s in states:
             fill = "#edf2f7" if s == "none" else "#ebf8ff"
-            out.append(
-                f'    {side[s]} [fillcolor="{fill}", color="#3182ce", label=<{_esc(_state_label(model, s, lang))}>];'
-            )
-        for a, b in zip(states, states[1:]):
-            out.append(f"    {side[a]} -> {side[b]} [style=invis];")
-        out.append("  }")
+            label = _esc(_state_label(model, s, lang))
+            out.append(f'  {side[s]} [fillcolor="{fill}", color="#3182ce", label=<{label}>];')
+        column = [head, *(side[x] for x in states)]
+        out.append(f"  {{ rank=same; {' '.join(column)} }}")
+        out.extend(f"  {a} -> {b} [style=invis, weight=1000];" for a, b in zip(column, column[1:]))
+    out.extend(f"  {left[s]} -> {right[s]} [style=invis, weight=10];" for s in states)
     colors = {
         "upgrade": "#2f855a",
         "downgrade": "#c53030",
