@@ -88,6 +88,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "TYP305": (Severity.ERROR, "bad range or date"),
     "TYP306": (Severity.ERROR, "unknown placeholder in a script"),
     "TYP307": (Severity.ERROR, "schema problem"),
+    "TYP308": (Severity.ERROR, "history table problem"),
+    "TYP309": (Severity.ERROR, "unknown history table or column"),
+    "TYP310": (Severity.ERROR, "aggregate written wrong"),
     "MAP401": (Severity.ERROR, "causal cycle among objectives"),
     "MAP402": (Severity.WARNING, "link runs from a higher perspective to a lower one"),
     "MAP403": (Severity.WARNING, "objective reaches no top-perspective objective"),
@@ -116,6 +119,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PLY609": (Severity.ERROR, "script contains a banned phrase"),
     "PLY610": (Severity.WARNING, "messaging script has no opt-out text"),
     "PLY611": (Severity.WARNING, "play's effect cannot be measured"),
+    "PLY612": (Severity.ERROR, "step names an offer twice"),
     # found by `stratlang review` in the actuals, not by the checker (docs/review.md)
     "REV801": (
         Severity.WARNING,

@@ -265,6 +265,38 @@ EXPLANATIONS: dict[str, Explanation] = {
         "Mark exactly one field `key`; mark the customers' risk field (an enum) `risk_tolerance`.",
         base=EXAMPLE_STRATEGY,
     ),
+    "TYP308": E(
+        "A history table is inconsistent: it needs exactly one `key` column (the customer's key, of "
+        "the same type as the schema's key) and exactly one `time` column of type `date`; "
+        "`risk_tolerance` belongs to the customer table.",
+        "history txn {\n  customer_id string\n  at          date\n  amount      money\n}\n",
+        "history txn {\n  customer_id string key\n  at          date   time\n  amount      money\n}\n",
+        "Mark the column holding the customer's key `key` and the row's date `time`.",
+        base=EXAMPLE_STRATEGY + "schema customer {\n  id string key\n}\n",
+    ),
+    "TYP309": E(
+        "An aggregate in a rule names a history table the project does not declare, or a column the "
+        "table does not have.",
+        "history txn {\n  customer_id string key\n  at          date   time\n  amount      money\n}\n\n"
+        "segment big {\n  rule sum(txns.amount over 90d) >= 1000\n}\n",
+        "history txn {\n  customer_id string key\n  at          date   time\n  amount      money\n}\n\n"
+        "segment big {\n  rule sum(txn.amount over 90d) >= 1000\n}\n",
+        "Use a declared `history` table and one of its columns.",
+        base=EXAMPLE_STRATEGY + "schema customer {\n  id string key\n}\n",
+    ),
+    "TYP310": E(
+        "An aggregate is given a part its function does not take, or lacks one it needs: `count` and "
+        "`days_since` read a table (`count(txn where … over 30d)`, `days_since(last txn)`); `sum`, "
+        "`avg`, `min`, `max`, `change` and `streak` read a number column (`sum(txn.amount over 90d)`); "
+        "`streak` needs `increasing` or `decreasing`; a window is a positive number of days, weeks, "
+        "months or years (`over 90d`, `over 6mo`).",
+        "history txn {\n  customer_id string key\n  at          date   time\n  amount      money\n}\n\n"
+        "segment active {\n  rule count(txn.amount over 30d) >= 3\n}\n",
+        "history txn {\n  customer_id string key\n  at          date   time\n  amount      money\n}\n\n"
+        "segment active {\n  rule count(txn over 30d) >= 3\n}\n",
+        "Write the aggregate in the form its function takes (docs/language.md §5.5).",
+        base=EXAMPLE_STRATEGY + "schema customer {\n  id string key\n}\n",
+    ),
     # ------------------------------------------------------------------ map
     "MAP401": E(
         "Objectives are linked in a loop. A strategy map reads from drivers up to outcomes, so a cycle means "
@@ -596,6 +628,24 @@ EXPLANATIONS: dict[str, Explanation] = {
         _play(),
         "Add a `target` line and `control N%` (a hold-out share chosen by a stable hash).",
         context=PLAY_CONTEXT,
+    ),
+    "PLY612": E(
+        "A step combines offers with `with A + B`, and names one of them twice. A step offers each "
+        "offer once; the repeat is most likely a typo for another offer.",
+        _play(
+            steps=(
+                "phone using call_script",
+                "app_push using push_script with gift + gift after 3d",
+            )
+        ),
+        _play(
+            steps=(
+                "phone using call_script",
+                "app_push using push_script with fund + gift after 3d",
+            )
+        ),
+        "Remove the repeated name, or name the offer that was meant.",
+        context=PLAY_CONTEXT + 'offer gift "Welcome gift" { kind benefit }\n',
     ),
 }
 

@@ -31,11 +31,11 @@ BLOCK_KINDS = (
     "gap",
 )
 # Top-level statements with a grammar rule of their own.
-STATEMENT_WORDS = ("strategy", "perspectives", "schema", "import")
+STATEMENT_WORDS = ("strategy", "perspectives", "schema", "history", "import")
 # Every word that starts a top-level statement (a link `a -> b` starts with an id instead).
 STATEMENT_STARTERS = STATEMENT_WORDS + BLOCK_KINDS
 # Every kind of declaration a file can hold (import is a statement, not a declaration).
-DECLARATION_KINDS = ("strategy", "perspectives", "schema") + BLOCK_KINDS
+DECLARATION_KINDS = ("strategy", "perspectives", "schema", "history") + BLOCK_KINDS
 
 # ------------------------------------------------------------------------------ attribute tables
 
@@ -188,24 +188,66 @@ def attributes_of(kind: str) -> dict[str, tuple[str, bool]]:
 
 FIELD_TYPES = ("int", "float", "money", "percent", "bool", "string", "date", "enum")
 FIELD_FLAGS = ("key", "optional", "risk_tolerance")
+# In a `history` table: `key` marks the column holding the customer's key, `time` the row's date.
+HISTORY_FLAGS = ("key", "time", "optional")
+
+# ------------------------------------------------------------------------------ history aggregates
+
+# `FUNC(...)` over a history table in a rule (docs/language.md §5.5): what each function takes and
+# what it yields. `column`: the function reads TABLE.COLUMN (numeric); `last`: written
+# `days_since(last TABLE)`; `trend`: `increasing`/`decreasing` required; `window`: `over D` allowed.
+# `type`: the result type (None: the column's type); `minimum`: the least value it can take;
+# `empty`: the value for a customer without matching rows (None: missing).
+AGGREGATES: dict[str, dict[str, object]] = {
+    "count": {"column": False, "window": True, "type": "int", "minimum": 0, "empty": 0},
+    "sum": {"column": True, "window": True, "type": None, "minimum": None, "empty": 0},
+    "avg": {"column": True, "window": True, "type": None, "minimum": None, "empty": None},
+    "min": {"column": True, "window": True, "type": None, "minimum": None, "empty": None},
+    "max": {"column": True, "window": True, "type": None, "minimum": None, "empty": None},
+    "change": {"column": True, "window": True, "type": "percent", "minimum": None, "empty": None},
+    "streak": {
+        "column": True,
+        "window": True,
+        "trend": True,
+        "type": "int",
+        "minimum": 0,
+        "empty": 0,
+    },
+    "days_since": {
+        "column": False,
+        "window": False,
+        "last": True,
+        "type": "int",
+        "minimum": 0,
+        "empty": None,
+    },
+}
+AGGREGATE_WORDS = ("last", "increasing", "decreasing", "where", "over")
+# Window units an aggregate takes (a history's time is a date: no hours).
+WINDOW_UNITS = ("d", "w", "mo", "y")
+# The longest window (100 years): longer ones would reach before year 1 in date arithmetic.
+MAX_WINDOW_DAYS = 36_525
 
 # ------------------------------------------------------------------------------ keywords
 
+# What may follow a play's `when` (`enters`/`leaves segment S`, `lifecycle becomes S`: transitions).
+TRIGGER_WORDS = ("event", "lifecycle", "schedule", "rule", "enters", "leaves")
 # The words with a fixed meaning, by where they occur (docs/language.md §1.4 shows this table).
 # Keywords are reserved only where the grammar expects them (Lark's contextual lexer).
 KEYWORDS_BY_PLACE = (
     ("start of a top-level statement", STATEMENT_STARTERS),
     ("start of an item in a block", ("rule", "when") + tuple(LINE_ITEMS)),
     ("schema field lines", ("enum",) + FIELD_FLAGS),
-    ("triggers", ("event", "lifecycle", "schedule", "rule", "within")),
+    ("history field lines", ("enum",) + HISTORY_FLAGS),
+    ("triggers", TRIGGER_WORDS + ("segment", "becomes", "within")),
     ("target lines", ("by", "baseline", "between", "and")),
     ("review conditions", ("deviates", "for")),
-    ("step lines", ("using", "after", "unless", "converted")),
+    ("step lines", ("using", "with", "after", "unless", "converted")),
     ("values", ("per",)),
     ("rules", ("and", "or", "not", "between", "in", "is", "missing", "present")),
+    ("aggregates in rules", tuple(AGGREGATES) + AGGREGATE_WORDS),
 )
 KEYWORDS = tuple(dict.fromkeys(w for _, words in KEYWORDS_BY_PLACE for w in words))
-TRIGGER_WORDS = dict(KEYWORDS_BY_PLACE)["triggers"][:-1]  # what may follow `when`
 RULE_WORDS = dict(KEYWORDS_BY_PLACE)["rules"]
 # Plain identifiers that the checker reads by position (not keywords).
 CONSTANTS = ("true", "false", "unlimited")

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import language
-from .rules import TRUE, NExpr, conjunction
+from .rules import TRUE, Aggregate, NExpr, conjunction
 from .source import Span
 from .syntax import ast
 
@@ -106,6 +106,10 @@ class Field:
     risk_tolerance: bool = False
     span: Span | None = None
     label: str | None = None  # the field as people read it ("资产规模"); None: shown by name
+    # A quantity derived from a history table (`Schema.derived`): what it is, and the least value
+    # its definition allows (counts, streaks and days are >= 0), which the solver respects.
+    aggregate: Aggregate | None = None
+    minimum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,35 @@ class Schema:
     risk_field: str | None
     span: Span | None = None
     node: ast.Block | None = None
+    # the history aggregates the rules use, by their rule text: tested like fields
+    derived: Mapping[str, Field] = field(default_factory=dict)
+
+    @cached_property
+    def rule_fields(self) -> Mapping[str, Field]:
+        """Everything a typed rule may test: the table's fields, then the history aggregates."""
+        if not self.derived:
+            return self.fields
+        return {**self.fields, **self.derived}
+
+
+@dataclass(frozen=True)
+class History:
+    """A history table (`history txn { … }`): rows over time for each customer. `key`: the column
+    holding the customer's key; `time`: the row's date."""
+
+    id: str
+    label: str
+    fields: Mapping[str, Field]
+    key: str | None
+    time: str | None
+    description: str | None = None
+    span: Span | None = None
+    node: ast.Block | None = None
+
+    @property
+    def rule_fields(self) -> Mapping[str, Field]:
+        """What an aggregate's `where` may test: the table's columns."""
+        return self.fields
 
 
 @dataclass(frozen=True)
@@ -302,10 +335,15 @@ class Script:
     node: ast.Block | None = None
 
 
+# Triggers on a change since the previous data (`lists --previous`): they need the previous run's
+# customer table, and a customer qualifies only when their state changed (docs/data.md).
+TRANSITION_TRIGGERS = ("enters", "leaves", "becomes")
+
+
 @dataclass(frozen=True)
 class Trigger:
-    kind: str  # event lifecycle schedule rule
-    ref: str | None = None  # event id, lifecycle stage or schedule
+    kind: str  # event lifecycle schedule rule; transitions (TRANSITION_TRIGGERS): enters leaves becomes
+    ref: str | None = None  # event id, lifecycle stage, schedule or (enters, leaves) segment id
     within_days: float | None = None
     rule: ast.Expr | None = None
     # a `when rule` typed by resolution; None for other kinds and when it has type errors
@@ -323,6 +361,8 @@ class Step:
     unless_converted: bool = False
     span: Span | None = None
     node: ast.StepLine | None = None
+    # the step's own offers (`with a + b`), each once; empty: the play's offer (`Play.offers_of`)
+    offers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -346,6 +386,22 @@ class Play:
     order: int = 0  # declaration order among plays (assignment ties)
     span: Span | None = None
     node: ast.Block | None = None
+
+    def offers_of(self, step: Step) -> tuple[str, ...]:
+        """What a step offers: its own offers (`with a + b`), else the play's `offer`, else none."""
+        if step.offers:
+            return step.offers
+        return (self.offer,) if self.offer else ()
+
+    def step_days(self) -> tuple[float, ...]:
+        """Each step's day after the play starts for a customer: step 1 on day 0, each later step
+        its `after` later than the one before (docs/language.md §4.2)."""
+        days, day = [], 0.0
+        for i, step in enumerate(self.steps):
+            if i > 0:
+                day += step.after_days or 0
+            days.append(day)
+        return tuple(days)
 
 
 @dataclass(frozen=True)
@@ -433,6 +489,7 @@ class Model:
     kinds: Mapping[str, str] = field(default_factory=dict)  # id -> declaration kind
     reviews: Mapping[str, Review] = field(default_factory=dict)
     gaps: Mapping[str, Gap] = field(default_factory=dict)
+    histories: Mapping[str, History] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
 

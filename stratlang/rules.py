@@ -98,6 +98,29 @@ class Const:
 
 
 NExpr: TypeAlias = Cmp | Between | Member | IsMissing | IsTrue | All | Any | Neg | Const
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """An aggregate over a history table, typed (docs/language.md §5.5). A rule tests it like a
+    field: its `Field` (`Schema.derived[text]`) is named by `text`, the canonical rule text
+    (`sum(txn.amount over 90d)`), so the solver, the evaluator and the SQL compiler read it as one
+    more customer quantity.
+
+    `window`: (amount, unit) with unit d, w, mo or y — rows whose time lies in
+    (as_of - window, as_of]; None: every row up to the as-of day. `where`: typed over the history
+    table's columns. `empty`: the value for a customer without matching rows (None: missing)."""
+
+    text: str
+    func: str  # count sum avg min max change streak days_since
+    table: str
+    column: str | None = None
+    where: NExpr | None = None
+    window: tuple[int, str] | None = None
+    trend: str | None = None  # streak: increasing / decreasing
+    empty: int | None = None
+
+
 NTest: TypeAlias = Cmp | Between | Member | IsMissing | IsTrue
 NTESTS = (Cmp, Between, Member, IsMissing, IsTrue)
 NODES = (*NTESTS, All, Any, Neg, Const)
@@ -147,7 +170,7 @@ def show_value(f: Field | None, v: Value) -> str:
 
 def show(node: NExpr, schema: Schema | None) -> str:
     """A normalized rule written back as rule text (for messages; model.json prints the AST)."""
-    fields: Mapping[str, Field] = schema.fields if schema is not None else {}
+    fields: Mapping[str, Field] = schema.rule_fields if schema is not None else {}
     return _show(node, 0, fields)
 
 

@@ -217,16 +217,24 @@ class _Gen:
         return None
 
 
-def generate(model: Model, n: int = 1000, seed: int = 7) -> list[dict]:
-    """n customer records (field name -> Python value; None = NULL) for the model's schema."""
+def generate(model: Model, n: int = 1000, seed: int = 7, derived: bool = False) -> list[dict]:
+    """n customer records (field name -> Python value; None = NULL) for the model's schema.
+
+    `derived`: also a value for each history aggregate the rules use (by its rule text), drawn
+    like a field's and never below the aggregate's minimum — what a customer's history would
+    yield, for testing rules without generating the history itself."""
     if model.schema is None:
         raise ValueError("the project declares no schema")
     g = _Gen(model, seed)
+    fields = list(model.schema.rule_fields.values() if derived else model.schema.fields.values())
     rows = []
     for i in range(n):
         row: dict[str, Value] = {}
-        for f in model.schema.fields.values():
-            row[f.name] = g.value(f, i, row)
+        for f in fields:
+            v = g.value(f, i, row)
+            if f.minimum is not None and isinstance(v, (int, float)) and v < f.minimum:
+                v = f.minimum
+            row[f.name] = v
         rows.append(row)
     return rows
 

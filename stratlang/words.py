@@ -76,6 +76,21 @@ FIXED: dict[str, tuple[str, str]] = {
     "day": ("第{n}天", "day {n}"),
     "after": ("上一步后{d}", "{d} after the previous step"),
     "unless_converted": ("未转化才执行", "only if not yet converted"),
+    "step_offers": ("本步权益", "offers"),
+    "tiering": ("客户分层", "Tiering"),
+    "tier": ("层级", "Tier"),
+    "share": ("占比", "Share"),
+    "tiers_exclusive": (
+        "互斥：每位客户至多属于一层",
+        "exclusive: a customer is in at most one tier",
+    ),
+    "tiers_exhaustive": ("完备：每位客户至少属于一层", "exhaustive: every customer is in a tier"),
+    "outside_tiers": ("不属于任何一层的客户", "customers in no tier"),
+    "offers_by_step": (
+        "（部分步骤另有权益，见触达步骤）",
+        "(some steps make their own offers: see Steps)",
+    ),
+    "offers_each_step": ("各步骤各有权益，见触达步骤", "each step makes its own offers: see Steps"),
     "scripts": ("话术", "Scripts"),
     "script": ("话术", "Script"),
     "reading_time": ("朗读约{t}", "about {t} to read aloud"),
@@ -130,6 +145,26 @@ FIXED: dict[str, tuple[str, str]] = {
     "trigger_schedule": ("{s}执行", "runs {s}"),
     "trigger_rule": ("当满足：{r}", "when: {r}"),
     "trigger_none": ("每轮执行一次", "once per wave"),
+    "trigger_enters": ("新进入客群「{g}」时", "on entering the segment “{g}”"),
+    "trigger_leaves": ("离开客群「{g}」时", "on leaving the segment “{g}”"),
+    "trigger_becomes": ("生命周期转入{s}阶段时", "when the lifecycle stage becomes {s}"),
+    # the lifecycle map (backends/lifecycle_map.py) and the transitions in the playbook
+    "lifecycle_map": ("客户生命周期图", "Customer lifecycle map"),
+    "lc_play": ("经营打法", "Play"),
+    "lc_segment": ("客群", "Segment"),
+    "lc_none": ("（无客群）", "(no segment)"),
+    "lc_customers": ("实际 {n} 人", "{n} customers"),
+    "lc_moved": ("{n} 人", "{n}"),
+    "transitions": ("客户迁移", "Customer transitions"),
+    "tr_from": ("上期", "Before"),
+    "tr_to": ("本期", "Now"),
+    "tr_none": ("（不在其中）", "(none)"),
+    "upgrade": ("升级", "up"),
+    "downgrade": ("降级", "down"),
+    "move": ("迁移", "moved"),
+    "entry": ("新进入", "entered"),
+    "exit": ("离开", "left"),
+    "same": ("不变", "unchanged"),
     "daily": ("每日", "daily"),
     "weekly": ("每周", "weekly"),
     "monthly": ("每月", "monthly"),
@@ -474,11 +509,88 @@ def field_words(name: str, lang: str, field: Field | None = None) -> tuple[str, 
     return name, unit, "with"
 
 
+_WINDOW_WORDS = {
+    "zh": {"d": "天", "w": "周", "mo": "个月", "y": "年"},
+    "en": {"d": "days", "w": "weeks", "mo": "months", "y": "years"},
+}
+_AGG_WORDS = {  # func -> (zh template, en template); {c} column, {t} table, {w} window
+    "count": ("{w}{t}笔数", "number of {t}{w}"),
+    "sum": ("{w}{c}合计", "total {c}{w}"),
+    "avg": ("{w}平均{c}", "average {c}{w}"),
+    "min": ("{w}最低{c}", "lowest {c}{w}"),
+    "max": ("{w}最高{c}", "highest {c}{w}"),
+    "change": ("{w}{c}变化", "change in {c}{w}"),
+    "streak": ("{c}连续{d}次数", "consecutive {d} of {c}"),
+    "days_since": ("距上次{t}天数", "days since last {t}"),
+}
+
+
+def aggregate_words(a: ast.Aggregate, lang: str, model: Model | None = None) -> str:
+    """A history aggregate in plain words: `sum(txn.amount over 90d)` -> 近90天交易金额合计 /
+    total amount in the last 90 days. A `where` is kept as rule text in brackets."""
+    from .fmt.printer import expr_text
+
+    zh = lang == "zh"
+    h = model.histories.get(a.table.name) if model is not None else None
+    table = h.label if h is not None else a.table.name
+    column = ""
+    if a.column is not None:
+        f = h.fields.get(a.column.name) if h is not None else None
+        column = f.label if f is not None and f.label else a.column.name
+    window = ""
+    if isinstance(a.window, ast.Duration):
+        unit = _WINDOW_WORDS["zh" if zh else "en"][a.window.unit]
+        window = f"近{a.window.amount}{unit}" if zh else f" in the last {a.window.amount} {unit}"
+    rising = a.trend == "increasing"
+    direction = ("上升" if rising else "下降") if zh else ("rises" if rising else "falls")
+    zh_form, en_form = _AGG_WORDS[a.func.name]
+    text = (zh_form if zh else en_form).format(c=column, t=table, w=window, d=direction)
+    if a.where is not None:
+        text += f"（{expr_text(a.where)}）" if zh else f" (where {expr_text(a.where)})"
+    return text
+
+
+def _aggregate_test_words(
+    e: ast.Compare | ast.Between | ast.In | ast.Missing,
+    model: Model | None,
+    lang: str,
+    negated: bool,
+) -> tuple[str, str]:
+    assert isinstance(e.field, ast.Aggregate)
+    from .fmt.printer import operand
+
+    label = aggregate_words(e.field, lang, model)
+    fld = _field_type(model, operand(e.field))
+    zh = lang == "zh"
+    if isinstance(e, ast.Missing):
+        missing = e.present == negated
+        if zh:
+            return label + ("为空" if missing else "有值"), "with"
+        return label + (" is unknown" if missing else " is known"), "bare"
+    if isinstance(e, ast.Compare):
+        op = _NEG[e.op] if negated else e.op
+        v = value_in_words(e.value, lang, model, fld)
+        if zh:
+            return label + _ZH_OPS[op] + v, "with"
+        return _EN_BARE_OPS[op].format(f=label, v=v), "bare"
+    if isinstance(e, ast.Between):
+        lo = value_in_words(e.low, lang, model, fld)
+        hi = value_in_words(e.high, lang, model, fld)
+        if zh:
+            return f"{label}{'不' if negated else ''}在{lo}至{hi}之间", "with"
+        return f"{label} {'not ' if negated else ''}between {lo} and {hi}", "bare"
+    items = "、".join(value_in_words(v, lang, model, fld) for v in e.values)
+    out = e.negated != negated
+    if zh:
+        return f"{label}{'不' if out else ''}为{items}", "with"
+    return f"{label} {'not ' if out else ''}in {items}", "bare"
+
+
 def _field_type(model: Model | None, name: str) -> Field | None:
     schema = model.schema if model is not None else None
     if schema is None:
         return None
-    return schema.fields.get(name)
+    return schema.rule_fields.get(name)
 
 
 def value_in_words(
@@ -590,6 +702,8 @@ def _test_words(
     negated: bool = False,
 ) -> tuple[str, str]:
     """One test in words -> (text, en style)."""
+    if isinstance(e.field, ast.Aggregate) and not isinstance(e, ast.BoolTest):
+        return _aggregate_test_words(e, model, lang, negated)
     name = e.field.name
     if (
         isinstance(e, ast.Compare)

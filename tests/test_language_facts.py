@@ -23,7 +23,9 @@ TEXTMATE = json.loads(
 
 def grammar_alternatives(terminal: str) -> tuple[str, ...]:
     """The words of a regex terminal written as `NAME.p: /(?:a|b|c)(?!\\w)/`."""
-    m = re.search(rf"^{terminal}(?:\.\d+)?:\s*/\(\?:([\w|]+)\)\(\?!\\w\)/", GRAMMAR, re.M)
+    m = re.search(
+        rf"^{terminal}(?:\.\d+)?:\s*/\(\?:([\w|]+)\)\((?:\?!\\w|\?=\\\()\)/", GRAMMAR, re.M
+    )
     assert m, f"terminal {terminal} not found in the grammar"
     return tuple(m.group(1).split("|"))
 
@@ -35,7 +37,14 @@ def grammar_keywords() -> set[str]:
         ln for ln in GRAMMAR.splitlines() if not re.match(r"\s*(?:[A-Z_]+(?:\.\d+)?:|//)", ln)
     ]
     words |= {w for ln in rule_lines for w in re.findall(r'"([a-z_]+)"', ln)}
-    return words | set(grammar_alternatives("BLOCK_KIND")) | set(grammar_alternatives("FLAG"))
+    words |= set(re.findall(r"^[A-Z_]+(?:\.\d+)?:\s*/([a-z_]+)\(\?!\\w\)/", GRAMMAR, re.M))
+    for terminal in ("BLOCK_KIND", "FLAG", "AGG_FUNC", "TREND"):
+        words |= set(grammar_alternatives(terminal))
+    return words
+
+
+def test_aggregate_functions_are_the_grammars():
+    assert grammar_alternatives("AGG_FUNC") == tuple(language.AGGREGATES)
 
 
 def test_block_kinds_are_the_grammars():
@@ -51,7 +60,11 @@ def test_keywords_are_exactly_the_grammars():
 
 
 def test_every_kind_has_an_attribute_table():
-    assert set(language.ATTRIBUTES) == set(language.DECLARATION_KINDS) - {"perspectives", "schema"}
+    assert set(language.ATTRIBUTES) == set(language.DECLARATION_KINDS) - {
+        "perspectives",
+        "schema",
+        "history",
+    }
     for kind, items in language.LINE_ITEMS.items():
         assert set(items) <= set(language.BLOCK_KINDS), kind
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ from conftest import EXAMPLES, ROOT, write_project
 from golden import check_golden
 
 from stratlang import samples
+from stratlang.backends.history_sql import aggregate_column
 from stratlang.backends.sql import (
     DIALECTS,
     bucket_of,
@@ -42,17 +44,31 @@ def _model(entry):
 
 
 def _load(model, rows, tmp_path):
+    """The customers in DuckDB as `customers`; with history aggregates in the rules, their
+    sampled values too, in the columns the compiled rules read (the aggregates themselves are
+    tested against generated histories in tests/test_history.py)."""
     path = tmp_path / "customers.csv"
     path.write_text(samples.to_csv(model, rows), encoding="utf-8")
     con = duckdb.connect()
     prepare(con, path, model.schema)
+    derived = list(model.schema.derived.values())
+    if derived:
+        key = model.schema.key
+        con.execute("ALTER TABLE customers RENAME TO plain")
+        columns = ", ".join(f'"{aggregate_column(f)}" DOUBLE' for f in derived)
+        con.execute(f'CREATE TABLE aggs ("{key}" VARCHAR, {columns})')
+        con.executemany(
+            f"INSERT INTO aggs VALUES ({', '.join('?' * (len(derived) + 1))})",
+            [[r[key], *(r[f.name] for f in derived)] for r in rows],
+        )
+        con.execute(f'CREATE TABLE customers AS SELECT * FROM plain JOIN aggs USING ("{key}")')
     return con
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda p: p.parent.name)
 def test_duckdb_members_equal_reference_evaluator(entry, tmp_path):
     model = _model(entry)
-    rows = samples.generate(model, 3000, seed=11)
+    rows = samples.generate(model, 3000, seed=11, derived=True)
     # the generator plants NULLs and boundary values: make sure they are there
     optional = [f.name for f in model.schema.fields.values() if f.optional]
     for name in optional:
@@ -213,6 +229,15 @@ def exp_drop():
 def test_golden_sql_bank(dialect):
     model = _model(EXAMPLES / "bank_wealth" / "main.strat")
     check_golden(f"sql/bank_wealth.{dialect}.sql", render_sql(model, dialect))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_golden_sql_telecom_with_history(dialect):
+    """History aggregates as a CTE joined to the customers, as of a fixed day, in every dialect."""
+    model = _model(EXAMPLES / "telecom_winback" / "main.strat")
+    sql = render_sql(model, dialect, as_of=dt.date(2026, 3, 15))
+    check_golden(f"sql/telecom_winback.{dialect}.sql", sql)
+    assert sqlglot.parse(sql, read=dialect)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from .. import model as m
-from ..fmt.printer import expr_text
+from ..fmt.printer import expr_text, operand
 from ..fmt.printer import trigger as trigger_text
 from ..source import Span
 from ..syntax import ast
@@ -67,25 +67,55 @@ def rule_json(e: ast.Expr | None) -> JsonObject | None:
     if isinstance(e, ast.Not):
         return {"not": rule_json(e.operand)}
     if isinstance(e, ast.Compare):
-        return {"field": e.field.name, "op": e.op, "value": value_json(e.value)}
+        return {**operand_json(e.field), "op": e.op, "value": value_json(e.value)}
     if isinstance(e, ast.Between):
         return {
-            "field": e.field.name,
+            **operand_json(e.field),
             "op": "between",
             "low": value_json(e.low),
             "high": value_json(e.high),
         }
     if isinstance(e, ast.In):
         return {
-            "field": e.field.name,
+            **operand_json(e.field),
             "op": "not in" if e.negated else "in",
             "values": [value_json(x) for x in e.values],
         }
     if isinstance(e, ast.Missing):
-        return {"field": e.field.name, "op": "is present" if e.present else "is missing"}
+        return {**operand_json(e.field), "op": "is present" if e.present else "is missing"}
     if isinstance(e, ast.BoolTest):
         return {"field": e.field.name, "op": "is true"}
     return None
+
+
+def operand_json(o: ast.Operand) -> JsonObject:
+    """A test's left side: `{"field": NAME}`, or for a history aggregate `{"field": RULE TEXT,
+    "aggregate": {func, table, column, trend, where, window}}`."""
+    if isinstance(o, ast.Name):
+        return {"field": o.name}
+    return {
+        "field": operand(o),
+        "aggregate": {
+            "func": o.func.name,
+            "table": o.table.name,
+            "column": o.column.name if o.column is not None else None,
+            "trend": o.trend,
+            "where": rule_json(o.where),
+            "window": o.window.raw if isinstance(o.window, ast.Duration) else None,
+        },
+    }
+
+
+def _field_json(f: m.Field) -> JsonObject:
+    return {
+        "name": f.name,
+        "label": f.label,
+        "type": f.type,
+        "enum_values": list(f.enum_values) or None,
+        "key": f.key,
+        "optional": f.optional,
+        "risk_tolerance": f.risk_tolerance,
+    }
 
 
 def span_json(span: Span | None) -> JsonObject | None:
@@ -110,6 +140,22 @@ def _period(p: tuple[dt.date, dt.date] | None) -> JsonObject | None:
 
 def _q(q: m.Quantity | None) -> JsonObject | None:
     return None if q is None else {"value": q.value, "unit": q.unit, "raw": q.raw}
+
+
+def _step(st: m.Step) -> JsonObject:
+    """A play's step; `offers` only when the step names its own (`with a + b`): without it the
+    step makes the play's `offer`, and a project without step offers keeps its old bytes."""
+    out: JsonObject = {
+        "number": st.number,
+        "channel": st.channel,
+        "script": st.script,
+        "after": st.after_raw,
+        "after_days": st.after_days,
+        "unless_converted": st.unless_converted,
+    }
+    if st.offers:
+        out["offers"] = list(st.offers)
+    return out
 
 
 def _target(t: m.Target) -> JsonObject:
@@ -231,19 +277,25 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             "label": model.schema.label,
             "key": model.schema.key,
             "risk_field": model.schema.risk_field,
-            "fields": [
-                {
-                    "name": f.name,
-                    "label": f.label,
-                    "type": f.type,
-                    "enum_values": list(f.enum_values) or None,
-                    "key": f.key,
-                    "optional": f.optional,
-                    "risk_tolerance": f.risk_tolerance,
-                }
-                for f in model.schema.fields.values()
-            ],
+            "fields": [_field_json(f) for f in model.schema.fields.values()],
         },
+        **(
+            {
+                "histories": [
+                    {
+                        "id": h.id,
+                        "label": h.label,
+                        "key": h.key,
+                        "time": h.time,
+                        "description": h.description,
+                        "fields": [_field_json(f) for f in h.fields.values()],
+                    }
+                    for h in model.histories.values()
+                ]
+            }
+            if model.histories
+            else {}
+        ),
         "events": [
             {"id": e.id, "label": e.label, "description": e.description}
             for e in model.events.values()
@@ -356,17 +408,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
                     "rule": rule_text(p.trigger.rule),
                 },
                 "offer": p.offer,
-                "steps": [
-                    {
-                        "number": st.number,
-                        "channel": st.channel,
-                        "script": st.script,
-                        "after": st.after_raw,
-                        "after_days": st.after_days,
-                        "unless_converted": st.unless_converted,
-                    }
-                    for st in p.steps
-                ],
+                "steps": [_step(st) for st in p.steps],
                 "supports": list(p.supports),
                 "targets": [_target(t) for t in p.targets],
                 "measures": [_measure(ms) for ms in p.measures],

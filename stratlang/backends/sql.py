@@ -41,8 +41,9 @@ from fractions import Fraction
 import sqlglot
 from sqlglot import exp
 
-from ..model import Field, Model, Play, Schema
+from ..model import TRANSITION_TRIGGERS, Field, History, Model, Play, Schema
 from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr, Value
+from .history_sql import aggregate_column, enriched_query
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
 OPS = {
@@ -64,6 +65,8 @@ SQL_TYPES = {
     "enum": "VARCHAR",
 }
 HEX_DIGITS = 8
+# The customer table with its history aggregates, as `stratlang sql` names it (a CTE).
+WITH_HISTORY = "customers_with_history"
 BUCKETS = 10000
 
 
@@ -161,11 +164,13 @@ def _enum_in(column: exp.Expr, field: Field, chosen: Iterable[int]) -> exp.Expr:
     return exp.In(this=column, expressions=[string(field.enum_values[i]) for i in ordinals])
 
 
-def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expr:
-    """A typed rule -> a boolean SQL expression (three-valued); None means no rule (TRUE)."""
+def compile_rule(node: NExpr | None, schema: Schema | History | None) -> exp.Expr:
+    """A typed rule -> a boolean SQL expression (three-valued); None means no rule (TRUE).
+    A history aggregate reads its column of the enriched customer relation
+    (`history_sql.enriched_query`); `schema` may be a history table (an aggregate's `where`)."""
     if node is None:
         return boolean(True)
-    fields = schema.fields if schema is not None else {}
+    fields = schema.rule_fields if schema is not None else {}
 
     def go(n: NExpr) -> exp.Expr:
         if isinstance(n, Const):
@@ -188,7 +193,7 @@ def compile_rule(node: NExpr | None, schema: Schema | None) -> exp.Expr:
         f = fields.get(n.field)
         if f is None:
             raise CompileError(f"unknown field `{n.field}`")
-        c = col(f.name)
+        c = col(aggregate_column(f) if f.aggregate is not None else f.name)
         if isinstance(n, IsMissing):
             is_null = exp.Is(this=c, expression=exp.Null())
             return exp.Not(this=is_null) if n.present else is_null
@@ -237,9 +242,18 @@ def segment_expr(model: Model, segment_id: str) -> exp.Expr:
     return exp.func("COALESCE", compile_rule(rule, model.schema), boolean(False))
 
 
+def moved_column(play_id: str) -> str:
+    """The column a transition trigger reads: TRUE for a customer who changed as it asks since
+    the previous data (`engine.transitions` adds it to the customer table)."""
+    return f"__moved_{play_id}"
+
+
 def trigger_expr(model: Model, play_id: str) -> exp.Expr | None:
-    """A play's `when rule` condition (two-valued), or None when the play has no rule trigger."""
+    """A play's `when rule` condition (two-valued), or None when the play has no rule trigger;
+    a transition trigger reads its `moved_column`."""
     play = model.plays[play_id]
+    if play.trigger is not None and play.trigger.kind in TRANSITION_TRIGGERS:
+        return exp.func("COALESCE", col(moved_column(play_id)), boolean(False))
     if play.trigger is None or play.trigger.kind != "rule" or play.trigger.rule is None:
         return None
     rule = play.trigger.typed_rule
@@ -644,8 +658,12 @@ def comment_text(text: str) -> str:
     return "".join(out)
 
 
-def render_sql(model: Model, dialect: str = "duckdb", table: str | None = None) -> str:
-    """The text `stratlang sql` prints: the segments query and the assignment query."""
+def render_sql(
+    model: Model, dialect: str = "duckdb", table: str | None = None, as_of: dt.date | None = None
+) -> str:
+    """The text `stratlang sql` prints: the segments query and the assignment query. With
+    `as_of`: history aggregates count back from that day and only the plays active on it are
+    assigned; without, from CURRENT_DATE, and every play."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect}")
     if model.schema is None or model.schema.key is None:
@@ -653,20 +671,47 @@ def render_sql(model: Model, dialect: str = "duckdb", table: str | None = None) 
             "the project declares no schema with a key field; there is nothing to compile"
         )
     table = table or model.schema.id
+    source, enriched = table, None
+    if model.schema.derived:
+        # the rules read history aggregates: the queries read the customer table with one
+        # column per aggregate, computed in a CTE (as of the engine's CURRENT_DATE)
+        source = WITH_HISTORY
+        tables = {h: h for h in model.histories}
+        enriched = enriched_query(model, table, tables, as_of, compile_rule)
+
+    def statement(q: exp.Select) -> str:
+        if enriched is not None:
+            q = q.with_(ident(WITH_HISTORY), as_=enriched.copy(), copy=False)
+        return to_sql(q, dialect, pretty=True) + ";"
+
     lines = [
         f"-- stratlang: segment rules and play assignment for strategy: {comment_text(model.strategy.label)}",
         f"-- dialect: {dialect}; table: {comment_text(table)} (one row per customer, columns as the schema)",
+    ]
+    if enriched is not None:
+        names = ", ".join(comment_text(h) for h in model.histories)
+        lines.append(
+            f"-- history tables: {names} (rows over time per customer); aggregates as of "
+            + (as_of.isoformat() if as_of else "CURRENT_DATE")
+            + "."
+        )
+    if any(p.trigger and p.trigger.kind in TRANSITION_TRIGGERS for p in model.plays.values()):
+        lines.append(
+            "-- transition triggers read __moved_PLAY: TRUE for a customer who changed since the "
+            "previous customer table (lists --previous adds it; docs/data.md)."
+        )
+    lines += [
         "",
         "-- Segments: one boolean column per segment (TRUE = member).",
-        to_sql(segments_query(model, table), dialect, pretty=True) + ";",
+        statement(segments_query(model, source)),
         "",
     ]
-    q = assignment_query(model, table, dialect)
+    q = assignment_query(model, source, dialect, as_of)
     if q is not None:
         lines += [
             "-- Assignment: highest priority wins (ties: declared first); control = md5 bucket < control%;",
             "-- kept = within channel capacity over the play's window (lowest priority dropped first).",
-            to_sql(q, dialect, pretty=True) + ";",
+            statement(q),
             "",
         ]
     return "\n".join(lines)

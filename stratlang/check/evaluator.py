@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..model import Model, Schema
+from ..model import History, Model, Schema
 from ..rules import (
     NODES,
     NTESTS,
+    Aggregate,
     All,
     Between,
     Cmp,
@@ -57,12 +58,12 @@ class RecordError(ValueError):
     """A record value that does not fit its schema field."""
 
 
-def field_value(record: Record, name: str, schema: Schema | None) -> object:
+def field_value(record: Record, name: str, schema: Schema | History | None) -> object:
     """The record's value of a field, converted for comparison (enum -> ordinal); None for NULL."""
     v = record.get(name)
     if v is None:
         return None
-    f = schema.fields.get(name) if schema is not None else None
+    f = schema.rule_fields.get(name) if schema is not None else None
     if f is None:
         return v
     t = f.type
@@ -91,7 +92,7 @@ def field_value(record: Record, name: str, schema: Schema | None) -> object:
     return v
 
 
-def _test(n: NTest, record: Record, schema: Schema | None) -> bool | None:
+def _test(n: NTest, record: Record, schema: Schema | History | None) -> bool | None:
     # Any: the value is of the field's type, like the literals it is compared with (`between`)
     v: Any = field_value(record, n.field, schema)
     if isinstance(n, IsMissing):
@@ -126,7 +127,9 @@ class _Frame:
         self.acc: bool | None = None
 
 
-def evaluate(expr: NExpr | ast.Expr | None, record: Record, schema: Schema | None) -> bool | None:
+def evaluate(
+    expr: NExpr | ast.Expr | None, record: Record, schema: Schema | History | None
+) -> bool | None:
     """Three-valued value of a rule (AST or normalized) for one record: True, False or None (UNKNOWN).
 
     Iterative (an explicit stack), so nesting depth is not limited by Python's recursion limit.
@@ -197,3 +200,102 @@ def member(model: Model, segment_id: str, record: Record) -> bool:
     if rule is None:
         raise ValueError(f"segment `{segment_id}` is unknown or its rule does not type-check")
     return evaluate(rule, record, model.schema) is True
+
+
+# --------------------------------------------------------------------------- history aggregates
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """`day` minus whole months, clamped to the month's end (as DuckDB's and Spark's date math)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    m += 1
+    last = (dt.date(y + m // 12, m % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(y, m, min(day.day, last))
+
+
+def window_start(agg: Aggregate, as_of: dt.date) -> dt.date | None:
+    """The day after which an aggregate's rows count (None: no window)."""
+    if agg.window is None:
+        return None
+    amount, unit = agg.window
+    if unit in ("d", "w"):
+        return as_of - dt.timedelta(days=amount * (7 if unit == "w" else 1))
+    return _months_back(as_of, amount * (12 if unit == "y" else 1))
+
+
+def aggregate_value(
+    agg: Aggregate, rows: Sequence[Record], history: History, as_of: dt.date
+) -> object:
+    """The reference value of an aggregate over one customer's history rows (the semantics
+    `backends.history_sql` compiles; docs/language.md §5.5). Rows are records of the history
+    table (dates as `datetime.date` or ISO text)."""
+    assert history.time is not None
+    start = window_start(agg, as_of)
+
+    def when(r: Record) -> dt.date:
+        v = field_value(r, history.time or "", history)
+        assert isinstance(v, dt.date)
+        return v
+
+    picked = []
+    for r in rows:
+        t = when(r)
+        if t > as_of or (start is not None and t <= start):
+            continue
+        if agg.where is not None and evaluate(agg.where, r, history) is not True:
+            continue
+        picked.append((t, r))
+    if agg.func == "count":
+        return len(picked)
+    if agg.func == "days_since":
+        return (as_of - max(t for t, _ in picked)).days if picked else None
+    assert agg.column is not None
+    # Any: the column is a number column (the typer refused others)
+    values: list[tuple[dt.date, Any]] = [(t, r.get(agg.column)) for t, r in picked]
+    present = [v for _, v in values if v is not None]
+    if agg.func == "sum":
+        return sum(present) if present else 0
+    if not present and agg.func in ("avg", "min", "max"):
+        return None
+    if agg.func == "avg":
+        return sum(present) / len(present)
+    if agg.func in ("min", "max"):
+        return min(present) if agg.func == "min" else max(present)
+    ordered = sorted(
+        values, key=lambda tv: (tv[0], tv[1] is None, tv[1] if tv[1] is not None else 0)
+    )
+    if agg.func == "change":
+        vs = sorted((t, v) for t, v in values if v is not None)
+        if len(vs) < 2 or vs[0][1] == 0:
+            return None
+        return (vs[-1][1] - vs[0][1]) * 100.0 / abs(vs[0][1])
+    # streak: consecutive moves in the trend's direction ending at the latest row
+    run = 0
+    for i in range(len(ordered) - 1, 0, -1):
+        v, prev = ordered[i][1], ordered[i - 1][1]
+        moved = (
+            v is not None
+            and prev is not None
+            and (v > prev if agg.trend == "increasing" else v < prev)
+        )
+        if not moved:
+            break
+        run += 1
+    return run
+
+
+def with_aggregates(
+    record: Record,
+    rows: Mapping[str, Sequence[Record]],
+    schema: Schema,
+    histories: Mapping[str, History],
+    as_of: dt.date,
+) -> dict[str, object]:
+    """The record with the value of every history aggregate the rules use (`rows`: history id ->
+    this customer's rows), ready for `evaluate`."""
+    out = dict(record)
+    for name, f in schema.derived.items():
+        agg = f.aggregate
+        assert agg is not None
+        out[name] = aggregate_value(agg, rows.get(agg.table, ()), histories[agg.table], as_of)
+    return out

@@ -22,6 +22,7 @@ from ..language import FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, S
 from ..rules import NExpr
 from ..source import Span
 from ..syntax import ast
+from . import resolve_history as rh
 from . import resolve_measures as rm
 from .types import normalize
 from .util import MakeOptions, replace_with
@@ -840,6 +841,7 @@ class Resolver:
         initiatives: dict[str, m.Initiative] = {}
         reviews: dict[str, m.Review] = {}
         gaps: dict[str, m.Gap] = {}
+        histories: dict[str, m.History] = {}
         for ident, d in self.decls.items():  # in declaration order (diagnostics, suggestions)
             b = d.block
             match d.kind:
@@ -869,7 +871,10 @@ class Resolver:
                         reviews[ident] = review
                 case "gap":
                     gaps[ident] = rm.build_gap(self, b)
-        segments, plays = self.type_rules(schema, segments, plays)
+                case "history":
+                    histories[ident] = rh.build_history(self, b)
+        rh.check_keys(self, histories, schema)
+        schema, segments, plays = self.type_rules(schema, histories, segments, plays)
         links = self.build_links()
         files = tuple(f.path for f in self.files)
         return m.Model(
@@ -892,29 +897,47 @@ class Resolver:
             kinds=m._ro({i: d.kind for i, d in self.decls.items()}),
             reviews=m._ro(reviews),
             gaps=m._ro(gaps),
+            histories=m._ro(histories),
         )
 
     def type_rules(
-        self, schema: m.Schema | None, segments: dict[str, m.Segment], plays: dict[str, m.Play]
-    ) -> tuple[dict[str, m.Segment], dict[str, m.Play]]:
+        self,
+        schema: m.Schema | None,
+        histories: dict[str, m.History],
+        segments: dict[str, m.Segment],
+        plays: dict[str, m.Play],
+    ) -> tuple[m.Schema | None, dict[str, m.Segment], dict[str, m.Play]]:
         """Segments and plays with their rules typed against the schema: the one place rules are
-        typed (segments first, then plays, each in declaration order)."""
+        typed (segments first, then plays, each in declaration order). The history aggregates
+        the rules use become the schema's `derived` fields, named by their rule text."""
+        derived: dict[str, m.Field] = {}
         typed_segments: dict[str, m.Segment] = {}
         for sid, seg in segments.items():
-            typed = self.typed(seg.rule, schema, f"the rule of segment `{sid}`")
+            typed = self.typed(seg.rule, schema, histories, derived, f"the rule of segment `{sid}`")
             typed_segments[sid] = _replace(seg, typed_rule=typed)
         typed_plays: dict[str, m.Play] = {}
         for pid, play in plays.items():
             t = play.trigger
             if t is not None and t.kind == "rule" and t.rule is not None:
-                typed = self.typed(t.rule, schema, f"the trigger of play `{pid}`")
+                typed = self.typed(
+                    t.rule, schema, histories, derived, f"the trigger of play `{pid}`"
+                )
                 play = _replace(play, trigger=_replace(t, typed_rule=typed))
             typed_plays[pid] = play
-        return typed_segments, typed_plays
+        if schema is not None and derived:
+            schema = _replace(schema, derived=m._ro(derived))
+        return schema, typed_segments, typed_plays
 
-    def typed(self, rule: ast.Expr | None, schema: m.Schema | None, what: str) -> NExpr | None:
+    def typed(
+        self,
+        rule: ast.Expr | None,
+        schema: m.Schema | None,
+        histories: dict[str, m.History],
+        derived: dict[str, m.Field],
+        what: str,
+    ) -> NExpr | None:
         """A rule's typed tree (None after reporting its type errors)."""
-        n, diags = normalize(rule, schema, what)
+        n, diags = normalize(rule, schema, what, histories, derived)
         self.diags.extend(diags)
         return n
 
@@ -1021,42 +1044,9 @@ class Resolver:
                     labels=_labels(fields[name].span, "first declared here"),
                 )
                 continue
-            t = item.type
-            if t.name not in FIELD_TYPES:
-                near = dg.closest(t.name, FIELD_TYPES)
-                self.err(
-                    "TYP307",
-                    f"unknown field type `{t.name}`",
-                    t.span,
-                    "unknown type",
-                    help=(f"did you mean `{near[0]}`?",)
-                    if near
-                    else (
-                        "types are "
-                        + ", ".join(f"`{x}`" for x in FIELD_TYPES)
-                        + " and `enum(A, B, …)`",
-                    ),
-                    suggestions=(dg.Suggestion(t.span, near[0], f"replace with `{near[0]}`"),)
-                    if len(near) == 1
-                    else (),
-                )
+            f = self.field_of(item)
+            if f is None:
                 continue
-            values = tuple(v.name for v in t.enum_values or ())
-            if t.name == "enum" and len(set(values)) != len(values):
-                self.err(
-                    "TYP307", f"enum of `{name}` lists a value twice", t.span, "repeated value"
-                )
-            flags = {f.name for f in item.flags}
-            f = m.Field(
-                name,
-                t.name,
-                values,
-                "key" in flags,
-                "optional" in flags,
-                "risk_tolerance" in flags,
-                item.name.span,
-                item.label.value if item.label is not None else None,
-            )
             if f.key:
                 if key is not None:
                     self.err(
@@ -1078,7 +1068,7 @@ class Resolver:
                         help="every customer needs a key: remove `optional`",
                     )
             if f.risk_tolerance:
-                if t.name != "enum":
+                if f.type != "enum":
                     self.err(
                         "TYP307",
                         f"`risk_tolerance` field `{name}` must be an enum",
@@ -1115,6 +1105,46 @@ class Resolver:
             b.span,
             b,
         )
+
+    def field_of(self, item: ast.FieldLine) -> m.Field | None:
+        """A field line of a schema or a history table as a Field (None after TYP307 for an
+        unknown type)."""
+        name = item.name.name
+        t = item.type
+        if t.name not in FIELD_TYPES:
+            near = dg.closest(t.name, FIELD_TYPES)
+            self.err(
+                "TYP307",
+                f"unknown field type `{t.name}`",
+                t.span,
+                "unknown type",
+                help=(f"did you mean `{near[0]}`?",)
+                if near
+                else (
+                    "types are "
+                    + ", ".join(f"`{x}`" for x in FIELD_TYPES)
+                    + " and `enum(A, B, …)`",
+                ),
+                suggestions=(dg.Suggestion(t.span, near[0], f"replace with `{near[0]}`"),)
+                if len(near) == 1
+                else (),
+            )
+            return None
+        values = tuple(v.name for v in t.enum_values or ())
+        if t.name == "enum" and len(set(values)) != len(values):
+            self.err("TYP307", f"enum of `{name}` lists a value twice", t.span, "repeated value")
+        flags = {f.name for f in item.flags}
+        f = m.Field(
+            name,
+            t.name,
+            values,
+            "key" in flags,
+            "optional" in flags,
+            "risk_tolerance" in flags,
+            item.name.span,
+            item.label.value if item.label is not None else None,
+        )
+        return f
 
     def _label(self, b: ast.Block) -> str:
         return b.label.value if b.label else _id(b).name
@@ -1351,6 +1381,13 @@ class Resolver:
         if t.kind == "schedule" and t.ref is not None:
             when = self.one_of(t.ref, "schedule", SCHEDULES)
             return m.Trigger("schedule", when, span=t.span) if when else None
+        if t.kind == "becomes" and t.ref is not None:
+            stage = self.one_of(t.ref, "lifecycle", LIFECYCLES)
+            return m.Trigger("becomes", stage, span=t.span) if stage else None
+        if t.kind in ("enters", "leaves") and t.ref is not None:
+            # any segment: entering one outside every tiering is a change worth a play too
+            seg = self.ref(t.ref, "segment")
+            return m.Trigger(t.kind, seg, span=t.span) if seg else None
         return m.Trigger("rule", rule=t.rule, span=t.span)
 
     def build_play(self, b: ast.Block) -> m.Play:
@@ -1376,9 +1413,21 @@ class Resolver:
                     after, after_raw = s.after.days, s.after.raw
                 elif not isinstance(s.after, ast.Invalid):
                     self._type_error(s.after, "after", "a duration such as `3d`")
-            if ch and sc:
+            # each unknown offer is reported (NAM201); a repeated one once (PLY612, check/plays.py)
+            offers = [self.ref(o, "offer") for o in s.offers]
+            if ch and sc and all(offers):
                 steps.append(
-                    m.Step(s.number.value, ch, sc, after, after_raw, s.unless_converted, s.span, s)
+                    m.Step(
+                        s.number.value,
+                        ch,
+                        sc,
+                        after,
+                        after_raw,
+                        s.unless_converted,
+                        s.span,
+                        s,
+                        offers=tuple(dict.fromkeys(o for o in offers if o)),
+                    )
                 )
         has_steps = any(isinstance(s, ast.StepLine) for s in lines)
         if not has_steps:

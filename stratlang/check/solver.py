@@ -316,7 +316,7 @@ class StrDom:
 
 
 class FieldInfo:
-    __slots__ = ("dom", "everything", "field", "kind", "name", "optional")
+    __slots__ = ("dom", "everything", "field", "kind", "name", "optional", "range")
 
     def __init__(self, f: Field) -> None:
         self.name = f.name
@@ -337,7 +337,11 @@ class FieldInfo:
             self.dom, self.kind = BitDom(2), t
         else:
             self.dom, self.kind = StrDom(), "string"
-        self.everything: FieldSet = (self.optional, self.dom.full)
+        # the values the field can take: the domain, or from its minimum up (a history count)
+        self.range: AnyType = self.dom.full
+        if f.minimum is not None and isinstance(self.dom, IntervalDom):
+            self.range = self.dom.cmp(">=", f.minimum)
+        self.everything: FieldSet = (self.optional, self.range)
 
     def lit(self, v: RuleValue) -> Point:
         """A normalized literal as a domain point (dates -> day number, bools -> 0/1)."""
@@ -397,7 +401,7 @@ class Space:
 
     def __init__(self, schema: Schema, default_date: dt.date | None = None) -> None:
         self.schema = schema
-        self.info = {name: FieldInfo(f) for name, f in schema.fields.items()}
+        self.info = {name: FieldInfo(f) for name, f in schema.rule_fields.items()}
         self.default_date = default_date or dt.date(2026, 1, 1)
 
     # atoms ---------------------------------------------------------------
@@ -412,10 +416,10 @@ class Space:
 
     def atom(self, field: str, fs: FieldSet) -> Formula:
         fi = self.info[field]
-        fs = (fs[0] and fi.optional, fs[1])
+        fs = (fs[0] and fi.optional, fi.dom.inter(fs[1], fi.range))
         if self.fs_empty(fi, fs):
             return FALSE_P
-        if fs[0] == fi.optional and fs[1] == fi.dom.full:
+        if fs[0] == fi.optional and fs[1] == fi.range:
             return TRUE_P
         return ("A", field, fs)
 
@@ -482,7 +486,7 @@ class Space:
                 if f in atoms:
                     fi = self.info[f]
                     fs = self.fs_union(fi, atoms[f], p[2])
-                    if fs[0] == fi.optional and fs[1] == fi.dom.full:
+                    if fs[0] == fi.optional and fs[1] == fi.range:
                         return TRUE_P
                     atoms[f] = fs
                 else:

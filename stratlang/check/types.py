@@ -19,7 +19,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, Unpack
 
 from .. import diagnostics as dg
-from ..model import Field, Model, Schema, Target
+from .. import language
+from ..fmt.printer import operand as operand_text
+from ..model import Field, History, Model, Schema, Target
 from ..rules import (
     NODES,
     TRUE,
@@ -35,6 +37,7 @@ from ..rules import (
     NExpr,
     type_name,
 )
+from ..rules import Aggregate as NAggregate
 from ..rules import Value as RuleValue
 from ..source import Span
 from ..syntax import ast
@@ -61,9 +64,18 @@ def _lit_text(v: ast.Value) -> str:
 
 
 class _Typer:
-    def __init__(self, schema: Schema | None, what: str) -> None:
+    def __init__(
+        self,
+        schema: Schema | History | None,
+        what: str,
+        histories: Mapping[str, History] | None = None,
+        derived: dict[str, Field] | None = None,
+    ) -> None:
         self.schema = schema
         self.what = what
+        self.histories: Mapping[str, History] = histories or {}
+        # the aggregates typed so far, project-wide (rule text -> derived field)
+        self.derived: dict[str, Field] = derived if derived is not None else {}
         self.diags: list[dg.Diagnostic] = []
         self.ok = True
         self.no_schema_reported = False
@@ -263,8 +275,12 @@ class _Typer:
             if isinstance(inner, Neg):  # not not x == x, also in three-valued logic
                 return inner.item
             return Neg(inner, e.span)
-        f = self.field(e.field)
-        name = e.field.name
+        if isinstance(e.field, ast.Aggregate):
+            f = self.aggregate(e.field)
+            name = f.name if f is not None else operand_text(e.field)
+        else:
+            f = self.field(e.field)
+            name = e.field.name
         if isinstance(e, ast.Compare):
             if f is None:
                 return Const(True, e.span)
@@ -309,20 +325,238 @@ class _Typer:
         self.ok = False
         return Const(True)
 
+    # ---------------------------------------------------------------- history aggregates
+
+    def aggregate(self, a: ast.Aggregate) -> Field | None:
+        """Type `FUNC(TABLE…)` (TYP309 unknown table or column, TYP310 a part the function does
+        not take or lacks); the result is a derived field named by the aggregate's rule text,
+        shared by every rule that writes the same aggregate."""
+        text = operand_text(a)
+        known = self.derived.get(text)
+        if known is not None:
+            return known
+        func = a.func.name
+        spec = language.AGGREGATES[func]
+        h = self.history(a.table)
+        if h is None:
+            return None
+        column = self.aggregate_column(a, h, func, bool(spec["column"]))
+        if spec["column"] and column is None:
+            return None
+        if not self.aggregate_parts(a, func, spec):
+            return None
+        where: NExpr | None = None
+        if a.where is not None:
+            sub = _Typer(h, f"the `where` of `{text}`")
+            where = sub.expr(a.where)
+            self.diags.extend(sub.diags)
+            if not sub.ok:
+                self.ok = False
+                return None
+        window = None
+        if isinstance(a.window, ast.Duration):
+            window = (a.window.amount, a.window.unit)
+        empty = spec["empty"]
+        typ = spec["type"] or self.result_type(func, column)
+        minimum = spec["minimum"]
+        agg = NAggregate(
+            text,
+            func,
+            h.id,
+            column.name if column is not None else None,
+            where,
+            window,
+            a.trend,
+            empty if isinstance(empty, int) else None,
+        )
+        f = Field(
+            text,
+            str(typ),
+            column.enum_values if column is not None else (),
+            optional=empty is None,
+            span=a.span,
+            aggregate=agg,
+            minimum=minimum if isinstance(minimum, int) else None,
+        )
+        self.derived[text] = f
+        return f
+
+    @staticmethod
+    def result_type(func: str, column: Field | None) -> str:
+        assert column is not None  # functions without a column have a fixed type
+        if func == "avg" and column.type == "int":
+            return "float"
+        return column.type
+
+    def history(self, name: ast.Name) -> History | None:
+        h = self.histories.get(name.name)
+        if h is not None:
+            return h
+        near = dg.closest(name.name, self.histories)
+        if near:
+            help: tuple[str, ...] = (f"did you mean `{near[0]}`?",)
+        elif self.histories:
+            help = ("the history tables are: " + ", ".join(f"`{n}`" for n in self.histories),)
+        else:
+            help = (
+                "declare the table first: `history txn { customer_id string key  at date time  "
+                "amount money }`",
+            )
+        self.err(
+            "TYP309",
+            f"unknown history table `{name.name}` in {self.what}",
+            name.span,
+            "not a history table",
+            help=help,
+            suggestions=(dg.Suggestion(name.span, near[0], f"use `{near[0]}`"),)
+            if len(near) == 1
+            else (),
+        )
+        return None
+
+    def aggregate_column(
+        self, a: ast.Aggregate, h: History, func: str, wanted: bool
+    ) -> Field | None:
+        if a.column is None:
+            if wanted:
+                self.err(
+                    "TYP310",
+                    f"`{func}` needs a column of `{h.id}`",
+                    a.span,
+                    "no column",
+                    help=f"name the column: `{func}({h.id}.{_numeric_example(h)} …)`",
+                )
+            return None
+        if not wanted:
+            self.err(
+                "TYP310",
+                f"`{func}` takes a table, not a column",
+                a.column.span,
+                "no column here",
+                help=f"write `{_form(func, h.id)}`"
+                + (" (and `where …` to pick rows)" if func == "count" else ""),
+            )
+            return None
+        f = h.fields.get(a.column.name)
+        if f is None:
+            near = dg.closest(a.column.name, h.fields)
+            self.err(
+                "TYP309",
+                f"history `{h.id}` has no column `{a.column.name}`",
+                a.column.span,
+                "unknown column",
+                help=(f"did you mean `{near[0]}`?",)
+                if near
+                else ("its columns are: " + ", ".join(f"`{n}`" for n in h.fields),),
+                suggestions=(dg.Suggestion(a.column.span, near[0], f"use `{near[0]}`"),)
+                if len(near) == 1
+                else (),
+            )
+            return None
+        if f.type not in NUMERIC:
+            self.err(
+                "TYP310",
+                f"`{func}` needs a number column, but `{h.id}.{f.name}` is {article(type_name(f))}",
+                a.column.span,
+                "not a number",
+                help=f"count rows instead: `count({h.id} where {f.name} = …)`"
+                if f.type in ("enum", "bool", "string")
+                else f"use a number column of `{h.id}`",
+            )
+            return None
+        return f
+
+    def aggregate_parts(self, a: ast.Aggregate, func: str, spec: Mapping[str, object]) -> bool:
+        """`last`, `increasing`/`decreasing` and `over` where the function takes them (TYP310)."""
+        form = _form(func, a.table.name)
+        if bool(spec.get("last")) != a.last:
+            self.err(
+                "TYP310",
+                f"`last` is written with `days_since` only: `{form}`"
+                if a.last
+                else f"write `{form}`: the days since the last row",
+                a.span,
+                "`last`" if a.last else "`last` missing",
+            )
+            return False
+        if bool(spec.get("trend")) != (a.trend is not None):
+            self.err(
+                "TYP310",
+                f"`{a.trend}` is written with `streak` only"
+                if a.trend
+                else "`streak` needs a direction: `increasing` or `decreasing`",
+                a.span,
+                "direction" if a.trend else "no direction",
+                help=f"write `{form}`",
+            )
+            return False
+        if a.window is None:
+            return True
+        if not spec["window"]:
+            self.err(
+                "TYP310",
+                f"`{func}` takes no window",
+                a.window.span,
+                "no window here",
+                help=f"write `{form}`; to look at recent rows only, count them: "
+                f"`count({a.table.name} over 30d) = 0`",
+            )
+            return False
+        if isinstance(a.window, ast.Invalid):
+            self.ok = False  # reported as SYN103
+            return False
+        if (
+            not isinstance(a.window, ast.Duration)
+            or a.window.unit not in language.WINDOW_UNITS
+            or not 0 < a.window.days <= language.MAX_WINDOW_DAYS
+        ):
+            self.err(
+                "TYP310",
+                f"`over {_lit_text(a.window)}` is not a window",
+                a.window.span,
+                "not a window",
+                help="write a positive number of days, weeks, months or years, at most 100 years: "
+                "`over 90d`, `over 12w`, `over 6mo`, `over 1y` (a history's time is a date)",
+            )
+            return False
+        return True
+
+
+def _form(func: str, table: str) -> str:
+    """How a function is written, for messages."""
+    return {
+        "count": f"count({table} where … over 30d)",
+        "days_since": f"days_since(last {table})",
+        "streak": f"streak({table}.COLUMN increasing)",
+    }.get(func, f"{func}({table}.COLUMN over 90d)")
+
+
+def _numeric_example(h: History) -> str:
+    for f in h.fields.values():
+        if f.type in NUMERIC and not f.key:
+            return f.name
+    return "COLUMN"
+
 
 def article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def normalize(
-    expr: ast.Expr | NExpr | None, schema: Schema | None, what: str = "a rule"
+    expr: ast.Expr | NExpr | None,
+    schema: Schema | History | None,
+    what: str = "a rule",
+    histories: Mapping[str, History] | None = None,
+    derived: dict[str, Field] | None = None,
 ) -> tuple[NExpr | None, list[dg.Diagnostic]]:
-    """Type a rule AST against the schema. Returns (normalized rule or None if it has errors, diagnostics)."""
+    """Type a rule AST against the schema (and the history tables its aggregates read; each
+    aggregate typed is added to `derived`). Returns (normalized rule or None if it has errors,
+    diagnostics)."""
     if expr is None:
         return TRUE, []
     if isinstance(expr, NODES):  # already normalized
         return expr, []
-    t = _Typer(schema, what)
+    t = _Typer(schema, what, histories, derived)
     out = t.expr(expr)
     return (out if t.ok else None), t.diags
 

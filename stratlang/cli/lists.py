@@ -13,7 +13,7 @@ import click
 
 from ..builder import project_inputs, require_data_file
 from . import main
-from .common import load_checked, say_waiting, usage_errors
+from .common import load_checked, say_transitions, say_waiting, usage_errors
 
 
 @contextmanager
@@ -75,6 +75,22 @@ def _progress():
     "Default: today; pin it in CI.",
 )
 @click.option(
+    "--history",
+    "history",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="A history table's file (repeatable). Default: NAME.csv, NAME.csv.gz or NAME.parquet "
+    "beside the --data file.",
+)
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The customer table of the previous run (same schema): tier and lifecycle transitions "
+    "go into summary.json and transitions.csv, and transition triggers fire.",
+)
+@click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 def lists(
@@ -85,6 +101,8 @@ def lists(
     fmt: str,
     spark_master: str | None,
     as_of: dt.datetime | None,
+    history: tuple[str, ...],
+    previous: Path | None,
     root: Path | None,
 ) -> None:
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
@@ -104,12 +122,33 @@ def lists(
             inputs=project_inputs(res),
             on_wait=say_waiting,
             as_of=as_of.date() if as_of else None,
+            history=_history_files(history),
+            previous=previous,
         )
+    for name, read in summary.history.items():
+        if read["unknown_keys"]:
+            click.echo(
+                f"history `{name}`: {read['unknown_keys']} of {read['rows']} rows belong to no "
+                f"customer (e.g. `{read['example_unknown_key']}`) and were left out",
+                err=True,
+            )
     for play, why in summary.inactive.items():
         click.echo(f"play `{play}` is not active: {why}", err=True)
+    say_transitions(res.model, summary.transitions, previous)
     listed = sum(p["listed"] for p in summary.plays.values())
     click.echo(
-        f"wrote {len(summary.files) - 1} lists ({listed} customers of {summary.customers}; "
+        f"wrote {len(summary.plays)} lists ({listed} customers of {summary.customers}; "
         f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}",
         err=True,
     )
+
+
+def _history_files(given: tuple[str, ...]) -> dict[str, Path]:
+    """`--history NAME=FILE` options as a mapping (a usage error when one has no `=`)."""
+    out: dict[str, Path] = {}
+    for item in given:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise click.UsageError(f"--history takes NAME=FILE, not `{item}`")
+        out[name.strip()] = Path(path)
+    return out

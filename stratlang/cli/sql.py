@@ -1,7 +1,8 @@
-"""`stratlang sql ENTRY [--dialect ...]`: the segment and assignment SQL of a project."""
+"""`stratlang sql ENTRY [--dialect ...] [--as-of DATE]`: the segment and assignment SQL of a project."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -21,15 +22,25 @@ from .common import fail_usage, load_checked
 )
 @click.option("--table", default=None, help="Table holding the customers (default: the schema id).")
 @click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day history aggregates count back from, and only the plays active on it. "
+    "Default: the engine's CURRENT_DATE, and every play.",
+)
+@click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
-def sql(entry: Path, dialect: str, table: str | None, root: Path | None) -> None:
+def sql(
+    entry: Path, dialect: str, table: str | None, as_of: dt.datetime | None, root: Path | None
+) -> None:
     """Print the SQL for ENTRY's segment rules and play assignment."""
     from ..backends.sql import CompileError, render_sql
 
     res = load_checked(entry, root)
     try:
-        text = render_sql(res.model, dialect, table)
+        text = render_sql(res.model, dialect, table, as_of.date() if as_of else None)
     except CompileError as e:
         fail_usage(str(e))
     click.echo(text, nl=False)

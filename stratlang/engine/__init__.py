@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,8 +51,14 @@ def run_lists(
     inputs: Iterable[Path] = (),
     on_wait: Callable[[str], None] | None = None,
     as_of: dt.date | None = None,
+    history: Mapping[str, Path] | None = None,
+    previous: str | os.PathLike[str] | None = None,
 ) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
+
+    `previous`: the customer table of the previous run; the tier and lifecycle transitions since
+    then go into `Summary.transitions` and `transitions.csv`, and plays on transition triggers
+    get the customers who changed (without it, those plays get nobody: `engine.transitions`).
 
     Only the plays active on `as_of` (None: today) take part: a play whose own `period` does not
     contain that day gets no customers and takes none from others (`Summary.inactive` says why).
@@ -67,12 +73,27 @@ def run_lists(
         raise ValueError(f"unknown format {fmt}")
     step = progress or (lambda msg: None)
     day = as_of or dt.date.today()
+    from . import history as hist
+
+    history_files = hist.find_files(model, Path(data_path), history or {})
     run = functools.partial(
-        _run, model, Path(data_path), engine, fmt, spark_master, step, spark_session, day
+        _run,
+        model,
+        Path(data_path),
+        engine,
+        fmt,
+        spark_master,
+        step,
+        spark_session,
+        day,
+        history_files,
+        previous=Path(previous) if previous is not None else None,
     )
     if out_dir is None:
         return run(None)
-    with output_folder(Path(out_dir), inputs=[Path(data_path), *inputs], on_wait=on_wait) as folder:
+    reads = [Path(data_path), *history_files.values(), *inputs]
+    reads += [Path(previous)] if previous is not None else []
+    with output_folder(Path(out_dir), inputs=reads, on_wait=on_wait) as folder:
         return run(folder)
 
 
@@ -85,25 +106,43 @@ def _run(
     step: Callable[[str], None],
     spark_session: SparkSession | None,
     as_of: dt.date,
+    history_files: Mapping[str, Path],
     folder: Path | None,
+    *,
+    previous: Path | None = None,
 ) -> Summary:
     from ..backends.sql import CompileError
     from . import duckdb as ddb
+    from . import transitions as trans
     from .output import summarize, write_lists
 
     con = ddb.connect()
     try:
         step("reading and checking the data")
         try:
-            src = ddb.load(con, model, data_path, with_counts=engine == "duckdb")
+            # with history aggregates, segments are counted on the enriched table, not in the scan
+            src = ddb.load(
+                con, model, data_path, with_counts=engine == "duckdb" and not history_files
+            )
+            table = "customers"
+            history_stats = {}
+            if history_files:
+                from . import history as hist
+
+                step("reading and checking the history")
+                history_stats = hist.load(con, model, history_files)
+                if engine == "duckdb":
+                    step("computing history aggregates")
+                    table = hist.enrich(con, model, as_of)
             if engine == "duckdb":
                 if src.extra is not None:  # counted in the data check's scan
                     customers, counts = src.rows, dict(zip(model.segments, src.extra))
                 else:
                     step("counting segments")
-                    customers, counts = ddb.segment_counts_sql(con, model)
+                    customers, counts = ddb.segment_counts_sql(con, model, table)
                 step("assigning plays")
-                ddb.assign(con, model, as_of=as_of)
+                table = trans.run_duckdb(con, model, table, previous)
+                ddb.assign(con, model, table, as_of=as_of)
             else:
                 from . import spark
 
@@ -114,24 +153,43 @@ def _run(
                     progress=step,
                     session=spark_session,
                     as_of=as_of,
+                    history=list(history_files),
+                    previous=previous,
                 )
         except CompileError as e:
             raise DataError(str(e)) from None
         summary = summarize(con, model, engine, customers, counts, as_of)
+        summary.history = {h: st.to_dict() for h, st in history_stats.items()}
+        if previous is not None:
+            summary.transitions = trans.matrix(con, model)
         if folder is not None:
+            if previous is not None and (name := trans.write(con, model, folder, fmt)):
+                summary.files.append(name)
             write_lists(con, model, summary, folder, fmt, progress=step)
         return summary
     finally:
         con.close()
 
 
-def segment_counts(model: Model, data_path: str | os.PathLike[str]) -> dict:
-    """Members per segment (segment id -> count) on the data, with DuckDB. Raises DataError."""
+def segment_counts(
+    model: Model,
+    data_path: str | os.PathLike[str],
+    as_of: dt.date | None = None,
+    history: Mapping[str, Path] | None = None,
+) -> dict:
+    """Members per segment (segment id -> count) on the data, with DuckDB (history aggregates as
+    of `as_of`, default today). Raises DataError."""
     from . import duckdb as ddb
+    from . import history as hist
 
+    files = hist.find_files(model, Path(data_path), history or {})
     con = ddb.connect()
     try:
         ddb.load(con, model, Path(data_path))
-        return ddb.segment_counts_sql(con, model)[1]
+        table = "customers"
+        if files:
+            hist.load(con, model, files)
+            table = hist.enrich(con, model, as_of or dt.date.today())
+        return ddb.segment_counts_sql(con, model, table)[1]
     finally:
         con.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,13 +19,32 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from ..backends.sql import inactive_plays, plan, string
-from ..model import Model
+from ..backends.sql import inactive_plays, number, plan, string, typed_null
+from ..model import Model, Play
 
 if TYPE_CHECKING:
     from .data import SQLConnection
 
-LIST_COLUMNS = ("key", "segment", "play", "channel", "script", "control")
+# One row per listed customer per step of the play (docs/data.md "Outputs"): what a dialler or a
+# CRM imports as one task - who, which step, on which day, by which channel, with what.
+LIST_COLUMNS = (
+    "key",
+    "segment",
+    "play",
+    "step",
+    "day",
+    "date",
+    "channel",
+    "script",
+    "offer",
+    "unless_converted",
+    "control",
+)
+# The step's columns, from a VALUES table per play joined to the assigned customers.
+STEP_COLUMNS = ("step", "day", "date", "channel", "script", "offer", "unless_converted")
+# Triggers whose day is not in the customer table (the operational system sees the event or
+# the stage change): their steps have no date, only their day after the trigger fires.
+UNDATED_TRIGGERS = ("event", "lifecycle")
 FORMATS = ("csv", "parquet", "xlsx")
 XLSX_MAX_ROWS = 1_048_575
 
@@ -43,6 +63,10 @@ class Summary:
     files: list = field(default_factory=list)
     as_of: str | None = None  # the day the plays' periods were read on (ISO)
     inactive: dict = field(default_factory=dict)  # play id -> why it took no part that day
+    # history table id -> {file, rows, unknown_keys}: what the history aggregates read
+    history: dict = field(default_factory=dict)
+    # with --previous: per tiering and the lifecycle, the from x to counts (engine.transitions)
+    transitions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -57,6 +81,8 @@ class Summary:
             "as_of": self.as_of,
             "inactive": self.inactive,
             "files": self.files,
+            **({"history": self.history} if self.history else {}),
+            **({"transitions": self.transitions} if self.transitions else {}),
         }
 
     def to_json(self) -> str:
@@ -141,22 +167,105 @@ def summarize(
     return s
 
 
-def _select_play(play_id: str, order: int) -> str:
-    sel = (
-        exp.select(*[exp.column(c, quoted=True) for c in LIST_COLUMNS])
+def _steps_table(model: Model, play: Play, as_of: dt.date | None) -> exp.Expr:
+    """The play's steps as a VALUES table (STEP_COLUMNS): step number, day (whole days after the
+    start: a delay in hours counts towards the day it falls on), channel, script, offers (joined
+    with `+`), unless converted, and the date: in SQL, the as-of day plus the day, except for
+    triggers whose day the data does not hold (UNDATED_TRIGGERS) and without an as-of day."""
+    dated = as_of is not None and (
+        play.trigger is None or play.trigger.kind not in UNDATED_TRIGGERS
+    )
+    rows = []
+    for step, day in zip(play.steps, play.step_days()):
+        whole = math.floor(day)
+        date = (
+            exp.Cast(
+                this=exp.Add(
+                    this=exp.Cast(this=string(as_of.isoformat()), to=exp.DataType.build("DATE")),
+                    expression=number(whole),
+                ),
+                to=exp.DataType.build("DATE"),
+            )
+            if dated and as_of is not None
+            else typed_null("DATE")
+        )
+        offers = play.offers_of(step)
+        rows.append(
+            exp.Tuple(
+                expressions=[
+                    exp.Cast(this=number(step.number), to=exp.DataType.build("BIGINT")),
+                    exp.Cast(this=number(whole), to=exp.DataType.build("BIGINT")),
+                    date,
+                    string(step.channel),
+                    string(step.script),
+                    string("+".join(offers)) if offers else typed_null("VARCHAR"),
+                    exp.Boolean(this=step.unless_converted),
+                ]
+            )
+        )
+    if not rows:  # a play without steps (not a checked model) still lists its customers
+        rows.append(
+            exp.Tuple(
+                expressions=[typed_null("BIGINT"), typed_null("BIGINT"), typed_null("DATE")]
+                + [typed_null("VARCHAR")] * 3
+                + [typed_null("BOOLEAN")]
+            )
+        )
+    values = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(
+            this=exp.to_identifier("__steps", quoted=True),
+            columns=[exp.to_identifier(c, quoted=True) for c in STEP_COLUMNS],
+        ),
+    )
+    return values
+
+
+def _list_rows(model: Model, play: Play, as_of: dt.date | None) -> exp.Select:
+    """The rows of a play's list, unsorted: every kept customer of the play (`__assigned`) times
+    every step of the play (`_steps_table`)."""
+    assigned = ("key", "segment", "play")
+    cols = [exp.column(c, table="__assigned", quoted=True) for c in assigned]
+    cols += [exp.column(c, table="__steps", quoted=True) for c in STEP_COLUMNS]
+    cols.append(exp.column("control", table="__assigned", quoted=True))
+    return (
+        exp.select(*cols)
         .from_("__assigned")
+        .join(_steps_table(model, play, as_of), join_type="cross")
         .where(
             exp.and_(
                 exp.EQ(
-                    this=exp.column("play_order", quoted=True), expression=exp.Literal.number(order)
+                    this=exp.column("play_order", table="__assigned", quoted=True),
+                    expression=exp.Literal.number(play.order),
                 ),
-                exp.EQ(this=exp.column("play", quoted=True), expression=string(play_id)),
-                exp.column("kept", quoted=True),
+                exp.EQ(
+                    this=exp.column("play", table="__assigned", quoted=True),
+                    expression=string(play.id),
+                ),
+                exp.column("kept", table="__assigned", quoted=True),
             )
         )
-        .order_by(exp.column("key", quoted=True))
+    )
+
+
+def _sorted(inner: exp.Select, columns: list[exp.Expr]) -> str:
+    """SELECT columns FROM (inner) sorted by the raw key, then the step."""
+    sel = exp.select(*columns).from_(
+        exp.Subquery(
+            this=inner, alias=exp.TableAlias(this=exp.to_identifier("__list", quoted=True))
+        )
+    )
+    sel = sel.order_by(
+        exp.column("key", table="__list", quoted=True),
+        exp.column("step", table="__list", quoted=True),
     )
     return sel.sql(dialect="duckdb")
+
+
+def _select_play(model: Model, play: Play, as_of: dt.date | None) -> str:
+    return _sorted(
+        _list_rows(model, play, as_of), [exp.column(c, quoted=True) for c in LIST_COLUMNS]
+    )
 
 
 def write_lists(
@@ -172,14 +281,15 @@ def write_lists(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     folder = Path(folder)
+    as_of = dt.date.fromisoformat(summary.as_of) if summary.as_of else None
     for p in sorted(model.plays.values(), key=lambda p: p.order):
         name = f"{p.id}.{fmt}"
         target = folder / name
-        query = _select_play(p.id, p.order)
+        query = _select_play(model, p, as_of)
         if fmt == "csv":
             con.execute(
-                f"COPY ({_csv_query(con, query)}) TO {string(str(target)).sql('duckdb')} "
-                "(FORMAT csv, HEADER true)"
+                f"COPY ({_csv_query(con, _list_rows(model, p, as_of))}) TO "
+                f"{string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)"
             )
         elif fmt == "parquet":
             con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
@@ -199,43 +309,34 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_QUOTED_PREFIXES = FORMULA_PREFIXES + ("'",)
 
 
-def _csv_query(con, query: str) -> str:
-    """The play's query for a CSV list, with every text value that starts like a formula
+def _csv_query(con, rows: exp.Select) -> str:
+    """A play's list query for CSV, with every text value that starts like a formula
     (FORMULA_PREFIXES) or with `'` prefixed with `'`, as OWASP recommends. Done in the SQL of the
-    COPY (no pass over the rows in Python); numbers (an int key `-5`) are not text and stay as they
-    are; rows stay sorted by the raw key. Parquet lists are written raw."""
-    import sqlglot
-
-    types = dict(
-        con.execute("SELECT column_name, column_type FROM (DESCRIBE __assigned)").fetchall()
-    )
-    sel = sqlglot.parse_one(query, read="duckdb")
-    cols = []
-    for c in sel.expressions:
-        if types.get(c.name) == "VARCHAR":
-            raw = exp.column(c.name, table="__assigned", quoted=True)
-            first = exp.Substring(
-                this=raw.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1)
-            )
-            formula = exp.In(this=first, expressions=[string(p) for p in CSV_QUOTED_PREFIXES])
-            c = exp.alias_(
-                exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=formula,
-                            true=exp.DPipe(this=string("'"), expression=raw.copy(), safe=True),
-                        )
-                    ],
-                    default=raw.copy(),
-                ),
-                c.name,
-                quoted=True,
-            )
-        cols.append(c)
-    sel.set("expressions", cols)
-    for o in sel.args["order"].expressions:  # by the raw column, not the output's alias
-        o.set("this", exp.column(o.this.name, table="__assigned", quoted=True))
-    return sel.sql(dialect="duckdb")
+    COPY (no pass over the rows in Python); numbers (an int key `-5`) and dates are not text and
+    stay as they are; rows stay sorted by the raw key. Parquet lists are written raw."""
+    described = con.execute(f"DESCRIBE {rows.sql(dialect='duckdb')}").fetchall()
+    types = {name: typ for name, typ, *_ in described}
+    cols: list[exp.Expr] = []
+    for name in LIST_COLUMNS:
+        raw = exp.column(name, table="__list", quoted=True)
+        if types.get(name) != "VARCHAR":
+            cols.append(raw)
+            continue
+        first = exp.Substring(
+            this=raw.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1)
+        )
+        formula = exp.In(this=first, expressions=[string(p) for p in CSV_QUOTED_PREFIXES])
+        quoted = exp.Case(
+            ifs=[
+                exp.If(
+                    this=formula,
+                    true=exp.DPipe(this=string("'"), expression=raw.copy(), safe=True),
+                )
+            ],
+            default=raw.copy(),
+        )
+        cols.append(exp.alias_(quoted, name, quoted=True))
+    return _sorted(rows, cols)
 
 
 def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:

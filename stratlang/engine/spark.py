@@ -12,12 +12,13 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..backends.sql import assignment_query, counts_query
 from ..model import Model
+from . import transitions
 from .data import DataError
 
 if TYPE_CHECKING:
@@ -79,8 +80,13 @@ def run(
     progress: Callable[[str], None] | None = None,
     session: SparkSession | None = None,
     as_of: dt.date | None = None,
+    history: Sequence[str] = (),
+    previous: Path | None = None,
 ) -> tuple[int, dict]:
-    """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table."""
+    """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table.
+
+    `history`: the history tables loaded in DuckDB (`engine.history`); Spark computes the
+    aggregates itself from them, with the same SQL."""
     step = progress or (lambda msg: None)
     spark = session or get_session(master)
     tmp = Path(tempfile.mkdtemp(prefix="stratlang-spark-"))
@@ -92,12 +98,16 @@ def run(
         con.execute(f"COPY customers TO {_lit(typed)} (FORMAT parquet)")
         df = spark.read.parquet(str(typed))
         df.createOrReplaceTempView("customers")
+        table = "customers"
+        if history:
+            table = _enrich(con, spark, model, history, tmp, as_of or dt.date.today(), step)
         step("counting segments (Spark)")
-        row = spark.sql(counts_query(model, "customers").sql(dialect="spark")).collect()[0]
+        row = spark.sql(counts_query(model, table).sql(dialect="spark")).collect()[0]
         customers = int(row[0])
         counts = {sid: int(row[1 + i]) for i, sid in enumerate(model.segments)}
         step("assigning plays (Spark)")
-        q = assignment_query(model, "customers", "spark", as_of)
+        table = transitions.run_spark(con, spark, model, table, previous, tmp)
+        q = assignment_query(model, table, "spark", as_of)
         if q is None:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
@@ -121,3 +131,27 @@ def run(
         return customers, counts
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _enrich(
+    con: SQLConnection,
+    spark: SparkSession,
+    model: Model,
+    history: Sequence[str],
+    tmp: Path,
+    as_of: dt.date,
+    step: Callable[[str], None],
+) -> str:
+    """The customers with their history aggregates, computed by Spark (cached: counted and
+    assigned from once)."""
+    from .history import ENRICHED, enriched_sql, table_name
+
+    step("handing the history to Spark")
+    for h in history:
+        path = tmp / f"history_{h}.parquet"
+        con.execute(f"COPY {table_name(h)} TO {_lit(path)} (FORMAT parquet)")
+        spark.read.parquet(str(path)).createOrReplaceTempView(table_name(h))
+    step("computing history aggregates (Spark)")
+    enriched = spark.sql(enriched_sql(model, as_of, "spark"))
+    enriched.cache().createOrReplaceTempView(ENRICHED)
+    return ENRICHED

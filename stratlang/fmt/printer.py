@@ -136,6 +136,10 @@ def trigger(t: ast.Trigger) -> str:
     if t.kind in ("lifecycle", "schedule"):
         assert t.ref is not None
         return f"{t.kind} {t.ref.name}"
+    if t.kind in ("enters", "leaves", "becomes"):  # transition triggers: the parser names them
+        assert t.ref is not None
+        words = "lifecycle becomes" if t.kind == "becomes" else f"{t.kind} segment"
+        return f"{words} {t.ref.name}"
     if t.kind in ("deviation", "threshold"):
         # The parser gives a review condition its measure and value (and a unit with a count).
         assert t.measure is not None and t.value is not None
@@ -188,19 +192,37 @@ def expr(e: ast.Expr, inline: bool = False) -> str:
             inner = f"({inner})"
         return "not " + inner
     if isinstance(e, ast.Compare):
-        return f"{e.field.name} {e.op} {value(e.value, inline=inline)}"
+        return f"{operand(e.field, inline)} {e.op} {value(e.value, inline=inline)}"
     if isinstance(e, ast.Between):
         low, high = value(e.low, inline=inline), value(e.high, inline=inline)
-        return f"{e.field.name} between {low} and {high}"
+        return f"{operand(e.field, inline)} between {low} and {high}"
     if isinstance(e, ast.In):
         op = "not in" if e.negated else "in"
         items = ", ".join(value(x, inline=inline) for x in e.values)
-        return f"{e.field.name} {op} [{items}]"
+        return f"{operand(e.field, inline)} {op} [{items}]"
     if isinstance(e, ast.Missing):
-        return f"{e.field.name} is {'present' if e.present else 'missing'}"
+        return f"{operand(e.field, inline)} is {'present' if e.present else 'missing'}"
     if isinstance(e, ast.BoolTest):
         return e.field.name
     raise TypeError(f"cannot print {type(e).__name__}")  # pragma: no cover
+
+
+def operand(o: ast.Operand, inline: bool = True) -> str:
+    """A test's left side: a field name, or an aggregate written in its one canonical form
+    (`sum(txn.amount where kind = topup over 90d)`); that text also names the aggregate in
+    messages, witnesses and model.json."""
+    if isinstance(o, ast.Name):
+        return o.name
+    parts = [o.func.name, "(", "last " if o.last else "", o.table.name]
+    if o.column is not None:
+        parts += [".", o.column.name]
+    if o.trend is not None:
+        parts += [" ", o.trend]
+    if o.where is not None:
+        parts += [" where ", expr(o.where, inline)]
+    if o.window is not None:
+        parts += [" over ", value(o.window, inline=inline)]
+    return "".join(parts) + ")"
 
 
 def broken_expr(e: ast.Expr, first_col: int, cont: str) -> list[str]:
@@ -438,6 +460,9 @@ class Printer:
         cells: dict[int, str] = {}
         for kind in (ast.FieldLine, ast.StepLine, ast.TargetLine, ast.MeasureLine):
             rows = [(i, _cells(i, indent)) for i in items if isinstance(i, kind)]
+            if kind is ast.StepLine and not any(r[1][_WITH_CELL] for r in rows):
+                for _, row in rows:  # no step has `with`: no column for it (steps as before)
+                    del row[_WITH_CELL]
             for i, line in zip([r[0] for r in rows], columns([r[1] for r in rows])):
                 cells[id(i)] = line
         prev = None
@@ -543,7 +568,9 @@ def _continuations(item: ast.Item) -> frozenset[str]:
     if isinstance(item, ast.StepLine):
         if item.unless_converted:
             return frozenset()
-        return frozenset(("unless",)) if item.after is not None else frozenset(("after", "unless"))
+        if item.after is not None:
+            return frozenset(("unless",))
+        return frozenset(("after", "unless")) | (frozenset() if item.offers else {"with"})
     if isinstance(item, ast.TargetLine):
         if item.baseline is not None or item.body is not None:
             return frozenset()
@@ -565,6 +592,9 @@ def _continuations(item: ast.Item) -> frozenset[str]:
     return frozenset()
 
 
+_WITH_CELL = 3  # a step line's cells: channel, `using`, script, `with …`, `after …`, `unless …`
+
+
 def _cells(item: ast.Item, indent: str) -> list[str]:
     """The columns of a field, step or target line after its key."""
     if isinstance(item, ast.FieldLine):
@@ -578,6 +608,7 @@ def _cells(item: ast.Item, indent: str) -> list[str]:
             item.channel.name,
             "using",
             item.script.name,
+            ("with " + " + ".join(o.name for o in item.offers)) if item.offers else "",
             f"after {value(item.after, indent)}" if item.after is not None else "",
             "unless converted" if item.unless_converted else "",
         ]

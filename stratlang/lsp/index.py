@@ -116,6 +116,8 @@ def _block(idx: Index, b: ast.Block) -> None:
         elif isinstance(item, ast.StepLine):
             idx.add(Occurrence(item.channel.name, item.channel.span, "channel", False))
             idx.add(Occurrence(item.script.name, item.script.span, "script", False))
+            for offer in item.offers:
+                idx.add(Occurrence(offer.name, offer.span, "offer", False))
         elif isinstance(item, ast.Attribute):
             typ = spec.get(item.name.name, ("", False))[0]
             if typ.startswith(("ref:", "refs:")):
@@ -128,6 +130,8 @@ def _block(idx: Index, b: ast.Block) -> None:
                 t = item.value
                 if t.kind == "event" and t.ref is not None:
                     idx.add(Occurrence(t.ref.name, t.ref.span, "event", False))
+                elif t.kind in ("enters", "leaves") and t.ref is not None:
+                    idx.add(Occurrence(t.ref.name, t.ref.span, "segment", False))
                 elif t.kind == "rule" and t.rule is not None:
                     _rule(idx, t.rule)
 
@@ -148,5 +152,9 @@ def _rule(idx: Index, e) -> None:
             stack.extend(e.operands)
         elif isinstance(e, ast.Not):
             stack.append(e.operand)
-        elif isinstance(e, ast.TESTS) and isinstance(getattr(e, "field", None), ast.Name):
-            idx.add(Occurrence(e.field.name, e.field.span, "field", False))
+        elif isinstance(e, ast.TESTS):
+            operand = e.field
+            if isinstance(operand, ast.Name):
+                idx.add(Occurrence(operand.name, operand.span, "field", False))
+            else:  # `sum(txn.amount …)`: a reference to the history table (definition, rename)
+                idx.add(Occurrence(operand.table.name, operand.table.span, "history", False))

@@ -210,9 +210,29 @@ class Not:
 
 
 @dataclass(frozen=True, slots=True)
+class Aggregate:
+    """An aggregate over a history table in a rule: `FUNC([last] TABLE[.COLUMN] [increasing|decreasing]
+    [where EXPR] [over DURATION])`, e.g. `sum(txn.amount over 90d)`, `days_since(last txn)`.
+    The parser accepts every combination; the typer says which parts each function takes."""
+
+    span: Span
+    func: Name  # sum avg min max count change streak days_since
+    table: Name
+    column: Name | None = None
+    last: bool = False  # `days_since(last txn)`
+    trend: str | None = None  # streak: increasing / decreasing
+    where: Expr | None = None  # over the history table's columns
+    window: Value | None = None  # `over 90d`: a Duration when well-formed
+
+
+# What a test reads: a customer field, or an aggregate over a history table.
+Operand = Name | Aggregate
+
+
+@dataclass(frozen=True, slots=True)
 class Compare:
     span: Span
-    field: Name
+    field: Operand
     op: str  # = != < <= > >=
     value: Value
 
@@ -220,7 +240,7 @@ class Compare:
 @dataclass(frozen=True, slots=True)
 class Between:
     span: Span
-    field: Name
+    field: Operand
     low: Value
     high: Value
 
@@ -228,7 +248,7 @@ class Between:
 @dataclass(frozen=True, slots=True)
 class In:
     span: Span
-    field: Name
+    field: Operand
     values: tuple[Value, ...]
     negated: bool = False
 
@@ -238,7 +258,7 @@ class Missing:
     """`FIELD is missing` (present=False) or `FIELD is present` (present=True)."""
 
     span: Span
-    field: Name
+    field: Operand
     present: bool = False
 
 
@@ -269,12 +289,13 @@ class MeasureRef:
 @dataclass(frozen=True, slots=True)
 class Trigger:
     """`when event X [within D]` | `when lifecycle S` | `when schedule daily` | `when rule EXPR`
-    (a play's trigger), or a review's condition over a measure:
+    | `when enters segment S` | `when leaves segment S` | `when lifecycle becomes S` (kinds
+    `enters`, `leaves`, `becomes`: transitions since the previous data) (a play's trigger), or a review's condition over a measure:
     `when M deviates V [for N UNIT]` (kind `deviation`: |actual - goal| / |goal| > V) |
     `when M CMP V [for N UNIT]` (kind `threshold`: actual CMP V), N periods running."""
 
     span: Span
-    kind: str  # event, lifecycle, schedule, rule, deviation, threshold
+    kind: str  # event, lifecycle, schedule, rule, enters, leaves, becomes, deviation, threshold
     ref: Name | None = None
     within: Value | None = None
     rule: Expr | None = None
@@ -386,6 +407,9 @@ class MeasureLine:
 
 @dataclass(frozen=True, slots=True)
 class StepLine:
+    """`step N CHANNEL using SCRIPT [with OFFER + OFFER …] [after D] [unless converted]`;
+    `offers` empty: the step uses the play's offer."""
+
     span: Span
     number: Value
     channel: Name
@@ -394,6 +418,7 @@ class StepLine:
     unless_converted: bool = False
     leading: tuple[Comment, ...] = ()
     trailing: tuple[Comment, ...] = ()
+    offers: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ Body = tuple[Token, tuple[ast.Item, ...], Token]
 # A target's or a measure's `{ … }`.
 LineBody = tuple[Token, tuple[ast.LineItem, ...], Token]
 _Node = TypeVar("_Node", bound=Positioned)
+_Test = TypeVar("_Test", ast.Compare, ast.Between, ast.In, ast.Missing)
 
 
 class _Goal(NamedTuple):
@@ -131,6 +132,9 @@ class Lowerer:
         tok = c[0]
         text = text_block(str(tok)[3:-3])
         return ast.Str(self.tspan(tok), self._unescape(tok, text), triple=True)
+
+    def field_label(self, c: Children) -> ast.Str:
+        return self.long_string(c) if c[0].type == "LONG_STRING" else self.string(c)
 
     def _unescape(self, tok: Token, text: str) -> str:
         return unescape(text, lambda e: self.diags.append(unknown_escape(e, self.tspan(tok))))
@@ -209,25 +213,49 @@ class Lowerer:
             self.depth[id(wide)] = d
         return wide
 
+    def operand(self, c: Token | ast.Aggregate) -> ast.Operand:
+        return c if isinstance(c, ast.Aggregate) else self.name(c)
+
+    def _test(self, node: _Test) -> _Test:
+        """A test over an aggregate is as deep as the aggregate's `where` (SYN101 counts it)."""
+        return self._nest(node, (node.field,)) if isinstance(node.field, ast.Aggregate) else node
+
     def compare(self, c: Children) -> ast.Compare:
-        return ast.Compare(self.cover(c[0], c[2]), self.name(c[0]), str(c[1]), c[2])
+        return self._test(ast.Compare(self.cover(c[0], c[2]), self.operand(c[0]), str(c[1]), c[2]))
 
     def between(self, c: Children) -> ast.Between:
-        return ast.Between(self.cover(c[0], c[4]), self.name(c[0]), c[2], c[4])
+        return self._test(ast.Between(self.cover(c[0], c[4]), self.operand(c[0]), c[2], c[4]))
 
     def in_list(self, c: Children) -> ast.In:
         span, values = c[2]
-        return ast.In(self.cover(c[0], span), self.name(c[0]), values)
+        return self._test(ast.In(self.cover(c[0], span), self.operand(c[0]), values))
 
     def not_in_list(self, c: Children) -> ast.In:
         span, values = c[3]
-        return ast.In(self.cover(c[0], span), self.name(c[0]), values, negated=True)
+        node = ast.In(self.cover(c[0], span), self.operand(c[0]), values, negated=True)
+        return self._test(node)
 
     def is_missing(self, c: Children) -> ast.Missing:
-        return ast.Missing(self.cover(c[0], c[2]), self.name(c[0]))
+        return self._test(ast.Missing(self.cover(c[0], c[2]), self.operand(c[0])))
 
     def is_present(self, c: Children) -> ast.Missing:
-        return ast.Missing(self.cover(c[0], c[2]), self.name(c[0]), present=True)
+        node = ast.Missing(self.cover(c[0], c[2]), self.operand(c[0]), present=True)
+        return self._test(node)
+
+    def aggregate(self, c: Children) -> ast.Aggregate:
+        # AGG_FUNC LPAR [LAST] NAME [DOT NAME] [TREND] [WHERE expr] [OVER LITERAL] RPAR
+        func, _, last, table, _, column, trend, _, where, _, window, rpar = c
+        node = ast.Aggregate(
+            self.cover(func, rpar),
+            self.name(func),
+            self.name(table),
+            self.name(column) if column is not None else None,
+            last is not None,
+            str(trend) if trend is not None else None,
+            where,
+            self.literal([window]) if window is not None else None,
+        )
+        return self._nest(node, (where,) if where is not None else ())
 
     def bool_test(self, c: Children) -> ast.BoolTest:
         return ast.BoolTest(self.tspan(c[0]), self.name(c[0]))
@@ -323,15 +351,20 @@ class Lowerer:
         return self._measure_trigger(c, "threshold")
 
     def step_line(self, c: Children) -> ast.StepLine:
-        step, number, channel, script, _after, after, unless, _conv = c
+        step, number, channel, script, _with, offers, _after, after, unless, _conv = c
+        offers = offers or ()
         return ast.StepLine(
-            self.cover_all(c),
+            self.cover_all([step, script, *offers, after, _conv]),
             self.literal([number]),
             self.name(channel),
             self.name(script),
             after,
             unless is not None,
+            offers=offers,
         )
+
+    def step_offers(self, c: Children) -> tuple[ast.Name, ...]:
+        return tuple(self.name(t) for t in c if t.type == "NAME")
 
     def objection_line(self, c: Children) -> ast.ObjectionLine:
         return ast.ObjectionLine(self.cover(c[0], c[3]), c[1], c[3])
@@ -341,6 +374,15 @@ class Lowerer:
 
     def trigger_lifecycle(self, c: Children) -> ast.Trigger:
         return ast.Trigger(self.cover(c[0], c[1]), "lifecycle", ref=self.name(c[1]))
+
+    def trigger_becomes(self, c: Children) -> ast.Trigger:
+        return ast.Trigger(self.cover(c[0], c[2]), "becomes", ref=self.name(c[2]))
+
+    def trigger_enters(self, c: Children) -> ast.Trigger:
+        return ast.Trigger(self.cover(c[0], c[2]), "enters", ref=self.name(c[2]))
+
+    def trigger_leaves(self, c: Children) -> ast.Trigger:
+        return ast.Trigger(self.cover(c[0], c[2]), "leaves", ref=self.name(c[2]))
 
     def trigger_schedule(self, c: Children) -> ast.Trigger:
         return ast.Trigger(self.cover(c[0], c[1]), "schedule", ref=self.name(c[1]))
@@ -391,9 +433,14 @@ class Lowerer:
     def schema(self, c: Children) -> ast.Block:
         return self._block(c[0], c[1], c[2], (c[3], tuple(c[4:-1]), c[-1]))
 
+    def history(self, c: Children) -> ast.Block:
+        return self._block(c[0], c[1], c[2], (c[3], tuple(c[4:-1]), c[-1]))
+
     def field_line(self, c: Children) -> ast.FieldLine:
         flags = tuple(self.name(t) for t in c[2:-1])
         return ast.FieldLine(self.cover_all(c), self.name(c[0]), c[1], flags, c[-1])
+
+    history_field = field_line
 
     def simple_type(self, c: Children) -> ast.TypeRef:
         return ast.TypeRef(self.tspan(c[0]), str(c[0]))

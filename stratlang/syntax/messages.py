@@ -35,9 +35,12 @@ _WORDS = {
     "SEMICOLON": "`;`",
     "BLOCK_KIND": "a declaration",
     "FLAG": "`key`, `optional` or `risk_tolerance`",
+    "TIME_FLAG": "`time`",
+    "AGG_FUNC": "an aggregate (`count(…)`, `sum(…)`, `days_since(…)`, …)",
+    "TREND": "`increasing` or `decreasing`",
     "$END": "end of file",
 }
-_TOP = {"STRATEGY", "PERSPECTIVES", "SCHEMA", "IMPORT", "BLOCK_KIND"}
+_TOP = {"STRATEGY", "PERSPECTIVES", "SCHEMA", "HISTORY", "IMPORT", "BLOCK_KIND"}
 _ITEM_STARTS = {"RULE", "WHEN", "TARGET", "MEASURE", "STEP", "OBJECTION"}
 
 
@@ -68,7 +71,7 @@ def describe_expected(expected: Iterable[str]) -> str:
         exp -= {"NAME", "LITERAL", "STRING", "LONG_STRING", "TAG"}
     if {"NOT", "LPAR", "NAME"} <= exp:
         parts.append("a condition (`field >= value`, `flag`, `not …`, `( … )`)")
-        exp -= {"NOT", "LPAR", "NAME"}
+        exp -= {"NOT", "LPAR", "NAME", "AGG_FUNC"}
     exp.discard("SEMICOLON")
     if "STRING" in exp:
         exp.discard("LONG_STRING")
