@@ -394,7 +394,7 @@ def test_language_server_knows_step_offers(staged):
     from stratlang.lsp.completion import complete, declared_ids
     from stratlang.lsp.index import build_index
 
-    idx = build_index([f for f in staged.project.files])
+    idx = build_index(list(staged.project.files))
     refs = [o for o in idx.references("gift", "offer") if not o.decl]
     # the play attributes (`offer gift` twice) and step 2's `with fund + gift`
     assert len(refs) == 3 and {o.kind for o in refs} == {"offer"}
@@ -402,3 +402,31 @@ def test_language_server_knows_step_offers(staged):
     ids = declared_ids([text])
     items = complete(text, len(text), ids)
     assert {label for label, what, _ in items} == {"gift", "trial", "fund"}
+
+
+def test_transition_trigger_steps_are_dated_from_the_as_of_day(tmp_path):
+    # a change is seen on the run's day: its schedule starts then (an event's day is unknown)
+    from conftest import EXAMPLES
+
+    model = check_entry(EXAMPLES / "telecom_winback" / "main.strat").model
+    data = EXAMPLES / "telecom_winback" / "data"
+    day = dt.date(2026, 3, 15)
+    run_lists(
+        model,
+        data / "customers.csv",
+        out_dir=tmp_path / "o",
+        previous=data / "customers_previous.csv",
+        as_of=day,
+    )
+    for play in model.plays.values():
+        got = _read(tmp_path / "o" / f"{play.id}.csv")
+        kind = play.trigger.kind if play.trigger else None
+        dates = {r["date"] for r in got}
+        if kind in ("event", "lifecycle"):
+            assert dates <= {""}, play.id
+        else:
+            days = play.step_days()
+            want = {(day + dt.timedelta(days=int(d))).isoformat() for d in days}
+            assert dates <= want, play.id
+            if kind in ("enters", "leaves", "becomes"):
+                assert got and dates == want, play.id

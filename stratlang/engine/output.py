@@ -43,7 +43,9 @@ LIST_COLUMNS = (
 # The step's columns, from a VALUES table per play joined to the assigned customers.
 STEP_COLUMNS = ("step", "day", "date", "channel", "script", "offer", "unless_converted")
 # Triggers whose day is not in the customer table (the operational system sees the event or
-# the stage change): their steps have no date, only their day after the trigger fires.
+# the customer entering the stage): their steps have no date, only their day after the trigger
+# fires. A transition (`when enters segment …`, `when lifecycle becomes …`) is seen on the as-of
+# day, so its steps are dated from it like a play without a trigger.
 UNDATED_TRIGGERS = ("event", "lifecycle")
 FORMATS = ("csv", "parquet", "xlsx")
 XLSX_MAX_ROWS = 1_048_575
