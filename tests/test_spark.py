@@ -31,12 +31,45 @@ def _same_dirs(a, b):
         assert (a / n).read_bytes() == (b / n).read_bytes(), n
 
 
+def _history_beside(model, data, day):
+    """Rows for each history table beside the generated customers (found there by name): a
+    random walk per customer and month, some customers without history, some NULL values."""
+    import csv
+    import random
+
+    rng = random.Random(5)
+    keys = [r[model.schema.key] for r in csv.DictReader(data.open(encoding="utf-8"))]
+    for h in model.histories.values():
+        lines = [",".join(h.fields)]
+        for k in keys:
+            if rng.random() < 0.15:
+                continue
+            value = rng.uniform(10, 120)
+            for m in range(12):
+                when = day - dt.timedelta(days=30 * m + rng.randrange(5))
+                value *= rng.uniform(0.8, 1.2)
+                row = []
+                for f in h.fields.values():
+                    if f.name == h.key:
+                        row.append(k)
+                    elif f.name == h.time:
+                        row.append(when.isoformat())
+                    elif f.type == "enum":
+                        row.append(rng.choice(f.enum_values))
+                    else:
+                        row.append("" if f.optional and rng.random() < 0.05 else f"{value:.2f}")
+                lines.append(",".join(row))
+        (data.parent / f"{h.id}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @pytest.mark.parametrize("example", ["bank_wealth", "telecom_winback"])
 def test_spark_lists_equal_duckdb(spark, tmp_path, example):
     model = check_entry(EXAMPLES / example / "main.strat").model
     data = tmp_path / "customers.csv"
     samples.write(model, data, n=3000, seed=5)
     day = dt.date(2026, 3, 15)  # inside every play's period of both examples
+    if model.histories:
+        _history_beside(model, data, day)
     d = run_lists(model, data, engine="duckdb", out_dir=tmp_path / "duck", as_of=day)
     s = run_lists(
         model, data, engine="spark", out_dir=tmp_path / "spark", spark_session=spark, as_of=day
