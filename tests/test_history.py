@@ -323,3 +323,27 @@ def test_unknown_customers_in_the_history_are_counted_and_said(tmp_path):
     assert summary["history"]["txn"]["unknown_keys"] == 1
     bad = _lists(tmp_path, "--history", "txn")
     assert bad.returncode == 2 and "--history takes NAME=FILE" in bad.stderr
+
+
+def test_parquet_customers_read_in_place_and_a_parquet_history(tmp_path):
+    """Customers whose Parquet types match the schema are read in place (a view over the file's
+    view): reading the history beside them must not disturb it."""
+    import duckdb
+
+    from stratlang.engine import segment_counts
+
+    model = project(tmp_path).model
+    data, txn, customers, rows = _generate(tmp_path, 2)
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{data}', all_varchar=true)) TO "
+        f"'{tmp_path / 'customers.parquet'}' (FORMAT parquet)"
+    )
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{txn}')) TO '{tmp_path / 'txn.parquet'}' (FORMAT parquet)"
+    )
+    con.close()
+    txn.unlink()
+    counts = segment_counts(model, tmp_path / "customers.parquet", AS_OF)
+    expected = {s: len(ids) for s, ids in _reference(model, customers, rows).items()}
+    assert counts == expected

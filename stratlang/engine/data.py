@@ -85,7 +85,11 @@ class Source:
     names: dict = field(default_factory=dict)  # the file's column name -> its name in `reader`
     header: list = field(default_factory=list)  # csv: the header's names, in order
     delimiter: str = ","
-    row: str = ROW  # name of the 1-based row-number column of `__src`
+    row: str = ROW  # name of the 1-based row-number column of `view`
+    # the view of the file under schema names, and the in-memory copy behind it (when copied):
+    # distinct per source, so that a customer view over `__src` survives reading a history file
+    view: str = "__src"
+    copy: str = "__data"
 
 
 def detect_kind(path: Path) -> str:
@@ -475,7 +479,8 @@ def _read(con: SQLConnection, src: Source, schema: Schema) -> None:
             f"{_q(ident(name))} AS {_q(ident(f'__f{j}'))}" for j, name in enumerate(fields)
         )
         con.execute(
-            f"CREATE TEMP VIEW __src AS SELECT file_row_number + 1 AS {_q(ident(src.row))}, {rename} "
+            f"CREATE TEMP VIEW {_q(ident(src.view))} AS SELECT file_row_number + 1 AS "
+            f"{_q(ident(src.row))}, {rename} "
             f"FROM (SELECT file_row_number, {picked} FROM {reader})"
         )
         return
@@ -489,11 +494,14 @@ def _read(con: SQLConnection, src: Source, schema: Schema) -> None:
     ordered = setting[0]
     con.execute("SET preserve_insertion_order = true")
     try:
-        con.execute(f"CREATE TEMP TABLE __data AS SELECT {picked} FROM {src.reader}")
+        con.execute(
+            f"CREATE TEMP TABLE {_q(ident(src.copy))} AS SELECT {picked} FROM {src.reader}"
+        )
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
     con.execute(
-        f"CREATE TEMP VIEW __src AS SELECT rowid + 1 AS {_q(ident(src.row))}, {rename} FROM __data"
+        f"CREATE TEMP VIEW {_q(ident(src.view))} AS SELECT rowid + 1 AS {_q(ident(src.row))}, "
+        f"{rename} FROM {_q(ident(src.copy))}"
     )
 
 
@@ -550,7 +558,7 @@ def check_and_type(
         if src.kind == "csv":
             raise _csv_error(src, e) from None
         raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
-    base = "__src"
+    base = src.view
     aggs: list[tuple[str, str, exp.Expr, exp.Expr]] = []  # (kind, field, condition, shown value)
     row = exp.column(src.row, quoted=True)
     for f in schema.fields.values():
@@ -791,8 +799,8 @@ def check_and_type(
     view = exp.select(*cols).from_(base)
     if casts or src.kind == "csv":  # typed once, not on every scan
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(ident(table))} AS {_q(view)}")
-        con.execute("DROP VIEW IF EXISTS __src")
-        con.execute("DROP TABLE IF EXISTS __data")
+        con.execute(f"DROP VIEW IF EXISTS {_q(ident(src.view))}")
+        con.execute(f"DROP TABLE IF EXISTS {_q(ident(src.copy))}")
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
     src.rows = n

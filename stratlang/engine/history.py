@@ -104,6 +104,7 @@ def load(
         table = table_name(h)
         try:
             src = open_source(con, path, _schema_of(model, h))
+            src.view, src.copy = f"__src{table}", f"__data{table}"
             rows = check_and_type(con, src, _schema_of(model, h), table)
         except DataError as e:  # say which file: the customer data's errors do not need to
             raise DataError(
