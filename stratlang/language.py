@@ -225,6 +225,9 @@ AGGREGATES: dict[str, dict[str, object]] = {
 AGGREGATE_WORDS = ("last", "increasing", "decreasing", "where", "over")
 # Window units an aggregate takes (a history's time is a date: no hours).
 WINDOW_UNITS = ("d", "w", "mo", "y")
+# Places kept of a sum, an average or a change of non-integer values (as a DECIMAL): a parallel
+# sum of doubles depends on its order, so an exact bound would otherwise decide run by run.
+AGGREGATE_DECIMALS = 6
 # The longest window (100 years): longer ones would reach before year 1 in date arithmetic.
 MAX_WINDOW_DAYS = 36_525
 

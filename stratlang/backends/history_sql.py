@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
+from ..language import AGGREGATE_DECIMALS as DECIMALS
 from ..model import Field, History, Model
 from ..rules import Aggregate
 
@@ -109,7 +110,17 @@ def _plain(agg: Aggregate, h: History, cond: exp.Expr | None, now: exp.Expr) -> 
     assert agg.column is not None
     value = _when(cond, _col(agg.column))
     cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[agg.func]
-    return cls(this=value)
+    result = cls(this=value)
+    if agg.func in ("sum", "avg") and h.fields[agg.column].type != "int":
+        return _fixed(result)
+    return result
+
+
+def _fixed(value: exp.Expr) -> exp.Expr:
+    """A computed value to `language.AGGREGATE_DECIMALS` places: a parallel sum of doubles
+    depends on the order it is added in, and a customer whose average is exactly a rule's bound
+    would otherwise be in or out from one run (or engine) to the next."""
+    return exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL(38, {DECIMALS})"))
 
 
 def _scan(h: History, table: str, now: exp.Expr, where: exp.Expr | None = None) -> exp.Select:
@@ -132,19 +143,11 @@ def _ordered(h: History, agg: Aggregate, descending: bool = False) -> list[exp.O
     ]
 
 
-def _window(
-    h: History, agg: Aggregate, func: exp.Expr, descending: bool = False, frame: bool = False
-) -> exp.Window:
-    spec = None
-    if frame:
-        spec = exp.WindowSpec(
-            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
-        )
+def _window(h: History, agg: Aggregate, func: exp.Expr, descending: bool = False) -> exp.Window:
     return exp.Window(
         this=func,
         partition_by=[_col(KEY)],
         order=exp.Order(expressions=_ordered(h, agg, descending)),
-        spec=spec,
     )
 
 
@@ -161,33 +164,27 @@ def _streak(
     rows = _scan(h, table, now, _row_condition(agg, h, now, compile_rule))
     rows = rows.select(_col(h.time), _col(agg.column), copy=False)
     prev = _window(h, agg, exp.Lag(this=_col(agg.column)))
+    # one sort: the row's place and the previous value over the same ordered window
+    place = _window(h, agg, exp.RowNumber())
     steps = exp.select(
-        _col(KEY), _col(h.time), _col(agg.column), exp.alias_(prev, "__prev", quoted=True)
+        _col(KEY),
+        _col(agg.column),
+        exp.alias_(prev, "__prev", quoted=True),
+        exp.alias_(place, "__n", quoted=True),
     ).from_(rows.subquery("r"))
     cmp = exp.GT if agg.trend == "increasing" else exp.LT
     moved = exp.and_(
         exp.Not(this=exp.Is(this=_col("__prev"), expression=exp.Null())),
         cmp(this=_col(agg.column), expression=_col("__prev")),
     )
-    brk = exp.Case(
-        ifs=[exp.If(this=moved, true=exp.Literal.number(0))], default=exp.Literal.number(1)
+    # the streak: rows after the last row that did not move (the first row never moves)
+    last_still = exp.Max(
+        this=exp.Case(ifs=[exp.If(this=moved, true=exp.Literal.number(0))], default=_col("__n"))
     )
-    breaks = _window(h, agg, exp.Sum(this=brk), descending=True, frame=True)
-    counted = exp.select(_col(KEY), exp.alias_(breaks, "__breaks", quoted=True)).from_(
-        steps.subquery("s")
-    )
-    inside = exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.EQ(this=_col("__breaks"), expression=exp.Literal.number(0)),
-                true=exp.Literal.number(1),
-            )
-        ],
-        default=exp.Literal.number(0),
-    )
+    streak = exp.Sub(this=exp.Max(this=_col("__n")), expression=last_still)
     return (
-        exp.select(_col(KEY), exp.alias_(exp.Sum(this=inside), name, quoted=True))
-        .from_(counted.subquery("b"))
+        exp.select(_col(KEY), exp.alias_(streak, name, quoted=True))
+        .from_(steps.subquery("s"))
         .group_by(_col(KEY))
     )
 
@@ -243,7 +240,7 @@ def _change(
         typed=False,
         safe=False,
     )
-    value = exp.Case(ifs=[exp.If(this=usable, true=ratio)])
+    value = exp.Case(ifs=[exp.If(this=usable, true=_fixed(ratio))])
     return (
         exp.select(_col(KEY), exp.alias_(value, name, quoted=True))
         .from_(ranked.subquery("k"))

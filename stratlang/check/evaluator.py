@@ -16,10 +16,12 @@ numbers, `bool`, `str`, enum values by name (`"R2"`), dates as `datetime.date` o
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..language import AGGREGATE_DECIMALS as DECIMALS
 from ..model import History, Model, Schema
 from ..rules import (
     NODES,
@@ -253,12 +255,13 @@ def aggregate_value(
     # Any: the column is a number column (the typer refused others)
     values: list[tuple[dt.date, Any]] = [(t, r.get(agg.column)) for t, r in picked]
     present = [v for _, v in values if v is not None]
+    exact = history.fields[agg.column].type == "int"
     if agg.func == "sum":
-        return sum(present) if present else 0
+        return (sum(present) if exact else _fixed(sum(present))) if present else 0
     if not present and agg.func in ("avg", "min", "max"):
         return None
     if agg.func == "avg":
-        return sum(present) / len(present)
+        return _fixed(sum(present) / len(present))
     if agg.func in ("min", "max"):
         return min(present) if agg.func == "min" else max(present)
     ordered = sorted(
@@ -268,7 +271,7 @@ def aggregate_value(
         vs = sorted((t, v) for t, v in values if v is not None)
         if len(vs) < 2 or vs[0][1] == 0:
             return None
-        return (vs[-1][1] - vs[0][1]) * 100.0 / abs(vs[0][1])
+        return _fixed((vs[-1][1] - vs[0][1]) * 100.0 / abs(vs[0][1]))
     # streak: consecutive moves in the trend's direction ending at the latest row
     run = 0
     for i in range(len(ordered) - 1, 0, -1):
@@ -282,6 +285,13 @@ def aggregate_value(
             break
         run += 1
     return run
+
+
+def _fixed(value: float) -> float:
+    """To the places SQL keeps (`language.AGGREGATE_DECIMALS`), rounding half away from zero as a cast
+    to DECIMAL does."""
+    scaled = abs(value) * 10**DECIMALS
+    return math.copysign(math.floor(scaled + 0.5) / 10**DECIMALS, value)
 
 
 def with_aggregates(

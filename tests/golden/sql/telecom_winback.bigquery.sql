@@ -15,32 +15,23 @@ WITH `customers_with_history` AS (
   LEFT JOIN (
     SELECT
       `__key`,
-      SUM(CASE WHEN `__breaks` = 0 THEN 1 ELSE 0 END) AS `agg_f4deef96e256`
+      MAX(`__n`) - MAX(CASE WHEN NOT `__prev` IS NULL AND `spend` > `__prev` THEN 0 ELSE `__n` END) AS `agg_f4deef96e256`
     FROM (
       SELECT
         `__key`,
-        SUM(CASE WHEN NOT `__prev` IS NULL AND `spend` > `__prev` THEN 0 ELSE 1 END) OVER (
-          PARTITION BY `__key`
-          ORDER BY `month` DESC, `spend` DESC
-          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS `__breaks`
+        `spend`,
+        LAG(`spend`) OVER (PARTITION BY `__key` ORDER BY `month` ASC NULLS LAST, `spend` ASC NULLS LAST) AS `__prev`,
+        ROW_NUMBER() OVER (PARTITION BY `__key` ORDER BY `month` ASC NULLS LAST, `spend` ASC NULLS LAST) AS `__n`
       FROM (
         SELECT
-          `__key`,
+          `subscriber_id` AS `__key`,
           `month`,
-          `spend`,
-          LAG(`spend`) OVER (PARTITION BY `__key` ORDER BY `month` ASC NULLS LAST, `spend` ASC NULLS LAST) AS `__prev`
-        FROM (
-          SELECT
-            `subscriber_id` AS `__key`,
-            `month`,
-            `spend`
-          FROM `monthly`
-          WHERE
-            `month` <= CAST('2026-03-15' AS DATE)
-        ) AS r
-      ) AS s
-    ) AS b
+          `spend`
+        FROM `monthly`
+        WHERE
+          `month` <= CAST('2026-03-15' AS DATE)
+      ) AS r
+    ) AS s
     GROUP BY
       `__key`
   ) AS `g0`
@@ -50,9 +41,9 @@ WITH `customers_with_history` AS (
       `__key`,
       CASE
         WHEN COUNT(*) >= 2 AND MAX(CASE WHEN `__up` = 1 THEN `data_gb` END) <> 0
-        THEN (
+        THEN CAST((
           MAX(CASE WHEN `__down` = 1 THEN `data_gb` END) - MAX(CASE WHEN `__up` = 1 THEN `data_gb` END)
-        ) * 100.0 / ABS(MAX(CASE WHEN `__up` = 1 THEN `data_gb` END))
+        ) * 100.0 / ABS(MAX(CASE WHEN `__up` = 1 THEN `data_gb` END)) AS BIGNUMERIC)
       END AS `agg_4acd110813c5`
     FROM (
       SELECT
@@ -473,32 +464,23 @@ WITH pick AS (
   LEFT JOIN (
     SELECT
       `__key`,
-      SUM(CASE WHEN `__breaks` = 0 THEN 1 ELSE 0 END) AS `agg_f4deef96e256`
+      MAX(`__n`) - MAX(CASE WHEN NOT `__prev` IS NULL AND `spend` > `__prev` THEN 0 ELSE `__n` END) AS `agg_f4deef96e256`
     FROM (
       SELECT
         `__key`,
-        SUM(CASE WHEN NOT `__prev` IS NULL AND `spend` > `__prev` THEN 0 ELSE 1 END) OVER (
-          PARTITION BY `__key`
-          ORDER BY `month` DESC, `spend` DESC
-          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS `__breaks`
+        `spend`,
+        LAG(`spend`) OVER (PARTITION BY `__key` ORDER BY `month` ASC NULLS LAST, `spend` ASC NULLS LAST) AS `__prev`,
+        ROW_NUMBER() OVER (PARTITION BY `__key` ORDER BY `month` ASC NULLS LAST, `spend` ASC NULLS LAST) AS `__n`
       FROM (
         SELECT
-          `__key`,
+          `subscriber_id` AS `__key`,
           `month`,
-          `spend`,
-          LAG(`spend`) OVER (PARTITION BY `__key` ORDER BY `month` ASC NULLS LAST, `spend` ASC NULLS LAST) AS `__prev`
-        FROM (
-          SELECT
-            `subscriber_id` AS `__key`,
-            `month`,
-            `spend`
-          FROM `monthly`
-          WHERE
-            `month` <= CAST('2026-03-15' AS DATE)
-        ) AS r
-      ) AS s
-    ) AS b
+          `spend`
+        FROM `monthly`
+        WHERE
+          `month` <= CAST('2026-03-15' AS DATE)
+      ) AS r
+    ) AS s
     GROUP BY
       `__key`
   ) AS `g0`
@@ -508,9 +490,9 @@ WITH pick AS (
       `__key`,
       CASE
         WHEN COUNT(*) >= 2 AND MAX(CASE WHEN `__up` = 1 THEN `data_gb` END) <> 0
-        THEN (
+        THEN CAST((
           MAX(CASE WHEN `__down` = 1 THEN `data_gb` END) - MAX(CASE WHEN `__up` = 1 THEN `data_gb` END)
-        ) * 100.0 / ABS(MAX(CASE WHEN `__up` = 1 THEN `data_gb` END))
+        ) * 100.0 / ABS(MAX(CASE WHEN `__up` = 1 THEN `data_gb` END)) AS BIGNUMERIC)
       END AS `agg_4acd110813c5`
     FROM (
       SELECT
