@@ -494,9 +494,7 @@ def _read(con: SQLConnection, src: Source, schema: Schema) -> None:
     ordered = setting[0]
     con.execute("SET preserve_insertion_order = true")
     try:
-        con.execute(
-            f"CREATE TEMP TABLE {_q(ident(src.copy))} AS SELECT {picked} FROM {src.reader}"
-        )
+        con.execute(f"CREATE TEMP TABLE {_q(ident(src.copy))} AS SELECT {picked} FROM {src.reader}")
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
     con.execute(
