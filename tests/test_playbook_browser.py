@@ -98,8 +98,8 @@ def test_loads_in_chromium_without_console_errors(built):
     cards = re.findall(r'<article class="card" id="play-', dom)
     assert len(cards) == len(built["model"].plays)
     assert built["model"].strategy.label.split()[0] in dom
-    # both maps drawn inline (the map backend is present)
-    assert dom.count('class="map"') == 2
+    # the three maps drawn inline (the map backend is present)
+    assert dom.count('class="map"') == 3  # strategy map, playbook map, lifecycle map
 
 
 def test_screenshot(built):
