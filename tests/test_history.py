@@ -169,7 +169,9 @@ def _duckdb(model, data: Path, txn: Path) -> dict[str, set[str]]:
     return {s: {r[0] for r in got if r[1 + i]} for i, s in enumerate(model.segments)}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
+)
 def test_duckdb_agrees_with_the_reference_evaluator(tmp_path, seed):
     model = project(tmp_path).model
     data, txn, customers, rows = _generate(tmp_path, seed)
@@ -275,6 +277,7 @@ def _lists(tmp_path: Path, *extra: str):
     )
 
 
+@pytest.mark.slow  # the command line end to end, one process per case
 @pytest.mark.parametrize(
     "header, row, message",
     [
@@ -309,6 +312,7 @@ def test_a_bad_history_file_stops_the_run_with_nothing_written(tmp_path, header,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # the command line end to end
 def test_unknown_customers_in_the_history_are_counted_and_said(tmp_path):
     project(
         tmp_path,
