@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
+import sqlglot
 from conftest import ROOT
 
 import stratlang
@@ -93,6 +94,26 @@ def test_aggregates_are_derived_fields_with_their_bounds(tmp_path):
     ]
     # ... and the same aggregate in two segments is one quantity: heavy and light never overlap
     assert not [d for d in res.diagnostics if d.code == "SEG502" and "heavy" in d.message]
+
+
+def test_hostile_text_in_an_aggregate_stays_inside_its_sql_string_and_comment(tmp_path):
+    text = PROJECT.replace(
+        "  kind        enum(topup, bill)\n",
+        "  kind        enum(topup, bill)\n  note        string optional\n",
+    )
+    text = text.replace(
+        "rule count(txn over 30d) < 0",
+        'rule count(txn where note = "x */ DROP TABLE t; --\\n\\u{2028}*/" over 30d) < 0',
+    )
+    model = project(tmp_path, text).model
+    for dialect in DIALECTS:
+        sql = render_sql(model, dialect)
+        for line in sql.splitlines():
+            if "/*" in line:  # each comment closes on its own line, once
+                assert line.count("*/") == 1, line
+        (tree,) = sqlglot.parse(sql, read=dialect)  # one statement: the project has no play
+        strings = [lit.this for lit in tree.find_all(sqlglot.exp.Literal) if lit.is_string]
+        assert any(v.startswith("x */ DROP TABLE t; --") for v in strings), dialect
 
 
 def test_sql_in_every_dialect_reads_the_history_in_a_cte(tmp_path):

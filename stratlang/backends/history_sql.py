@@ -248,6 +248,13 @@ def _change(
     )
 
 
+def _comment(text: str) -> str:
+    """Rule text made safe inside `/* … */`: one line (as a `--` comment) and no `*/`."""
+    from .sql import comment_text  # (sql imports this module)
+
+    return comment_text(text).replace("*/", "* /")
+
+
 def enriched_query(
     model: Model,
     customers: str,
@@ -317,6 +324,6 @@ def enriched_query(
             value = exp.func("COALESCE", value, exp.Literal.number(agg.empty))
         column = exp.alias_(value, name, quoted=True)
         # the rule text beside its opaque column name, for whoever reads `stratlang sql`
-        column.add_comments([" " + f.name.replace("*/", "* /") + " "])
+        column.add_comments([" " + _comment(f.name) + " "])
         sel = sel.select(column, copy=False)
     return sel
