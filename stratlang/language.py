@@ -29,6 +29,7 @@ BLOCK_KINDS = (
     "initiative",
     "review",
     "gap",
+    "policy",
 )
 # Top-level statements with a grammar rule of their own.
 STATEMENT_WORDS = ("strategy", "perspectives", "schema", "history", "import")
@@ -91,6 +92,10 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "mission": "str",
         "vision": "str",
         "cadence": "one:cadence",
+        # contact governance (docs/governance.md): the global holdout and the customers' zone
+        "holdout": "percent",
+        "holdout_seed": "str",
+        "timezone": "timezone",
         **_COMMON,
     },
     "theme": {"color": "color", **_COMMON},
@@ -155,15 +160,24 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "initiatives": "refs:initiative",
         **_COMMON,
     },
+    # Contact governance: `at most N per D [on …]` and `consent FIELD on …` lines.
+    "policy": {**_COMMON},
 }
 
 # Repeatable line items: the word that starts one -> the kinds that take it.
 LINE_ITEMS = {
     "target": ("objective", "play"),
     "measure": ("objective", "play"),
-    "step": ("play",),
+    "step": ("play",),  # and inside a play's `variant { … }`
     "objection": ("script",),
+    "at": ("policy",),  # `at most 3 per 7d on sms`
+    "consent": ("policy",),
+    "variant": ("play",),
 }
+
+# Inside a play's `variant ID "label" SHARE% { … }`: what the arm changes (its steps replace the
+# play's when it has any).
+VARIANT_ATTRIBUTES: dict[str, str] = {"offer": "ref:offer", "description": "str"}
 
 # The attributes inside a target's or a measure's `{ … }` (besides a target's milestone lines
 # `PERIOD CMP VALUE`), typed as in ATTRIBUTES. Defaults: cadence from the strategy (itself
@@ -187,7 +201,7 @@ def attributes_of(kind: str) -> dict[str, tuple[str, bool]]:
 # ------------------------------------------------------------------------------ schema fields
 
 FIELD_TYPES = ("int", "float", "money", "percent", "bool", "string", "date", "enum")
-FIELD_FLAGS = ("key", "optional", "risk_tolerance")
+FIELD_FLAGS = ("key", "optional", "risk_tolerance", "timezone")
 # In a `history` table: `key` marks the column holding the customer's key, `time` the row's date.
 HISTORY_FLAGS = ("key", "time", "optional")
 
@@ -246,6 +260,7 @@ KEYWORDS_BY_PLACE = (
     ("target lines", ("by", "baseline", "between", "and")),
     ("review conditions", ("deviates", "for")),
     ("step lines", ("using", "with", "after", "unless", "converted")),
+    ("policy lines", ("most", "per", "on")),
     ("values", ("per",)),
     ("rules", ("and", "or", "not", "between", "in", "is", "missing", "present")),
     ("aggregates in rules", tuple(AGGREGATES) + AGGREGATE_WORDS),

@@ -76,6 +76,10 @@ class Strategy:
     mission: str | None = None
     vision: str | None = None
     cadence: str = language.DEFAULT_CADENCE  # monthly | quarterly | yearly: targets' default
+    # contact governance (docs/governance.md)
+    holdout: float | None = None  # percent held out of every play (5 means 5%)
+    holdout_seed: str = "holdout"  # part of the holdout hash: another seed draws another holdout
+    timezone: str | None = None  # IANA zone of customers without one of their own
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Field:
     # its definition allows (counts, streaks and days are >= 0), which the solver respects.
     aggregate: Aggregate | None = None
     minimum: int | None = None
+    timezone: bool = False  # the customer's IANA time zone (flag `timezone`)
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class Schema:
     node: ast.Block | None = None
     # the history aggregates the rules use, by their rule text: tested like fields
     derived: Mapping[str, Field] = field(default_factory=dict)
+    timezone_field: str | None = None  # the field flagged `timezone`, if any
 
     @cached_property
     def rule_fields(self) -> Mapping[str, Field]:
@@ -386,22 +392,91 @@ class Play:
     order: int = 0  # declaration order among plays (assignment ties)
     span: Span | None = None
     node: ast.Block | None = None
+    variants: tuple[Variant, ...] = ()  # the arms of an A/B test, in declaration order
 
-    def offers_of(self, step: Step) -> tuple[str, ...]:
-        """What a step offers: its own offers (`with a + b`), else the play's `offer`, else none."""
+    def arms(self) -> tuple[Variant | None, ...]:
+        """What a customer of the play may get: `(None,)` (the play itself) without variants,
+        else each variant."""
+        return self.variants or (None,)
+
+    def steps_of(self, variant: Variant | None = None) -> tuple[Step, ...]:
+        """The steps an arm sends: its own when it has any, else the play's."""
+        if variant is not None and variant.steps:
+            return variant.steps
+        return self.steps
+
+    def offers_of(self, step: Step, variant: Variant | None = None) -> tuple[str, ...]:
+        """What a step offers: its own offers (`with a + b`), else the arm's `offer`, else the
+        play's `offer`, else none."""
         if step.offers:
             return step.offers
+        if variant is not None and variant.offer:
+            return (variant.offer,)
         return (self.offer,) if self.offer else ()
 
-    def step_days(self) -> tuple[float, ...]:
+    def step_days(self, variant: Variant | None = None) -> tuple[float, ...]:
         """Each step's day after the play starts for a customer: step 1 on day 0, each later step
         its `after` later than the one before (docs/language.md §4.2)."""
         days, day = [], 0.0
-        for i, step in enumerate(self.steps):
+        for i, step in enumerate(self.steps_of(variant)):
             if i > 0:
                 day += step.after_days or 0
             days.append(day)
         return tuple(days)
+
+    def channels(self) -> tuple[str, ...]:
+        """Every channel any arm's steps go through, in order of first use."""
+        return tuple(dict.fromkeys(s.channel for v in self.arms() for s in self.steps_of(v)))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """`variant ID "label" SHARE% [{ offer …  step … }]`: an arm of a play's A/B test. Its steps
+    replace the play's when it has any; its offer replaces the play's `offer`."""
+
+    id: str
+    label: str
+    share: float  # percent: 50 means 50%
+    offer: str | None = None
+    steps: tuple[Step, ...] = ()
+    description: str | None = None
+    span: Span | None = None
+    node: ast.VariantLine | None = None
+
+
+@dataclass(frozen=True)
+class ContactLimit:
+    """`at most COUNT per DAYS [on …]`: at most `count` contacts in any window of `days` days,
+    on the channels named (channel ids or channel kinds; `on == ()`: every channel)."""
+
+    count: int
+    days: float
+    on: tuple[str, ...] = ()
+    text: str = ""  # canonical source text: "at most 1 per 1d on outbound_call"
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Consent:
+    """`consent FIELD on …`: a contact through these channels (ids or kinds) needs FIELD true."""
+
+    field: str
+    on: tuple[str, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """`policy ID "label" { at most …  consent … }`: contact governance over every play."""
+
+    id: str
+    label: str
+    limits: tuple[ContactLimit, ...] = ()
+    consents: tuple[Consent, ...] = ()
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
 
 
 @dataclass(frozen=True)
@@ -490,8 +565,36 @@ class Model:
     reviews: Mapping[str, Review] = field(default_factory=dict)
     gaps: Mapping[str, Gap] = field(default_factory=dict)
     histories: Mapping[str, History] = field(default_factory=dict)
+    policies: Mapping[str, Policy] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
+
+    def limits(self) -> tuple[tuple[Policy, ContactLimit], ...]:
+        """Every contact limit of every policy, in declaration order."""
+        return tuple((p, lim) for p in self.policies.values() for lim in p.limits)
+
+    def _channels_named(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The channel ids that channel ids or channel kinds name."""
+        return frozenset(
+            c.id for c in self.channels.values() if c.id in names or (c.kind and c.kind in names)
+        )
+
+    def limit_channels(self, limit: ContactLimit) -> frozenset[str]:
+        """The channel ids a limit counts: those named by id or kind, or every channel."""
+        if not limit.on:
+            return frozenset(self.channels)
+        return self._channels_named(limit.on)
+
+    def consent_fields(self, channel_id: str) -> tuple[str, ...]:
+        """The consent fields a contact through the channel needs (every policy's `consent`
+        naming it or its kind), in declaration order."""
+        out = [
+            c.field
+            for p in self.policies.values()
+            for c in p.consents
+            if channel_id in self._channels_named(c.on)
+        ]
+        return tuple(dict.fromkeys(out))
 
     def window_days(self, play: Play) -> int | None:
         """Days in a play's window: its `period`, else the strategy's, both ends included (at
@@ -606,6 +709,7 @@ class Model:
             self.initiatives,
             self.reviews,
             self.gaps,
+            self.policies,
         ):
             if ident in coll:
                 return coll[ident]

@@ -40,6 +40,7 @@ def grammar_keywords() -> set[str]:
     words |= set(re.findall(r"^[A-Z_]+(?:\.\d+)?:\s*/([a-z_]+)\(\?!\\w\)/", GRAMMAR, re.M))
     for terminal in ("BLOCK_KIND", "FLAG", "AGG_FUNC", "TREND"):
         words |= set(grammar_alternatives(terminal))
+    words |= set(re.findall(r"^ZONE_FLAG(?:\.\d+)?:\s*/([a-z_]+)\(\?!\\w\)", GRAMMAR, re.M))
     return words
 
 
@@ -52,7 +53,9 @@ def test_block_kinds_are_the_grammars():
 
 
 def test_field_flags_are_the_grammars():
-    assert grammar_alternatives("FLAG") == language.FIELD_FLAGS
+    # `timezone` has a terminal of its own (it stays a field name when a type follows it)
+    assert grammar_alternatives("FLAG") + ("timezone",) == language.FIELD_FLAGS
+    assert re.search(r"^ZONE_FLAG\.2: /timezone\(", GRAMMAR, re.M)
 
 
 def test_keywords_are_exactly_the_grammars():

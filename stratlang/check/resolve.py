@@ -22,6 +22,7 @@ from ..language import FIELD_TYPES, LIFECYCLES, LOCALES, ONE_OF, PROFILE_KEYS, S
 from ..rules import NExpr
 from ..source import Span
 from ..syntax import ast
+from . import resolve_governance as rg
 from . import resolve_history as rh
 from . import resolve_measures as rm
 from .types import normalize
@@ -37,6 +38,9 @@ LINE_ITEMS: dict[type[ast.Item], tuple[str, tuple[str, ...]]] = {
     ast.MeasureLine: ("measure", language.LINE_ITEMS["measure"]),
     ast.StepLine: ("step", language.LINE_ITEMS["step"]),
     ast.ObjectionLine: ("objection", language.LINE_ITEMS["objection"]),
+    ast.LimitLine: ("at", language.LINE_ITEMS["at"]),
+    ast.ConsentLine: ("consent", language.LINE_ITEMS["consent"]),
+    ast.VariantLine: ("variant", language.LINE_ITEMS["variant"]),
 }
 KIND_WORD = {
     "perspective": "perspective",
@@ -562,6 +566,8 @@ class Resolver:
                 return None
             self._type_error(v, what, "`N per DURATION`, e.g. `2 per 30d`")
             return None
+        if typ == "timezone":
+            return rg.zone_name(self, v, what)
         if typ == "codes":
             return self.codes(v)
         if typ == "risk":
@@ -842,6 +848,7 @@ class Resolver:
         reviews: dict[str, m.Review] = {}
         gaps: dict[str, m.Gap] = {}
         histories: dict[str, m.History] = {}
+        policies: dict[str, m.Policy] = {}
         for ident, d in self.decls.items():  # in declaration order (diagnostics, suggestions)
             b = d.block
             match d.kind:
@@ -873,6 +880,8 @@ class Resolver:
                     gaps[ident] = rm.build_gap(self, b)
                 case "history":
                     histories[ident] = rh.build_history(self, b)
+                case "policy":
+                    policies[ident] = rg.build_policy(self, b)
         rh.check_keys(self, histories, schema)
         schema, segments, plays = self.type_rules(schema, histories, segments, plays)
         links = self.build_links()
@@ -898,6 +907,7 @@ class Resolver:
             reviews=m._ro(reviews),
             gaps=m._ro(gaps),
             histories=m._ro(histories),
+            policies=m._ro(policies),
         )
 
     def type_rules(
@@ -973,6 +983,9 @@ class Resolver:
             mission=self.conv(a.get("mission"), "str"),
             vision=self.conv(a.get("vision"), "str"),
             cadence=self.conv(a.get("cadence"), "one:cadence") or language.DEFAULT_CADENCE,
+            holdout=self.conv(a.get("holdout"), "percent"),
+            holdout_seed=self.conv(a.get("holdout_seed"), "str") or "holdout",
+            timezone=rg.zone_attribute(self, a.get("timezone")),
         )
 
     def build_perspectives(self, locale: str = "zh-CN") -> tuple[m.Perspective, ...]:
@@ -1104,6 +1117,7 @@ class Resolver:
             risk,
             b.span,
             b,
+            timezone_field=rg.timezone_field(self, fields),
         )
 
     def field_of(self, item: ast.FieldLine) -> m.Field | None:
@@ -1143,6 +1157,7 @@ class Resolver:
             "risk_tolerance" in flags,
             item.name.span,
             item.label.value if item.label is not None else None,
+            timezone="timezone" in flags,
         )
         return f
 
@@ -1390,8 +1405,8 @@ class Resolver:
             return m.Trigger(t.kind, seg, span=t.span) if seg else None
         return m.Trigger("rule", rule=t.rule, span=t.span)
 
-    def build_play(self, b: ast.Block) -> m.Play:
-        a, lines = self.read(b)
+    def steps(self, lines: Sequence[ast.Item]) -> tuple[m.Step, ...]:
+        """The step lines among `lines` as Steps (a play's, or a variant's own)."""
         steps: list[m.Step] = []
         for s in lines:
             if not isinstance(s, ast.StepLine):
@@ -1429,8 +1444,15 @@ class Resolver:
                         offers=tuple(dict.fromkeys(o for o in offers if o)),
                     )
                 )
+        return tuple(steps)
+
+    def build_play(self, b: ast.Block) -> m.Play:
+        a, lines = self.read(b)
+        steps = self.steps(lines)
+        variants = rg.build_variants(self, lines)
         has_steps = any(isinstance(s, ast.StepLine) for s in lines)
-        if not has_steps:
+        arms_have_steps = bool(variants) and all(v.steps for v in variants)
+        if not has_steps and not arms_have_steps:
             self._missing(b, "step", help="add at least one step: `step 1 CHANNEL using SCRIPT`")
         targets, measures = self.goals(lines)
         return m.Play(
@@ -1439,7 +1461,7 @@ class Resolver:
             segment=self.conv(a.get("segment"), "ref:segment"),
             trigger=self.trigger(a.get("when")),
             offer=self.conv(a.get("offer"), "ref:offer"),
-            steps=tuple(steps),
+            steps=steps,
             supports=self.conv(a.get("supports"), "refs:objective") or (),
             targets=targets,
             measures=measures,
@@ -1452,6 +1474,7 @@ class Resolver:
             allow=self.conv(a.get("allow"), "codes") or frozenset(),
             span=b.span,
             node=b,
+            variants=variants,
         )
 
     def build_initiative(self, b: ast.Block) -> m.Initiative:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
+from .. import language
 from ..source import display_width
 from ..syntax import ast
 
@@ -274,6 +275,12 @@ def _key(item: ast.Item) -> str | None:
         return "step " + value(item.number)
     if isinstance(item, ast.ObjectionLine):
         return "objection"
+    if isinstance(item, ast.LimitLine):
+        return "at most"
+    if isinstance(item, ast.ConsentLine):
+        return "consent"
+    if isinstance(item, ast.VariantLine):
+        return "variant"
     if isinstance(item, (ast.FieldLine, ast.PerspectiveItem)):
         return item.name.name if isinstance(item, ast.FieldLine) else item.id.name
     return None
@@ -482,6 +489,11 @@ class Printer:
                 yield self._line_block(
                     item, indent, f"{indent}{_pad(key, width)} {cells[id(item)]}"
                 )
+            elif isinstance(item, ast.VariantLine) and item.body is not None:
+                assert key is not None
+                yield self._line_block(
+                    item, indent, f"{indent}{_pad(key, width)} {variant_head(item, indent)} {{"
+                )
             else:
                 assert key is not None  # only a sub-block has no name column
                 # a line break ends nothing: `;` where the next item's first word would be read as
@@ -491,9 +503,12 @@ class Printer:
                 self.item(item, indent, _pad(key, width), cells.get(id(item)), end)
             prev = item
 
-    def _line_block(self, item: ast.TargetLine | ast.MeasureLine, indent: str, head: str) -> _Job:
-        """A target or a measure with `{ … }` (milestones, cadence, weight, tolerance): its line
-        (whose last column ends in `{`), the items one level in, then `}`."""
+    def _line_block(
+        self, item: ast.TargetLine | ast.MeasureLine | ast.VariantLine, indent: str, head: str
+    ) -> _Job:
+        """A target or a measure with `{ … }` (milestones, cadence, weight, tolerance), or a
+        variant with its own offer and steps: its line (ending in `{`), the items one level in,
+        then `}`."""
         assert item.body is not None  # only called for a line written with a body
         items = list(item.items)
         dangling = list(item.dangling)
@@ -539,6 +554,13 @@ class Printer:
             lines = s.split("\n")
         elif isinstance(item, ast.MilestoneLine):
             lines = [f"{indent}{key} {goal(item.op, item.value, item.high)}"]
+        elif isinstance(item, ast.LimitLine):
+            on = " on " + ", ".join(n.name for n in item.on) if item.on else ""
+            lines = [f"{indent}{key} {value(item.count)} per {value(item.window)}{on}"]
+        elif isinstance(item, ast.ConsentLine):
+            lines = [f"{indent}{key} {item.field.name} on " + ", ".join(n.name for n in item.on)]
+        elif isinstance(item, ast.VariantLine):  # (one with a body is a line block)
+            lines = f"{indent}{key} {variant_head(item, indent)}".split("\n")
         elif isinstance(item, ast.PerspectiveItem):
             s = f"{indent}{key}" + (
                 f" {value(item.label, indent)}" if item.label is not None else ""
@@ -550,7 +572,15 @@ class Printer:
         self.finish(lines, item.trailing, True)
 
 
-_FLAGS = frozenset(("key", "optional", "risk_tolerance"))
+_FLAGS = frozenset(language.FIELD_FLAGS)
+
+
+def variant_head(item: ast.VariantLine, indent: str) -> str:
+    """`short "短文案" 50%`: a variant's id, label and share."""
+    label = f" {value(item.label, indent)}" if item.label is not None else ""
+    return f"{item.id.name}{label} {value(item.share)}"
+
+
 _RULE_GOES_ON = frozenset(("and", "or", "in", "is", "between", "not"))
 
 

@@ -431,6 +431,44 @@ class ObjectionLine:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitLine:
+    """`at most 3 per 7d [on outbound_call, sms]` in a `policy`: a contact limit."""
+
+    span: Span
+    count: Value
+    window: Value  # a Duration when well-formed
+    on: tuple[Name, ...] = ()  # channel kinds or channel ids; () means every channel
+    leading: tuple[Comment, ...] = ()
+    trailing: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentLine:
+    """`consent FIELD on CHANNEL, …` in a `policy`: the field that holds a customer's consent."""
+
+    span: Span
+    field: Name
+    on: tuple[Name, ...]
+    leading: tuple[Comment, ...] = ()
+    trailing: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VariantLine:
+    """`variant ID "label"? SHARE% [{ offer …  step … }]`: an arm of a play's A/B test."""
+
+    span: Span
+    id: Name
+    label: Str | None
+    share: Value
+    items: tuple[Item, ...] = ()
+    body: Span | None = None
+    leading: tuple[Comment, ...] = ()
+    trailing: tuple[Comment, ...] = ()
+    dangling: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FieldLine:
     """A schema field: `name type [key] [optional] [risk_tolerance] ["label"]`."""
 
@@ -462,6 +500,9 @@ Item = (
     | MeasureLine
     | StepLine
     | ObjectionLine
+    | LimitLine
+    | ConsentLine
+    | VariantLine
     | FieldLine
     | PerspectiveItem
     | MilestoneLine

@@ -51,7 +51,9 @@ def attach_comments(
             if lead:
                 changes["leading"] = tuple(lead)
             if inner:
-                if isinstance(node, (ast.Block, ast.SubBlock)):
+                if isinstance(node, (ast.Block, ast.SubBlock)) or (
+                    isinstance(node, ast.VariantLine) and node.body
+                ):
                     items, dangling = attach_comments(node.items, inner)
                     changes["items"] = items
                     changes["dangling"] = dangling

@@ -366,6 +366,34 @@ class Lowerer:
     def step_offers(self, c: Children) -> tuple[ast.Name, ...]:
         return tuple(self.name(t) for t in c if t.type == "NAME")
 
+    def limit_line(self, c: Children) -> ast.LimitLine:
+        at, _most, count, _per, window, _on, names = c
+        return ast.LimitLine(
+            self.cover_all([at, window, *(names or ())]),
+            self.literal([count]),
+            self.literal([window]),
+            names or (),
+        )
+
+    def consent_line(self, c: Children) -> ast.ConsentLine:
+        kw, field, _on, names = c
+        return ast.ConsentLine(self.cover(kw, names[-1]), self.name(field), names)
+
+    def channel_names(self, c: Children) -> tuple[ast.Name, ...]:
+        return tuple(self.name(t) for t in c if t.type == "NAME")
+
+    def variant_line(self, c: Children) -> ast.VariantLine:
+        kw, id_, label, share, body = c
+        items: tuple[ast.Item, ...] = ()
+        body_span: Span | None = None
+        last: Token | Positioned = share
+        if body is not None:
+            lbrace, items, rbrace = body
+            body_span, last = self.cover(lbrace, rbrace), rbrace
+        return ast.VariantLine(
+            self.cover(kw, last), self.name(id_), label, self.literal([share]), items, body_span
+        )
+
     def objection_line(self, c: Children) -> ast.ObjectionLine:
         return ast.ObjectionLine(self.cover(c[0], c[3]), c[1], c[3])
 

@@ -35,6 +35,7 @@ _WORDS = {
     "SEMICOLON": "`;`",
     "BLOCK_KIND": "a declaration",
     "FLAG": "`key`, `optional` or `risk_tolerance`",
+    "ZONE_FLAG": "`timezone`",
     "TIME_FLAG": "`time`",
     "AGG_FUNC": "an aggregate (`count(…)`, `sum(…)`, `days_since(…)`, …)",
     "TREND": "`increasing` or `decreasing`",
