@@ -25,6 +25,7 @@ from sqlglot import exp
 from ..backends.sql import SQL_TYPES, col, ident, string
 from ..errors import StratlangError
 from ..model import Schema
+from . import timezones
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -694,6 +695,8 @@ def check_and_type(
             assert got is not None  # aggregates without GROUP BY: always one row
             for k, i in enumerate(failed):
                 details[i] = (got[1 + 2 * k], res[1 + i], got[2 + 2 * k])
+        # the zone field's values against the zone names both engines know (engine.timezones)
+        zone_problems = timezones.check_values(con, base, src.row, schema)
     except duckdb.OutOfMemoryException:
         raise
     except duckdb.Error as e:
@@ -728,6 +731,7 @@ def check_and_type(
             problems.append(
                 f"column `{name}`: `{value}` in row {first} is not {_article(f.type)}{more}"
             )
+    problems += zone_problems
     if duplicates:
         assert key_expr is not None  # keys are only counted when the schema has one
         dup = (

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from ..backends.sql import inactive_plays, number, plan, string, typed_null
 from ..model import Model, Play
+from . import timezones
 
 if TYPE_CHECKING:
     from .data import SQLConnection
@@ -49,6 +50,12 @@ STEP_COLUMNS = ("step", "day", "date", "channel", "script", "offer", "unless_con
 UNDATED_TRIGGERS = ("event", "lifecycle")
 FORMATS = ("csv", "parquet", "xlsx")
 XLSX_MAX_ROWS = 1_048_575
+
+
+def list_columns(model: Model) -> tuple[str, ...]:
+    """The columns of the model's lists: LIST_COLUMNS, then the customer's time zone and the
+    step's send window when the project has zones (`engine.timezones`)."""
+    return LIST_COLUMNS + (timezones.COLUMNS if timezones.enabled(model) else ())
 
 
 @dataclass
@@ -225,12 +232,13 @@ def _steps_table(model: Model, play: Play, as_of: dt.date | None) -> exp.Expr:
 
 def _list_rows(model: Model, play: Play, as_of: dt.date | None) -> exp.Select:
     """The rows of a play's list, unsorted: every kept customer of the play (`__assigned`) times
-    every step of the play (`_steps_table`)."""
+    every step of the play (`_steps_table`), with the time-zone columns when the project has
+    zones (`timezones.with_window`: the tables of `timezones.prepare`)."""
     assigned = ("key", "segment", "play")
     cols = [exp.column(c, table="__assigned", quoted=True) for c in assigned]
     cols += [exp.column(c, table="__steps", quoted=True) for c in STEP_COLUMNS]
     cols.append(exp.column("control", table="__assigned", quoted=True))
-    return (
+    rows = (
         exp.select(*cols)
         .from_("__assigned")
         .join(_steps_table(model, play, as_of), join_type="cross")
@@ -248,6 +256,9 @@ def _list_rows(model: Model, play: Play, as_of: dt.date | None) -> exp.Select:
             )
         )
     )
+    if timezones.enabled(model):
+        rows = timezones.with_window(rows, model, play.order, "__assigned", "__steps")
+    return rows
 
 
 def _sorted(inner: exp.Select, columns: list[exp.Expr]) -> str:
@@ -266,7 +277,7 @@ def _sorted(inner: exp.Select, columns: list[exp.Expr]) -> str:
 
 def _select_play(model: Model, play: Play, as_of: dt.date | None) -> str:
     return _sorted(
-        _list_rows(model, play, as_of), [exp.column(c, quoted=True) for c in LIST_COLUMNS]
+        _list_rows(model, play, as_of), [exp.column(c, quoted=True) for c in list_columns(model)]
     )
 
 
@@ -284,19 +295,23 @@ def write_lists(
         raise ValueError(f"unknown format {fmt}")
     folder = Path(folder)
     as_of = dt.date.fromisoformat(summary.as_of) if summary.as_of else None
-    for p in sorted(model.plays.values(), key=lambda p: p.order):
+    plays = sorted(model.plays.values(), key=lambda p: p.order)
+    columns = list_columns(model)
+    if timezones.enabled(model):
+        timezones.prepare(con, model, [_steps_table(model, p, as_of) for p in plays])
+    for p in plays:
         name = f"{p.id}.{fmt}"
         target = folder / name
         query = _select_play(model, p, as_of)
         if fmt == "csv":
             con.execute(
-                f"COPY ({_csv_query(con, _list_rows(model, p, as_of))}) TO "
+                f"COPY ({_csv_query(con, _list_rows(model, p, as_of), columns)}) TO "
                 f"{string(str(target)).sql('duckdb')} (FORMAT csv, HEADER true)"
             )
         elif fmt == "parquet":
             con.execute(f"COPY ({query}) TO {string(str(target)).sql('duckdb')} (FORMAT parquet)")
         else:
-            _write_xlsx(con, query, target, p.id)
+            _write_xlsx(con, query, target, p.id, columns)
         summary.files.append(name)
         if progress:
             progress(f"wrote {name}")
@@ -311,7 +326,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_QUOTED_PREFIXES = FORMULA_PREFIXES + ("'",)
 
 
-def _csv_query(con, rows: exp.Select) -> str:
+def _csv_query(con, rows: exp.Select, columns: tuple[str, ...] = LIST_COLUMNS) -> str:
     """A play's list query for CSV, with every text value that starts like a formula
     (FORMULA_PREFIXES) or with `'` prefixed with `'`, as OWASP recommends. Done in the SQL of the
     COPY (no pass over the rows in Python); numbers (an int key `-5`) and dates are not text and
@@ -319,7 +334,7 @@ def _csv_query(con, rows: exp.Select) -> str:
     described = con.execute(f"DESCRIBE {rows.sql(dialect='duckdb')}").fetchall()
     types = {name: typ for name, typ, *_ in described}
     cols: list[exp.Expr] = []
-    for name in LIST_COLUMNS:
+    for name in columns:
         raw = exp.column(name, table="__list", quoted=True)
         if types.get(name) != "VARCHAR":
             cols.append(raw)
@@ -341,7 +356,9 @@ def _csv_query(con, rows: exp.Select) -> str:
     return _sorted(rows, cols)
 
 
-def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:
+def _write_xlsx(
+    con, query: str, target: Path, play_id: str, columns: tuple[str, ...] = LIST_COLUMNS
+) -> None:
     from openpyxl import Workbook
 
     from .data import DataError
@@ -365,8 +382,8 @@ def _write_xlsx(con, query: str, target: Path, play_id: str) -> None:
         )
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title="list")
-    ws.append(list(LIST_COLUMNS))
-    key = LIST_COLUMNS.index("key")
+    ws.append(list(columns))
+    key = columns.index("key")
     cur = con.execute(query)
     while True:
         batch = cur.fetchmany(10000)
