@@ -124,6 +124,45 @@ FIXED: dict[str, tuple[str, str]] = {
         "Demand per day = segment size (the real count when known) × (1 − control share) ÷ days in "
         "the play's period, summed per channel.",
     ),
+    # contact governance (docs/governance.md)
+    "governance": ("联系规范", "Contact governance"),
+    "governance_note": (
+        "以下承诺对所有策略同时生效：名单生成时逐一执行，违反者不会进入名单。",
+        "These promises hold across every play at once: the contact lists enforce them, and a "
+        "customer they exclude is never listed.",
+    ),
+    "all_channels": ("所有渠道合计", "all channels together"),
+    "limit_words": (
+        "每位客户{d}天内最多联系{n}次（{on}）",
+        "At most {n} contacts in any {d} days ({on})",
+    ),
+    "consent_words": (
+        "经{on}联系须客户已授权：{f}",
+        "Contact through {on} needs the customer's consent: {f}",
+    ),
+    "holdout_words": (
+        "全局留存组：{p}%的客户不参与任何策略，用于衡量整体成效（抽样种子 {seed}）",
+        "Global holdout: {p}% of customers get no play at all, to measure the whole programme "
+        "(hash seed {seed})",
+    ),
+    "zone_field": (
+        "免打扰时段按客户所在时区（{f}）计算",
+        "Quiet hours are kept in the customer's own time zone ({f})",
+    ),
+    "zone_field_default": (
+        "免打扰时段按客户所在时区（{f}）计算；未填写时区的客户按 {z}",
+        "Quiet hours are kept in the customer's own time zone ({f}); customers without one: {z}",
+    ),
+    "zone_default": ("免打扰时段按 {z} 时间计算", "Quiet hours are kept in {z} time"),
+    "variants": ("实验方案（A/B）", "Variants (A/B test)"),
+    "variant": ("方案", "Variant"),
+    "variant_share": ("分流比例", "Share"),
+    "variant_note": (
+        "对照组先行抽出；其余客户按稳定哈希分配到各方案，与对照组的抽样相互独立。",
+        "The control group is drawn first; the other customers are assigned to an arm by a "
+        "stable hash, independent of the control draw.",
+    ),
+    "play_steps": ("同策略触达步骤", "the play's steps"),
     "initiatives": ("行动方案与预算", "Initiatives and budget"),
     "initiative": ("行动方案", "Initiative"),
     "total": ("合计", "Total"),

@@ -26,9 +26,20 @@ from markupsafe import Markup, escape
 
 from .. import words as w
 from ..errors import StratlangError
-from ..model import SCRIPT_SECTIONS, Measure, Model, Play, Script, Step, Target, Trigger
+from ..model import (
+    SCRIPT_SECTIONS,
+    Measure,
+    Model,
+    Play,
+    Script,
+    Step,
+    Target,
+    Trigger,
+    Variant,
+)
 from .base import Backend, Options, register
 from .dot import GraphvizError, render_image, run_dot
+from .playbook_governance import governance_view, variant_views
 from .playbook_tiers import tiering_views
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -342,9 +353,11 @@ def _measure_row(
     }
 
 
-def _script_view(model: Model, script: Script, play: Play, step: Step, lang: str) -> dict:
+def _script_view(
+    model: Model, script: Script, play: Play, step: Step, lang: str, variant: Variant | None = None
+) -> dict:
     # `{{ offer.label }}` reads as the offers of the step that first sends the script
-    offers = [model.offers[o] for o in play.offers_of(step) if o in model.offers]
+    offers = [model.offers[o] for o in play.offers_of(step, variant) if o in model.offers]
     seg = model.segments.get(play.segment) if play.segment else None
     ch = model.channels.get(script.channel or step.channel or "")
     context = {
@@ -433,6 +446,12 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
         if sc is not None and sc.id not in seen:
             seen.add(sc.id)
             scripts.append(_script_view(model, sc, p, st, lang))
+    for v in p.variants:  # the scripts only an arm's own steps send
+        for st in v.steps:
+            sc = model.scripts.get(st.script)
+            if sc is not None and sc.id not in seen:
+                seen.add(sc.id)
+                scripts.append(_script_view(model, sc, p, st, lang, v))
     expected = None
     if play_count is not None:
         expected = w.format_number(play_count, lang)
@@ -464,6 +483,7 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
         "size_real": real,
         "expected": expected or "—",
         "description": p.description,
+        "variants": variant_views(model, p, lang),
     }
 
 
@@ -607,8 +627,11 @@ def build_view(model: Model, options: Options) -> dict:
         ("segments", w.t("segments", lang)),
         ("plays", w.t("plays", lang)),
         ("channels", w.t("channel_plan", lang)),
-        ("initiatives", w.t("initiatives", lang)),
     ]
+    governance = governance_view(model, lang)
+    if governance is not None:
+        sections.append(("governance", w.t("governance", lang)))
+    sections += [("initiatives", w.t("initiatives", lang))]
     if reviews or gaps:
         sections.append(("review-loop", w.t("review_loop", lang)))
     sections.append(("warnings", w.t("warnings", lang)))
@@ -637,6 +660,7 @@ def build_view(model: Model, options: Options) -> dict:
         "plays": plays,
         "channels": channels,
         "chart": channel_chart(rows, lang),
+        "governance": governance,
         "initiatives": initiatives,
         "reviews": reviews,
         "gaps": gaps,

@@ -115,7 +115,50 @@ def _field_json(f: m.Field) -> JsonObject:
         "key": f.key,
         "optional": f.optional,
         "risk_tolerance": f.risk_tolerance,
+        **({"timezone": True} if f.timezone else {}),
     }
+
+
+# Contact governance (docs/governance.md) is written only when the project uses it, so a project
+# without it keeps its bytes.
+
+
+def _governance_json(s: m.Strategy) -> JsonObject:
+    out: JsonObject = {}
+    if s.holdout is not None:
+        out["holdout"] = {"share": s.holdout, "seed": s.holdout_seed}
+    if s.timezone is not None:
+        out["timezone"] = s.timezone
+    return out
+
+
+def _policy_json(model: m.Model, p: m.Policy) -> JsonObject:
+    return {
+        "id": p.id,
+        "label": p.label,
+        "description": p.description,
+        "limits": [
+            {
+                "text": lim.text,
+                "contacts": lim.count,
+                "days": lim.days,
+                "on": list(lim.on),
+                "channels": sorted(model.limit_channels(lim)),
+            }
+            for lim in p.limits
+        ],
+        "consents": [{"field": c.field, "on": list(c.on)} for c in p.consents],
+        "span": span_json(p.span),
+    }
+
+
+def _variant_json(v: m.Variant) -> JsonObject:
+    """An arm of a play; `steps` only when it has its own (else it sends the play's)."""
+    out: JsonObject = {"id": v.id, "label": v.label, "share": v.share, "offer": v.offer}
+    if v.steps:
+        out["steps"] = [_step(st) for st in v.steps]
+    out["description"] = v.description
+    return out
 
 
 def span_json(span: Span | None) -> JsonObject | None:
@@ -260,6 +303,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             "mission": s.mission,
             "vision": s.vision,
             "cadence": s.cadence,
+            **_governance_json(s),
         },
         "files": list(model.files),
         "perspectives": [
@@ -277,6 +321,11 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             "label": model.schema.label,
             "key": model.schema.key,
             "risk_field": model.schema.risk_field,
+            **(
+                {"timezone_field": model.schema.timezone_field}
+                if model.schema.timezone_field
+                else {}
+            ),
             "fields": [_field_json(f) for f in model.schema.fields.values()],
         },
         **(
@@ -419,6 +468,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
                 "period": _period(p.period),
                 "count": play_counts.get(p.id),
                 "span": span_json(p.span),
+                **({"variants": [_variant_json(v) for v in p.variants]} if p.variants else {}),
             }
             for p in model.plays.values()
         ],
@@ -436,6 +486,11 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
         ],
         "reviews": [_review(r) for r in model.reviews.values()],
         "gaps": [_gap(g) for g in model.gaps.values()],
+        **(
+            {"policies": [_policy_json(model, p) for p in model.policies.values()]}
+            if model.policies
+            else {}
+        ),
     }
     if counts:
         doc["data"] = {k: v for k, v in counts.items() if k not in ("segments", "plays")}
