@@ -53,6 +53,11 @@ _AFTER = [
     (re.compile(rf"^\s*channel\s+({ID})?$"), "script", "channel"),
     (re.compile(rf"(?:^|\s)({ID})\s*->\s*(?:{ID}\s*->\s*)*({ID})?$"), "", "objective"),
 ]
+# in a policy: `… on CH, CH` takes channels or channel kinds, `consent F` a bool field
+_POLICY_ON = re.compile(
+    rf"^\s*(?:at\s+most\s+\S+\s+per\s+\S+|consent\s+{ID})\s+on\s+(?:{ID}\s*,\s*)*({ID})?$"
+)
+_CONSENT_FIELD = re.compile(rf"^\s*consent\s+({ID})?$")
 _ENUM_VALUE = re.compile(rf"\b({ID})\s*(?:=|!=|<=|>=|<|>)\s*({ID})?$")
 _ENUM_LIST = re.compile(rf"\b({ID})\s+(?:not\s+)?in\s*\[[^\]]*?({ID})?$")
 _RULE = re.compile(r"(?:^|\s)rule\s")
@@ -140,6 +145,14 @@ def complete(
             continue
         if rx.search(before):
             return [(i, "id", need) for i, k in sorted(ids.items()) if k == need]
+
+    if kind == "policy":
+        if _POLICY_ON.search(before):
+            chans = [(i, "id", "channel") for i, k in sorted(ids.items()) if k == "channel"]
+            return chans + [(k, "value", "channel kind") for k in language.CHANNEL_KINDS]
+        if _CONSENT_FIELD.search(before):
+            fields = schema.fields.values() if schema is not None else ()
+            return [(f.name, "field", "bool") for f in fields if f.type == "bool"]
 
     in_rule = bool(_RULE.search(before)) and kind in ("segment", "play")
     if in_rule and schema is not None:
