@@ -55,6 +55,7 @@ SYMBOL_KIND = {
     "initiative": lsp.SymbolKind.Method,
     "review": lsp.SymbolKind.Event,
     "gap": lsp.SymbolKind.Number,
+    "policy": lsp.SymbolKind.Key,
 }
 COMPLETION_KIND = {
     "id": lsp.CompletionItemKind.Reference,
@@ -312,6 +313,7 @@ def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams) -> None:
 
 
 def _hover_text(state: ProjectState, occ) -> str | None:
+    from ..words import _trim as w_trim
     from ..words import format_quantity, lang_of, rule_in_words
 
     model = state.result.model
@@ -366,6 +368,10 @@ def _hover_text(state: ProjectState, occ) -> str | None:
             lines.append(f"segment `{el.segment}`" + (f", offer `{el.offer}`" if el.offer else ""))
         if el.supports:
             lines.append("supports " + ", ".join(f"`{s}`" for s in el.supports))
+        if el.variants:
+            lines.append(
+                "variants " + ", ".join(f"`{v.id}` {w_trim(v.share)}%" for v in el.variants)
+            )
         targets(el.targets)
     elif kind == "offer" and el.risk:
         lines.append(f"risk {el.risk}")
@@ -381,6 +387,9 @@ def _hover_text(state: ProjectState, occ) -> str | None:
         lines.append(f"when `{el.measure}` {cond}{span}")
         if el.action:
             lines.append(f"action {el.action}" + (f" ({el.owner})" if el.owner else ""))
+    elif kind == "policy":
+        lines += [f"- {lim.text}" for lim in el.limits]
+        lines += [f"- consent `{c.field}` on " + ", ".join(c.on) for c in el.consents]
     elif kind == "gap":
         if el.estimate is not None:
             lines.append(f"estimate {format_quantity(el.estimate, lang)}")
