@@ -209,6 +209,8 @@ def test_parquet_and_xlsx_carry_the_window(tmp_path):
         ("Shanghai", "Asia/Shanghai"),
         ("Europe/Londn", "Europe/London"),
         ("America/New York", "America/New_York"),
+        ("Beijing", "Asia/Shanghai"),
+        ("UTC+8", "Etc/GMT-8"),
     ],
 )
 def test_unknown_zone_names_row_column_and_closest(tmp_path, value, meant):
@@ -218,8 +220,26 @@ def test_unknown_zone_names_row_column_and_closest(tmp_path, value, meant):
     msg = str(e.value)
     assert f"column `tz`: `{value}` in row 3" in msg
     assert "(2 rows in all)" in msg
-    assert f"did you mean `{meant}`?" in msg
+    assert f"did you mean `{meant}`" in msg
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("GMT+8", "did you mean `Etc/GMT-8` (UTC+8: the sign is POSIX's)?"),
+        ("UTC-05:00", "did you mean `Etc/GMT+5` (UTC-5: the sign is POSIX's)?"),
+        ("UTC+0", "did you mean `UTC`?"),
+        ("北京时间", "did you mean `Asia/Shanghai`?"),
+        ("CST", "an abbreviation can mean several zones"),  # China, or US Central time
+        ("Mars/Olympus_Mons", ""),
+    ],
+)
+def test_hints_for_what_people_write(value, hint):
+    import duckdb
+
+    got = tz._hint(value, tz.valid_names(duckdb.connect()))
+    assert hint in got and (got == "") == (hint == "")
 
 
 def test_a_zone_only_duckdb_knows_is_refused(tmp_path):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import re
 import zoneinfo
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -71,19 +72,50 @@ def valid_names(con: SQLConnection) -> list[str]:
     return [r[0] for r in con.execute(f"SELECT name FROM {NAMES} ORDER BY name").fetchall()]
 
 
+# What people write for China's time (the zone of the examples' banks), which no IANA name spells
+CHINA = frozenset({"beijing", "peking", "china", "北京", "北京时间", "中国", "中国标准时间"})
+# `UTC+8`, `GMT-05:00`, `+08`: a fixed offset in whole hours
+OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?00)?", re.IGNORECASE)
+# `CST`, `IST`: abbreviations that name several zones (CST: China, and US Central time)
+ABBREVIATION = re.compile(r"[A-Z]{2,5}")
+
+
 def nearest(value: str, names: Sequence[str]) -> str | None:
-    """The valid zone a mistyped one most likely meant: the same name in another case or with
-    spaces for underscores, a zone of that city (`Shanghai`), a near spelling."""
+    """The valid zone a mistyped one most likely meant, else None: the same name in another case
+    or with spaces for underscores, a zone of that city (`Shanghai`), China's zone for Beijing,
+    the `Etc/GMT…` zone of a whole-hour offset (`UTC+8`: `Etc/GMT-8`, POSIX's sign), a near
+    spelling. Never for an abbreviation (`CST` is more than one zone)."""
     wanted = value.strip().replace(" ", "_")
     by_lower = {n.lower(): n for n in names}
     if wanted.lower() in by_lower:
         return by_lower[wanted.lower()]
+    if wanted.lower() in CHINA:
+        return "Asia/Shanghai"
+    offset = OFFSET.fullmatch(wanted)
+    if offset is not None:
+        hours = int(offset.group(2))
+        name = "UTC" if hours == 0 else f"Etc/GMT{'-' if offset.group(1) == '+' else '+'}{hours}"
+        return name if name in names else None
+    if ABBREVIATION.fullmatch(wanted):
+        return None
     city = wanted.rsplit("/", 1)[-1].lower()
     cities = sorted(n for n in names if n.rsplit("/", 1)[-1].lower() == city)
     if cities:
         return cities[0]
     near = closest(wanted, names) or difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
     return near[0] if near else None
+
+
+def _hint(value: str, names: Sequence[str]) -> str:
+    near = nearest(value, names)
+    if near is None:
+        if ABBREVIATION.fullmatch(value.strip()):
+            return "; an abbreviation can mean several zones: give the region's name"
+        return ""
+    if near.startswith("Etc/GMT"):  # POSIX: Etc/GMT-8 is 8 hours ahead of UTC
+        sign = "+" if near[7] == "-" else "-"
+        return f"; did you mean `{near}` (UTC{sign}{near[8:]}: the sign is POSIX's)?"
+    return f"; did you mean `{near}`?"
 
 
 def check_values(con: SQLConnection, view: str, row: str, schema: Schema) -> list[str]:
@@ -109,8 +141,7 @@ def check_values(con: SQLConnection, view: str, row: str, schema: Schema) -> lis
     from .data import _printable
 
     more = f" ({count} rows in all)" if count > 1 else ""
-    near = nearest(bad, valid_names(con))
-    hint = f"; did you mean `{near}`?" if near else ""
+    hint = _hint(bad, valid_names(con))
     return [
         f"column `{name}`: `{_printable(bad)}` in row {first} is not a time zone (an IANA name "
         f"such as `Asia/Shanghai`){more}{hint}"
