@@ -6,8 +6,9 @@
 The report has three levels, each a section that can be handed out alone (`level=`):
 战略层 / strategy (the review map, perspectives and themes, fired triggers, performance gaps),
 经营层 / operations (every objective and target by owner, with a trend chart per target) and
-业务层 / business (each play's targets and its lift over the control group, and the contacts per
-channel against the channel's capacity in each period).
+业务层 / business (each play's targets and its lift over the control group, each A/B arm against
+control with the winner, every play against the holdout, and the contacts per channel against
+the channel's capacity in each period).
 
 Like the playbook (html.py, whose Jinja environment, SVG inlining and PDF printing it reuses):
 autoescaped user text, no scripts, A4 print, deterministic bytes. Charts are inline SVG written
@@ -25,15 +26,20 @@ from markupsafe import Markup, escape
 
 from .. import words as w
 from ..model import Model
+from ..review.outcomes import p_at_most, p_text
 from ..review.report import review_json
 from ..review.result import (
     ChannelUse,
     MeasureReview,
     PeriodScore,
     PlayOutcome,
+    ProgrammeOutcome,
     ReviewResult,
     Rollup,
+    VariantOutcome,
+    Winner,
 )
+from ..review.stats import MIN_CONTACTED, MIN_CONVERTED
 from .dot import GraphvizError
 from .html import TEMPLATES, _environment, css_string, inline_svg, render_pdf
 from .review_map import (
@@ -129,6 +135,58 @@ TEXT: dict[str, tuple[str, str]] = {
         "No control-group result: conversion alone is not a result.",
     ),
     "no_plays": ("尚无经营打法。", "No plays yet."),
+    "arms_period": ("{period} 方案对比", "Variants in {period}"),
+    "variant": ("方案", "Variant"),
+    "contacted": ("触达", "Contacted"),
+    "conversion": ("转化率", "Conversion"),
+    "lift_vs_control": ("较对照提升", "Lift vs control"),
+    "significant_col": ("显著", "Significant"),
+    "control_group": ("对照组", "Control"),
+    "arms_note": (
+        "较对照提升：方案转化率减对照组转化率（括号内为 95% 置信区间）。显著：两比例 z 检验（合并比例），"
+        "同一打法同一期的全部比较（各方案对对照组、方案两两之间）经 Holm 校正后 p < 0.05。",
+        "Lift vs control: the arm's rate minus the control rate (95% interval in brackets). "
+        "Significant: the pooled two-proportion z-test, Holm-adjusted over every comparison of "
+        "the play and period (each arm against control, each pair of arms), p < 0.05.",
+    ),
+    "winner": (
+        "胜出方案：{arm}——显著优于对照组及其他所有方案（Holm 校正后 {p}）。",
+        "Winner: {arm} — significantly better than control and every other arm "
+        "(Holm-adjusted {p}).",
+    ),
+    "no_winner_no_control": (
+        "暂无胜出方案：没有对照组结果，无法与对照组比较。",
+        "No winner: there is no control-group result to compare the arms with.",
+    ),
+    "no_winner_too_small": (
+        "暂无胜出方案：样本太少（{group} 触达 {n}、转化 {x}；每组至少需触达 {min_n}、转化 {min_x}）。",
+        "No winner: the sample is too small ({group}: {n} contacted, {x} converted; every "
+        "group needs at least {min_n} contacted and {min_x} conversions).",
+    ),
+    "no_winner_not_above_control": (
+        "暂无胜出方案：没有方案显著优于对照组。",
+        "No winner: no arm beats control significantly.",
+    ),
+    "no_winner_best_not_above_control": (
+        "暂无胜出方案：转化率最高的方案 {arm} 未显著优于对照组（{p}）。",
+        "No winner: the best arm, {arm}, does not beat control significantly ({p}).",
+    ),
+    "no_winner_not_told_apart": (
+        "暂无胜出方案：方案 {a} 与 {b} 无法区分（{p}）。",
+        "No winner: arms {a} and {b} are not told apart ({p}).",
+    ),
+    "programme": ("全部打法对比全局留存组", "All plays against the holdout"),
+    "programme_line": (
+        "{period}：全部打法实验组转化率 {t}（触达 {nt}），全局留存组 {h}（{nh}）；提升 {lift}"
+        "（95% 置信区间 {ci}），{p}，{sig}。",
+        "{period}: every play's treatment {t} ({nt} contacted), holdout {h} ({nh}); lift "
+        "{lift} (95% interval {ci}), {p}, {sig}.",
+    ),
+    "programme_note": (
+        "全局留存组：不参与任何打法的客户。每期一次两比例 z 检验（合并比例），p < 0.05 为显著。",
+        "The holdout: customers no play contacts. One pooled two-proportion z-test a period; "
+        "significant when p < 0.05.",
+    ),
     "pp": ("个百分点", "pp"),
     "channels": ("渠道触达与产能", "Contacts per channel against capacity"),
     "channels_period": ("{period} 渠道使用", "Channels in {period}"),
@@ -356,7 +414,7 @@ def _track_bar(cls: str, label: str, value: float, colour: str) -> Markup:
     )
 
 
-def lift_chart(o: PlayOutcome) -> Markup:
+def lift_chart(o: PlayOutcome | VariantOutcome | ProgrammeOutcome) -> Markup:
     """The lift (dot) with its 95% interval (bar) against zero (line)."""
     if o.lift is None or o.ci_low is None or o.ci_high is None:
         return Markup("")
@@ -559,35 +617,113 @@ def owner_groups(result: ReviewResult, model: Model, lang: str) -> list[dict[str
     return [{"owner": owner, "objectives": objs} for owner, objs in groups.items()]
 
 
-def _outcome_row(o: PlayOutcome, lang: str) -> dict[str, object]:
-    def rate(g: object) -> str:
-        r = getattr(g, "rate", None)
-        return "—" if r is None else f"{r * 100:.2f}%"
+def _rate(g: object) -> str:
+    r = getattr(g, "rate", None)
+    return "—" if r is None else f"{r * 100:.2f}%"
 
+
+def _lift_texts(
+    o: PlayOutcome | VariantOutcome | ProgrammeOutcome, lang: str
+) -> tuple[str, str] | None:
+    """The lift and its 95% interval in percentage points; None without them."""
+    if o.lift is None or o.ci_low is None or o.ci_high is None:
+        return None
     pp = t("pp", lang)
+    return (
+        f"{o.lift * 100:+.2f} {pp}".replace("-", "−"),
+        f"{o.ci_low * 100:+.2f} ~ {o.ci_high * 100:+.2f} {pp}".replace("-", "−"),
+    )
+
+
+def _outcome_row(o: PlayOutcome, lang: str) -> dict[str, object]:
     row: dict[str, object] = {
         "period": o.period,
-        "treatment": rate(o.treatment),
-        "control": rate(o.control),
+        "treatment": _rate(o.treatment),
+        "control": _rate(o.control),
         "chart": lift_chart(o),
     }
-    if o.lift is None or o.ci_low is None or o.ci_high is None:
+    texts = _lift_texts(o, lang)
+    if texts is None or o.ci_low is None or o.ci_high is None:
         row.update(lift=None, ci=None, significant=None)
         return row
     sig = o.ci_low > 0 or o.ci_high < 0
     row.update(
-        lift=f"{o.lift * 100:+.2f} {pp}".replace("-", "−"),
-        ci=f"{o.ci_low * 100:+.2f} ~ {o.ci_high * 100:+.2f} {pp}".replace("-", "−"),
+        lift=texts[0],
+        ci=texts[1],
         significant=t("significant" if sig else "not_significant", lang),
     )
     return row
+
+
+def _significance(significant: bool | None, lang: str) -> str:
+    if significant is None:
+        return "—"
+    return t("significant" if significant else "not_significant", lang)
+
+
+def _arm_row(v: VariantOutcome, lang: str) -> dict[str, object]:
+    texts = _lift_texts(v, lang)
+    return {
+        "id": v.variant,
+        "label": v.label,
+        "contacted": "—" if v.treatment is None else w.format_number(v.treatment.contacted, lang),
+        "rate": _rate(v.treatment),
+        "lift": texts[0] if texts else "—",
+        "ci": texts[1] if texts else "",
+        "significant": _significance(v.significant, lang),
+        "p": "" if v.p_value is None else p_text(v.p_value),
+        "chart": lift_chart(v),
+    }
+
+
+def winner_line(winner: Winner, labels: dict[str, str], lang: str) -> str:
+    """The winner, or why there is none, in the report's language."""
+    names = [t("control_group", lang) if n == "control" else labels.get(n, n) for n in winner.names]
+    if winner.variant is not None:
+        return t("winner", lang, arm=names[0], p=p_at_most(winner.p_value))
+    key = f"no_winner_{winner.code}"
+    if winner.code == "too_small":
+        return t(
+            key,
+            lang,
+            group=names[0],
+            n=winner.contacted,
+            x=winner.converted,
+            min_n=MIN_CONTACTED,
+            min_x=MIN_CONVERTED,
+        )
+    if winner.code == "best_not_above_control":
+        return t(key, lang, arm=names[0], p=p_text(winner.p_value))
+    if winner.code == "not_told_apart":
+        return t(key, lang, a=names[0], b=names[1], p=p_text(winner.p_value))
+    return t(key, lang)
+
+
+def arm_tables(o: PlayOutcome, lang: str) -> dict[str, object] | None:
+    """One play's period with variants: a row per arm, the control row and the winner line."""
+    if not o.variants or o.winner is None:
+        return None
+    labels = {v.variant: v.label for v in o.variants}
+    control = {
+        "contacted": "—" if o.control is None else w.format_number(o.control.contacted, lang),
+        "rate": _rate(o.control),
+    }
+    return {
+        "period": o.period,
+        "title": t("arms_period", lang, period=o.period),
+        "rows": [_arm_row(v, lang) for v in o.variants],
+        "control": control,
+        "winner": o.winner.variant,
+        "line": winner_line(o.winner, labels, lang),
+    }
 
 
 def play_views(result: ReviewResult, model: Model, lang: str) -> list[dict[str, object]]:
     plays = []
     for pid, play in model.plays.items():
         reviews = [r for r in result.measures if r.measure.play == pid]
-        outcomes = [_outcome_row(o, lang) for o in result.plays if o.play == pid]
+        mine = [o for o in result.plays if o.play == pid]
+        outcomes = [_outcome_row(o, lang) for o in mine]
         plays.append(
             {
                 "id": pid,
@@ -596,9 +732,32 @@ def play_views(result: ReviewResult, model: Model, lang: str) -> list[dict[str, 
                 "measures": [measure_row(r, lang) for r in reviews],
                 "outcomes": outcomes,
                 "has_lift": any(o["lift"] is not None for o in outcomes),
+                "arms": [a for a in (arm_tables(o, lang) for o in mine) if a is not None],
             }
         )
     return plays
+
+
+def programme_lines(result: ReviewResult, lang: str) -> list[dict[str, object]]:
+    """Per period with holdout rows: every play's treatment against the holdout, one line."""
+    lines: list[dict[str, object]] = []
+    for p in result.programme:
+        texts = _lift_texts(p, lang)
+        line = t(
+            "programme_line",
+            lang,
+            period=p.period,
+            t=_rate(p.treatment),
+            nt="—" if p.treatment is None else w.format_number(p.treatment.contacted, lang),
+            h=_rate(p.holdout),
+            nh="—" if p.holdout is None else w.format_number(p.holdout.contacted, lang),
+            lift=texts[0] if texts else "—",
+            ci=texts[1] if texts else "—",
+            p=p_text(p.p_value),
+            sig=_significance(p.significant, lang),
+        )
+        lines.append({"period": p.period, "line": line, "chart": lift_chart(p)})
+    return lines
 
 
 def _channel_row(c: ChannelUse, lang: str) -> dict[str, object]:
@@ -673,6 +832,7 @@ def build_view(
         view["owners"] = owner_groups(result, model, lang)
     if "business" in levels:
         view["plays"] = play_views(result, model, lang)
+        view["programme"] = programme_lines(result, lang)
         view["channels"] = channel_tables(result, lang)
         view["over_mark"] = OVER_MARK
     return view

@@ -6,7 +6,10 @@
 
 With a model, the outcomes file's optional `channel` column is checked against the project's
 channels and `result.channels` gives each channel's contacts against its capacity per period;
-with a bare `Plan`, pass `channels=ChannelPlan(...)` for the same.
+with a bare `Plan`, pass `channels=ChannelPlan(...)` for the same. Likewise its `variant` column
+and `holdout` group are checked against the plays' variants and the strategy's holdout
+(`experiments_from_model`; `experiments=ExperimentPlan(...)` with a bare `Plan`): each arm against
+control and a winner per play and period, and every play against the holdout (`result.programme`).
 
 The stages, one module each: `periods` (period labels), `plan` (the flat plan scored, and the
 adapter from a model), `actuals` and `outcomes` (reading and checking the files, in SQL), `score`
@@ -25,28 +28,35 @@ import duckdb
 from .actuals import load_actuals
 from .outcomes import (
     ChannelPlan,
+    ExperimentPlan,
     PlanChannel,
+    PlanVariant,
     channel_rows,
     channels_from_model,
+    experiments_from_model,
     load_outcomes,
     outcome_rows,
+    programme_rows,
 )
 from .plan import Milestone, Plan, PlanError, PlanMeasure, PlanTrigger, plan_from_model
 from .report import review_json
-from .result import ChannelUse, PlayOutcome, ReviewResult
+from .result import ChannelUse, PlayOutcome, ProgrammeOutcome, ReviewResult
 from .score import score
 
 __all__ = [
     "ChannelPlan",
     "ChannelUse",
+    "ExperimentPlan",
     "Milestone",
     "Plan",
     "PlanChannel",
     "PlanError",
     "PlanMeasure",
     "PlanTrigger",
+    "PlanVariant",
     "ReviewResult",
     "channels_from_model",
+    "experiments_from_model",
     "load_actuals",
     "load_outcomes",
     "plan_from_model",
@@ -62,26 +72,32 @@ def review(
     as_of: dt.date,
     outcomes: Path | str | None = None,
     channels: ChannelPlan | None = None,
+    experiments: ExperimentPlan | None = None,
 ) -> ReviewResult:
     """Score the actuals in `actuals_path` (and the play outcomes in `outcomes`) as of `as_of`.
 
     `model_or_plan`: a `Plan`, or a `stratlang.model.Model` (read by `plan_from_model`, and
-    its channels by `channels_from_model` unless `channels` is given)."""
+    its channels by `channels_from_model` unless `channels` is given, its variants and holdout by
+    `experiments_from_model` unless `experiments` is given)."""
     if isinstance(model_or_plan, Plan):
         plan = model_or_plan
     else:
         plan = plan_from_model(model_or_plan)
         if channels is None:
             channels = channels_from_model(model_or_plan)
+        if experiments is None:
+            experiments = experiments_from_model(model_or_plan)
     con = duckdb.connect()
     try:
         load_actuals(con, actuals_path, plan)
         plays: tuple[PlayOutcome, ...] = ()
         used: tuple[ChannelUse, ...] = ()
+        programme: tuple[ProgrammeOutcome, ...] = ()
         if outcomes is not None:
-            load_outcomes(con, outcomes, plan, channels)
-            plays = outcome_rows(con, plan)
+            load_outcomes(con, outcomes, plan, channels, experiments)
+            plays = outcome_rows(con, plan, experiments)
             used = channel_rows(con)
+            programme = programme_rows(con)
         measures, rollups, strategy, triggers, findings = score(con, plan, as_of)
     finally:
         con.close()
@@ -97,4 +113,5 @@ def review(
         plays=plays,
         findings=findings,
         channels=used,
+        programme=programme,
     )

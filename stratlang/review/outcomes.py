@@ -9,6 +9,15 @@ non-negative numbers, more converted than contacted, a (play, period, group) giv
 control rate) with a 95% Wald interval: lift ± 1.959964 × sqrt(pt(1-pt)/nt + pc(1-pc)/nc),
 over the rows of each (play, period, group) summed.
 
+An optional column `variant` names the arm of a play's A/B test a treatment row is about, and a
+group `holdout` gives the customers held out of every play (docs/review.md, "Variants and lift",
+"Programme against the holdout"). With the project's experiments (`ExperimentPlan`, from
+`experiments_from_model`) the arm must be one of the play's, a play without variants takes none,
+and `holdout` needs a strategy `holdout` (without `experiments` the arms are the file's and the
+group is refused). `outcome_rows` then gives each arm against control and
+the winner (`stats.compare_arms`), and `programme_rows` every play's treatment against the
+holdout per period. The sums are DuckDB's; only the per-group counts reach Python.
+
 An optional column `channel` splits a group's rows by the channel that contacted them (a treatment
 row needs one; a (play, period, group, channel) is then given once). With the project's channels
 (`ChannelPlan`, from `channels_from_model`) the channel must be one of the project's and one the
@@ -18,6 +27,7 @@ against the channel's capacity for that period (docs/review.md, "Contacts per ch
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +45,15 @@ from .periods import (
     period_parts_sql,
 )
 from .plan import Plan, PlanError
-from .result import ChannelUse, GroupRate, PlayOutcome
+from .result import (
+    ChannelUse,
+    GroupRate,
+    PlayOutcome,
+    ProgrammeOutcome,
+    VariantOutcome,
+    Winner,
+)
+from .stats import ALPHA, MIN_CONTACTED, MIN_CONVERTED, Decision, Group, compare_arms, lift
 from .tables import read_raw, register
 
 RAW = "__review_outcomes_raw"
@@ -43,11 +61,12 @@ ROWS = "__review_outcome_rows"
 OUTCOMES = "review_outcomes"
 CHANNELS = "__review_channels"
 PLAY_CHANNELS = "__review_play_channels"
+PLAY_VARIANTS = "__review_play_variants"
 Z_95 = 1.959963984540054
 COUNT = r"^\s*\d(?:_?\d)*\s*$"
 HELP = (
-    "see docs/review.md: columns play, period, group (treatment|control), contacted, converted,"
-    " optional channel"
+    "see docs/review.md: columns play, period, group (treatment|control|holdout), contacted,"
+    " converted, optional channel and variant"
 )
 PERS = ("day", "week", "month")
 
@@ -91,10 +110,36 @@ def channels_from_model(model: Model) -> ChannelPlan:
         )
         for c in model.channels.values()
     )
-    plays = {
-        pid: tuple(dict.fromkeys(s.channel for s in p.steps)) for pid, p in model.plays.items()
-    }
+    plays = {pid: p.channels() for pid, p in model.plays.items()}  # every arm's channels
     return ChannelPlan(channels, plays)
+
+
+@dataclass(frozen=True)
+class PlanVariant:
+    """An arm of a play's A/B test: its id and label."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """The project's experiments: per play with variants its arms (declaration order), and
+    whether the strategy holds customers out of every play (`holdout`). What the outcomes
+    file's `variant` column and `holdout` group are checked against."""
+
+    variants: Mapping[str, tuple[PlanVariant, ...]] = field(default_factory=dict)
+    holdout: bool = False
+
+
+def experiments_from_model(model: Model) -> ExperimentPlan:
+    """The variants of a checked model's plays and whether its strategy has a holdout."""
+    variants = {
+        pid: tuple(PlanVariant(v.id, v.label or v.id) for v in p.variants)
+        for pid, p in model.plays.items()
+        if p.variants
+    }
+    return ExperimentPlan(variants, model.strategy.holdout is not None)
 
 
 def _register_channels(con: duckdb.DuckDBPyConnection, channels: ChannelPlan | None) -> None:
@@ -120,6 +165,26 @@ def _register_channels(con: duckdb.DuckDBPyConnection, channels: ChannelPlan | N
     )
 
 
+def _register_variants(con: duckdb.DuckDBPyConnection, experiments: ExperimentPlan | None) -> None:
+    """The plays' arms: the plan's, or (without one) those the file's treatment rows name."""
+    if experiments is None:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {PLAY_VARIANTS} AS
+            SELECT trim(play) AS pv_play, list(DISTINCT trim(variant)) AS pv_variants
+            FROM {RAW} WHERE nullif(trim(variant), '') IS NOT NULL
+              AND lower(trim("group")) = 'treatment'
+            GROUP BY trim(play)"""
+        )
+        return
+    plays = experiments.variants
+    register(
+        con,
+        PLAY_VARIANTS,
+        {"pv_play": "VARCHAR", "pv_variants": "VARCHAR[]"},
+        {"pv_play": list(plays), "pv_variants": [[v.id for v in vs] for vs in plays.values()]},
+    )
+
+
 def _count_sql(text: str) -> str:
     return (
         f"CASE WHEN regexp_full_match({text}, '{COUNT}')"
@@ -141,15 +206,18 @@ def _parse_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
                  channel AS channel_text, nullif(trim(channel), '') AS ch,
                  pc_channels AS play_channels,
                  EXISTS (SELECT 1 FROM {CHANNELS} c WHERE c.id = nullif(trim(channel), ''))
-                   AS ch_known
+                   AS ch_known,
+                 variant AS variant_text, nullif(trim(variant), '') AS arm,
+                 pv_variants AS play_variants
           FROM {RAW} LEFT JOIN {PLAY_CHANNELS} ON pc_play = trim(play)
+          LEFT JOIN {PLAY_VARIANTS} ON pv_play = trim(play)
         ), matched AS (SELECT *, {period_parts_sql("period_text")} AS parts FROM typed),
         parsed AS (SELECT *, {kind} AS p_kind, {start} AS p_start FROM matched)
         SELECT *, {period_end_sql("p_kind", "p_start")} AS p_end,
                {period_label_sql("p_kind", "p_start")} AS period,
                CAST(? AS DATE) AS plan_start, CAST(? AS DATE) AS plan_end,
                min("row") OVER (
-                 PARTITION BY play_id, {period_label_sql("p_kind", "p_start")}, grp, ch
+                 PARTITION BY play_id, {period_label_sql("p_kind", "p_start")}, grp, ch, arm
                ) AS first_row
         FROM parsed
         """,
@@ -175,15 +243,21 @@ OUTCOME_CHECKS = (
         "p_kind IS NOT NULL AND (p_end < plan_start OR p_start > plan_end)",
         "period_text",
     ),
-    Check("group_bad", "group", "grp IS NULL OR grp NOT IN ('treatment', 'control')", "group_text"),
+    Check(
+        "group_bad",
+        "group",
+        "grp IS NULL OR grp NOT IN ('treatment', 'control', 'holdout')",
+        "group_text",
+    ),
     _count_check("contacted"),
     _count_check("converted"),
     Check("converted_over", "converted", "converted > contacted", "converted", "contacted"),
     Check(
         "duplicate",
         "group",
-        "known AND period IS NOT NULL AND grp IN ('treatment', 'control') AND first_row < \"row\"",
-        "play_id || ' ' || period || ' ' || grp || coalesce(' ' || ch, '')",
+        "known AND period IS NOT NULL AND grp IN ('treatment', 'control', 'holdout')"
+        ' AND first_row < "row"',
+        "play_id || ' ' || period || ' ' || grp || coalesce(' ' || ch, '') || coalesce(' ' || arm, '')",
         "first_row",
     ),
 )
@@ -203,42 +277,95 @@ PROJECT_CHANNEL_CHECKS = (
 )
 
 
+# a holdout group needs the strategy's holdout (`ExperimentPlan.holdout`)
+NO_HOLDOUT_CHECKS = (Check("holdout_unplanned", "group", "grp = 'holdout'", "group_text"),)
+# with a `variant` column
+VARIANT_CHECKS = (
+    Check(
+        "variant_missing",
+        "variant",
+        "grp = 'treatment' AND arm IS NULL AND play_variants IS NOT NULL",
+        "NULL",
+        "play_id || chr(31) || array_to_string(play_variants, ', ')",
+    ),
+    Check(
+        "variant_on_group",
+        "variant",
+        "grp IN ('control', 'holdout') AND arm IS NOT NULL",
+        "variant_text",
+        "grp",
+    ),
+)
+# ... checked against the project's experiments
+PROJECT_VARIANT_CHECKS = (
+    Check(
+        "variant_unknown",
+        "variant",
+        "grp = 'treatment' AND arm IS NOT NULL AND play_variants IS NOT NULL"
+        " AND NOT list_contains(play_variants, arm)",
+        "variant_text",
+        "play_id || chr(31) || array_to_string(play_variants, ', ')",
+    ),
+    Check(
+        "variant_unplanned",
+        "variant",
+        "grp = 'treatment' AND arm IS NOT NULL AND coalesce(known, false)"
+        " AND play_variants IS NULL",
+        "variant_text",
+        "play_id",
+    ),
+)
+
+
 def load_outcomes(
     con: duckdb.DuckDBPyConnection,
     path: Path | str,
     plan: Plan,
     channels: ChannelPlan | None = None,
+    experiments: ExperimentPlan | None = None,
 ) -> int:
     """Read and check play outcomes into `review_outcomes`; DataError lists every problem.
 
     `channels`: the project's channels, which a `channel` column is checked against (without
-    them the column only splits the rows, and `channel_rows` finds no channel use)."""
+    them the column only splits the rows, and `channel_rows` finds no channel use).
+    `experiments`: the plays' variants and the strategy's holdout, which a `variant` column and
+    a `holdout` group are checked against (without them any arm is taken, as the file names
+    it, and the group `holdout` is refused)."""
     path = Path(path)
     columns = ("play", "period", "group", "contacted", "converted")
-    src = read_raw(con, path, "outcomes", columns, ("channel",), RAW)
+    src = read_raw(con, path, "outcomes", columns, ("channel", "variant"), RAW)
     _register_channels(con, channels)
+    _register_variants(con, experiments)
     _parse_rows(con, plan)
     checks: tuple[Check, ...] = OUTCOME_CHECKS
+    if experiments is None or not experiments.holdout:
+        checks += NO_HOLDOUT_CHECKS
     if "channel" in src.columns:
         checks += CHANNEL_CHECKS + (PROJECT_CHANNEL_CHECKS if channels is not None else ())
+    if "variant" in src.columns:
+        checks += VARIANT_CHECKS + (PROJECT_VARIANT_CHECKS if experiments is not None else ())
     found, total = failures(con, ROWS, checks)
-    raise_problems(path, found, total, lambda f: _describe(f, plan, channels), HELP)
+    raise_problems(path, found, total, lambda f: _describe(f, plan, channels, experiments), HELP)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {OUTCOMES} AS SELECT play_id AS play, period, p_start AS start, "
-        f'p_end AS "end", p_kind AS kind, grp, ch AS channel, contacted, converted, "row" '
-        f'FROM {ROWS} ORDER BY "row"'
+        f'p_end AS "end", p_kind AS kind, grp, ch AS channel, arm AS variant, contacted, '
+        f'converted, "row" FROM {ROWS} ORDER BY "row"'
     )
-    for table in (ROWS, RAW, PLAY_CHANNELS):
+    for table in (ROWS, RAW, PLAY_CHANNELS, PLAY_VARIANTS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     # fetchall: the result is read to its end, so the connection is free for con.sql()
     ((count,),) = con.execute(f"SELECT count(*) FROM {OUTCOMES}").fetchall()
     return int(count)
 
 
-def _describe(f: Failure, plan: Plan, channels: ChannelPlan | None) -> str:
+def _describe(
+    f: Failure, plan: Plan, channels: ChannelPlan | None, experiments: ExperimentPlan | None
+) -> str:
     shown = quoted(f.shown)
     if f.check.startswith("channel_"):
         return _describe_channel(f, channels)
+    if f.check.startswith("variant_"):
+        return _describe_variant(f)
     if f.check == "play_unknown":
         near = closest((f.shown or "").strip(), _plays(plan))
         return f"unknown play {shown}" + (f"; did you mean `{near[0]}`?" if near else "")
@@ -247,7 +374,15 @@ def _describe(f: Failure, plan: Plan, channels: ChannelPlan | None) -> str:
     if f.check == "period_outside":
         return f"{shown} is outside the strategy period {plan.start} .. {plan.end}"
     if f.check == "group_bad":
-        return f"{shown} is not a group: write treatment or control"
+        holdout = experiments is not None and experiments.holdout
+        return f"{shown} is not a group: write treatment or control" + (
+            " (or holdout)" if holdout else ""
+        )
+    if f.check == "holdout_unplanned":
+        return (
+            "the group `holdout` needs a strategy `holdout` (the share of customers held out of"
+            " every play), and this strategy has none"
+        )
     if f.check in ("contacted_bad", "converted_bad"):
         negative = (f.shown or "").strip().startswith("-")
         what = "a negative count" if negative else "not a whole number"
@@ -273,6 +408,23 @@ def _describe_channel(f: Failure, channels: ChannelPlan | None) -> str:
     return f"play `{play}` does not step through channel {shown}: it {through}"
 
 
+def _describe_variant(f: Failure) -> str:
+    shown = quoted(f.shown)
+    play, _, arms = (f.detail or "").partition("\x1f")
+    if f.check == "variant_missing":
+        return f"play `{play}` has variants ({arms}): a treatment row names its arm"
+    if f.check == "variant_on_group":
+        return (
+            f"a {f.detail} row leaves the variant empty (only treated customers get an arm),"
+            f" not {shown}"
+        )
+    if f.check == "variant_unplanned":
+        return f"play `{play}` has no variants: leave the variant empty, not {shown}"
+    near = closest((f.shown or "").strip(), arms.split(", "))
+    hint = f"; did you mean `{near[0]}`?" if near else f" (its variants: {arms})"
+    return f"unknown variant {shown} of play `{play}`" + hint
+
+
 OUTCOME_SQL = f"""
 WITH rates AS (
   SELECT play, period, min(start) AS start,
@@ -280,7 +432,7 @@ WITH rates AS (
          sum(converted) FILTER (WHERE grp = 'treatment') AS xt,
          sum(contacted) FILTER (WHERE grp = 'control') AS nc,
          sum(converted) FILTER (WHERE grp = 'control') AS xc
-  FROM {OUTCOMES} GROUP BY play, period
+  FROM {OUTCOMES} WHERE grp IN ('treatment', 'control') GROUP BY play, period
 ), lifted AS (
   SELECT *, xt / nullif(nt, 0) AS pt, xc / nullif(nc, 0) AS pc FROM rates
 )
@@ -290,12 +442,31 @@ FROM lifted ORDER BY play, start
 """
 
 
-def outcome_rows(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[PlayOutcome, ...]:
-    """Per play (plan order) and period (in time order): rates, lift and its interval."""
+def outcome_rows(
+    con: duckdb.DuckDBPyConnection, plan: Plan, experiments: ExperimentPlan | None = None
+) -> tuple[PlayOutcome, ...]:
+    """Per play (plan order) and period (in time order): rates, lift and its interval; for a
+    play whose treatment rows name arms, each arm against control and the winner. The arms are
+    the play's in `experiments` (declaration order), else those of the file (first row first)."""
     order = {play: i for i, play in enumerate(_plays(plan))}
     rows = con.execute(OUTCOME_SQL).fetchall()
     rows.sort(key=lambda r: order[r[0]])  # stable: periods stay in time order
-    return tuple(_outcome(r) for r in rows)
+    outcomes = tuple(_outcome(r) for r in rows)
+    counts: dict[tuple[str, str], dict[str, Group]] = {}
+    found: dict[str, dict[str, None]] = {}
+    for play, period, arm, contacted, converted in con.execute(ARM_SQL).fetchall():
+        counts.setdefault((play, period), {})[arm] = Group(arm, int(converted), int(contacted))
+        found.setdefault(play, {})[arm] = None
+    arms = {
+        play: experiments.variants.get(play, ())
+        if experiments is not None
+        else tuple(PlanVariant(v, v) for v in vs)
+        for play, vs in found.items()
+    }
+    return tuple(
+        _with_arms(o, arms[o.play], counts.get((o.play, o.period), {})) if arms.get(o.play) else o
+        for o in outcomes
+    )
 
 
 def _outcome(row: tuple[Any, ...]) -> PlayOutcome:
@@ -305,6 +476,110 @@ def _outcome(row: tuple[Any, ...]) -> PlayOutcome:
     low = lift - margin if lift is not None and margin is not None else None
     high = lift + margin if lift is not None and margin is not None else None
     return PlayOutcome(str(play), str(period), treatment, control, lift, low, high)
+
+
+# each arm's treatment rows summed per play and period; arms in the order of their first row
+ARM_SQL = f"""
+SELECT play, period, variant, sum(contacted), sum(converted)
+FROM {OUTCOMES} WHERE grp = 'treatment' AND variant IS NOT NULL
+GROUP BY play, period, variant ORDER BY min("row")
+"""
+
+
+def _with_arms(
+    o: PlayOutcome, arms: tuple[PlanVariant, ...], counts: Mapping[str, Group]
+) -> PlayOutcome:
+    control = Group("control", o.control.converted, o.control.contacted) if o.control else None
+    groups = [counts.get(a.id, Group(a.id, 0, 0)) for a in arms]
+    tests = compare_arms(control, groups)
+    variants = tuple(
+        VariantOutcome(
+            a.id,
+            a.label,
+            GroupRate(g.contacted, g.converted, lf.p1) if a.id in counts else None,
+            lf.lift,
+            lf.ci_low,
+            lf.ci_high,
+            lf.relative,
+            p,
+        )
+        for a, g, lf, p in zip(arms, groups, tests.lifts, tests.p_adjusted, strict=True)
+    )
+    return dataclasses.replace(o, variants=variants, winner=_winner(tests.decision))
+
+
+def p_text(p: float | None) -> str:
+    """A p-value for a sentence: `p = 0.31`, `p = 0.0123`, `p < 0.001`."""
+    if p is None:
+        return "p unknown"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
+
+
+def p_at_most(p: float | None) -> str:
+    """The largest of some p-values for a sentence: `p ≤ 0.0123`, `p < 0.001`."""
+    return p_text(p).replace("p = ", "p ≤ ")
+
+
+def _winner(d: Decision) -> Winner:
+    """The decision with its English sentence (review.json's `reason`)."""
+    return Winner(d.winner, _reason(d), d.reason, d.names, d.p_value, d.contacted, d.converted)
+
+
+def _reason(d: Decision) -> str:
+    names = [f"`{n}`" if n != "control" else n for n in d.names]
+    if d.reason == "winner":
+        return (
+            f"{names[0]} beats control and every other arm significantly"
+            f" (Holm-adjusted {p_at_most(d.p_value)})"
+        )
+    if d.reason == "no_control":
+        return "no control group result: no arm can be compared with control"
+    if d.reason == "too_small":
+        return (
+            f"the sample is too small: {names[0]} has {d.contacted} contacted and"
+            f" {d.converted} converted (a winner needs at least {MIN_CONTACTED} contacted and"
+            f" {MIN_CONVERTED} conversions in every group)"
+        )
+    if d.reason == "best_not_above_control":
+        return f"the best arm {names[0]} does not beat control significantly ({p_text(d.p_value)})"
+    if d.reason == "not_told_apart":
+        return f"arms {names[0]} and {names[1]} are not told apart ({p_text(d.p_value)})"
+    return "no arm beats control significantly"
+
+
+PROGRAMME_SQL = f"""
+SELECT period,
+       sum(contacted) FILTER (WHERE grp = 'treatment'),
+       sum(converted) FILTER (WHERE grp = 'treatment'),
+       sum(contacted) FILTER (WHERE grp = 'holdout'),
+       sum(converted) FILTER (WHERE grp = 'holdout')
+FROM {OUTCOMES} GROUP BY period
+HAVING count(*) FILTER (WHERE grp = 'holdout') > 0
+ORDER BY min(start), min("end"), period
+"""
+
+
+def programme_rows(con: duckdb.DuckDBPyConnection) -> tuple[ProgrammeOutcome, ...]:
+    """Per outcomes period with holdout rows (in time order): every play's treatment rows
+    summed against the holdout rows summed; one pooled z-test a period, unadjusted."""
+    out = []
+    for period, nt, xt, nh, xh in con.execute(PROGRAMME_SQL).fetchall():
+        treated = (int(xt), int(nt)) if nt is not None else (0, 0)
+        held = (int(xh), int(nh))
+        lf = lift(*treated, *held)
+        out.append(
+            ProgrammeOutcome(
+                str(period),
+                GroupRate(treated[1], treated[0], lf.p1) if nt is not None else None,
+                GroupRate(held[1], held[0], lf.p2),
+                lf.lift,
+                lf.ci_low,
+                lf.ci_high,
+                lf.p_value,
+                None if lf.p_value is None else lf.p_value < ALPHA,
+            )
+        )
+    return tuple(out)
 
 
 CHANNEL_SQL = f"""

@@ -2,8 +2,10 @@
 
 Compact (no indentation), keys sorted; lists keep plan order (measures, objectives, triggers,
 plays) and time order (periods). `channels` (contacts per channel against capacity) is written
-only when the review has any (the outcomes file has a `channel` column), so the review of a file
-without one is unchanged. Every float is rounded to `DECIMALS` places as Python's `round`
+only when the review has any (the outcomes file has a `channel` column), a play's `variants`,
+`winner` and `winner_reason` only for a play whose outcomes name arms (a `variant` column), and
+`programme` only when the outcomes have holdout rows, so the review of a file without them is
+unchanged. Every float is rounded to `DECIMALS` places as Python's `round`
 does; NaN and ±Infinity become null, and -0.0 becomes 0.0, so the same review gives the same bytes
 on every machine.
 
@@ -32,9 +34,11 @@ from .result import (
     PeriodScore,
     PeriodTable,
     PlayOutcome,
+    ProgrammeOutcome,
     ReviewResult,
     Rollup,
     TriggerReview,
+    VariantOutcome,
 )
 
 FORMAT = "stratlang-review"
@@ -156,7 +160,7 @@ def _group(g: GroupRate | None) -> Json | None:
 
 
 def _play(p: PlayOutcome) -> Json:
-    return {
+    play: Json = {
         "id": p.play,
         "period": p.period,
         "treatment": _group(p.treatment),
@@ -164,6 +168,38 @@ def _play(p: PlayOutcome) -> Json:
         "lift": number(p.lift),
         "ci_low": number(p.ci_low),
         "ci_high": number(p.ci_high),
+    }
+    if p.variants and p.winner is not None:
+        play["variants"] = [_variant(v) for v in p.variants]
+        w = p.winner
+        play["winner"] = None if w.variant is None else {"variant": w.variant, "reason": w.reason}
+        play["winner_reason"] = w.reason
+    return play
+
+
+def _variant(v: VariantOutcome) -> Json:
+    return {
+        "variant": v.variant,
+        "label": v.label,
+        "treatment": _group(v.treatment),
+        "lift": number(v.lift),
+        "ci_low": number(v.ci_low),
+        "ci_high": number(v.ci_high),
+        "relative_lift": number(v.relative_lift),
+        "p_value": number(v.p_value),
+    }
+
+
+def _programme(p: ProgrammeOutcome) -> Json:
+    return {
+        "period": p.period,
+        "treatment": _group(p.treatment),
+        "holdout": _group(p.holdout),
+        "lift": number(p.lift),
+        "ci_low": number(p.ci_low),
+        "ci_high": number(p.ci_high),
+        "p_value": number(p.p_value),
+        "significant": p.significant,
     }
 
 
@@ -207,6 +243,8 @@ def review_document(result: ReviewResult) -> Json:
     }
     if result.channels:
         document["channels"] = [_channel(c) for c in result.channels]
+    if result.programme:
+        document["programme"] = [_programme(p) for p in result.programme]
     return document
 
 

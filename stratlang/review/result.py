@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from .plan import Plan, PlanMeasure
+from .stats import ALPHA
 
 STATUSES = ("none", "green", "amber", "red")  # worst last
 
@@ -144,8 +145,45 @@ class GroupRate:
 
 
 @dataclass(frozen=True)
+class VariantOutcome:
+    """One arm of a play's A/B test in one period against the play's control (docs/review.md,
+    "Variants and lift"): its rate, lift with a 95% Wald interval, relative lift, and the
+    Holm-adjusted p-value of the pooled z-test against control."""
+
+    variant: str
+    label: str
+    treatment: GroupRate | None  # None: the outcomes have no row for the arm in the period
+    lift: float | None
+    ci_low: float | None
+    ci_high: float | None
+    relative_lift: float | None  # lift / control rate
+    p_value: float | None  # Holm-adjusted over every comparison of the play and period
+
+    @property
+    def significant(self) -> bool | None:
+        """The lift over control is significant (adjusted p < 0.05); None without a test."""
+        return None if self.p_value is None else self.p_value < ALPHA
+
+
+@dataclass(frozen=True)
+class Winner:
+    """The arm that won a play's period, or (`variant` None) why none did. `reason` is the
+    English sentence of review.json; `code`, `names`, `p_value`, `contacted`, `converted` say
+    the same for a report in another language (`stats.Decision`)."""
+
+    variant: str | None
+    reason: str
+    code: str
+    names: tuple[str, ...] = ()
+    p_value: float | None = None
+    contacted: int | None = None
+    converted: int | None = None
+
+
+@dataclass(frozen=True)
 class PlayOutcome:
-    """Conversion of a play's treatment against its control, with a 95% Wald interval."""
+    """Conversion of a play's treatment against its control, with a 95% Wald interval; for a
+    play with variants (and an outcomes file with a `variant` column) each arm and the winner."""
 
     play: str
     period: str
@@ -154,6 +192,23 @@ class PlayOutcome:
     lift: float | None
     ci_low: float | None
     ci_high: float | None
+    variants: tuple[VariantOutcome, ...] = ()  # declaration order; empty: no arms
+    winner: Winner | None = None  # set when `variants` is
+
+
+@dataclass(frozen=True)
+class ProgrammeOutcome:
+    """Every play's treatment rows against the holdout rows in one period (docs/review.md,
+    "Programme against the holdout"): the unadjusted pooled z-test (one test per period)."""
+
+    period: str
+    treatment: GroupRate | None
+    holdout: GroupRate | None
+    lift: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    significant: bool | None  # p < 0.05; None without a test
 
 
 @dataclass(frozen=True)
@@ -193,3 +248,4 @@ class ReviewResult:
     plays: tuple[PlayOutcome, ...]
     findings: tuple[Finding, ...]
     channels: tuple[ChannelUse, ...] = ()  # per period, then channel (empty: no channel column)
+    programme: tuple[ProgrammeOutcome, ...] = ()  # per period (empty: no holdout rows)
