@@ -304,7 +304,10 @@ def test_without_experiments_the_arms_are_the_files(tmp_path):
     assert [(v.variant, v.label) for v in spring.variants] == [("b2", "b2"), ("a1", "a1")]
     assert senior.variants == () and senior.winner is None
     (problem,) = refused(tmp_path, body + "spring,2026-Q3,treatment,,3,1\n", None)
-    assert problem.startswith("outcomes.csv row 5, column `variant`: play `spring` has variants")
+    assert problem == (
+        "outcomes.csv row 5, column `variant`: play `spring` has variants (b2, a1): a treatment"
+        " row names its arm"
+    )
 
 
 # --------------------------------------------------------------------------- programme

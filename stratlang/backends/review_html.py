@@ -671,7 +671,7 @@ def _arm_row(v: VariantOutcome, lang: str) -> dict[str, object]:
         "lift": texts[0] if texts else "—",
         "ci": texts[1] if texts else "",
         "significant": _significance(v.significant, lang),
-        "p": "" if v.p_value is None else p_text(v.p_value),
+        "p": "" if v.p_value is None else p_text(v.p_value).replace(" ", "\u00a0"),  # one line
         "chart": lift_chart(v),
     }
 

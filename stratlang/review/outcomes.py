@@ -170,10 +170,12 @@ def _register_variants(con: duckdb.DuckDBPyConnection, experiments: ExperimentPl
     if experiments is None:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {PLAY_VARIANTS} AS
-            SELECT trim(play) AS pv_play, list(DISTINCT trim(variant)) AS pv_variants
-            FROM {RAW} WHERE nullif(trim(variant), '') IS NOT NULL
-              AND lower(trim("group")) = 'treatment'
-            GROUP BY trim(play)"""
+            SELECT pv_play, list(arm ORDER BY first_row) AS pv_variants FROM (
+              SELECT trim(play) AS pv_play, trim(variant) AS arm, min("row") AS first_row
+              FROM {RAW} WHERE nullif(trim(variant), '') IS NOT NULL
+                AND lower(trim("group")) = 'treatment'
+              GROUP BY trim(play), trim(variant)
+            ) GROUP BY pv_play"""
         )
         return
     plays = experiments.variants
