@@ -41,7 +41,7 @@ from fractions import Fraction
 import sqlglot
 from sqlglot import exp
 
-from ..model import TRANSITION_TRIGGERS, Field, History, Model, Play, Schema
+from ..model import TRANSITION_TRIGGERS, Field, History, Model, Play, Schema, Variant
 from ..rules import All, Any, Between, Cmp, Const, IsMissing, IsTrue, Member, Neg, NExpr, Value
 from .history_sql import aggregate_column, enriched_query
 
@@ -334,6 +334,12 @@ class PlayPlan:
     days: int  # days in the play's window
     cost: int | None  # this play's demand units per customer (capacity), None when unlimited
     limit: int | None  # the channel's capacity in the same units, None when unlimited
+    # a play with variants has one plan per arm (its own first step's channel and capacity);
+    # the arm takes the treated customers whose variant bucket is in [arm_lo, arm_hi)
+    arm: str | None = None
+    arm_order: int = 0
+    arm_lo: int = 0
+    arm_hi: int = BUCKETS
 
 
 def _window_days(model: Model, play: Play) -> int:
@@ -376,37 +382,60 @@ def inactive_plays(model: Model, as_of: dt.date | None) -> dict[str, str]:
     return out
 
 
+def arm_bounds(play: Play) -> list[tuple[str, int, int]]:
+    """A play's arms as (variant id, low, high) bucket ranges in basis points: the cumulative
+    shares in declaration order (the last arm ends at BUCKETS); [] without variants."""
+    out, low, total = [], 0, 0.0
+    for i, v in enumerate(play.variants):
+        total += v.share
+        high = BUCKETS if i == len(play.variants) - 1 else round(total * BUCKETS / 100)
+        out.append((v.id, low, high))
+        low = high
+    return out
+
+
 def plan(model: Model, as_of: dt.date | None = None) -> list[PlayPlan]:
     """Plays in assignment order (priority desc, declaration order) with their capacity units;
-    with `as_of`, only the plays active on that day (`play_active`)."""
+    with `as_of`, only the plays active on that day (`play_active`). A play with variants gives
+    one plan per arm, in declaration order: each arm's customers are charged to the channel of
+    its own first step."""
     plays = sorted(
         (p for p in model.plays.values() if play_active(p, as_of)),
         key=lambda p: (-p.priority, p.order),
     )
-    by_channel: dict[str, list[Play]] = {}
-    for p in plays:
-        if p.steps:
-            by_channel.setdefault(p.steps[0].channel, []).append(p)
-    units: dict[str, tuple[int, int | None]] = {}  # play -> (cost, limit)
+    units_of: list[tuple[Play, Variant | None, int]] = [
+        (p, v, i) for p in plays for i, v in enumerate(p.arms())
+    ]
+    by_channel: dict[str, list[tuple[str, str | None, int]]] = {}
+    for p, v, _ in units_of:
+        steps = p.steps_of(v)
+        if steps:
+            by_channel.setdefault(steps[0].channel, []).append(
+                (p.id, v.id if v else None, _window_days(model, p))
+            )
+    units: dict[tuple[str, str | None], tuple[int, int | None]] = {}  # (play, arm) -> (cost, limit)
     for ch_id, ps in by_channel.items():
         ch = model.channels.get(ch_id)
         cap = ch.capacity if ch is not None else None
         if cap is None or cap.amount is None:
             continue
-        days = {p.id: _window_days(model, p) for p in ps}
         per_day = Fraction(cap.amount).limit_denominator(10**6) / (7 if cap.per == "week" else 1)
-        denom = math.lcm(*days.values(), per_day.denominator)
+        denom = math.lcm(*(d for _, _, d in ps), per_day.denominator)
         if denom <= 10**9:  # n x cost sums stay far inside 64 bits
-            for p in ps:
-                units[p.id] = (denom // days[p.id], math.floor(per_day * denom))
+            for pid, arm, d in ps:
+                units[pid, arm] = (denom // d, math.floor(per_day * denom))
         else:  # very many distinct windows: a fine fixed scale (documented as approximate)
             scale = 10**9
-            for p in ps:
-                units[p.id] = (round(scale / days[p.id]), math.floor(per_day * scale))
+            for pid, arm, d in ps:
+                units[pid, arm] = (round(scale / d), math.floor(per_day * scale))
     out = []
-    for p in plays:
-        first = p.steps[0] if p.steps else None
-        cost, limit = units.get(p.id, (None, None))
+    for p, v, i in units_of:
+        steps = p.steps_of(v)
+        first = steps[0] if steps else None
+        cost, limit = units.get((p.id, v.id if v else None), (None, None))
+        low, high = (0, BUCKETS)
+        if v is not None:
+            _, low, high = arm_bounds(p)[i]
         out.append(
             PlayPlan(
                 id=p.id,
@@ -419,6 +448,10 @@ def plan(model: Model, as_of: dt.date | None = None) -> list[PlayPlan]:
                 days=_window_days(model, p),
                 cost=cost,
                 limit=limit,
+                arm=v.id if v else None,
+                arm_order=i,
+                arm_lo=low,
+                arm_hi=high,
             )
         )
     return out
@@ -452,6 +485,277 @@ def counts_query(model: Model, table: str = "customers") -> exp.Select:
     return sel
 
 
+# --------------------------------------------------------------------------- governance
+
+
+def holdout_bp(model: Model) -> int | None:
+    """The global holdout in basis points of BUCKETS (5% -> 500); None without `holdout`."""
+    share = model.strategy.holdout
+    return None if share is None else round(share * BUCKETS / 100)
+
+
+def holdout_text(model: Model) -> str:
+    """What the holdout hash appends to the key: `holdout:` and the seed."""
+    return f"holdout:{model.strategy.holdout_seed}"
+
+
+def variant_text(play_id: str) -> str:
+    """What the variant hash appends to the key: `variant:` and the play id."""
+    return f"variant:{play_id}"
+
+
+def has_variants(model: Model) -> bool:
+    return any(p.variants for p in model.plays.values())
+
+
+def _bucket(key: exp.Expr, text: str, dialect: str | None) -> exp.Expr:
+    """bucket_of(key, text) in SQL: the first hex digits of md5(key || '|' || text) mod BUCKETS."""
+    return exp.Mod(
+        this=hex_prefix_int(md5_text(key, string(text)), dialect), expression=number(BUCKETS)
+    )
+
+
+def held_expr(model: Model, key: exp.Expr, dialect: str | None) -> exp.Expr | None:
+    """TRUE for a customer in the global holdout; None when the strategy has no `holdout`."""
+    bp = holdout_bp(model)
+    if bp is None:
+        return None
+    return exp.LT(this=_bucket(key, holdout_text(model), dialect), expression=number(bp))
+
+
+def arm_expr(
+    play: Play, key: exp.Expr, dialect: str | None, values: Iterable[exp.Expr] | None = None
+) -> exp.Expr:
+    """The customer's arm of a play with variants: the variant bucket against the cumulative
+    shares in declaration order. `values`: one expression per arm (default: the arm's id)."""
+    bounds = arm_bounds(play)
+    picked = list(values) if values is not None else [string(a) for a, _, _ in bounds]
+    bucket = _bucket(key, variant_text(play.id), dialect)
+    ifs = [
+        exp.If(this=exp.LT(this=bucket.copy(), expression=number(high)), true=value)
+        for (_, _, high), value in zip(bounds[:-1], picked[:-1])
+    ]
+    return exp.Case(ifs=ifs, default=picked[-1]) if ifs else picked[-1]
+
+
+def consent_exprs(model: Model, play: Play) -> list[exp.Expr]:
+    """COALESCE(field, FALSE) for every consent field of every channel any arm of the play steps
+    through (all arms': the arm must not depend on consent)."""
+    fields = dict.fromkeys(f for ch in play.channels() for f in model.consent_fields(ch))
+    return [exp.func("COALESCE", col(f), boolean(False)) for f in fields]
+
+
+def limit_windows(limit_days: float) -> int:
+    """A limit's window in whole days: contacts are dated to the day, so `per 7d` is any 7
+    consecutive days and `per 12h` (less than a day) any one day."""
+    return max(1, math.ceil(limit_days - 1e-9))
+
+
+@dataclass(frozen=True)
+class LimitCheck:
+    """One column of the contact-log check: logged contacts of a customer on `channels` dated
+    from as-of + `start` to as-of + `start` + `window` - 1 (days)."""
+
+    limit: int  # index in Model.limits()
+    start: int
+    window: int
+    channels: frozenset[str] | None  # None: every channel
+
+
+def limit_checks(
+    model: Model, plays: Iterable[Play]
+) -> tuple[list[LimitCheck], dict[tuple[str, str | None], list[tuple[int, int]]]]:
+    """What fitting a play's contacts to every limit asks of a customer's logged contacts.
+
+    For each (play, arm) and limit, every window of the limit's length that holds some of the
+    arm's scheduled steps on the limit's channels (steps dated as-of + their whole day) may hold
+    at most `count - steps in it` logged contacts on those channels. Returns the distinct
+    windows (columns to count) and, per (play id, arm id), its (column index, most allowed)."""
+    columns: dict[LimitCheck, int] = {}
+    needs: dict[tuple[str, str | None], list[tuple[int, int]]] = {}
+    every = frozenset(model.channels)
+    for li, (_, limit) in enumerate(model.limits()):
+        chans = model.limit_channels(limit)
+        window = limit_windows(limit.days)
+        for p in plays:
+            for v in p.arms():
+                days = [
+                    math.floor(d)
+                    for s, d in zip(p.steps_of(v), p.step_days(v))
+                    if s.channel in chans
+                ]
+                got = needs.setdefault((p.id, v.id if v else None), [])
+                if not days:
+                    continue
+                for start in range(min(days) - window + 1, max(days) + 1):
+                    steps = sum(1 for d in days if start <= d < start + window)
+                    if steps == 0:
+                        continue
+                    check = LimitCheck(li, start, window, None if chans == every else chans)
+                    got.append((columns.setdefault(check, len(columns)), limit.count - steps))
+    return list(columns), needs
+
+
+CONTACT_COLUMNS = ("key", "channel", "date")
+
+
+def fits_query(
+    model: Model, plays: list[Play], contacts: str, as_of: dt.date, dialect: str | None
+) -> tuple[exp.Select, dict[str, str]] | None:
+    """Per customer in the contact log (table `contacts`: CONTACT_COLUMNS, contacts only): one
+    boolean column per play that has limits to keep, TRUE when the play's scheduled steps (the
+    customer's arm's) fit every limit together with the logged contacts. Returns the query and
+    play id -> its column; None when no limit concerns the plays."""
+    checks, needs = limit_checks(model, plays)
+    if not checks:
+        return None
+
+    def day(offset: int) -> exp.Expr:
+        return exp.Cast(
+            this=string((as_of + dt.timedelta(days=offset)).isoformat()),
+            to=exp.DataType.build("DATE"),
+        )
+
+    date, channel = col("date"), col("channel")
+    counts = [exp.alias_(col("key"), "__fk", quoted=True)]
+    for i, c in enumerate(checks):
+        cond: exp.Expr = exp.Between(
+            this=date.copy(), low=day(c.start), high=day(c.start + c.window - 1)
+        )
+        if c.channels is not None:
+            cond = exp.and_(
+                exp.In(this=channel.copy(), expressions=[string(x) for x in sorted(c.channels)]),
+                cond,
+                copy=False,
+            )
+        counts.append(exp.alias_(exp.CountIf(this=cond), f"__n{i}", quoted=True))
+    where: exp.Expr = exp.Between(
+        this=date.copy(),
+        low=day(min(c.start for c in checks)),
+        high=day(max(c.start + c.window - 1 for c in checks)),
+    )
+    if all(c.channels is not None for c in checks):
+        used = sorted(set().union(*(c.channels or () for c in checks)))
+        where = exp.and_(
+            exp.In(this=channel.copy(), expressions=[string(x) for x in used]), where, copy=False
+        )
+    logged = exp.select(*counts).from_(_table(contacts)).where(where).group_by(col("key"))
+
+    def fit(pairs: list[tuple[int, int]]) -> exp.Expr:
+        if not pairs:
+            return boolean(True)
+        return exp.and_(
+            *[exp.LTE(this=col(f"__n{i}"), expression=number(allow)) for i, allow in pairs],
+            copy=False,
+        )
+
+    out = exp.select(col("__fk")).from_(
+        exp.Subquery(this=logged, alias=exp.TableAlias(this=ident("__log")))
+    )
+    names: dict[str, str] = {}
+    for p in plays:
+        arms = p.arms()
+        if not any(needs[p.id, v.id if v else None] for v in arms):
+            continue
+        if p.variants:
+            value = arm_expr(p, col("__fk"), dialect, [fit(needs[p.id, v.id]) for v in p.variants])
+        else:
+            value = fit(needs[p.id, None])
+        names[p.id] = f"__fit_{len(names)}"
+        out = out.select(exp.alias_(value, names[p.id], quoted=True), copy=False)
+    if not names:
+        return None
+    return out, names
+
+
+def _eligible(model: Model, p: PlayPlan, fit: exp.Expr | None = None) -> exp.Expr:
+    """A play's admission test in the pick's CASE (NULL counts as not TRUE): its segment rule,
+    its trigger, its consents and (with a contact log) its fit to the limits."""
+    rule = model.typed_segment_rule(p.segment)
+    if rule is None:
+        raise CompileError(f"the rule of segment `{p.segment}` does not type-check")
+    cond: exp.Expr = compile_rule(rule, model.schema)
+    trig = trigger_expr(model, p.id)
+    consents = consent_exprs(model, model.plays[p.id])
+    if trig is not None or consents or fit is not None:
+        more = [trig] if trig is not None else []
+        more += consents
+        more += [fit] if fit is not None else []
+        cond = exp.and_(_group(cond), *more, copy=False)
+    return cond
+
+
+def _pick_case(model: Model, plays: list[PlayPlan], fits: dict[str, str] | None = None) -> exp.Case:
+    """The first play in assignment order that admits the customer (`_eligible`); with `fits`,
+    only among the plays whose contacts fit the limits (a customer not in the log fits)."""
+    ifs = []
+    for p in plays:
+        fit = None
+        if fits and p.id in fits:
+            fit = exp.func("COALESCE", col(fits[p.id], "fits"), boolean(True))
+        ifs.append(exp.If(this=_eligible(model, p, fit), true=string(p.id)))
+    return exp.Case(ifs=ifs)
+
+
+def _one_per_play(plans: list[PlayPlan]) -> list[PlayPlan]:
+    return [p for p in plans if p.arm_order == 0]
+
+
+def policy_query(
+    model: Model,
+    table: str,
+    contacts: str,
+    as_of: dt.date,
+    dialect: str | None = None,
+) -> exp.Select | None:
+    """Per play: the customers of the contact log who would have got it but for the limits
+    (they got a later play, or none), held-out customers left out. None without limits."""
+    plans = _one_per_play(plan(model, as_of))
+    plays = [model.plays[p.id] for p in plans]
+    got = fits_query(model, plays, contacts, as_of, dialect)
+    if not plans or got is None:
+        return None
+    fits, names = got
+    key = _key(model)
+    inner = (
+        exp.select(
+            exp.alias_(_pick_case(model, plans), "play0", quoted=True),
+            exp.alias_(_pick_case(model, plans, names), "play", quoted=True),
+        )
+        .from_(_table(table))
+        .join(
+            exp.Subquery(this=fits, alias=exp.TableAlias(this=ident("fits"))),
+            on=exp.EQ(this=col(key, table), expression=col("__fk", "fits")),
+            join_type="inner",
+        )
+    )
+    held = held_expr(model, col(key, table), dialect)
+    where: exp.Expr = exp.and_(
+        exp.Not(this=exp.Is(this=col("play0"), expression=exp.Null())),
+        exp.Paren(
+            this=exp.or_(
+                exp.Is(this=col("play"), expression=exp.Null()),
+                exp.NEQ(this=col("play"), expression=col("play0")),
+            )
+        ),
+    )
+    if held is not None:
+        inner = inner.select(exp.alias_(held, "held", quoted=True), copy=False)
+        where = exp.and_(where, exp.Not(this=col("held")), copy=False)
+    return (
+        exp.select(
+            exp.alias_(col("play0"), "play", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True),
+        )
+        .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("__policy"))))
+        .where(where)
+        .group_by(col("play0"))
+    )
+
+
+# --------------------------------------------------------------------------- assignment
+
+
 ASSIGN_COLUMNS = (
     "key",
     "segment",
@@ -465,53 +769,87 @@ ASSIGN_COLUMNS = (
 )
 
 
+def assign_columns(model: Model) -> tuple[str, ...]:
+    """The columns of the assignment result: ASSIGN_COLUMNS, then `held` (TRUE: held out; the
+    play is the one they would have got) with a holdout, and `arm` (the hash arm, '' without
+    variants) and `variant` (the arm of a treated customer, else NULL) with variants."""
+    out: tuple[str, ...] = ASSIGN_COLUMNS
+    if holdout_bp(model) is not None:
+        out += ("held",)
+    if has_variants(model):
+        out += ("arm", "variant")
+    return out
+
+
 def assignment_query(
     model: Model,
     table: str = "customers",
     dialect: str | None = None,
     as_of: dt.date | None = None,
+    contacts: str | None = None,
 ) -> exp.Select | None:
-    """Per assigned customer: key, segment, play, channel, script, control, kept (after capacity).
+    """Per assigned customer: key, segment, play, channel, script, control, kept (after capacity),
+    and the governance columns of `assign_columns`.
 
-    With `as_of`, only the plays active on that day compete (`play_active`). None when no play
-    does (or the project has none)."""
+    With `as_of`, only the plays active on that day compete (`play_active`). With `contacts` (a
+    table of the contact log, CONTACT_COLUMNS) and `as_of`, a play admits a customer of the log
+    only when its contacts fit every limit (`fits_query`). None when no play is active (or the
+    project has none)."""
     plans = plan(model, as_of)
     if not plans:
         return None
     key = _key(model)
+    plays = _one_per_play(plans)
+    variants = any(p.arm is not None for p in plans)
+    held = held_expr(model, col(key), dialect)
+    got = (
+        fits_query(model, [model.plays[p.id] for p in plays], contacts, as_of, dialect)
+        if contacts is not None and as_of is not None
+        else None
+    )
     # 1-2. pick: the first eligible play in assignment order. CASE stops at the first TRUE branch,
     # so a customer's rules are evaluated only until a play admits them (NULL counts as not TRUE).
-    ifs = []
-    for p in plans:
-        rule = model.typed_segment_rule(p.segment)
-        if rule is None:
-            raise CompileError(f"the rule of segment `{p.segment}` does not type-check")
-        cond: exp.Expr = compile_rule(rule, model.schema)
-        trig = trigger_expr(model, p.id)
-        if trig is not None:
-            cond = exp.and_(_group(cond), trig, copy=False)
-        ifs.append(exp.If(this=cond, true=string(p.id)))
     pick = exp.select(
-        exp.alias_(col(key), "k", quoted=True), exp.alias_(exp.Case(ifs=ifs), "play", quoted=True)
+        exp.alias_(col(key), "k", quoted=True),
+        exp.alias_(_pick_case(model, plays, got[1] if got else None), "play", quoted=True),
     ).from_(_table(table))
+    if got is not None:
+        pick = pick.join(
+            exp.Subquery(this=got[0], alias=exp.TableAlias(this=ident("fits"))),
+            on=exp.EQ(this=col(key, table), expression=col("__fk", "fits")),
+            join_type="left",
+        )
+    if held is not None:  # the global holdout: drawn before anything else, by its own hash
+        pick = pick.select(exp.alias_(held, "held", quoted=True), copy=False)
+    if variants:  # each play's arm by its variant hash ('' for a play without variants)
+        arms = [
+            exp.If(
+                this=exp.EQ(this=col("play"), expression=string(p.id)),
+                true=arm_expr(model.plays[p.id], col("k"), dialect),
+            )
+            for p in plays
+            if model.plays[p.id].variants
+        ]
+        pick = exp.select(
+            exp.Star(), exp.alias_(exp.Case(ifs=arms, default=string("")), "arm", quoted=True)
+        ).from_(exp.Subquery(this=pick, alias=exp.TableAlias(this=ident("__pick"))))
     # 3. the plays' attributes as a VALUES table
     rows = []
     for p in plans:
-        rows.append(
-            exp.Tuple(
-                expressions=[
-                    string(p.id),
-                    string(p.segment),
-                    string(p.channel) if p.channel else typed_null("VARCHAR"),
-                    string(p.script) if p.script else typed_null("VARCHAR"),
-                    number(p.priority),
-                    number(p.order),
-                    number(p.control_bp),
-                    number(p.cost) if p.cost is not None else typed_null("BIGINT"),
-                    number(p.limit) if p.limit is not None else typed_null("BIGINT"),
-                ]
-            )
-        )
+        values = [
+            string(p.id),
+            string(p.segment),
+            string(p.channel) if p.channel else typed_null("VARCHAR"),
+            string(p.script) if p.script else typed_null("VARCHAR"),
+            number(p.priority),
+            number(p.order),
+            number(p.control_bp),
+            number(p.cost) if p.cost is not None else typed_null("BIGINT"),
+            number(p.limit) if p.limit is not None else typed_null("BIGINT"),
+        ]
+        if variants:
+            values += [string(p.arm or ""), number(p.arm_order)]
+        rows.append(exp.Tuple(expressions=values))
     meta_cols = [
         "play_id",
         "segment",
@@ -523,10 +861,15 @@ def assignment_query(
         "cost",
         "cap",
     ]
+    if variants:
+        meta_cols += ["arm", "arm_order"]
     meta = exp.Values(
         expressions=rows,
         alias=exp.TableAlias(this=ident("meta"), columns=[ident(c) for c in meta_cols]),
     )
+    on: exp.Expr = exp.EQ(this=col("play", "pick"), expression=col("play_id", "m"))
+    if variants:
+        on = exp.and_(on, exp.EQ(this=col("arm", "pick"), expression=col("arm", "m")), copy=False)
     joined = (
         exp.select(
             col("k", "pick"),
@@ -546,14 +889,20 @@ def assignment_query(
             exp.Subquery(
                 this=exp.select(exp.Star()).from_(meta), alias=exp.TableAlias(this=ident("m"))
             ),
-            on=exp.EQ(this=col("play", "pick"), expression=col("play_id", "m")),
+            on=on,
             join_type="inner",
         )
     )
+    if held is not None:
+        joined = joined.select(col("held", "pick"), copy=False)
+    if variants:
+        joined = joined.select(col("arm", "m"), col("arm_order", "m"), copy=False)
     # 4. control flag and capacity
-    control = exp.LT(
+    control: exp.Expr = exp.LT(
         this=exp.Mod(this=col("h"), expression=number(BUCKETS)), expression=col("control_bp")
     )
+    if held is not None:  # a held-out customer takes no control place
+        control = exp.and_(exp.Not(this=col("held")), control, copy=False)
     hashed = exp.select(
         exp.Star(), exp.alias_(hex_prefix_int(col("d"), dialect), "h", quoted=True)
     ).from_(_table("joined"))
@@ -565,38 +914,55 @@ def assignment_query(
     # order and a play's customers all cost the same, so the prefix is computed per play: plays that
     # fit entirely are kept without ranking, later ones dropped, and only the one play straddling the
     # limit ranks its customers (row_number by hash, key) - no sort of every assigned customer.
+    # A play with variants is one unit per arm (charged to the arm's first channel, in arm order);
+    # held-out customers take no capacity.
     # The SQL below is fixed text (no user input) parsed by sqlglot so it transpiles like the rest.
+    unit = ', "arm", "arm_order"' if variants else ""
+    treated = 'NOT "control" AND NOT "held"' if held is not None else 'NOT "control"'
     per_play = sqlglot.parse_one(
-        'SELECT "play_id", "channel", "priority", "play_order", "cost", "cap", '
-        'COUNT_IF(NOT "control") AS "n" FROM "ctl" '
-        'GROUP BY "play_id", "channel", "priority", "play_order", "cost", "cap"',
+        f'SELECT "play_id", "channel", "priority", "play_order", "cost", "cap"{unit}, '
+        f'COUNT_IF({treated}) AS "n" FROM "ctl" '
+        f'GROUP BY "play_id", "channel", "priority", "play_order", "cost", "cap"{unit}',
         read="duckdb",
     )
     quota = sqlglot.parse_one(
-        'SELECT "play_id", "n", CASE WHEN "cap" IS NULL THEN "n" '
+        f'SELECT "play_id"{", " + chr(34) + "arm" + chr(34) if variants else ""}, "n", '
+        'CASE WHEN "cap" IS NULL THEN "n" '
         'WHEN "prev" >= "cap" THEN 0 '
         'ELSE LEAST("n", ("cap" - "prev") // "cost") END AS "m" '
         'FROM (SELECT *, COALESCE(SUM("n" * "cost") OVER (PARTITION BY "channel" '
-        'ORDER BY "priority" DESC, "play_order" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS "prev" '
+        f'ORDER BY "priority" DESC, "play_order"{", " + chr(34) + "arm_order" + chr(34) if variants else ""} '
+        'ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS "prev" '
         'FROM "per_play") AS "q"',
         read="duckdb",
     )
+    same_arm = ' AND "c"."arm" = "q"."arm"' if variants else ""
     marked = sqlglot.parse_one(
-        'SELECT "c".*, "q"."n", "q"."m" FROM "ctl" AS "c" JOIN "quota" AS "q" ON "c"."play_id" = "q"."play_id"',
+        'SELECT "c".*, "q"."n", "q"."m" FROM "ctl" AS "c" JOIN "quota" AS "q" '
+        f'ON "c"."play_id" = "q"."play_id"{same_arm}',
         read="duckdb",
     )
+    extra = ', "held"' if held is not None else ""
+    if variants:
+        extra += ', "arm", CASE WHEN ' + treated + ' AND "arm" <> \'\' THEN "arm" END AS "variant"'
     cols = (
         'SELECT "k" AS "key", "segment", "play_id" AS "play", "channel", "script", "control", {kept} AS "kept", '
-        '"priority", "play_order" FROM "marked" WHERE {where}'
+        '"priority", "play_order"' + extra + ' FROM "marked" WHERE {where}'
     )
-    whole = sqlglot.parse_one(
-        cols.format(kept='("control" OR "m" >= "n")', where='"control" OR "m" >= "n" OR "m" <= 0'),
-        read="duckdb",
-    )
+    if held is not None:
+        kept_whole = '(NOT "held" AND ("control" OR "m" >= "n"))'
+        where_whole = '"held" OR "control" OR "m" >= "n" OR "m" <= 0'
+        where_partial = 'NOT "held" AND NOT "control" AND "m" < "n" AND "m" > 0'
+    else:
+        kept_whole = '("control" OR "m" >= "n")'
+        where_whole = '"control" OR "m" >= "n" OR "m" <= 0'
+        where_partial = 'NOT "control" AND "m" < "n" AND "m" > 0'
+    whole = sqlglot.parse_one(cols.format(kept=kept_whole, where=where_whole), read="duckdb")
+    partition = '"play_id", "arm"' if variants else '"play_id"'
     partial = sqlglot.parse_one(
         cols.format(
-            kept='(ROW_NUMBER() OVER (PARTITION BY "play_id" ORDER BY "h", "k") <= "m")',
-            where='NOT "control" AND "m" < "n" AND "m" > 0',
+            kept=f'(ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY "h", "k") <= "m")',
+            where=where_partial,
         ),
         read="duckdb",
     )
@@ -694,6 +1060,11 @@ def render_sql(
             f"-- history tables: {names} (rows over time per customer); aggregates as of "
             + (as_of.isoformat() if as_of else "CURRENT_DATE")
             + "."
+        )
+    if model.limits():
+        lines.append(
+            "-- contact limits: enforced by `lists --contacts FILE` against the contact log; this "
+            "query is the assignment without the log (each play's own schedule is checked)."
         )
     if any(p.trigger and p.trigger.kind in TRANSITION_TRIGGERS for p in model.plays.values()):
         lines.append(

@@ -1,5 +1,5 @@
 """`stratlang lists ENTRY --data FILE [--engine duckdb|spark] [-o DIR] [--format csv|parquet|xlsx]
-[--as-of YYYY-MM-DD]`."""
+[--as-of YYYY-MM-DD] [--contacts FILE]`."""
 
 from __future__ import annotations
 
@@ -91,6 +91,14 @@ def _progress():
     "go into summary.json and transitions.csv, and transition triggers fire.",
 )
 @click.option(
+    "--contacts",
+    "contacts",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The contact log (CSV or Parquet: key, channel, date[, control]; earlier lists' files "
+    "are logs as they are): the contact limits are kept together with the logged contacts.",
+)
+@click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 def lists(
@@ -103,12 +111,14 @@ def lists(
     as_of: dt.datetime | None,
     history: tuple[str, ...],
     previous: Path | None,
+    contacts: Path | None,
     root: Path | None,
 ) -> None:
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
     from ..engine import run_lists
 
     res = load_checked(entry, root)
+    say_limits_without_log(res.model, contacts)
     with usage_errors(), _progress() as step:
         require_data_file(data)
         summary = run_lists(
@@ -124,6 +134,7 @@ def lists(
             as_of=as_of.date() if as_of else None,
             history=_history_files(history),
             previous=previous,
+            contacts=contacts,
         )
     for name, read in summary.history.items():
         if read["unknown_keys"]:
@@ -135,12 +146,40 @@ def lists(
     for play, why in summary.inactive.items():
         click.echo(f"play `{play}` is not active: {why}", err=True)
     say_transitions(res.model, summary.transitions, previous)
+    say_contacts(summary)
     listed = sum(p["listed"] for p in summary.plays.values())
     click.echo(
         f"wrote {len(summary.plays)} lists ({listed} customers of {summary.customers}; "
         f"{summary.dropped_by_capacity} dropped by capacity) and summary.json to {out_dir}",
         err=True,
     )
+
+
+def say_limits_without_log(model, contacts: Path | None) -> None:
+    """The warning (once) for a project with contact limits run without a contact log."""
+    if contacts is None and model.limits():
+        click.echo(
+            "warning: the project has contact limits but no contact log was given (--contacts "
+            "FILE): only each play's own schedule is checked, not the contacts of earlier waves",
+            err=True,
+        )
+
+
+def say_contacts(summary) -> None:
+    """What the contact log held that was left out, and what the limits dropped."""
+    log = summary.contacts
+    if log and log["unknown_keys"]:
+        click.echo(
+            f"contact log: {log['unknown_keys']} of {log['rows']} rows belong to no customer "
+            f"(e.g. `{log['example_unknown_key']}`) and were left out",
+            err=True,
+        )
+    if summary.dropped_by_policy:
+        click.echo(
+            f"{summary.dropped_by_policy} customers were moved off a play or left without one "
+            "by the contact limits (summary.json dropped_by_policy)",
+            err=True,
+        )
 
 
 def _history_files(given: tuple[str, ...]) -> dict[str, Path]:

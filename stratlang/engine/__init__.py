@@ -53,12 +53,18 @@ def run_lists(
     as_of: dt.date | None = None,
     history: Mapping[str, Path] | None = None,
     previous: str | os.PathLike[str] | None = None,
+    contacts: str | os.PathLike[str] | None = None,
 ) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
 
     `previous`: the customer table of the previous run; the tier and lifecycle transitions since
     then go into `Summary.transitions` and `transitions.csv`, and plays on transition triggers
     get the customers who changed (without it, those plays get nobody: `engine.transitions`).
+
+    `contacts`: the contact log (CSV or Parquet: key, channel, date[, control];
+    `engine.governance`): a customer of the log gets the first eligible play whose contacts fit
+    every contact limit together with the logged ones (`Summary.dropped_by_policy`). Without it,
+    the limits are kept by each play's own schedule only.
 
     Only the plays active on `as_of` (None: today) take part: a play whose own `period` does not
     contain that day gets no customers and takes none from others (`Summary.inactive` says why).
@@ -88,11 +94,13 @@ def run_lists(
         day,
         history_files,
         previous=Path(previous) if previous is not None else None,
+        contacts=Path(contacts) if contacts is not None else None,
     )
     if out_dir is None:
         return run(None)
     reads = [Path(data_path), *history_files.values(), *inputs]
     reads += [Path(previous)] if previous is not None else []
+    reads += [Path(contacts)] if contacts is not None else []
     with output_folder(Path(out_dir), inputs=reads, on_wait=on_wait) as folder:
         return run(folder)
 
@@ -110,9 +118,11 @@ def _run(
     folder: Path | None,
     *,
     previous: Path | None = None,
+    contacts: Path | None = None,
 ) -> Summary:
     from ..backends.sql import CompileError
     from . import duckdb as ddb
+    from . import governance as gov
     from . import transitions as trans
     from .output import summarize, write_lists
 
@@ -134,6 +144,11 @@ def _run(
                 if engine == "duckdb":
                     step("computing history aggregates")
                     table = hist.enrich(con, model, as_of)
+            log = None
+            if contacts is not None:
+                step("reading and checking the contact log")
+                log = gov.load(con, model, contacts)
+            logged = gov.CONTACTS if log is not None else None
             if engine == "duckdb":
                 if src.extra is not None:  # counted in the data check's scan
                     customers, counts = src.rows, dict(zip(model.segments, src.extra))
@@ -142,11 +157,12 @@ def _run(
                     customers, counts = ddb.segment_counts_sql(con, model, table)
                 step("assigning plays")
                 table = trans.run_duckdb(con, model, table, previous)
-                ddb.assign(con, model, table, as_of=as_of)
+                ddb.assign(con, model, table, as_of=as_of, contacts=logged)
+                dropped = gov.policy_counts(con, model, table, as_of, log is not None)
             else:
                 from . import spark
 
-                customers, counts = spark.run(
+                customers, counts, dropped = spark.run(
                     con,
                     model,
                     master=spark_master,
@@ -155,10 +171,13 @@ def _run(
                     as_of=as_of,
                     history=list(history_files),
                     previous=previous,
+                    contacts=logged,
                 )
         except CompileError as e:
             raise DataError(str(e)) from None
-        summary = summarize(con, model, engine, customers, counts, as_of)
+        summary = summarize(con, model, engine, customers, counts, as_of, dropped)
+        if log is not None:
+            summary.contacts = log.to_dict()
         summary.history = {h: st.to_dict() for h, st in history_stats.items()}
         if previous is not None:
             summary.transitions = trans.matrix(con, model)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ..backends.sql import assignment_query, counts_query
+from ..backends.sql import SQL_TYPES, assign_columns, assignment_query, counts_query
 from ..model import Model
 from .data import DataError, Source, prepare
 
@@ -191,18 +191,35 @@ def segment_counts_sql(
     return row[0], {sid: row[1 + i] for i, sid in enumerate(model.segments)}
 
 
+_ASSIGNED_TYPES = {
+    "control": "bool",
+    "kept": "bool",
+    "held": "bool",
+    "priority": "int",
+    "play_order": "int",
+}
+
+
+def create_empty_assigned(con: SQLConnection, model: Model) -> None:
+    """`__assigned` without rows (no play is active), with the model's columns."""
+    cols = ", ".join(
+        f"{c} {SQL_TYPES[_ASSIGNED_TYPES.get(c, 'string')]}" for c in assign_columns(model)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __assigned ({cols})")
+
+
 def assign(
-    con: SQLConnection, model: Model, table: str = "customers", as_of: dt.date | None = None
+    con: SQLConnection,
+    model: Model,
+    table: str = "customers",
+    as_of: dt.date | None = None,
+    contacts: str | None = None,
 ) -> None:
     """Create the table `__assigned` with the assignment result (with `as_of`: among the plays
-    active on that day)."""
-    q = assignment_query(model, table, "duckdb", as_of)
+    active on that day; with `contacts`, the contact log's table: keeping the contact limits)."""
+    q = assignment_query(model, table, "duckdb", as_of, contacts)
     if q is None:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE __assigned (key VARCHAR, segment VARCHAR, play VARCHAR, "
-            "channel VARCHAR, script VARCHAR, control BOOLEAN, kept BOOLEAN, priority BIGINT, "
-            "play_order BIGINT)"
-        )
+        create_empty_assigned(con, model)
         return
     # kept rows first, sorted by play: each play's file then reads a few row groups (zonemaps), not all
     con.execute(

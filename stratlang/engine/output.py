@@ -19,8 +19,16 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from ..backends.sql import inactive_plays, number, plan, string, typed_null
-from ..model import Model, Play
+from ..backends.sql import (
+    assign_columns,
+    has_variants,
+    inactive_plays,
+    number,
+    plan,
+    string,
+    typed_null,
+)
+from ..model import Model, Play, Variant
 from . import timezones
 
 if TYPE_CHECKING:
@@ -53,9 +61,14 @@ XLSX_MAX_ROWS = 1_048_575
 
 
 def list_columns(model: Model) -> tuple[str, ...]:
-    """The columns of the model's lists: LIST_COLUMNS, then the customer's time zone and the
-    step's send window when the project has zones (`engine.timezones`)."""
-    return LIST_COLUMNS + (timezones.COLUMNS if timezones.enabled(model) else ())
+    """The columns of the model's lists: LIST_COLUMNS, then `variant` when some play has
+    variants, then the customer's time zone and the step's send window when the project has zones
+    (`engine.timezones`)."""
+    return (
+        LIST_COLUMNS
+        + (("variant",) if has_variants(model) else ())
+        + (timezones.COLUMNS if timezones.enabled(model) else ())
+    )
 
 
 @dataclass
@@ -76,6 +89,12 @@ class Summary:
     history: dict = field(default_factory=dict)
     # with --previous: per tiering and the lifecycle, the from x to counts (engine.transitions)
     transitions: dict = field(default_factory=dict)
+    # with a strategy `holdout`: {share, seed, customers, plays: {play: n}}
+    holdout: dict = field(default_factory=dict)
+    # with contact limits: customers who would have got a play but for the limits (None: no limits)
+    dropped_by_policy: int | None = None
+    # with --contacts: what was read from the contact log (engine.governance.ContactLog)
+    contacts: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +111,13 @@ class Summary:
             "files": self.files,
             **({"history": self.history} if self.history else {}),
             **({"transitions": self.transitions} if self.transitions else {}),
+            **({"holdout": self.holdout} if self.holdout else {}),
+            **(
+                {"dropped_by_policy": self.dropped_by_policy}
+                if self.dropped_by_policy is not None
+                else {}
+            ),
+            **({"contacts": self.contacts} if self.contacts else {}),
         }
 
     def to_json(self) -> str:
@@ -120,19 +146,35 @@ def summarize(
     customers: int,
     segment_counts: dict,
     as_of: dt.date | None = None,
+    dropped_by_policy: dict[str, int] | None = None,
 ) -> Summary:
     """The counts of `__assigned` per play and channel. Every play is listed; the ones not active
-    on `as_of` (their own `period` does not contain it) have zeros and appear in `inactive`."""
+    on `as_of` (their own `period` does not contain it) have zeros and appear in `inactive`.
+    Held-out customers (`held`) are counted in `holdout` only; a play with variants gets
+    `variants` (treated customers listed per arm). `dropped_by_policy` (play -> customers, from
+    `backends.sql.policy_query`): given when the project has contact limits."""
+    present = set(assign_columns(model))
+    held = "held" in present and _has_column(con, "__assigned", "held")
+    not_held = " WHERE NOT held" if held else ""
     rows = con.execute(
         "SELECT play, count(*), count_if(control), count_if(NOT control AND kept), count_if(NOT kept) "
-        "FROM __assigned GROUP BY play"
+        f"FROM __assigned{not_held} GROUP BY play"
     ).fetchall()
     stats = {r[0]: r[1:] for r in rows}
+    arms: dict[str, dict[str, int]] = {}
+    if "variant" in present and _has_column(con, "__assigned", "variant"):
+        for play, variant, n in con.execute(
+            "SELECT play, variant, count(*) FROM __assigned WHERE kept AND variant IS NOT NULL "
+            "GROUP BY play, variant"
+        ).fetchall():
+            arms.setdefault(play, {})[variant] = n
     s = Summary(model.strategy.label, engine, customers, dict(segment_counts))
     s.as_of = as_of.isoformat() if as_of is not None else None
     s.inactive = inactive_plays(model, as_of)
     channels: dict[str, dict] = {}
     for p in sorted(plan(model), key=lambda p: p.order):
+        if p.id in s.plays:  # a play with variants: one plan per arm
+            continue
         eligible, control, contacted, dropped = stats.get(p.id, (0, 0, 0, 0))
         s.plays[p.id] = {
             "segment": p.segment,
@@ -146,9 +188,19 @@ def summarize(
             "dropped_by_capacity": dropped,
             "listed": eligible - dropped,
         }
+        play = model.plays[p.id]
+        if play.variants:
+            got = arms.get(p.id, {})
+            s.plays[p.id]["variants"] = {v.id: got.get(v.id, 0) for v in play.variants}
+        if dropped_by_policy is not None:
+            s.plays[p.id]["dropped_by_policy"] = dropped_by_policy.get(p.id, 0)
         s.dropped_by_capacity += dropped
+    if dropped_by_policy is not None:
+        s.dropped_by_policy = sum(dropped_by_policy.values())
+    if held:
+        s.holdout = _holdout_summary(con, model)
     for p in plan(model, as_of):  # channels in assignment order of their active plays
-        if p.channel is None:
+        if p.channel is None or p.arm_order > 0:
             continue
         ch = model.channels.get(p.channel)
         cap = ch.capacity.per_day if ch is not None and ch.capacity is not None else None
@@ -176,16 +228,61 @@ def summarize(
     return s
 
 
+def _has_column(con: SQLConnection, table: str, name: str) -> bool:
+    return any(r[0] == name for r in con.execute(f"DESCRIBE {table}").fetchall())
+
+
+def _holdout_summary(con: SQLConnection, model: Model) -> dict:
+    """summary.json `holdout`: the share and seed, the held-out customers some play would have
+    admitted, and how many per play (in declaration order)."""
+    per = dict(
+        con.execute("SELECT play, count(*) FROM __assigned WHERE held GROUP BY play").fetchall()
+    )
+    plays = sorted(model.plays.values(), key=lambda p: p.order)
+    return {
+        "share": model.strategy.holdout,
+        "seed": model.strategy.holdout_seed,
+        "customers": sum(per.values()),
+        "plays": {p.id: per.get(p.id, 0) for p in plays},
+    }
+
+
 def _steps_table(model: Model, play: Play, as_of: dt.date | None) -> exp.Expr:
     """The play's steps as a VALUES table (STEP_COLUMNS): step number, day (whole days after the
     start: a delay in hours counts towards the day it falls on), channel, script, offers (joined
     with `+`), unless converted, and the date: in SQL, the as-of day plus the day, except for
-    triggers whose day the data does not hold (UNDATED_TRIGGERS) and without an as-of day."""
+    triggers whose day the data does not hold (UNDATED_TRIGGERS) and without an as-of day.
+    A play with variants: every arm's steps and offers, with the column `arm` (the variant id)."""
     dated = as_of is not None and (
         play.trigger is None or play.trigger.kind not in UNDATED_TRIGGERS
     )
     rows = []
-    for step, day in zip(play.steps, play.step_days()):
+    for arm in play.arms():
+        rows += _arm_rows(play, arm, as_of if dated else None)
+    if not rows:  # a play without steps (not a checked model) still lists its customers
+        rows.append(
+            exp.Tuple(
+                expressions=[typed_null("BIGINT"), typed_null("BIGINT"), typed_null("DATE")]
+                + [typed_null("VARCHAR")] * 3
+                + [typed_null("BOOLEAN")]
+                + ([typed_null("VARCHAR")] if play.variants else [])
+            )
+        )
+    columns = STEP_COLUMNS + (("arm",) if play.variants else ())
+    values = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(
+            this=exp.to_identifier("__steps", quoted=True),
+            columns=[exp.to_identifier(c, quoted=True) for c in columns],
+        ),
+    )
+    return values
+
+
+def _arm_rows(play: Play, arm: Variant | None, as_of: dt.date | None) -> list[exp.Tuple]:
+    """The step rows of one arm (the play itself when `arm` is None); dated from `as_of`."""
+    rows = []
+    for step, day in zip(play.steps_of(arm), play.step_days(arm)):
         whole = math.floor(day)
         date = (
             exp.Cast(
@@ -195,10 +292,10 @@ def _steps_table(model: Model, play: Play, as_of: dt.date | None) -> exp.Expr:
                 ),
                 to=exp.DataType.build("DATE"),
             )
-            if dated and as_of is not None
+            if as_of is not None
             else typed_null("DATE")
         )
-        offers = play.offers_of(step)
+        offers = play.offers_of(step, arm)
         rows.append(
             exp.Tuple(
                 expressions=[
@@ -210,24 +307,10 @@ def _steps_table(model: Model, play: Play, as_of: dt.date | None) -> exp.Expr:
                     string("+".join(offers)) if offers else typed_null("VARCHAR"),
                     exp.Boolean(this=step.unless_converted),
                 ]
+                + ([string(arm.id)] if arm is not None else [])
             )
         )
-    if not rows:  # a play without steps (not a checked model) still lists its customers
-        rows.append(
-            exp.Tuple(
-                expressions=[typed_null("BIGINT"), typed_null("BIGINT"), typed_null("DATE")]
-                + [typed_null("VARCHAR")] * 3
-                + [typed_null("BOOLEAN")]
-            )
-        )
-    values = exp.Values(
-        expressions=rows,
-        alias=exp.TableAlias(
-            this=exp.to_identifier("__steps", quoted=True),
-            columns=[exp.to_identifier(c, quoted=True) for c in STEP_COLUMNS],
-        ),
-    )
-    return values
+    return rows
 
 
 def _list_rows(model: Model, play: Play, as_of: dt.date | None) -> exp.Select:
@@ -238,22 +321,32 @@ def _list_rows(model: Model, play: Play, as_of: dt.date | None) -> exp.Select:
     cols = [exp.column(c, table="__assigned", quoted=True) for c in assigned]
     cols += [exp.column(c, table="__steps", quoted=True) for c in STEP_COLUMNS]
     cols.append(exp.column("control", table="__assigned", quoted=True))
-    rows = (
-        exp.select(*cols)
-        .from_("__assigned")
-        .join(_steps_table(model, play, as_of), join_type="cross")
-        .where(
-            exp.and_(
-                exp.EQ(
-                    this=exp.column("play_order", table="__assigned", quoted=True),
-                    expression=exp.Literal.number(play.order),
-                ),
-                exp.EQ(
-                    this=exp.column("play", table="__assigned", quoted=True),
-                    expression=string(play.id),
-                ),
-                exp.column("kept", table="__assigned", quoted=True),
-            )
+    if has_variants(model):  # the arm of a treated customer (control and plays without: empty)
+        cols.append(exp.column("variant", table="__assigned", quoted=True))
+    steps = _steps_table(model, play, as_of)
+    rows = exp.select(*cols).from_("__assigned")
+    if play.variants:  # each customer gets their arm's steps (control too: the arm is by hash)
+        rows = rows.join(
+            steps,
+            on=exp.EQ(
+                this=exp.column("arm", table="__steps", quoted=True),
+                expression=exp.column("arm", table="__assigned", quoted=True),
+            ),
+            join_type="inner",
+        )
+    else:
+        rows = rows.join(steps, join_type="cross")
+    rows = rows.where(
+        exp.and_(
+            exp.EQ(
+                this=exp.column("play_order", table="__assigned", quoted=True),
+                expression=exp.Literal.number(play.order),
+            ),
+            exp.EQ(
+                this=exp.column("play", table="__assigned", quoted=True),
+                expression=string(play.id),
+            ),
+            exp.column("kept", table="__assigned", quoted=True),
         )
     )
     if timezones.enabled(model):
@@ -261,17 +354,16 @@ def _list_rows(model: Model, play: Play, as_of: dt.date | None) -> exp.Select:
     return rows
 
 
-def _sorted(inner: exp.Select, columns: list[exp.Expr]) -> str:
-    """SELECT columns FROM (inner) sorted by the raw key, then the step."""
+def _sorted(
+    inner: exp.Select, columns: list[exp.Expr], order: tuple[str, ...] = ("key", "step")
+) -> str:
+    """SELECT columns FROM (inner) sorted by the raw key, then the step (or by `order`)."""
     sel = exp.select(*columns).from_(
         exp.Subquery(
             this=inner, alias=exp.TableAlias(this=exp.to_identifier("__list", quoted=True))
         )
     )
-    sel = sel.order_by(
-        exp.column("key", table="__list", quoted=True),
-        exp.column("step", table="__list", quoted=True),
-    )
+    sel = sel.order_by(*(exp.column(c, table="__list", quoted=True) for c in order))
     return sel.sql(dialect="duckdb")
 
 
@@ -315,6 +407,10 @@ def write_lists(
         summary.files.append(name)
         if progress:
             progress(f"wrote {name}")
+    if "held" in assign_columns(model):
+        from .governance import write_holdout
+
+        summary.files.append(write_holdout(con, model, folder, fmt))
     summary.files.append("summary.json")
     (folder / "summary.json").write_text(summary.to_json(), encoding="utf-8")
 
@@ -326,7 +422,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_QUOTED_PREFIXES = FORMULA_PREFIXES + ("'",)
 
 
-def _csv_query(con, rows: exp.Select, columns: tuple[str, ...] = LIST_COLUMNS) -> str:
+def _csv_query(
+    con,
+    rows: exp.Select,
+    columns: tuple[str, ...] = LIST_COLUMNS,
+    order: tuple[str, ...] = ("key", "step"),
+) -> str:
     """A play's list query for CSV, with every text value that starts like a formula
     (FORMULA_PREFIXES) or with `'` prefixed with `'`, as OWASP recommends. Done in the SQL of the
     COPY (no pass over the rows in Python); numbers (an int key `-5`) and dates are not text and
@@ -353,7 +454,7 @@ def _csv_query(con, rows: exp.Select, columns: tuple[str, ...] = LIST_COLUMNS) -
             default=raw.copy(),
         )
         cols.append(exp.alias_(quoted, name, quoted=True))
-    return _sorted(rows, cols)
+    return _sorted(rows, cols, order)
 
 
 def _write_xlsx(
