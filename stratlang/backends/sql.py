@@ -510,9 +510,8 @@ def has_variants(model: Model) -> bool:
 
 def _bucket(key: exp.Expr, text: str, dialect: str | None) -> exp.Expr:
     """bucket_of(key, text) in SQL: the first hex digits of md5(key || '|' || text) mod BUCKETS."""
-    return exp.Mod(
-        this=hex_prefix_int(md5_text(key, string(text)), dialect), expression=number(BUCKETS)
-    )
+    digits = hex_prefix_int(md5_text(key, string(text)), dialect)
+    return exp.Mod(this=exp.Paren(this=digits), expression=number(BUCKETS))
 
 
 def held_expr(model: Model, key: exp.Expr, dialect: str | None) -> exp.Expr | None:
