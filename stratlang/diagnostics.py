@@ -120,6 +120,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PLY610": (Severity.WARNING, "messaging script has no opt-out text"),
     "PLY611": (Severity.WARNING, "play's effect cannot be measured"),
     "PLY612": (Severity.ERROR, "step names an offer twice"),
+    # contact governance: the `policy` blocks and a play's variants (docs/governance.md)
+    "GOV701": (Severity.ERROR, "play's own schedule breaks a contact limit"),
+    "GOV702": (Severity.WARNING, "two plays can together break a contact limit"),
+    "GOV703": (Severity.WARNING, "play's segment admits customers without a needed consent"),
+    "GOV704": (Severity.ERROR, "variants' shares do not add up to 100%"),
     # found by `stratlang review` in the actuals, not by the checker (docs/review.md)
     "REV801": (
         Severity.WARNING,

@@ -49,6 +49,11 @@ objective F1 "Grow AUM" {
 }
 """
 
+# The GOV examples' customers also say whether they agreed to app pushes (a consent field).
+GOV_BASE = EXAMPLE_STRATEGY + EXAMPLE_SCHEMA.replace(
+    "  email      string optional\n", "  email      string optional\n  push_ok    bool optional\n"
+)
+
 # Channels, scripts, a segment and an offer, shared by the PLY examples.
 PLAY_CONTEXT = """
 objective F1 "Grow AUM" { perspective financial  target aum "AUM growth" >= 20% by 2026-12-31 }
@@ -88,6 +93,7 @@ def _play(
     priority=None,
     period=None,
     offer="fund",
+    variants=(),
 ) -> str:
     lines = [f'play {name} "Payroll activation" {{', f"  segment  {segment}"]
     if offer:
@@ -104,6 +110,7 @@ def _play(
         lines.append(f"  priority {priority}")
     if period:
         lines.append(f"  period   {period}")
+    lines.extend(f"  variant  {v}" for v in variants)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -645,6 +652,65 @@ EXPLANATIONS: dict[str, Explanation] = {
             )
         ),
         "Remove the repeated name, or name the offer that was meant.",
+        context=PLAY_CONTEXT + 'offer gift "Welcome gift" { kind benefit }\n',
+    ),
+    # ------------------------------------------------------------------ contact governance
+    "GOV701": E(
+        "A play's own schedule breaks a contact limit of a `policy`: more than N of its steps fall "
+        "on the limit's channels within one window of its length (steps are placed by their "
+        "cumulative `after`; step 1 is day 0; `per 7d` means any 7 consecutive days, so steps "
+        "7 days apart are in different windows). With variants, each arm's schedule is checked. "
+        "The schedule is shown.",
+        'policy contact "Contact rules" {\n  at most 1 per 7d on outbound_call\n}\n'
+        + _play(steps=("phone using call_script", "phone using call_script after 3d")),
+        'policy contact "Contact rules" {\n  at most 1 per 7d on outbound_call\n}\n'
+        + _play(steps=("phone using call_script", "phone using call_script after 7d")),
+        "Space the steps out with `after`, move a step to a channel the limit does not count, or "
+        "drop one.",
+        context=PLAY_CONTEXT,
+    ),
+    "GOV702": E(
+        "Two plays whose segments overlap (a witness customer is eligible for both) and whose "
+        "periods overlap can together break a contact limit: one wave of `lists` may give a "
+        "customer the first play and a later wave the second, and the most contacts each puts in "
+        "one window add up to more than the limit. Reported at the play assigned later (lower "
+        "priority, or declared later), with the combined schedule. `lists --contacts FILE` keeps "
+        "the limit by skipping that play for such customers; without a contact log only each "
+        "play's own schedule is kept.",
+        'policy contact "Contact rules" {\n  at most 1 per 7d on outbound_call\n}\n'
+        + _play("winback", segment="savers", steps=("phone using call_script",)),
+        'policy contact "Contact rules" {\n  at most 1 per 7d on outbound_call\n}\n'
+        + _play("winback", segment="savers", steps=("app_push using push_script",)),
+        "Make the segments disjoint, move one play's steps to channels the limit does not count, "
+        "or run the lists with `--contacts` so that they skip the later play; `allow GOV702` on "
+        "the play when that is intended.",
+        context=PLAY_CONTEXT
+        + _play(priority=10)
+        + 'segment savers "Savers" { rule aum >= 5万 and risk_level >= R2 }\n',
+    ),
+    "GOV703": E(
+        "A play steps through a channel that a policy's `consent` covers, and its segment admits "
+        "customers whose consent field is false or missing (a witness customer is given). The "
+        "lists never contact them: such customers are left out of the play and fall to the next "
+        "play that admits them. Say it in the segment's rule to make the play's audience what it "
+        "claims.",
+        'policy contact "Contact rules" {\n  consent push_ok on push\n}\n'
+        + _play(steps=("app_push using push_script",)),
+        'policy contact "Contact rules" {\n  consent push_ok on push\n}\n'
+        'segment young_ok "Young payroll, pushes allowed" {\n  extends young\n'
+        "  rule    push_ok\n}\n" + _play(segment="young_ok", steps=("app_push using push_script",)),
+        "Add the consent field to the segment's rule (`and push_ok`), or `allow GOV703` on the play "
+        "when leaving those customers out is intended.",
+        context=PLAY_CONTEXT,
+        base=GOV_BASE,
+    ),
+    "GOV704": E(
+        "The shares of a play's `variant` lines do not add up to 100%. Each treated customer (the "
+        "control group is drawn first) gets exactly one arm, by a stable hash against the "
+        "cumulative shares; the message shows the sum and each share.",
+        _play(variants=('short "Short text" 50%', 'gift "With a gift" 30% { offer gift }')),
+        _play(variants=('short "Short text" 50%', 'gift "With a gift" 50% { offer gift }')),
+        "Make the shares add up to 100%.",
         context=PLAY_CONTEXT + 'offer gift "Welcome gift" { kind benefit }\n',
     ),
 }

@@ -6,8 +6,11 @@ PLY602 (suitability) and PLY607 (equal-priority overlap) need the rule solver an
 - PLY604 demand per day of a play on a channel = segment `estimate` × (1 − control) ÷ days in the
   play's window (its `period`, else the strategy `period`, both ends included). A play counts once
   per channel it uses; plays whose segment has no `estimate` (or with no window) are not counted.
+  With variants, a channel counts with the summed shares of the arms whose steps use it.
 - PLY602 (segments.py) and PLY603 apply per step, with the step's offers: its own (`with a + b`),
-  else the play's `offer` (`Play.offers_of`).
+  else the arm's `offer`, else the play's (`Play.offers_of`).
+- Every step check runs per arm (`Play.arms`, `Play.steps_of`); arms that send the play's steps
+  share one schedule (`schedules`), and a message names the arms when the play has variants.
 - PLY605 a step's day is the sum of the `after` offsets of the steps up to it (step 1 is day 0);
   steps on one channel whose days fall in any window of `cap` days are counted.
 - PLY609 the default banned list (DEFAULT_BANNED) applies when the strategy has no `banned`; a
@@ -22,12 +25,12 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from .. import diagnostics as dg
 from ..diagnostics import Label
-from ..model import Model, Offer, Play, Script, Step
+from ..model import Model, Offer, Play, Script, Step, Variant
 from ..source import Span
 from ..syntax import ast
 from .registry import Context, check
@@ -65,37 +68,126 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if x >= 10 else f"{x:,.1f}".rstrip("0").rstrip(".")
 
 
+# --------------------------------------------------------------------------- arms
+
+
+def arm_name(play: Play, arms: Sequence[Variant | None]) -> str:
+    """` (variant `a`)` / ` (variants `a`, `b`)` for a play with variants; "" without."""
+    names = [v.id for v in arms if v is not None]
+    if not play.variants or not names:
+        return ""
+    word = "variant" if len(names) == 1 else "variants"
+    return f" ({word} " + ", ".join(f"`{n}`" for n in names) + ")"
+
+
+def schedules(play: Play) -> list[tuple[list[Variant | None], tuple[Step, ...], tuple[float, ...]]]:
+    """(the arms, their steps, the steps' days) for each distinct schedule of the play, in arm
+    order: arms that send the play's own steps share one."""
+    out: list[tuple[list[Variant | None], tuple[Step, ...], tuple[float, ...]]] = []
+    by_steps: dict[int, int] = {}
+    for v in play.arms():
+        steps = play.steps_of(v)
+        k = by_steps.setdefault(id(steps), len(out))
+        if k == len(out):
+            out.append(([], steps, play.step_days(v)))
+        out[k][0].append(v)
+    return out
+
+
+class Contact(NamedTuple):
+    """A step of a schedule on its day (step 1 is day 0)."""
+
+    day: float
+    step: Step
+
+
+def first_excess(contacts: Sequence[Contact], n: int, window: float) -> list[Contact] | None:
+    """The first run of more than `n` contacts that fall in one window `[t, t + window)` (days
+    differ by less than `window`), ending at the one that makes n+1; None when there is none.
+    `contacts` are in day order."""
+    lo = 0
+    for hi in range(len(contacts)):
+        while contacts[hi].day - contacts[lo].day >= window:
+            lo += 1
+        if hi - lo + 1 > n:
+            return list(contacts[lo : hi + 1])
+    return None
+
+
+def earlier_contacts(inside: Sequence[Contact], show: Callable[[float], str]) -> tuple[Label, ...]:
+    """`contact on day D` at each contact of a window but the last (the one reported)."""
+    return tuple(
+        Label(c.step.node.span, f"contact on day {show(c.day)}")
+        for c in inside[:-1]
+        if c.step.node is not None
+    )
+
+
+def busiest_window(contacts: Sequence[Contact], window: float) -> list[Contact]:
+    """The most contacts that fall in one window (the first such run)."""
+    best: list[Contact] = []
+    lo = 0
+    for hi in range(len(contacts)):
+        while contacts[hi].day - contacts[lo].day >= window:
+            lo += 1
+        if hi - lo + 1 > len(best):
+            best = list(contacts[lo : hi + 1])
+    return best
+
+
+def step_lines(play: Play) -> Iterator[tuple[Variant | None, list[ast.StepLine]]]:
+    """The step lines as written: the play's (None), then each variant's own."""
+    if play.node is not None:
+        yield None, [s for s in play.node.items if isinstance(s, ast.StepLine)]
+    for v in play.variants:
+        if v.node is not None and v.node.items:
+            lines = [s for s in v.node.items if isinstance(s, ast.StepLine)]
+            if lines:
+                yield v, lines
+
+
 # --------------------------------------------------------------------------- PLY601, PLY603
 
 
 @check("PLY")
 def step_channels(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for play in model.plays.values():
-        for step in play.steps:
-            sc = model.scripts.get(step.script)
-            if sc is None or sc.channel is None or sc.channel == step.channel or step.node is None:
-                continue
-            ch_attr = attr(sc.node, "channel")
-            labels = (
-                (Label(ch_attr.value.span, f"`{sc.id}` is written for `{sc.channel}`"),)
-                if ch_attr
-                else ()
-            )
-            yield dg.make(
-                "PLY601",
-                f"step {step.number} of play `{play.id}` sends script `{sc.id}` on channel "
-                f"`{step.channel}`, but the script is for `{sc.channel}`",
-                step.node.channel.span,
-                "channel of the step",
-                labels=labels,
-                help=f"use `step {step.number} {sc.channel} using {sc.id}`, or a script written for "
-                f"`{step.channel}`",
-            )
+        for arms, steps, _ in schedules(play):
+            yield from _step_channels(model, play, arms, steps)
 
 
-def risky_offer(model: Model, play: Play, step: Step) -> Offer | None:
-    """The first offer of the step (its own, else the play's) that has a `risk`, if any."""
-    for oid in play.offers_of(step):
+def _step_channels(
+    model: Model, play: Play, arms: list[Variant | None], steps: tuple[Step, ...]
+) -> Iterator[dg.Diagnostic]:
+    for step in steps:
+        sc = model.scripts.get(step.script)
+        if sc is None or sc.channel is None or sc.channel == step.channel or step.node is None:
+            continue
+        ch_attr = attr(sc.node, "channel")
+        labels = (
+            (Label(ch_attr.value.span, f"`{sc.id}` is written for `{sc.channel}`"),)
+            if ch_attr
+            else ()
+        )
+        yield dg.make(
+            "PLY601",
+            f"step {step.number} of play `{play.id}`{arm_name(play, arms)} sends script "
+            f"`{sc.id}` on channel "
+            f"`{step.channel}`, but the script is for `{sc.channel}`",
+            step.node.channel.span,
+            "channel of the step",
+            labels=labels,
+            help=f"use `step {step.number} {sc.channel} using {sc.id}`, or a script written for "
+            f"`{step.channel}`",
+        )
+
+
+def risky_offer(
+    model: Model, play: Play, step: Step, variant: Variant | None = None
+) -> Offer | None:
+    """The first offer of the step (its own, else the arm's, else the play's) that has a `risk`,
+    if any."""
+    for oid in play.offers_of(step, variant):
         offer = model.offers.get(oid)
         if offer is not None and offer.risk is not None:
             return offer
@@ -106,15 +198,17 @@ def risky_offer(model: Model, play: Play, step: Step) -> Offer | None:
 def disclaimers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     """PLY603, per step: a script sent with a risk-rated offer (the step's own, else the play's)
     must carry a disclaimer. Each script is named once per play."""
-    uses: dict[str, list[tuple[Play, Step, Offer]]] = {}  # script -> [(play, step, offer)]
+    # script -> [(play, arm, step, offer)]
+    uses: dict[str, list[tuple[Play, Variant | None, Step, Offer]]] = {}
     for play in model.plays.values():
         seen: set[str] = set()
-        for step in play.steps:
-            offer = risky_offer(model, play, step)
-            if offer is None or step.script in seen:
-                continue
-            seen.add(step.script)
-            uses.setdefault(step.script, []).append((play, step, offer))
+        for v in play.arms():
+            for step in play.steps_of(v):
+                offer = risky_offer(model, play, step, v)
+                if offer is None or step.script in seen:
+                    continue
+                seen.add(step.script)
+                uses.setdefault(step.script, []).append((play, v, step, offer))
     for sid, lst in uses.items():
         sc = model.scripts.get(sid)
         if sc is None or "disclaimer" in sc.sections or sc.span is None:
@@ -122,9 +216,10 @@ def disclaimers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
         labels = tuple(
             Label(
                 step.node.script.span,
-                f"used by play `{play.id}` with offer `{offer.id}` (risk {offer.risk})",
+                f"used by play `{play.id}`{arm_name(play, [v])} with offer `{offer.id}` "
+                f"(risk {offer.risk})",
             )
-            for play, step, offer in lst
+            for play, v, step, offer in lst
             if step.node is not None
         )
         yield dg.make(
@@ -148,33 +243,37 @@ def disclaimers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
 def repeated_step_offers(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     """PLY612: a step that names one offer twice (`with a + a`), from the syntax."""
     for play in model.plays.values():
-        if play.node is None:
-            continue
-        for line in play.node.items:
-            if not isinstance(line, ast.StepLine):
+        for v, lines in step_lines(play):
+            yield from _repeated_offers(play, v, lines)
+
+
+def _repeated_offers(
+    play: Play, v: Variant | None, lines: list[ast.StepLine]
+) -> Iterator[dg.Diagnostic]:
+    for line in lines:
+        first: dict[str, ast.Name] = {}
+        for name in line.offers:
+            earlier = first.setdefault(name.name, name)
+            if earlier is name:
                 continue
-            first: dict[str, ast.Name] = {}
-            for name in line.offers:
-                earlier = first.setdefault(name.name, name)
-                if earlier is name:
-                    continue
-                yield dg.make(
-                    "PLY612",
-                    f"step {getattr(line.number, 'raw', '?')} of play `{play.id}` names offer `{name.name}` twice",
-                    name.span,
-                    "named again",
-                    labels=(Label(earlier.span, "first named here"),),
-                    help=f"remove the second `{name.name}`; to combine offers, name different "
-                    "ones: `with trial_pack + store_gift`",
-                    suggestions=(
-                        dg.Suggestion(
-                            _repeat_span(line, name),
-                            "",
-                            f"remove the repeated `{name.name}`",
-                            dg.Applicability.MACHINE_APPLICABLE,
-                        ),
+            yield dg.make(
+                "PLY612",
+                f"step {getattr(line.number, 'raw', '?')} of play `{play.id}`"
+                f"{arm_name(play, [v])} names offer `{name.name}` twice",
+                name.span,
+                "named again",
+                labels=(Label(earlier.span, "first named here"),),
+                help=f"remove the second `{name.name}`; to combine offers, name different "
+                "ones: `with trial_pack + store_gift`",
+                suggestions=(
+                    dg.Suggestion(
+                        _repeat_span(line, name),
+                        "",
+                        f"remove the repeated `{name.name}`",
+                        dg.Applicability.MACHINE_APPLICABLE,
                     ),
-                )
+                ),
+            )
 
 
 def _repeat_span(line: ast.StepLine, name: ast.Name) -> Span:
@@ -201,6 +300,7 @@ class _Demand(NamedTuple):
     per_day: float
     step: Step  # the play's first step on the channel
     estimate: int | float  # of the play's segment
+    arms: float = 1.0  # the share of the treated customers whose arm uses the channel
 
 
 @check("PLY")
@@ -208,9 +308,15 @@ def capacity(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     demand: dict[str, list[_Demand]] = {}  # channel -> the plays that use it
     skipped: dict[str, list[str]] = {}
     for play in model.plays.values():
-        channels: dict[str, Step] = {}
-        for step in play.steps:
-            channels.setdefault(step.channel, step)
+        channels: dict[str, Step] = {}  # channel -> the first step on it
+        arm_share: dict[str, float] = {}  # channel -> the share of the treated whose arm uses it
+        for v in play.arms():
+            used: dict[str, Step] = {}
+            for step in play.steps_of(v):
+                channels.setdefault(step.channel, step)
+                used.setdefault(step.channel, step)
+            for chid in used:
+                arm_share[chid] = arm_share.get(chid, 0.0) + (v.share / 100 if v else 1.0)
         if not channels:
             continue
         seg = model.segments.get(play.segment) if play.segment else None
@@ -222,7 +328,9 @@ def capacity(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
         share = 1 - (play.control or 0) / 100
         per_day = seg.estimate * share / days
         for chid, step in channels.items():
-            demand.setdefault(chid, []).append(_Demand(play, per_day, step, seg.estimate))
+            demand.setdefault(chid, []).append(
+                _Demand(play, per_day * arm_share[chid], step, seg.estimate, arm_share[chid])
+            )
     for cid, lst in demand.items():
         ch = model.channels.get(cid)
         if ch is None or ch.capacity is None or ch.capacity.per_day is None:
@@ -249,8 +357,9 @@ def capacity(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
             f"plays sharing `{cid}`: "
             + "; ".join(
                 f"`{p.id}` {_num(estimate)} customers × {100 - (p.control or 0):g}% "
-                f"÷ {model.window_days(p)} days = {_num(d)}"
-                for p, d, _, estimate in lst
+                + (f"× {arms * 100:g}% (its variants on `{cid}`) " if p.variants else "")
+                + f"÷ {model.window_days(p)} days = {_num(d)}"
+                for p, d, _, estimate, arms in lst
             )
         ]
         if skipped.get(cid):
@@ -277,47 +386,44 @@ def capacity(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
 @check("PLY")
 def contact_caps(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     for play in model.plays.values():
-        day = 0.0
-        on: dict[str, list[tuple[float, Step]]] = {}
-        for i, step in enumerate(play.steps):
-            if i > 0 and step.after_days:
-                day += step.after_days
-            on.setdefault(step.channel, []).append((day, step))
-        for cid, lst in on.items():
-            ch = model.channels.get(cid)
-            if ch is None or ch.cap is None:
-                continue
-            n, window = ch.cap
-            if len(lst) <= n:
-                continue
-            lo = 0
-            for hi in range(len(lst)):
-                while lst[hi][0] - lst[lo][0] >= window:
-                    lo += 1
-                if hi - lo + 1 > n:
-                    inside = lst[lo : hi + 1]
-                    step = lst[hi][1]
-                    if step.node is None:
-                        break
-                    labels = tuple(
-                        Label(s.node.span, f"contact on day {_num(d)}")
-                        for d, s in inside[:-1]
-                        if s.node is not None
-                    )
-                    cap_attr = attr(ch.node, "cap")
-                    if cap_attr is not None:
-                        labels += (Label(cap_attr.value.span, "the cap"),)
-                    yield dg.make(
-                        "PLY605",
-                        f"play `{play.id}` contacts a customer {len(inside)} times on `{cid}` within "
-                        f"{_num(window)} days; the channel allows {n}",
-                        step.node.span,
-                        f"contact {len(inside)} on day {_num(lst[hi][0])}",
-                        labels=labels,
-                        help=f"space the steps out with `after` (more than {_num(window)} days apart), move a "
-                        "step to another channel, or drop one",
-                    )
-                    break
+        for arms, steps, days in schedules(play):
+            yield from _caps(model, play, arms, steps, days)
+
+
+def _caps(
+    model: Model,
+    play: Play,
+    arms: list[Variant | None],
+    steps: tuple[Step, ...],
+    days: tuple[float, ...],
+) -> Iterator[dg.Diagnostic]:
+    on: dict[str, list[Contact]] = {}
+    for day, step in zip(days, steps):
+        on.setdefault(step.channel, []).append(Contact(day, step))
+    for cid, lst in on.items():
+        ch = model.channels.get(cid)
+        if ch is None or ch.cap is None:
+            continue
+        n, window = ch.cap
+        inside = first_excess(lst, n, window)
+        node = inside[-1].step.node if inside else None
+        if inside is None or node is None:
+            continue
+        last = inside[-1]
+        labels = earlier_contacts(inside, _num)
+        cap_attr = attr(ch.node, "cap")
+        if cap_attr is not None:
+            labels += (Label(cap_attr.value.span, "the cap"),)
+        yield dg.make(
+            "PLY605",
+            f"play `{play.id}`{arm_name(play, arms)} contacts a customer {len(inside)} times on "
+            f"`{cid}` within {_num(window)} days; the channel allows {n}",
+            node.span,
+            f"contact {len(inside)} on day {_num(last.day)}",
+            labels=labels,
+            help=f"space the steps out with `after` (more than {_num(window)} days apart), move a "
+            "step to another channel, or drop one",
+        )
 
 
 # --------------------------------------------------------------------------- PLY606, PLY608, PLY611
@@ -338,37 +444,8 @@ def play_shape(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
                 notes=("every play should move an objective of the strategy map",),
             )
         # Step numbering, from the syntax (steps with unresolved references count too).
-        lines = [s for s in play.node.items if isinstance(s, ast.StepLine)]
-        for i, s in enumerate(lines, start=1):
-            if not isinstance(s.number, ast.Number) or not isinstance(s.number.value, int):
-                break
-            if s.number.value != i:
-                yield dg.make(
-                    "PLY608",
-                    f"step {s.number.value} of play `{play.id}` should be step {i}",
-                    s.number.span,
-                    f"expected {i}",
-                    help="number the steps 1, 2, 3 … in the order they are written",
-                    suggestions=(
-                        dg.Suggestion(
-                            s.number.span,
-                            str(i),
-                            f"renumber as step {i}",
-                            dg.Applicability.MAYBE_INCORRECT,
-                        ),
-                    ),
-                )
-                break
-        first_after = lines[0].after if lines else None
-        if first_after is not None:
-            yield dg.make(
-                "PLY608",
-                f"the first step of play `{play.id}` has `after`",
-                first_after.span,
-                "nothing comes before it",
-                help="the first step starts when the play is triggered; remove `after` "
-                "(use `when event … within …` to delay or bound the start)",
-            )
+        for v, lines in step_lines(play):
+            yield from _numbering(play, v, lines)
         # From the syntax: a `control` whose value was rejected (TYP304) is not reported again.
         missing: list[str] = []
         if not any(isinstance(t, ast.TargetLine) for t in play.node.items):
@@ -389,6 +466,41 @@ def play_shape(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
                 "not measurable",
                 help="add " + " and ".join(hlp),
             )
+
+
+def _numbering(play: Play, v: Variant | None, lines: list[ast.StepLine]) -> Iterator[dg.Diagnostic]:
+    """PLY608 for one list of step lines (the play's, or a variant's own)."""
+    whose = f"play `{play.id}`{arm_name(play, [v])}"
+    for i, s in enumerate(lines, start=1):
+        if not isinstance(s.number, ast.Number) or not isinstance(s.number.value, int):
+            break
+        if s.number.value != i:
+            yield dg.make(
+                "PLY608",
+                f"step {s.number.value} of {whose} should be step {i}",
+                s.number.span,
+                f"expected {i}",
+                help="number the steps 1, 2, 3 … in the order they are written",
+                suggestions=(
+                    dg.Suggestion(
+                        s.number.span,
+                        str(i),
+                        f"renumber as step {i}",
+                        dg.Applicability.MAYBE_INCORRECT,
+                    ),
+                ),
+            )
+            break
+    first_after = lines[0].after if lines else None
+    if first_after is not None:
+        yield dg.make(
+            "PLY608",
+            f"the first step of {whose} has `after`",
+            first_after.span,
+            "nothing comes before it",
+            help="the first step starts when the play is triggered; remove `after` "
+            "(use `when event … within …` to delay or bound the start)",
+        )
 
 
 # --------------------------------------------------------------------------- PLY609, PLY610

@@ -47,7 +47,7 @@ def load_checks() -> None:
     global _loaded
     if _loaded:
         return
-    from . import mapgraph, plays, review, segments, types  # noqa: F401
+    from . import governance, mapgraph, plays, review, segments, types  # noqa: F401
 
     _loaded = True
 
@@ -77,6 +77,7 @@ def allowed_spans(model: Model) -> list[tuple[Span, frozenset[str]]]:
         model.initiatives,
         model.reviews,
         model.gaps,
+        model.policies,
     )
     for coll in colls:
         for el in coll.values():

@@ -13,12 +13,13 @@ import weakref
 from collections.abc import Callable, Collection, Iterator
 
 from .. import diagnostics as dg
-from ..model import Model, Offer, Play, Schema, Segment
+from ..model import Model, Offer, Play, Schema, Segment, Variant
 from ..rules import TRUE, All, Cmp, NExpr, show
 from ..rules import Value as RuleValue
 from ..source import Span
 from ..syntax import ast
 from .evaluator import Record, evaluate
+from .plays import arm_name
 from .registry import Context, check
 from .solver import NT, Compiled, Conjunct, Space, T, Undecided, overlap_env
 from .util import attr as _attr
@@ -406,21 +407,42 @@ def unused_segments(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
 # --------------------------------------------------------------------------- PLY602, PLY607
 
 
-def _offers_made(model: Model) -> Iterator[tuple[Play, Offer, Span | None]]:
-    """Every offer a play makes, once per play, with where a step names it (None: the play's
-    `offer`): PLY602 applies per step, to the step's own offers or else the play's."""
+def _offers_made(
+    model: Model,
+) -> Iterator[tuple[Play, Offer, Span | None, list[Variant | None]]]:
+    """Every offer a play makes, once per play, with where it is named (a step's `with`, else
+    the arm's `offer`; None: the play's `offer`) and the arms that make it: PLY602 applies per
+    step and arm, to the step's own offers, else the arm's, else the play's."""
     for play in model.plays.values():
-        seen: set[str] = set()
-        for step in play.steps:
-            own = {n.name: n.span for n in step.node.offers} if step.node is not None else {}
-            for oid in play.offers_of(step):
-                offer = model.offers.get(oid)
-                if offer is not None and oid not in seen:
-                    seen.add(oid)
-                    yield play, offer, own.get(oid)
+        made: dict[str, tuple[Offer, Span | None, list[Variant | None]]] = {}
+        for v in play.arms():
+            own_offer = _attr_in(v.node.items, "offer") if v is not None and v.node else None
+            for step in play.steps_of(v):
+                own = {n.name: n.span for n in step.node.offers} if step.node is not None else {}
+                for oid in play.offers_of(step, v):
+                    offer = model.offers.get(oid)
+                    if offer is None:
+                        continue
+                    where = own.get(oid) or (
+                        own_offer.value.span
+                        if own_offer is not None and v is not None and v.offer == oid
+                        else None
+                    )
+                    got = made.setdefault(oid, (offer, where, []))
+                    if v not in got[2]:
+                        got[2].append(v)
+        for offer, where, arms in made.values():
+            yield play, offer, where, arms
         offer = model.offers.get(play.offer) if play.offer else None
-        if not play.steps and offer is not None:
-            yield play, offer, None
+        if not play.steps and not play.variants and offer is not None:
+            yield play, offer, None, [None]
+
+
+def _attr_in(items: tuple[ast.Item, ...], name: str) -> ast.Attribute | None:
+    for item in items:
+        if isinstance(item, ast.Attribute) and item.name.name == name:
+            return item
+    return None
 
 
 @check("PLY")
@@ -431,7 +453,7 @@ def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
     if r.space is None or schema is None or schema.risk_field is None:
         return
     rf = schema.fields[schema.risk_field]
-    for play, offer, where in _offers_made(model):
+    for play, offer, where, arms in _offers_made(model):
         if offer.risk is None or offer.risk not in rf.enum_values or not play.segment:
             continue
         rule = r.rule(play.segment)
@@ -453,7 +475,8 @@ def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
         below = "has no" if rec.get(rf.name) is None else f"`{rf.name}` {rec[rf.name]} is below"
         yield dg.make(
             "PLY602",
-            f"play `{play.id}` offers `{offer.id}` (risk {offer.risk}) to segment `{play.segment}`, "
+            f"play `{play.id}`{arm_name(play, arms)} offers `{offer.id}` (risk {offer.risk}) to "
+            f"segment `{play.segment}`, "
             f"which admits customers whose `{rf.name}` is below {offer.risk}",
             span,
             f"risk {offer.risk}",
