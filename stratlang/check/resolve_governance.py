@@ -248,7 +248,7 @@ def _channel_names(r: Resolver, names: Sequence[ast.Name]) -> tuple[str, ...] | 
 
 
 def _text(v: ast.Value) -> str:
-    return getattr(v, "raw", None) or getattr(v, "name", None) or getattr(v, "value", "?")
+    return str(getattr(v, "raw", None) or getattr(v, "name", None) or getattr(v, "value", "?"))
 
 
 # ------------------------------------------------------------------------------ variants

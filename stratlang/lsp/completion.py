@@ -151,8 +151,8 @@ def complete(
             chans = [(i, "id", "channel") for i, k in sorted(ids.items()) if k == "channel"]
             return chans + [(k, "value", "channel kind") for k in language.CHANNEL_KINDS]
         if _CONSENT_FIELD.search(before):
-            fields = schema.fields.values() if schema is not None else ()
-            return [(f.name, "field", "bool") for f in fields if f.type == "bool"]
+            bools = [f.name for f in schema.fields.values() if f.type == "bool"] if schema else []
+            return [(name, "field", "bool") for name in bools]
 
     in_rule = bool(_RULE.search(before)) and kind in ("segment", "play")
     if in_rule and schema is not None:
