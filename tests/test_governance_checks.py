@@ -397,3 +397,14 @@ def test_gov702_stays_fast_on_many_plays(tmp_path):
     took = time.perf_counter() - t
     assert sum(d.code == "GOV702" for d in got) > 1000
     assert took < 20, took
+
+
+def test_allow_takes_the_warnings_not_the_errors(tmp_path):
+    r = check(
+        tmp_path,
+        policy("consent sms_ok on sms")
+        + play("p", "young", "sms using sms_s", extra="allow GOV703\n"),
+    )
+    assert of(r, "GOV703") == [] and r.ok
+    r = check(tmp_path, play("p", "young", "sms using sms_s", extra="allow GOV704\n"))
+    assert "TYP304" in [d.code for d in r.diagnostics]
