@@ -126,11 +126,12 @@ def generate(path: Path, rows: int) -> None:
     con.close()
 
 
-def load_model(tmp: Path):
+def load_model(tmp: Path, text: str | None = None, name: str = "bench.strat"):
+    """The benchmark project (or `text`) written to tmp/name and checked; exits on errors."""
     from stratlang.check import check_entry
 
-    entry = tmp / "bench.strat"
-    entry.write_text(project_text(), encoding="utf-8")
+    entry = tmp / name
+    entry.write_text(project_text() if text is None else text, encoding="utf-8")
     res = check_entry(entry)
     errors = [d for d in res.diagnostics if d.severity.name == "ERROR"]
     if errors:

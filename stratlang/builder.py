@@ -74,12 +74,13 @@ def build(
     actuals: ReviewInputs | None = None,
     as_of: dt.date | None = None,
     previous: Path | str | None = None,
+    contacts: Path | str | None = None,
 ) -> Built:
     """Write the outputs of a checked project into the folder `out`, replacing it whole; with
     `actuals`, the review's files too (`review`). The lists assign only the plays active on
     `as_of` (None: the review's day, else today; `stratlang.engine.run_lists`). `previous` (with
     `data`): the previous customer table; the transitions go into the lists, `counts` and the
-    maps."""
+    maps. `contacts` (with `data`): the contact log the lists keep the contact limits with."""
     if fails(result.diagnostics, fail_level):
         raise CheckFailed(result, fail_level)
     step = progress or (lambda message: None)
@@ -89,6 +90,8 @@ def build(
     inputs = project_inputs(result) + ([data_path] if data_path is not None else [])
     previous_path = Path(previous) if previous is not None and data_path is not None else None
     inputs += [previous_path] if previous_path is not None else []
+    contacts_path = Path(contacts) if contacts is not None and data_path is not None else None
+    inputs += [contacts_path] if contacts_path is not None else []
     if actuals is not None:
         inputs += _review_inputs(actuals)
     scored: tuple[ReviewResult, list[Diagnostic]] | None = None
@@ -96,7 +99,9 @@ def build(
     with output_folder(Path(out), inputs=inputs, on_wait=on_wait) as stage:
         day = as_of or (actuals.as_of if actuals is not None else None)
         listed = (
-            _lists(result, data_path, engine, stage / "lists", step, day, previous_path)
+            _lists(
+                result, data_path, engine, stage / "lists", step, day, previous_path, contacts_path
+            )
             if data_path is not None
             else None
         )
@@ -194,6 +199,7 @@ def _lists(
     step: Callable[[str], None],
     as_of: dt.date | None,
     previous: Path | None = None,
+    contacts: Path | None = None,
 ) -> tuple[dict, dict]:
     """Run the lists into `folder` (inside the staging folder): the real counts for the model and
     the plays inactive on `as_of`."""
@@ -208,6 +214,7 @@ def _lists(
         inputs=project_inputs(result),
         as_of=as_of,
         previous=previous,
+        contacts=contacts,
     )
     counts = summary.counts()
     if summary.transitions:  # the lifecycle map and the playbook draw them

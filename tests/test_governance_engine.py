@@ -550,3 +550,50 @@ def test_holdout_and_variant_buckets_in_sql_equal_python(dialect):
     for text in ("holdout:fy2026", "variant:spring_push"):
         q = f"SELECT k, {_bucket(col('k'), text, dialect).sql('duckdb')} FROM t"
         assert dict(con.execute(q).fetchall()) == {k: bucket_of(k, text) for k in keys}
+
+
+def test_a_parquet_log_and_an_earlier_lists_file_are_logs(tmp_path, fixed):
+    """The lists' own CSV (key, …, date, channel, …, control) is a valid log; Parquet too."""
+    import duckdb
+
+    model, data = fixed
+    first = run_lists(model, data, out_dir=tmp_path / "w1", as_of=AS_OF)
+    earlier = tmp_path / "w1" / "first.csv"
+    again = run_lists(model, data, out_dir=tmp_path / "w2", as_of=AS_OF, contacts=earlier)
+    # the same wave again: every listed customer of `first` already has its contacts
+    assert again.contacts["contacts"] == sum(1 for r in _read(earlier) if r["control"] == "false")
+    assert (
+        again.dropped_by_policy and again.plays["first"]["listed"] < first.plays["first"]["listed"]
+    )
+    pq = tmp_path / "log.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv_auto('{earlier.as_posix()}')) TO '{pq.as_posix()}' (FORMAT parquet)"
+    )
+    from_pq = run_lists(model, data, out_dir=tmp_path / "w3", as_of=AS_OF, contacts=pq)
+    assert from_pq.dropped_by_policy == again.dropped_by_policy
+    for p in ("first", "second"):
+        assert (tmp_path / "w2" / f"{p}.csv").read_bytes() == (
+            tmp_path / "w3" / f"{p}.csv"
+        ).read_bytes()
+
+
+def test_build_passes_the_contact_log_to_the_lists(tmp_path, fixed):
+    model, data = fixed
+    log = tmp_path / "log.csv"
+    log.write_text("key,channel,date\nc1,sms,2026-02-28\nc1,sms,2026-03-02\n", encoding="utf-8")
+    _register()
+    entry = str(tmp_path / "main.strat")
+    args = ["build", entry, "-o", str(tmp_path / "b"), "--data", str(data), "--as-of", "2026-03-01"]
+    r = CliRunner().invoke(main, [*args, "--contacts", str(log)])
+    assert r.exit_code == 0, r.output
+    assert "no contact log" not in r.stderr
+    direct = run_lists(model, data, out_dir=tmp_path / "o", as_of=AS_OF, contacts=log)
+    for p in ("first", "second"):
+        assert (tmp_path / "b" / "lists" / f"{p}.csv").read_bytes() == (
+            tmp_path / "o" / f"{p}.csv"
+        ).read_bytes()
+    assert direct.contacts["contacts"] == 2
+    r = CliRunner().invoke(
+        main, ["build", entry, "-o", str(tmp_path / "c"), "--contacts", str(log)]
+    )
+    assert r.exit_code == 2 and "--contacts needs --data" in r.output + r.stderr

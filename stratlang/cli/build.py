@@ -26,6 +26,7 @@ from .common import (
     say_waiting,
     usage_errors,
 )
+from .lists import say_limits_without_log
 
 
 def _progress(msg: str) -> None:
@@ -97,6 +98,14 @@ def _progress(msg: str) -> None:
     help="With --data: the customer table of the previous run, for tier and lifecycle "
     "transitions (lists/transitions.csv, the lifecycle map) and transition triggers.",
 )
+@click.option(
+    "--contacts",
+    "contacts",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --data: the contact log (key, channel, date[, control]) the lists keep the "
+    "contact limits with (see `lists --contacts`).",
+)
 def build(
     entry: Path,
     out_dir: Path,
@@ -110,6 +119,7 @@ def build(
     outcomes: Path | None,
     as_of: dt.datetime | None,
     previous: Path | None,
+    contacts: Path | None,
 ) -> None:
     """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists."""
     res = load_checked(entry, root, "warning" if strict else "error")
@@ -117,6 +127,10 @@ def build(
         fail_usage("--outcomes needs --actuals", "give the actuals file the review scores")
     if previous is not None and data is None:
         fail_usage("--previous needs --data", "give today's customer table with --data")
+    if contacts is not None and data is None:
+        fail_usage("--contacts needs --data", "give the customer table with --data")
+    if data is not None:
+        say_limits_without_log(res.model, contacts)
     review = ReviewInputs(actuals, outcomes, as_of.date() if as_of else None) if actuals else None
     with usage_errors():
         built = build_outputs(
@@ -132,6 +146,7 @@ def build(
             actuals=review,
             as_of=as_of.date() if as_of else None,
             previous=previous,
+            contacts=contacts,
         )
     for play, why in (built.inactive or {}).items():
         click.echo(f"play `{play}` is not active: {why}", err=True)

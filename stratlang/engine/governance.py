@@ -127,8 +127,10 @@ def load(con: SQLConnection, model: Model, path: Path, customers: str = "custome
         f"WHERE c.{key} = l.key)"
     ).fetchone()
     assert got is not None  # aggregates without GROUP BY: one row
-    con.execute(f"DROP TABLE IF EXISTS {_LOG}")
-    con.execute(f"DROP VIEW IF EXISTS {_LOG}")
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [_LOG]
+    ).fetchone()
+    con.execute(f"DROP {'VIEW' if kind == ('VIEW',) else 'TABLE'} IF EXISTS {_LOG}")
     assert tuple(CONTACT_COLUMNS) == ("key", "channel", "date")
     return ContactLog(str(path), rows, int(got[0]), int(got[1]), got[2] if got[1] else None)
 
