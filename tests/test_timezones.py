@@ -184,6 +184,32 @@ def test_undated_steps_keep_the_zone_but_have_no_window(tmp_path):
         assert (r["date"], r["send_from"], r["send_until"]) == ("", "", "")
 
 
+def test_each_variant_arm_gets_the_window_of_its_own_channel(tmp_path):
+    text = project_text().replace(
+        "  step 5 app   using note after 1d\n",
+        "  step 5 app   using note after 1d\n"
+        '  variant same "Same" 50%\n'
+        '  variant call "Call" 50% { step 1 phone using call  step 2 phone using call after 1d }\n',
+    )
+    res = check_entry(write_project(tmp_path, {"main.strat": text}))
+    assert not [d for d in res.diagnostics if d.severity.name == "ERROR"]
+    model = res.model
+    data = tmp_path / "customers.csv"
+    data.write_text(
+        "id,tz,score\n" + "".join(f"c{i},Europe/London,{i}\n" for i in range(40)), encoding="utf-8"
+    )
+    run_lists(model, data, out_dir=tmp_path / "out", as_of=AS_OF)
+    rows = [r for r in read(tmp_path / "out" / "p.csv") if r["variant"]]
+    assert {r["variant"] for r in rows} == {"same", "call"}
+    for r in rows:
+        date = dt.date.fromisoformat(r["date"])
+        if r["variant"] == "call":  # the arm's own steps: two calls
+            quiet = (dt.time(21), dt.time(9))
+        else:  # the play's steps
+            quiet = STEPS[int(r["step"]) - 1][1]
+        assert (r["send_from"], r["send_until"]) == expected_window("Europe/London", date, quiet)
+
+
 def test_parquet_and_xlsx_carry_the_window(tmp_path):
     import duckdb
     from openpyxl import load_workbook
