@@ -597,3 +597,50 @@ def test_build_passes_the_contact_log_to_the_lists(tmp_path, fixed):
         main, ["build", entry, "-o", str(tmp_path / "c"), "--contacts", str(log)]
     )
     assert r.exit_code == 2 and "--contacts needs --data" in r.output + r.stderr
+
+
+def test_capacity_is_charged_to_each_arms_first_channel(tmp_path):
+    """Arm `b` calls (phone: 2 a day over a 10-day window = 20 customers); arm `a` texts
+    (unlimited): only arm b's treated customers are cut, the lowest hashes kept."""
+    import hashlib
+
+    text = (
+        HEAD.format(holdout="")
+        .replace("period 2026-01-01 .. 2026-12-31", "period 2026-03-01 .. 2026-03-10")
+        .replace(
+            'channel phone "Phone" { kind outbound_call }',
+            'channel phone "Phone" { kind outbound_call  capacity 2 per day }',
+        )
+        + """
+segment all "All" { rule age >= 0 }
+play p "P" {
+  segment all  offer fund  step 1 sms using s_sms  supports F1  control 10%
+  variant a "A" 50%
+  variant b "B" 50% { step 1 phone using s_phone }
+}
+"""
+    ).replace('target g "g" >= 5% by 2026-12-31', 'target g "g" >= 5% by 2026-03-10')
+    model, errors = _checked(tmp_path, text)
+    assert not errors, errors
+    data = tmp_path / "c.csv"
+    customers(data, 3, 300)
+    s = run_lists(model, data, out_dir=tmp_path / "o", as_of=AS_OF)
+    rows = _read(tmp_path / "o" / "p.csv")
+    treated = {"a": [], "b": []}
+    for i in range(300):
+        key = f"c{i}"
+        if bucket_of(key, "p") >= 1000:
+            treated["a" if bucket_of(key, "variant:p") < 5000 else "b"].append(key)
+    h = {k: int(hashlib.md5(f"{k}|p".encode()).hexdigest()[:8], 16) for k in treated["b"]}
+    kept_b = sorted(treated["b"], key=lambda k: (h[k], k))[:20]
+    listed = {r["variant"]: set() for r in rows}
+    for r in rows:
+        listed[r["variant"]].add(r["key"])
+    assert listed["a"] == set(treated["a"])
+    assert listed["b"] == set(kept_b)
+    assert s.plays["p"]["dropped_by_capacity"] == len(treated["b"]) - 20
+    assert s.plays["p"]["variants"] == {"a": len(treated["a"]), "b": 20}
+    phone, sms = s.channels["phone"], s.channels["sms"]
+    assert (phone["contacted"], phone["dropped_by_capacity"]) == (20, len(treated["b"]) - 20)
+    assert (sms["contacted"], sms["dropped_by_capacity"]) == (len(treated["a"]), 0)
+    assert phone["plays"] == sms["plays"] == ["p"]

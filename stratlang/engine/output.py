@@ -161,13 +161,14 @@ def summarize(
         f"FROM __assigned{not_held} GROUP BY play"
     ).fetchall()
     stats = {r[0]: r[1:] for r in rows}
-    arms: dict[str, dict[str, int]] = {}
-    if "variant" in present and _has_column(con, "__assigned", "variant"):
-        for play, variant, n in con.execute(
-            "SELECT play, variant, count(*) FROM __assigned WHERE kept AND variant IS NOT NULL "
-            "GROUP BY play, variant"
+    # per (play, arm) of a play with variants: treated listed, dropped by capacity
+    arms: dict[tuple[str, str], tuple[int, int]] = {}
+    if "arm" in present and _has_column(con, "__assigned", "arm"):
+        for play, arm, contacted, dropped in con.execute(
+            "SELECT play, arm, count_if(NOT control AND kept), count_if(NOT kept) "
+            f"FROM __assigned{not_held} GROUP BY play, arm"
         ).fetchall():
-            arms.setdefault(play, {})[variant] = n
+            arms[play, arm] = (contacted, dropped)
     s = Summary(model.strategy.label, engine, customers, dict(segment_counts))
     s.as_of = as_of.isoformat() if as_of is not None else None
     s.inactive = inactive_plays(model, as_of)
@@ -190,8 +191,9 @@ def summarize(
         }
         play = model.plays[p.id]
         if play.variants:
-            got = arms.get(p.id, {})
-            s.plays[p.id]["variants"] = {v.id: got.get(v.id, 0) for v in play.variants}
+            s.plays[p.id]["variants"] = {
+                v.id: arms.get((p.id, v.id), (0, 0))[0] for v in play.variants
+            }
         if dropped_by_policy is not None:
             s.plays[p.id]["dropped_by_policy"] = dropped_by_policy.get(p.id, 0)
         s.dropped_by_capacity += dropped
@@ -199,8 +201,8 @@ def summarize(
         s.dropped_by_policy = sum(dropped_by_policy.values())
     if held:
         s.holdout = _holdout_summary(con, model)
-    for p in plan(model, as_of):  # channels in assignment order of their active plays
-        if p.channel is None or p.arm_order > 0:
+    for p in plan(model, as_of):  # channels in assignment order of their active plays (arms)
+        if p.channel is None:
             continue
         ch = model.channels.get(p.channel)
         cap = ch.capacity.per_day if ch is not None and ch.capacity is not None else None
@@ -216,11 +218,17 @@ def summarize(
             },
         )
         st = s.plays[p.id]
-        c["demand_per_day"] += (st["contacted"] + st["dropped_by_capacity"]) / p.days
-        c["contacts_per_day"] += st["contacted"] / p.days
-        c["contacted"] += st["contacted"]
-        c["dropped_by_capacity"] += st["dropped_by_capacity"]
-        c["plays"].append(p.id)
+        contacted, dropped = (
+            (st["contacted"], st["dropped_by_capacity"])
+            if p.arm is None
+            else arms.get((p.id, p.arm), (0, 0))
+        )
+        c["demand_per_day"] += (contacted + dropped) / p.days
+        c["contacts_per_day"] += contacted / p.days
+        c["contacted"] += contacted
+        c["dropped_by_capacity"] += dropped
+        if p.id not in c["plays"]:
+            c["plays"].append(p.id)
     for c in channels.values():
         c["demand_per_day"] = _r(c["demand_per_day"])
         c["contacts_per_day"] = _r(c["contacts_per_day"])
