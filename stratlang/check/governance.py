@@ -40,6 +40,10 @@ from .segments import _in_both, _periods_meet, format_witness, reasoner
 from .solver import NT, Compiled, Conjunct, T, Undecided
 from .util import id_span
 
+# GOV702 reports once per later play and limit; it names up to this many plays before it that
+# break the limit together with it (the first in full), and stops looking after one more.
+MAX_PARTNERS = 10
+
 # --------------------------------------------------------------------------- schedules
 
 
@@ -185,15 +189,21 @@ def across_plays(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
         # a play that breaks the limit alone is GOV701's; one without contacts cannot add any
         peaks = [(p, k) for p, k in peaks if 0 < k.size <= n]
         for j, (b, kb) in enumerate(peaks):
+            if b.node is None:
+                continue
+            partners: list[tuple[Play, _Peak, _Witness]] = []  # in assignment order
             for a, ka in peaks[:j]:
                 if ka.size + kb.size <= n or not _periods_meet(a.period, b.period):
                     continue
                 if (a.id, b.id) not in both:
                     both[a.id, b.id] = _overlap(model, eligible, a, b)
-                rec = both[a.id, b.id]
-                if rec is None or b.node is None:
-                    continue
-                yield _gov702(model, policy, limit, a, ka, b, kb, rec)
+                found = both[a.id, b.id]
+                if found is not None:
+                    partners.append((a, ka, found))
+                    if len(partners) > MAX_PARTNERS:  # enough to say "and more"
+                        break
+            if partners:
+                yield _gov702(model, policy, limit, b, kb, partners)
 
 
 class _Witness(NamedTuple):
@@ -219,14 +229,15 @@ def _gov702(
     model: Model,
     policy: Policy,
     limit: ContactLimit,
-    a: Play,
-    ka: _Peak,
     b: Play,
     kb: _Peak,
-    found: _Witness,
+    partners: list[tuple[Play, _Peak, _Witness]],
 ) -> dg.Diagnostic:
+    """At B: the first play before it that breaks the limit together with it, in full (witness
+    and combined schedule); the others found are named in a note."""
     schema = model.schema
     assert schema is not None  # the solver found a customer
+    a, ka, found = partners[0]
     # B's busiest window starts on the day A's does: both fit in one window of the limit
     start = ka.contacts[0].day - kb.contacts[0].day
     shift_a, shift_b = (0.0, start) if start >= 0 else (-start, 0.0)
@@ -240,6 +251,17 @@ def _gov702(
     )
     witness = format_witness(found.record, schema, found.env)
     labels = (Label(id_span(a), f"assigned before `{b.id}`"),) if a.node is not None else ()
+    notes = [
+        f"{witness} is eligible for both: one wave may give them `{a.id}` and a later one `{b.id}`",
+        "schedule: " + combined,
+    ]
+    others = partners[1 : MAX_PARTNERS + 1]
+    if others:
+        more = ", and more" if len(partners) > MAX_PARTNERS else ""
+        notes.append(
+            f"`{b.id}` can break this limit with other plays assigned before it too (a customer "
+            "eligible for both each): " + ", ".join(f"`{p.id}`" for p, _, _ in others) + more
+        )
     return dg.make(
         "GOV702",
         f"plays `{a.id}` and `{b.id}` can together contact a customer {total} times within "
@@ -247,11 +269,7 @@ def _gov702(
         id_span(b),
         f"together with `{a.id}`",
         labels=labels + _limit_labels(policy, limit),
-        notes=(
-            f"{witness} is eligible for both: one wave may give them `{a.id}` and a later one "
-            f"`{b.id}`",
-            "schedule: " + combined,
-        ),
+        notes=tuple(notes),
         help=(
             f"with `lists --contacts FILE` (the contacts already made) the lists keep the limit "
             f"by skipping `{b.id}` for such customers; to avoid it, make the segments disjoint, "
