@@ -107,6 +107,7 @@ def test_format_is_stable_and_keeps_comments(project, tmp_path):
     "change, code, words",
     [
         ('timezone "Asia/Shanghai"', 'timezone "Asia/Shanghia"', ("TYP303", "Asia/Shanghai")),
+        ('timezone "Asia/Shanghai"', 'timezone "localtime"', ("TYP303", "not a time zone")),
         ("holdout 5%", "holdout 5", ("TYP304", "percentage")),
         ("at most 3 per 7d", "at most 0 per 7d", ("TYP304", "at least 1")),
         ("at most 3 per 7d", "at most 3 per 7h", ("TYP304", "days, weeks")),

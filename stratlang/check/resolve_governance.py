@@ -25,10 +25,15 @@ if TYPE_CHECKING:
 FIELD_TYPES_FOR_ZONE = ("string", "enum")
 
 
+# Names `zoneinfo` lists that are no place's zone: `localtime` is the machine's own setting (the
+# lists refuse it: an output must not depend on where it was made).
+NOT_ZONES = frozenset({"localtime"})
+
+
 @functools.cache
 def time_zones() -> frozenset[str]:
-    """The IANA zone names this machine knows (Python's `zoneinfo`)."""
-    return frozenset(zoneinfo.available_timezones())
+    """The IANA zone names this machine knows (Python's `zoneinfo`), less NOT_ZONES."""
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
 
 
 def zone_name(r: Resolver, v: ast.Value, what: str) -> str | None:
