@@ -185,3 +185,10 @@ def test_model_json_carries_governance_only_when_used(project):
     plain = json.loads(render_model_json(project(BASE).model))
     assert "policies" not in plain and "holdout" not in plain["strategy"]
     assert all("timezone" not in f for f in plain["schema"]["fields"])
+
+
+def test_a_variant_with_one_short_attribute_stays_on_one_line():
+    text = GOV.replace("{ offer gift  step 1 sms using sms_b }", "{\n    offer gift\n  }")
+    once = format_text(text)
+    assert '  variant  gift "Gift" 30% { offer gift }\n' in once
+    assert format_text(once) == once

@@ -491,9 +491,12 @@ class Printer:
                 )
             elif isinstance(item, ast.VariantLine) and item.body is not None:
                 assert key is not None
-                yield self._line_block(
-                    item, indent, f"{indent}{_pad(key, width)} {variant_head(item, indent)} {{"
-                )
+                head = f"{indent}{_pad(key, width)} {variant_head(item, indent)}"
+                one = _one_line_variant(item, head)
+                if one is not None:  # `variant gift "礼包版" 30% { offer gift_pack }`
+                    self.finish([one], item.trailing, True)
+                else:
+                    yield self._line_block(item, indent, head + " {")
             else:
                 assert key is not None  # only a sub-block has no name column
                 # a line break ends nothing: `;` where the next item's first word would be read as
@@ -573,6 +576,19 @@ class Printer:
 
 
 _FLAGS = frozenset(language.FIELD_FLAGS)
+
+
+def _one_line_variant(item: ast.VariantLine, head: str) -> str | None:
+    """A variant whose body is one short attribute and no comments, on one line."""
+    if item.dangling or len(item.items) != 1:
+        return None
+    only = item.items[0]
+    if not isinstance(only, ast.Attribute) or only.leading or only.trailing:
+        return None
+    if isinstance(only.value, ast.Str) and only.value.triple:
+        return None
+    line = f"{head} {{ {only.name.name} {value(only.value)} }}"
+    return line if _fits(line, WIDTH) else None
 
 
 def variant_head(item: ast.VariantLine, indent: str) -> str:
