@@ -600,11 +600,11 @@ CONTACT_COLUMNS = ("key", "channel", "date")
 
 def fits_query(
     model: Model, plays: list[Play], contacts: str, as_of: dt.date, dialect: str | None
-) -> tuple[exp.Select, dict[str, str]] | None:
-    """Per customer in the contact log (table `contacts`: CONTACT_COLUMNS, contacts only): one
-    boolean column per play that has limits to keep, TRUE when the play's scheduled steps (the
+) -> tuple[exp.Select, dict[str, tuple[str, int]]] | None:
+    """Per customer in the contact log (table `contacts`: CONTACT_COLUMNS, contacts only): for
+    every play that has limits to keep, a bit (`fit_bit`) set when the play's scheduled steps (the
     customer's arm's) fit every limit together with the logged contacts. Returns the query and
-    play id -> its column; None when no limit concerns the plays."""
+    play id -> (mask column, bit); None when no limit concerns the plays."""
     checks, needs = limit_checks(model, plays)
     if not checks:
         return None
@@ -651,7 +651,10 @@ def fits_query(
     out = exp.select(col("__fk")).from_(
         exp.Subquery(this=logged, alias=exp.TableAlias(this=ident("__log")))
     )
-    names: dict[str, str] = {}
+    # The fits travel as bit masks (FIT_BITS plays a BIGINT column): the customer table's join
+    # with them then carries one or two columns, not one per play.
+    names: dict[str, tuple[str, int]] = {}
+    masks: dict[str, list[exp.Expr]] = {}
     for p in plays:
         arms = p.arms()
         if not any(needs[p.id, v.id if v else None] for v in arms):
@@ -660,11 +663,30 @@ def fits_query(
             value = arm_expr(p, col("__fk"), dialect, [fit(needs[p.id, v.id]) for v in p.variants])
         else:
             value = fit(needs[p.id, None])
-        names[p.id] = f"__fit_{len(names)}"
-        out = out.select(exp.alias_(value, names[p.id], quoted=True), copy=False)
+        column, bit = f"__fits{len(names) // FIT_BITS}", len(names) % FIT_BITS
+        names[p.id] = (column, bit)
+        masks.setdefault(column, []).append(
+            exp.Case(ifs=[exp.If(this=value, true=number(1 << bit))], default=number(0))
+        )
     if not names:
         return None
+    for column, terms in masks.items():
+        total = terms[0]
+        for term in terms[1:]:
+            total = exp.Add(this=total, expression=term)
+        out = out.select(exp.alias_(total, column, quoted=True), copy=False)
     return out, names
+
+
+FIT_BITS = 60  # plays per fit mask column (a BIGINT)
+
+
+def fit_bit(column: exp.Expr, bit: int) -> exp.Expr:
+    """TRUE when bit `bit` of the mask column is set: (column // 2^bit) % 2 = 1 (portable)."""
+    shifted = exp.IntDiv(this=column, expression=number(1 << bit)) if bit else column
+    return exp.EQ(
+        this=exp.Mod(this=exp.Paren(this=shifted), expression=number(2)), expression=number(1)
+    )
 
 
 def _eligible(model: Model, p: PlayPlan, fit: exp.Expr | None = None) -> exp.Expr:
@@ -684,72 +706,23 @@ def _eligible(model: Model, p: PlayPlan, fit: exp.Expr | None = None) -> exp.Exp
     return cond
 
 
-def _pick_case(model: Model, plays: list[PlayPlan], fits: dict[str, str] | None = None) -> exp.Case:
+def _pick_case(
+    model: Model, plays: list[PlayPlan], fits: dict[str, tuple[str, int]] | None = None
+) -> exp.Case:
     """The first play in assignment order that admits the customer (`_eligible`); with `fits`,
     only among the plays whose contacts fit the limits (a customer not in the log fits)."""
     ifs = []
     for p in plays:
         fit = None
         if fits and p.id in fits:
-            fit = exp.func("COALESCE", col(fits[p.id], "fits"), boolean(True))
+            column, bit = fits[p.id]
+            fit = exp.func("COALESCE", fit_bit(col(column, "fits"), bit), boolean(True))
         ifs.append(exp.If(this=_eligible(model, p, fit), true=string(p.id)))
     return exp.Case(ifs=ifs)
 
 
 def _one_per_play(plans: list[PlayPlan]) -> list[PlayPlan]:
     return [p for p in plans if p.arm_order == 0]
-
-
-def policy_query(
-    model: Model,
-    table: str,
-    contacts: str,
-    as_of: dt.date,
-    dialect: str | None = None,
-) -> exp.Select | None:
-    """Per play: the customers of the contact log who would have got it but for the limits
-    (they got a later play, or none), held-out customers left out. None without limits."""
-    plans = _one_per_play(plan(model, as_of))
-    plays = [model.plays[p.id] for p in plans]
-    got = fits_query(model, plays, contacts, as_of, dialect)
-    if not plans or got is None:
-        return None
-    fits, names = got
-    key = _key(model)
-    inner = (
-        exp.select(
-            exp.alias_(_pick_case(model, plans), "play0", quoted=True),
-            exp.alias_(_pick_case(model, plans, names), "play", quoted=True),
-        )
-        .from_(_table(table))
-        .join(
-            exp.Subquery(this=fits, alias=exp.TableAlias(this=ident("fits"))),
-            on=exp.EQ(this=col(key, table), expression=col("__fk", "fits")),
-            join_type="inner",
-        )
-    )
-    held = held_expr(model, col(key, table), dialect)
-    where: exp.Expr = exp.and_(
-        exp.Not(this=exp.Is(this=col("play0"), expression=exp.Null())),
-        exp.Paren(
-            this=exp.or_(
-                exp.Is(this=col("play"), expression=exp.Null()),
-                exp.NEQ(this=col("play"), expression=col("play0")),
-            )
-        ),
-    )
-    if held is not None:
-        inner = inner.select(exp.alias_(held, "held", quoted=True), copy=False)
-        where = exp.and_(where, exp.Not(this=col("held")), copy=False)
-    return (
-        exp.select(
-            exp.alias_(col("play0"), "play", quoted=True),
-            exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True),
-        )
-        .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("__policy"))))
-        .where(where)
-        .group_by(col("play0"))
-    )
 
 
 # --------------------------------------------------------------------------- assignment
@@ -771,7 +744,9 @@ ASSIGN_COLUMNS = (
 def assign_columns(model: Model) -> tuple[str, ...]:
     """The columns of the assignment result: ASSIGN_COLUMNS, then `held` (TRUE: held out; the
     play is the one they would have got) with a holdout, and `arm` (the hash arm, '' without
-    variants) and `variant` (the arm of a treated customer, else NULL) with variants."""
+    variants) and `variant` (the arm of a treated customer, else NULL) with variants. With a
+    contact log, also `policy_from`: the play a customer of the log would have got but for the
+    limits, when it is not the one they got (customers no play fits: a row with no play)."""
     out: tuple[str, ...] = ASSIGN_COLUMNS
     if holdout_bp(model) is not None:
         out += ("held",)
@@ -810,7 +785,21 @@ def assignment_query(
     # so a customer's rules are evaluated only until a play admits them (NULL counts as not TRUE).
     pick = exp.select(
         exp.alias_(col(key), "k", quoted=True),
-        exp.alias_(_pick_case(model, plays, got[1] if got else None), "play", quoted=True),
+        exp.alias_(
+            _pick_case(model, plays)
+            if got is None
+            else exp.Case(  # customers not in the log: the plain pick (no fit tests to pay for)
+                ifs=[
+                    exp.If(
+                        this=exp.Is(this=col("__fk", "fits"), expression=exp.Null()),
+                        true=_pick_case(model, plays),
+                    )
+                ],
+                default=_pick_case(model, plays, got[1]),
+            ),
+            "play",
+            quoted=True,
+        ),
     ).from_(_table(table))
     if got is not None:
         pick = pick.join(
@@ -818,6 +807,17 @@ def assignment_query(
             on=exp.EQ(this=col(key, table), expression=col("__fk", "fits")),
             join_type="left",
         )
+        # for the log's customers, the play they would have got but for the limits
+        # (summary.json dropped_by_policy)
+        first = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.Not(this=exp.Is(this=col("__fk", "fits"), expression=exp.Null())),
+                    true=_pick_case(model, plays),
+                )
+            ]
+        )
+        pick = pick.select(exp.alias_(first, "policy_from", quoted=True), copy=False)
     if held is not None:  # the global holdout: drawn before anything else, by its own hash
         pick = pick.select(exp.alias_(held, "held", quoted=True), copy=False)
     if variants:  # each play's arm by its variant hash ('' for a play without variants)
@@ -894,6 +894,8 @@ def assignment_query(
     )
     if held is not None:
         joined = joined.select(col("held", "pick"), copy=False)
+    if got is not None:
+        joined = joined.select(col("policy_from", "pick"), copy=False)
     if variants:
         joined = joined.select(col("arm", "m"), col("arm_order", "m"), copy=False)
     # 4. control flag and capacity
@@ -944,6 +946,8 @@ def assignment_query(
     extra = ', "held"' if held is not None else ""
     if variants:
         extra += ', "arm", CASE WHEN ' + treated + ' AND "arm" <> \'\' THEN "arm" END AS "variant"'
+    if got is not None:
+        extra += ', CASE WHEN "policy_from" <> "play_id" THEN "policy_from" END AS "policy_from"'
     cols = (
         'SELECT "k" AS "key", "segment", "play_id" AS "play", "channel", "script", "control", {kept} AS "kept", '
         '"priority", "play_order"' + extra + ' FROM "marked" WHERE {where}'
@@ -966,6 +970,17 @@ def assignment_query(
         read="duckdb",
     )
     both = exp.union(whole, partial, distinct=False)
+    if got is not None:  # the log's customers no eligible play fits: one row each, no play
+        nothing = (
+            'SELECT "k" AS "key", CAST(NULL AS VARCHAR) AS "segment", CAST(NULL AS VARCHAR) AS '
+            '"play", CAST(NULL AS VARCHAR) AS "channel", CAST(NULL AS VARCHAR) AS "script", '
+            'FALSE AS "control", FALSE AS "kept", CAST(NULL AS BIGINT) AS "priority", '
+            'CAST(NULL AS BIGINT) AS "play_order"'
+            + (', "held"' if held is not None else "")
+            + (', \'\' AS "arm", CAST(NULL AS VARCHAR) AS "variant"' if variants else "")
+            + ', "policy_from" FROM "pick" WHERE "play" IS NULL AND "policy_from" IS NOT NULL'
+        )
+        both = exp.union(both, sqlglot.parse_one(nothing, read="duckdb"), distinct=False)
     final = exp.select(exp.Star()).from_(
         exp.Subquery(this=both, alias=exp.TableAlias(this=ident("assigned")))
     )
@@ -981,7 +996,10 @@ def assignment_query(
     ctes = final.find(exp.With)
     assert ctes is not None  # added just above
     for cte in ctes.expressions:  # computed once although read twice (md5 is the cost)
-        if cte.alias == "ctl" and dialect in ("duckdb", "postgres"):
+        if (cte.alias == "ctl" or (cte.alias == "pick" and got is not None)) and dialect in (
+            "duckdb",
+            "postgres",
+        ):
             cte.set("materialized", True)
     if dialect is not None:
         _dialect_null_order(final, dialect)

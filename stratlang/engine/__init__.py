@@ -158,11 +158,10 @@ def _run(
                 step("assigning plays")
                 table = trans.run_duckdb(con, model, table, previous)
                 ddb.assign(con, model, table, as_of=as_of, contacts=logged)
-                dropped = gov.policy_counts(con, model, table, as_of, log is not None)
             else:
                 from . import spark
 
-                customers, counts, dropped = spark.run(
+                customers, counts = spark.run(
                     con,
                     model,
                     master=spark_master,
@@ -175,6 +174,7 @@ def _run(
                 )
         except CompileError as e:
             raise DataError(str(e)) from None
+        dropped = gov.policy_counts(con, model)
         summary = summarize(con, model, engine, customers, counts, as_of, dropped)
         if log is not None:
             summary.contacts = log.to_dict()

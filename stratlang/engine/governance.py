@@ -135,21 +135,21 @@ def load(con: SQLConnection, model: Model, path: Path, customers: str = "custome
     return ContactLog(str(path), rows, int(got[0]), int(got[1]), got[2] if got[1] else None)
 
 
-def policy_counts(
-    con: SQLConnection, model: Model, table: str, as_of, logged: bool, dialect: str = "duckdb"
-) -> dict[str, int] | None:
-    """Play -> customers of the log who would have got it but for the limits (DuckDB); {} when
-    no log was given; None when the project has no limits."""
-    from ..backends.sql import policy_query
+def policy_counts(con: SQLConnection, model: Model) -> dict[str, int] | None:
+    """Play -> customers of the contact log who would have got it but for the limits, held-out
+    customers left out (`__assigned.policy_from`; {} without a log); None without limits."""
+    from .output import _has_column
 
     if not model.limits():
         return None
-    if not logged:
+    if not _has_column(con, "__assigned", "policy_from"):
         return {}
-    q = policy_query(model, table, CONTACTS, as_of, dialect)
-    if q is None:
-        return {}
-    return {play: int(n) for play, n in con.execute(q.sql(dialect="duckdb")).fetchall()}
+    held = " AND NOT held" if _has_column(con, "__assigned", "held") else ""
+    rows = con.execute(
+        "SELECT policy_from, count(*) FROM __assigned WHERE policy_from IS NOT NULL"
+        f"{held} GROUP BY policy_from"
+    ).fetchall()
+    return {play: int(n) for play, n in rows}
 
 
 def write_holdout(con: SQLConnection, model: Model, folder: Path, fmt: str) -> str:
@@ -161,7 +161,17 @@ def write_holdout(con: SQLConnection, model: Model, folder: Path, fmt: str) -> s
     rows = (
         exp.select(*(exp.column(c, table="__assigned", quoted=True) for c in HOLDOUT_COLUMNS))
         .from_("__assigned")
-        .where(exp.column("held", table="__assigned", quoted=True))
+        .where(
+            exp.and_(
+                exp.column("held", table="__assigned", quoted=True),
+                exp.Not(
+                    this=exp.Is(
+                        this=exp.column("play", table="__assigned", quoted=True),
+                        expression=exp.Null(),
+                    )
+                ),
+            )
+        )
     )
     order = ("key", "play")
     if fmt == "csv":

@@ -151,8 +151,8 @@ def summarize(
     """The counts of `__assigned` per play and channel. Every play is listed; the ones not active
     on `as_of` (their own `period` does not contain it) have zeros and appear in `inactive`.
     Held-out customers (`held`) are counted in `holdout` only; a play with variants gets
-    `variants` (treated customers listed per arm). `dropped_by_policy` (play -> customers, from
-    `backends.sql.policy_query`): given when the project has contact limits."""
+    `variants` (treated customers listed per arm). `dropped_by_policy` (play -> customers,
+    `governance.policy_counts`): given when the project has contact limits."""
     present = set(assign_columns(model))
     held = "held" in present and _has_column(con, "__assigned", "held")
     not_held = " WHERE NOT held" if held else ""
@@ -244,7 +244,9 @@ def _holdout_summary(con: SQLConnection, model: Model) -> dict:
     """summary.json `holdout`: the share and seed, the held-out customers some play would have
     admitted, and how many per play (in declaration order)."""
     per = dict(
-        con.execute("SELECT play, count(*) FROM __assigned WHERE held GROUP BY play").fetchall()
+        con.execute(
+            "SELECT play, count(*) FROM __assigned WHERE held AND play IS NOT NULL GROUP BY play"
+        ).fetchall()
     )
     plays = sorted(model.plays.values(), key=lambda p: p.order)
     return {

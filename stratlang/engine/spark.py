@@ -84,14 +84,13 @@ def run(
     history: Sequence[str] = (),
     previous: Path | None = None,
     contacts: str | None = None,
-) -> tuple[int, dict[str, int], dict[str, int] | None]:
+) -> tuple[int, dict[str, int]]:
     """Run counts and assignment on Spark; leaves the result in DuckDB's `__assigned` table.
 
     `history`: the history tables loaded in DuckDB (`engine.history`); Spark computes the
     aggregates itself from them, with the same SQL. `contacts`: the contact log's table in DuckDB
     (`engine.governance`), handed to Spark under the same name for the limit check. Returns the
-    customers, the segment counts and, with contact limits, the customers dropped by them per
-    play (`backends.sql.policy_query`)."""
+    customers and the segment counts."""
     step = progress or (lambda msg: None)
     spark = session or get_session(master)
     tmp = Path(tempfile.mkdtemp(prefix="stratlang-spark-"))
@@ -117,11 +116,10 @@ def run(
             path = tmp / "contacts.parquet"
             con.execute(f"COPY {contacts} TO {_lit(path)} (FORMAT parquet)")
             spark.read.parquet(str(path)).createOrReplaceTempView(contacts)
-        dropped = _policy_counts(spark, model, table, as_of, contacts)
         q = assignment_query(model, table, "spark", as_of, contacts)
         if q is None:
             create_empty_assigned(con, model)
-            return customers, counts, dropped
+            return customers, counts
         out = tmp / "assigned"
         spark.sql(q.sql(dialect="spark")).write.mode("overwrite").parquet(str(out))
         # the key comes back in DuckDB's type for it (Spark reads a UBIGINT key as DECIMAL(20,0)), so
@@ -135,29 +133,9 @@ def run(
             f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * REPLACE (CAST(key AS {key_type}) AS key) "
             f"FROM read_parquet({_lit(out / '*.parquet')})"
         )
-        return customers, counts, dropped
+        return customers, counts
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _policy_counts(
-    spark: SparkSession,
-    model: Model,
-    table: str,
-    as_of: dt.date | None,
-    contacts: str | None,
-) -> dict[str, int] | None:
-    """`governance.policy_counts` on Spark: play -> customers dropped by the contact limits."""
-    from ..backends.sql import policy_query
-
-    if not model.limits():
-        return None
-    if contacts is None or as_of is None:
-        return {}
-    q = policy_query(model, table, contacts, as_of, "spark")
-    if q is None:
-        return {}
-    return {r[0]: int(r[1]) for r in spark.sql(q.sql(dialect="spark")).collect()}
 
 
 def _enrich(
