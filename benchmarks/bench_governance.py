@@ -12,7 +12,9 @@ customers (Parquet):
   outbound_call`, `consent consent on sms`, `consent mobile_active on push`) and a contact log
   of --log-rows rows (customers' keys, the three channels, dates around the as-of day, a tenth
   of them control rows): `run_lists(…, contacts=log)` — the log's check, the limit check per
-  customer of the log, the dropped-by-policy counts.
+  customer of the log, the dropped-by-policy counts;
+- limits: the policy's two limits only (no consent), with the log: about as many customers listed
+  as plain, so the writing is comparable and the ratio shows the limits' own cost.
 
 Data is generated once into a cache folder (--cache; reused while the sizes match). Each run is
 its own subprocess (its own peak memory); the median of --repeat runs is reported, with the
@@ -51,14 +53,17 @@ policy rules "Contact rules" {
 """
 
 
-def project_text(governed: bool) -> str:
+def project_text(mode: str) -> str:
+    """The benchmark project: `plain`, `governed` (the policy) or `limits` (its limits only)."""
     text = re.sub(
         r"(step 1 \w+ using s_\w+)",
         r"\1  step 2 push using s_push after 2d",
         bench_lists.project_text(),
     )
     text = text.replace("allow PLY604, PLY607", "allow PLY604, PLY607, GOV702, GOV703")
-    return text + (POLICY if governed else "")
+    if mode == "limits":
+        return text + "\n".join(ln for ln in POLICY.splitlines() if "consent" not in ln) + "\n"
+    return text + (POLICY if mode == "governed" else "")
 
 
 def generate_log(path: Path, customers: int, rows: int) -> None:
@@ -77,16 +82,15 @@ def generate_log(path: Path, customers: int, rows: int) -> None:
     con.close()
 
 
-def load_model(tmp: Path, governed: bool):
-    name = "governed.strat" if governed else "plain.strat"
-    return bench_lists.load_model(tmp, project_text(governed), name)
+def load_model(tmp: Path, mode: str):
+    return bench_lists.load_model(tmp, project_text(mode), f"{mode}.strat")
 
 
 def run_method(method: str, cache: Path, tmp: Path) -> dict:
     from stratlang.engine import run_lists
 
-    governed = method == "governed"
-    model = load_model(tmp, governed)
+    governed = method != "plain"
+    model = load_model(tmp, method)
     stages: dict[str, float] = {}
     last = [time.perf_counter(), "start"]
 
@@ -153,7 +157,7 @@ def main() -> int:
         print(json.dumps(run_method(a.only, cache, Path(a.tmp))))
         return 0
     _cached(cache, a.rows, a.log_rows)
-    results: dict[str, list[dict]] = {"plain": [], "governed": []}
+    results: dict[str, list[dict]] = {m: [] for m in ("plain", "governed", "limits")}
     with tempfile.TemporaryDirectory(prefix="bench-governance-") as d:
         for _ in range(a.repeat):
             for m in results:  # interleaved: both see the same machine state
@@ -181,22 +185,26 @@ def main() -> int:
                     print(f"{m}: failed\n{p.stderr[-2000:]}")
                     return 1
                 results[m].append(json.loads(p.stdout.strip().splitlines()[-1]))
+    ms = list(results)
     med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in results.items()}
-    print(f"\n{'':<28}{'plain':>12}{'governed':>12}")
-    print(
-        f"{'seconds (median of ' + str(a.repeat) + ')':<28}{med['plain']:>12.2f}{med['governed']:>12.2f}"
-    )
     peak = {m: max(r["peak_mb"] for r in rs) for m, rs in results.items()}
-    print(f"{'peak MB':<28}{peak['plain']:>12.0f}{peak['governed']:>12.0f}")
     first = {m: rs[0] for m, rs in results.items()}
-    print(f"{'listed':<28}{first['plain']['listed']:>12,}{first['governed']['listed']:>12,}")
-    print(f"{'dropped by policy':<28}{'-':>12}{first['governed']['dropped_by_policy']:>12,}")
-    names = list(dict.fromkeys([*first["plain"]["stages"], *first["governed"]["stages"]]))
-    for n in names:
-        row = [statistics.median(r["stages"].get(n, 0.0) for r in results[m]) for m in results]
-        print(f"  {n[:36]:<36}{row[0]:>10.2f}{row[1]:>12.2f}")
-    ratio = med["governed"] / med["plain"]
-    print(f"\ngoverned / plain = {ratio:.2f} (bar <= 1.50): {'OK' if ratio <= 1.5 else 'OVER'}")
+
+    def line(label: str, values: list[str]) -> None:
+        print(f"{label[:38]:<38}" + "".join(f"{v:>12}" for v in values))
+
+    print()
+    line("", ms)
+    line(f"seconds (median of {a.repeat})", [f"{med[m]:.2f}" for m in ms])
+    line("peak MB", [f"{peak[m]:.0f}" for m in ms])
+    line("listed", [f"{first[m]['listed']:,}" for m in ms])
+    line("dropped by policy", [f"{first[m]['dropped_by_policy']:,}" for m in ms])
+    for n in dict.fromkeys(name for m in ms for name in first[m]["stages"]):
+        stage = [statistics.median(r["stages"].get(n, 0.0) for r in results[m]) for m in ms]
+        line(f"  {n}", [f"{x:.2f}" for x in stage])
+    for m in ("governed", "limits"):
+        ratio = med[m] / med["plain"]
+        print(f"{m} / plain = {ratio:.2f} (bar <= 1.50): {'OK' if ratio <= 1.5 else 'OVER'}")
     return 0
 
 
