@@ -421,6 +421,7 @@ def test_no_log_warns_once_and_lists_as_the_schedule_allows(tmp_path, fixed):
     r = _lists_cli(tmp_path, data)
     assert r.exit_code == 0, r.output
     assert r.stderr.count("no contact log was given") == 1
+    assert "customers held out (10%, seed `fy`)" in r.stderr
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert s["dropped_by_policy"] == 0 and "contacts" not in s
 
@@ -644,3 +645,25 @@ play p "P" {
     assert (phone["contacted"], phone["dropped_by_capacity"]) == (20, len(treated["b"]) - 20)
     assert (sms["contacted"], sms["dropped_by_capacity"]) == (len(treated["a"]), 0)
     assert phone["plays"] == sms["plays"] == ["p"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+def test_holdout_file_in_the_lists_format(tmp_path, fixed, fmt):
+    import duckdb
+
+    model, data = fixed
+    s = run_lists(model, data, out_dir=tmp_path / "o", as_of=AS_OF, fmt=fmt)
+    assert f"holdout.{fmt}" in s.files
+    if fmt == "parquet":
+        got = (
+            duckdb.connect()
+            .execute(f"SELECT key, play FROM '{(tmp_path / 'o' / 'holdout.parquet').as_posix()}'")
+            .fetchall()
+        )
+    else:
+        from openpyxl import load_workbook
+
+        rows = list(load_workbook(tmp_path / "o" / "holdout.xlsx").active.values)
+        assert rows[0] == ("key", "play")
+        got = [tuple(r) for r in rows[1:]]
+    assert len(got) == s.holdout["customers"] and got == sorted(got)

@@ -174,6 +174,12 @@ def say_contacts(summary) -> None:
             f"(e.g. `{log['example_unknown_key']}`) and were left out",
             err=True,
         )
+    if summary.holdout:
+        click.echo(
+            f"{summary.holdout['customers']} customers held out ({summary.holdout['share']}%, "
+            f"seed `{summary.holdout['seed']}`): written to holdout, not to any list",
+            err=True,
+        )
     if summary.dropped_by_policy:
         click.echo(
             f"{summary.dropped_by_policy} customers were moved off a play or left without one "
