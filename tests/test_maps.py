@@ -15,6 +15,7 @@ from golden import check_golden
 from stratlang.backends import base as backends
 from stratlang.backends.base import Options
 from stratlang.backends.dot import (
+    DEFAULT_FONT,
     PALETTE,
     contrast,
     render_dot,
@@ -23,6 +24,7 @@ from stratlang.backends.dot import (
     wrap,
     xml,
 )
+from stratlang.backends.text_metrics import measure_in_columns
 from stratlang.check import check_entry
 
 STRATLANG = str(Path(sys.executable).parent / "stratlang")
@@ -188,7 +190,8 @@ def test_xml_escape_and_wrap_units():
         "混合 mixed 文字 text " * 5,
     ]:
         lines = wrap(text, 24)
-        widths = [sum(2 if ord(c) > 0x2E80 else 1 for c in ln) for ln in lines]
+        # columns of half an em, measured with the font file (without it: CJK 2, others 1)
+        widths = [measure_in_columns(DEFAULT_FONT)(ln) for ln in lines]
         assert max(widths) <= 24, (lines, widths)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
 

@@ -26,8 +26,8 @@ import math
 import re
 import shutil
 import subprocess
-import unicodedata
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
@@ -36,6 +36,7 @@ from .. import words as w
 from ..children import die_with_parent
 from ..errors import StratlangError
 from .base import Backend, Options, register
+from .text_metrics import break_lines, measure_in_columns, text_width
 
 VIEWS = ("strategy", "playbook", "lifecycle")  # lifecycle: backends/lifecycle_map.py
 FORMATS = ("svg", "png", "pdf")
@@ -187,14 +188,27 @@ _CSS_CLASS = re.compile(r"[A-Za-z0-9_-]+(?: [A-Za-z0-9_-]+)*")
 
 # ---------------------------------------------------------------- escaping and text
 
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# control characters (C0 but tab and line breaks, DEL, C1), lone surrogates (not encodable as
+# UTF-8) and the non-characters U+FFFE/U+FFFF: dropped from every label
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# the font of the map being drawn (set by each map's entry point): what `wrap` and `_fit` measure
+_FONT: ContextVar[str] = ContextVar("map_font", default=DEFAULT_FONT)
+SLACK = 4.0  # points a measured table cell gets beyond its text (rounding, a renderer's hinting)
+
+
+def _use_font(font: str) -> str:
+    _FONT.set(font)
+    return font
 
 
 def xml(text: object) -> str:
-    """Text for an HTML-like label: XML-escaped, control characters removed, no line breaks."""
+    """Text for an HTML-like label: XML-escaped, control characters removed, no line breaks.
+
+    `[` and `]` are written as character references too: Graphviz's HTML-label lexer rejects a
+    text run that is only `]` or `]]` (a wrapped line `]` after `<br/>` failed the whole map)."""
     s = _CTRL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    s = s.replace("'", "&#39;")
+    s = s.replace("'", "&#39;").replace("[", "&#91;").replace("]", "&#93;")
     # dot substitutes `\N`, `\G`, `\E`, `\H`, `\T` even inside HTML labels (after decoding
     # entities) and turns `\\` into one backslash: so every backslash is doubled
     return s.replace("\\", "&#92;&#92;").replace("\n", " ")
@@ -206,48 +220,35 @@ def quoted(text: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _width(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+def wrap(text: str, limit: int = WRAP, bold: bool = False) -> list[str]:
+    """Break a label into lines at most `limit` columns wide. A column is half an em of the map's
+    font measured with its font file (a CJK character is two; without the file: CJK two, others
+    one). Breaks at spaces and between CJK characters, never before closing punctuation nor after
+    an opening bracket; Latin words are split only when longer than a line (text_metrics)."""
+    return break_lines(_CTRL.sub("", str(text)), limit, measure_in_columns(_FONT.get(), bold))
 
 
-def wrap(text: str, limit: int = WRAP) -> list[str]:
-    """Break a label into lines of at most `limit` columns (CJK = 2): at spaces where possible,
-    between CJK characters, and hard inside over-long words."""
-    text = " ".join(_CTRL.sub("", str(text)).split())
-    if not text:
-        return [""]
-    lines: list[str] = []
-    cur, cur_w = "", 0
-    tokens = re.findall(
-        r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|\s+",
-        text,
-    )
-    for tok in tokens:
-        if tok.isspace():
-            if cur and cur_w < limit:
-                cur, cur_w = cur + " ", cur_w + 1
-            continue
-        w = sum(_width(c) for c in tok)
-        if cur_w + w > limit and cur.strip():
-            lines.append(cur.rstrip())
-            cur, cur_w = "", 0
-        while w > limit:  # a single over-long word
-            piece, pw = "", 0
-            for c in tok:
-                if pw + _width(c) > limit:
-                    break
-                piece, pw = piece + c, pw + _width(c)
-            lines.append(piece)
-            tok = tok[len(piece) :]
-            w -= pw
-        cur, cur_w = cur + tok, cur_w + w
-    if cur.strip():
-        lines.append(cur.rstrip())
-    return lines or [""]
+def wrapped(text: str, limit: int = WRAP, bold: bool = False) -> str:
+    return "<br/>".join(xml(line) for line in wrap(text, limit, bold))
 
 
-def wrapped(text: str, limit: int = WRAP) -> str:
-    return "<br/>".join(xml(line) for line in wrap(text, limit))
+def _fit(lines: list[str], size: float, bold: bool = False, pad: float = 1) -> str:
+    """` width="N"` for a table cell holding `lines` at `size` points: its widest line measured
+    with the font file, plus the cell padding on both sides and SLACK. Graphviz takes it as the
+    cell's least width, so the box is never narrower than the text is in any renderer. Without
+    the font file: "" (Graphviz's own measure)."""
+    widths = [text_width(line, size, _FONT.get(), bold) for line in lines]
+    if not widths or any(x is None for x in widths):
+        return ""
+    return f' width="{math.ceil(max(x or 0.0 for x in widths) + 2 * pad + SLACK)}"'
+
+
+def _cell(
+    text: str, limit: int, size: float, bold: bool = False, pad: float = 1
+) -> tuple[str, str]:
+    """(width attribute, escaped lines joined by <br/>) of wrapped text for one table cell."""
+    lines = wrap(text, limit, bold)
+    return _fit(lines, size, bold, pad), "<br/>".join(xml(line) for line in lines)
 
 
 # ---------------------------------------------------------------- colours
@@ -410,7 +411,8 @@ def _statement_lines(text: str) -> list[str]:
     if len(lines) > STATEMENT_LINES:
         lines = lines[:STATEMENT_LINES]
         last = lines[-1]
-        while last and sum(_width(c) for c in last) > STATEMENT_WRAP - 2:
+        measure = measure_in_columns(_FONT.get())
+        while last and measure(last) > STATEMENT_WRAP - 2:
             last = last[:-1]
         lines[-1] = last.rstrip() + "…"
     return lines
@@ -434,25 +436,24 @@ def _objective_label(
     rows = []
     if deco is not None and deco.badge:
         chip = deco.badge_fill if _valid_hex(deco.badge_fill) else DARK_TEXT
+        fit, badge = _cell(deco.badge, 30, 9, bold=True, pad=2)
         rows.append(
-            f'<tr><td bgcolor="{chip}" cellpadding="2"><font point-size="9" '
-            f'color="{text_color(chip)}"><b>{xml(deco.badge)}</b></font></td></tr>'
+            f'<tr><td bgcolor="{chip}" cellpadding="2"{fit}><font point-size="9" '
+            f'color="{text_color(chip)}"><b>{badge}</b></font></td></tr>'
         )
-    rows += [
-        f'<tr><td><font point-size="9" color="{fg}">{xml(o.id)}</font></td></tr>',
-        f'<tr><td><font color="{fg}"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>',
-    ]
+    small = [o.id]  # 9 pt lines under the label: targets and measures, the decoration's lines
     if show_targets:
-        chips = [target_text(t, lang) for t in o.targets]
-        chips += [measure_text(ms, lang) for ms in o.measures]
-        for text in chips:
-            rows.append(
-                f'<tr><td><font point-size="9" color="{fg}">{wrapped(text, 30)}</font></td></tr>'
-            )
-    for line in deco.lines if deco is not None else ():
-        rows.append(
-            f'<tr><td><font point-size="9" color="{fg}">{wrapped(line, 30)}</font></td></tr>'
-        )
+        small += [target_text(t, lang) for t in o.targets]
+        small += [measure_text(ms, lang) for ms in o.measures]
+    small += deco.lines if deco is not None else ()
+    fit, label = _cell(o.label or o.id, 22, 12, bold=True)
+    rows += [
+        f'<tr><td{_fit([o.id], 9)}><font point-size="9" color="{fg}">{xml(o.id)}</font></td></tr>',
+        f'<tr><td{fit}><font color="{fg}"><b>{label}</b></font></td></tr>',
+    ]
+    for text in small[1:]:
+        fit, lines = _cell(text, 30, 9)
+        rows.append(f'<tr><td{fit}><font point-size="9" color="{fg}">{lines}</font></td></tr>')
     return (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
         + "".join(rows)
@@ -480,7 +481,7 @@ def strategy_dot(
     """The strategy map; `decorations` (the review map's statuses) restyle objectives and the
     legend without changing the layout."""
     lang = _lang(model, options)
-    font = options.font or DEFAULT_FONT
+    font = _use_font(options.font or DEFAULT_FONT)
     per_row = int((options.extra or {}).get("per_row", PER_ROW)) or PER_ROW
     new = _Ids()
     colors = theme_colors(model)
@@ -585,9 +586,10 @@ def strategy_dot(
     if entries and column:
         rows = [f'<tr><td colspan="2" align="left"><b>{xml(title)}</b></td></tr>']
         for label, color in entries:
+            fit, lines = _cell(label, 30, 12, pad=2)
             rows.append(
                 f'<tr><td width="18" height="12" bgcolor="{color}" border="1" color="{_darken(color, 0.25)}">'
-                f'</td><td align="left">{wrapped(label, 30)}</td></tr>'
+                f'</td><td align="left"{fit}>{lines}</td></tr>'
             )
         if any(link.kind == "feedback" for link in model.links):
             rows.append(
@@ -625,18 +627,35 @@ def _legend_entries(
 def _node_label(
     caption: str, main: str, sub: str | None = None, color: str = "#4a5568", width: int = 20
 ) -> str:
+    fit, lines = _cell(main, width, 12, bold=True)
     rows = [
-        f'<tr><td align="left"><font point-size="9" color="{color}">{xml(caption)}</font></td></tr>',
-        f'<tr><td align="left"><b>{wrapped(main, width)}</b></td></tr>',
+        f'<tr><td align="left"{_fit([caption], 9)}><font point-size="9" color="{color}">'
+        f"{xml(caption)}</font></td></tr>",
+        f'<tr><td align="left"{fit}><b>{lines}</b></td></tr>',
     ]
     if sub:
+        fit, lines = _cell(sub, 30, 9)
         rows.append(
-            f'<tr><td align="left"><font point-size="9" color="#4a5568">{wrapped(sub, 30)}</font></td></tr>'
+            f'<tr><td align="left"{fit}><font point-size="9" color="#4a5568">{lines}</font></td></tr>'
         )
     return (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
         + "".join(rows)
         + "</table>"
+    )
+
+
+def _play_title(title: str, meta: list[str]) -> str:
+    """A play's cluster label: its title (13 pt, bold) and, in a cell of its own after a gap,
+    priority · control · owner (10 pt); both cells as wide as their measured text, so the title
+    never runs into the words after it."""
+    t_fit, t_lines = _cell(title, 40, 13, bold=True, pad=0)
+    m_fit, m_lines = _cell(" · ".join(meta), 80, 10, pad=0)
+    return (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr>'
+        f'<td align="left" valign="bottom"{t_fit}><b>{t_lines}</b></td><td width="12"></td>'
+        f'<td align="left" valign="bottom"{m_fit}><font point-size="10" color="#4a5568">'
+        f"{m_lines}</font></td></tr></table>"
     )
 
 
@@ -671,7 +690,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
     by invisible edges between their first nodes, each row in its own cluster."""
     lang = _lang(model, options)
     W = WORDS[lang]
-    font = options.font or DEFAULT_FONT
+    font = _use_font(options.font or DEFAULT_FONT)
     new = _Ids()
     colors = theme_colors(model)
     counts = (options.counts or {}) if options else {}
@@ -689,8 +708,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
         out.append(f"  subgraph cluster_play{pi + 1} {{")
         out.append(
             f'    graph [style="filled,rounded", fillcolor="{BAND_FILLS[pi % 2]}", color="#cbd5e0", '
-            f"labeljust=l, fontsize=13, margin=12, label=<<b>{wrapped(p.label or p.id, 40)}</b>"
-            f'<font point-size="10" color="#4a5568">  {xml(" · ".join(meta))}</font>>];'
+            f"labeljust=l, fontsize=13, margin=12, label=<{_play_title(p.label or p.id, meta)}>];"
         )
         chain: list[tuple[str, str | None]] = []  # (node, label of the edge into it)
         seg = model.segments.get(p.segment) if p.segment else None
@@ -752,10 +770,13 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             for o in objs:
                 fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
                 fg = text_color(fill)
-                rows.append(
-                    f'<tr><td align="left" bgcolor="{fill}" cellpadding="5">'
-                    f'<font color="{fg}" point-size="9">{xml(o.id)}</font> '
-                    f'<font color="{fg}"><b>{wrapped(o.label or o.id, 22)}</b></font></td></tr>'
+                fit, label = _cell(o.label or o.id, 22, 12, bold=True)
+                rows.append(  # the id and the label in cells of their own, side by side
+                    f'<tr><td align="left" bgcolor="{fill}" cellpadding="3"><table border="0" '
+                    f'cellborder="0" cellspacing="0" cellpadding="2"><tr><td valign="top"'
+                    f'{_fit([o.id], 9, pad=2)}><font color="{fg}" point-size="9">{xml(o.id)}</font>'
+                    f'</td><td align="left"{fit}><font color="{fg}"><b>{label}</b></font></td>'
+                    f"</tr></table></td></tr>"
                 )
             nid = new()
             out.append(

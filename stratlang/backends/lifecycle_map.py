@@ -18,7 +18,17 @@ from .. import model as m
 from .. import words as w
 from ..language import LIFECYCLES
 from .base import Backend, Options, register
-from .dot import DEFAULT_FONT, _header, _Ids, _lang, _node_label, _number, _title, render_image
+from .dot import (
+    DEFAULT_FONT,
+    _header,
+    _Ids,
+    _lang,
+    _node_label,
+    _number,
+    _title,
+    _use_font,
+    render_image,
+)
 
 STAGE_FILLS = ("#ebf8ff", "#e6fffa", "#f0fff4", "#fffff0", "#fff5f5")
 STAGE_COLORS = ("#2b6cb0", "#2c7a7b", "#2f855a", "#b7791f", "#c53030")
@@ -52,7 +62,7 @@ def lifecycle_dot(model: m.Model, options: Options) -> str:
     counts = options.counts or {}
     out = _header(
         "lifecycle_map",
-        options.font or DEFAULT_FONT,
+        _use_font(options.font or DEFAULT_FONT),
         "TB",
         _title(model, w.t("lifecycle_map", lang)),
     )
