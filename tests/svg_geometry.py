@@ -4,7 +4,7 @@
     assert not overflows(svg_bytes)
 
 For each `<text>` of a node, edge or cluster group: its extent is x (by `text-anchor`) to x plus
-its width measured with the font file, and from the baseline up by the font's ascent of the
+its width measured with the font file (or as a browser drew it), and from the baseline up by the font's ascent of the
 glyphs (0.88 em) down by their descent (0.12 em). Its box is the smallest shape of the same group
 (`polygon`, `path`, `ellipse`; bounds of their points) that holds the middle of the text; the text
 must lie inside it (`TOLERANCE` points of rounding). A text with no shape around its middle (a
@@ -64,9 +64,12 @@ def _bounds(el: ET.Element) -> Box | None:
     return Box(min(xs), min(ys), max(xs), max(ys))
 
 
-def text_runs(svg: bytes) -> list[tuple[Run, list[Box]]]:
-    """Every text of a node, edge or cluster with its measured extent, and its group's shapes."""
+def text_runs(svg: bytes, widths: list[float] | None = None) -> list[tuple[Run, list[Box]]]:
+    """Every text of a node, edge or cluster with its measured extent, and its group's shapes.
+    `widths`: the width of each `<text>` of the SVG in document order as a renderer drew it
+    (a browser's `getComputedTextLength()`); without it, measured with the font file."""
     root = ET.fromstring(svg)
+    index = {id(t): i for i, t in enumerate(root.iter(f"{NS}text"))}
     out = []
     for g in root.iter(f"{NS}g"):
         if g.get("class") not in ("node", "edge", "cluster"):
@@ -78,8 +81,11 @@ def text_runs(svg: bytes) -> list[tuple[Run, list[Box]]]:
                 continue
             size = float(t.get("font-size", "14"))
             family = t.get("font-family", "Times-Roman")
-            width = text_width(content, size, family, t.get("font-weight") == "bold")
-            assert width is not None, f"font {family!r} is not installed"
+            if widths is not None:
+                width = widths[index[id(t)]]
+            else:
+                width = text_width(content, size, family, t.get("font-weight") == "bold")
+                assert width is not None, f"font {family!r} is not installed"
             x, y = float(t.get("x", 0)), float(t.get("y", 0))
             anchor = t.get("text-anchor", "start")
             x0 = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
@@ -88,10 +94,11 @@ def text_runs(svg: bytes) -> list[tuple[Run, list[Box]]]:
     return out
 
 
-def overflows(svg: bytes) -> list[str]:
-    """What does not fit: one line per text run outside its box or over another run."""
+def overflows(svg: bytes, widths: list[float] | None = None) -> list[str]:
+    """What does not fit: one line per text run outside its box or over another run (`widths`:
+    as for `text_runs`)."""
     problems = []
-    runs = text_runs(svg)
+    runs = text_runs(svg, widths)
     for run, shapes in runs:
         b = run.box
         mid_x, mid_y = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2

@@ -7,6 +7,8 @@ font file (Noto Sans CJK SC, fonts-noto-cjk), as the maps measure them.
 
 from __future__ import annotations
 
+import html
+import json
 import random
 import re
 import shutil
@@ -18,6 +20,7 @@ import pytest
 from conftest import BASE, EXAMPLES
 from svg_geometry import overflows
 from test_maps import model_of
+from test_playbook_browser import CHROMIUM, chromium
 
 from stratlang.backends import text_metrics as tm
 from stratlang.backends.base import Options
@@ -315,3 +318,42 @@ def test_play_title_does_not_run_into_its_priority():
     svg = render_image(model, "playbook", "svg")
     assert "优先级".encode() in svg
     assert not overflows(svg)
+
+
+# ---------------------------------------------------------------- in Chromium
+
+MEASURE_PAGE = """<!doctype html><meta charset="utf-8"><body>{svgs}<pre id="widths"></pre><script>
+document.getElementById("widths").textContent = JSON.stringify(
+  [...document.querySelectorAll("body > svg")].map(
+    (svg) => [...svg.querySelectorAll("text")].map((t) => t.getComputedTextLength())));
+</script></body>"""
+
+
+def chromium_text_widths(svgs: list[bytes], tmp_path: Path) -> list[list[float]]:
+    """The width Chromium draws each `<text>` of each SVG with (inline in one page)."""
+    inline = [svg.decode("utf-8")[svg.decode("utf-8").index("<svg") :] for svg in svgs]
+    page = tmp_path / "measure.html"
+    page.write_text(MEASURE_PAGE.format(svgs="\n".join(inline)), encoding="utf-8")
+    proc = chromium("--dump-dom", page.as_uri())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = re.search(r'<pre id="widths">(.*?)</pre>', proc.stdout, re.S)
+    assert found, proc.stdout[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.slow
+@needs_dot
+@needs_font
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
+def test_text_fits_its_boxes_as_chromium_draws_it(tmp_path):
+    """The examples' maps and the long labels, each text as wide as Chromium draws it."""
+    renders = []
+    for entry in EXAMPLE_ENTRIES:
+        renders += [(f"{entry.parent.name} {n}", svg) for n, svg in _renders(model_of(entry))]
+    long_model = model_of(long_label_project(tmp_path))
+    renders += [(f"long labels {n}", svg) for n, svg in _renders(long_model)]
+    widths = chromium_text_widths([svg for _, svg in renders], tmp_path)
+    assert len(widths) == len(renders)
+    for (name, svg), drawn in zip(renders, widths):
+        assert drawn and max(drawn) > 0, name  # Chromium drew text
+        assert not overflows(svg, drawn), (name, overflows(svg, drawn))
