@@ -21,10 +21,12 @@ from conftest import BASE, EXAMPLES
 from svg_geometry import overflows
 from test_maps import model_of
 from test_playbook_browser import CHROMIUM, chromium
+from test_review_report import BANK, bank_review
 
 from stratlang.backends import text_metrics as tm
 from stratlang.backends.base import Options
 from stratlang.backends.dot import DEFAULT_FONT, render_dot, render_image, run_dot, wrap, xml
+from stratlang.backends.review_map import review_map_svg
 from stratlang.check import check_entry
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -309,6 +311,17 @@ def test_long_labels_fit_their_boxes(tmp_path):
     model = model_of(long_label_project(tmp_path))
     for name, svg in _renders(model):
         assert not overflows(svg), (name, overflows(svg))
+
+
+@needs_dot
+@needs_font
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_review_map_text_fits_its_boxes(lang):
+    """The review map: status badges, headline actuals and fired triggers in each box."""
+    model = model_of(BANK)
+    svg = review_map_svg(model, bank_review(model), lang)
+    assert "▲".encode() in svg or "■".encode() in svg
+    assert not overflows(svg)
 
 
 @needs_dot
