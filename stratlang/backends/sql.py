@@ -22,6 +22,15 @@ DuckDB and Spark agree bit for bit); channel capacity keeps, per channel of the 
 the treated customers in order (priority desc, declaration order, hash, key) while their
 cumulative demand per day (1 / days in the play's window, each) fits the channel's capacity.
 
+Contact governance (docs/governance.md, docs/data.md "Assignment"): the global holdout is
+bucket(key, 'holdout:' || seed) < holdout% x 100, drawn before everything else (held-out customers
+keep the play they would have got, flagged `held`, and take no control place or capacity); a play
+admits only customers with every consent field of every channel its arms use; a play with variants
+gives each customer an arm by bucket(key, 'variant:' || play id) against the cumulative shares and
+is one capacity unit per arm; with a contact log (`lists --contacts`), a customer of the log gets
+the first eligible play whose scheduled steps fit every contact limit with the logged contacts
+(`fits_query`). Without any of these the compiled SQL is what it was before them.
+
 Periods: given an as-of day (`stratlang lists --as-of`), a play whose own `period` does not contain
 that day is inactive: it is left out of the plan, so it gets no customers, takes none from other
 plays and uses no channel capacity (`inactive_plays` says why). A play without its own `period` is
