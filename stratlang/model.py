@@ -115,6 +115,12 @@ class Field:
     aggregate: Aggregate | None = None
     minimum: int | None = None
     timezone: bool = False  # the customer's IANA time zone (flag `timezone`)
+    # (value, label) of the enum values given a label (`enum(app "手机银行", …)`), declared order
+    enum_labels: tuple[tuple[str, str], ...] = ()
+
+    def value_label(self, value: str) -> str | None:
+        """How people read an enum value (its label), None when it has none."""
+        return dict(self.enum_labels).get(value)
 
 
 @dataclass(frozen=True)

@@ -544,7 +544,10 @@ def field_words(name: str, lang: str, field: Field | None = None) -> tuple[str, 
     elif name.endswith("_months"):
         unit = "个月" if lang == "zh" else " months"
     if own and field is not None:  # `own` comes from the field
-        return own, unit, "noun" if field.type == "bool" else "with"
+        # a labelled flag reads as its label in Chinese (已授权营销); in English the label need
+        # not name people ("marketing consent"), so it reads "with marketing consent"
+        noun = field.type == "bool" and lang == "zh"
+        return own, unit, "noun" if noun else "with"
     return name, unit, "with"
 
 
@@ -653,7 +656,7 @@ def value_in_words(
     if isinstance(v, ast.Str):
         return f"“{v.value}”"
     if isinstance(v, ast.Name):
-        return v.name
+        return _enum_value_words(v.name, lang, field)
     if isinstance(v, ast.Date):
         if v.quarter:
             return v.raw
@@ -663,6 +666,15 @@ def value_in_words(
     if isinstance(v, ast.Duration):
         return format_duration(v, lang)
     return getattr(v, "raw", "?")
+
+
+def _enum_value_words(value: str, lang: str, field: Field | None) -> str:
+    """An enum value by its label (`branch "网点"` reads 网点); by its name when it has none, or
+    on an English page when the label is Chinese (the name is the English identifier)."""
+    label = field.value_label(value) if field is not None and field.type == "enum" else None
+    if label is None or (lang == "en" and _CJK.search(label)):
+        return value
+    return label
 
 
 def _join_list(items: list[str], lang: str, conj: str) -> str:

@@ -195,3 +195,68 @@ def test_values():
     assert w.value_in_words(ast.Date(sp, dt.date(2026, 3, 1), "2026-03-01"), "zh") == "2026年3月1日"
     assert w.value_in_words(ast.Date(sp, dt.date(2026, 3, 1), "2026-03-01"), "en") == "1 Mar 2026"
     assert w.format_days(30, "zh") == "30天" and w.format_days(1, "en") == "1 day"
+
+
+# ---------------------------------------------------------------- labels of fields and values
+
+LABELLED = """
+strategy "Labels" {
+  owner  "Ops"
+  period 2026-01-01 .. 2026-12-31
+  locale zh-CN
+}
+schema customer {
+  id                string key
+  marketing_consent bool                                                    "已授权营销"
+  newsletter        bool                                                    "newsletter opt-in"
+  channel_pref      enum(app "手机银行", wechat "微信", phone "电话", branch) "偏好渠道"
+  plan              enum(basic "Basic plan", plus "Plus plan")
+}
+"""
+LABELLED_RULES = {
+    "ne": "channel_pref != branch and channel_pref != app",
+    "in": "channel_pref in [app, wechat]",
+    "flag": "marketing_consent",
+    "flag_true": "marketing_consent = true",
+    "not_flag": "not marketing_consent",
+    "en_flag": "newsletter and plan = plus",
+}
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    from stratlang.check import check_entry
+
+    d = tmp_path_factory.mktemp("labelled")
+    text = LABELLED + "".join(f"segment {k} {{ rule {r} }}\n" for k, r in LABELLED_RULES.items())
+    (d / "main.strat").write_text(text, encoding="utf-8")
+    res = check_entry(d / "main.strat")
+    assert not [x for x in res.diagnostics if x.severity.name == "ERROR"], res.diagnostics
+    return res.model
+
+
+def _says(model, key: str, lang: str) -> str:
+    return w.rule_in_words(model.segment_rule(key), model, lang)
+
+
+def test_enum_values_read_by_their_labels(labelled):
+    # a labelled value reads as its label, an unlabelled one by its name
+    assert _says(labelled, "ne", "zh") == "偏好渠道不为branch，偏好渠道不为手机银行"
+    assert _says(labelled, "in", "zh") == "偏好渠道属于手机银行、微信"
+    assert "branch" not in _says(labelled, "in", "zh")
+    # an English page keeps the English identifier instead of a Chinese label …
+    assert "app or wechat" in _says(labelled, "in", "en")
+    # … and shows an English label
+    assert "Plus plan" in _says(labelled, "en_flag", "en")
+    assert "Plus plan" in _says(labelled, "en_flag", "zh")
+
+
+def test_labelled_flag_reads_as_its_label(labelled):
+    assert _says(labelled, "flag", "zh") == "已授权营销"
+    assert _says(labelled, "flag_true", "zh") == "已授权营销"
+    assert _says(labelled, "not_flag", "zh") == "非已授权营销"
+    assert "为是" not in _says(labelled, "flag", "zh")
+    # English: a label need not name people, so it follows "with"
+    assert _says(labelled, "en_flag", "en") == "customers with newsletter opt-in and plan Plus plan"
+    assert _says(labelled, "not_flag", "en") == "customers with no 已授权营销"
+

@@ -116,6 +116,7 @@ def _field_json(f: m.Field) -> JsonObject:
         "optional": f.optional,
         "risk_tolerance": f.risk_tolerance,
         **({"timezone": True} if f.timezone else {}),
+        **({"enum_labels": dict(f.enum_labels)} if f.enum_labels else {}),
     }
 
 

@@ -1158,6 +1158,11 @@ class Resolver:
             item.name.span,
             item.label.value if item.label is not None else None,
             timezone="timezone" in flags,
+            enum_labels=tuple(
+                (v.name, label.value)
+                for v, label in zip(t.enum_values or (), t.enum_labels)
+                if label is not None
+            ),
         )
         return f
 

@@ -712,7 +712,12 @@ def columns(rows: list[list[str]]) -> list[str]:
 def type_ref(t: ast.TypeRef) -> str:
     if t.enum_values is None:
         return t.name
-    return "enum(" + ", ".join(v.name for v in t.enum_values) + ")"
+    labels = t.enum_labels or (None,) * len(t.enum_values)
+    items = (
+        v.name + (f" {quote(label.value)}" if label is not None else "")
+        for v, label in zip(t.enum_values, labels)
+    )
+    return "enum(" + ", ".join(items) + ")"
 
 
 def _pieces(d: ast.Import | ast.Link) -> list[tuple[str, int, str]]:

@@ -181,11 +181,13 @@ class ListValue:
 
 @dataclass(frozen=True, slots=True)
 class TypeRef:
-    """A schema field type: `int`, `money`, `enum(R1, R2)`."""
+    """A schema field type: `int`, `money`, `enum(R1, R2)`, `enum(app "手机银行", branch "网点")`."""
 
     span: Span
     name: str
     enum_values: tuple[Name, ...] | None = None
+    # a label per value (None: the value has none); empty when no value has one
+    enum_labels: tuple[Str | None, ...] = ()
 
 
 # --------------------------------------------------------------------------- rule expressions

@@ -474,8 +474,15 @@ class Lowerer:
         return ast.TypeRef(self.tspan(c[0]), str(c[0]))
 
     def enum_type(self, c: Children) -> ast.TypeRef:
-        values = tuple(self.name(t) for t in c[1:-1])
-        return ast.TypeRef(self.cover(c[0], c[-1]), "enum", values)
+        items = c[1:-1]
+        values = tuple(v for v, _ in items)
+        labels = tuple(label for _, label in items)
+        if all(label is None for label in labels):
+            labels = ()
+        return ast.TypeRef(self.cover(c[0], c[-1]), "enum", values, labels)
+
+    def enum_value(self, c: Children) -> tuple[ast.Name, ast.Str | None]:
+        return self.name(c[0]), c[1]
 
     def block_decl(self, c: Children) -> ast.Block:
         return self._block(c[0], c[1], c[2], c[3])
