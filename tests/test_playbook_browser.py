@@ -3,11 +3,13 @@
 - Chromium loads the page with no console messages (errors, failed loads) and the DOM after load
   holds every section and one card per play; a screenshot is produced; Chromium prints it too.
 - The WeasyPrint PDF has a page per play plus the fixed sections, its Chinese text is extractable
-  and the CJK font is embedded.
+  and the CJK font is embedded; no page of it is nearly empty, and every chapter heading and play
+  title shares its page with what follows it (read from the words' boxes, `pdftotext -bbox`).
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 import shutil
 import subprocess
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from stratlang.backends.base import Options
-from stratlang.backends.html import render_pdf, render_playbook
+from stratlang.backends.html import build_view, render_pdf, render_playbook
 from stratlang.check import check_entry
 
 # end to end (the real executable, a browser, Spark or big inputs): not in `make test-fast`
@@ -42,8 +44,10 @@ SECTIONS = (
     "initiatives",
     "warnings",
 )
-# cover, targets, two map pages, segments, channel plan, initiatives, warnings
-FIXED_PAGES = 8
+# cover, targets, a page per map (strategy, playbook, lifecycle), segments, channel plan (the
+# chapters after the channel plan follow on its page)
+FIXED_PAGES = 7
+MM = 72 / 25.4  # PDF points per millimetre
 
 
 def chromium(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -127,9 +131,15 @@ def _pages(pdf: Path) -> int:
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
 
 
-def test_weasyprint_pdf(built):
+def _weasyprint(built) -> Path:
     pdf = built["out"] / "playbook.pdf"
-    pdf.write_bytes(render_pdf(built["html"], Options()))
+    if not pdf.exists():
+        pdf.write_bytes(render_pdf(built["html"], Options()))
+    return pdf
+
+
+def test_weasyprint_pdf(built):
+    pdf = _weasyprint(built)
     model = built["model"]
     assert _pages(pdf) >= len(model.plays) + FIXED_PAGES
     text = subprocess.run(
@@ -145,3 +155,70 @@ def test_weasyprint_pdf(built):
         ).stdout
         cjk = [ln for ln in fonts.splitlines() if re.search(r"Noto-?Sans-?CJK", ln)]
         assert cjk and all(ln.split()[-5] == "yes" for ln in cjk), fonts
+
+
+# ------------------------------------------------------------------ print layout, from the PDF
+
+Word = tuple[float, float, float, float, str]  # x0, y0 (top), x1, y1 (bottom), text
+
+
+def pdf_pages(pdf: Path) -> list[tuple[float, float, list[Word]]]:
+    """Per page: its width, its height and the words of its body (the running header and the
+    page number, which sit in the page margins, left out), in points from the top."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = []
+    for pm in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
+        w, h = float(pm.group(1)), float(pm.group(2))
+        words = [
+            (float(a), float(b), float(c), float(d), htmllib.unescape(t))
+            for a, b, c, d, t in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                pm.group(3),
+            )
+        ]
+        # the margins are 14–16 mm: the header ends above 12.5 mm, the footer starts below
+        pages.append((w, h, [x for x in words if 12.5 * MM < x[1] < h - 14 * MM]))
+    return pages
+
+
+def headings(body: list[Word]) -> list[tuple[str, float]]:
+    """The lines set in the h2 size (16 pt: boxes 21–26 pt high) -> (text, bottom)."""
+    lines: dict[int, list[Word]] = {}
+    for x in body:
+        if 21 <= x[3] - x[1] <= 26:
+            lines.setdefault(round(x[1]), []).append(x)
+    return [(" ".join(x[4] for x in sorted(ws)), max(x[3] for x in ws)) for ws in lines.values()]
+
+
+def test_no_page_is_nearly_empty(built):
+    """Every text page holds at least two lines and uses at least a tenth of its height: no page
+    of only a heading, a short table, or one line carried over. (The landscape pages are the
+    maps, mostly drawing; how a map is cut into pages is the map layout's to test.)"""
+    for n, (w, h, body) in enumerate(pdf_pages(_weasyprint(built)), 1):
+        if w > h:
+            continue
+        lines = {round(x[1]) for x in body}
+        fill = (max(x[3] for x in body) - 14 * MM) / (h - 29 * MM) if body else 0.0
+        assert len(lines) >= 2 and fill >= 0.10, (built["name"], n, fill, body[:3])
+
+
+def test_headings_share_their_page_with_what_follows(built):
+    """Each chapter heading and each play title is on the same page as the first thing under it."""
+    model = built["model"]
+    view = build_view(model, Options())
+    titles = [title for anchor, title in view["sections"] if anchor != "plays"]
+    titles += [p.label for p in model.plays.values()]
+    pages = pdf_pages(_weasyprint(built))
+    for title in titles:
+        found = [
+            (n, bottom, body)
+            for n, (_, _, body) in enumerate(pages, 1)
+            for text, bottom in headings(body)
+            if text == title or text.startswith(title + " ")
+        ]
+        assert found, (built["name"], title)
+        for n, bottom, body in found:
+            below = [x for x in body if x[1] > bottom + 1]
+            assert below, (built["name"], title, f"alone at the foot of page {n}")

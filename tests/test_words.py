@@ -260,3 +260,14 @@ def test_labelled_flag_reads_as_its_label(labelled):
     assert _says(labelled, "en_flag", "en") == "customers with newsletter opt-in and plan Plus plan"
     assert _says(labelled, "not_flag", "en") == "customers with no 已授权营销"
 
+
+def test_every_diagnostic_code_has_chinese_words():
+    from stratlang.diagnostic_words import CODES_ZH, code_words
+    from stratlang.diagnostics import CODES
+
+    assert set(CODES_ZH) == set(CODES)
+    for code in CODES:
+        zh = code_words(code, "zh")
+        assert zh and re.search(r"[\u4e00-\u9fff]", zh), code
+        assert code_words(code, "en") == CODES[code][1]
+    assert code_words("XYZ999", "zh") is None

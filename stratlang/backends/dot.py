@@ -734,7 +734,8 @@ def playbook_dot(model: m.Model, options: Options) -> str:
         chain.append((nid, None))
         if p.offer:
             off = model.offers.get(p.offer)
-            osub = f"risk {off.risk}" if off is not None and off.risk else None
+            risk = "风险" if lang == "zh" else "risk"
+            osub = f"{risk} {off.risk}" if off is not None and off.risk else None
             nid = new()
             out.append(
                 f'    {nid} [fillcolor="#f0fff4", color="#38a169", label=<'

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from .. import words as w
+from ..diagnostic_words import code_words
 from ..errors import StratlangError
 from ..model import (
     SCRIPT_SECTIONS,
@@ -240,6 +242,17 @@ _A = {
 }
 
 
+def _demand_words(row: dict, lang: str) -> str:
+    """A channel's demand per day: 未知 / unknown when no play on it has a known size; a lower
+    bound (`≥ 1,200（1个策略规模未知）`) when some have."""
+    if row["unknown"] and not row["plays"]:
+        return w.t("unknown", lang)
+    n = w.format_number(round(row["demand"]), lang)
+    if row["unknown"]:
+        return "≥ " + n + w.t("demand_partly_unknown", lang, n=len(row["unknown"]))
+    return n
+
+
 def channel_chart(rows: list[dict], lang: str) -> Markup:
     """Horizontal bars: demand per day (filled) against capacity (dark tick), one row per channel."""
     if not rows:
@@ -272,7 +285,7 @@ def channel_chart(rows: list[dict], lang: str) -> Markup:
             cap_txt = w.format_number(round(r["capacity"]), lang)
         else:
             cap_txt = w.t("unlimited", lang)
-        txt = f"{w.format_number(round(r['demand']), lang)} / {cap_txt}"
+        txt = f"{_demand_words(r, lang)} / {cap_txt}"
         parts.append(
             f'<text x="{label_w + bar_w + 8}" y="{y + 17}" {_A["numover" if r["over"] else "num"]}>'
             f"{escape(txt)}</text>"
@@ -320,6 +333,14 @@ def _trigger_words(model: Model, trig: Trigger | None, lang: str) -> str:
     return trig.kind
 
 
+def _trigger_description(model: Model, trig: Trigger | None) -> str | None:
+    """The description of the event a play waits for (shown under the trigger)."""
+    if trig is None or trig.kind != "event" or trig.ref is None:
+        return None
+    ev = model.events.get(trig.ref)
+    return ev.description if ev is not None else None
+
+
 def _target_row(t: Target, c: _Ctx, owner: str | None = None, objective: str | None = None) -> dict:
     return {
         "id": t.id,
@@ -330,6 +351,24 @@ def _target_row(t: Target, c: _Ctx, owner: str | None = None, objective: str | N
         "milestones": [w.milestone_words(ms, c.lang, c.currency) for ms in t.milestones],
         "settings": " · ".join(w.review_settings(t, c.lang)) or None,
         "tracked": False,
+        "empty": False,
+        "owner": owner or "—",
+        "objective": objective,
+    }
+
+
+def _empty_row(objective: str, owner: str | None, lang: str) -> dict:
+    """An objective with neither target nor measure in the targets table (MAP406 warns of it)."""
+    return {
+        "id": "",
+        "label": w.t("no_target", lang),
+        "goal": "—",
+        "baseline": "—",
+        "by": "—",
+        "milestones": [],
+        "settings": None,
+        "tracked": False,
+        "empty": True,
         "owner": owner or "—",
         "objective": objective,
     }
@@ -348,6 +387,7 @@ def _measure_row(
         "milestones": [],
         "settings": " · ".join(w.review_settings(ms, c.lang)) or None,
         "tracked": True,
+        "empty": False,
         "owner": owner or "—",
         "objective": objective,
     }
@@ -390,6 +430,7 @@ def _script_view(
     return {
         "id": script.id,
         "label": script.label,
+        "description": script.description,
         "channel": ch.label if ch else (script.channel or ""),
         "sections": sections,
         "objections": objections,
@@ -411,6 +452,7 @@ def _step_offers(model: Model, play: Play, step: Step, lang: str) -> list[dict]:
                 "label": offer.label if offer else oid,
                 "kind": w.t(offer.kind, lang) if offer and offer.kind else None,
                 "risk": offer.risk if offer else None,
+                "description": offer.description if offer else None,
             }
         )
     return out
@@ -469,6 +511,8 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
         "offers_by_step": offer is not None and own,
         "offer_risk": offer.risk if offer else None,
         "offer_kind": w.t(offer.kind, lang) if offer and offer.kind else None,
+        "offer_description": offer.description if offer else None,
+        "when_description": _trigger_description(model, p.trigger),
         "steps": steps,
         "scripts": scripts,
         "supports": [(o, model.objectives[o].label) for o in p.supports if o in model.objectives],
@@ -479,12 +523,25 @@ def _play_view(model: Model, p: Play, c: _Ctx, counts: dict | None) -> dict:
         "owner": p.owner or "—",
         "budget": _money(p.budget, c) if p.budget is not None else "—",
         "period": w.format_period(p.period or model.strategy.period, lang),
-        "size": w.format_number(size, lang) if size is not None else "—",
+        "size": w.format_number(size, lang) if size is not None else w.t("unknown", lang),
         "size_real": real,
-        "expected": expected or "—",
+        "expected": expected or w.t("unknown", lang),
         "description": p.description,
         "variants": variant_views(model, p, lang),
     }
+
+
+def _makes(play: Play, offer: str) -> bool:
+    """Whether a play makes `offer`: as its own offer, in a step, or in a variant arm."""
+    if play.offer == offer or any(offer in st.offers for st in play.steps):
+        return True
+    return any(v.offer == offer or any(offer in st.offers for st in v.steps) for v in play.variants)
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    """The sum of the values given; None (shown as —) when none is given, never a made-up 0."""
+    given = [v for v in values if v is not None]
+    return sum(given) if given else None
 
 
 def css_string(text: str) -> Markup:
@@ -505,10 +562,22 @@ def build_view(model: Model, options: Options) -> dict:
     for o in model.objectives.values():
         rows = [_target_row(t, c, owner=o.owner, objective=o.label) for t in o.targets]
         rows += [_measure_row(ms, c, owner=o.owner, objective=o.label) for ms in o.measures]
-        for row in rows:
+        if not rows:  # every objective is listed, with its description, even without a target
+            rows = [_empty_row(o.label, o.owner, lang)]
+        for i, row in enumerate(rows):
             row["objective_id"] = o.id
             row["perspective"] = persp_label.get(o.perspective, o.perspective)
+            row["objective_description"] = o.description if i == 0 else None
             targets.append(row)
+    themes = [
+        {
+            "id": th.id,
+            "label": th.label,
+            "description": th.description,
+            "objectives": [(o.id, o.label) for o in model.objectives.values() if o.theme == th.id],
+        }
+        for th in model.themes.values()
+    ]
     segments = []
     for sg in model.segments.values():
         real = (counts.get("segments") or {}).get(sg.id)
@@ -529,6 +598,30 @@ def build_view(model: Model, options: Options) -> dict:
             }
         )
     plays = [_play_view(model, p, c, counts) for p in model.plays.values()]
+    offers = [
+        {
+            "id": o.id,
+            "label": o.label,
+            "kind": w.t(o.kind, lang) if o.kind else "—",
+            "risk": o.risk or "—",
+            "description": o.description,
+            "plays": [(p.id, p.label) for p in model.plays.values() if _makes(p, o.id)],
+        }
+        for o in model.offers.values()
+    ]
+    events = [
+        {
+            "id": e.id,
+            "label": e.label,
+            "description": e.description,
+            "plays": [
+                (p.id, p.label)
+                for p in model.plays.values()
+                if p.trigger is not None and p.trigger.kind == "event" and p.trigger.ref == e.id
+            ],
+        }
+        for e in model.events.values()
+    ]
     rows = channel_demand(model, counts)
     channels = []
     for ch, r in zip(model.channels.values(), rows):
@@ -552,14 +645,18 @@ def build_view(model: Model, options: Options) -> dict:
                 "id": ch.id,
                 "kind": w.t(ch.kind, lang) if ch.kind else "—",
                 "capacity": cap_txt,
-                "demand": w.format_number(round(r["demand"]), lang),
+                "demand": _demand_words(r, lang),
                 "over": r["over"],
+                "description": ch.description,
                 "cost": _money(ch.cost, c) if ch.cost is not None else "—",
                 "quiet": f"{ch.quiet[0].strftime('%H:%M')}–{ch.quiet[1].strftime('%H:%M')}"
                 if ch.quiet
                 else "—",
                 "cap": w.t("cap_value", lang, n=ch.cap[0], d=w._trim(ch.cap[1])) if ch.cap else "—",
-                "plays": ", ".join(p["label"] for p in r["plays"]) or "—",
+                "plays": ", ".join(
+                    [p["label"] for p in r["plays"]] + [model.plays[p].label for p in r["unknown"]]
+                )
+                or "—",
             }
         )
     initiatives = [
@@ -603,8 +700,9 @@ def build_view(model: Model, options: Options) -> dict:
         }
         for g in model.gaps.values()
     ]
-    play_budget = sum(p.budget or 0 for p in model.plays.values())
-    init_budget = sum(i.budget or 0 for i in model.initiatives.values())
+    play_budget = _total(p.budget for p in model.plays.values())
+    init_budget = _total(i.budget for i in model.initiatives.values())
+    total_budget = _total((play_budget, init_budget))
     warnings = []
     for d in sorted(options.warnings or [], key=lambda d: d.sort_key()):
         sp = d.span
@@ -612,12 +710,15 @@ def build_view(model: Model, options: Options) -> dict:
         if f and os.path.isabs(f):
             f = os.path.basename(f)
         sev = str(d.severity)
+        # zh: the code's Chinese description, the checker's English message kept as the detail
+        summary = code_words(d.code, lang) if lang == "zh" else None
         warnings.append(
             {
                 "code": d.code,
                 "severity": sev,
                 "severity_text": w.t("warn_" + sev, lang),
-                "message": d.message,
+                "message": summary or d.message,
+                "detail": d.message if summary else None,
                 "location": f"{f}:{sp.line}:{sp.column}" if sp else "",
             }
         )
@@ -625,6 +726,10 @@ def build_view(model: Model, options: Options) -> dict:
         ("targets", w.t("targets_table", lang)),
         ("maps", w.t("maps", lang)),
         ("segments", w.t("segments", lang)),
+    ]
+    if offers or events:
+        sections.append(("offers-events", w.t("offers_events", lang)))
+    sections += [
         ("plays", w.t("plays", lang)),
         ("channels", w.t("channel_plan", lang)),
     ]
@@ -654,6 +759,9 @@ def build_view(model: Model, options: Options) -> dict:
         "header_css": css_string(f"{s.label} · {w.t('playbook', lang)}"),
         "sections": sections,
         "targets": targets,
+        "themes": themes,
+        "offers": offers,
+        "events": events,
         "maps": _maps(model, options, lang),
         "segments": segments,
         "tierings": tiering_views(model, counts, lang),
@@ -667,7 +775,7 @@ def build_view(model: Model, options: Options) -> dict:
         "budget": {
             "plays": _money(play_budget, c),
             "initiatives": _money(init_budget, c),
-            "total": _money(play_budget + init_budget, c),
+            "total": _money(total_budget, c),
         },
         "warnings": warnings,
     }
