@@ -227,6 +227,17 @@ FIXED: dict[str, tuple[str, str]] = {
     "product_leadership": ("产品领先", "product leadership"),
     "customer_solutions": ("客户解决方案", "customer solutions"),
     "system_lock_in": ("系统锁定", "system lock-in"),
+    # objective kinds (the sub-headings of the 2-3-4-3 strategy map template)
+    "kind_attributes": ("产品/服务特性", "Product/service attributes"),
+    "kind_relationship": ("客户关系", "Relationship"),
+    "kind_image": ("品牌形象", "Image"),
+    "kind_operations": ("运营管理", "Operations management"),
+    "kind_customer_management": ("客户管理", "Customer management"),
+    "kind_innovation": ("创新", "Innovation"),
+    "kind_regulatory_social": ("法规与社会", "Regulatory and social"),
+    "kind_human_capital": ("人力资本", "Human capital"),
+    "kind_information_capital": ("信息资本", "Information capital"),
+    "kind_organization_capital": ("组织资本", "Organization capital"),
     "placeholder_note": (
         "带底色的字段在拨打/发送时替换为客户的实际信息。",
         "Shaded fields are filled with the customer's own data when the script is used.",

@@ -31,10 +31,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
+from .. import language
 from .. import model as m
 from .. import words as w
 from ..children import die_with_parent
 from ..errors import StratlangError
+from .banded import MARK
 from .base import Backend, Options, register
 from .text_metrics import break_lines, measure_in_columns, text_width
 
@@ -42,6 +44,7 @@ VIEWS = ("strategy", "playbook", "lifecycle")  # lifecycle: backends/lifecycle_m
 FORMATS = ("svg", "png", "pdf")
 DEFAULT_FONT = "Noto Sans CJK SC"
 PER_ROW = 6  # objectives per row inside a band before it wraps
+GROUP_ROWS = 3  # a band grouped by kind: rows before a kind's objectives take a second column
 # from this many objectives on, the strategy map trades layout polish for speed: straight edges
 # and bounded network-simplex / crossing-minimisation work (500 objectives: ~230 s -> ~1 s in dot)
 LARGE_MAP = 120
@@ -430,6 +433,71 @@ def _rows(items: list, per_row: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+_Row = list[tuple[int, m.Objective]]  # (index of the objective's kind group, objective)
+
+
+def _band_rows(
+    objs: list[m.Objective], per_row: int
+) -> tuple[list[tuple[str | None, list[m.Objective]]], list[_Row]]:
+    """A band's kind groups and rows, in declaration order.
+
+    Without kinds: one group, rows of at most `per_row` (as even as possible). With kinds: a
+    group per kind in the order of its first objective (objectives without a kind make a group
+    of their own), each group a block of columns filled row by row. The band gets the largest
+    group's size in rows (at most GROUP_ROWS), more when the groups would not fit `per_row`
+    columns; so the process band of the 2-3-4-3 template is four columns side by side."""
+    groups: dict[str | None, list[m.Objective]] = {}
+    for o in objs:
+        groups.setdefault(o.kind, []).append(o)
+    if not any(kind is not None for kind in groups):
+        return [(None, objs)], [[(0, o) for o in row] for row in _rows(objs, per_row)]
+    sizes = [len(members) for members in groups.values()]
+    n_rows = min(max(sizes), GROUP_ROWS)
+    while sum(math.ceil(s / n_rows) for s in sizes) > per_row and n_rows < max(sizes):
+        n_rows += 1
+    rows: list[_Row] = [[] for _ in range(n_rows)]
+    for gi, members in enumerate(groups.values()):
+        cols = math.ceil(len(members) / n_rows)
+        for i, o in enumerate(members):
+            rows[i // cols].append((gi, o))
+    return list(groups.items()), rows
+
+
+def _kind_heading_attrs(kind: str, cols: int, lang: str) -> str:
+    """The small heading over one kind's objectives in a band (运营管理 / Operations
+    management), underlined across the kind's columns."""
+    width = cols * 1.9 + (cols - 1) * 0.3
+    return (
+        f'shape=plaintext, style="", margin=0, width={width:g}, label=<<table border="0" '
+        f'cellborder="0" cellspacing="0" cellpadding="2"><tr><td sides="b" border="1" '
+        f'color="#a0aec0" width="{round(width * 72)}"><font point-size="10" color="#4a5568">'
+        f"<b>{xml(w.t('kind_' + kind, lang))}</b></font></td></tr></table>>"
+    )
+
+
+def _value_proposition_band(model: m.Model, band_ids: list[str]) -> str | None:
+    """The band that carries the value proposition: the one holding objectives of a customer
+    kind (attributes, relationship, image), else the perspective `customer`."""
+    customer_kinds = language.OBJECTIVE_KINDS["customer"]
+    for o in model.objectives.values():
+        if o.kind in customer_kinds and o.perspective in band_ids:
+            return o.perspective
+    return "customer" if "customer" in band_ids else None
+
+
+def _value_proposition_strip(value: str, lang: str) -> str:
+    """The customer band's label: 价值主张：客户解决方案 / Value proposition: Customer solutions."""
+    words = w.t(value, lang)
+    words = words[:1].upper() + words[1:]
+    sep = "：" if lang == "zh" else ": "
+    return (
+        '<table border="1" color="#90cdf4" cellborder="0" cellspacing="0" cellpadding="5" '
+        f'bgcolor="#ebf8ff"><tr><td><font point-size="11" color="#2c5282">'
+        f"{xml(w.t('value_proposition', lang) + sep)}</font>"
+        f'<font point-size="12" color="#1a365d"><b>{xml(words)}</b></font></td></tr></table>'
+    )
+
+
 def _objective_label(
     o: m.Objective, fg: str, show_targets: bool, lang: str, deco: Decoration | None = None
 ) -> str:
@@ -488,6 +556,12 @@ def strategy_dot(
     decos = decorations.objectives if decorations is not None else {}
     subtitle = decorations.subtitle if decorations is not None else None
     out = _header("strategy_map", font, "TB", _title(model, subtitle, lang))
+    if len(model.objectives) < LARGE_MAP:  # large maps keep dot's clusters: narrower, faster
+        out.insert(1, f"  {MARK}")
+        # links run between the objectives (their bends take room in every row they cross),
+        # so the nodes sit closer than dot's default: the 22-objective 2-3-4-3 map is ~1,070 pt
+        # wide instead of ~1,640 pt, which prints on a landscape page at a readable scale
+        out[2] = out[2].replace("nodesep=0.3", "nodesep=0.12")
     # the second crossing-minimisation pass over clusters can move an objective left of its band
     # header (flat edges are not respected there); one pass keeps the header column on the left
     out.insert(2, "  graph [remincross=false];")
@@ -503,21 +577,68 @@ def strategy_dot(
             bands.append((o.perspective, o.perspective))
     band_index = {pid: i for i, (pid, _) in enumerate(bands)}
 
-    node_of: dict[str, str] = {}
-    column: list[str] = []  # left column: band headers and row spacers, top to bottom
+    # bands -> rows -> objectives, each row one rank headed by a node of the left column (the
+    # band's name on its first row of objectives, invisible spacers elsewhere). A band may open
+    # with a row for the value proposition and a row of the kinds' headings.
+    vp_band = _value_proposition_band(model, [pid for pid, _ in bands])
     header_width = 1.3
+    column: list[str] = []  # left column: band headers and row spacers, top to bottom
+    node_of: dict[str, str] = {}
     for bi, (pid, plabel) in enumerate(bands):
-        objs = [o for o in model.objectives.values() if o.perspective == pid]
+        groups, grid = _band_rows(
+            [o for o in model.objectives.values() if o.perspective == pid], per_row
+        )
+        for row in grid:
+            for _, o in row:
+                node_of[o.id] = new()
+        grouped = any(kind is not None for kind, _ in groups)
+        column_of: dict[str, str] = {}  # objective id -> the dot group of its kind's column
+        # the rows of this band as node ids: [value proposition], [headings], objective rows
+        row_ids: list[list[str]] = [[node_of[o.id] for _, o in row] for row in grid]
         fill = BAND_FILLS[bi % 2]
         out.append(f"  subgraph cluster_band{bi + 1} {{")
         out.append(
             f'    graph [label="", style="filled,rounded", fillcolor="{fill}", color="#cbd5e0", '
             f"penwidth=1, margin=14];"
         )
-        for ri, row in enumerate(_rows(objs, per_row)):
+        if grouped:  # a row of small headings, one over each kind's columns
+            headings: list[str] = []
+            for gi, (kind, _) in enumerate(groups):
+                if kind is None:
+                    continue
+                cols = sum(1 for g, _ in grid[0] if g == gi)
+                hid = new()
+                headings.append(hid)
+                # a kind's column shares a dot `group`: its edges are kept straight, so the
+                # column stays under its heading while links pull at it
+                members = [o for row in grid for g, o in row if g == gi]
+                for i, o in enumerate(members):
+                    column_of[o.id] = f"b{bi + 1}k{gi + 1}c{i % cols + 1}"
+                group = f', group="b{bi + 1}k{gi + 1}c1"' if cols == 1 else ""
+                out.append(f"    {hid} [{_kind_heading_attrs(kind, cols, lang)}{group}];")
+                for g, o in grid[0]:  # the heading stays over its objectives
+                    if g == gi:
+                        out.append(f"    {hid} -> {node_of[o.id]} [style=invis, weight=20];")
+            row_ids.insert(0, headings)
+            for row_above, row in zip(grid, grid[1:]):  # a kind's columns stay stacked
+                for g, o in row:
+                    above = [u for gu, u in row_above if gu == g]
+                    col = [x for gx, x in row if gx == g].index(o)
+                    out.append(
+                        f"    {node_of[above[col].id]} -> {node_of[o.id]} [style=invis, weight=20];"
+                    )
+        if pid == vp_band and model.strategy.value_proposition:
+            sid = new()
+            strip = _value_proposition_strip(model.strategy.value_proposition, lang)
+            out.append(f'    {sid} [shape=plaintext, style="", margin=0, label=<{strip}>];')
+            for nid in row_ids[0]:  # centred over the band
+                out.append(f"    {sid} -> {nid} [style=invis];")
+            row_ids.insert(0, [sid])
+        first = len(row_ids) - len(grid)  # the first row of objectives
+        for ri, ids in enumerate(row_ids):
             head = new()
             column.append(head)
-            if ri == 0:
+            if ri == first:
                 out.append(
                     f'    {head} [shape=box, style="filled", fillcolor="#2d3748", color="#2d3748", '
                     f"width={header_width}, fixedsize=false, "
@@ -525,23 +646,22 @@ def strategy_dot(
                 )
             else:
                 out.append(f'    {head} [shape=box, style=invis, width={header_width}, label=""];')
-            ids = []
-            for o in row:
-                nid = new()
-                node_of[o.id] = nid
-                ids.append(nid)
+            out.append(f"    {{ rank=same; {' '.join([head] + ids)} }}")
+            if ids:  # the header column on the left, then the row in declared order
+                out.append(f"    {' -> '.join([head] + ids)} [style=invis, weight=5];")
+        for row in grid:
+            for _, o in row:
                 theme_fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
                 deco = decos.get(o.id)
                 fill_o, border, extra = _node_style(theme_fill, deco)
                 fg = text_color(fill_o)
                 label = _objective_label(o, fg, options.show_targets, lang, deco)
+                if o.id in column_of:
+                    extra += f', group="{column_of[o.id]}"'
                 out.append(
-                    f'    {nid} [fillcolor="{fill_o}", color="{border}", width=1.9{extra}, '
+                    f'    {node_of[o.id]} [fillcolor="{fill_o}", color="{border}", width=1.9{extra}, '
                     f"label=<{label}>];"
                 )
-            out.append(f"    {{ rank=same; {' '.join([head] + ids)} }}")
-            for nid in ids:  # the header column stays on the left
-                out.append(f"    {head} -> {nid} [style=invis];")
         out.append("  }")
     for upper, lower in zip(column, column[1:]):
         out.append(f"  {upper} -> {lower} [style=invis, weight=100];")
@@ -830,9 +950,18 @@ def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> byt
     """Lay out DOT text with Graphviz `dot`; raises MissingGraphviz / GraphvizError."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown image format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    args = [dot_executable(), f"-T{fmt}"]
-    if fmt == "png":
-        args.append("-Gdpi=144")
+    if MARK in dot_text:  # the strategy map: bands drawn after the layout (banded.py)
+        from .banded import render_banded
+
+        data = render_banded(dot_text, fmt, lambda args, text: _graphviz(args, text, timeout))
+    else:
+        args = [dot_executable(), f"-T{fmt}"] + (["-Gdpi=144"] if fmt == "png" else [])
+        data = _graphviz(args, dot_text, timeout)
+    return _fixed_pdf_dates(data) if fmt == "pdf" else data
+
+
+def _graphviz(args: list[str], dot_text: str, timeout: float | None) -> bytes:
+    """Run one Graphviz command on `dot_text`; its standard output."""
     try:
         proc = subprocess.run(
             args,
@@ -852,7 +981,7 @@ def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> byt
         raise GraphvizError(
             "Graphviz failed: " + (msg[-1] if msg else f"exit code {proc.returncode}")
         )
-    return _fixed_pdf_dates(proc.stdout) if fmt == "pdf" else proc.stdout
+    return proc.stdout
 
 
 def _fixed_pdf_dates(data: bytes) -> bytes:
