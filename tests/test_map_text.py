@@ -75,6 +75,14 @@ def test_the_line_breaks_the_issue_names():
     assert wrap("Grow AUM (assets) now", 12)[1][0] != ")"
 
 
+def test_mixed_text_ends_a_line_at_a_space_rather_than_inside_cjk():
+    # greedy would give "… ≥ 20% (截" / "至 2026-12-31)"
+    lines = wrap("财富客户AUM增长率 ≥ 20% (截至 2026-12-31)", 30)
+    assert lines == ["财富客户AUM增长率 ≥ 20%", "(截至 2026-12-31)"]
+    # … but not when the line would be left short: plain CJK breaks as greedy as before
+    assert wrap("目标 一二三四五六七八九十一二三四五六七八九十", 30)[0].startswith("目标 一二三")
+
+
 def test_latin_words_are_not_split_and_lines_are_measured():
     text = "Increase share of wallet among mass-affluent customers"
     lines = wrap(text, 22)

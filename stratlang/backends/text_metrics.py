@@ -32,6 +32,7 @@ from ..children import die_with_parent
 # a glyph missing from the font is drawn from another one: estimated (emoji are ~1.25 em wide)
 MISSING_WIDE = 1.25
 MISSING_NARROW = 0.6
+PREFER_SPACE = 2 / 3  # in mixed text, a line may end at a space when it is this full
 
 # closing punctuation: never at the start of a line; opening brackets: never at the end
 CLOSING = frozenset("、，。；：！？）》」』】〉〕〗〙〛｝］％…‥・·”’,.;:!?)]}")
@@ -198,24 +199,37 @@ def _split_long(text: str, limit: float, measure: Callable[[str], float]) -> lis
     return out
 
 
+def _joined(pieces: list[_Piece]) -> str:
+    return "".join((" " if i and pc.space_before else "") + pc.text for i, pc in enumerate(pieces))
+
+
 def break_lines(text: str, limit: float, measure: Callable[[str], float]) -> list[str]:
     """`text` (white space collapsed) in lines of at most `limit` (in `measure`'s unit), greedy,
-    following the kinsoku rules above; a piece wider than a line is cut."""
+    following the kinsoku rules above; a piece wider than a line is cut. In mixed text a line
+    ends at its last space rather than between two CJK characters when that still fills
+    PREFER_SPACE of the line (`… ≥ 20%` / `(截至 2026-12-31)`, not `… (截` / `至 2026-12-31)`)."""
     text = " ".join(text.split())
     if not text:
         return [""]
     lines: list[str] = []
-    cur = ""
+    cur: list[_Piece] = []
     for piece in _pieces(text):
-        joined = cur + (" " if piece.space_before and cur else "") + piece.text
-        if not cur or measure(joined) <= limit:
-            cur = joined
-        else:
-            lines.append(cur)
-            cur = piece.text
-        if measure(cur) > limit:
-            *full, cur = _split_long(cur, limit, measure)
+        if cur and measure(_joined([*cur, piece])) > limit:
+            cut = len(cur)
+            if not piece.space_before:  # a break between CJK characters: a space before it?
+                spaces = [k for k in range(1, len(cur)) if cur[k].space_before]
+                if spaces and measure(_joined(cur[: spaces[-1]])) >= PREFER_SPACE * limit:
+                    cut = spaces[-1]
+            rest = cur[cut:]
+            if rest and measure(_joined([*rest, piece])) > limit:
+                cut, rest = len(cur), []
+            lines.append(_joined(cur[:cut]))
+            cur = rest
+        cur.append(piece)
+        if measure(_joined(cur)) > limit:
+            *full, last = _split_long(_joined(cur), limit, measure)
             lines += full
+            cur = [_Piece(last, False)]
     if cur:
-        lines.append(cur)
+        lines.append(_joined(cur))
     return lines or [""]
