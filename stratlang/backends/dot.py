@@ -642,7 +642,7 @@ def strategy_dot(
                 out.append(
                     f'    {head} [shape=box, style="filled", fillcolor="#2d3748", color="#2d3748", '
                     f"width={header_width}, fixedsize=false, "
-                    f'label=<<font color="#ffffff" point-size="13"><b>{wrapped(plabel, 12)}</b></font>>];'
+                    f'label=<<font color="#ffffff" point-size="13"><b>{wrapped(plabel, 12, bold=True)}</b></font>>];'
                 )
             else:
                 out.append(f'    {head} [shape=box, style=invis, width={header_width}, label=""];')
@@ -695,9 +695,10 @@ def strategy_dot(
             if pb > pa:
                 attrs.append('color="#c53030", style=dashed')
         if link.label:
+            fit, lines = _cell(link.label, 20, 10, pad=2)
             attrs.append(
                 f'label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="2" '
-                f'bgcolor="#ffffff"><tr><td>{wrapped(link.label, 20)}</td></tr></table>>'
+                f'bgcolor="#ffffff"><tr><td{fit}>{lines}</td></tr></table>>'
             )
         out.append(f"  {edge} [{', '.join(attrs)}];")
 
