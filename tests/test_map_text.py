@@ -34,6 +34,8 @@ needs_font = pytest.mark.skipif(
     tm.font_metrics(DEFAULT_FONT) is None, reason=f"{DEFAULT_FONT} is not installed"
 )
 EXAMPLE_ENTRIES = sorted(EXAMPLES.glob("*/main.strat"))
+# the examples and the 22-objective 2-3-4-3 manufacturer map (kind sub-headings, value proposition)
+MAP_ENTRIES = [*EXAMPLE_ENTRIES, EXAMPLES.parent / "tests" / "data" / "manufacturer" / "main.strat"]
 
 # ---------------------------------------------------------------- line breaking
 
@@ -306,7 +308,7 @@ def _renders(model, lang=None):
 
 @needs_dot
 @needs_font
-@pytest.mark.parametrize("entry", EXAMPLE_ENTRIES, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("entry", MAP_ENTRIES, ids=lambda p: p.parent.name)
 def test_example_maps_text_fits_its_boxes(entry):
     model = model_of(entry)
     for name, svg in _renders(model):
@@ -369,7 +371,7 @@ def chromium_text_widths(svgs: list[bytes], tmp_path: Path) -> list[list[float]]
 def test_text_fits_its_boxes_as_chromium_draws_it(tmp_path):
     """The examples' maps and the long labels, each text as wide as Chromium draws it."""
     renders = []
-    for entry in EXAMPLE_ENTRIES:
+    for entry in MAP_ENTRIES:
         renders += [(f"{entry.parent.name} {n}", svg) for n, svg in _renders(model_of(entry))]
     long_model = model_of(long_label_project(tmp_path))
     renders += [(f"long labels {n}", svg) for n, svg in _renders(long_model)]
