@@ -181,3 +181,13 @@ def test_playbook_map_risk_in_the_page_language(model):
     assert "风险 R2" in playbook_dot(model, Options(lang="zh"))
     dot_en = playbook_dot(model, Options(lang="en"))
     assert "risk R2" in dot_en and "风险" not in dot_en
+
+
+def test_demand_of_a_channel_some_of_whose_plays_are_unknown():
+    from stratlang.backends.html import _demand_words
+
+    row = {"demand": 1234.4, "plays": [{"id": "a"}], "unknown": ["b", "c"]}
+    assert _demand_words(row, "zh") == "≥ 1234（另有2个策略规模未知）"
+    assert _demand_words(row, "en") == "≥ 1,234 (+ 2 of unknown size)"
+    assert _demand_words({**row, "plays": []}, "en") == "unknown"
+    assert _demand_words({**row, "unknown": []}, "en") == "1,234"
