@@ -490,11 +490,16 @@ def _value_proposition_strip(value: str, lang: str) -> str:
     words = w.t(value, lang)
     words = words[:1].upper() + words[1:]
     sep = "：" if lang == "zh" else ": "
+    # the caption and the words in cells of their own (spans in one cell are placed by
+    # Graphviz's estimate, and a trailing space collapses in browsers)
+    caption = w.t("value_proposition", lang) + sep.strip()
     return (
         '<table border="1" color="#90cdf4" cellborder="0" cellspacing="0" cellpadding="5" '
-        f'bgcolor="#ebf8ff"><tr><td><font point-size="11" color="#2c5282">'
-        f"{xml(w.t('value_proposition', lang) + sep)}</font>"
-        f'<font point-size="12" color="#1a365d"><b>{xml(words)}</b></font></td></tr></table>'
+        'bgcolor="#ebf8ff"><tr><td><table border="0" cellborder="0" cellspacing="0" '
+        f'cellpadding="0"><tr><td{_fit([caption], 11, pad=0)}><font point-size="11" '
+        f'color="#2c5282">{xml(caption)}</font></td><td width="{0 if lang == "zh" else 4}"></td>'
+        f'<td{_fit([words], 12, bold=True, pad=0)}><font point-size="12" color="#1a365d">'
+        f"<b>{xml(words)}</b></font></td></tr></table></td></tr></table>"
     )
 
 
