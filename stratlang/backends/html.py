@@ -41,6 +41,7 @@ from ..model import (
 )
 from .base import Backend, Options, register
 from .dot import GraphvizError, render_image, run_dot
+from .map_pages import svg_tiles
 from .playbook_governance import governance_view, variant_views
 from .playbook_tiers import tiering_views
 
@@ -158,7 +159,8 @@ def _maps(model: Model, options: Options, lang: str) -> list[dict]:
     ):
         item = {"title": w.t(key, lang), "id": f"map-{view}", "svg": None, "error": None}
         try:
-            item["svg"] = inline_svg(render_image(model, view, "svg", options), prefix)
+            svg = render_image(model, view, "svg", options).decode("utf-8")
+            item["svg"] = svg_tiles(svg, inline_svg, prefix)  # page-sized tiles in print
         except GraphvizError as e:  # Graphviz missing or failing: the playbook still renders
             item["error"] = str(e) or type(e).__name__
         out.append(item)
