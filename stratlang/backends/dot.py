@@ -13,8 +13,11 @@ Design rules (see docs/maps.md):
   The only quoted strings are the font name (backslash-escaped) and colours (validated hex).
 - `fontname` is set on graph, nodes and edges, so dot measures text with the font it writes.
 - Strategy view: one band (cluster) per perspective in declared order, each band made of
-  `rank=same` rows of at most `per_row` objectives; the left column of band headers (and
-  spacers for wrapped rows) is chained with invisible edges, which fixes the vertical order.
+  `rank=same` rows of at most `per_row` objectives chained left to right in declared order
+  (with kinds: a column block per kind under a small heading); the left column of band headers
+  (and spacers for the other rows) is chained with invisible edges, which fixes the vertical
+  order. Drawn by stratlang, the bands are boxes added after the layout (banded.py), so links
+  that skip a band run through it.
   Causal links are drawn effect -> cause with `dir=back`, so arrows point upward and agree
   with the ranking; links that run downward or inside one band do not constrain the layout.
 - Output is deterministic: everything is emitted in declaration order.
