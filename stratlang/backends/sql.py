@@ -794,38 +794,41 @@ def assignment_query(
     # so a customer's rules are evaluated only until a play admits them (NULL counts as not TRUE).
     pick = exp.select(
         exp.alias_(col(key), "k", quoted=True),
-        exp.alias_(_pick_case(model, plays), "play", quoted=True),
+        exp.alias_(
+            _pick_case(model, plays)
+            if got is None
+            else exp.Case(  # customers not in the log: the plain pick (no fit tests to pay for)
+                ifs=[
+                    exp.If(
+                        this=exp.Is(this=col("__fk", "fits"), expression=exp.Null()),
+                        true=_pick_case(model, plays),
+                    )
+                ],
+                default=_pick_case(model, plays, got[1]),
+            ),
+            "play",
+            quoted=True,
+        ),
     ).from_(_table(table))
-    log_pick = None
     if got is not None:
-        # With a contact log: its customers (`log_pick`) take the pick with the fit tests, and keep
-        # the play they would have got but for the limits (`policy_from`: summary.json
-        # dropped_by_policy); everyone else the plain pick (no fit tests to pay for).
-        on_key = exp.EQ(this=col(key, table), expression=col("__fk", "fits"))
-        log_pick = (
-            exp.select(
-                exp.alias_(col(key, table), "k", quoted=True),
-                exp.alias_(_pick_case(model, plays, got[1]), "play", quoted=True),
-                exp.alias_(_pick_case(model, plays), "policy_from", quoted=True),
-            )
-            .from_(_table(table))
-            .join(_table("fits"), on=on_key, join_type="inner")
+        pick = pick.join(
+            exp.Subquery(this=got[0], alias=exp.TableAlias(this=ident("fits"))),
+            on=exp.EQ(this=col(key, table), expression=col("__fk", "fits")),
+            join_type="left",
         )
-        rest = (
-            pick.select(exp.alias_(typed_null("VARCHAR"), "policy_from", quoted=True), copy=False)
-            .join(_table("fits"), on=on_key.copy(), join_type="left")
-            .where(exp.Is(this=col("__fk", "fits"), expression=exp.Null()))
+        # for the log's customers, the play they would have got but for the limits
+        # (summary.json dropped_by_policy)
+        first = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.Not(this=exp.Is(this=col("__fk", "fits"), expression=exp.Null())),
+                    true=_pick_case(model, plays),
+                )
+            ]
         )
-        both_picks = exp.union(
-            rest, exp.select(exp.Star()).from_(_table("log_pick")), distinct=False
-        )
-        pick = exp.select(exp.Star()).from_(
-            exp.Subquery(this=both_picks, alias=exp.TableAlias(this=ident("__picks")))
-        )
+        pick = pick.select(exp.alias_(first, "policy_from", quoted=True), copy=False)
     if held is not None:  # the global holdout: drawn before anything else, by its own hash
-        held_k = held_expr(model, col("k"), dialect) if got is not None else held
-        assert held_k is not None  # (held is not None)
-        pick = pick.select(exp.alias_(held_k, "held", quoted=True), copy=False)
+        pick = pick.select(exp.alias_(held, "held", quoted=True), copy=False)
     if variants:  # each play's arm by its variant hash ('' for a play without variants)
         arms = [
             exp.If(
@@ -982,23 +985,14 @@ def assignment_query(
             '"play", CAST(NULL AS VARCHAR) AS "channel", CAST(NULL AS VARCHAR) AS "script", '
             'FALSE AS "control", FALSE AS "kept", CAST(NULL AS BIGINT) AS "priority", '
             'CAST(NULL AS BIGINT) AS "play_order"'
-            + (', FALSE AS "held"' if held is not None else "")
+            + (', "held"' if held is not None else "")
             + (', \'\' AS "arm", CAST(NULL AS VARCHAR) AS "variant"' if variants else "")
-            + ', "policy_from" FROM "log_pick" WHERE "play" IS NULL AND "policy_from" IS NOT NULL'
+            + ', "policy_from" FROM "pick" WHERE "play" IS NULL AND "policy_from" IS NOT NULL'
         )
-        nobody = sqlglot.parse_one(nothing, read="duckdb")
-        if held is not None:  # the holdout's own hash of these few customers
-            held_k = held_expr(model, col("k"), dialect)
-            assert held_k is not None
-            for a in nobody.expressions:
-                if a.alias == "held":
-                    a.set("this", held_k)
-        both = exp.union(both, nobody, distinct=False)
+        both = exp.union(both, sqlglot.parse_one(nothing, read="duckdb"), distinct=False)
     final = exp.select(exp.Star()).from_(
         exp.Subquery(this=both, alias=exp.TableAlias(this=ident("assigned")))
     )
-    if got is not None and log_pick is not None:
-        final = final.with_("fits", as_=got[0]).with_("log_pick", as_=log_pick)
     final = (
         final.with_("pick", as_=pick)
         .with_("joined", as_=joined)
@@ -1011,7 +1005,10 @@ def assignment_query(
     ctes = final.find(exp.With)
     assert ctes is not None  # added just above
     for cte in ctes.expressions:  # computed once although read twice (md5 is the cost)
-        if cte.alias in ("ctl", "fits", "log_pick") and dialect in ("duckdb", "postgres"):
+        if (cte.alias == "ctl" or (cte.alias == "pick" and got is not None)) and dialect in (
+            "duckdb",
+            "postgres",
+        ):
             cte.set("materialized", True)
     if dialect is not None:
         _dialect_null_order(final, dialect)
