@@ -69,11 +69,12 @@ def test_no_line_starts_with_closing_punctuation_or_ends_with_an_opening_bracket
 
 def test_the_line_breaks_the_issue_names():
     # a line may not start with 、 or ）, nor end with （
-    # nine characters a line: a plain break would start the second line with 、 / ）
-    assert wrap("一二三四五六七八九、十", 18) == ["一二三四五六七八", "九、十"]
-    assert wrap("一二三四五六七八九）十", 18) == ["一二三四五六七八", "九）十"]
+    # nine characters a line, filled greedily: a plain break would start the second line with
+    # 、 / ）
+    assert wrap("一二三四五六七八九、十", 18, balance=False) == ["一二三四五六七八", "九、十"]
+    assert wrap("一二三四五六七八九）十", 18, balance=False) == ["一二三四五六七八", "九）十"]
     # … or end the first with （
-    assert wrap("一二三四五六七八（九）", 18) == ["一二三四五六七八", "（九）"]
+    assert wrap("一二三四五六七八（九）", 18, balance=False) == ["一二三四五六七八", "（九）"]
     assert wrap("Grow AUM (assets) now", 12)[1][0] != ")"
 
 
@@ -83,6 +84,22 @@ def test_mixed_text_ends_a_line_at_a_space_rather_than_inside_cjk():
     assert lines == ["财富客户AUM增长率 ≥ 20%", "(截至 2026-12-31)"]
     # … but not when the line would be left short: plain CJK breaks as greedy as before
     assert wrap("目标 一二三四五六七八九十一二三四五六七八九十", 30)[0].startswith("目标 一二三")
+
+
+def test_lines_are_balanced_unless_that_breaks_at_worse_places():
+    measure = tm.measure_in_columns(DEFAULT_FONT)
+    # an orphan of one character: the bracket moves down whole instead
+    assert tm.break_lines("拓展收入来源（服务与海外）", 22, measure) == [
+        "拓展收入来源（服务与海",
+        "外）",
+    ]
+    assert wrap("拓展收入来源（服务与海外）", 22) == ["拓展收入来源", "（服务与海外）"]
+    for text in ("Skilled retention agents", "Win back within 90 days", "自动化提升设备综合效率"):
+        greedy, even = tm.break_lines(text, 20, measure), wrap(text, 20)
+        assert len(even) == len(greedy) == 2
+        assert max(map(measure, even)) < max(map(measure, greedy))
+    # balancing would break between two CJK characters where greedy breaks before a bracket
+    assert wrap("值得信赖的工业品牌（Reliable）", 22) == ["值得信赖的工业品牌", "（Reliable）"]
 
 
 def test_latin_words_are_not_split_and_lines_are_measured():

@@ -226,12 +226,14 @@ def quoted(text: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def wrap(text: str, limit: int = WRAP, bold: bool = False) -> list[str]:
+def wrap(text: str, limit: int = WRAP, bold: bool = False, balance: bool = True) -> list[str]:
     """Break a label into lines at most `limit` columns wide. A column is half an em of the map's
     font measured with its font file (a CJK character is two; without the file: CJK two, others
     one). Breaks at spaces and between CJK characters, never before closing punctuation nor after
-    an opening bracket; Latin words are split only when longer than a line (text_metrics)."""
-    return break_lines(_CTRL.sub("", str(text)), limit, measure_in_columns(_FONT.get(), bold))
+    an opening bracket; Latin words are split only when longer than a line; with `balance` the
+    lines are as even as the fewest lines allow (text_metrics)."""
+    measure = measure_in_columns(_FONT.get(), bold)
+    return break_lines(_CTRL.sub("", str(text)), limit, measure, balance)
 
 
 def wrapped(text: str, limit: int = WRAP, bold: bool = False) -> str:
@@ -413,7 +415,7 @@ def _title(model: m.Model, subtitle: str | None = None, lang: str | None = None)
 def _statement_lines(text: str) -> list[str]:
     """A mission or vision for the header: wrapped at STATEMENT_WRAP columns; past
     STATEMENT_LINES lines the rest is cut with an ellipsis, so a long text cannot swamp the map."""
-    lines = wrap(text, STATEMENT_WRAP)
+    lines = wrap(text, STATEMENT_WRAP, balance=False)  # cut after STATEMENT_LINES: fill them
     if len(lines) > STATEMENT_LINES:
         lines = lines[:STATEMENT_LINES]
         last = lines[-1]

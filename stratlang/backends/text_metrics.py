@@ -33,6 +33,7 @@ from ..children import die_with_parent
 MISSING_WIDE = 1.25
 MISSING_NARROW = 0.6
 PREFER_SPACE = 2 / 3  # in mixed text, a line may end at a space when it is this full
+BALANCE_STEPS = 8  # bisection steps of a balanced break (to 1/256 of the limit)
 
 # closing punctuation: never at the start of a line; opening brackets: never at the end
 CLOSING = frozenset("、，。；：！？）》」』】〉〕〗〙〛｝］％…‥・·”’,.;:!?)]}")
@@ -203,7 +204,7 @@ def _joined(pieces: list[_Piece]) -> str:
     return "".join((" " if i and pc.space_before else "") + pc.text for i, pc in enumerate(pieces))
 
 
-def break_lines(text: str, limit: float, measure: Callable[[str], float]) -> list[str]:
+def _greedy(text: str, limit: float, measure: Callable[[str], float]) -> list[str]:
     """`text` (white space collapsed) in lines of at most `limit` (in `measure`'s unit), greedy,
     following the kinsoku rules above; a piece wider than a line is cut. In mixed text a line
     ends at its last space rather than between two CJK characters when that still fills
@@ -233,3 +234,44 @@ def break_lines(text: str, limit: float, measure: Callable[[str], float]) -> lis
     if cur:
         lines.append(_joined(cur))
     return lines or [""]
+
+
+def _break_score(text: str, lines: list[str]) -> tuple[int, int]:
+    """(breaks between two CJK characters inside a phrase, minus breaks at phrase boundaries):
+    lower is better. A phrase boundary: before an opening bracket, after closing punctuation, or
+    a space between CJK and Latin text."""
+    bad = phrase = 0
+    pos = 0
+    for line, nxt in zip(lines, lines[1:]):
+        pos += len(line)
+        space = text[pos : pos + 1] == " "
+        pos += space
+        a, b = line[-1:], nxt[:1]
+        if b in OPENING or a in CLOSING or (space and _is_wide(a) != _is_wide(b)):
+            phrase += 1
+        elif not space:
+            bad += 1
+    return bad, -phrase
+
+
+def break_lines(
+    text: str, limit: float, measure: Callable[[str], float], balance: bool = False
+) -> list[str]:
+    """`text` in lines of at most `limit` (greedy, see `_greedy`). With `balance`, the lines are
+    made as even as the rules allow — the narrowest limit that still gives as few lines — unless
+    that breaks at worse places (`_break_score`): `拓展收入来源（服务与海` / `外）` becomes
+    `拓展收入来源` / `（服务与海外）`, `Skilled retention` / `agents` becomes `Skilled` /
+    `retention agents`, but `值得信赖的工业品牌` / `（Reliable）` stays."""
+    lines = _greedy(text, limit, measure)
+    if not balance or len(lines) < 2:
+        return lines
+    text = " ".join(text.split())
+    lo, hi = measure(text) / len(lines), float(limit)
+    for _ in range(BALANCE_STEPS):
+        mid = (lo + hi) / 2
+        if len(_greedy(text, mid, measure)) <= len(lines):
+            hi = mid
+        else:
+            lo = mid
+    even = _greedy(text, hi, measure)
+    return even if _break_score(text, even) <= _break_score(text, lines) else lines
