@@ -157,6 +157,7 @@ class _Piece:
 
     text: str
     space_before: bool  # a break may fall here (the space is dropped at a line end)
+    width: float = 0.0  # measured once (widths add up: no kerning)
 
 
 def _pieces(text: str) -> list[_Piece]:
@@ -204,33 +205,37 @@ def _joined(pieces: list[_Piece]) -> str:
     return "".join((" " if i and pc.space_before else "") + pc.text for i, pc in enumerate(pieces))
 
 
-def _greedy(text: str, limit: float, measure: Callable[[str], float]) -> list[str]:
-    """`text` (white space collapsed) in lines of at most `limit` (in `measure`'s unit), greedy,
-    following the kinsoku rules above; a piece wider than a line is cut. In mixed text a line
-    ends at its last space rather than between two CJK characters when that still fills
+def _width(pieces: list[_Piece], space: float) -> float:
+    """Width of pieces on one line: theirs and the spaces between them."""
+    return sum(pc.width for pc in pieces) + space * sum(pc.space_before for pc in pieces[1:])
+
+
+def _greedy(
+    pieces: list[_Piece], limit: float, measure: Callable[[str], float], space: float
+) -> list[str]:
+    """Pieces in lines of at most `limit` (in `measure`'s unit; `space` is a space's width),
+    greedy, following the kinsoku rules above; a piece wider than a line is cut. In mixed text a
+    line ends at its last space rather than between two CJK characters when that still fills
     PREFER_SPACE of the line (`… ≥ 20%` / `(截至 2026-12-31)`, not `… (截` / `至 2026-12-31)`)."""
-    text = " ".join(text.split())
-    if not text:
-        return [""]
     lines: list[str] = []
     cur: list[_Piece] = []
-    for piece in _pieces(text):
-        if cur and measure(_joined([*cur, piece])) > limit:
+    for piece in pieces:
+        if cur and _width([*cur, piece], space) > limit:
             cut = len(cur)
             if not piece.space_before:  # a break between CJK characters: a space before it?
                 spaces = [k for k in range(1, len(cur)) if cur[k].space_before]
-                if spaces and measure(_joined(cur[: spaces[-1]])) >= PREFER_SPACE * limit:
+                if spaces and _width(cur[: spaces[-1]], space) >= PREFER_SPACE * limit:
                     cut = spaces[-1]
             rest = cur[cut:]
-            if rest and measure(_joined([*rest, piece])) > limit:
+            if rest and _width([*rest, piece], space) > limit:
                 cut, rest = len(cur), []
             lines.append(_joined(cur[:cut]))
             cur = rest
         cur.append(piece)
-        if measure(_joined(cur)) > limit:
+        if _width(cur, space) > limit:
             *full, last = _split_long(_joined(cur), limit, measure)
             lines += full
-            cur = [_Piece(last, False)]
+            cur = [_Piece(last, False, measure(last))]
     if cur:
         lines.append(_joined(cur))
     return lines or [""]
@@ -261,17 +266,24 @@ def break_lines(
     made as even as the rules allow — the narrowest limit that still gives as few lines — unless
     that breaks at worse places (`_break_score`): `拓展收入来源（服务与海` / `外）` becomes
     `拓展收入来源` / `（服务与海外）`, `Skilled retention` / `agents` becomes `Skilled` /
-    `retention agents`, but `值得信赖的工业品牌` / `（Reliable）` stays."""
-    lines = _greedy(text, limit, measure)
+    `retention agents`, but `值得信赖的工业品牌` / `（Reliable）` stays. `measure` must add up
+    (a text is as wide as its characters together), as advance widths and the columns do."""
+    text = " ".join(text.split())
+    if not text:
+        return [""]
+    pieces = _pieces(text)
+    for pc in pieces:
+        pc.width = measure(pc.text)
+    space = measure(" ")
+    lines = _greedy(pieces, limit, measure, space)
     if not balance or len(lines) < 2:
         return lines
-    text = " ".join(text.split())
-    lo, hi = measure(text) / len(lines), float(limit)
+    lo, hi = _width(pieces, space) / len(lines), float(limit)
     for _ in range(BALANCE_STEPS):
         mid = (lo + hi) / 2
-        if len(_greedy(text, mid, measure)) <= len(lines):
+        if len(_greedy(pieces, mid, measure, space)) <= len(lines):
             hi = mid
         else:
             lo = mid
-    even = _greedy(text, hi, measure)
+    even = _greedy(pieces, hi, measure, space)
     return even if _break_score(text, even) <= _break_score(text, lines) else lines
