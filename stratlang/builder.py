@@ -26,6 +26,7 @@ from .errors import CheckFailed, StratlangError
 from .output import output_folder
 
 if TYPE_CHECKING:
+    from .engine.governance import ContactsArg
     from .review import ReviewResult
 
 
@@ -74,7 +75,7 @@ def build(
     actuals: ReviewInputs | None = None,
     as_of: dt.date | None = None,
     previous: Path | str | None = None,
-    contacts: Path | str | None = None,
+    contacts: ContactsArg = None,
 ) -> Built:
     """Write the outputs of a checked project into the folder `out`, replacing it whole; with
     `actuals`, the review's files too (`review`). The lists assign only the plays active on
@@ -90,8 +91,12 @@ def build(
     inputs = project_inputs(result) + ([data_path] if data_path is not None else [])
     previous_path = Path(previous) if previous is not None and data_path is not None else None
     inputs += [previous_path] if previous_path is not None else []
-    contacts_path = Path(contacts) if contacts is not None and data_path is not None else None
-    inputs += [contacts_path] if contacts_path is not None else []
+    contacts_paths: tuple[Path, ...] = ()
+    if data_path is not None and contacts is not None:
+        from .engine.governance import contact_paths
+
+        contacts_paths = contact_paths(contacts)
+    inputs += list(contacts_paths)
     if actuals is not None:
         inputs += _review_inputs(actuals)
     scored: tuple[ReviewResult, list[Diagnostic]] | None = None
@@ -100,7 +105,7 @@ def build(
         day = as_of or (actuals.as_of if actuals is not None else None)
         listed = (
             _lists(
-                result, data_path, engine, stage / "lists", step, day, previous_path, contacts_path
+                result, data_path, engine, stage / "lists", step, day, previous_path, contacts_paths
             )
             if data_path is not None
             else None
@@ -199,7 +204,7 @@ def _lists(
     step: Callable[[str], None],
     as_of: dt.date | None,
     previous: Path | None = None,
-    contacts: Path | None = None,
+    contacts: tuple[Path, ...] = (),
 ) -> tuple[dict, dict]:
     """Run the lists into `folder` (inside the staging folder): the real counts for the model and
     the plays inactive on `as_of`."""

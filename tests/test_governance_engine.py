@@ -667,3 +667,47 @@ def test_holdout_file_in_the_lists_format(tmp_path, fixed, fmt):
         assert rows[0] == ("key", "play")
         got = [tuple(r) for r in rows[1:]]
     assert len(got) == s.holdout["customers"] and got == sorted(got)
+
+
+def test_a_folder_of_earlier_lists_and_several_logs(tmp_path, fixed):
+    """`--contacts FOLDER` reads every list file of an earlier run (not holdout.csv); several
+    logs add up: the folder gives the same assignment as its list files given one by one."""
+    model, data = fixed
+    run_lists(model, data, out_dir=tmp_path / "w1", as_of=AS_OF)
+    files = [tmp_path / "w1" / "first.csv", tmp_path / "w1" / "second.csv"]
+    by_folder = run_lists(
+        model, data, out_dir=tmp_path / "a", as_of=AS_OF, contacts=tmp_path / "w1"
+    )
+    by_files = run_lists(model, data, out_dir=tmp_path / "b", as_of=AS_OF, contacts=files)
+    assert by_folder.contacts["files"] == [str(f) for f in files]  # holdout.csv is no list
+    want = sum(1 for f in files for r in _read(f) if r["control"] == "false")
+    assert by_folder.contacts["contacts"] == by_files.contacts["contacts"] == want
+    for p in ("first", "second"):
+        assert (tmp_path / "a" / f"{p}.csv").read_bytes() == (
+            tmp_path / "b" / f"{p}.csv"
+        ).read_bytes()
+    only_first = run_lists(model, data, out_dir=tmp_path / "c", as_of=AS_OF, contacts=files[:1])
+    assert by_files.dropped_by_policy >= only_first.dropped_by_policy
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="folder without list files"):
+        run_lists(model, data, out_dir=tmp_path / "d", as_of=AS_OF, contacts=empty)
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_key_the_csv_lists_guarded_is_read_back_unguarded(tmp_path):
+    """A key that starts like a formula is written `'=k1` in a CSV list; fed back as the log it
+    names the same customer (its limits are kept), not an unknown key."""
+    model, errors = _checked(tmp_path, FIXED)
+    assert not errors
+    data = tmp_path / "c.csv"
+    customers(data, 7, 60)
+    text = data.read_text(encoding="utf-8").replace("\nc1,", "\n=c1,", 1)
+    data.write_text(text, encoding="utf-8")
+    first = run_lists(model, data, out_dir=tmp_path / "w1", as_of=AS_OF)
+    lists = [tmp_path / "w1" / f"{p}.csv" for p in ("first", "second")]
+    guarded = [r for f in lists for r in _read(f) if r["key"].startswith("'=")]
+    assert guarded, "the customer `=c1` is listed, with its key guarded"
+    again = run_lists(model, data, out_dir=tmp_path / "w2", as_of=AS_OF, contacts=lists)
+    assert again.contacts["unknown_keys"] == 0
+    assert first.plays and again.dropped_by_policy > 0

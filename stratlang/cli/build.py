@@ -102,9 +102,9 @@ def _progress(msg: str) -> None:
     "--contacts",
     "contacts",
     type=click.Path(path_type=Path),
-    default=None,
-    help="With --data: the contact log (key, channel, date[, control]) the lists keep the "
-    "contact limits with (see `lists --contacts`).",
+    multiple=True,
+    help="With --data: the contact log (key, channel, date[, control]; files or folders of "
+    "earlier lists, repeatable) the lists keep the contact limits with (see `lists --contacts`).",
 )
 def build(
     entry: Path,
@@ -119,7 +119,7 @@ def build(
     outcomes: Path | None,
     as_of: dt.datetime | None,
     previous: Path | None,
-    contacts: Path | None,
+    contacts: tuple[Path, ...],
 ) -> None:
     """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists."""
     res = load_checked(entry, root, "warning" if strict else "error")
@@ -127,7 +127,7 @@ def build(
         fail_usage("--outcomes needs --actuals", "give the actuals file the review scores")
     if previous is not None and data is None:
         fail_usage("--previous needs --data", "give today's customer table with --data")
-    if contacts is not None and data is None:
+    if contacts and data is None:
         fail_usage("--contacts needs --data", "give the customer table with --data")
     if data is not None:
         say_limits_without_log(res.model, contacts)

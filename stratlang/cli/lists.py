@@ -94,9 +94,9 @@ def _progress():
     "--contacts",
     "contacts",
     type=click.Path(path_type=Path),
-    default=None,
-    help="The contact log (CSV or Parquet: key, channel, date[, control]; earlier lists' files "
-    "are logs as they are): the contact limits are kept together with the logged contacts.",
+    multiple=True,
+    help="The contact log: CSV or Parquet files (key, channel, date[, control]) or folders of "
+    "earlier lists, repeatable: the contact limits are kept together with the logged contacts.",
 )
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
@@ -111,7 +111,7 @@ def lists(
     as_of: dt.datetime | None,
     history: tuple[str, ...],
     previous: Path | None,
-    contacts: Path | None,
+    contacts: tuple[Path, ...],
     root: Path | None,
 ) -> None:
     """Write contact lists per play (after priority, control group and capacity) and summary.json."""
@@ -155,9 +155,9 @@ def lists(
     )
 
 
-def say_limits_without_log(model, contacts: Path | None) -> None:
+def say_limits_without_log(model, contacts: tuple[Path, ...]) -> None:
     """The warning (once) for a project with contact limits run without a contact log."""
-    if contacts is None and model.limits():
+    if not contacts and model.limits():
         click.echo(
             "warning: the project has contact limits but no contact log was given (--contacts "
             "FILE): only each play's own schedule is checked, not the contacts of earlier waves",

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Model
 from ..output import OutputError, output_folder
 from .data import DataError
+from .governance import contact_paths
 from .output import FORMATS, Summary
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def run_lists(
     as_of: dt.date | None = None,
     history: Mapping[str, Path] | None = None,
     previous: str | os.PathLike[str] | None = None,
-    contacts: str | os.PathLike[str] | None = None,
+    contacts: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
 ) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
 
@@ -61,8 +62,8 @@ def run_lists(
     then go into `Summary.transitions` and `transitions.csv`, and plays on transition triggers
     get the customers who changed (without it, those plays get nobody: `engine.transitions`).
 
-    `contacts`: the contact log (CSV or Parquet: key, channel, date[, control];
-    `engine.governance`): a customer of the log gets the first eligible play whose contacts fit
+    `contacts`: the contact log, one path or several: CSV or Parquet files (key, channel,
+    date[, control]) or folders of earlier lists (`engine.governance.log_files`): a customer of the log gets the first eligible play whose contacts fit
     every contact limit together with the logged ones (`Summary.dropped_by_policy`). Without it,
     the limits are kept by each play's own schedule only.
 
@@ -94,13 +95,13 @@ def run_lists(
         day,
         history_files,
         previous=Path(previous) if previous is not None else None,
-        contacts=Path(contacts) if contacts is not None else None,
+        contacts=contact_paths(contacts),
     )
     if out_dir is None:
         return run(None)
     reads = [Path(data_path), *history_files.values(), *inputs]
     reads += [Path(previous)] if previous is not None else []
-    reads += [Path(contacts)] if contacts is not None else []
+    reads += list(contact_paths(contacts))
     with output_folder(Path(out_dir), inputs=reads, on_wait=on_wait) as folder:
         return run(folder)
 
@@ -118,7 +119,7 @@ def _run(
     folder: Path | None,
     *,
     previous: Path | None = None,
-    contacts: Path | None = None,
+    contacts: tuple[Path, ...] = (),
 ) -> Summary:
     from ..backends.sql import CompileError
     from . import duckdb as ddb
@@ -145,7 +146,7 @@ def _run(
                     step("computing history aggregates")
                     table = hist.enrich(con, model, as_of)
             log = None
-            if contacts is not None:
+            if contacts:
                 step("reading and checking the contact log")
                 log = gov.load(con, model, contacts)
             logged = gov.CONTACTS if log is not None else None
