@@ -49,7 +49,12 @@ def differing(a: Image.Image, b: Image.Image) -> float:
     return (w * h - mask.histogram()[0]) / (a.width * a.height)
 
 
-@pytest.mark.parametrize("name", sorted(PICTURES))
+FAST = {"bank_wealth.strategy", "manufacturer.strategy"}  # the others are `slow` (1-4 s each)
+
+
+@pytest.mark.parametrize(
+    "name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in sorted(PICTURES)]
+)
 def test_map_picture_matches_golden(name):
     entry, view = PICTURES[name]
     actual = picture(entry, view)
