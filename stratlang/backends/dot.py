@@ -893,7 +893,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
                 wait.append("+" + (s.after_raw or f"{_number(s.after_days, 'en')}d"))
             if s.unless_converted:
                 wait.append(W["unless"])
-            chain.append((nid, " · ".join(wait) or None))
+            chain.append((nid, "\n".join(wait) or None))
         objs = [model.objectives[o] for o in p.supports if o in model.objectives]
         if objs:
             rows = [
@@ -921,7 +921,7 @@ def playbook_dot(model: m.Model, options: Options) -> str:
         for (a, _), (b, lab) in zip(chain, chain[1:]):
             attrs = []
             if lab:
-                attrs.append(f"label=<{xml(lab)}>")
+                attrs.append(f"label=<{'<br/>'.join(xml(part) for part in lab.split(chr(10)))}>")
             out.append(f"    {a} -> {b}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
         out.append("  }")
 
