@@ -212,7 +212,7 @@ def test_value_proposition_strip_in_the_customer_band_and_statement_in_the_heade
 def test_links_stay_in_the_band_area_with_their_labels(name):
     """No link runs left of the band-header column (before issue 15 the links that skip a band
     looped around it: the bank map's leftmost link at x=0 with its headers ending at x=290), and
-    every link label's box lies within 15 pt of its own link."""
+    every link label's box lies within 15 pt of its own link and inside the bands' width."""
     d, model = drawn(name)
     header_right = max(b[2] for b in d.headers)
     labelled = 0
@@ -230,6 +230,8 @@ def test_links_stay_in_the_band_area_with_their_labels(name):
                 math.hypot(max(x0 - px, 0, px - x1), max(y0 - py, 0, py - y1)) for px, py in curve
             )
             assert gap <= 15, (g.findtext(f"{SVG}title"), gap)
+            # and inside the bands' width (the boxes grow to hold the labels beside them)
+            assert min(b[0] for b in d.bands) <= x0 and x1 <= max(b[2] for b in d.bands)
             labelled += 1
     assert labelled == sum(1 for link in model.links if link.label)
 

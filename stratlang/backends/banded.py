@@ -4,9 +4,9 @@
 belong to, so with one cluster per band a link that skips a band loops around the band-header
 column and its label floats far from it. The strategy map is therefore laid out with its bands
 as plain subgraphs (`dot -Tdot` and `-Tjson` in one run), the band boxes are computed from the
-positions of their nodes (all bands as wide as the widest, each reaching halfway to the next),
-added as clusters with a fixed `bb`, and the result is drawn without a new layout by
-`neato -n2`. The DOT text written by `stratlang map` keeps the clusters, so it still draws
+positions of their nodes (all bands as wide as the widest and the link labels beside them, each
+reaching halfway to the next), added as clusters with a fixed `bb`, and the result is drawn
+without a new layout by `neato -n2`. The DOT text written by `stratlang map` keeps the clusters, so it still draws
 bands when piped into `dot` alone.
 """
 
@@ -97,8 +97,10 @@ def band_boxes(
     if not found:
         return []
     found.sort(key=lambda b: -b[1][3])  # top first (y grows upward in Graphviz)
-    left = min(b[1][0] for b in found) - MARGIN
-    right = max(b[1][2] for b in found) + MARGIN
+    # as wide as the widest band, and wide enough for the link labels beside them
+    xs = [x for x0, x1 in _label_spans(graph) for x in (x0, x1)]
+    left = min([b[1][0] for b in found] + xs) - MARGIN
+    right = max([b[1][2] for b in found] + xs) + MARGIN
     out = []
     ceiling = math.inf  # the top band stays under the map's title
     if "lp" in graph and "lheight" in graph:
@@ -111,3 +113,21 @@ def band_boxes(
             bottom = (y0 + found[i + 1][1][3]) / 2 + GAP / 2
         out.append((name, (left, bottom, right, top), attrs))
     return out
+
+
+def _label_spans(graph: dict) -> list[tuple[float, float]]:
+    """(left, right) of every edge label, from its drawing operations (`_ldraw_`)."""
+    spans = []
+    for edge in graph.get("edges", []):
+        xs: list[float] = []
+        for op in edge.get("_ldraw_", []):
+            if op.get("op") in ("P", "p", "L", "b", "B"):
+                xs += [float(pt[0]) for pt in op.get("points", [])]
+            elif op.get("op") == "T":
+                x, w = float(op["pt"][0]), float(op.get("width", 0))
+                align = op.get("align", "c")
+                x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
+                xs += [x0, x0 + w]
+        if xs:
+            spans.append((min(xs), max(xs)))
+    return spans
