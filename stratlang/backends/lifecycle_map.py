@@ -187,8 +187,8 @@ def _flow(heads: dict[str, str], moves: dict[tuple[str, str], int], lang: str) -
 
 
 def _stage_title(stage: str, lang: str) -> str:
-    name = w.t(stage, lang)
-    return _esc(name if lang == "en" else f"{name} {stage}")
+    """The stage in the page's language only (获客, not 获客 acquisition: a Chinese page is Chinese)."""
+    return _esc(w.t(stage, lang))
 
 
 def _esc(text: str) -> str:
