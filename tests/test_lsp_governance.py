@@ -18,7 +18,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MAIN = """\
 strategy "Gov" { period 2026-01-01 .. 2026-12-31  locale en  holdout 5% }
-schema customer { id string key  age int  sms_ok bool }
+schema customer { id string key  age int  sms_ok bool  tz string optional timezone  pref enum(app "手机银行", branch) }
 objective F1 "Grow" { perspective financial }
 segment young "Young" { rule age < 35 }
 channel sms "SMS" { kind sms }
@@ -87,6 +87,13 @@ async def test_governance_in_the_editor(client: LanguageClient, project: Path):
         )
     )
     assert h is not None and "variants `a` 60%, `b` 50%" in h.contents.value
+    for needle, words in (("tz string", "optional timezone"), ("pref enum", "- `app` 手机银行")):
+        h = await client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(MAIN, needle)
+            )
+        )
+        assert h is not None and words in h.contents.value, h.contents.value
     done = await client.text_document_completion_async(
         lsp.CompletionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),

@@ -329,10 +329,14 @@ def _hover_text(state: ProjectState, occ) -> str | None:
                 ("key", f.key),
                 ("optional", f.optional),
                 ("risk_tolerance", f.risk_tolerance),
+                ("timezone", f.timezone),
             )
             if on
         ]
-        return f"**field** `{f.name}`: `{typ}`" + (" " + " ".join(flags) if flags else "")
+        head = f"**field** `{f.name}`: `{typ}`" + (" " + " ".join(flags) if flags else "")
+        # enum values as people read them (`enum(app "手机银行", …)`)
+        labelled = [f"- `{v}` {f.value_label(v)}" for v in f.enum_values if f.value_label(v)]
+        return "\n".join([head, "", *labelled]) if labelled else head
     if occ.kind == "perspective":
         p = model.perspective(occ.name) if model else None
         return f"**perspective** `{occ.name}`" + (f" — {p.label}" if p else "")
