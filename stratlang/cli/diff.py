@@ -1,0 +1,121 @@
+"""`stratlang diff OLD [NEW] [--format text|markdown|json] [--exit-code] [--data FILE [--as-of D]]`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .. import diagnostics as dg
+from ..check import CheckResult, LoadError, check_entry
+from ..check.loader import is_folder
+from . import main
+from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, fail_usage, print_diagnostics
+
+
+def _entry(p: Path) -> Path:
+    """A folder means its main.strat."""
+    return p / "main.strat" if is_folder(p) else p
+
+
+def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
+    """Check one side; a failed check is exit 2 (1 means "there are differences")."""
+    try:
+        res = check_entry(entry, root)
+    except LoadError as e:
+        fail_usage(str(e))
+    if dg.fails(res.diagnostics, "error"):
+        print_diagnostics(res.diagnostics, res.sources, "text", res.root)
+        click.echo(f"error: {shown} does not check; nothing to compare", err=True)
+        sys.exit(EXIT_USAGE)
+    return res
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new", type=click.Path(path_type=Path), default=Path("."), required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a pull-request comment, json for tools.",
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when there are differences, 0 when there are none."
+)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Customer data (CSV, Parquet): each segment's count and the play-to-play moves.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day plays are assigned for with --data (default today).",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Project root of NEW (default: the entry's folder).",
+)
+def diff(
+    old: str,
+    new: Path,
+    fmt: str,
+    exit_code: bool,
+    data: Path | None,
+    as_of: dt.datetime | None,
+    root: Path | None,
+) -> None:
+    """What a change means: objectives, targets, segments, plays, … of OLD and NEW compared.
+
+    OLD and NEW are entry files or folders (a folder means its main.strat); OLD may instead be a
+    git revision (`stratlang diff HEAD~1 main.strat`): the project as committed there. NEW
+    defaults to the current folder."""
+    from ..diff import compare, render
+    from ..diff import data as diff_data
+    from ..diff.revision import RevisionError, extract, is_revision
+    from ..engine.data import DataError
+
+    new_entry = _entry(new)
+    new_res = _checked(new_entry, root, str(new))
+    with tempfile.TemporaryDirectory(prefix="stratlang-diff-") as tmp:
+        if Path(old).exists():
+            old_res = _checked(_entry(Path(old)), None, old)
+            old_name = old
+        elif is_revision(old, new_res.root):
+            try:
+                entry, old_root, rel = extract(old, new_res.project.entry, new_res.root, Path(tmp))
+            except RevisionError as e:
+                fail_usage(str(e))
+            old_res = _checked(entry, old_root, f"{new} at {old}")
+            old_name = f"{old}:{rel}"
+        else:
+            fail_usage(
+                f"`{old}` is neither a file or folder nor a git revision",
+                "give an entry file, a folder or a revision such as HEAD~1",
+            )
+        result = compare(old_res.model, new_res.model, old_name, str(new))
+        if data is not None:
+            try:
+                result.data = diff_data.compare(
+                    old_res.model, new_res.model, data, as_of.date() if as_of else None
+                )
+            except DataError as e:
+                fail_usage(str(e), getattr(e, "help", None))
+    if fmt == "json":
+        click.echo(render.to_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.to_markdown(result), nl=False)
+    else:
+        click.echo(render.to_text(result), nl=False)
+    sys.exit(EXIT_ERRORS if exit_code and result else EXIT_OK)
