@@ -21,7 +21,7 @@ def main() -> None:
 
 def _register() -> None:
     """Import every command module: each registers its command on `main`."""
-    from . import build, check, diff, explain, fmt, init, lists, lsp, map, playbook, review, sql, watch  # noqa: F401
+    from . import build, check, diff, explain, fmt, init, lists, lsp, map, playbook, review, sample_data, sql, watch  # noqa: F401
 
 
 def run() -> None:

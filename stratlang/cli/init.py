@@ -46,7 +46,10 @@ def scaffold(target: Path, rows: int = 2000, seed: int = 7) -> list[Path]:
         p.write_text(strat, encoding="utf-8")
         res = check_entry(p)
     model = res.model
-    csv_text = samples.to_csv(model, samples.generate(model, rows, seed))
+    # every segment of the example has members (samples.sample plants them from the witnesses)
+    period = model.strategy.period
+    got = samples.sample(model, rows, seed, as_of=period[0] if period else None)
+    csv_text = samples.to_csv(model, got.customers)
     contents = {
         "main.strat": strat,
         "data/customers.csv": csv_text,
