@@ -138,6 +138,17 @@ def test_exit_code(repo):
     assert "neither a file or folder nor a git revision" in bad.stderr
 
 
+def test_moving_a_declaration_is_no_difference(repo):
+    """Facts, not text: the play moved to an imported file and the file reformatted."""
+    main = repo / "strat" / "main.strat"
+    text = main.read_text(encoding="utf-8")
+    (repo / "strat" / "plays.strat").write_text(BIG_PLAY.replace("  ", "    "), encoding="utf-8")
+    main.write_text('import "plays.strat"\n\n' + text.replace(BIG_PLAY, ""), encoding="utf-8")
+    r = run("diff", "HEAD", "strat", "--exit-code", cwd=repo)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no differences" in r.stdout
+
+
 def test_entry_missing_at_revision(repo):
     (repo / "strat" / "extra.strat").write_text(PROJECT, encoding="utf-8")
     r = run("diff", "HEAD", "strat/extra.strat", cwd=repo)
