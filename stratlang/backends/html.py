@@ -832,7 +832,7 @@ def render_pdf(html: str, options: Options | None = None) -> bytes:
     except Exception as e:  # ImportError, or OSError when pango is missing
         raise PdfError(
             f"WeasyPrint cannot be loaded: {e}",
-            help="install it with `pip install weasyprint` (it needs the pango library)",
+            help="install it with `pip install 'stratlang[pdf]'` (WeasyPrint; it needs the pango library)",
         ) from None
     watch = _GlyphWatch()
     loggers = [logging.getLogger("weasyprint"), logging.getLogger("fontTools")]

@@ -19,6 +19,8 @@ from ..builder import ReviewInputs
 from ..builder import build as build_outputs
 from . import main
 from .common import (
+    color_option,
+    fail_level_option,
     fail_usage,
     load_checked,
     print_diagnostics,
@@ -69,7 +71,15 @@ def _progress(msg: str) -> None:
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
+@fail_level_option("fails the build (exit 1, nothing written)")
+@click.option(
+    "--open",
+    "open_",
+    is_flag=True,
+    help="Open playbook.html in the web browser when the build succeeds.",
+)
+@color_option
 @click.option(
     "--actuals",
     type=click.Path(path_type=Path),
@@ -115,14 +125,22 @@ def build(
     lang: str | None,
     root: Path | None,
     strict: bool,
+    fail_level: str,
+    open_: bool,
     actuals: Path | None,
     outcomes: Path | None,
     as_of: dt.datetime | None,
     previous: Path | None,
     contacts: tuple[Path, ...],
 ) -> None:
-    """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists."""
-    res = load_checked(entry, root, "warning" if strict else "error")
+    """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists.
+
+    ENTRY is a .strat file, or a folder (its main.strat). The last line is the playbook's path.
+    """
+    from ..render.common import fail_level_of
+
+    fail_level = fail_level_of(strict, fail_level)  # --strict with --fail-level info stays info
+    res = load_checked(entry, root, fail_level)
     if outcomes is not None and actuals is None:
         fail_usage("--outcomes needs --actuals", "give the actuals file the review scores")
     if previous is not None and data is None:
@@ -140,7 +158,7 @@ def build(
             engine=engine,
             pdf=pdf,
             lang=lang,
-            fail_level="warning" if strict else "error",
+            fail_level=fail_level,
             progress=_progress,
             on_wait=say_waiting,
             actuals=review,
@@ -155,3 +173,19 @@ def build(
     if built.review is not None:
         print_diagnostics(built.review.diagnostics, res.sources, "text", res.root)
     click.echo(f"wrote {', '.join(built.files)} to {out_dir}", err=True)
+    playbook = out_dir / "playbook.html"
+    click.echo(f"playbook: {playbook}", err=True)
+    if open_:
+        _open(playbook)
+
+
+def _open(path: Path) -> None:
+    """Open a written page in the browser; without one (a server, CI) say so and go on."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(path.resolve().as_uri())
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        click.echo(f"  (no web browser to open {path} with)", err=True)

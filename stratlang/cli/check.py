@@ -15,6 +15,8 @@ from .common import (
     EXIT_USAGE,
     UsageError,
     check_many,
+    color_option,
+    fail_level_option,
     merged,
     print_diagnostics,
 )
@@ -33,19 +35,14 @@ FORMATS = ("text", "json", "sarif", "github")
     help="text for people (stderr); json, sarif or github for tools (stdout).",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
-@click.option(
-    "--fail-level",
-    type=click.Choice(["error", "warning", "info"]),
-    default="error",
-    show_default=True,
-    help="Lowest severity that makes the run fail (exit 1).",
-)
+@fail_level_option("makes the run fail (exit 1)")
 @click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Project root (default: the folder of each entry file); imports may not leave it.",
 )
+@color_option
 def check(
     paths: tuple[Path, ...], fmt: str, strict: bool, fail_level: str, root: Path | None
 ) -> None:

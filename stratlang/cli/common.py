@@ -18,6 +18,67 @@ from ..source import SourceMap
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
+FAIL_LEVEL_CHOICES = ("error", "warning", "info")
+COLOR_MODES = ("auto", "always", "never")
+# `--color` (before the command or after it): how text diagnostics are drawn. `auto` is colour on a
+# terminal unless NO_COLOR is set or TERM=dumb (render.text.use_color).
+_color_mode = {"mode": "auto"}
+
+
+def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _color_mode["mode"] = value
+
+
+def color_option(f):
+    """`--color auto|always|never`, on the group and on every command that prints diagnostics."""
+    return click.option(
+        "--color",
+        type=click.Choice(COLOR_MODES),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_color,
+        help="Colour in diagnostics: auto (a terminal, unless NO_COLOR is set), always or never.",
+    )(f)
+
+
+def fail_level_option(what: str):
+    """`--fail-level error|warning|info`: the lowest severity that fails the run."""
+    return click.option(
+        "--fail-level",
+        type=click.Choice(FAIL_LEVEL_CHOICES),
+        default="error",
+        show_default=True,
+        help=f"Lowest severity that {what}.",
+    )
+
+
+def want_color(stream) -> bool:
+    mode = _color_mode["mode"]
+    if mode != "auto":
+        return mode == "always"
+    from ..render.text import use_color
+
+    return use_color(stream)
+
+
+def entry_file(path: Path) -> Path:
+    """An ENTRY argument: a file, or a folder standing for its `main.strat` (exit 2 when it has none)."""
+    path = Path(path)
+    if is_folder(path):
+        main = path / "main.strat"
+        if not is_file(main):
+            others = sorted(p.name for p in path.glob("*.strat"))
+            fail_usage(
+                f"{path} is a folder without a main.strat",
+                f"give the entry file, e.g. {path / others[0]}"
+                if others
+                else "give a .strat file, or a folder holding main.strat",
+            )
+        return main
+    return path
+
 
 class UsageError(Exception):
     """An I/O or usage problem: printed as `error: …` and exit code 2."""
@@ -127,9 +188,7 @@ def print_diagnostics(
 
     if fmt == "text":
         stream = stream or sys.stderr
-        from ..render.text import use_color
-
-        text = render(diags, sources, "text", root=root, color=use_color(stream))
+        text = render(diags, sources, "text", root=root, color=want_color(stream))
         if text:
             stream.write(text if text.endswith("\n") else text + "\n")
     else:
@@ -190,7 +249,8 @@ def say_waiting(message: str) -> None:
 
 def load_checked(entry, root=None, fail_level="error") -> CheckResult:
     """Check one entry for a command that writes outputs: print diagnostics; exit 1 when the check
-    fails (nothing is written), 2 when the entry cannot be read."""
+    fails (nothing is written), 2 when the entry cannot be read. A folder means its main.strat."""
+    entry = entry_file(entry)
     try:
         res = check_entry(entry, root)
     except LoadError as e:

@@ -16,7 +16,7 @@ from ..check.loader import is_file, is_folder, os_reason, short_path, unresolved
 from ..output import atomic_write
 from ..source import NotRegularFile
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, print_diagnostics
+from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, color_option, print_diagnostics
 
 
 def _files(paths: tuple[str, ...]) -> list[str]:
@@ -52,6 +52,7 @@ def _diff(before: str, after: str, name: str) -> str:
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes."
 )
+@color_option
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Format .strat files in the canonical style, keeping every comment.
 

@@ -13,7 +13,7 @@ import click
 
 from ..builder import project_inputs, require_data_file
 from . import main
-from .common import load_checked, say_transitions, say_waiting, usage_errors
+from .common import color_option, load_checked, say_transitions, say_waiting, usage_errors
 
 
 @contextmanager
@@ -101,6 +101,7 @@ def _progress():
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
+@color_option
 def lists(
     entry: Path,
     data: Path,

@@ -1,4 +1,4 @@
-"""`stratlang map ENTRY [--view strategy|playbook] [-o FILE.svg|.png|.pdf|.dot]`: one map.
+"""`stratlang map ENTRY [--view strategy|playbook] [-o/--out FILE.svg|.png|.pdf|.dot]`: one map.
 
 Without `-o` the DOT text goes to stdout (no Graphviz needed). With `-o` the format follows the
 file's suffix; SVG, PNG and PDF are laid out by Graphviz `dot`. With `--actuals` the strategy map
@@ -17,7 +17,7 @@ import click
 from ..builder import project_inputs
 from ..check import CheckResult
 from . import main
-from .common import fail_usage, load_checked, usage_errors, write_outputs
+from .common import color_option, fail_usage, load_checked, usage_errors, write_outputs
 
 SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
@@ -34,10 +34,19 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
 )
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "output",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="Output file: .svg, .png, .pdf or .dot (default: DOT on stdout).",
+)
+@click.option(
+    "--output",
+    "output_alias",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    hidden=True,
+    help="The old spelling of --out.",
 )
 @click.option(
     "--targets", is_flag=True, help="Show each objective's targets in its box (strategy view)."
@@ -65,10 +74,12 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
+@color_option
 def map_command(
     entry: Path,
     view: str,
     output: Path | None,
+    output_alias: Path | None,
     targets: bool,
     font: str | None,
     lang: str | None,
@@ -80,6 +91,9 @@ def map_command(
     from ..backends.base import Options
     from ..backends.dot import DEFAULT_FONT, GraphvizError, MissingGraphviz, render_dot, run_dot
 
+    if output is not None and output_alias is not None:
+        fail_usage("give the output file once", "--output is the old spelling of -o/--out")
+    output = output if output is not None else output_alias
     fmt = "dot"
     if output is not None and str(output) != "-":
         if output.suffix.lower() not in SUFFIXES:

@@ -19,7 +19,15 @@ from ..builder import review as write_review
 from ..check import CheckResult
 from ..diagnostics import Diagnostic, fails
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, load_checked, print_diagnostics, say_waiting, usage_errors
+from .common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    color_option,
+    load_checked,
+    print_diagnostics,
+    say_waiting,
+    usage_errors,
+)
 
 FORMATS = ("text", "json", "sarif", "github")
 LEVELS = ("strategy", "operations", "business")
@@ -78,6 +86,7 @@ FAIL_LEVEL = {"red": "warning", "amber": "info"}
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
+@color_option
 def review(
     entry: Path,
     actuals: Path,

@@ -1,4 +1,4 @@
-"""`stratlang sql ENTRY [--dialect ...] [--as-of DATE]`: the segment and assignment SQL of a project."""
+"""`stratlang sql ENTRY [--dialect ...] [--as-of DATE] [-o FILE.sql]`: the segment and assignment SQL of a project."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import fail_usage, load_checked
+from .common import color_option, fail_usage, load_checked, write_outputs
 
 
 @main.command()
@@ -30,10 +30,24 @@ from .common import fail_usage, load_checked
     "Default: the engine's CURRENT_DATE, and every play.",
 )
 @click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the SQL to this file (default: stdout).",
+)
+@click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
+@color_option
 def sql(
-    entry: Path, dialect: str, table: str | None, as_of: dt.datetime | None, root: Path | None
+    entry: Path,
+    dialect: str,
+    table: str | None,
+    as_of: dt.datetime | None,
+    out: Path | None,
+    root: Path | None,
 ) -> None:
     """Print the SQL for ENTRY's segment rules and play assignment."""
     from ..backends.sql import CompileError, render_sql
@@ -43,4 +57,10 @@ def sql(
         text = render_sql(res.model, dialect, table, as_of.date() if as_of else None)
     except CompileError as e:
         fail_usage(str(e))
-    click.echo(text, nl=False)
+    if out is None or str(out) == "-":
+        click.echo(text, nl=False)
+        return
+    from ..builder import project_inputs
+
+    write_outputs([(out, text)], project_inputs(res))
+    click.echo(f"wrote {out}", err=True)

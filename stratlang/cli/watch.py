@@ -19,7 +19,14 @@ import click
 
 from .. import diagnostics as dg
 from . import main
-from .common import fail_usage, print_diagnostics, print_error
+from .common import (
+    color_option,
+    entry_file,
+    fail_level_option,
+    fail_usage,
+    print_diagnostics,
+    print_error,
+)
 
 
 def _stamp() -> str:
@@ -37,14 +44,16 @@ def rebuild(
     lang: str | None = None,
     root: Path | None = None,
     strict: bool = False,
+    fail_level: str = "error",
 ) -> bool:
     """One build in this process (the library, as `stratlang build` runs it); True when it wrote
     the outputs. Diagnostics and errors are printed; nothing here ends the watch."""
     from ..builder import build
     from ..check import LoadError, check_entry
     from ..errors import StratlangError
+    from ..render.common import fail_level_of
 
-    fail_level = "warning" if strict else "error"
+    fail_level = fail_level_of(strict, fail_level)
     try:
         res = check_entry(entry, root)
         if res.diagnostics:
@@ -80,22 +89,31 @@ def rebuild(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as failures (no outputs written).")
+@fail_level_option("fails a build (its outputs are not written)")
 @click.option(
     "--poll", is_flag=True, help="Poll the file system (for network drives and some containers)."
 )
+@color_option
 def watch(
-    entry: Path, out_dir: Path, lang: str | None, root: Path | None, strict: bool, poll: bool
+    entry: Path,
+    out_dir: Path,
+    lang: str | None,
+    root: Path | None,
+    strict: bool,
+    fail_level: str,
+    poll: bool,
 ) -> None:
     """Build ENTRY, then rebuild whenever a .strat file of the project is saved (Ctrl-C stops)."""
     import watchfiles
 
+    entry = entry_file(entry)
     if not entry.is_file():
         fail_usage(f"file not found: {entry}" if not entry.exists() else f"{entry} is not a file")
     watch_root = (root or entry.parent).resolve()
     out_abs = out_dir.resolve()
 
     def again() -> bool:
-        return rebuild(entry, out_dir, lang=lang, root=root, strict=strict)
+        return rebuild(entry, out_dir, lang=lang, root=root, strict=strict, fail_level=fail_level)
 
     def wanted(change: object, path: str) -> bool:  # change: a watchfiles.Change
         p = Path(path)

@@ -47,7 +47,8 @@ def get_session(master: str | None = None) -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError:
         raise DataError(
-            "the Spark engine needs PySpark", help="pip install pyspark (and a Java 17 runtime)"
+            "the Spark engine needs PySpark",
+            help="pip install 'stratlang[spark]' (and a Java 17 runtime)",
         ) from None
     if _SESSION is not None:
         return _SESSION
