@@ -163,6 +163,19 @@ def test_failed_check_is_exit_2(repo):
     assert "does not check" in r.stderr
 
 
+def test_out_file(repo, tmp_path):
+    out = tmp_path / "comment.md"
+    r = run("diff", "HEAD~1", "strat", "--format", "markdown", "-o", out, cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    shown = run("diff", "HEAD~1", "strat", "--format", "markdown", cwd=repo).stdout
+    assert out.read_text(encoding="utf-8") == shown
+    # never over a project file
+    bad = run("diff", "HEAD~1", "strat", "-o", "strat/main.strat", cwd=repo)
+    assert bad.returncode == 2
+    assert (repo / "strat" / "main.strat").read_text(encoding="utf-8") == changed(PROJECT)
+
+
 def test_json_shape(repo):
     r = run("diff", "HEAD~1", "strat", "--format", "json", cwd=repo)
     assert r.returncode == 0, r.stderr

@@ -13,7 +13,14 @@ from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
 from ..check.loader import is_folder
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, fail_usage, print_diagnostics
+from .common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    fail_usage,
+    print_diagnostics,
+    write_outputs,
+)
 
 
 def _entry(p: Path) -> Path:
@@ -62,6 +69,14 @@ def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
     help="The day plays are assigned for with --data (default today).",
 )
 @click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the diff to this file instead of stdout (e.g. a pull-request comment).",
+)
+@click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -74,6 +89,7 @@ def diff(
     exit_code: bool,
     data: Path | None,
     as_of: dt.datetime | None,
+    out: Path | None,
     root: Path | None,
 ) -> None:
     """What a change means: objectives, targets, segments, plays, … of OLD and NEW compared.
@@ -113,9 +129,17 @@ def diff(
             except DataError as e:
                 fail_usage(str(e), getattr(e, "help", None))
     if fmt == "json":
-        click.echo(render.to_json(result), nl=False)
+        text = render.to_json(result)
     elif fmt == "markdown":
-        click.echo(render.to_markdown(result), nl=False)
+        text = render.to_markdown(result)
     else:
-        click.echo(render.to_text(result), nl=False)
+        text = render.to_text(result)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        inputs = [*new_res.project.paths.values(), *([data] if data else [])]
+        if Path(old).exists():
+            inputs += old_res.project.paths.values()
+        write_outputs([(out, text)], inputs=inputs)
+        click.echo(f"wrote {out}", err=True)
     sys.exit(EXIT_ERRORS if exit_code and result else EXIT_OK)
