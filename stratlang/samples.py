@@ -245,7 +245,9 @@ class _Gen:
                 or "num" in name
                 or "products" in name
                 or "policies" in name
-                or name.endswith("_12m")
+                or "complaint" in name
+                or "visits" in name
+                or name.endswith(("_12m", "_90d", "_30d", "_7d"))
             ):
                 return min(12, int(rng.expovariate(1 / 1.8)))
             return rng.randint(0, 100)
@@ -312,7 +314,7 @@ def sample(model: Model, n: int = 10000, seed: int = 7, as_of: dt.date | None = 
     hist: dict[str, dict[object, list[dict]]] = {h: {} for h in model.histories}
     for r in rows:
         for h in model.histories:
-            hist[h][r[key]] = _history_rows(g, model, h, r[key], day, None)
+            hist[h][r[key]] = _history_rows(g, model, h, r, day, None)
     rules = {sid: model.typed_segment_rule(sid) for sid in model.segments}
 
     def member(rule, rec, k) -> bool:
@@ -352,7 +354,7 @@ def sample(model: Model, n: int = 10000, seed: int = 7, as_of: dt.date | None = 
             reads = _tables_read(rule)
             for _ in range(SEARCH_TRIES if reads else 2):
                 for h in reads:
-                    hist[h][k] = _history_rows(g, model, h, k, day, g.rng)
+                    hist[h][k] = _history_rows(g, model, h, rec, day, g.rng)
                 if member(rule, rec, k):
                     ok = True
                     break
@@ -417,8 +419,17 @@ def _fit(space, env, row: dict, key: str, g: _Gen) -> dict:
     return rec
 
 
+def _like(customer: dict, column: str) -> Value:
+    """The customer's own value for a history column of the same quantity (`spend` ~
+    `monthly_spend`), so that a history agrees with its customer; None when there is none."""
+    for name, v in customer.items():
+        if (name == column or name.endswith("_" + column)) and isinstance(v, (int, float)):
+            return None if isinstance(v, bool) else v
+    return None
+
+
 def _history_rows(
-    g: _Gen, model: Model, h: str, key: Value, day: dt.date, shape: random.Random | None
+    g: _Gen, model: Model, h: str, customer: dict, day: dt.date, shape: random.Random | None
 ) -> list[dict]:
     """One customer's rows of history table `h` up to `day`: monthly snapshots when the time
     column is a month, else events some days apart. `shape` (a search's random source): any
@@ -452,8 +463,10 @@ def _history_rows(
         else:
             dates.append(end - dt.timedelta(days=k * gap + (rng.randint(0, gap // 3) if k else 0)))
     dates.reverse()
+    assert model.schema is not None and model.schema.key is not None
+    key = customer[model.schema.key]
     base = {
-        f.name: g.value(f, 0, {})
+        f.name: _like(customer, f.name) or g.value(f, 0, {})
         for f in hist.fields.values()
         if f.type in ("int", "float", "money", "percent") and f.name not in (time, hist.key)
     }

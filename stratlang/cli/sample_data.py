@@ -90,5 +90,6 @@ def sample_data(
         click.echo(
             f"warning: segment `{sid}` has no member: no witness could be confirmed", err=True
         )
-    extra = f" and {len(files) - 1} history tables" if len(files) > 1 else ""
+    names = ", ".join(p.name for p, _ in files[1:])
+    extra = f" and the history tables beside it ({names})" if names else ""
     click.echo(f"wrote {rows} customers to {out}{extra}", err=True)
