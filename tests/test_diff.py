@@ -136,6 +136,11 @@ def test_exit_code(repo):
     bad = run("diff", "no-such-rev", "strat", cwd=repo)
     assert bad.returncode == 2
     assert "neither a file or folder nor a git revision" in bad.stderr
+    (repo / "empty").mkdir()
+    (repo / "empty" / "plays.strat").write_text(PROJECT, encoding="utf-8")
+    folder = run("diff", "strat", "empty", cwd=repo)
+    assert folder.returncode == 2
+    assert "is a folder without a main.strat" in folder.stderr
 
 
 def test_moving_a_declaration_is_no_difference(repo):

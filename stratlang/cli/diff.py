@@ -11,21 +11,17 @@ import click
 
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_entry
-from ..check.loader import is_folder
 from . import main
 from .common import (
     EXIT_ERRORS,
     EXIT_OK,
     EXIT_USAGE,
+    color_option,
+    entry_file,
     fail_usage,
     print_diagnostics,
     write_outputs,
 )
-
-
-def _entry(p: Path) -> Path:
-    """A folder means its main.strat."""
-    return p / "main.strat" if is_folder(p) else p
 
 
 def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
@@ -82,6 +78,7 @@ def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
     default=None,
     help="Project root of NEW (default: the entry's folder).",
 )
+@color_option
 def diff(
     old: str,
     new: Path,
@@ -102,11 +99,11 @@ def diff(
     from ..diff.revision import RevisionError, extract, is_revision
     from ..engine.data import DataError
 
-    new_entry = _entry(new)
+    new_entry = entry_file(new)
     new_res = _checked(new_entry, root, str(new))
     with tempfile.TemporaryDirectory(prefix="stratlang-diff-") as tmp:
         if Path(old).exists():
-            old_res = _checked(_entry(Path(old)), None, old)
+            old_res = _checked(entry_file(Path(old)), None, old)
             old_name = old
         elif is_revision(old, new_res.root):
             try:
