@@ -136,6 +136,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "REV803": (Severity.WARNING, "review trigger fired"),
     "REV804": (Severity.WARNING, "no actual for a period that has ended"),
+    # found by `stratlang test` in fixture files of example customers (docs/testing.md)
+    "TST901": (Severity.ERROR, "customer does not get what the fixture expects"),
+    "TST902": (Severity.ERROR, "fixture file cannot be read as the schema says"),
 }
 
 

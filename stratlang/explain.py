@@ -49,6 +49,13 @@ objective F1 "Grow AUM" {
 }
 """
 
+# One segment, for the TST examples (fixture files of example customers).
+TEST_CONTEXT = """
+segment young "Young payroll" {
+  rule payroll and age between 22 and 35
+}
+"""
+
 # The GOV examples' customers also say whether they agreed to app pushes (a consent field).
 GOV_BASE = EXAMPLE_STRATEGY + EXAMPLE_SCHEMA.replace(
     "  email      string optional\n", "  email      string optional\n  push_ok    bool optional\n"
@@ -127,6 +134,9 @@ class Explanation:
     # in `context` (printed, since the numbers mean nothing without it), reviewed on `as_of`
     actuals: bool = False
     as_of: str = "2026-07-15"
+    # TST codes come from `stratlang test`: the examples are fixture files (rules.test.csv) of
+    # example customers for the project in `context` (printed, as for REV)
+    fixture: bool = False
     files: dict = field(default_factory=dict)  # other project files the right example imports
 
 
@@ -713,6 +723,29 @@ EXPLANATIONS: dict[str, Explanation] = {
         "Make the shares add up to 100%.",
         context=PLAY_CONTEXT + 'offer gift "Welcome gift" { kind benefit }\n',
     ),
+    # ------------------------------------------------------------------ rule tests (fixtures)
+    "TST901": E(
+        "A row of a fixture file (`*.test.csv`) is an example customer with what it must get: the "
+        "segments it must and must not be in, its tier, its play, its group. The reference evaluator "
+        "gives this customer something else: the rules do not do what the fixture says.",
+        "case,id,age,payroll,expect_segments\nyoung payroll,C1,40,true,young\n",
+        "case,id,age,payroll,expect_segments\nyoung payroll,C1,30,true,young\n",
+        "Fix the rule if the fixture states the intent, else the fixture; `stratlang eval` shows the "
+        "customer's rules part by part.",
+        context=TEST_CONTEXT,
+        fixture=True,
+    ),
+    "TST902": E(
+        "A fixture file cannot be read as the project's schema says: a column that is neither a field "
+        "nor an `expect_*` column, a value that does not fit its field, an id that names no segment "
+        "or play, or a row that expects nothing.",
+        "case,id,age,payroll,expect_segment\nyoung payroll,C1,30,true,young\n",
+        "case,id,age,payroll,expect_segments\nyoung payroll,C1,30,true,young\n",
+        "Name columns after the schema's fields and docs/testing.md's `expect_*` columns; write values "
+        "as the fields' types (true/false, numbers, ISO dates, enum names).",
+        context=TEST_CONTEXT,
+        fixture=True,
+    ),
 }
 
 
@@ -734,10 +767,12 @@ def explanation(code: str) -> str:
         "",
         *(
             ["The project:", "", textwrap.indent(e.context.strip("\n"), "    "), ""]
-            if e.actuals
+            if e.actuals or e.fixture
             else []
         ),
-        "Wrong:" + (f" (actuals.csv, reviewed on {e.as_of})" if e.actuals else ""),
+        "Wrong:"
+        + (f" (actuals.csv, reviewed on {e.as_of})" if e.actuals else "")
+        + (" (rules.test.csv)" if e.fixture else ""),
         "",
         textwrap.indent(e.wrong.rstrip("\n"), "    "),
         "",
@@ -747,7 +782,7 @@ def explanation(code: str) -> str:
         "",
         textwrap.fill("How to fix: " + e.fix, 96),
     ]
-    if e.context and not e.actuals:
+    if e.context and not e.actuals and not e.fixture:
         out += [
             "",
             "(The examples are parts of a project: the other ids they use are declared elsewhere in it.)",
@@ -765,6 +800,8 @@ def example_project(code: str, which: str) -> dict[str, str]:
     snippet = e.wrong if which == "wrong" else e.right
     if e.actuals:  # the snippet is the actuals file of the project in `context`
         return {"main.strat": e.base + e.context, "actuals.csv": snippet}
+    if e.fixture:  # the snippet is a fixture file of the project in `context`
+        return {"main.strat": e.base + e.context, "rules.test.csv": snippet}
     files = {"main.strat": e.base + e.context + snippet}
     if which == "right":
         files.update(e.files)

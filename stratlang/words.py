@@ -903,6 +903,13 @@ def rule_in_words(expr: ast.Expr | None, model: Model | None = None, lang: str =
     return out
 
 
+def condition_in_words(expr: ast.Expr, model: Model | None = None, lang: str = "zh") -> str:
+    """One part of a rule in words, as it reads inside a list of parts (`stratlang eval`):
+    "AUM under CNY 50,000", not "customers with AUM under CNY 50,000"; a nested and/or is
+    bracketed."""
+    return _words(expr, model, lang, 1)[0]
+
+
 # --------------------------------------------------------------------------- scripts
 
 

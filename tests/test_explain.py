@@ -15,6 +15,8 @@ from stratlang.builder import ReviewInputs, review
 from stratlang.check import check_entry
 from stratlang.diagnostics import CODES
 from stratlang.explain import EXPLANATIONS, example_project, explanation
+from stratlang.source import SourceFile
+from stratlang.testing import run_fixture
 
 
 def build(tmp_path: Path, files: dict[str, str], as_of: str | None = None):
@@ -27,6 +29,11 @@ def build(tmp_path: Path, files: dict[str, str], as_of: str | None = None):
         p.write_text(text, encoding="utf-8")
         entry = entry or p
     result = check_entry(entry)
+    fixture = tmp_path / "rules.test.csv"
+    if fixture.exists():  # a TST example: the fixture's diagnostics from the reference evaluator
+        source = SourceFile("rules.test.csv", fixture.read_text(encoding="utf-8"))
+        found = run_fixture(result.model, source).diagnostics
+        return replace(result, diagnostics=result.diagnostics + found)
     if as_of is None:
         return result
     day = dt.date.fromisoformat(as_of)

@@ -48,6 +48,9 @@ def outputs(path: Path) -> dict[str, str]:
     actuals = path.with_suffix(".actuals.csv")
     if actuals.exists():
         return review_outputs(path, actuals)
+    fixture = path.with_suffix(".test.csv")
+    if fixture.exists():
+        return fixture_outputs(path, fixture)
     code, _, text = run_check(path.name)
     strict_code, _, _ = run_check(path.name, "--strict")
     _, json_out, _ = run_check(path.name, "--format", "json")
@@ -77,6 +80,15 @@ def review_outputs(path: Path, actuals: Path) -> dict[str, str]:
         ".json": json_out,
         ".exit": f"review: {code}\nreview --fail-on amber: {amber_code}\n",
     }
+
+
+def fixture_outputs(path: Path, fixture: Path) -> dict[str, str]:
+    """A TST input: `stratlang test NAME.test.csv --entry NAME` (the rule tests of the project)."""
+    code, summary, text = run_check(fixture.name, "--entry", path.name, command="test")
+    _, json_out, _ = run_check(
+        fixture.name, "--entry", path.name, "--format", "json", command="test"
+    )
+    return {".txt": text + summary, ".json": json_out, ".exit": f"test: {code}\n"}
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])

@@ -34,7 +34,24 @@ def main() -> None:
 
 def _register() -> None:
     """Import every command module: each registers its command on `main`."""
-    from . import build, check, diff, explain, fmt, init, lists, lsp, map, playbook, review, sample_data, sql, watch  # noqa: F401
+    from . import (  # noqa: F401
+        build,
+        check,
+        diff,
+        eval_cmd,
+        explain,
+        fmt,
+        init,
+        lists,
+        lsp,
+        map,
+        playbook,
+        review,
+        sample_data,
+        sql,
+        test_cmd,
+        watch,
+    )
 
 
 def run() -> None:
