@@ -290,3 +290,32 @@ def test_data_no_change_is_no_difference(repo, tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "0 customers change play" in r.stdout
+
+
+def test_two_files_schema_and_events(tmp_path):
+    """Two entry files (no git): a field added, an enum widened, an event added."""
+    old = PROJECT.replace(
+        '  active bool       "Active"', '  active bool       "Active"\n  tier   enum(a, b)  "Tier"'
+    )
+    new = (
+        old.replace("enum(a, b)", "enum(a, b, c)").replace(
+            '  id     string key "Customer"',
+            '  id     string key "Customer"\n  city   string optional "City"',
+        )
+        + '\nevent signup "Signed up"\n'
+    )
+    (tmp_path / "old.strat").write_text(old, encoding="utf-8")
+    (tmp_path / "new.strat").write_text(new, encoding="utf-8")
+    r = run("diff", "old.strat", "new.strat", "--format", "json", "--exit-code", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    kinds = json.loads(r.stdout)["kinds"]
+    assert kinds["fields"]["added"]["customer.city"] == {
+        "flags": "optional",
+        "label": "City",
+        "type": "string",
+    }
+    assert kinds["fields"]["changed"]["customer.tier"]["type"] == {
+        "old": "enum(a, b)",
+        "new": "enum(a, b, c)",
+    }
+    assert kinds["events"]["added"] == {"signup": {"label": "Signed up"}}

@@ -12,15 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Model, Play, Step, Target
+from ..model import Field, Measure, Model, Play, Step, Target
 from ..words import goal_words, lang_of, rule_in_words
 
 # The kinds in the order they are reported.
 KINDS = (
     "strategy",
+    "perspectives",
+    "themes",
     "objectives",
     "links",
     "targets",
+    "measures",
+    "fields",
+    "events",
     "segments",
     "tierings",
     "offers",
@@ -28,6 +33,9 @@ KINDS = (
     "scripts",
     "plays",
     "policies",
+    "initiatives",
+    "reviews",
+    "gaps",
 )
 
 Facts = dict[str, dict[str, dict[str, str]]]  # kind -> id -> field -> shown value
@@ -123,13 +131,36 @@ def facts(model: Model, lang: str = "en") -> Facts:
         period=_period(s.period),
         holdout=_num(s.holdout, "%"),
         holdout_seed=s.holdout_seed if s.holdout is not None else None,
+        currency=s.currency,
+        locale=s.locale,
+        timezone=s.timezone,
+        cadence=s.cadence,
+        mission=s.mission,
+        vision=s.vision,
+        value_proposition=s.value_proposition,
     )
+    if model.custom_perspectives:
+        for pv in model.perspectives:
+            out["perspectives"][pv.id] = _clean(label=pv.label, position=str(pv.index + 1))
+    for th in model.themes.values():
+        out["themes"][th.id] = _clean(label=th.label, color=th.color)
+    if model.schema is not None:
+        for name, fd in model.schema.fields.items():
+            out["fields"][f"{model.schema.id}.{name}"] = _field(fd)
+    for h in model.histories.values():
+        for name, fd in h.fields.items():
+            out["fields"][f"{h.id}.{name}"] = _field(fd)
+        out["fields"][h.id] = _clean(label=h.label, key=h.key, time=h.time)
+    for ev in model.events.values():
+        out["events"][ev.id] = _clean(label=ev.label)
     for o in model.objectives.values():
         out["objectives"][o.id] = _clean(
             label=o.label, perspective=o.perspective, theme=o.theme, owner=o.owner, kind=o.kind
         )
         for t in o.targets:
             out["targets"][f"{o.id}.{t.id}"] = _target(t, lang, cur)
+        for m in o.measures:
+            out["measures"][f"{o.id}.{m.id}"] = _measure(m)
     for link in model.links:
         out["links"][f"{link.source} -> {link.target}"] = _clean(label=link.label, kind=link.kind)
     for g in model.segments.values():
@@ -171,11 +202,65 @@ def facts(model: Model, lang: str = "en") -> Facts:
         out["plays"][p.id] = _play(p, model, lang)
         for t in p.targets:
             out["targets"][f"{p.id}.{t.id}"] = _target(t, lang, cur)
+        for m in p.measures:
+            out["measures"][f"{p.id}.{m.id}"] = _measure(m)
     for pol in model.policies.values():
         limits = {f"limit {i}": lim.text for i, lim in enumerate(pol.limits, 1)}
         consents = {f"consent {c.field}": ", ".join(c.on) for c in pol.consents}
         out["policies"][pol.id] = _clean(label=pol.label, **limits, **consents)
+    for ini in model.initiatives.values():
+        out["initiatives"][ini.id] = _clean(
+            label=ini.label,
+            supports=", ".join(ini.supports),
+            owner=ini.owner,
+            budget=_num(ini.budget),
+            period=_period(ini.period),
+        )
+    for rv in model.reviews.values():
+        test = f"{rv.op} {rv.value}" if rv.op else f"deviation {rv.value}"
+        out["reviews"][rv.id] = _clean(
+            label=rv.label,
+            measure=rv.measure,
+            when=f"{test} for {rv.count} {rv.unit}",
+            action=rv.action,
+            owner=rv.owner,
+        )
+    for gp in model.gaps.values():
+        out["gaps"][gp.id] = _clean(
+            label=gp.label,
+            estimate=str(gp.estimate) if gp.estimate is not None else None,
+            objectives=", ".join(gp.objectives),
+            initiatives=", ".join(gp.initiatives),
+        )
     return out
+
+
+def _field(fd: Field) -> dict[str, str]:
+    """A declared field (aggregates derived from rules are not declarations: their changes show
+    in the rules that use them)."""
+    flags = [
+        name
+        for name, on in (
+            ("key", fd.key),
+            ("optional", fd.optional),
+            ("risk_tolerance", fd.risk_tolerance),
+            ("timezone", fd.timezone),
+        )
+        if on
+    ]
+    kind = fd.type + (f"({', '.join(fd.enum_values)})" if fd.enum_values else "")
+    return _clean(
+        label=fd.label,
+        type=kind,
+        flags=" ".join(flags),
+        enum_labels=", ".join(f"{v} {lb}" for v, lb in fd.enum_labels),
+    )
+
+
+def _measure(m: Measure) -> dict[str, str]:
+    return _clean(
+        label=m.label, cadence=m.cadence, weight=_n(m.weight) if m.weight != 1.0 else None
+    )
 
 
 def _play(p: Play, model: Model, lang: str) -> dict[str, str]:
