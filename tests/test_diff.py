@@ -319,3 +319,20 @@ def test_two_files_schema_and_events(tmp_path):
         "new": "enum(a, b, c)",
     }
     assert kinds["events"]["added"] == {"signup": {"label": "Signed up"}}
+
+
+def test_channels_scripts_and_plays_fields(tmp_path):
+    new = (
+        changed(PROJECT)
+        .replace("capacity unlimited", "capacity 500 per day")
+        .replace('pitch   "Hello there."', 'pitch   "Hello again."')
+        .replace("control  10%\n  priority 10", "control  5%\n  priority 10")
+    )
+    (tmp_path / "old.strat").write_text(changed(PROJECT), encoding="utf-8")
+    (tmp_path / "new.strat").write_text(new, encoding="utf-8")
+    r = run("diff", "old.strat", "new.strat", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "capacity: unlimited → 500 per day" in r.stdout
+    assert "pitch: Hello there. → Hello again." in r.stdout  # the section that changed, by name
+    assert "opt_out" not in r.stdout  # not the sections that did not
+    assert "control: 10% → 5%" in r.stdout
