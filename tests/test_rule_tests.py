@@ -324,3 +324,15 @@ def test_eval_agrees_with_the_lists(tmp_path, example, as_of):
             if mine != got.get(str(o.key)):
                 differ.append((o.key, mine, got.get(str(o.key))))
     assert differ == []
+
+
+def test_entry_folder_color_and_paths_as_the_other_commands(tmp_path):
+    fixture = f"{HEADER},expect_segments\ntoo old,C2,50,100,true,true,R3,,young\n"
+    project(tmp_path, fixture)
+    absolute = tmp_path / "tests" / "rules.test.csv"
+    r = run("test", absolute, "--entry", tmp_path, "--color", "always", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "\x1b[" in r.stderr
+    assert "tests/rules.test.csv:2:" in r.stderr and str(tmp_path) not in r.stderr
+    r = run("test", absolute, "--color", "never", cwd=tmp_path)
+    assert "\x1b[" not in r.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import EXIT_OK, fail_usage, load_checked
+from .common import EXIT_OK, color_option, entry_file, fail_usage, load_checked
 
 MARKS = {True: "✓", False: "✗", None: "?"}
 
@@ -39,6 +39,7 @@ MARKS = {True: "✓", False: "✗", None: "?"}
     default=None,
     help="Only the plays whose period contains this day compete (as `lists --as-of`).",
 )
+@color_option
 def eval_command(
     entry: Path,
     customer: str | None,
@@ -55,8 +56,7 @@ def eval_command(
     """
     from ..testing import FixtureError, explain_customer, parse_value, record_from_json
 
-    if entry.is_dir():
-        entry = entry / "main.strat"
+    entry = entry_file(entry)
     if (customer is None) == (data is None):
         fail_usage("give the customer: --customer JSON, or --data FILE --key KEY")
     model = load_checked(entry).model

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, fail_usage, print_diagnostics
+from .common import EXIT_ERRORS, EXIT_OK, color_option, entry_file, fail_usage, print_diagnostics
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -18,9 +19,9 @@ FORMATS = ("text", "json", "sarif", "github")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--entry",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     default=None,
-    help="The project's entry file (default: the nearest main.strat above each fixture).",
+    help="The project's entry file or folder (default: the nearest main.strat above each fixture).",
 )
 @click.option(
     "--format",
@@ -36,6 +37,7 @@ FORMATS = ("text", "json", "sarif", "github")
     default=None,
     help="Only the plays whose period contains this day compete (as `lists --as-of`).",
 )
+@color_option
 def test_command(paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of) -> None:
     """Run rule tests: fixture files (*.test.csv) of example customers with the segments, tier,
     play and group each must get.
@@ -57,7 +59,7 @@ def test_command(paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of) -
         )
     by_entry: dict[Path, list[Path]] = {}
     for fx in fixtures:
-        e = entry or entry_of(fx)
+        e = entry_file(entry) if entry else entry_of(fx)
         if e is None:
             fail_usage(
                 f"no main.strat in the folder of {fx} or above", "give the project with --entry"
@@ -75,7 +77,7 @@ def test_command(paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of) -
                 text = SourceFile.decode(read_file(fx))
             except (OSError, UnicodeDecodeError) as err:
                 fail_usage(f"cannot read {fx}: {getattr(err, 'strerror', None) or err}")
-            src = sources.add(SourceFile(str(fx), text, fx.resolve()))
+            src = sources.add(SourceFile(_shown(fx), text, fx.resolve()))
             res = run_fixture(model, src, as_of=day)
             diags.extend(res.diagnostics)
             passed += res.passed
@@ -111,3 +113,9 @@ def _checked(entry: Path):
         click.echo("error: the project does not check; no test was run", err=True)
         sys.exit(EXIT_ERRORS)
     return res
+
+
+def _shown(path: Path) -> str:
+    """A fixture's path as diagnostics show it: relative to the current folder when inside it."""
+    rel = os.path.relpath(path.resolve())
+    return str(path) if rel.startswith("..") else rel
