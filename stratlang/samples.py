@@ -205,7 +205,7 @@ class _Gen:
             if "phone" in name or "mobile" in name:
                 return f"1{rng.randint(30, 99)}{rng.randint(0, 99999999):08d}"
             lits = [v for v in self.literals.get(f.name, []) if isinstance(v, str)]
-            if lits and rng.random() < 0.5:
+            if lits and rng.random() < 0.2:
                 return rng.choice(lits)
             return f"{f.name}_{rng.randint(1, 20)}"
         if t == "date":

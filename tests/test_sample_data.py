@@ -29,7 +29,12 @@ def run(*args, cwd=None):
     env = dict(os.environ, NO_COLOR="1")
     env.pop("CI", None)
     return subprocess.run(
-        STRATLANG + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=300
+        STRATLANG + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
     )
 
 
@@ -49,6 +54,72 @@ def test_every_segment_has_members_in_lists(tmp_path, example, n):
     assert summary["customers"] == n
     assert set(summary["segments"]) == set(model.segments)
     assert all(count > 0 for count in summary["segments"].values()), summary["segments"]
+
+
+OWN_SCHEMA = """strategy "Custom" {
+  owner  "Ops"
+  period 2026-01-01 .. 2026-12-31
+  locale en
+}
+
+schema member "Members" {
+  member_no   int key
+  zone        string optional timezone
+  plan        enum(basic "Basic plan", plus "Plus plan", pro "Pro plan")
+  joined_on   date
+  city        string
+  visits_30d  int
+  balance     money optional
+  consent     bool
+}
+
+history logins "Logins" {
+  member_no int key
+  at        date time "day"
+  device    enum(web, ios, android)
+}
+
+segment rare "Rare" {
+  rule plan = pro and city = "Reykjavik" and visits_30d = 17 and joined_on >= 2025-12-30
+       and balance is missing
+}
+segment quiet "Quiet" {
+  rule count(logins where device = ios over 30d) = 0 and days_since(last logins) between 40 and 60
+       and consent
+}
+segment loyal "Loyal" {
+  rule count(logins over 90d) >= 8 and zone = "Europe/Berlin"
+}
+"""
+
+
+def test_a_schema_of_ones_own(tmp_path):
+    """Rules few random rows meet (a conjunction of rare values, history counts and recency, a
+    zone): each segment still gets members, and lists reads the files."""
+    (tmp_path / "main.strat").write_text(OWN_SCHEMA, encoding="utf-8")
+    out = tmp_path / "d" / "members.csv"
+    r = run("sample-data", tmp_path, "-n", 40, "-o", out, "--as-of", AS_OF)
+    assert r.returncode == 0, r.stderr
+    assert "segment `rare`: 1 member planted from its witness" in r.stderr
+    assert (tmp_path / "d" / "logins.csv").is_file()
+    r = run("lists", tmp_path, "--data", out, "-o", tmp_path / "lists", "--as-of", AS_OF)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "lists" / "summary.json").read_text(encoding="utf-8"))
+    assert all(count > 0 for count in summary["segments"].values()), summary["segments"]
+
+
+def test_python_m_samples_is_the_command(tmp_path):
+    example = EXAMPLES / "bank_wealth"
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    run("sample-data", example, "-n", 50, "-o", a, "--as-of", AS_OF)
+    r = subprocess.run(
+        [sys.executable, "-m", "stratlang.samples", example, "-n", "50", "-o", b, "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
