@@ -39,6 +39,12 @@ MARKS = {True: "✓", False: "✗", None: "?"}
     default=None,
     help="Only the plays whose period contains this day compete (as `lists --as-of`).",
 )
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Project root (default: the entry's folder); imports may not leave it.",
+)
 @color_option
 def eval_command(
     entry: Path,
@@ -48,6 +54,7 @@ def eval_command(
     fmt: str,
     lang: str | None,
     as_of,
+    root: Path | None,
 ) -> None:
     """Evaluate one customer: the segments they fall in (each rule part by part, held or failed,
     in words), their tier in each tiering, and the play they get and why.
@@ -59,7 +66,7 @@ def eval_command(
     entry = entry_file(entry)
     if (customer is None) == (data is None):
         fail_usage("give the customer: --customer JSON, or --data FILE --key KEY")
-    model = load_checked(entry).model
+    model = load_checked(entry, root).model
     if model.schema is None:
         fail_usage(f"{entry} declares no schema: there are no customers to evaluate")
     fields = model.schema.rule_fields

@@ -37,8 +37,16 @@ FORMATS = ("text", "json", "sarif", "github")
     default=None,
     help="Only the plays whose period contains this day compete (as `lists --as-of`).",
 )
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Project root (default: the entry's folder); imports may not leave it.",
+)
 @color_option
-def test_command(paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of) -> None:
+def test_command(
+    paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of, root: Path | None
+) -> None:
     """Run rule tests: fixture files (*.test.csv) of example customers with the segments, tier,
     play and group each must get.
 
@@ -69,7 +77,7 @@ def test_command(paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of) -
     diags: list[dg.Diagnostic] = []
     passed = failed = 0
     for e, files in by_entry.items():
-        model = _checked(e).model
+        model = _checked(e, root).model
         if model.schema is None:
             fail_usage(f"{e} declares no schema: there are no customers to test")
         for fx in files:
@@ -98,14 +106,14 @@ def test_command(paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of) -
     sys.exit(EXIT_ERRORS if bad else EXIT_OK)
 
 
-def _checked(entry: Path):
+def _checked(entry: Path, root: Path | None):
     """The checked project; its diagnostics are shown only when it has errors (then exit 1):
     warnings are `stratlang check`'s business, the tests' output is about the fixtures."""
     from .. import diagnostics as dg
     from ..check import LoadError, check_entry
 
     try:
-        res = check_entry(entry)
+        res = check_entry(entry, root)
     except LoadError as e:
         fail_usage(str(e))
     if dg.fails(res.diagnostics):
