@@ -163,6 +163,9 @@ def test_bad_paths_exit_2_and_write_nothing(tmp_path):
     assert r.returncode == 2 and "error:" in r.stderr
     r = run("sample-data", example, "-n", 10, "-o", example / "main.strat")  # an input
     assert r.returncode == 2
+    telecom = EXAMPLES / "telecom_winback"
+    r = run("sample-data", telecom, "-n", 10, "-o", tmp_path / "monthly.csv")  # a history's file
+    assert r.returncode == 2 and "history table `monthly`" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 

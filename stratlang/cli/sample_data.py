@@ -77,6 +77,11 @@ def sample_data(
         )
     fmt = fmt or ("parquet" if out.suffix.lower() in (".parquet", ".pq") else "csv")
     targets = [out] + [out.with_name(f"{h}.{fmt}") for h in model.histories]
+    if out in targets[1:]:
+        fail_usage(
+            f"{out} is where the history table `{out.stem}` goes",
+            help="name the customer file otherwise (customers.csv)",
+        )
     with usage_errors():  # a bad output path: exit 2 before the work, nothing written
         for path in targets:
             check_output_file(path, project_inputs(res))
