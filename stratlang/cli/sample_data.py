@@ -11,7 +11,7 @@ import click
 from ..builder import project_inputs
 from ..output import check_output_file
 from . import main
-from .common import fail_usage, load_checked, usage_errors, write_outputs
+from .common import color_option, fail_usage, load_checked, usage_errors, write_outputs
 
 
 @main.command("sample-data")
@@ -52,6 +52,7 @@ from .common import fail_usage, load_checked, usage_errors, write_outputs
 @click.option(
     "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
 )
+@color_option
 def sample_data(
     entry: Path,
     rows: int,
@@ -64,11 +65,7 @@ def sample_data(
     """Write realistic sample customers (and history tables) for the project's schema."""
     from .. import samples
 
-    if entry.is_dir():
-        entry = entry / "main.strat"
-        if not entry.is_file():
-            fail_usage(f"no main.strat in {entry.parent}")
-    res = load_checked(entry, root)
+    res = load_checked(entry, root)  # a folder: its main.strat
     model = res.model
     if model is None or model.schema is None or model.schema.key is None:
         fail_usage(
