@@ -19,7 +19,7 @@ VENV        := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 LINTED      := stratlang tests benchmarks scripts
-# pytest-xdist processes for test-fast (auto: one per core); each test file stays on one process
+# pytest-xdist processes for test and test-fast (auto: one per core); each test file stays on one process
 # (--dist loadfile): the language-server tests share one server per file
 WORKERS     ?= auto
 
@@ -40,8 +40,9 @@ setup:
 demo:
 	@bash scripts/demo.sh
 
+# the whole suite on every core (each test file on one process, as in test-fast)
 test: setup lint
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: setup lint
 	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
