@@ -24,6 +24,7 @@ from .common import (
     fail_usage,
     load_checked,
     print_diagnostics,
+    root_option,
     say_transitions,
     say_waiting,
     usage_errors,
@@ -68,9 +69,7 @@ def _progress(msg: str) -> None:
     default=None,
     help="Playbook language (default: from strategy.locale).",
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
 @fail_level_option("fails the build (exit 1, nothing written)")
 @click.option(

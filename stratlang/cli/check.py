@@ -19,6 +19,7 @@ from .common import (
     fail_level_option,
     merged,
     print_diagnostics,
+    root_option,
 )
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -36,12 +37,7 @@ FORMATS = ("text", "json", "sarif", "github")
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
 @fail_level_option("makes the run fail (exit 1)")
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Project root (default: the folder of each entry file); imports may not leave it.",
-)
+@root_option("Project root (default: the folder of each entry file); imports may not leave it.")
 @color_option
 def check(
     paths: tuple[Path, ...], fmt: str, strict: bool, fail_level: str, root: Path | None

@@ -43,6 +43,15 @@ def color_option(f):
     )(f)
 
 
+def root_option(
+    help: str = "Project root (default: the entry's folder); imports may not leave it.",
+):
+    """`--root DIR`: the project root, which imports may not leave (every command reading a project)."""
+    return click.option(
+        "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help=help
+    )
+
+
 def fail_level_option(what: str):
     """`--fail-level error|warning|info`: the lowest severity that fails the run."""
     return click.option(

@@ -20,6 +20,7 @@ from .common import (
     entry_file,
     fail_usage,
     print_diagnostics,
+    root_option,
     write_outputs,
 )
 
@@ -72,12 +73,7 @@ def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
     default=None,
     help="Write the diff to this file instead of stdout (e.g. a pull-request comment).",
 )
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Project root of NEW (default: the entry's folder).",
-)
+@root_option("Project root of NEW (default: the entry's folder).")
 @color_option
 def diff(
     old: str,

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import EXIT_OK, color_option, entry_file, fail_usage, load_checked
+from .common import EXIT_OK, color_option, entry_file, fail_usage, load_checked, root_option
 
 MARKS = {True: "✓", False: "✗", None: "?"}
 
@@ -39,12 +39,7 @@ MARKS = {True: "✓", False: "✗", None: "?"}
     default=None,
     help="Only the plays whose period contains this day compete (as `lists --as-of`).",
 )
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Project root (default: the entry's folder); imports may not leave it.",
-)
+@root_option()
 @color_option
 def eval_command(
     entry: Path,

@@ -13,7 +13,14 @@ import click
 
 from ..builder import project_inputs, require_data_file
 from . import main
-from .common import color_option, load_checked, say_transitions, say_waiting, usage_errors
+from .common import (
+    color_option,
+    load_checked,
+    root_option,
+    say_transitions,
+    say_waiting,
+    usage_errors,
+)
 
 
 @contextmanager
@@ -98,9 +105,7 @@ def _progress():
     help="The contact log: CSV or Parquet files (key, channel, date[, control]) or folders of "
     "earlier lists, repeatable: the contact limits are kept together with the logged contacts.",
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @color_option
 def lists(
     entry: Path,

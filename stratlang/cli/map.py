@@ -17,7 +17,7 @@ import click
 from ..builder import project_inputs
 from ..check import CheckResult
 from . import main
-from .common import color_option, fail_usage, load_checked, usage_errors, write_outputs
+from .common import color_option, fail_usage, load_checked, root_option, usage_errors, write_outputs
 
 SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
@@ -71,9 +71,7 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
     default=None,
     help="The day of the review (with --actuals; default: today).",
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @color_option
 def map_command(
     entry: Path,

@@ -9,7 +9,7 @@ import click
 
 from ..builder import project_inputs
 from . import main
-from .common import color_option, fail_usage, load_checked, write_outputs
+from .common import color_option, fail_usage, load_checked, root_option, write_outputs
 
 
 @main.command()
@@ -35,9 +35,7 @@ from .common import color_option, fail_usage, load_checked, write_outputs
 @click.option(
     "--date", "date", default=None, help="A date to print on the cover (none by default)."
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @color_option
 def playbook(
     entry: Path, out: Path, pdf: bool, lang: str | None, date: str | None, root: Path | None

@@ -25,6 +25,7 @@ from .common import (
     color_option,
     load_checked,
     print_diagnostics,
+    root_option,
     say_waiting,
     usage_errors,
 )
@@ -83,9 +84,7 @@ FAIL_LEVEL = {"red": "warning", "amber": "info"}
     default=None,
     help="Exit 1 when a target is red (or amber too), a trigger fired or an actual is missing.",
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @color_option
 def review(
     entry: Path,

@@ -11,7 +11,7 @@ import click
 from ..builder import project_inputs
 from ..output import check_output_file
 from . import main
-from .common import color_option, fail_usage, load_checked, usage_errors, write_outputs
+from .common import color_option, fail_usage, load_checked, root_option, usage_errors, write_outputs
 
 
 @main.command("sample-data")
@@ -49,9 +49,7 @@ from .common import color_option, fail_usage, load_checked, usage_errors, write_
     default=None,
     help="The day history windows and dates count back from (default today, as `lists`).",
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @color_option
 def sample_data(
     entry: Path,

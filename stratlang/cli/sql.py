@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import color_option, fail_usage, load_checked, write_outputs
+from .common import color_option, fail_usage, load_checked, root_option, write_outputs
 
 
 @main.command()
@@ -37,9 +37,7 @@ from .common import color_option, fail_usage, load_checked, write_outputs
     default=None,
     help="Write the SQL to this file (default: stdout).",
 )
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @color_option
 def sql(
     entry: Path,

@@ -10,7 +10,15 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import EXIT_ERRORS, EXIT_OK, color_option, entry_file, fail_usage, print_diagnostics
+from .common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    color_option,
+    entry_file,
+    fail_usage,
+    print_diagnostics,
+    root_option,
+)
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -37,12 +45,7 @@ FORMATS = ("text", "json", "sarif", "github")
     default=None,
     help="Only the plays whose period contains this day compete (as `lists --as-of`).",
 )
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Project root (default: the entry's folder); imports may not leave it.",
-)
+@root_option()
 @color_option
 def test_command(
     paths: tuple[Path, ...], entry: Path | None, fmt: str, as_of, root: Path | None

@@ -26,6 +26,7 @@ from .common import (
     fail_usage,
     print_diagnostics,
     print_error,
+    root_option,
 )
 
 
@@ -85,9 +86,7 @@ def rebuild(
     help="Output folder.",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Playbook language.")
-@click.option(
-    "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root."
-)
+@root_option()
 @click.option("--strict", is_flag=True, help="Treat warnings as failures (no outputs written).")
 @fail_level_option("fails a build (its outputs are not written)")
 @click.option(
