@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -336,3 +337,42 @@ def test_channels_scripts_and_plays_fields(tmp_path):
     assert "pitch: Hello there. → Hello again." in r.stdout  # the section that changed, by name
     assert "opt_out" not in r.stdout  # not the sections that did not
     assert "control: 10% → 5%" in r.stdout
+
+
+def telecom_pair(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The telecom example twice (old and new, unchanged) and its data folder."""
+    src = Path(__file__).resolve().parents[1] / "examples" / "telecom_winback"
+    for side in ("old", "new"):
+        shutil.copytree(src, tmp_path / side)
+    return tmp_path / "old", tmp_path / "new", tmp_path / "new" / "data"
+
+
+def plays_of(result: subprocess.CompletedProcess) -> dict[str, int]:
+    assert result.returncode == 0, result.stderr
+    moves = json.loads(result.stdout)["data"]["moves"]
+    return {m["to"]: m["customers"] for m in moves if m["from"] == m["to"]}
+
+
+@pytest.mark.slow
+def test_data_reads_history_and_previous_like_lists(tmp_path):
+    """Transition plays fire only with --previous (as in `lists`); --history NAME=FILE gives the
+    same files the default finds beside --data; a name neither project has is exit 2."""
+    old, new, data = telecom_pair(tmp_path)
+    common = ["diff", old, new, "--format", "json", "--as-of", "2026-06-30"]
+    common += ["--data", data / "customers.csv"]
+    without = plays_of(run(*common))
+    assert "downgrade_care" not in without
+    with_previous = plays_of(run(*common, "--previous", data / "customers_previous.csv"))
+    assert with_previous["downgrade_care"] > 0
+    assert sum(with_previous.values()) == sum(without.values())  # every customer, once
+    explicit = plays_of(
+        run(
+            *common, "--previous", data / "customers_previous.csv",
+            "--history", f"monthly={data / 'monthly.csv.gz'}",
+            "--history", f"topups={data / 'topups.csv.gz'}",
+        )
+    )  # fmt: skip
+    assert explicit == with_previous
+    bad = run(*common, "--history", f"montly={data / 'monthly.csv.gz'}")
+    assert bad.returncode == 2
+    assert "`montly`, which is a history table of neither project" in bad.stderr

@@ -1,4 +1,5 @@
-"""`stratlang diff OLD [NEW] [--format text|markdown|json] [--exit-code] [--data FILE [--as-of D]]`."""
+"""`stratlang diff OLD [NEW] [--format text|markdown|json] [--exit-code]
+[--data FILE [--as-of D] [--history NAME=FILE] [--previous FILE]]`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .common import (
     root_option,
     write_outputs,
 )
+from .options import as_of_option, history_files, history_option, previous_option
 
 
 def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
@@ -58,13 +60,12 @@ def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
     default=None,
     help="Customer data (CSV, Parquet): each segment's count and the play-to-play moves.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day plays are assigned for with --data (default today).",
+@as_of_option("The day plays are assigned for with --data (default today).")
+@history_option(
+    "With --data: a history table's file (repeatable), for both projects. Default: "
+    "NAME.csv, NAME.csv.gz or NAME.parquet beside the --data file."
 )
+@previous_option("With --data: the previous run's customer table, for transition triggers.")
 @click.option(
     "-o",
     "--out",
@@ -82,6 +83,8 @@ def diff(
     exit_code: bool,
     data: Path | None,
     as_of: dt.datetime | None,
+    history: tuple[str, ...],
+    previous: Path | None,
     out: Path | None,
     root: Path | None,
 ) -> None:
@@ -117,7 +120,12 @@ def diff(
         if data is not None:
             try:
                 result.data = diff_data.compare(
-                    old_res.model, new_res.model, data, as_of.date() if as_of else None
+                    old_res.model,
+                    new_res.model,
+                    data,
+                    as_of.date() if as_of else None,
+                    history=history_files(history),
+                    previous=previous,
                 )
             except DataError as e:
                 fail_usage(str(e), getattr(e, "help", None))
@@ -130,7 +138,11 @@ def diff(
     if out is None:
         click.echo(text, nl=False)
     else:
-        inputs = [*new_res.project.paths.values(), *([data] if data else [])]
+        inputs = [
+            *new_res.project.paths.values(),
+            *([data] if data else []),
+            *([previous] if previous else []),
+        ]
         if Path(old).exists():
             inputs += old_res.project.paths.values()
         write_outputs([(out, text)], inputs=inputs)

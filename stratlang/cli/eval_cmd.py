@@ -11,6 +11,7 @@ import click
 
 from . import main
 from .common import EXIT_OK, color_option, entry_file, fail_usage, load_checked, root_option
+from .options import as_of_option
 
 MARKS = {True: "✓", False: "✗", None: "?"}
 
@@ -33,12 +34,7 @@ MARKS = {True: "✓", False: "✗", None: "?"}
     show_default=True,
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Words in zh or en.")
-@click.option(
-    "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Only the plays whose period contains this day compete (as `lists --as-of`).",
-)
+@as_of_option("Only the plays whose period contains this day compete (as `lists --as-of`).")
 @root_option()
 @color_option
 def eval_command(

@@ -21,6 +21,7 @@ from .common import (
     say_waiting,
     usage_errors,
 )
+from .options import as_of_option, history_files, history_option, previous_option
 
 
 @contextmanager
@@ -73,30 +74,12 @@ def _progress():
     show_default=True,
 )
 @click.option("--spark-master", default=None, help="Spark master URL (default local[*]).")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day the lists are for: only plays whose `period` contains it are assigned. "
-    "Default: today; pin it in CI.",
+@as_of_option(
+    "The day the lists are for: only plays whose `period` contains it are assigned. "
+    "Default: today; pin it in CI."
 )
-@click.option(
-    "--history",
-    "history",
-    multiple=True,
-    metavar="NAME=FILE",
-    help="A history table's file (repeatable). Default: NAME.csv, NAME.csv.gz or NAME.parquet "
-    "beside the --data file.",
-)
-@click.option(
-    "--previous",
-    "previous",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The customer table of the previous run (same schema): tier and lifecycle transitions "
-    "go into summary.json and transitions.csv, and transition triggers fire.",
-)
+@history_option()
+@previous_option()
 @click.option(
     "--contacts",
     "contacts",
@@ -138,7 +121,7 @@ def lists(
             inputs=project_inputs(res),
             on_wait=say_waiting,
             as_of=as_of.date() if as_of else None,
-            history=_history_files(history),
+            history=history_files(history),
             previous=previous,
             contacts=contacts,
         )
@@ -192,14 +175,3 @@ def say_contacts(summary) -> None:
             "by the contact limits (summary.json dropped_by_policy)",
             err=True,
         )
-
-
-def _history_files(given: tuple[str, ...]) -> dict[str, Path]:
-    """`--history NAME=FILE` options as a mapping (a usage error when one has no `=`)."""
-    out: dict[str, Path] = {}
-    for item in given:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise click.UsageError(f"--history takes NAME=FILE, not `{item}`")
-        out[name.strip()] = Path(path)
-    return out

@@ -29,6 +29,7 @@ from .common import (
     say_waiting,
     usage_errors,
 )
+from .options import as_of_option
 
 FORMATS = ("text", "json", "sarif", "github")
 LEVELS = ("strategy", "operations", "business")
@@ -51,13 +52,7 @@ FAIL_LEVEL = {"red": "warning", "amber": "info"}
     default=None,
     help="Play outcomes: play, period, group (treatment|control), contacted, converted.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day the review is taken on (default: today); fix it for reproducible output.",
-)
+@as_of_option("The day the review is taken on (default: today); fix it for reproducible output.")
 @click.option(
     "-o",
     "--out",

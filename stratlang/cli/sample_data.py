@@ -12,6 +12,7 @@ from ..builder import project_inputs
 from ..output import check_output_file
 from . import main
 from .common import color_option, fail_usage, load_checked, root_option, usage_errors, write_outputs
+from .options import as_of_option
 
 
 @main.command("sample-data")
@@ -42,13 +43,7 @@ from .common import color_option, fail_usage, load_checked, root_option, usage_e
     default=None,
     help="Default: from the output's suffix (.parquet/.pq), else csv.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day history windows and dates count back from (default today, as `lists`).",
-)
+@as_of_option("The day history windows and dates count back from (default today, as `lists`).")
 @root_option()
 @color_option
 def sample_data(

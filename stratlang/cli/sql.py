@@ -9,6 +9,7 @@ import click
 
 from . import main
 from .common import color_option, fail_usage, load_checked, root_option, write_outputs
+from .options import as_of_option
 
 
 @main.command()
@@ -21,13 +22,9 @@ from .common import color_option, fail_usage, load_checked, root_option, write_o
     help="SQL dialect (translated by sqlglot).",
 )
 @click.option("--table", default=None, help="Table holding the customers (default: the schema id).")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day history aggregates count back from, and only the plays active on it. "
-    "Default: the engine's CURRENT_DATE, and every play.",
+@as_of_option(
+    "The day history aggregates count back from, and only the plays active on it. "
+    "Default: the engine's CURRENT_DATE, and every play."
 )
 @click.option(
     "-o",

@@ -19,6 +19,7 @@ from .common import (
     print_diagnostics,
     root_option,
 )
+from .options import as_of_option
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -39,12 +40,7 @@ FORMATS = ("text", "json", "sarif", "github")
     show_default=True,
     help="text for people (stderr); json, sarif or github for tools (stdout).",
 )
-@click.option(
-    "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Only the plays whose period contains this day compete (as `lists --as-of`).",
-)
+@as_of_option("Only the plays whose period contains this day compete (as `lists --as-of`).")
 @root_option()
 @color_option
 def test_command(

@@ -5,6 +5,7 @@ same file; the matrix is a GROUP BY of their join (no Python loop over rows)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +14,38 @@ from ..model import Model
 NONE = ""  # the matrix's name for "no play"
 
 
-def compare(old: Model, new: Model, data: Path, as_of: dt.date | None = None) -> dict[str, Any]:
+def compare(
+    old: Model,
+    new: Model,
+    data: Path,
+    as_of: dt.date | None = None,
+    history: Mapping[str, Path] | None = None,
+    previous: Path | None = None,
+) -> dict[str, Any]:
     """{customers, segments: {id: {old, new}}, moves: [{from, to, customers}], moved}.
 
     A segment missing on one side has None there. `moves` holds every (old play, new play) pair
-    with customers, "" for no play; `moved` counts the customers whose play differs. Raises
-    DataError."""
+    with customers, "" for no play; `moved` counts the customers whose play differs. `history`
+    and `previous` are read as `lists --history/--previous` read them, by each side that uses
+    them. Raises DataError."""
     from ..backends.sql import CompileError
     from ..engine import duckdb as ddb
     from ..engine.data import DataError
 
     day = as_of or dt.date.today()
+    history = dict(history or {})
+    unknown = sorted(set(history) - set(old.histories) - set(new.histories))
+    if unknown:
+        raise DataError(
+            f"--history names `{unknown[0]}`, which is a history table of neither project",
+            help="history tables: "
+            + (", ".join(f"`{h}`" for h in sorted({*old.histories, *new.histories})) or "none"),
+        )
     con = ddb.connect()
     try:
         try:
-            old_t, old_counts = _side(con, old, data, "old", day)
-            new_t, new_counts = _side(con, new, data, "new", day)
+            old_t, old_counts = _side(con, old, data, "old", day, history, previous)
+            new_t, new_counts = _side(con, new, data, "new", day, history, previous)
             customers = con.execute("SELECT count(*) FROM __diff_new").fetchone()[0]
             rows = con.execute(
                 f"SELECT coalesce(o.play, ''), coalesce(n.play, ''), count(*) "
@@ -60,7 +77,15 @@ def _key(model: Model) -> str:
     return f'"{model.schema.key}"'
 
 
-def _side(con: Any, model: Model, data: Path, name: str, day: dt.date) -> tuple[str, dict]:
+def _side(
+    con: Any,
+    model: Model,
+    data: Path,
+    name: str,
+    day: dt.date,
+    history: Mapping[str, Path],
+    previous: Path | None,
+) -> tuple[str, dict]:
     """Read the data under this model's schema into `__diff_NAME`, count its segments and create
     `__diff_NAME_plays` (key, play) from its assignment query."""
     from ..backends.sql import assignment_query
@@ -79,7 +104,7 @@ def _side(con: Any, model: Model, data: Path, name: str, day: dt.date) -> tuple[
     # distinct views per side: the old side's table must survive reading the file again
     src.view, src.copy = f"__src_{name}", f"__data_{name}"
     check_and_type(con, src, model.schema, table)
-    files = hist.find_files(model, data, {})
+    files = hist.find_files(model, data, {h: f for h, f in history.items() if h in model.histories})
     if files:
         hist.load(con, model, files, customers=table)
         enriched = hist.enrich(con, model, day, customers=table)
@@ -87,7 +112,7 @@ def _side(con: Any, model: Model, data: Path, name: str, day: dt.date) -> tuple[
         table = f"{table}_e"
     counts = ddb.segment_counts_sql(con, model, table)[1]
     plays = f"__diff_{name}_plays"
-    assigned = trans.run_duckdb(con, model, table, None)
+    assigned = trans.run_duckdb(con, model, table, previous)
     q = assignment_query(model, assigned, "duckdb", day)
     if q is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {plays} (key VARCHAR, play VARCHAR)")
