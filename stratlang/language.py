@@ -30,6 +30,7 @@ BLOCK_KINDS = (
     "review",
     "gap",
     "policy",
+    "unit",
 )
 # Top-level statements with a grammar rule of their own.
 STATEMENT_WORDS = ("strategy", "perspectives", "schema", "history", "import")
@@ -79,10 +80,16 @@ _COMMON = {"description": "str", "allow": "codes"}
 
 # kind -> attribute -> type; a "!" before the name: required. Types: str, strs, int, count, money,
 # percent, bool, color, codes, currency, locale, date_range, time_range, capacity, cap, risk, rule,
-# trigger, profile, ref:KIND, refs:KIND, one:VALUE_SET.
+# trigger, profile, ref:KIND, refs:KIND, one:VALUE_SET; owner (a unit id or a string), aligns (ids
+# of the parent project's objectives). `ref:unit` names a unit of this project or of an ancestor
+# project: checked with the cascade (stratlang/check/alignment.py), not by the resolver.
 ATTRIBUTES: dict[str, dict[str, str]] = {
     "strategy": {
         "owner": "str",
+        # a cascade (docs/cascade.md): the parent strategy project (a folder or a .strat file,
+        # relative to this file) and the unit whose strategy this is
+        "parent": "str",
+        "unit": "ref:unit",
         "!period": "date_range",
         "currency": "currency",
         "locale": "locale",
@@ -103,8 +110,9 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
     "objective": {
         "!perspective": "ref:perspective",
         "theme": "ref:theme",
-        "owner": "str",
+        "owner": "owner",
         "kind": "one:objective_kind",
+        "align": "aligns",
         **_COMMON,
     },
     "segment": {
@@ -162,6 +170,10 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
     },
     # Contact governance: `at most N per D [on …]` and `consent FIELD on …` lines.
     "policy": {**_COMMON},
+    # An organisational unit (head office, branch, team): what owns objectives and carries a
+    # strategy in a cascade. `parent` is the unit above it (declared here or in an ancestor
+    # project), `head` the person who leads it.
+    "unit": {"parent": "ref:unit", "head": "str", **_COMMON},
 }
 
 # Repeatable line items: the word that starts one -> the kinds that take it.

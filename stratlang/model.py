@@ -229,7 +229,7 @@ class Objective:
     label: str
     perspective: str
     theme: str | None = None
-    owner: str | None = None
+    owner: str | None = None  # as written: a unit id or a free string
     description: str | None = None
     kind: str | None = None
     targets: tuple[Target, ...] = ()
@@ -237,6 +237,33 @@ class Objective:
     allow: frozenset[str] = frozenset()
     span: Span | None = None
     node: ast.Block | None = None
+    owner_unit: str | None = None  # the owner when written as an id: a unit (checked by ALN009)
+    aligns: tuple[str, ...] = ()  # ids of the parent project's objectives it serves (`align`)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """`unit ID "label" { parent UNIT  head "name" }`: an organisational unit (docs/cascade.md)."""
+
+    id: str
+    label: str
+    parent: str | None = None  # a unit of this project or of an ancestor project
+    head: str | None = None
+    description: str | None = None
+    allow: frozenset[str] = frozenset()
+    span: Span | None = None
+    node: ast.Block | None = None
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """The strategy's `parent "../hq"`: the parent project of a cascade. `path` as written;
+    `resolved` the parent's entry file relative to the repository root (the child's folder's
+    parent outside a repository), set when the parent was found (stratlang/check/alignment.py)."""
+
+    path: str
+    span: Span | None = None
+    resolved: str | None = None
 
 
 @dataclass(frozen=True)
@@ -572,6 +599,10 @@ class Model:
     gaps: Mapping[str, Gap] = field(default_factory=dict)
     histories: Mapping[str, History] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
+    # a cascade (docs/cascade.md): the units declared here, the parent project, the strategy's unit
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    parent: ParentLink | None = None
+    unit: str | None = None
 
     # ------------------------------------------------------------------ lookups
 

@@ -162,6 +162,28 @@ def _variant_json(v: m.Variant) -> JsonObject:
     return out
 
 
+def _cascade_json(model: m.Model) -> JsonObject:
+    """The strategy's `parent` and `unit` (docs/cascade.md), only when written: projects without
+    a cascade keep their model.json."""
+    out: JsonObject = {}
+    if model.parent is not None:
+        out["parent"] = {"path": model.parent.path, "resolved": model.parent.resolved}
+    if model.unit is not None:
+        out["unit"] = model.unit
+    return out
+
+
+def _unit_json(u: m.Unit) -> JsonObject:
+    return {
+        "id": u.id,
+        "label": u.label,
+        "parent": u.parent,
+        "head": u.head,
+        "description": u.description,
+        "span": span_json(u.span),
+    }
+
+
 def span_json(span: Span | None) -> JsonObject | None:
     if span is None:
         return None
@@ -305,6 +327,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             "vision": s.vision,
             "cadence": s.cadence,
             **_governance_json(s),
+            **_cascade_json(model),
         },
         "files": list(model.files),
         "perspectives": [
@@ -358,6 +381,8 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
                 "theme": o.theme,
                 "kind": o.kind,
                 "owner": o.owner,
+                **({"owner_unit": o.owner_unit} if o.owner_unit else {}),
+                **({"aligns": list(o.aligns)} if o.aligns else {}),
                 "description": o.description,
                 "targets": [_target(t) for t in o.targets],
                 "measures": [_measure(ms) for ms in o.measures],
@@ -492,6 +517,7 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
             if model.policies
             else {}
         ),
+        **({"units": [_unit_json(u) for u in model.units.values()]} if model.units else {}),
     }
     if counts:
         doc["data"] = {k: v for k, v in counts.items() if k not in ("segments", "plays")}

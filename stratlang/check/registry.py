@@ -78,6 +78,7 @@ def allowed_spans(model: Model) -> list[tuple[Span, frozenset[str]]]:
         model.reviews,
         model.gaps,
         model.policies,
+        model.units,
     )
     for coll in colls:
         for el in coll.values():

@@ -25,6 +25,7 @@ from ..syntax import ast
 from . import resolve_governance as rg
 from . import resolve_history as rh
 from . import resolve_measures as rm
+from . import resolve_units as ru
 from .types import normalize
 from .util import MakeOptions, replace_with
 
@@ -135,6 +136,8 @@ class Resolver:
         self.perspective_ids: dict[str, m.Perspective] = {}
         self.risk_values: tuple[str, ...] | None = None
         self.strategy_period: tuple[dt.date, dt.date] | None = None
+        self.parent_link: m.ParentLink | None = None  # the strategy's `parent`
+        self.strategy_unit: str | None = None  # the strategy's `unit`
         self._ids: dict[str, list[str]] | None = None  # kind -> ids
         self.suggest_budget = SUGGEST_BUDGET
 
@@ -849,6 +852,7 @@ class Resolver:
         gaps: dict[str, m.Gap] = {}
         histories: dict[str, m.History] = {}
         policies: dict[str, m.Policy] = {}
+        units: dict[str, m.Unit] = {}
         for ident, d in self.decls.items():  # in declaration order (diagnostics, suggestions)
             b = d.block
             match d.kind:
@@ -882,6 +886,8 @@ class Resolver:
                     histories[ident] = rh.build_history(self, b)
                 case "policy":
                     policies[ident] = rg.build_policy(self, b)
+                case "unit":
+                    units[ident] = ru.build_unit(self, b)
         rh.check_keys(self, histories, schema)
         schema, segments, plays = self.type_rules(schema, histories, segments, plays)
         links = self.build_links()
@@ -908,6 +914,9 @@ class Resolver:
             gaps=m._ro(gaps),
             histories=m._ro(histories),
             policies=m._ro(policies),
+            units=m._ro(units),
+            parent=self.parent_link,
+            unit=self.strategy_unit,
         )
 
     def type_rules(
@@ -968,6 +977,8 @@ class Resolver:
         a, _ = self.read(b)
         period = self.conv(a.get("period"), "date_range")
         self.strategy_period = period
+        self.parent_link = ru.parent_link(self, a.get("parent"))
+        self.strategy_unit = ru.unit_ref(self, a.get("unit"))
         return m.Strategy(
             label=b.label.value if b.label else "",
             owner=self.conv(a.get("owner"), "str"),
@@ -1259,12 +1270,15 @@ class Resolver:
         a, lines = self.read(b)
         targets, measures = self.goals(lines)
         persp = self.conv(a.get("perspective"), "ref:perspective")
+        owner, owner_unit = ru.owner(self, a.get("owner"))
         return m.Objective(
             _id(b).name,
             self._label(b),
             persp or "",
             theme=self.conv(a.get("theme"), "ref:theme"),
-            owner=self.conv(a.get("owner"), "str"),
+            owner=owner,
+            owner_unit=owner_unit,
+            aligns=ru.aligns(self, a.get("align")),
             description=self.conv(a.get("description"), "str"),
             kind=self.conv(a.get("kind"), "one:objective_kind"),
             targets=targets,

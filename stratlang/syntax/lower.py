@@ -136,6 +136,8 @@ class Lowerer:
     def field_label(self, c: Children) -> ast.Str:
         return self.long_string(c) if c[0].type == "LONG_STRING" else self.string(c)
 
+    decl_label = field_label
+
     def _unescape(self, tok: Token, text: str) -> str:
         return unescape(text, lambda e: self.diags.append(unknown_escape(e, self.tspan(tok))))
 
