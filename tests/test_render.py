@@ -452,10 +452,10 @@ def test_sarif_structure_and_every_code_is_a_rule(tmp_path):
     loc = results[0]["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"] == {
         "uri": "sub/%E7%AD%96%E7%95%A5%201.strat",
-        "uriBaseId": "PROJECTROOT",
+        "uriBaseId": "%SRCROOT%",
     }
     assert loc["region"] == {"startLine": 1, "startColumn": 9, "endLine": 1, "endColumn": 10}
-    assert run["originalUriBaseIds"]["PROJECTROOT"]["uri"].endswith("/proj/")
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/proj/")
     assert run["columnKind"] == "unicodeCodePoints"
     assert results[0]["relatedLocations"][0]["message"]["text"] == "first"
     fix = results[0]["fixes"][0]["artifactChanges"][0]["replacements"][0]
@@ -557,6 +557,36 @@ def test_root_path_type_accepted(tmp_path):
     sf = SourceFile("a.strat", "x\n", abspath=Path(tmp_path) / "a.strat")
     out = render([make("SYN101", "m", sf.span(0, 1))], source_map(sf), "github", root=str(tmp_path))
     assert "file=a.strat," in out
+
+
+def test_root_rebases_every_path_in_every_format(tmp_path):
+    # the CLI passes the repository root: a file below it is shown from there in every format
+    # (labels and suggestions too); a file outside it gets its absolute path
+    repo = tmp_path / "repo"
+    inside = SourceFile("plays.strat", "segment x {}\n", abspath=repo / "sub" / "plays.strat")
+    outside = SourceFile("../o.strat", "segment y {}\n", abspath=tmp_path / "o.strat")
+    d = make(
+        "NAM202",
+        "duplicate",
+        inside.span(8, 9),
+        "here",
+        labels=[Label(outside.span(8, 9), "first")],
+        suggestions=[Suggestion(inside.span(8, 9), "z", "rename")],
+    )
+    sources = source_map(inside, outside)
+    text = render([d], sources, "text", root=repo, color=False)
+    assert "--> sub/plays.strat:1:9" in text and f"--> {tmp_path / 'o.strat'}:1:9" in text
+    doc = json.loads(render([d], sources, "json", root=repo))["diagnostics"][0]
+    assert doc["range"]["file"] == "sub/plays.strat"
+    assert doc["range"]["start"]["byte_offset"] == 8  # the source is still found under its new name
+    assert doc["suggestions"][0]["range"]["file"] == "sub/plays.strat"
+    assert "file=sub/plays.strat," in render([d], sources, "github", root=repo)
+    sarif = json.loads(render([d], sources, "sarif", root=repo))["runs"][0]["results"][0]
+    assert sarif["relatedLocations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": (tmp_path / "o.strat").as_uri()
+    }
+    # the caller's diagnostics and sources are left as they were
+    assert d.span.file == "plays.strat" and sources.get("plays.strat") is inside
 
 
 def test_json_byte_offsets_agree_with_source_file():

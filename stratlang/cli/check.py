@@ -18,6 +18,7 @@ from .common import (
     color_option,
     fail_level_option,
     merged,
+    paths_root,
     print_diagnostics,
     root_option,
 )
@@ -37,7 +38,10 @@ FORMATS = ("text", "json", "sarif", "github")
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
 @fail_level_option("makes the run fail (exit 1)")
-@root_option("Project root (default: the folder of each entry file); imports may not leave it.")
+@root_option(
+    "Project root: imports may not leave it (default: the folder of each entry file), and "
+    "diagnostics show paths relative to it (default: the repository root)."
+)
 @color_option
 def check(
     paths: tuple[Path, ...], fmt: str, strict: bool, fail_level: str, root: Path | None
@@ -66,6 +70,7 @@ def check(
         # the machine document states the same verdict as the exit code (JSON `valid`, SARIF `exitCode`)
         from ..render import render
 
-        out = render(diags, sources, fmt, root=root, fail_level=fail_level)
+        shown_from = paths_root(sources, fmt, root)
+        out = render(diags, sources, fmt, root=shown_from, fail_level=fail_level)
         sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)

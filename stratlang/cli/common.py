@@ -43,13 +43,54 @@ def color_option(f):
     )(f)
 
 
-def root_option(
-    help: str = "Project root (default: the entry's folder); imports may not leave it.",
-):
-    """`--root DIR`: the project root, which imports may not leave (every command reading a project)."""
+ROOT_HELP = (
+    "Project root: imports may not leave it (default: the entry's folder), and diagnostics show "
+    "paths relative to it (default: the repository root)."
+)
+_ROOT_KEY = "stratlang.root"
+
+
+def _remember_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    # kept in the invocation's context (shared by the group and the command, fresh per run) so
+    # every diagnostic printer of the run knows whether --root was given
+    ctx.meta[_ROOT_KEY] = value
+    return value
+
+
+def root_option(help: str = ROOT_HELP):
+    """`--root DIR`: the project root, which imports may not leave and diagnostics' paths start
+    from (every command reading a project)."""
     return click.option(
-        "--root", type=click.Path(path_type=Path, file_okay=False), default=None, help=help
+        "--root",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        callback=_remember_root,
+        help=help,
     )
+
+
+def given_root() -> Path | None:
+    """`--root` as given to the running command; None when it was not given (or outside click)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_ROOT_KEY) if ctx is not None else None
+
+
+def paths_root(sources: SourceMap, fmt: str, project_root: Path | None = None) -> Path | None:
+    """The folder diagnostics' file paths are shown relative to, in every format: `--root` when
+    given; else `$GITHUB_WORKSPACE` when it holds the entry; else the enclosing git work tree
+    (found by walking up for `.git`, without running git). Outside a repository, as before: the
+    project root for SARIF and GitHub annotations, the loader's paths (from the working folder;
+    None) for text and JSON. The entry is the first source read."""
+    given = given_root()
+    if given is not None:
+        return given
+    from ..repository import workspace_root
+
+    entry = next((s.abspath for s in sources if s.abspath is not None), None)
+    found = workspace_root(entry) if entry is not None else None
+    if found is not None:
+        return found
+    return project_root if fmt in ("sarif", "github") else None
 
 
 def fail_level_option(what: str):
@@ -193,15 +234,19 @@ def merged(results: list[CheckResult]) -> tuple[list[dg.Diagnostic], SourceMap]:
 def print_diagnostics(
     diags, sources, fmt: str = "text", root: Path | None = None, stream=None
 ) -> None:
+    """Diagnostics in `fmt`, paths from `paths_root` (`root`: the project root, the fallback for
+    SARIF and GitHub outside a repository): text on stderr (or `stream`), the rest on stdout."""
     from ..render import render
 
+    sources = sources if sources is not None else SourceMap()
+    shown_from = paths_root(sources, fmt, root)
     if fmt == "text":
         stream = stream or sys.stderr
-        text = render(diags, sources, "text", root=root, color=want_color(stream))
+        text = render(diags, sources, "text", root=shown_from, color=want_color(stream))
         if text:
             stream.write(text if text.endswith("\n") else text + "\n")
     else:
-        out = render(diags, sources, fmt, root=root)
+        out = render(diags, sources, fmt, root=shown_from)
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
 
 

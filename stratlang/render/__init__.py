@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from ..source import SourceMap
-from .common import fail_level_of
+from .common import fail_level_of, rebase
 from .github import render_github
 from .json import render_json
 from .sarif import render_sarif
@@ -32,7 +32,9 @@ def render(
 ) -> str:
     """Render `diags` in format `fmt` (one of `FORMATS`).
 
-    `root` makes SARIF and GitHub paths relative to the project root; `color` applies to text
+    `root` is the folder every file path is shown relative to, in every format (the CLI gives the
+    repository root: docs/diagnostics.md, "Paths"); without it text and JSON show the paths as
+    the loader gave them and SARIF/GitHub leave them as they are. `color` applies to text
     only (None: decide from stderr and NO_COLOR). `fail_level` ("error", "warning", "info") and
     `strict` (= "warning") are the run's failure rule, as for the exit code: JSON's `valid` is
     false when a diagnostic reaches it, and SARIF records the exit code it implies (only when
@@ -40,6 +42,8 @@ def render(
     """
     sources = sources if sources is not None else SourceMap()
     level = fail_level_of(strict, fail_level)
+    if root is not None:
+        diags, sources = rebase(diags, sources, root)
     if fmt == "text":
         return render_text(diags, sources, color=color)
     if fmt == "json":
@@ -90,6 +94,7 @@ def render_fatal(message: str, fmt: str) -> str:
 
 __all__ = [
     "FORMATS",
+    "rebase",
     "render",
     "render_fatal",
     "render_github",

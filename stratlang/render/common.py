@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -112,3 +115,62 @@ def relative_path(span_file: str, sources: SourceMap | None, root: Path | None) 
         return span_file
     path = Path(span_file)
     return path.as_posix() if not path.is_absolute() else str(path)
+
+
+def _under(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` (forward slashes), or None when it lies elsewhere. Tried as given,
+    then with symlinks resolved (a workspace given through a symlink, /tmp on macOS)."""
+    for p, r in ((path, root), (path.resolve(), root.resolve())):
+        try:
+            return p.relative_to(r).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def rebase(
+    diags: Iterable[Diagnostic], sources: SourceMap | None, root: Path | str
+) -> tuple[list[Diagnostic], SourceMap]:
+    """The diagnostics and their sources with every file path shown relative to `root` (the
+    repository root: see docs/diagnostics.md, "Paths"). A file under `root` becomes
+    `sub/plays.strat`; a file elsewhere its absolute path; a span whose file is not in `sources`
+    (and is not an absolute path) keeps its path. Messages and notes are not rewritten."""
+    items = as_list(diags)
+    sources = sources if sources is not None else SourceMap()
+    root = Path(os.path.abspath(root))
+    renamed: dict[str, str] = {}
+    out = SourceMap()
+    for source in sources:
+        where = source.abspath
+        if where is None and Path(source.path).is_absolute():
+            where = Path(source.path)
+        shown = source.path
+        if where is not None:
+            where = Path(os.path.abspath(where))
+            shown = _under(where, root) or str(where)
+        renamed[source.path] = shown
+        clone = copy.copy(source)
+        clone.path = shown
+        out.add(clone)
+
+    def path_of(file: str) -> str:
+        if file in renamed:
+            return renamed[file]
+        if file and Path(file).is_absolute():
+            return _under(Path(file), root) or file
+        return file
+
+    def span(s: Span) -> Span:
+        new = path_of(s.file)
+        return s if new == s.file else dataclasses.replace(s, file=new)
+
+    moved = [
+        dataclasses.replace(
+            d,
+            span=span(d.span),
+            labels=tuple(dataclasses.replace(lb, span=span(lb.span)) for lb in d.labels),
+            suggestions=tuple(dataclasses.replace(x, span=span(x.span)) for x in d.suggestions),
+        )
+        for d in items
+    ]
+    return moved, out

@@ -3,8 +3,11 @@
 One run; the driver lists every code of the catalogue as a rule (short description from
 `diagnostics.CODES`, full description from `stratlang.explain` when that module is present), so
 `ruleIndex` is stable across runs. Columns are Unicode code points (`columnKind`), regions use
-SARIF's exclusive `endColumn`, and artifact URIs are relative to the project root
-(`uriBaseId: PROJECTROOT`).
+SARIF's exclusive `endColumn`, and artifact URIs are relative to the root the caller gives (the
+repository root from the CLI) with `uriBaseId: %SRCROOT%` — the base id GitHub code scanning and
+the SARIF spec's examples use — so alerts land on the repository's files (SARIF 2.1.0 §3.4.4: a
+`uriBaseId` goes with a relative reference only; a file outside the root is an absolute `file:`
+URI without one).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from .common import as_list, clamp_span, is_valid, relative_path, tool_version
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-ROOT_BASE_ID = "PROJECTROOT"
+ROOT_BASE_ID = "%SRCROOT%"
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
