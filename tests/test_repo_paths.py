@@ -134,3 +134,16 @@ def test_a_command_that_writes_outputs_shows_the_same_paths(repo: Path) -> None:
     r = run("sql", "main.strat", cwd=repo / "sub")
     assert r.returncode == 1
     assert paths_in("text", r.stdout, r.stderr) == files("sub/"), r.stderr
+
+
+def test_rule_test_failures_point_at_the_fixture_from_the_repository_root(repo: Path) -> None:
+    (repo / "sub" / "main.strat").write_text(
+        BASE + '\nsegment young "Young" { rule age < 30 }\n', encoding="utf-8"
+    )
+    (repo / "sub" / "tests").mkdir()
+    (repo / "sub" / "tests" / "rules.test.csv").write_text(
+        "case,id,age,expect_segments\nold,T1,50,young\n", encoding="utf-8"
+    )
+    r = run("test", "--format", "github", cwd=repo / "sub")
+    assert r.returncode == 1, r.stderr
+    assert paths_in("github", r.stdout, r.stderr) == {"sub/tests/rules.test.csv"}

@@ -24,6 +24,7 @@ from .common import (
     EXIT_OK,
     color_option,
     load_checked,
+    paths_root,
     print_diagnostics,
     root_option,
     say_waiting,
@@ -114,7 +115,8 @@ def _print(diagnostics: list[Diagnostic], res: CheckResult, fmt: str, level: str
         return
     from ..render import render
 
-    out = render(diagnostics, res.sources, fmt, root=res.root, fail_level=level or "error")
+    shown_from = paths_root(res.sources, fmt, res.root)
+    out = render(diagnostics, res.sources, fmt, root=shown_from, fail_level=level or "error")
     sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
 
 

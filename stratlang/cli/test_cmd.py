@@ -16,6 +16,7 @@ from .common import (
     color_option,
     entry_file,
     fail_usage,
+    paths_root,
     print_diagnostics,
     root_option,
 )
@@ -99,7 +100,7 @@ def test_command(
     else:
         from ..render import render
 
-        out = render(diags, sources, fmt, fail_level="error")
+        out = render(diags, sources, fmt, root=paths_root(sources, fmt), fail_level="error")
         sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
         click.echo(summary, err=True)
     sys.exit(EXIT_ERRORS if bad else EXIT_OK)
