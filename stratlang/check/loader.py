@@ -17,7 +17,7 @@ import errno
 import gc
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,8 +198,12 @@ def _entry_path(entry: Path, root: Path | None) -> tuple[Path, Path]:
 
 
 def load_project(
-    entry: Path, root: Path | None = None, overlay: Mapping[Path, str] | None = None
+    entry: Path,
+    root: Path | None = None,
+    overlay: Mapping[Path, str] | None = None,
+    parse: Callable[[SourceFile], tuple[ast.File, list[dg.Diagnostic]]] = parse_source,
 ) -> Project:
+    """`parse` parses one file (the language server passes its incremental parser)."""
     if overlay and entry in overlay:
         root = unresolved_path(root or entry.parent)
     else:
@@ -230,7 +234,7 @@ def load_project(
             project.diagnostics.append(bad)
             project.files.append(ast.File(src.span(0, len(src.text)), shown, ()))
             return
-        file, diags = parse_source(src)
+        file, diags = parse(src)
         project.diagnostics.extend(diags)
         project.files.append(file)
         stack.append(path)

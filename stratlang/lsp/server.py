@@ -3,7 +3,9 @@
 Every open document belongs to a project: the entry whose imports include it (a `main.strat`
 next to it, or an entry already open), or else the document itself. Each change re-checks that
 project with the same checker as `stratlang check`, the unsaved buffers given as an overlay, and
-publishes diagnostics for every file of the project (an empty list clears a file).
+publishes diagnostics for every file of the project (an empty list clears a file). Changes are
+checked on a worker thread once typing pauses, and a check overtaken by a newer change is not
+published (`schedule`); files are parsed again only where their text changed (`incremental`).
 
 Requests answer from open documents and the projects checked for them; nothing else is read from
 disk for a request. A document the server does not know (never opened, an `untitled:` or `http:`
@@ -14,8 +16,10 @@ by `transport`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +33,15 @@ from pygls.workspace import TextDocument
 
 from .. import __version__, language
 from .. import diagnostics as dg
-from ..check import CheckResult, LoadError, check_entry
-from ..check.loader import is_file
+from ..check import CheckResult, LoadError, check_project
+from ..check.loader import gc_paused, is_file, load_project
 from ..model import Model
 from ..source import SourceFile, Span
 from . import completion as comp
 from .convert import document_path, line_col_at, offset_at, path_to_uri, span_range, to_lsp
+from .incremental import IncrementalParser
 from .index import Index, Occurrence, build_index
+from .schedule import Scheduler
 
 log = logging.getLogger("stratlang.lsp")
 
@@ -70,9 +76,20 @@ LANGUAGE_IDS = {"stratlang", "strat"}
 INTERNAL_ERROR = -32603
 
 
+class Stale(Exception):
+    """A newer change came while checking: the check is given up."""
+
+
 class StratProtocol(LanguageServerProtocol):
-    """pygls' protocol, except that an error reply never carries a traceback: pygls puts one in
-    `data` for an exception in a handler. The traceback goes to the server's log (stderr)."""
+    """pygls' protocol, except that an error reply never carries a traceback (pygls puts one in
+    `data` for an exception in a handler; the traceback goes to the server's log, stderr), and
+    that a request first publishes the check of every change before it (`Scheduler.flush`)."""
+
+    def _handle_request(self, msg_id, method_name, params):
+        server = self._server
+        if isinstance(server, StratServer):
+            server.scheduler.flush()
+        super()._handle_request(msg_id, method_name, params)
 
     def _send_response(self, msg_id, result=None, error=None):
         if error is not None and getattr(error, "data", None) is not None:
@@ -115,6 +132,9 @@ class StratServer(LanguageServer):
         self.owner: dict[Path, Path] = {}  # file -> entry of its project
         self.last_check_ms: float = 0.0
         self.failure: str | None = None  # why the last `check` gave no result
+        self.parser = IncrementalParser()
+        self.check_lock = threading.RLock()  # one check at a time: the worker's or a request's
+        self.scheduler = Scheduler(self._work)
 
     # ------------------------------------------------------------------ documents
 
@@ -160,11 +180,22 @@ class StratServer(LanguageServer):
                 return main
         return path
 
-    def check(self, entry: Path) -> ProjectState | None:
+    def check(self, entry: Path, stale=None) -> ProjectState | None:
+        """Check the project of `entry` (raises Stale when `stale()` says a newer change came)."""
+        with self.check_lock:
+            return self._check(entry, stale)
+
+    def _check(self, entry: Path, stale) -> ProjectState | None:
         t0 = time.perf_counter()
         self.failure = None
         try:
-            res = check_entry(entry, overlay=self.overlay())
+            with gc_paused():
+                project = load_project(entry, None, self.overlay(), parse=self.parser.parse)
+                if stale is not None and stale():
+                    raise Stale
+                res = check_project(project)
+        except Stale:
+            raise
         except LoadError as e:
             log.warning("cannot check %s: %s", entry, e)
             self.failure = str(e)
@@ -194,18 +225,49 @@ class StratServer(LanguageServer):
         return state
 
     def recheck_and_publish(self, uri: str) -> None:
+        publish = self.recheck(uri)
+        if publish is not None:
+            publish()
+
+    def recheck(self, uri: str, stale=None):
+        """Check the project of `uri`; the function that publishes the outcome (None: nothing
+        to publish)."""
         path = document_path(uri)
         if path is None or not self.is_ours(uri):
-            return
-        entry = self.entry_for(path)
-        state = self.check(entry)
-        if state is not None and entry != path and path not in state.result.project.paths.values():
-            self.owner[path] = path  # no longer imported by that entry: a project of its own
-            state = self.check(path)
-        if state is None:
-            self.publish_failure(uri)
-            return
-        self.publish(state)
+            return None
+        with self.check_lock:
+            entry = self.entry_for(path)
+            state = self.check(entry, stale)
+            if (
+                state is not None
+                and entry != path
+                and path not in state.result.project.paths.values()
+            ):
+                self.owner[path] = path  # no longer imported by that entry: a project of its own
+                state = self.check(path, stale)
+            if state is None:
+                failure = self.failure
+                return lambda: self.publish_failure(uri, failure)
+        return lambda: self.publish(state)
+
+    def _work(self, uris: list[str], stale):
+        """The scheduler's work: check the projects of the changed documents."""
+        publishes = []
+        try:
+            for uri in uris:
+                publish = self.recheck(uri, stale)
+                if publish is not None:
+                    publishes.append(publish)
+        except Stale:
+            return None
+        return lambda: [p() for p in publishes]
+
+    def changed(self, uri: str) -> None:
+        """A document's text changed: check it once typing pauses."""
+        if self.scheduler.wake_loop is None:
+            loop = asyncio.get_running_loop()
+            self.scheduler.wake_loop = lambda: loop.call_soon_threadsafe(self.scheduler.drain)
+        self.scheduler.changed(uri)
 
     def forget_closed_projects(self) -> None:
         """Drop the projects none of whose files is open any more (their diagnostics stay
@@ -218,10 +280,10 @@ class StratServer(LanguageServer):
                 del self.projects[entry]
         self.owner = {p: e for p, e in self.owner.items() if e in self.projects}
 
-    def publish_failure(self, uri: str) -> None:
+    def publish_failure(self, uri: str, failure: str | None = None) -> None:
         """The project could not be checked: say so on the document (an editor showing nothing
         would look like a clean file)."""
-        message = self.failure or "stratlang could not check this file"
+        message = failure or self.failure or "stratlang could not check this file"
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(
                 uri=uri,
@@ -285,21 +347,23 @@ server = StratServer()
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: StratServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.scheduler.flush()
     ls.recheck_and_publish(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: StratServer, params: lsp.DidChangeTextDocumentParams) -> None:
-    ls.recheck_and_publish(params.text_document.uri)
+    ls.changed(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: StratServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    ls.recheck_and_publish(params.text_document.uri)
+    ls.changed(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    ls.scheduler.flush()
     # the file on disk takes the buffer's place
     path = document_path(params.text_document.uri)
     if path is not None and is_file(path):
@@ -307,6 +371,8 @@ def did_close(ls: StratServer, params: lsp.DidCloseTextDocumentParams) -> None:
         if state is not None:
             ls.publish(state)
     ls.forget_closed_projects()
+    with ls.check_lock:
+        ls.parser.forget(d for st in ls.projects.values() for d in st.result.project.paths)
 
 
 # ---------------------------------------------------------------------- hover

@@ -1,0 +1,224 @@
+"""Incremental parsing for the language server: after an edit, only the changed text is parsed.
+
+A file is cut into top-level statements (`recovery.split_statements`, at the statement starters
+of `stratlang.language`) and into the parser's groups of statements (`recovery.groups`). Each
+statement is parsed on its own and kept, keyed by its text (and by which occurrence of that text
+it is, so that two equal statements never share nodes); an edit then costs the parse of the
+statement it touched. A kept statement that moved (text inserted or deleted above it) has its
+spans moved in place: every `Span` of a piece is listed once, when it is parsed, and moving is a
+loop over that list.
+
+The result must equal `parse_source` on the whole text, diagnostics included. A group whose
+statements all parse cleanly parses cleanly as a whole, to the same nodes, so its statements are
+used. A group with a syntax error is parsed the way the whole-file parser parses it: the group
+text on its own (recovery, messages and all), extended by the following groups while it ends in
+`unexpected end of file` (SYN104): the whole-file parser then parses the group together with the
+next one, and says `unexpected end of file` only at the end of the file. Comments are
+attached per piece; the comments a piece leaves dangling lead the next piece's first
+declaration, as whole-file attachment gives them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, is_dataclass, replace
+from gc import get_referents
+
+from .. import diagnostics as dg
+from ..source import SourceFile, Span
+from ..syntax import ast, recovery
+from ..syntax.parser import parse_source
+
+_NODE_TYPES = frozenset(
+    {c for c in vars(ast).values() if isinstance(c, type) and is_dataclass(c)}
+    | {dg.Diagnostic, dg.Label, dg.Suggestion}
+)
+_set = object.__setattr__  # spans are frozen: moving one rewrites it in place
+
+
+def spans_in(roots: Iterable[object]) -> list[Span]:
+    """Every distinct `Span` object reachable from `roots` through nodes, diagnostics, tuples."""
+    out: list[Span] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        o = stack.pop()
+        t = type(o)
+        if t is Span:
+            if id(o) not in seen:
+                seen.add(id(o))
+                out.append(o)  # type: ignore[arg-type]
+        elif t is tuple or t is list:
+            stack.extend(o)  # type: ignore[arg-type]
+        elif t in _NODE_TYPES:
+            stack.extend(get_referents(o))
+    return out
+
+
+@dataclass(slots=True)
+class Piece:
+    """One statement, or a run of groups, parsed on its own and positioned at (offset, line)."""
+
+    decls: tuple[ast.Decl, ...]
+    comments: tuple[ast.Comment, ...]
+    dangling: tuple[ast.Comment, ...]
+    broken: tuple[str, ...]
+    diags: list[dg.Diagnostic]
+    spans: list[Span]
+    offset: int = 0
+    line: int = 0  # lines above the piece
+
+    @property
+    def clean(self) -> bool:
+        return not self.diags and not self.broken
+
+    def move(self, offset: int, line: int) -> None:
+        delta, lines = offset - self.offset, line - self.line
+        if lines:
+            for s in self.spans:
+                _set(s, "start", s.start + delta)
+                _set(s, "end", s.end + delta)
+                _set(s, "line", s.line + lines)
+                _set(s, "end_line", s.end_line + lines)
+        elif delta:
+            for s in self.spans:
+                _set(s, "start", s.start + delta)
+                _set(s, "end", s.end + delta)
+        self.offset, self.line = offset, line
+
+
+def _parse_piece(path: str, text: str) -> Piece:
+    file, diags = parse_source(SourceFile(path, text))
+    spans = spans_in((file.decls, file.comments, file.dangling, diags))
+    return Piece(file.decls, file.comments, file.dangling, file.broken_ids, diags, spans)
+
+
+def _ends_early(piece: Piece) -> bool:
+    """The piece's text ended where the parser still wanted more (SYN104, said only at the end
+    of the text): in the whole file the parser would have gone on into the next group."""
+    return any(d.code == "SYN104" for d in piece.diags)
+
+
+Statement = tuple[int, int, list[int]]
+
+
+def _groups(statements: list[Statement], n: int) -> list[list[Statement]]:
+    """The statements of each of the parser's groups (as `recovery.groups` cuts them)."""
+    if n <= recovery.GROUP_CHARS:
+        return [statements]
+    out: list[list[Statement]] = []
+    cur: list[Statement] = []
+    gs = 0
+    for st in statements:
+        cur.append(st)
+        _start, end, unclosed = st
+        if end - gs >= recovery.GROUP_CHARS and not unclosed and end < n:
+            out.append(cur)
+            cur, gs = [], end
+    out.append(cur)
+    return out
+
+
+@dataclass
+class _FileState:
+    text: str
+    result: tuple[ast.File, list[dg.Diagnostic]]
+    pieces: dict[tuple[str, str, int], Piece] = field(default_factory=dict)
+
+
+class IncrementalParser:
+    """`parse(source)` gives what `parse_source(source)` gives, reusing the pieces of the last
+    parse of the same file (by display path). One parse at a time (a lock)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, _FileState] = {}
+        self.lock = threading.Lock()
+        self.parsed = 0  # pieces parsed (the rest were reused): for tests and the benchmark
+
+    def forget(self, keep: Iterable[str]) -> None:
+        """Drop the kept pieces of every file but `keep` (display paths)."""
+        keep = set(keep)
+        with self.lock:
+            self.files = {p: s for p, s in self.files.items() if p in keep}
+
+    def parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
+        with self.lock:
+            old = self.files.get(source.path)
+            if old is not None and old.text == source.text:
+                file, diags = old.result
+                return file, list(diags)
+            state = self._parse(source, old.pieces if old is not None else {})
+            self.files[source.path] = state
+            file, diags = state.result
+            return file, list(diags)
+
+    def _parse(self, source: SourceFile, old: dict[tuple[str, str, int], Piece]) -> _FileState:
+        text, path = source.text, source.path
+        new: dict[tuple[str, str, int], Piece] = {}
+        seen: dict[tuple[str, str], int] = {}
+
+        def get(kind: str, start: int, end: int) -> Piece:
+            chunk = text[start:end]
+            nth = seen.get((kind, chunk), 0)
+            seen[(kind, chunk)] = nth + 1
+            key = (kind, chunk, nth)
+            piece = new.get(key) or old.get(key)
+            if piece is None:
+                piece = _parse_piece(path, chunk)
+                self.parsed += 1
+            piece.move(start, source.line_col(start)[0] - 1)
+            new[key] = piece
+            return piece
+
+        groups = _groups(recovery.split_statements(text), len(text))
+        pieces: list[Piece] = []
+        i = 0
+        while i < len(groups):
+            members = groups[i]
+            stmt_pieces = [get("s", s, e) for s, e, _ in members]
+            if all(p.clean for p in stmt_pieces):
+                pieces.extend(stmt_pieces)
+                i += 1
+                continue
+            # a syntax error: this group is parsed as the whole-file parser parses it
+            j = i
+            start = members[0][0] if members else 0
+            while True:
+                end = groups[j][-1][1] if groups[j] else len(text)
+                run = get("g", start, end)
+                if j + 1 < len(groups) and _ends_early(run):
+                    j += 1
+                    continue
+                break
+            pieces.append(run)
+            i = j + 1
+        return _FileState(text, _assemble(source, pieces), new)
+
+
+def _assemble(source: SourceFile, pieces: list[Piece]) -> tuple[ast.File, list[dg.Diagnostic]]:
+    decls: list[ast.Decl] = []
+    comments: list[ast.Comment] = []
+    pending: list[ast.Comment] = []  # dangling after the last piece with declarations
+    broken: list[str] = []
+    diags: list[dg.Diagnostic] = []
+    for p in pieces:
+        ds = p.decls
+        if pending and ds:
+            first = replace(ds[0], leading=tuple(pending) + ds[0].leading)
+            ds = (first, *ds[1:])
+            pending = []
+        decls.extend(ds)
+        comments.extend(p.comments)
+        pending.extend(p.dangling)
+        broken.extend(p.broken)
+        diags.extend(p.diags)
+    file = ast.File(
+        source.span(0, len(source.text)),
+        source.path,
+        tuple(decls),
+        tuple(comments),
+        tuple(pending),
+        tuple(broken),
+    )
+    return file, diags

@@ -1,0 +1,121 @@
+"""Debounced checking on a worker thread, and dropping the results of stale versions.
+
+Every `didChange` marks its document dirty and bumps a generation counter. A worker thread waits
+until no change has come for `quiet` seconds, takes the dirty documents and checks them; when it
+is done, its result is kept only if no change came meanwhile (otherwise the documents are dirty
+again and checked after the next quiet period). Kept results are published on the event loop's
+thread (`drain`). So during a typing burst nothing is published for versions already replaced,
+and the last version's diagnostics are published once the burst stops.
+
+A request (hover, definition…) first waits for the pending check (`flush`: no quiet period) and
+publishes it: it then answers from the last version, and its reply comes after the diagnostics of
+every change sent before it, as when each change was checked at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+
+log = logging.getLogger("stratlang.lsp")
+
+QUIET_SECONDS = 0.04  # measured: a keystroke burst has gaps of ~20-120 ms (docs/lsp.md)
+
+# work(uris, stale) checks the documents; it returns the function that publishes the outcome
+Work = Callable[[list[str], Callable[[], bool]], Callable[[], None] | None]
+
+
+class Scheduler:
+    def __init__(self, work: Work, quiet: float = QUIET_SECONDS):
+        self.work = work
+        self.quiet = quiet
+        self.cond = threading.Condition()
+        self.dirty: dict[str, None] = {}  # ordered set of URIs
+        self.generation = 0
+        self.last_change = 0.0
+        self.running = False
+        self.urgent = 0  # flushes waiting: no quiet period
+        self.ready: list[tuple[int, list[str], Callable[[], None]]] = []
+        self.wake_loop: Callable[[], object] | None = None  # schedules `drain` on the event loop
+        self.dropped = 0  # results of stale versions not published
+        self._thread: threading.Thread | None = None
+
+    def changed(self, uri: str) -> None:
+        with self.cond:
+            self.dirty[uri] = None
+            self.generation += 1
+            self.last_change = time.monotonic()
+            self.cond.notify_all()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, daemon=True, name="lsp-check")
+            self._thread.start()
+
+    def is_stale(self, generation: int) -> bool:
+        return self.generation != generation
+
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.dirty:
+                    self.cond.wait()
+                while not self.urgent:
+                    left = self.last_change + self.quiet - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.cond.wait(left)
+                uris = list(self.dirty)
+                self.dirty.clear()
+                generation = self.generation
+                self.running = True
+            publish = None
+            try:
+                publish = self.work(uris, partial(self.is_stale, generation))
+            except Exception:  # a checker bug must not stop the worker
+                log.exception("internal error while checking %s", uris)
+            with self.cond:
+                self.running = False
+                if self.is_stale(generation):
+                    self.dropped += 1
+                    for uri in uris:  # checked again after the next quiet period
+                        self.dirty.setdefault(uri, None)
+                elif publish is not None:
+                    self.ready.append((generation, uris, publish))
+                self.cond.notify_all()
+            if self.ready and self.wake_loop is not None:
+                self.wake_loop()
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Check what is dirty now (no quiet period), wait for it and publish."""
+        if self._thread is not None:
+            deadline = time.monotonic() + timeout
+            with self.cond:
+                self.urgent += 1
+                self.cond.notify_all()
+                try:
+                    while self.dirty or self.running:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            log.warning("a check took over %.0f s: answering without it", timeout)
+                            break
+                        self.cond.wait(left)
+                finally:
+                    self.urgent -= 1
+        self.drain()
+
+    def drain(self) -> None:
+        """Publish the kept results (on the event loop's thread), unless a change came since."""
+        with self.cond:
+            ready, self.ready = self.ready, []
+            current = self.generation
+            for generation, uris, _ in ready:
+                if generation != current:  # a change came since: check these again
+                    self.dropped += 1
+                    for uri in uris:
+                        self.dirty.setdefault(uri, None)
+                    self.cond.notify_all()
+        for generation, _, publish in ready:
+            if generation == current:
+                publish()
