@@ -36,6 +36,7 @@ def _register() -> None:
     """Import every command module: each registers its command on `main`."""
     from . import (  # noqa: F401
         build,
+        cascade,
         check,
         diff,
         eval_cmd,

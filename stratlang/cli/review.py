@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..builder import ReviewInputs
+from ..builder import Reviewed, ReviewInputs
 from ..builder import review as write_review
 from ..check import CheckResult
+
+if TYPE_CHECKING:
+    from ..cascade_review import CascadeReviewed
 from ..diagnostics import Diagnostic, fails
 from . import main
 from .common import (
@@ -80,6 +84,18 @@ FAIL_LEVEL = {"red": "warning", "amber": "info"}
     default=None,
     help="Exit 1 when a target is red (or amber too), a trigger fired or an actual is missing.",
 )
+@click.option(
+    "--children",
+    is_flag=True,
+    help="Roll up the actuals of ENTRY's child projects (docs/cascade.md); ENTRY may also be a "
+    "folder of projects (its top project is reviewed).",
+)
+@click.option(
+    "--child-actuals",
+    default="data/actuals.csv",
+    show_default=True,
+    help="Each child's actuals file, relative to its project folder (with --children).",
+)
 @root_option()
 @color_option
 def review(
@@ -93,13 +109,21 @@ def review(
     lang: str | None,
     fmt: str,
     fail_on: str | None,
+    children: bool,
+    child_actuals: str,
     root: Path | None,
 ) -> None:
     """Score ACTUALS against the targets of ENTRY and write the review map and report."""
-    res = load_checked(entry, root)
     inputs = ReviewInputs(actuals, outcomes, as_of.date() if as_of else None, level)
-    with usage_errors():
-        reviewed = write_review(res, out_dir, inputs, lang=lang, pdf=pdf, on_wait=say_waiting)
+    reviewed: Reviewed | CascadeReviewed
+    if children:
+        from .review_tree import review_tree
+
+        res, reviewed = review_tree(entry, out_dir, inputs, child_actuals, lang, pdf)
+    else:
+        res = load_checked(entry, root)
+        with usage_errors():
+            reviewed = write_review(res, out_dir, inputs, lang=lang, pdf=pdf, on_wait=say_waiting)
     level = FAIL_LEVEL[fail_on] if fail_on else None
     _print(reviewed.diagnostics, res, fmt, level)
     click.echo(_summary(reviewed.result.strategy.status, reviewed.diagnostics), err=True)
