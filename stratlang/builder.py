@@ -220,6 +220,7 @@ def _lists(
         as_of=as_of,
         previous=previous,
         contacts=contacts,
+        root=result.root,
     )
     counts = summary.counts()
     if summary.transitions:  # the lifecycle map and the playbook draw them
@@ -235,7 +236,12 @@ def _render(
     from .backends.base import Options, build_outputs
 
     opts = Options(
-        lang=lang, counts=counts, warnings=list(result.diagnostics), sources=result.sources, pdf=pdf
+        lang=lang,
+        counts=counts,
+        warnings=list(result.diagnostics),
+        sources=result.sources,
+        root=result.root,
+        pdf=pdf,
     )
     for backend in build_outputs():
         if backend.wanted(opts):

@@ -16,6 +16,7 @@ import pytest
 from stratlang.engine.data import DataError
 from stratlang.review import Plan, PlanMeasure, load_actuals, load_outcomes, review, review_json
 from stratlang.review.plan import PlanError, plan_from_model
+from stratlang.schemas import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "review"
@@ -202,7 +203,7 @@ def test_review_json_is_deterministic_from_any_folder(tmp_path):
 
 
 def _check_shape(value, schema, defs, path="$"):
-    """A small structural check against docs/review.schema.json (jsonschema is not required)."""
+    """A small structural check against the review schema (jsonschema is not required)."""
     if "$ref" in schema:
         schema = defs[schema["$ref"].split("/")[-1]]
     types = schema.get("type")
@@ -230,7 +231,7 @@ def _check_shape(value, schema, defs, path="$"):
 
 
 def test_review_json_matches_its_schema():
-    schema = json.loads((ROOT / "docs" / "review.schema.json").read_text(encoding="utf-8"))
+    schema = load_schema("review")
     result = review(
         PLAN, DATA / "actuals.csv", as_of=dt.date(2026, 10, 15), outcomes=DATA / "outcomes.csv"
     )

@@ -42,6 +42,7 @@ from stratlang.review.stats import (
     pooled_z,
     two_sided_p,
 )
+from stratlang.schemas import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "data" / "review_variants"
@@ -364,7 +365,7 @@ def test_json_keys_only_when_used(tmp_path, model):
     }  # fmt: skip
     assert "variants" not in senior and "winner" not in senior
     assert [p["period"] for p in doc["programme"]] == ["2026-Q2"]
-    schema = json.loads((ROOT / "docs" / "review.schema.json").read_text(encoding="utf-8"))
+    schema = load_schema("review")
     _check_shape(doc, schema, schema["$defs"])
     assert set(spring) <= set(schema["$defs"]["play"]["properties"])
 

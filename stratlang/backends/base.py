@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from ..errors import StratlangError
@@ -40,6 +41,7 @@ class Options:
     counts: dict | None = None  # real segment / play counts from `lists` (build --data)
     warnings: list = field(default_factory=list)  # remaining diagnostics, for the playbook
     sources: Any = None
+    root: Path | None = None  # the project root: model.json's paths are relative to it
     date: str | None = None  # a date to print, only when asked (SOURCE_DATE_EPOCH / --date)
     pdf: bool = False  # build: also print the playbook to PDF
     rendered: dict = field(

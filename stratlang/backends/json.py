@@ -1,6 +1,9 @@
 """`model.json`: the checked model as a versioned JSON document (see docs/model-json.md).
 
-Deterministic: keys in a fixed order, collections in declaration order, no timestamps.
+Deterministic: keys in a fixed order, collections in declaration order, no timestamps; file paths
+(`files`, every `span.file`) relative to the project root with `/` (`project_paths`), so the bytes
+do not depend on the working directory. The document names its JSON Schema (`$schema`,
+stratlang/schemas/model-1.json) and the version of stratlang that wrote it.
 Rules are exported both as stratlang text (printed by the formatter, `fmt.printer.expr_text`) and
 as a JSON tree.
 """
@@ -9,11 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from .. import __version__
 from .. import model as m
 from ..fmt.printer import expr_text, operand
 from ..fmt.printer import trigger as trigger_text
+from ..project_paths import project_paths
+from ..schemas import schema_url
 from ..source import Span
 from ..syntax import ast
 from .base import Backend, Options, register
@@ -305,14 +312,20 @@ def _gap(g: m.Gap) -> JsonObject:
     }
 
 
-def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
+def model_to_dict(
+    model: m.Model, counts: dict | None = None, paths: Mapping[str, str] | None = None
+) -> dict:
+    """The document; `paths` maps the model's display paths to the paths written (the project
+    paths: `project_paths.project_paths`). Without it, the display paths are written with `/`."""
     s = model.strategy
     counts = counts or {}
     seg_counts = counts.get("segments", {})
     play_counts = counts.get("plays", {})
     doc = {
+        "$schema": schema_url("model"),
         "format": "stratlang-model",
         "format_version": MODEL_FORMAT_VERSION,
+        "stratlang_version": __version__,
         "strategy": {
             "label": s.label,
             "owner": s.owner,
@@ -521,11 +534,38 @@ def model_to_dict(model: m.Model, counts: dict | None = None) -> dict:
     }
     if counts:
         doc["data"] = {k: v for k, v in counts.items() if k not in ("segments", "plays")}
+    _write_paths(doc, paths or {})
     return doc
 
 
-def render_model_json(model: m.Model, counts: dict | None = None) -> str:
-    return json.dumps(model_to_dict(model, counts), ensure_ascii=False, indent=2) + "\n"
+def _write_paths(doc: Any, paths: Mapping[str, str]) -> None:
+    """Every path of the document (`files`, each `span.file`) as written: through `paths`, `/` as
+    the separator. A walk over the finished document: the spans sit at many depths."""
+
+    def shown(path: str) -> str:
+        return paths.get(path, path.replace("\\", "/"))
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            span = x.get("span")
+            if isinstance(span, dict) and isinstance(span.get("file"), str):
+                span["file"] = shown(span["file"])
+            for v in x.values():
+                if isinstance(v, dict | list):
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                if isinstance(v, dict | list):
+                    walk(v)
+
+    doc["files"] = [shown(f) for f in doc["files"]]
+    walk(doc)
+
+
+def render_model_json(
+    model: m.Model, counts: dict | None = None, paths: Mapping[str, str] | None = None
+) -> str:
+    return json.dumps(model_to_dict(model, counts, paths), ensure_ascii=False, indent=2) + "\n"
 
 
 @register
@@ -533,4 +573,6 @@ class ModelJson(Backend):
     name = "model.json"
 
     def render(self, model: m.Model, options: Options) -> str:
-        return render_model_json(model, options.counts)
+        return render_model_json(
+            model, options.counts, project_paths(options.sources, options.root)
+        )

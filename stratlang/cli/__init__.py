@@ -49,6 +49,7 @@ def _register() -> None:
         playbook,
         review,
         sample_data,
+        schema,
         sql,
         test_cmd,
         watch,

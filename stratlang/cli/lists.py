@@ -124,6 +124,7 @@ def lists(
             history=history_files(history),
             previous=previous,
             contacts=contacts,
+            root=res.root,
         )
     for name, read in summary.history.items():
         if read["unknown_keys"]:

@@ -55,8 +55,11 @@ def run_lists(
     history: Mapping[str, Path] | None = None,
     previous: str | os.PathLike[str] | None = None,
     contacts: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    root: Path | None = None,
 ) -> Summary:
     """Check the data, count segments, assign plays; write the lists to out_dir (if given).
+
+    `root`: the project root; summary.json writes the paths of the files read relative to it.
 
     `previous`: the customer table of the previous run; the tier and lifecycle transitions since
     then go into `Summary.transitions` and `transitions.csv`, and plays on transition triggers
@@ -96,6 +99,7 @@ def run_lists(
         history_files,
         previous=Path(previous) if previous is not None else None,
         contacts=contact_paths(contacts),
+        root=root,
     )
     if out_dir is None:
         return run(None)
@@ -120,6 +124,7 @@ def _run(
     *,
     previous: Path | None = None,
     contacts: tuple[Path, ...] = (),
+    root: Path | None = None,
 ) -> Summary:
     from ..backends.sql import CompileError
     from . import duckdb as ddb
@@ -177,6 +182,7 @@ def _run(
             raise DataError(str(e)) from None
         dropped = gov.policy_counts(con, model)
         summary = summarize(con, model, engine, customers, counts, as_of, dropped)
+        summary.root = root
         if log is not None:
             summary.contacts = log.to_dict()
         summary.history = {h: st.to_dict() for h, st in history_stats.items()}

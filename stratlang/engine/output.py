@@ -95,10 +95,19 @@ class Summary:
     dropped_by_policy: int | None = None
     # with --contacts: what was read from the contact log (engine.governance.ContactLog)
     contacts: dict = field(default_factory=dict)
+    # the project root: the history and contact-log paths are written relative to it (None: as given)
+    root: Path | None = None
 
     def to_dict(self) -> dict:
+        """summary.json's document (schema: stratlang/schemas/summary-1.json)."""
+        from .. import __version__
+        from ..schemas import schema_url
+
         return {
+            "$schema": schema_url("summary"),
+            "format": "stratlang-summary",
             "format_version": 1,
+            "stratlang_version": __version__,
             "strategy": self.strategy,
             "engine": self.engine,
             "customers": self.customers,
@@ -109,7 +118,11 @@ class Summary:
             "as_of": self.as_of,
             "inactive": self.inactive,
             "files": self.files,
-            **({"history": self.history} if self.history else {}),
+            **(
+                {"history": {h: self._relocated(read) for h, read in self.history.items()}}
+                if self.history
+                else {}
+            ),
             **({"transitions": self.transitions} if self.transitions else {}),
             **({"holdout": self.holdout} if self.holdout else {}),
             **(
@@ -117,8 +130,22 @@ class Summary:
                 if self.dropped_by_policy is not None
                 else {}
             ),
-            **({"contacts": self.contacts} if self.contacts else {}),
+            **({"contacts": self._relocated(self.contacts)} if self.contacts else {}),
         }
+
+    def _relocated(self, read: dict) -> dict:
+        """What was read from a file (`{file or files, ...}`) with its paths relative to the
+        project root (`project_paths`): summary.json does not depend on the working directory."""
+        if self.root is None:
+            return read
+        from ..project_paths import project_path
+
+        out = dict(read)
+        if "file" in out:
+            out["file"] = project_path(out["file"], self.root)
+        if "files" in out:
+            out["files"] = [project_path(f, self.root) for f in out["files"]]
+        return out
 
     def to_json(self) -> str:
         d = self.to_dict()

@@ -1,4 +1,5 @@
-"""review.json: the review as versioned, deterministic JSON (schema: docs/review.schema.json).
+"""review.json: the review as versioned, deterministic JSON (schema: stratlang/schemas/review-1.json,
+named by its `$schema`, with the version of stratlang that wrote it).
 
 Compact (no indentation), keys sorted; lists keep plan order (measures, objectives, triggers,
 plays) and time order (periods). `channels` (contacts per channel against capacity) is written
@@ -25,6 +26,8 @@ from typing import Any
 
 import duckdb
 
+from .. import __version__
+from ..schemas import schema_url
 from .result import (
     ChannelUse,
     Finding,
@@ -228,8 +231,10 @@ def _finding(f: Finding) -> Json:
 def review_document(result: ReviewResult) -> Json:
     """The review as JSON-ready data (what `review_json` writes)."""
     document: Json = {
+        "$schema": schema_url("review"),
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "stratlang_version": __version__,
         "as_of": _date(result.as_of),
         "strategy_period": {"start": _date(result.plan.start), "end": _date(result.plan.end)},
         "measures": [_measure(r) for r in result.measures],
