@@ -11,35 +11,18 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_run import STRATLANG, git_repo, run
 from click.testing import CliRunner
 
 from stratlang.check import check_entry
 from stratlang.cli import _register, main
 from stratlang.engine import run_lists
 
-STRATLANG = str(Path(sys.executable).parent / "stratlang")
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-
-
-def run(*args, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    e = dict(os.environ, NO_COLOR="1")
-    for name in ("CI", "GITHUB_WORKSPACE", "GITHUB_ACTIONS"):
-        e.pop(name, None)
-    e.update(env or {})
-    return subprocess.run(
-        [STRATLANG, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=300
-    )
-
-
-def git_repo(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", str(path)], check=True, capture_output=True)
-    return path
 
 
 def steps(workflow: Path) -> dict[str, dict]:

@@ -9,13 +9,11 @@ docs/diagnostics.md, "Paths".
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import git_repo, run
 from conftest import BASE
 
 pytestmark = [
@@ -23,7 +21,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("git") is None, reason="needs git to make a repository"),
 ]
 
-STRATLANG = str(Path(sys.executable).parent / "stratlang")
 BROKEN = 'segment s "x" { rule age < 30 30 }\n'  # one syntax error, in the imported file
 
 
@@ -32,22 +29,11 @@ def files(prefix: str) -> set[str]:
     return {f"{prefix}main.strat", f"{prefix}plays.strat"}
 
 
-def run(*args, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    e = dict(os.environ, NO_COLOR="1")
-    for name in ("CI", "GITHUB_WORKSPACE", "GITHUB_ACTIONS"):
-        e.pop(name, None)
-    e.update(env or {})
-    return subprocess.run(
-        [STRATLANG, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=120
-    )
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """tmp/repo: a git work tree holding the project in `sub/` (main.strat imports plays.strat)."""
-    root = tmp_path / "repo"
-    (root / "sub").mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True)
+    root = git_repo(tmp_path / "repo")
+    (root / "sub").mkdir()
     (root / "sub" / "main.strat").write_text(BASE + '\nimport "plays.strat"\n', encoding="utf-8")
     (root / "sub" / "plays.strat").write_text(BROKEN, encoding="utf-8")
     return root
