@@ -125,6 +125,17 @@ CODES: dict[str, tuple[Severity, str]] = {
     "GOV702": (Severity.WARNING, "two plays can together break a contact limit"),
     "GOV703": (Severity.WARNING, "play's segment admits customers without a needed consent"),
     "GOV704": (Severity.ERROR, "variants' shares do not add up to 100%"),
+    # cascades: the alignment of a strategy with its parent's and its children's (docs/cascade.md)
+    "ALN001": (Severity.ERROR, "parent project cannot be used"),
+    "ALN002": (Severity.ERROR, "align names no objective of the parent strategy"),
+    "ALN003": (Severity.WARNING, "parent objective is carried by no child strategy"),
+    "ALN004": (Severity.WARNING, "child objective aligns with no parent objective"),
+    "ALN005": (Severity.ERROR, "target's unit differs from the parent target it serves"),
+    "ALN006": (Severity.WARNING, "children's targets fall short of the parent's target"),
+    "ALN007": (Severity.WARNING, "target is due after the parent target it serves"),
+    "ALN008": (Severity.WARNING, "perspective order differs across levels"),
+    "ALN009": (Severity.ERROR, "unit problem: undefined, cyclic or outside the parent's unit"),
+    "ALN010": (Severity.WARNING, "owner is a free string where units are declared"),
     # found by `stratlang review` in the actuals, not by the checker (docs/review.md)
     "REV801": (
         Severity.WARNING,

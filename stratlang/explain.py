@@ -138,6 +138,10 @@ class Explanation:
     # example customers for the project in `context` (printed, as for REV)
     fixture: bool = False
     files: dict = field(default_factory=dict)  # other project files the right example imports
+    # ALN codes (cascades): the examples are a child strategy; `parent` is its parent project's
+    # main.strat (at hq/, printed); `tree`: found only when the parent and child are checked together
+    parent: str = ""
+    tree: bool = False
 
 
 E = Explanation
@@ -770,6 +774,16 @@ def explanation(code: str) -> str:
             if e.actuals or e.fixture
             else []
         ),
+        *(
+            [
+                "The parent project (hq/main.strat):",
+                "",
+                textwrap.indent(e.parent.strip("\n"), "    "),
+                "",
+            ]
+            if e.parent
+            else []
+        ),
         "Wrong:"
         + (f" (actuals.csv, reviewed on {e.as_of})" if e.actuals else "")
         + (" (rules.test.csv)" if e.fixture else ""),
@@ -787,6 +801,20 @@ def explanation(code: str) -> str:
             "",
             "(The examples are parts of a project: the other ids they use are declared elsewhere in it.)",
         ]
+    if e.parent and e.base:
+        out += [
+            "",
+            '(The examples are part of a branch\'s strategy, main.strat: `parent "hq"`, `unit branch_sz`.)',
+        ]
+    if e.tree:
+        out += [
+            "",
+            textwrap.fill(
+                "Found when a parent and its children are checked together: `stratlang check "
+                "FOLDER` (every project below it) or `stratlang check PARENT --children`.",
+                96,
+            ),
+        ]
     if e.actuals:
         out += ["", "Found by `stratlang review`; `--fail-on red|amber` makes it fail a run."]
     elif sev.name != "ERROR":
@@ -803,6 +831,13 @@ def example_project(code: str, which: str) -> dict[str, str]:
     if e.fixture:  # the snippet is a fixture file of the project in `context`
         return {"main.strat": e.base + e.context, "rules.test.csv": snippet}
     files = {"main.strat": e.base + e.context + snippet}
+    if e.parent:
+        files["hq/main.strat"] = e.parent
     if which == "right":
         files.update(e.files)
     return files
+
+
+from .explain_alignment import ALIGNMENT  # noqa: E402  (it builds on Explanation above)
+
+EXPLANATIONS.update(ALIGNMENT)

@@ -13,15 +13,17 @@ import pytest
 
 from stratlang.builder import ReviewInputs, review
 from stratlang.check import check_entry
+from stratlang.check.cascade import load_tree
 from stratlang.diagnostics import CODES
 from stratlang.explain import EXPLANATIONS, example_project, explanation
 from stratlang.source import SourceFile
 from stratlang.testing import run_fixture
 
 
-def build(tmp_path: Path, files: dict[str, str], as_of: str | None = None):
+def build(tmp_path: Path, files: dict[str, str], as_of: str | None = None, tree: bool = False):
     """Write a project (name -> text; the first file is the entry) and check it; with `as_of`,
-    review its actuals.csv on that day (a REV example): the check's and the review's diagnostics."""
+    review its actuals.csv on that day (a REV example): the check's and the review's diagnostics.
+    With `tree` (ALN003, ALN006) the entry and its parent hq/main.strat are checked as a tree."""
     entry = None
     for name, text in files.items():
         p = tmp_path / name
@@ -29,6 +31,9 @@ def build(tmp_path: Path, files: dict[str, str], as_of: str | None = None):
         p.write_text(text, encoding="utf-8")
         entry = entry or p
     result = check_entry(entry)
+    if tree:
+        found = load_tree([entry, tmp_path / "hq" / "main.strat"]).diagnostics
+        return replace(result, diagnostics=found)
     fixture = tmp_path / "rules.test.csv"
     if fixture.exists():  # a TST example: the fixture's diagnostics from the reference evaluator
         source = SourceFile("rules.test.csv", fixture.read_text(encoding="utf-8"))
@@ -59,10 +64,11 @@ def test_every_code_has_an_explanation():
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_wrong_example_triggers_and_right_does_not(tmp_path, code):
     as_of = EXPLANATIONS[code].as_of if EXPLANATIONS[code].actuals else None
-    wrong = build(tmp_path / "wrong", example_project(code, "wrong"), as_of)
+    tree = EXPLANATIONS[code].tree
+    wrong = build(tmp_path / "wrong", example_project(code, "wrong"), as_of, tree)
     got = [d.code for d in wrong.diagnostics]
     assert code in got, f"{code}: wrong example gave {got}"
-    right = build(tmp_path / "right", example_project(code, "right"), as_of)
+    right = build(tmp_path / "right", example_project(code, "right"), as_of, tree)
     got = [d for d in right.diagnostics if d.code == code]
     assert got == [], f"{code}: right example still gives {[d.message for d in got]}"
     # The right example is a valid project (warnings about other things may remain).

@@ -38,10 +38,20 @@ def run_check(name: str, *args: str, command: str = "check") -> tuple[int, str, 
     cwd = os.getcwd()
     os.chdir(UI)
     try:
-        result = CliRunner(env={"NO_COLOR": "1", "CI": "true"}).invoke(main, [command, name, *args])
+        # paths from tests/ui, as a user checking these files sees them (the suite sits in a
+        # git repository, whose root diagnostics' paths would otherwise start from)
+        env = {"NO_COLOR": "1", "CI": "true", "GITHUB_WORKSPACE": str(UI)}
+        result = CliRunner(env=env).invoke(main, [command, name, *args])
     finally:
         os.chdir(cwd)
     return result.exit_code, result.stdout, result.stderr
+
+
+def ui_args(path: Path) -> list[str]:
+    """Options an input's first line gives `check`: `# check: --children` (a cascade's parent,
+    checked with its children under tests/ui/aln)."""
+    first = path.read_text(encoding="utf-8").partition("\n")[0]
+    return first.removeprefix("# check:").split() if first.startswith("# check:") else []
 
 
 def outputs(path: Path) -> dict[str, str]:
@@ -51,9 +61,10 @@ def outputs(path: Path) -> dict[str, str]:
     fixture = path.with_suffix(".test.csv")
     if fixture.exists():
         return fixture_outputs(path, fixture)
-    code, _, text = run_check(path.name)
-    strict_code, _, _ = run_check(path.name, "--strict")
-    _, json_out, _ = run_check(path.name, "--format", "json")
+    args = ui_args(path)
+    code, _, text = run_check(path.name, *args)
+    strict_code, _, _ = run_check(path.name, *args, "--strict")
+    _, json_out, _ = run_check(path.name, *args, "--format", "json")
     return {
         ".txt": text,
         ".json": json_out,

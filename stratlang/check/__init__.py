@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import diagnostics as dg
 from ..model import Model
@@ -12,6 +13,9 @@ from ..source import SourceMap
 from .loader import LoadError, Project, gc_paused, load_project
 from .registry import Context, run_checks
 from .resolve import build_model
+
+if TYPE_CHECKING:
+    from .cascade import Ancestry
 
 __all__ = ["CheckResult", "LoadError", "Project", "check_entry", "check_project", "load"]
 
@@ -41,7 +45,11 @@ class CheckResult:
         return self.error_count == 0
 
 
-def check_project(project: Project, *, checks: bool = True) -> CheckResult:
+def check_project(
+    project: Project, *, checks: bool = True, ancestry: Ancestry | None = None
+) -> CheckResult:
+    """Resolve and check a loaded project. A project in a cascade (docs/cascade.md) loads its
+    ancestors (through `ancestry`, which a run checking many projects shares) for the ALN checks."""
     diags = dg.Diagnostics()
     diags.extend(project.diagnostics)
     model, res = build_model(
@@ -51,6 +59,11 @@ def check_project(project: Project, *, checks: bool = True) -> CheckResult:
     ctx = Context(sources=project.sources)
     if checks:
         diags.extend(run_checks(model, ctx))
+        from . import cascade
+
+        if cascade.uses_cascade(model):
+            model, found = cascade.check_cascade(project, model, ancestry)
+            diags.extend(found)
     return CheckResult(model, diags.sorted(), project.sources, project.root, project, ctx.timings)
 
 

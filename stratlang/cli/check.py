@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..check import CheckResult
 from ..render.common import fail_level_of, is_valid
 from . import main
 from .common import (
@@ -26,6 +27,41 @@ from .common import (
 FORMATS = ("text", "json", "sarif", "github")
 
 
+def tree_entries(paths: tuple[Path, ...], children: bool) -> list[Path] | None:
+    """The entry files of a cascade to check together (docs/cascade.md), or None for plain
+    projects: with --children each PATH and the projects below it in the cascade; without, a
+    folder holding no .strat file of its own but projects below it means those projects."""
+    from ..check.cascade import ENTRY, find_children, find_projects
+
+    out: list[Path] = []
+    tree = children
+    for p in paths:
+        if p.is_dir() and not (p / ENTRY).is_file() and not any(p.glob("*.strat")):
+            found = find_projects(p)
+            if not found:
+                raise UsageError(f"no .strat files in {p}")
+            out.extend(found)
+            tree = True
+            continue
+        entry = p / ENTRY if p.is_dir() else p
+        if children and not entry.is_file():
+            raise UsageError(f"{p}: no {ENTRY} to find the children of")
+        out.append(entry)
+        if children:
+            out.extend(find_children(entry))
+    return out if tree else None
+
+
+def check_tree(entries: list[Path]) -> list[CheckResult]:
+    from ..check import LoadError
+    from ..check.cascade import load_tree
+
+    try:
+        return list(load_tree(entries).results.values())
+    except LoadError as e:
+        raise UsageError(str(e)) from None
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -37,6 +73,12 @@ FORMATS = ("text", "json", "sarif", "github")
     help="text for people (stderr); json, sarif or github for tools (stdout).",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
+@click.option(
+    "--children",
+    is_flag=True,
+    help="Check each PATH with every project below it in the cascade (those whose `parent` "
+    "leads to it), and the alignment between them.",
+)
 @fail_level_option("makes the run fail (exit 1)")
 @root_option(
     "Project root: imports may not leave it (default: the folder of each entry file), and "
@@ -44,16 +86,23 @@ FORMATS = ("text", "json", "sarif", "github")
 )
 @color_option
 def check(
-    paths: tuple[Path, ...], fmt: str, strict: bool, fail_level: str, root: Path | None
+    paths: tuple[Path, ...],
+    fmt: str,
+    strict: bool,
+    children: bool,
+    fail_level: str,
+    root: Path | None,
 ) -> None:
     """Parse and check .strat projects.
 
-    Each PATH is an entry file, or a folder (its main.strat, else every .strat file in it).
+    Each PATH is an entry file, or a folder (its main.strat, else every .strat file in it, else
+    every project below it: a cascade, checked with the alignment between its strategies).
     Exit codes: 0 no errors, 1 errors found, 2 usage or I/O error.
     """
     fail_level = fail_level_of(strict, fail_level)  # --strict with --fail-level info stays info
     try:
-        results = check_many(paths, root)
+        tree = tree_entries(paths, children)
+        results = check_tree(tree) if tree is not None else check_many(paths, root)
     except UsageError as e:
         if fmt != "text":
             from ..render import render_fatal
