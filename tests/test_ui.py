@@ -47,13 +47,6 @@ def run_check(name: str, *args: str, command: str = "check") -> tuple[int, str, 
     return result.exit_code, result.stdout, result.stderr
 
 
-def ui_args(path: Path) -> list[str]:
-    """Options an input's first line gives `check`: `# check: --children` (a cascade's parent,
-    checked with its children under tests/ui/aln)."""
-    first = path.read_text(encoding="utf-8").partition("\n")[0]
-    return first.removeprefix("# check:").split() if first.startswith("# check:") else []
-
-
 def outputs(path: Path) -> dict[str, str]:
     actuals = path.with_suffix(".actuals.csv")
     if actuals.exists():
@@ -61,10 +54,9 @@ def outputs(path: Path) -> dict[str, str]:
     fixture = path.with_suffix(".test.csv")
     if fixture.exists():
         return fixture_outputs(path, fixture)
-    args = ui_args(path)
-    code, _, text = run_check(path.name, *args)
-    strict_code, _, _ = run_check(path.name, *args, "--strict")
-    _, json_out, _ = run_check(path.name, *args, "--format", "json")
+    code, _, text = run_check(path.name)
+    strict_code, _, _ = run_check(path.name, "--strict")
+    _, json_out, _ = run_check(path.name, "--format", "json")
     return {
         ".txt": text,
         ".json": json_out,
