@@ -47,6 +47,13 @@ def run_check(name: str, *args: str, command: str = "check") -> tuple[int, str, 
     return result.exit_code, result.stdout, result.stderr
 
 
+def ui_args(path: Path) -> list[str]:
+    """Options an input's first line gives `check`: `# check: --children` (a cascade's parent,
+    checked with its children under tests/ui/aln)."""
+    first = path.read_text(encoding="utf-8").partition("\n")[0]
+    return first.removeprefix("# check:").split() if first.startswith("# check:") else []
+
+
 def outputs(path: Path) -> dict[str, str]:
     actuals = path.with_suffix(".actuals.csv")
     if actuals.exists():
@@ -54,9 +61,10 @@ def outputs(path: Path) -> dict[str, str]:
     fixture = path.with_suffix(".test.csv")
     if fixture.exists():
         return fixture_outputs(path, fixture)
-    code, _, text = run_check(path.name)
-    strict_code, _, _ = run_check(path.name, "--strict")
-    _, json_out, _ = run_check(path.name, "--format", "json")
+    args = ui_args(path)
+    code, _, text = run_check(path.name, *args)
+    strict_code, _, _ = run_check(path.name, *args, "--strict")
+    _, json_out, _ = run_check(path.name, *args, "--format", "json")
     return {
         ".txt": text,
         ".json": json_out,
