@@ -322,7 +322,7 @@ def test_cli_writes_by_suffix(tmp_path):
 def test_cli_unknown_suffix_and_failed_check_write_nothing(tmp_path):
     entry = ENTRIES["spec_example"]
     proc = run("map", entry, "-o", tmp_path / "m.txt")
-    assert proc.returncode == 2 and b".svg, .png, .pdf or .dot" in proc.stderr
+    assert proc.returncode == 2 and b".svg, .png, .pdf, .dot or .mmd" in proc.stderr
     bad = tmp_path / "bad.strat"
     bad.write_text(BASE + 'objective F1 "x" { perspective nowhere }\n', encoding="utf-8")
     out = tmp_path / "bad.svg"

@@ -92,7 +92,9 @@ def band_boxes(
             ys1.append(y + h)
         if not xs0:
             continue
-        attrs = {k: str(sub[k]) for k in ("style", "fillcolor", "color", "penwidth") if k in sub}
+        attrs = {
+            k: str(sub[k]) for k in ("style", "fillcolor", "color", "penwidth", "id") if k in sub
+        }
         found.append((name, [min(xs0), min(ys0), max(xs1), max(ys1)], attrs))
     if not found:
         return []

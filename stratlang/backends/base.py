@@ -37,6 +37,7 @@ class Options:
     lang: str | None = None  # zh | en (default from strategy.locale)
     view: str = "strategy"  # maps: strategy | playbook
     show_targets: bool = False
+    theme: str = "light"  # maps: light | print | dark (backends/map_themes.py)
     font: str = "Noto Sans CJK SC"
     counts: dict | None = None  # real segment / play counts from `lists` (build --data)
     warnings: list = field(default_factory=list)  # remaining diagnostics, for the playbook

@@ -41,6 +41,7 @@ from ..children import die_with_parent
 from ..errors import StratlangError
 from .banded import MARK
 from .base import Backend, Options, register
+from .map_themes import LIGHT, PALETTE, MapTheme, theme_named
 from .text_metrics import break_lines, measure_in_columns, text_width
 
 VIEWS = ("strategy", "playbook", "lifecycle")  # lifecycle: backends/lifecycle_map.py
@@ -55,25 +56,12 @@ LARGE_MAP_GRAPH_ATTRS = "nslimit=0.2, mclimit=0.1, splines=line, nodesep=0.1"
 WRAP = 24  # label width (CJK characters count 2) before a line break
 STATEMENT_WRAP = 96  # the mission and vision in the map header: columns per line
 STATEMENT_LINES = 3  # … and at most this many lines each
-FEEDBACK_COLOR = "#6b46c1"  # feedback links (results back to insight): dashed, in this colour
+FEEDBACK_COLOR = LIGHT.feedback  # feedback links (results back to insight): dashed, in this colour
 
-# colour-blind-safe palette for themes without a `color`
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#59a14f",
-    "#e15759",
-    "#76b7b2",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
-NO_THEME_FILL = "#e2e8f0"
+NO_THEME_FILL = LIGHT.no_theme_fill
 DARK_TEXT = "#1a202c"
 LIGHT_TEXT = "#ffffff"
-BAND_FILLS = ("#f7fafc", "#edf2f7")
+BAND_FILLS = LIGHT.band_fills
 INSTALL_HELP = (
     "install Graphviz and the CJK font: apt-get install graphviz fonts-noto-cjk "
     "(macOS: brew install graphviz font-noto-sans-cjk)"
@@ -202,9 +190,21 @@ _FONT: ContextVar[str] = ContextVar("map_font", default=DEFAULT_FONT)
 SLACK = 4.0  # points a measured table cell gets beyond its text (rounding, a renderer's hinting)
 
 
+# the theme of the map being drawn: every map's entry point starts in light (through `_use_font`);
+# the strategy and playbook maps then take the one asked for (`Options.theme`)
+_THEME: ContextVar[MapTheme] = ContextVar("map_theme", default=LIGHT)
+
+
 def _use_font(font: str) -> str:
     _FONT.set(font)
+    _THEME.set(LIGHT)
     return font
+
+
+def _use_theme(name: str | None) -> MapTheme:
+    theme = theme_named(name)
+    _THEME.set(theme)
+    return theme
 
 
 def xml(text: object) -> str:
@@ -363,16 +363,100 @@ class _Ids:
         return f"n{self.n}"
 
 
-def _header(name: str, font: str, rankdir: str, title_html: str) -> list[str]:
+# ---------------------------------------------------------------- stable SVG ids and tooltips
+
+_NOT_ID = re.compile(r"[^\w.]")
+
+
+def svg_id(kind: str, *names: str) -> str:
+    """A stable element id for the SVG (`obj-F1`, `link-P1-F1`, `band-financial`): the kind and
+    the declared names joined by `-`. Names are identifiers (letters, digits, `_`; CJK allowed),
+    so `-` never occurs in one; anything else is replaced by `_`, keeping the DOT string safe."""
+    return "-".join([kind, *(_NOT_ID.sub("_", _CTRL.sub("", n)) for n in names)])
+
+
+class LinkIds:
+    """`link-<from>-<to>`, then `link-<from>-<to>-2`, … for a pair linked more than once."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, source: str, target: str) -> str:
+        base = svg_id("link", source, target)
+        n = self.seen[base] = self.seen.get(base, 0) + 1
+        return base if n == 1 else f"{base}-{n}"
+
+
+def tooltip(text: str) -> str:
+    """Text for a DOT `tooltip="…"` (an escString, written to the SVG as `xlink:title` and, by
+    `svg_titles`, as the element's `<title>`): XML-escaped, so Graphviz copies it through as is;
+    a backslash is four `&#92;` (Graphviz takes two rounds of backslash escapes from a tooltip,
+    `\\N` would become the node's name); line breaks as `&#10;`; control characters dropped."""
+    s = _CTRL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return s.replace("\\", "&#92;" * 4).replace("\n", "&#10;")
+
+
+def objective_tooltip(o: m.Objective, lang: str) -> str:
+    """What hovering an objective shows: its id and label, owner, then a line per target (measure,
+    goal, deadline) and per tracked measure."""
+    lines = [f"{o.id} {o.label or ''}".strip()]
+    if o.owner:
+        lines.append(w.labelled("owner", o.owner, lang))
+    lines += [f"· {target_text(t, lang)}" for t in o.targets]
+    lines += [f"· {measure_text(ms, lang)}" for ms in o.measures]
+    return "\n".join(lines)
+
+
+def link_tooltip(model: m.Model, link: m.Link, lang: str) -> str:
+    """`P1 代发客户首月激活 → F1 财富客户AUM增长`, and the link's label under it."""
+
+    def name(oid: str) -> str:
+        o = model.objectives.get(oid)
+        return f"{oid} {o.label}" if o is not None and o.label else oid
+
+    arrow = " ⇢ " if link.kind == "feedback" else " → "
+    text = name(link.source) + arrow + name(link.target)
+    return text + (f"\n{link.label}" if link.label else "")
+
+
+def _objective_fill(o: m.Objective, colors: Mapping[str, str]) -> str:
+    """An objective's fill: its strategic theme's colour (when the map theme shows them)."""
+    theme = _THEME.get()
+    if not theme.theme_colors or not o.theme:
+        return theme.no_theme_fill
+    return colors.get(o.theme, theme.no_theme_fill)
+
+
+# Graphviz writes a node's name (`n5`) as its <title> and wraps what it draws in
+# `<g id="a_…"><a xlink:title="tooltip">`; nothing in a map has a link of its own
+_TOOLTIP = re.compile(
+    rb'<title>[^<]*</title>\n<g id="a_[^"]*"><a xlink:title="([^"]*)">\n(.*?)</a>\n</g>\n', re.S
+)
+
+
+def svg_titles(svg: bytes) -> bytes:
+    """Each element drawn with a tooltip gets it as its <title> (in place of the generated node
+    name), without the `<a>` Graphviz wraps around it: <title> is the SVG's own tooltip and
+    accessible name in every viewer, and the drawing keeps its plain structure. The text is
+    Graphviz's escaped attribute value, valid as element content."""
+    return _TOOLTIP.sub(lambda mt: b"<title>" + mt.group(1) + b"</title>\n" + mt.group(2), svg)
+
+
+def _header(
+    name: str, font: str, rankdir: str, title_html: str, theme: MapTheme = LIGHT
+) -> list[str]:
     f = quoted(font)
+    # light keeps the attributes it always had (its DOT unchanged); other themes set the text colour
+    ink = "" if theme is LIGHT else f', fontcolor="{theme.ink}"'
     return [
         f"digraph {name} {{",
         f"  graph [fontname={f}, rankdir={rankdir}, newrank=true, compound=true, splines=spline, "
-        f'nodesep=0.3, ranksep=0.55, pad=0.4, bgcolor="#ffffff", labelloc=t, labeljust=c, fontsize=22, '
+        f'nodesep=0.3, ranksep=0.55, pad=0.4, bgcolor="{theme.background}", labelloc=t, labeljust=c, fontsize=22{ink}, '
         f"label=<{title_html}>];",
-        f'  node [fontname={f}, fontsize=12, shape=box, style="rounded,filled", penwidth=1.2, '
-        f'margin="0.14,0.08"];',
-        f'  edge [fontname={f}, fontsize=10, color="#4a5568", fontcolor="#4a5568", arrowsize=0.8, penwidth=1.2];',
+        f'  node [fontname={f}, fontsize=12, shape=box, style="rounded,filled", penwidth={theme.line_width:g}, '
+        f'margin="0.14,0.08"{ink}];',
+        f'  edge [fontname={f}, fontsize=10, color="{theme.muted}", fontcolor="{theme.muted}", arrowsize=0.8, penwidth={theme.line_width:g}];',
     ]
 
 
@@ -389,7 +473,8 @@ def _title(model: m.Model, subtitle: str | None = None, lang: str | None = None)
     if s.period:
         info.append(f"{s.period[0].isoformat()} – {s.period[1].isoformat()}")
     if info:
-        parts.append(f'<font point-size="12" color="#4a5568">{xml(" · ".join(info))}</font>')
+        muted = _THEME.get().muted
+        parts.append(f'<font point-size="12" color="{muted}">{xml(" · ".join(info))}</font>')
     statement = [
         (key, text)
         for key, text in (("mission", s.mission), ("vision", s.vision))
@@ -406,7 +491,7 @@ def _title(model: m.Model, subtitle: str | None = None, lang: str | None = None)
         if lines[0].startswith(label):  # the label in bold: 使命 / Mission
             lines[0] = f"<b>{label}</b>{lines[0][len(label) :]}"
         rows.append(
-            f'<tr><td cellpadding="1"><font point-size="11" color="#2d3748">'
+            f'<tr><td cellpadding="1"><font point-size="11" color="{_THEME.get().statement}">'
             f"{'<br/>'.join(lines)}</font></td></tr>"
         )
     return f'<table border="0" cellborder="0" cellspacing="0">{"".join(rows)}</table>'
@@ -427,6 +512,18 @@ def _statement_lines(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- strategy view
+
+
+def map_bands(model: m.Model) -> list[tuple[str, str]]:
+    """(perspective id, label) of the bands top to bottom: the declared perspectives, then any
+    perspective an objective names that is not declared."""
+    bands: list[tuple[str, str]] = [(p.id, p.label or p.id) for p in model.perspectives]
+    known = {pid for pid, _ in bands}
+    for o in model.objectives.values():
+        if o.perspective not in known:
+            known.add(o.perspective)
+            bands.append((o.perspective, o.perspective))
+    return bands
 
 
 def _rows(items: list, per_row: int) -> list[list]:
@@ -475,7 +572,8 @@ def _kind_heading_attrs(kind: str, cols: int, lang: str) -> str:
     return (
         f'shape=plaintext, style="", margin=0, width={width:g}, label=<<table border="0" '
         f'cellborder="0" cellspacing="0" cellpadding="2"><tr><td sides="b" border="1" '
-        f'color="#a0aec0" width="{round(width * 72)}"><font point-size="10" color="#4a5568">'
+        f'color="{_THEME.get().rule}" width="{round(width * 72)}"><font point-size="10" '
+        f'color="{_THEME.get().muted}">'
         f"<b>{xml(w.t('kind_' + kind, lang))}</b></font></td></tr></table>>"
     )
 
@@ -498,12 +596,13 @@ def _value_proposition_strip(value: str, lang: str) -> str:
     # the caption and the words in cells of their own (spans in one cell are placed by
     # Graphviz's estimate, and a trailing space collapses in browsers)
     caption = w.t("value_proposition", lang) + sep.strip()
+    th = _THEME.get()
     return (
-        '<table border="1" color="#90cdf4" cellborder="0" cellspacing="0" cellpadding="5" '
-        'bgcolor="#ebf8ff"><tr><td><table border="0" cellborder="0" cellspacing="0" '
+        f'<table border="1" color="{th.vp_border}" cellborder="0" cellspacing="0" cellpadding="5" '
+        f'bgcolor="{th.vp_fill}"><tr><td><table border="0" cellborder="0" cellspacing="0" '
         f'cellpadding="0"><tr><td{_fit([caption], 11, pad=0)}><font point-size="11" '
-        f'color="#2c5282">{xml(caption)}</font></td><td width="{0 if lang == "zh" else 4}"></td>'
-        f'<td{_fit([words], 12, bold=True, pad=0)}><font point-size="12" color="#1a365d">'
+        f'color="{th.vp_caption}">{xml(caption)}</font></td><td width="{0 if lang == "zh" else 4}"></td>'
+        f'<td{_fit([words], 12, bold=True, pad=0)}><font point-size="12" color="{th.vp_words}">'
         f"<b>{xml(words)}</b></font></td></tr></table></td></tr></table>"
     )
 
@@ -541,10 +640,11 @@ def _objective_label(
 
 def _node_style(fill: str, deco: Decoration | None) -> tuple[str, str, str]:
     """(fill, border, extra attributes) of an objective node, with its decoration applied."""
+    own = _THEME.get().node_border
     if deco is None:
-        return fill, _darken(fill, 0.25), ""
+        return fill, own or _darken(fill, 0.25), ""
     fill = deco.fill.lower() if deco.fill and _valid_hex(deco.fill) else fill
-    border = deco.border if deco.border and _valid_hex(deco.border) else _darken(fill, 0.25)
+    border = deco.border if deco.border and _valid_hex(deco.border) else own or _darken(fill, 0.25)
     extra = ""
     if deco.css_class and _CSS_CLASS.fullmatch(deco.css_class):
         extra += f', class="{deco.css_class}"'
@@ -560,12 +660,13 @@ def strategy_dot(
     legend without changing the layout."""
     lang = _lang(model, options)
     font = _use_font(options.font or DEFAULT_FONT)
+    theme = _use_theme(options.theme)
     per_row = int((options.extra or {}).get("per_row", PER_ROW)) or PER_ROW
     new = _Ids()
     colors = theme_colors(model)
     decos = decorations.objectives if decorations is not None else {}
     subtitle = decorations.subtitle if decorations is not None else None
-    out = _header("strategy_map", font, "TB", _title(model, subtitle, lang))
+    out = _header("strategy_map", font, "TB", _title(model, subtitle, lang), theme)
     if len(model.objectives) < LARGE_MAP:  # large maps keep dot's clusters: narrower, faster
         out.insert(2, f"  {MARK}")
         # links run between the objectives (their bends take room in every row they cross),
@@ -581,13 +682,7 @@ def strategy_dot(
     if len(model.objectives) >= LARGE_MAP:
         out.insert(2, f"  graph [{LARGE_MAP_GRAPH_ATTRS}];")
 
-    # bands: declared perspectives, then any perspective an objective names that is not declared
-    bands: list[tuple[str, str]] = [(p.id, p.label or p.id) for p in model.perspectives]
-    known = {pid for pid, _ in bands}
-    for o in model.objectives.values():
-        if o.perspective not in known:
-            known.add(o.perspective)
-            bands.append((o.perspective, o.perspective))
+    bands = map_bands(model)
     band_index = {pid: i for i, (pid, _) in enumerate(bands)}
 
     # bands -> rows -> objectives, each row one rank headed by a node of the left column (the
@@ -608,11 +703,11 @@ def strategy_dot(
         column_of: dict[str, str] = {}  # objective id -> the dot group of its kind's column
         # the rows of this band as node ids: [value proposition], [headings], objective rows
         row_ids: list[list[str]] = [[node_of[o.id] for _, o in row] for row in grid]
-        fill = BAND_FILLS[bi % 2]
+        fill = theme.band_fills[bi % 2]
         out.append(f"  subgraph cluster_band{bi + 1} {{")
         out.append(
-            f'    graph [label="", style="filled,rounded", fillcolor="{fill}", color="#cbd5e0", '
-            f"penwidth=1, margin=14];"
+            f'    graph [label="", style="filled,rounded", fillcolor="{fill}", color="{theme.band_border}", '
+            f'penwidth={theme.band_width:g}, margin=14, id="{svg_id("band", pid)}"];'
         )
         if grouped:  # a row of small headings, one over each kind's columns
             headings: list[str] = []
@@ -653,9 +748,10 @@ def strategy_dot(
             column.append(head)
             if ri == first:
                 out.append(
-                    f'    {head} [shape=box, style="filled", fillcolor="#2d3748", color="#2d3748", '
-                    f"width={header_width}, fixedsize=false, "
-                    f'label=<<font color="#ffffff" point-size="13"><b>{wrapped(plabel, 12, bold=True)}</b></font>>];'
+                    f'    {head} [shape=box, style="filled", fillcolor="{theme.header_fill}", '
+                    f'color="{theme.header_border}", width={header_width}, fixedsize=false, '
+                    f'id="{svg_id("band", pid, "name")}", label=<<font color="{theme.header_text}" '
+                    f'point-size="13"><b>{wrapped(plabel, 12, bold=True)}</b></font>>];'
                 )
             else:
                 out.append(f'    {head} [shape=box, style=invis, width={header_width}, label=""];')
@@ -664,15 +760,16 @@ def strategy_dot(
                 out.append(f"    {' -> '.join([head] + ids)} [style=invis, weight=5];")
         for row in grid:
             for _, o in row:
-                theme_fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
+                theme_fill = _objective_fill(o, colors)
                 deco = decos.get(o.id)
                 fill_o, border, extra = _node_style(theme_fill, deco)
-                fg = text_color(fill_o)
+                fg = text_color(fill_o) if theme.theme_colors else theme.ink
                 label = _objective_label(o, fg, options.show_targets, lang, deco)
                 if o.id in column_of:
                     extra += f', group="{column_of[o.id]}"'
                 out.append(
                     f'    {node_of[o.id]} [fillcolor="{fill_o}", color="{border}", width=1.9{extra}, '
+                    f'id="{svg_id("obj", o.id)}", tooltip="{tooltip(objective_tooltip(o, lang))}", '
                     f"label=<{label}>];"
                 )
         out.append("  }")
@@ -681,13 +778,17 @@ def strategy_dot(
 
     # causal links: a drives b; drawn b -> a with dir=back so the arrow points at b (upward)
     # feedback links (results back to insight) are dashed and never rank (constraint=false)
+    link_ids = LinkIds()
     for link in model.links:
         a, b = node_of.get(link.source), node_of.get(link.target)
         if a is None or b is None:
             continue
         pa = band_index.get(model.objectives[link.source].perspective, 0)
         pb = band_index.get(model.objectives[link.target].perspective, 0)
-        attrs = []
+        attrs = [
+            f'id="{link_ids(link.source, link.target)}", '
+            f'tooltip="{tooltip(link_tooltip(model, link, lang))}"'
+        ]
         if link.kind == "feedback":
             # always written from the lower band to the upper one (dir=back when it runs
             # downward): written top to bottom like the causal links, dot's crossing
@@ -696,8 +797,8 @@ def strategy_dot(
             if back:
                 attrs.append("dir=back")
             attrs.append(
-                f'constraint=false, style=dashed, color="{FEEDBACK_COLOR}", '
-                f'fontcolor="{FEEDBACK_COLOR}"'
+                f'constraint=false, style=dashed, color="{theme.feedback}", '
+                f'fontcolor="{theme.feedback}"'
             )
         elif pb < pa:  # upward, as a strategy map should run
             edge = f"{b} -> {a}"
@@ -706,28 +807,34 @@ def strategy_dot(
             edge = f"{a} -> {b}"
             attrs.append("constraint=false")
             if pb > pa:
-                attrs.append('color="#c53030", style=dashed')
+                attrs.append(f'color="{theme.downward}", style=dashed')
         if link.label:
             fit, lines = _cell(link.label, 20, 10, pad=2)
             attrs.append(
                 f'label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="2" '
-                f'bgcolor="#ffffff"><tr><td{fit}>{lines}</td></tr></table>>'
+                f'bgcolor="{theme.label_fill}"><tr><td{fit}>{lines}</td></tr></table>>'
             )
         out.append(f"  {edge} [{', '.join(attrs)}];")
 
     # legend of themes (or of the decorations)
     title, entries = _legend_entries(model, colors, lang, decorations)
-    if entries and column:
-        rows = [f'<tr><td colspan="2" align="left"><b>{xml(title)}</b></td></tr>']
+    if not theme.theme_colors and not (decorations is not None and decorations.legend):
+        entries = []  # objectives drawn without their themes' colours: no swatches to explain
+    feedback = any(link.kind == "feedback" for link in model.links)
+    # (a light map without themes has no legend, as before; print keeps the feedback line's)
+    if (entries or (feedback and not theme.theme_colors)) and column:
+        rows = (
+            [f'<tr><td colspan="2" align="left"><b>{xml(title)}</b></td></tr>'] if entries else []
+        )
         for label, color in entries:
             fit, lines = _cell(label, 30, 12, pad=2)
             rows.append(
                 f'<tr><td width="18" height="12" bgcolor="{color}" border="1" color="{_darken(color, 0.25)}">'
                 f'</td><td align="left"{fit}>{lines}</td></tr>'
             )
-        if any(link.kind == "feedback" for link in model.links):
+        if feedback:
             rows.append(
-                f'<tr><td><font color="{FEEDBACK_COLOR}"><b>┄┄→</b></font></td>'
+                f'<tr><td><font color="{theme.feedback}"><b>┄┄→</b></font></td>'
                 f'<td align="left">{xml(w.t("feedback_link", lang))}</td></tr>'
             )
         legend = new()
@@ -759,8 +866,10 @@ def _legend_entries(
 
 
 def _node_label(
-    caption: str, main: str, sub: str | None = None, color: str = "#4a5568", width: int = 20
+    caption: str, main: str, sub: str | None = None, color: str | None = None, width: int = 20
 ) -> str:
+    muted = _THEME.get().muted
+    color = color or muted
     fit, lines = _cell(main, width, 12, bold=True)
     rows = [
         f'<tr><td align="left"{_fit([caption], 9)}><font point-size="9" color="{color}">'
@@ -770,13 +879,33 @@ def _node_label(
     if sub:
         fit, lines = _cell(sub, 30, 9)
         rows.append(
-            f'<tr><td align="left"{fit}><font point-size="9" color="#4a5568">{lines}</font></td></tr>'
+            f'<tr><td align="left"{fit}><font point-size="9" color="{muted}">{lines}</font></td></tr>'
         )
     return (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
         + "".join(rows)
         + "</table>"
     )
+
+
+def play_meta(p: m.Play, W: Mapping[str, str]) -> list[str]:
+    """What a play's title is followed by: priority, control group, owner."""
+    meta = [f"{W['priority']} {p.priority}"]
+    if p.control is not None:
+        meta.append(f"{W['control']} {_number(p.control, 'en')}%")
+    if p.owner:
+        meta.append(p.owner)
+    return meta
+
+
+def step_wait(s: m.Step, W: Mapping[str, str]) -> list[str]:
+    """The words on the link into a step: its wait (`+3d`) and `unless converted`."""
+    wait = []
+    if s.after_days is not None or s.after_raw:
+        wait.append("+" + (s.after_raw or f"{_number(s.after_days, 'en')}d"))
+    if s.unless_converted:
+        wait.append(W["unless"])
+    return wait
 
 
 def _play_title(title: str, meta: list[str]) -> str:
@@ -788,8 +917,8 @@ def _play_title(title: str, meta: list[str]) -> str:
     return (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr>'
         f'<td align="left" valign="bottom"{t_fit}><b>{t_lines}</b></td><td width="12"></td>'
-        f'<td align="left" valign="bottom"{m_fit}><font point-size="10" color="#4a5568">'
-        f"{m_lines}</font></td></tr></table>"
+        f'<td align="left" valign="bottom"{m_fit}><font point-size="10" '
+        f'color="{_THEME.get().muted}">{m_lines}</font></td></tr></table>'
     )
 
 
@@ -825,24 +954,22 @@ def playbook_dot(model: m.Model, options: Options) -> str:
     lang = _lang(model, options)
     W = WORDS[lang]
     font = _use_font(options.font or DEFAULT_FONT)
+    theme = _use_theme(options.theme)
     new = _Ids()
     colors = theme_colors(model)
     counts = (options.counts or {}) if options else {}
     seg_counts = counts.get("segments", {}) if isinstance(counts, dict) else {}
-    out = _header("playbook_map", font, "TB", _title(model, W["playbook_title"]))
+    out = _header("playbook_map", font, "TB", _title(model, W["playbook_title"]), theme)
     # nodes closer than dot's default: the rows of the examples fit a landscape page at 6 pt
     out[1] = out[1].replace("nodesep=0.3", "nodesep=0.15").replace("ranksep=0.55", "ranksep=0.35")
 
     firsts: list[str] = []
     for pi, p in enumerate(model.plays.values()):
-        meta = [f"{W['priority']} {p.priority}"]
-        if p.control is not None:
-            meta.append(f"{W['control']} {_number(p.control, 'en')}%")
-        if p.owner:
-            meta.append(p.owner)
+        meta = play_meta(p, W)
         out.append(f"  subgraph cluster_play{pi + 1} {{")
         out.append(
-            f'    graph [style="filled,rounded", fillcolor="{BAND_FILLS[pi % 2]}", color="#cbd5e0", '
+            f'    graph [style="filled,rounded", fillcolor="{theme.band_fills[pi % 2]}", '
+            f'color="{theme.band_border}", penwidth={theme.band_width:g}, id="{svg_id("play", p.id)}", '
             f"labeljust=l, fontsize=13, margin=12, label=<{_play_title(p.label or p.id, meta)}>];"
         )
         chain: list[tuple[str, str | None]] = []  # (node, label of the edge into it)
@@ -854,17 +981,22 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             sub.append(f"{W['count']} {_number(seg_counts[p.segment], lang)}")
         nid = new()
         seg_label = (seg.label if seg else p.segment) or ""
+        box = theme.segment
         out.append(
-            f'    {nid} [fillcolor="#ebf8ff", color="#3182ce", label=<'
-            f"{_node_label(W['segment'], seg_label, ' · '.join(sub) or None, '#2b6cb0')}>];"
+            f'    {nid} [fillcolor="{box.fill}", color="{box.border}", '
+            f'id="{svg_id("play", p.id, "segment")}", label=<'
+            f"{_node_label(W['segment'], seg_label, ' · '.join(sub) or None, box.caption)}>];"
         )
         chain.append((nid, None))
         firsts.append(nid)
         main, tsub = _trigger_text(model, p.trigger, W, lang)
         nid = new()
+        box = theme.trigger
+        width = 32 if p.trigger and p.trigger.kind == "rule" else 20
         out.append(
-            f'    {nid} [shape=box, style="filled", fillcolor="#fffaf0", color="#dd6b20", label=<'
-            f"{_node_label(W['trigger'], main, tsub, '#c05621', 32 if p.trigger and p.trigger.kind == 'rule' else 20)}>];"
+            f'    {nid} [shape=box, style="filled", fillcolor="{box.fill}", color="{box.border}", '
+            f'id="{svg_id("play", p.id, "trigger")}", label=<'
+            f"{_node_label(W['trigger'], main, tsub, box.caption, width)}>];"
         )
         chain.append((nid, None))
         if p.offer:
@@ -872,9 +1004,11 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             risk = "风险" if lang == "zh" else "risk"
             osub = f"{risk} {off.risk}" if off is not None and off.risk else None
             nid = new()
+            box = theme.offer
             out.append(
-                f'    {nid} [fillcolor="#f0fff4", color="#38a169", label=<'
-                f"{_node_label(W['offer'], (off.label if off else p.offer) or '', osub, '#2f855a')}>];"
+                f'    {nid} [fillcolor="{box.fill}", color="{box.border}", '
+                f'id="{svg_id("play", p.id, "offer")}", label=<'
+                f"{_node_label(W['offer'], (off.label if off else p.offer) or '', osub, box.caption)}>];"
             )
             chain.append((nid, None))
         for s in p.steps:
@@ -887,25 +1021,22 @@ def playbook_dot(model: m.Model, options: Options) -> str:
                 quote += " · " + " + ".join(labels)
             caption = f"{W['step']} {s.number}"
             nid = new()
+            box = theme.step
             out.append(
-                f'    {nid} [fillcolor="#faf5ff", color="#805ad5", label=<'
-                f"{_node_label(caption, (ch.label if ch else s.channel) or '', quote, '#6b46c1')}>];"
+                f'    {nid} [fillcolor="{box.fill}", color="{box.border}", '
+                f'id="{svg_id("play", p.id, "step", str(s.number))}", label=<'
+                f"{_node_label(caption, (ch.label if ch else s.channel) or '', quote, box.caption)}>];"
             )
-            wait = []
-            if s.after_days is not None or s.after_raw:
-                wait.append("+" + (s.after_raw or f"{_number(s.after_days, 'en')}d"))
-            if s.unless_converted:
-                wait.append(W["unless"])
-            chain.append((nid, "\n".join(wait) or None))
+            chain.append((nid, "\n".join(step_wait(s, W)) or None))
         objs = [model.objectives[o] for o in p.supports if o in model.objectives]
         if objs:
             rows = [
-                f'<tr><td align="left" cellpadding="2"><font point-size="9" color="#4a5568">'
+                f'<tr><td align="left" cellpadding="2"><font point-size="9" color="{theme.muted}">'
                 f"{xml(W['objective'])}</font></td></tr>"
             ]
             for o in objs:
-                fill = colors.get(o.theme, NO_THEME_FILL) if o.theme else NO_THEME_FILL
-                fg = text_color(fill)
+                fill = _objective_fill(o, colors)
+                fg = text_color(fill) if theme.theme_colors else theme.ink
                 fit, label = _cell(o.label or o.id, 22, 12, bold=True)
                 rows.append(  # the id and the label in cells of their own, side by side
                     f'<tr><td align="left" bgcolor="{fill}" cellpadding="3"><table border="0" '
@@ -915,8 +1046,10 @@ def playbook_dot(model: m.Model, options: Options) -> str:
                     f"</tr></table></td></tr>"
                 )
             nid = new()
+            tip = "\n\n".join(objective_tooltip(o, lang) for o in objs)
             out.append(
-                f'    {nid} [shape=plaintext, style="", margin=0, label=<<table border="0" '
+                f'    {nid} [shape=plaintext, style="", margin=0, id="{svg_id("play", p.id, "objectives")}", '
+                f'tooltip="{tooltip(tip)}", label=<<table border="0" '
                 f'cellborder="0" cellspacing="3" cellpadding="0">{"".join(rows)}</table>>];'
             )
             chain.append((nid, None))
@@ -972,6 +1105,8 @@ def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> byt
     else:
         args = [dot_executable(), f"-T{fmt}"] + (["-Gdpi=144"] if fmt == "png" else [])
         data = _graphviz(args, dot_text, timeout)
+    if fmt == "svg":
+        data = svg_titles(data)
     return _fixed_pdf_dates(data) if fmt == "pdf" else data
 
 

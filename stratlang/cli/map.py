@@ -1,9 +1,11 @@
-"""`stratlang map ENTRY [--view strategy|playbook] [-o/--out FILE.svg|.png|.pdf|.dot]`: one map.
+"""`stratlang map ENTRY [--view strategy|playbook] [-o/--out FILE.svg|.png|.pdf|.dot|.mmd]`: one map.
 
 Without `-o` the DOT text goes to stdout (no Graphviz needed). With `-o` the format follows the
-file's suffix; SVG, PNG and PDF are laid out by Graphviz `dot`. With `--actuals` the strategy map
-is the review map (objectives coloured by status, docs/review.md). Nothing is written when the check
-fails (exit 1) or Graphviz is missing or fails (exit 2); files are written atomically.
+file's suffix; SVG, PNG and PDF are laid out by Graphviz `dot`, `.mmd` is a Mermaid flowchart
+(backends/mermaid.py, no Graphviz needed). `--theme light|print|dark` picks the colours
+(backends/map_themes.py). With `--actuals` the strategy map is the review map (objectives coloured
+by status, docs/review.md). Nothing is written when the check fails (exit 1) or Graphviz is
+missing or fails (exit 2); files are written atomically.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from ..check import CheckResult
 from . import main
 from .common import color_option, fail_usage, load_checked, root_option, usage_errors, write_outputs
 
-SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+SUFFIXES = {
+    ".dot": "dot",
+    ".gv": "dot",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+}
+THEMES = ("light", "print", "dark")  # backends/map_themes.THEME_NAMES (not imported: start-up)
 
 
 @main.command("map")
@@ -38,7 +49,7 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
     "output",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Output file: .svg, .png, .pdf or .dot (default: DOT on stdout).",
+    help="Output file: .svg, .png, .pdf, .dot or .mmd (Mermaid) (default: DOT on stdout).",
 )
 @click.option(
     "--output",
@@ -52,6 +63,14 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "
     "--targets", is_flag=True, help="Show each objective's targets in its box (strategy view)."
 )
 @click.option("--font", default=None, help="Font for all text (default: Noto Sans CJK SC).")
+@click.option(
+    "--theme",
+    type=click.Choice(THEMES),
+    default="light",
+    show_default=True,
+    help="Colours: light (the usual), print (black and grey, no fills, thicker lines), "
+    "dark (light text on a dark page). Strategy and playbook views.",
+)
 @click.option(
     "--lang",
     type=click.Choice(["zh", "en"]),
@@ -80,6 +99,7 @@ def map_command(
     output_alias: Path | None,
     targets: bool,
     font: str | None,
+    theme: str,
     lang: str | None,
     actuals: Path | None,
     as_of: dt.datetime | None,
@@ -97,9 +117,19 @@ def map_command(
         if output.suffix.lower() not in SUFFIXES:
             fail_usage(
                 f"cannot tell the map format from `{output.name}`",
-                "name the output file .svg, .png, .pdf or .dot",
+                "name the output file .svg, .png, .pdf, .dot or .mmd",
             )
         fmt = SUFFIXES[output.suffix.lower()]
+    if fmt == "mermaid" and (view == "lifecycle" or actuals is not None):
+        fail_usage(
+            "the Mermaid export draws the strategy and playbook maps",
+            "leave out --view lifecycle and --actuals, or write .svg",
+        )
+    if theme != "light" and (view == "lifecycle" or actuals is not None):
+        fail_usage(
+            f"--theme {theme} draws the strategy and playbook maps",
+            "the lifecycle and review maps have their own colours: leave out --theme",
+        )
     if font is not None and not font.strip():
         fail_usage(
             "--font needs a font name", 'for example --font "Noto Sans CJK SC" (see `fc-list`)'
@@ -107,7 +137,16 @@ def map_command(
     if actuals is not None and view != "strategy":
         fail_usage("--actuals draws the strategy map", "leave out --view playbook")
     res = load_checked(entry, root)
-    opts = Options(lang=lang, view=view, show_targets=targets, font=font or DEFAULT_FONT)
+    opts = Options(
+        lang=lang, view=view, show_targets=targets, font=font or DEFAULT_FONT, theme=theme
+    )
+    if fmt == "mermaid":
+        from ..backends.mermaid import render_mermaid
+
+        assert output is not None
+        write_outputs([(output, render_mermaid(res.model, view, opts))], project_inputs(res))
+        click.echo(f"wrote {output}", err=True)
+        return
     if actuals is not None:
         dot_text = _review_map(res, actuals, as_of.date() if as_of else dt.date.today(), lang)
     else:
