@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -270,3 +271,29 @@ def test_a_child_without_actuals_is_not_summed(tmp_path):
     assert "guangzhou/main.strat has no data/actuals.csv" in r.stderr
     assert actuals_of(review_json(tmp_path / "out"), "F1.aum_total")["2026-Q1"] is None
     assert "REV804" in r.stderr  # the head office's AUM has no actual: reported missing
+
+
+def test_cascade_needs_no_data_engine(tmp_path):
+    """`stratlang cascade` is in the core install: it runs with DuckDB, sqlglot and PyArrow
+    missing."""
+    code = (
+        "import sys\n"
+        "for name in ('duckdb', 'sqlglot', 'pyarrow'):\n"
+        "    sys.modules[name] = None\n"
+        f"sys.argv = ['stratlang', 'cascade', {str(TREE)!r}, '-o', {str(tmp_path / 'out')!r}]\n"
+        "from stratlang.cli import run\n"
+        "run(quick_exit=False)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out" / "traceability.csv").is_file()
+
+
+def test_review_of_a_folder_of_projects_reviews_its_top(tmp_path):
+    r = run(
+        "review", TREE, "--children", "--actuals", TREE / "hq/data/actuals.csv",
+        "--as-of", AS_OF, "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "out" / "cascade-review.json").read_text("utf-8"))
+    assert doc["parent"]["unit"] == "retail_hq" and len(doc["children"]) == 2

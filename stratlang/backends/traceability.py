@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -187,9 +188,12 @@ def _unit_label(cascade: Cascade, p: Project) -> str:
 # ------------------------------------------------------------------------------------ CSV
 
 
-def _guard(text: str) -> str:
-    from ..engine.output import CSV_QUOTED_PREFIXES
+# the lists' CSV guard (engine/output.py CSV_QUOTED_PREFIXES, OWASP "CSV injection"), kept here
+# so that the matrix needs no data engine (`stratlang cascade` is in the core install)
+CSV_QUOTED_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
 
+
+def _guard(text: str) -> str:
     return "'" + text if text.startswith(CSV_QUOTED_PREFIXES) else text
 
 
@@ -240,6 +244,15 @@ td.gap { border: 1px dashed #b8460b; color: #b8460b; text-align: center; }
 """
 
 
+# as in the review report: C0 controls shown as U+FFFD, bidi embeddings/overrides/isolates removed
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_page(page: str) -> str:
+    return _BIDI.sub("", _CONTROL.sub("\ufffd", page))
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -273,8 +286,6 @@ def _cell(model: m.Model, objs: list[m.Objective], lang: str) -> str:
 
 
 def matrix_html(cascade: Cascade, lang: str | None = None) -> str:
-    from .review_html import clean_page
-
     lang = lang if lang in TEXT else cascade.lang
     words = TEXT[lang]
     top = cascade.projects[0].model.strategy.label if cascade.projects else ""
