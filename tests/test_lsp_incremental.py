@@ -18,7 +18,7 @@ from pygls.lsp.client import LanguageClient
 from stratlang.check import check_entry, check_project
 from stratlang.check.loader import load_project
 from stratlang.lsp.convert import path_to_uri
-from stratlang.lsp.incremental import IncrementalParser
+from stratlang.lsp.incremental import IncrementalParser, resplit
 from stratlang.source import SourceFile
 from stratlang.syntax import recovery
 from stratlang.syntax.parser import parse_source
@@ -76,6 +76,18 @@ def test_incremental_parse_equals_full_parse_after_random_edits(seed):
         full_file, full_diags = parse_source(src)
         assert inc_diags == full_diags, f"seed {seed}, edit {step}"
         assert inc_file == full_file, f"seed {seed}, edit {step}"
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_statements_rescanned_around_an_edit_equal_a_full_scan(seed):
+    rng = random.Random(seed)
+    text = corpus()
+    statements = recovery.split_statements(text)
+    for step in range(150):
+        new = edit(text, rng)
+        statements = resplit(text, statements, new)
+        assert statements == recovery.split_statements(new), f"seed {seed}, edit {step}"
+        text = new
 
 
 def test_a_one_line_edit_parses_one_statement_again():

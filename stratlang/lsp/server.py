@@ -17,6 +17,7 @@ by `transport`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import threading
@@ -34,7 +35,7 @@ from pygls.workspace import TextDocument
 from .. import __version__, language
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_project
-from ..check.loader import gc_paused, is_file, load_project
+from ..check.loader import is_file, load_project
 from ..model import Model
 from ..source import SourceFile, Span
 from . import completion as comp
@@ -188,12 +189,13 @@ class StratServer(LanguageServer):
     def _check(self, entry: Path, stale) -> ProjectState | None:
         t0 = time.perf_counter()
         self.failure = None
+        collecting = gc.isenabled()  # paused: see `check.loader.gc_paused`
+        gc.disable()
         try:
-            with gc_paused():
-                project = load_project(entry, None, self.overlay(), parse=self.parser.parse)
-                if stale is not None and stale():
-                    raise Stale
-                res = check_project(project)
+            project = load_project(entry, None, self.overlay(), parse=self.parser.parse)
+            if stale is not None and stale():
+                raise Stale
+            res = check_project(project)
         except Stale:
             raise
         except LoadError as e:
@@ -211,6 +213,9 @@ class StratServer(LanguageServer):
                 "(a bug; the details are in the server's log)"
             )
             return None
+        finally:
+            if collecting:
+                gc.enable()
         project = res.project
         uris = {disp: path_to_uri(p) for disp, p in project.paths.items()}
         state = ProjectState(entry, res, uris, {u: d for d, u in uris.items()})
