@@ -14,11 +14,9 @@ only after `stat` says they are regular files: a FIFO would block the read forev
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import stat
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
@@ -27,25 +25,12 @@ from .. import diagnostics as dg
 from ..errors import StratlangError
 from ..source import NotRegularFile, SourceFile, SourceMap, Span, file_kind, read_file
 from ..syntax import ast
+from ..syntax.parser import gc_paused as gc_paused  # the check and the language server pause the GC
 from ..syntax.parser import parse_source
 from .util import MakeOptions
 
 if TYPE_CHECKING:
     from . import CheckResult
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a project is compiled: parsing allocates
-    millions of small acyclic objects, and the collector's repeated passes over them cost more
-    than half the time of a large check (measured in benchmarks/bench_check.py)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 class LoadError(StratlangError):

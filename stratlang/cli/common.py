@@ -15,32 +15,11 @@ from ..check.loader import is_file, is_folder, unresolved_path
 from ..errors import StratlangError
 from ..output import OutputError, atomic_write, check_output_file
 from ..source import SourceMap
+from .color import color_option, want_color  # noqa: F401  (the commands import them from here)
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 FAIL_LEVEL_CHOICES = ("error", "warning", "info")
-COLOR_MODES = ("auto", "always", "never")
-# `--color` (before the command or after it): how text diagnostics are drawn. `auto` is colour on a
-# terminal unless NO_COLOR is set or TERM=dumb (render.text.use_color).
-_color_mode = {"mode": "auto"}
-
-
-def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        _color_mode["mode"] = value
-
-
-def color_option(f):
-    """`--color auto|always|never`, on the group and on every command that prints diagnostics."""
-    return click.option(
-        "--color",
-        type=click.Choice(COLOR_MODES),
-        default=None,
-        expose_value=False,
-        is_eager=True,
-        callback=_set_color,
-        help="Colour in diagnostics: auto (a terminal, unless NO_COLOR is set), always or never.",
-    )(f)
 
 
 ROOT_HELP = (
@@ -102,15 +81,6 @@ def fail_level_option(what: str):
         show_default=True,
         help=f"Lowest severity that {what}.",
     )
-
-
-def want_color(stream) -> bool:
-    mode = _color_mode["mode"]
-    if mode != "auto":
-        return mode == "always"
-    from ..render.text import use_color
-
-    return use_color(stream)
 
 
 def entry_file(path: Path) -> Path:
