@@ -138,3 +138,16 @@ def test_model_json_of_a_project_without_a_cascade_has_no_cascade_keys(project):
     assert "units" not in doc
     assert not {"parent", "unit"} & set(doc["strategy"])
     assert not {"owner_unit", "aligns"} & set(doc["objectives"][0])
+
+
+def test_completion_offers_the_units_of_the_file():
+    from stratlang.lsp.completion import complete, declared_ids
+
+    text = (
+        'unit hq "HQ"\nunit sz "SZ" {\n  parent \n}\n'
+        'objective F1 "F" {\n  owner \n}\nstrategy "S" {\n  unit \n}\n'
+    )
+    ids = declared_ids([text])
+    for before in ("  parent ", "  owner ", "  unit "):
+        offset = text.index(before) + len(before)
+        assert complete(text, offset, ids) == [("hq", "id", "unit"), ("sz", "id", "unit")]

@@ -51,6 +51,10 @@ _AFTER = [
     (re.compile(rf"^\s*perspective\s+({ID})?$"), None, "perspective"),
     (re.compile(rf"^\s*theme\s+({ID})?$"), "objective", "theme"),
     (re.compile(rf"^\s*channel\s+({ID})?$"), "script", "channel"),
+    # units (docs/cascade.md): those of this file set; an ancestor project's are not offered
+    (re.compile(rf"^\s*owner\s+({ID})?$"), None, "unit"),
+    (re.compile(rf"^\s*parent\s+({ID})?$"), "unit", "unit"),
+    (re.compile(rf"^\s*unit\s+({ID})?$"), "strategy", "unit"),
     (re.compile(rf"(?:^|\s)({ID})\s*->\s*(?:{ID}\s*->\s*)*({ID})?$"), "", "objective"),
 ]
 # in a policy: `… on CH, CH` takes channels or channel kinds, `consent F` a bool field
