@@ -152,6 +152,8 @@ def test_a_large_cascade_is_drawn_as_a_tree_of_units(tmp_path):
     assert "cluster_" not in dot and "rankdir=LR" in dot
     assert dot.count("-> u") >= 20  # an edge from the head office to each branch at least
     assert "(21 projects)" in r.stderr
+    page = (tmp_path / "out" / "traceability.html").read_text(encoding="utf-8")
+    assert page.count("<tr><th>") == 1 + 20  # the header, then a row per branch (more than 12)
     forced = run("cascade", tmp_path / "t", "--layout", "clusters", "-o", tmp_path / "o2")
     assert forced.returncode == 0 and "cluster_20" in (tmp_path / "o2" / "cascade.dot").read_text()
 

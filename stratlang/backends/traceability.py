@@ -44,7 +44,6 @@ TEXT = {
     "zh": {
         "title": "战略分解追溯矩阵",
         "parent_objective": "上级目标",
-        "parent_targets": "上级目标值",
         "none": "—",
         "unaligned": "未对齐上级目标",
         "plays": "打法",
@@ -57,7 +56,6 @@ TEXT = {
     "en": {
         "title": "Cascade traceability matrix",
         "parent_objective": "Parent objective",
-        "parent_targets": "Parent targets",
         "none": "—",
         "unaligned": "Aligned with no parent objective",
         "plays": "Plays",
@@ -285,6 +283,71 @@ def _cell(model: m.Model, objs: list[m.Objective], lang: str) -> str:
     return "<td>" + "".join(parts) + "</td>"
 
 
+WIDE = 12  # up to this many children a column each; more: a row each (the table transposed)
+
+
+def _parent_cell(parent: Project, po: m.Objective, children, lang: str) -> str:
+    """A parent objective with its targets and the children's totals (the cell's content)."""
+    persp = parent.model.perspective(po.perspective)
+    targets = "".join(
+        f"<li>{_e(t.label)} {_e(w.goal_as_written(t.op, t.value, t.high, lang))}</li>"
+        for t in po.targets
+    )
+    total = "".join(
+        f'<div class="small{" short" if s.short else ""}">{_e(totals_text((s,), lang))}</div>'
+        for s in totals(po, children)
+    )
+    return (
+        f'<span class="id">{_e(po.id)}</span> {_e(po.label)}'
+        f'<div class="small">{_e(persp.label if persp else po.perspective)}</div>'
+        f"<ul>{targets}</ul>{total}"
+    )
+
+
+def _unit_cell(cascade: Cascade, c: Project) -> str:
+    return f'{_e(cascade.title(c))}<br><span class="small">{_e(c.key)}</span>'
+
+
+def _grid(cascade: Cascade, parent: Project, lang: str) -> list[str]:
+    """The matrix of one parent: parent objectives down and units across, or, with more than
+    WIDE children, units down and parent objectives across."""
+    words = TEXT[lang]
+    children = cascade.children(parent.key)
+    objectives = ordered_objectives(parent.model)
+    cells = {
+        (po.id, c.key): _cell(
+            c.model, [o for o in ordered_objectives(c.model) if po.id in o.aligns], lang
+        )
+        for po in objectives
+        for c in children
+    }
+    loose = {c.key: [o for o in ordered_objectives(c.model) if not o.aligns] for c in children}
+    out = ["<table>"]
+    if len(children) <= WIDE:
+        head = "".join(f"<th>{_unit_cell(cascade, c)}</th>" for c in children)
+        out.append(f"<thead><tr><th>{_e(words['parent_objective'])}</th>{head}</tr></thead><tbody>")
+        for po in objectives:
+            row = "".join(cells[(po.id, c.key)] for c in children)
+            out.append(f"<tr><td>{_parent_cell(parent, po, children, lang)}</td>{row}</tr>")
+        if any(loose.values()):
+            row = "".join(
+                _cell(c.model, loose[c.key], lang) if loose[c.key] else "<td></td>"
+                for c in children
+            )
+            out.append(f"<tr><td>{_e(words['unaligned'])}</td>{row}</tr>")
+    else:
+        head = "".join(f"<th>{_parent_cell(parent, po, children, lang)}</th>" for po in objectives)
+        out.append(
+            f"<thead><tr><th></th>{head}<th>{_e(words['unaligned'])}</th></tr></thead><tbody>"
+        )
+        for c in children:
+            row = "".join(cells[(po.id, c.key)] for po in objectives)
+            rest = _cell(c.model, loose[c.key], lang) if loose[c.key] else "<td></td>"
+            out.append(f"<tr><th>{_unit_cell(cascade, c)}</th>{row}{rest}</tr>")
+    out.append("</tbody></table>")
+    return out
+
+
 def matrix_html(cascade: Cascade, lang: str | None = None) -> str:
     lang = lang if lang in TEXT else cascade.lang
     words = TEXT[lang]
@@ -297,50 +360,11 @@ def matrix_html(cascade: Cascade, lang: str | None = None) -> str:
         f'<p class="note">{_e(words["note"])}</p>',
     ]
     for parent in cascade.projects:
-        children = cascade.children(parent.key)
-        if not children:
-            continue
-        out.append(
-            f"<h2>{_e(cascade.title(parent))} · {_e(parent.model.strategy.label)} "
-            f'<span class="small">{_e(parent.key)}</span></h2>'
-        )
-        head = "".join(
-            f'<th>{_e(cascade.title(c))}<br><span class="small">{_e(c.key)}</span></th>'
-            for c in children
-        )
-        out.append(
-            f"<table><thead><tr><th>{_e(words['parent_objective'])}</th>"
-            f"<th>{_e(words['parent_targets'])}</th>{head}</tr></thead><tbody>"
-        )
-        for po in ordered_objectives(parent.model):
-            persp = parent.model.perspective(po.perspective)
-            sums = totals(po, children)
-            targets = "".join(
-                f"<li>{_e(t.label)} {_e(w.goal_as_written(t.op, t.value, t.high, lang))}</li>"
-                for t in po.targets
+        if cascade.children(parent.key):
+            out.append(
+                f"<h2>{_e(cascade.title(parent))} · {_e(parent.model.strategy.label)} "
+                f'<span class="small">{_e(parent.key)}</span></h2>'
             )
-            total = "".join(
-                f'<div class="small{" short" if s.short else ""}">'
-                f"{_e(totals_text((s,), lang))}</div>"
-                for s in sums
-            )
-            row = [
-                f'<tr><td><span class="id">{_e(po.id)}</span> {_e(po.label)}'
-                f'<div class="small">{_e(persp.label if persp else po.perspective)}</div></td>',
-                f"<td><ul>{targets}</ul>{total}</td>",
-            ]
-            for c in children:
-                objs = [o for o in ordered_objectives(c.model) if po.id in o.aligns]
-                row.append(_cell(c.model, objs, lang))
-            out.append("".join(row) + "</tr>")
-        loose = [[o for o in ordered_objectives(c.model) if not o.aligns] for c in children]
-        if any(loose):
-            row = [f'<tr><td colspan="2">{_e(words["unaligned"])}</td>']
-            row += [
-                _cell(c.model, objs, lang) if objs else "<td></td>"
-                for c, objs in zip(children, loose, strict=True)
-            ]
-            out.append("".join(row) + "</tr>")
-        out.append("</tbody></table>")
+            out += _grid(cascade, parent, lang)
     out.append("</body></html>")
     return clean_page("\n".join(out) + "\n")
