@@ -15,10 +15,11 @@ def repository_root(start: Path | str) -> Path | None:
     """The enclosing git work tree of `start` (a file or a folder): the nearest folder at or above
     it holding `.git` — a folder, or a file for worktrees and submodules. None outside a repository."""
     folder = Path(os.path.abspath(start))
-    if not folder.is_dir():
+    # os.path's tests answer False for any OSError (a name too long, a folder not readable)
+    if not os.path.isdir(folder):
         folder = folder.parent
     for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
+        if os.path.exists(candidate / ".git"):
             return candidate
     return None
 

@@ -35,3 +35,8 @@ def test_github_workspace_wins_when_it_holds_the_path(tmp_path: Path, monkeypatc
     monkeypatch.setenv("GITHUB_WORKSPACE", str(ws))
     assert workspace_root(ws / "plan" / "main.strat") == ws
     assert workspace_root(tmp_path / "other.strat") == tmp_path
+
+
+def test_a_name_too_long_is_no_error(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    assert repository_root(tmp_path / ("a" * 300 + ".strat")) == tmp_path
