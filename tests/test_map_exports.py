@@ -267,7 +267,9 @@ def test_playbook_html_inline_map_keeps_ids_and_tooltips(tmp_path):
     proc = run("build", BANK, "-o", out)
     assert proc.returncode == 0, proc.stderr.decode()
     html = (out / "playbook.html").read_text(encoding="utf-8")
-    assert 'id="sm-obj&#45;F1"' in html or 'id="sm-obj-F1"' in html
+    # the inline maps' ids carry a prefix per map (and per print tile): sm-obj-F1, sm1-obj-F1
+    assert re.search(r'id="[a-z]+\d*-obj(?:&#45;|-)F1"', html)
+    assert re.search(r'id="[a-z]+\d*-band(?:&#45;|-)financial"', html)
     assert re.search(r"<title>F1 财富客户AUM增长&#10;", html)
     assert b'id="obj&#45;F1"' in (out / "map.svg").read_bytes()
 
