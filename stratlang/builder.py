@@ -69,6 +69,7 @@ def build(
     engine: str = "duckdb",
     pdf: bool = False,
     lang: str | None = None,
+    theme: str = "light",
     fail_level: str = "error",
     progress: Callable[[str], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
@@ -111,7 +112,7 @@ def build(
             else None
         )
         counts, inactive = listed if listed is not None else (None, None)
-        outputs = _render(result, lang, counts, pdf)
+        outputs = _render(result, lang, counts, pdf, theme)
         if actuals is not None:
             scored, review_files = _review(result, actuals, lang, pdf)
             outputs.update(review_files)
@@ -230,9 +231,10 @@ def _lists(
 
 
 def _render(
-    result: CheckResult, lang: str | None, counts: dict | None, pdf: bool
+    result: CheckResult, lang: str | None, counts: dict | None, pdf: bool, theme: str = "light"
 ) -> dict[str, bytes | str]:
-    """Every registered output of the build, rendered in memory in order: name -> content."""
+    """Every registered output of the build, rendered in memory in order: name -> content
+    (the strategy and playbook maps in `theme`)."""
     from .backends.base import Options, build_outputs
 
     opts = Options(
@@ -242,6 +244,7 @@ def _render(
         sources=result.sources,
         root=result.root,
         pdf=pdf,
+        theme=theme,
     )
     for backend in build_outputs():
         if backend.wanted(opts):

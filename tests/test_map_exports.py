@@ -264,8 +264,12 @@ def test_hostile_tooltips_are_text(hostile):
 @pytest.mark.slow
 def test_playbook_html_inline_map_keeps_ids_and_tooltips(tmp_path):
     out = tmp_path / "out"
-    proc = run("build", BANK, "-o", out)
+    proc = run("build", BANK, "-o", out, "--theme", "dark")
     assert proc.returncode == 0, proc.stderr.decode()
+    dark = THEMES["dark"].background.encode()
+    for name in ("map.svg", "playbook-map.svg"):  # build draws both maps in the theme
+        assert b'fill="' + dark + b'"' in (out / name).read_bytes(), name
+    assert b'fill="' + dark + b'"' not in (out / "lifecycle-map.svg").read_bytes()
     html = (out / "playbook.html").read_text(encoding="utf-8")
     # the inline maps' ids carry a prefix per map (and per print tile): sm-obj-F1, sm1-obj-F1
     assert re.search(r'id="[a-z]+\d*-obj(?:&#45;|-)F1"', html)

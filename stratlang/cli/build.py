@@ -69,6 +69,14 @@ def _progress(msg: str) -> None:
     default=None,
     help="Playbook language (default: from strategy.locale).",
 )
+@click.option(
+    "--theme",
+    type=click.Choice(["light", "print", "dark"]),
+    default="light",
+    show_default=True,
+    help="Colours of the strategy and playbook maps (map.svg, playbook-map.svg, the playbook's "
+    "maps): light, print (black and grey, no fills) or dark.",
+)
 @root_option()
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
 @fail_level_option("fails the build (exit 1, nothing written)")
@@ -122,6 +130,7 @@ def build(
     engine: str,
     pdf: bool,
     lang: str | None,
+    theme: str,
     root: Path | None,
     strict: bool,
     fail_level: str,
@@ -157,6 +166,7 @@ def build(
             engine=engine,
             pdf=pdf,
             lang=lang,
+            theme=theme,
             fail_level=fail_level,
             progress=_progress,
             on_wait=say_waiting,
