@@ -86,7 +86,11 @@ def review_cascade(
     files: dict[str, bytes | str] = dict(
         render_review(parent.model, result, lang=lang, level=inputs.level, pdf=pdf)
     )
-    files.update(render_cascade_review(parent.model, result, kids, rolled, unit_labels, lang))
+    files.update(
+        render_cascade_review(
+            parent.model, result, kids, rolled, unit_labels, lang, level=inputs.level
+        )
+    )
     with output_folder(Path(out), inputs=read, on_wait=on_wait) as stage:
         for name, content in files.items():
             data = content.encode("utf-8") if isinstance(content, str) else content

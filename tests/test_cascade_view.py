@@ -248,6 +248,17 @@ def test_cascade_review_shows_each_childs_status_beside_the_parents(rolled):
     assert "sz_founder_wealth" in page  # the business level lists the units' plays
 
 
+def test_level_gives_one_level_of_the_cascade_review(tmp_path):
+    r = run(
+        "review", TREE / "hq", "--children", "--actuals", TREE / "hq/data/actuals.csv",
+        "--as-of", AS_OF, "--level", "operations", "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "out" / "cascade-review.html").read_text("utf-8")
+    assert 'id="level-operations"' in page
+    assert 'id="level-strategy"' not in page and 'id="level-business"' not in page
+
+
 def test_the_parents_own_actual_wins_over_the_sum(tmp_path):
     shutil.copytree(TREE, tmp_path / "t")
     hq = tmp_path / "t" / "hq"

@@ -136,8 +136,10 @@ def render_cascade_review(
     rolled: Sequence[Rollup],
     unit_labels: dict[str, str],
     lang: str,
+    level: str | None = None,
 ) -> dict[str, str]:
-    """{"cascade-review.html": …, "cascade-review.json": …}."""
+    """{"cascade-review.html": …, "cascade-review.json": …}; `level` (strategy, operations or
+    business): that level of the page only."""
     from .review_html import clean_page
 
     units = [
@@ -154,9 +156,12 @@ def render_cascade_review(
         + " ".join(_chip(s, lang) for s in STATUS_ORDER)
         + "</p>",
     ]
-    out += _strategy_level(parent, parent_review, units, rolled, lang)
-    out += _operations_level(units, unit_labels, lang)
-    out += _business_level(units, lang)
+    if level in (None, "strategy"):
+        out += _strategy_level(parent, parent_review, units, rolled, lang)
+    if level in (None, "operations"):
+        out += _operations_level(units, unit_labels, lang)
+    if level in (None, "business"):
+        out += _business_level(units, lang)
     out.append("</body></html>")
     page = clean_page("\n".join(out) + "\n")
     data = cascade_review_json(parent, parent_review, children, rolled)
