@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,10 @@ def check_project(
         from . import cascade
 
         if cascade.uses_cascade(model):
+            started = time.perf_counter()
             model, found = cascade.check_cascade(project, model, ancestry)
             diags.extend(found)
+            ctx.timings["ALN"] = time.perf_counter() - started
     return CheckResult(model, diags.sorted(), project.sources, project.root, project, ctx.timings)
 
 
