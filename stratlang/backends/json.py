@@ -312,6 +312,17 @@ def _gap(g: m.Gap) -> JsonObject:
     }
 
 
+def _supporters(model: m.Model) -> dict[str, list[str]]:
+    """Objective id -> the plays, then the initiatives, that support it (`Model.supporters` for
+    every objective at once: asked per objective, 10,000 objectives took 10 s)."""
+    out: dict[str, list[str]] = {}
+    for group in (model.plays.values(), model.initiatives.values()):
+        for x in group:
+            for oid in dict.fromkeys(x.supports):
+                out.setdefault(oid, []).append(x.id)
+    return out
+
+
 def model_to_dict(
     model: m.Model, counts: dict | None = None, paths: Mapping[str, str] | None = None
 ) -> dict:
@@ -321,6 +332,7 @@ def model_to_dict(
     counts = counts or {}
     seg_counts = counts.get("segments", {})
     play_counts = counts.get("plays", {})
+    supporters = _supporters(model)
     doc = {
         "$schema": schema_url("model"),
         "format": "stratlang-model",
@@ -399,7 +411,7 @@ def model_to_dict(
                 "description": o.description,
                 "targets": [_target(t) for t in o.targets],
                 "measures": [_measure(ms) for ms in o.measures],
-                "supported_by": model.supporters(o.id),
+                "supported_by": supporters.get(o.id, []),
                 "span": span_json(o.span),
             }
             for o in model.objectives.values()
