@@ -183,6 +183,23 @@ def test_schema_command_prints_each_schema(tmp_path):
     assert r.returncode == 2 and "playbook" in r.stderr
 
 
+def test_schema_runs_without_the_extras():
+    """`stratlang schema` is core (docs/cli.md): it reads package files, never duckdb & co."""
+    from test_cli_consistency import HEAVY, _in_fresh_python
+
+    code = f"""
+import sys
+for name in {HEAVY!r}:
+    sys.modules[name] = None
+sys.argv = ["stratlang", "schema", "model"]
+from stratlang.cli import run
+run()
+"""
+    r = _in_fresh_python(code)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["$id"] == schema_url("model")
+
+
 def test_the_schemas_ship_in_the_package():
     """pyproject: stratlang.schemas is a package and its JSON files are package data; every
     package folder is listed (setuptools installs an unlisted one only as deprecated data)."""
