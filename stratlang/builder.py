@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .backends.layout import LAYOUT_TIMEOUT, MAP_BUDGET, layout_session
 from .check import CheckResult
 from .diagnostics import Diagnostic, fails
 from .errors import CheckFailed, StratlangError
@@ -39,6 +40,7 @@ class Built:
     counts: dict | None
     review: Reviewed | None = None  # with actuals: the review written beside the build
     inactive: dict | None = None  # with data: play id -> why it had no part in the lists that day
+    notes: tuple[str, ...] = ()  # what the user should know about the outputs (a summarised map)
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,19 @@ def build(
     as_of: dt.date | None = None,
     previous: Path | str | None = None,
     contacts: ContactsArg = None,
+    map_budget: int | None = MAP_BUDGET,
+    layout_timeout: float | None = LAYOUT_TIMEOUT,
 ) -> Built:
     """Write the outputs of a checked project into the folder `out`, replacing it whole; with
     `actuals`, the review's files too (`review`). The lists assign only the plays active on
     `as_of` (None: the review's day, else today; `stratlang.engine.run_lists`). `previous` (with
     `data`): the previous customer table; the transitions go into the lists, `counts` and the
-    maps. `contacts` (with `data`): the contact log the lists keep the contact limits with."""
+    maps. `contacts` (with `data`): the contact log the lists keep the contact limits with.
+
+    Each map is laid out once (`map.svg` and the playbook share the layout). A strategy map of
+    more than `map_budget` objectives + links (None: no limit), or one Graphviz does not lay out
+    within `layout_timeout` seconds, is drawn as a summary; `notes` says so
+    (backends/layout.py)."""
     if fails(result.diagnostics, fail_level):
         raise CheckFailed(result, fail_level)
     step = progress or (lambda message: None)
@@ -112,14 +121,15 @@ def build(
             else None
         )
         counts, inactive = listed if listed is not None else (None, None)
-        outputs = _render(result, lang, counts, pdf, theme)
-        if actuals is not None:
-            scored, review_files = _review(result, actuals, lang, pdf)
-            outputs.update(review_files)
+        with layout_session(map_budget, layout_timeout, step) as layouts:
+            outputs = _render(result, lang, counts, pdf, theme)
+            if actuals is not None:
+                scored, review_files = _review(result, actuals, lang, pdf)
+                outputs.update(review_files)
         _write_all(stage, outputs)
     files = sorted(outputs) + (["lists/"] if data_path is not None else [])
     reviewed = Reviewed(Path(out), tuple(sorted(review_files)), *scored) if scored else None
-    return Built(Path(out), tuple(files), counts, reviewed, inactive)
+    return Built(Path(out), tuple(files), counts, reviewed, inactive, tuple(layouts.notes))
 
 
 def review(

@@ -51,6 +51,11 @@ FIXED: dict[str, tuple[str, str]] = {
     "strategy_map": ("战略地图", "Strategy map"),
     "playbook_map": ("策略图谱", "Playbook map"),
     "map_unavailable": ("此处无法生成地图：", "The map could not be drawn here: "),
+    "map_untiled": (
+        "该图过大，无法在此以可读字号分页打印；stratlang build 在本页旁写出完整尺寸的 {file}。",
+        "This map is too large to print here at a readable size; stratlang build writes it at "
+        "full size as {file} beside this page.",
+    ),
     "segments": ("客群目录", "Segment catalogue"),
     "segment": ("客群", "Segment"),
     "rule": ("规则", "Rule"),

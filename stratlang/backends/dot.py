@@ -41,6 +41,7 @@ from ..children import die_with_parent
 from ..errors import StratlangError
 from .banded import MARK
 from .base import Backend, Options, register
+from .layout import current_session
 from .map_themes import LIGHT, PALETTE, MapTheme, theme_named
 from .text_metrics import break_lines, measure_in_columns, text_width
 
@@ -150,6 +151,10 @@ class MissingGraphviz(GraphvizError):
             or "Graphviz (the `dot` program) is not installed; SVG, PNG and PDF maps need it",
             INSTALL_HELP,
         )
+
+
+class GraphvizTimeout(GraphvizError):
+    """Graphviz did not finish a layout in the time it was given (and was stopped)."""
 
 
 @dataclass(frozen=True)
@@ -1095,9 +1100,22 @@ def dot_executable() -> str:
 
 
 def run_dot(dot_text: str, fmt: str = "svg", timeout: float | None = 600) -> bytes:
-    """Lay out DOT text with Graphviz `dot`; raises MissingGraphviz / GraphvizError."""
+    """Lay out DOT text with Graphviz `dot`; raises MissingGraphviz / GraphvizError
+    (GraphvizTimeout after `timeout` seconds). In a build (layout.layout_session) each DOT text
+    is laid out once, within the session's timeout."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown image format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    session = current_session()
+    if session is not None:
+        return session.layout(
+            dot_text,
+            fmt,
+            lambda limit: _laid_out(dot_text, fmt, timeout if limit is None else limit),
+        )
+    return _laid_out(dot_text, fmt, timeout)
+
+
+def _laid_out(dot_text: str, fmt: str, timeout: float | None) -> bytes:
     if MARK in dot_text:  # the strategy map: bands drawn after the layout (banded.py)
         from .banded import render_banded
 
@@ -1122,9 +1140,11 @@ def _graphviz(args: list[str], dot_text: str, timeout: float | None) -> bytes:
         )
     except FileNotFoundError:
         raise MissingGraphviz() from None
-    except subprocess.TimeoutExpired:
-        raise GraphvizError(
-            f"Graphviz took longer than {timeout:.0f}s to lay out the map"
+    except subprocess.TimeoutExpired:  # subprocess.run killed it
+        raise GraphvizTimeout(
+            f"Graphviz took longer than {timeout:.0f} s to lay out the map and was stopped",
+            'a build draws a summary of a map this large (docs/maps.md, "The layout budget"); '
+            "`stratlang build --map-budget N` sets the size from which it does",
         ) from None
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -1151,7 +1171,11 @@ def _fixed_pdf_dates(data: bytes) -> bytes:
 def render_image(
     model: m.Model, view: str = "strategy", fmt: str = "svg", options: Options | None = None
 ) -> bytes:
-    """The map as SVG, PNG or PDF bytes (needs Graphviz)."""
+    """The map as SVG, PNG or PDF bytes (needs Graphviz). In a build (layout.layout_session):
+    the strategy map's summary when the map is over the layout budget."""
+    session = current_session()
+    if session is not None:
+        return session.image(model, view, fmt, options)
     return run_dot(render_dot(model, view, options), fmt)
 
 

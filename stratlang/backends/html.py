@@ -41,7 +41,7 @@ from ..model import (
 )
 from .base import Backend, Options, register
 from .dot import GraphvizError, render_image, run_dot
-from .map_pages import svg_tiles
+from .map_pages import svg_tiles, tiled
 from .playbook_governance import governance_view, variant_views
 from .playbook_tiers import tiering_views
 
@@ -152,15 +152,23 @@ def inline_svg(svg: bytes | str, prefix: str) -> Markup:
 
 def _maps(model: Model, options: Options, lang: str) -> list[dict]:
     out = []
-    for view, key, prefix in (
-        ("strategy", "strategy_map", "sm"),
-        ("playbook", "playbook_map", "pm"),
-        ("lifecycle", "lifecycle_map", "lm"),
+    for view, key, prefix, file in (
+        ("strategy", "strategy_map", "sm", "map.svg"),
+        ("playbook", "playbook_map", "pm", "playbook-map.svg"),
+        ("lifecycle", "lifecycle_map", "lm", "lifecycle-map.svg"),
     ):
-        item = {"title": w.t(key, lang), "id": f"map-{view}", "svg": None, "error": None}
+        item = {
+            "title": w.t(key, lang),
+            "id": f"map-{view}",
+            "svg": None,
+            "error": None,
+            "note": None,
+        }
         try:
             svg = render_image(model, view, "svg", options).decode("utf-8")
             item["svg"] = svg_tiles(svg, inline_svg, prefix)  # page-sized tiles in print
+            if not tiled(svg):
+                item["note"] = w.t("map_untiled", lang, file=file)
         except GraphvizError as e:  # Graphviz missing or failing: the playbook still renders
             item["error"] = str(e) or type(e).__name__
         out.append(item)

@@ -14,6 +14,7 @@ screen the tiles of a map stacked one under the other read as the whole map.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -26,6 +27,11 @@ PAGE_W = 275 * MM  # the map's room on a landscape A4 page (277 mm inside its ma
 PAGE_H = 140 * MM  # … in height, under the chapter heading and the figure's caption
 NEXT_PAGE_H = 172 * MM  # … on the pages that continue a map (no heading, no caption)
 MIN_PT = 6.0  # the smallest printed text size a map may have (points)
+# every tile repeats the whole SVG (only its viewBox differs): past this many the page would
+# grow by the map's size for each (a 2,000-objective build wrote an 80 MB playbook), so such a
+# map is drawn once, to the page's width, and its file named beside it (html.py)
+MAX_TILES = 12
+_PREFIX = "\x00"  # where the tile's id prefix goes (xml() keeps control characters out of text)
 SVG = "{http://www.w3.org/2000/svg}"
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in the viewBox's units
@@ -133,6 +139,7 @@ def _cuts(
     return cuts
 
 
+@functools.lru_cache(maxsize=4)  # svg_tiles and tiled ask for the same map
 def map_tiles(svg: str) -> tuple[float, list[Box]]:
     """(scale from SVG points to printed points, the tiles as viewBox boxes)."""
     width, height, smallest, clusters, nodes = layout_of(svg)
@@ -162,13 +169,27 @@ def map_tiles(svg: str) -> tuple[float, list[Box]]:
     return best
 
 
+def tiled(svg: str) -> bool:
+    """Whether `svg_tiles` cuts the map into tiles (at most MAX_TILES)."""
+    return len(map_tiles(svg)[1]) <= MAX_TILES
+
+
 def svg_tiles(svg: str, inline: Callable[[str, str], str], prefix: str) -> Markup:
     """The map as inline SVG tiles (see the module doc); `inline(svg, prefix)` is the page's
-    sanitiser (html.inline_svg), given a distinct id prefix per tile."""
+    sanitiser (html.inline_svg), given a distinct id prefix per tile. A map of more than
+    MAX_TILES tiles: one copy, not tiled."""
     scale, tiles = map_tiles(svg)
+    if len(tiles) > MAX_TILES:
+        return Markup(str(inline(svg, prefix)))
+    # sanitised once; each tile only puts its own prefix in (a map's size times its tiles
+    # through the sanitiser's regexes took 45 s on a 2,000-objective build)
+    sanitised = str(inline(svg, _PREFIX)) if len(tiles) > 1 else ""
     parts = []
     for i, (x0, y0, x1, y1) in enumerate(tiles):
-        text = str(inline(svg, prefix if len(tiles) == 1 else f"{prefix}{i + 1}"))
+        if len(tiles) == 1:
+            text = str(inline(svg, prefix))
+        else:
+            text = sanitised.replace(_PREFIX, f"{prefix}{i + 1}")
         w, h = x1 - x0, y1 - y0
         size = f'width="{w * scale:.1f}pt" height="{h * scale:.1f}pt"'
         text = re.sub(

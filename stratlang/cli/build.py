@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ..backends.layout import MAP_BUDGET
 from ..builder import ReviewInputs
 from ..builder import build as build_outputs
 from . import main
@@ -123,6 +124,15 @@ def _progress(msg: str) -> None:
     help="With --data: the contact log (key, channel, date[, control]; files or folders of "
     "earlier lists, repeatable) the lists keep the contact limits with (see `lists --contacts`).",
 )
+@click.option(
+    "--map-budget",
+    "map_budget",
+    type=click.IntRange(min=0),
+    default=MAP_BUDGET,
+    show_default=True,
+    help="Objectives + links up to which the strategy map is laid out in full; a larger map is "
+    "drawn as a summary by perspective and theme (0: no limit).",
+)
 def build(
     entry: Path,
     out_dir: Path,
@@ -140,6 +150,7 @@ def build(
     as_of: dt.datetime | None,
     previous: Path | None,
     contacts: tuple[Path, ...],
+    map_budget: int,
 ) -> None:
     """Check ENTRY and write the model, both maps, the playbook and (with --data) the lists.
 
@@ -174,7 +185,10 @@ def build(
             as_of=as_of.date() if as_of else None,
             previous=previous,
             contacts=contacts,
+            map_budget=map_budget or None,
         )
+    for note in built.notes:
+        click.echo(f"note: {note}", err=True)
     for play, why in (built.inactive or {}).items():
         click.echo(f"play `{play}` is not active: {why}", err=True)
     if data is not None:
