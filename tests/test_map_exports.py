@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -259,6 +260,17 @@ def test_hostile_tooltips_are_text(hostile):
     assert not [e for e in ET.fromstring(svg).iter() if e.tag in (f"{SVG}script", f"{SVG}a")]
     assert "link-C1-财务一" in found
     assert tooltip('a\\b"c\n') == "a&#92;&#92;&#92;&#92;b&quot;c&#10;"
+
+
+def test_long_tooltips_are_cut_to_what_graphviz_takes():
+    model = model_of(BANK)
+    objectives = dict(model.objectives)
+    objectives["F1"] = replace(objectives["F1"], owner="部" * 10_000, label="\\" * 5_000)
+    model = replace(model, objectives=objectives)
+    svg = run_dot(render_dot(model, "strategy", Options()), "svg")  # dot takes 16 KB a string
+    tip = title_of(groups(svg)["obj-F1"])
+    assert "…" in tip and "部" * 100 in tip and len(tip.encode()) < 9000
+    assert all(len(line) <= 160 for line in tip.splitlines())
 
 
 @pytest.mark.slow

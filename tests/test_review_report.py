@@ -75,7 +75,7 @@ def pages(bank) -> dict[str, str]:
 def _nodes(svg: str) -> list[tuple[str, str]]:
     """(class, inner SVG) of every node group (Graphviz writes `-` in attributes as `&#45;`)."""
     svg = svg.replace("&#45;", "-")
-    return re.findall(r'<g id="node\d+" class="node ([^"]*)">(.*?)</g>', svg, re.S)
+    return re.findall(r'<g id="[^"]+" class="node ([^"]*)">(.*?)</g>', svg, re.S)
 
 
 def test_map_colours_every_objective_by_its_status(bank):

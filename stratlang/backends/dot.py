@@ -392,14 +392,42 @@ class LinkIds:
         return base if n == 1 else f"{base}-{n}"
 
 
+TOOLTIP_LINE = 160  # characters a tooltip line keeps (then "…")
+# Graphviz rejects a quoted string over 16,384 bytes: a tooltip stays far under
+TOOLTIP_BYTES = 8000
+
+
 def tooltip(text: str) -> str:
     """Text for a DOT `tooltip="…"` (an escString, written to the SVG as `xlink:title` and, by
     `svg_titles`, as the element's `<title>`): XML-escaped, so Graphviz copies it through as is;
     a backslash is four `&#92;` (Graphviz takes two rounds of backslash escapes from a tooltip,
-    `\\N` would become the node's name); line breaks as `&#10;`; control characters dropped."""
+    `\\N` would become the node's name); line breaks as `&#10;`; control characters dropped.
+    Lines are cut at TOOLTIP_LINE characters and the whole at TOOLTIP_BYTES, with "…"."""
     s = _CTRL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return s.replace("\\", "&#92;" * 4).replace("\n", "&#10;")
+    lines = [
+        line if len(line) <= TOOLTIP_LINE else line[: TOOLTIP_LINE - 1] + "…"
+        for line in s.split("\n")
+    ]
+    out: list[str] = []
+    size = 0
+    for c in "\n".join(lines):
+        piece = _TOOLTIP_ESCAPES.get(c, c)
+        size += len(piece.encode("utf-8"))
+        if size > TOOLTIP_BYTES:
+            out.append("…")
+            break
+        out.append(piece)
+    return "".join(out)
+
+
+_TOOLTIP_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "\\": "&#92;" * 4,
+    "\n": "&#10;",
+}
 
 
 def objective_tooltip(o: m.Objective, lang: str) -> str:
