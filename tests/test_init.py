@@ -200,3 +200,21 @@ def test_init_on_a_file_is_a_usage_error(tmp_path):
     f.write_text("")
     r = CliRunner().invoke(main, ["init", str(f)])
     assert r.exit_code == 2
+
+
+def test_an_existing_workflow_is_read_for_this_entry_only(tmp_path):
+    # init at a repository's root: `other/main.strat` in the workflow is not this `main.strat`
+    _register()
+    (tmp_path / ".git").mkdir()
+    workflow = tmp_path / ".github/workflows/stratlang.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("steps:\n  - run: stratlang check other/main.strat\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["init", str(tmp_path), "--rows", "20"])
+    assert r.exit_code == 0, r.output
+    assert "to check main.strat in CI, add these" in r.output
+    for name in ("main.strat", "data/customers.csv"):
+        (tmp_path / name).unlink()
+    workflow.write_text("steps:\n  - run: stratlang check main.strat\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["init", str(tmp_path), "--rows", "20"])
+    assert r.exit_code == 0, r.output
+    assert "it exists and already checks main.strat" in r.output

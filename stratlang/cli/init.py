@@ -104,7 +104,8 @@ def _kept(path: Path, name: str, text: str, project: str) -> Kept:
         existing = ""
     if name == WORKFLOW:
         entry = f"{project}/main.strat" if project else "main.strat"
-        if entry in existing:
+        # the entry as a word of its own (`main.strat` is not `other/main.strat`)
+        if re.search(r"(?<![\w./-])" + re.escape(shlex.quote(entry)) + r"(?![\w./-])", existing):
             return Kept(path, f"it exists and already checks {entry}")
         return Kept(
             path,
