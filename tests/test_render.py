@@ -572,10 +572,15 @@ def test_root_rebases_every_path_in_every_format(tmp_path):
         "here",
         labels=[Label(outside.span(8, 9), "first")],
         suggestions=[Suggestion(inside.span(8, 9), "z", "rename")],
+        help="did you mean `y`? (defined at plays.strat:1:9)",
+        notes=("as in old/plays.strat:2:1, in plays.strat's folder",),
     )
     sources = source_map(inside, outside)
     text = render([d], sources, "text", root=repo, color=False)
     assert "--> sub/plays.strat:1:9" in text and f"--> {tmp_path / 'o.strat'}:1:9" in text
+    # a position in words moves with its file; another file's name, or the name alone, does not
+    assert "(defined at sub/plays.strat:1:9)" in text
+    assert "as in old/plays.strat:2:1, in plays.strat's folder" in text
     doc = json.loads(render([d], sources, "json", root=repo))["diagnostics"][0]
     assert doc["range"]["file"] == "sub/plays.strat"
     assert doc["range"]["start"]["byte_offset"] == 8  # the source is still found under its new name

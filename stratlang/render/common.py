@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -134,7 +135,9 @@ def rebase(
     """The diagnostics and their sources with every file path shown relative to `root` (the
     repository root: see docs/diagnostics.md, "Paths"). A file under `root` becomes
     `sub/plays.strat`; a file elsewhere its absolute path; a span whose file is not in `sources`
-    (and is not an absolute path) keeps its path. Messages and notes are not rewritten."""
+    (and is not an absolute path) keeps its path. A position written into a message, label, help
+    line or note (`defined at plays.strat:31:9`) moves with its file; other paths in words (`the
+    project root is …`) stay as the checker wrote them."""
     items = as_list(diags)
     sources = sources if sources is not None else SourceMap()
     root = Path(os.path.abspath(root))
@@ -164,12 +167,37 @@ def rebase(
         new = path_of(s.file)
         return s if new == s.file else dataclasses.replace(s, file=new)
 
+    # `FILE:LINE:COL` in words, FILE a renamed display path standing alone (not the end of another)
+    moves = {old: new for old, new in renamed.items() if old != new and old}
+    position = (
+        re.compile(
+            r"(?<![\w./\\-])("
+            + "|".join(re.escape(p) for p in sorted(moves, key=len, reverse=True))
+            + r")(?=:\d+:\d+)"
+        )
+        if moves
+        else None
+    )
+
+    def words(text: str) -> str:
+        return position.sub(lambda m: moves[m.group(1)], text) if position and text else text
+
     moved = [
         dataclasses.replace(
             d,
+            message=words(d.message),
             span=span(d.span),
-            labels=tuple(dataclasses.replace(lb, span=span(lb.span)) for lb in d.labels),
-            suggestions=tuple(dataclasses.replace(x, span=span(x.span)) for x in d.suggestions),
+            label=words(d.label),
+            labels=tuple(
+                dataclasses.replace(lb, span=span(lb.span), message=words(lb.message))
+                for lb in d.labels
+            ),
+            help=tuple(words(h) for h in d.help),
+            notes=tuple(words(n) for n in d.notes),
+            suggestions=tuple(
+                dataclasses.replace(x, span=span(x.span), message=words(x.message))
+                for x in d.suggestions
+            ),
         )
         for d in items
     ]
