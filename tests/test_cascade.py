@@ -187,7 +187,9 @@ def test_units_must_nest_under_the_parent_strategys_unit(tmp_path):
     write(tmp_path / "hq" / "main.strat", PARENT)
     child = write(tmp_path / "sz" / "main.strat", CHILD.replace("unit   sz", "unit   loose"))
     write(child, child.read_text() + 'unit loose "Loose"\n')
-    assert aln_messages(child) == ["unit `loose` is not below `hq`, the unit of the parent strategy"]
+    assert aln_messages(child) == [
+        "unit `loose` is not below `hq`, the unit of the parent strategy"
+    ]
     child.write_text(CHILD.replace("  unit   sz\n", ""))
     assert aln_messages(child) == ["a strategy with a parent names its unit"]
 
