@@ -7,6 +7,11 @@ again and checked after the next quiet period). Kept results are published on th
 thread (`drain`). So during a typing burst nothing is published for versions already replaced,
 and the last version's diagnostics are published once the burst stops.
 
+A check already running when a change comes is interrupted if it is in `interruptible()` (the
+resolution and checks, which build a new model and touch nothing kept): `Stale` is raised in the
+worker thread (CPython's `PyThreadState_SetAsyncExc`). Parsing, which moves kept pieces in place,
+is never interrupted; a stale check is given up after it.
+
 A request (hover, definition…) first waits for the pending check (`flush`: no quiet period) and
 publishes it: it then answers from the last version, and its reply comes after the diagnostics of
 every change sent before it, as when each change was checked at once.
@@ -14,13 +19,20 @@ every change sent before it, as when each change was checked at once.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 
 log = logging.getLogger("stratlang.lsp")
+
+
+class Stale(Exception):
+    """A newer change came while checking: the check is given up."""
+
 
 QUIET_SECONDS = 0.04  # measured: a keystroke burst has gaps of ~20-120 ms (docs/lsp.md)
 
@@ -42,6 +54,9 @@ class Scheduler:
         self.wake_loop: Callable[[], object] | None = None  # schedules `drain` on the event loop
         self.dropped = 0  # results of stale versions not published
         self._thread: threading.Thread | None = None
+        self._interruptible: int | None = None  # the worker's thread id inside interruptible()
+        self._sent = False  # Stale was sent into the current interruptible block (once at most)
+        self._interrupt_lock = threading.Lock()
 
     def changed(self, uri: str) -> None:
         with self.cond:
@@ -49,9 +64,29 @@ class Scheduler:
             self.generation += 1
             self.last_change = time.monotonic()
             self.cond.notify_all()
+        with self._interrupt_lock:
+            if self._interruptible is not None and not self._sent:
+                self._sent = True
+                _raise_in(self._interruptible, Stale)
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, daemon=True, name="lsp-check")
             self._thread.start()
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """A change during the block raises Stale in it (only on the worker thread)."""
+        if threading.current_thread() is not self._thread:
+            yield
+            return
+        with self._interrupt_lock:
+            self._interruptible = threading.get_ident()
+            self._sent = False
+        try:
+            yield
+        finally:
+            with self._interrupt_lock:
+                self._interruptible = None
+                _raise_in(threading.get_ident(), None)  # one sent but not yet raised is dropped
 
     def is_stale(self, generation: int) -> bool:
         return self.generation != generation
@@ -119,3 +154,10 @@ class Scheduler:
         for generation, _, publish in ready:
             if generation == current:
                 publish()
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise `exc` in the thread at its next bytecode (None: cancel one pending)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
+    )
