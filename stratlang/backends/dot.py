@@ -1070,9 +1070,11 @@ def playbook_dot(model: m.Model, options: Options) -> str:
             for o in objs:
                 fill = _objective_fill(o, colors)
                 fg = text_color(fill) if theme.theme_colors else theme.ink
+                # an outline where the fill does not mark the objective (print)
+                outline = f' border="1" color="{theme.node_border}"' if theme.node_border else ""
                 fit, label = _cell(o.label or o.id, 22, 12, bold=True)
                 rows.append(  # the id and the label in cells of their own, side by side
-                    f'<tr><td align="left" bgcolor="{fill}" cellpadding="3"><table border="0" '
+                    f'<tr><td align="left" bgcolor="{fill}" cellpadding="3"{outline}><table border="0" '
                     f'cellborder="0" cellspacing="0" cellpadding="2"><tr><td valign="top"'
                     f'{_fit([o.id], 9, pad=2)}><font color="{fg}" point-size="9">{xml(o.id)}</font>'
                     f'</td><td align="left"{fit}><font color="{fg}"><b>{label}</b></font></td>'
