@@ -10,6 +10,7 @@ Chinese text.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import stat
 import unicodedata
@@ -45,6 +46,7 @@ class Span:
         return (line, column) <= (self.end_line, self.end_column)
 
 
+@functools.cache
 def char_width(ch: str) -> int:
     """Columns a character takes in a terminal: 2 for wide/fullwidth (CJK), 0 for combining."""
     if unicodedata.combining(ch):
@@ -53,7 +55,9 @@ def char_width(ch: str) -> int:
 
 
 def display_width(text: str) -> int:
-    return sum(char_width(c) for c in text)
+    if text.isascii():  # one column each (the formatter measures every cell it aligns)
+        return len(text)
+    return sum(map(char_width, text))
 
 
 class SourceFile:

@@ -560,3 +560,34 @@ def test_examples_are_written_in_the_canonical_style(path):
     # the README's tour shows `fmt --check examples/bank_wealth/` finding nothing to change
     result = CliRunner().invoke(main, ["fmt", "--check", str(path)])
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- speed (issue 18)
+
+
+def test_a_formatted_file_is_parsed_once_and_a_changed_one_is_proven(monkeypatch):
+    import stratlang.fmt as fmt_module
+
+    parsed: list[str] = []
+    real = fmt_module._parse
+
+    def counting(text, path):
+        parsed.append(text)
+        return real(text, path)
+
+    monkeypatch.setattr(fmt_module, "_parse", counting)
+    messy = 'strategy "s" {  owner "a"\n period 2026-01-01 .. 2026-12-31 }\n'
+    clean = format_text(messy)
+    assert len(parsed) == 2  # changed: the output is parsed again and compared
+    parsed.clear()
+    assert format_text(clean) == clean
+    assert parsed == [clean]  # already formatted: output == input, nothing left to prove
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain ascii\t~", "客户目标", "e\u0301", "ｆｕｌｌ", "混合 mix"]
+)
+def test_display_width_is_the_sum_of_the_characters(text):
+    from stratlang.source import char_width, display_width
+
+    assert display_width(text) == sum(char_width(c) for c in text)

@@ -1,7 +1,7 @@
 """The formatter: one canonical layout for a `.strat` file, comments kept, meaning unchanged.
 
-`format_text(text)` parses the text, prints the AST (`printer.py`) and then proves the result,
-as Black does: the output must parse to the same AST (spans and comment positions aside) with
+`format_text(text)` parses the text, prints the AST (`printer.py`) and then, when the printed
+text differs from the input, proves the result as Black does: the output must parse to the same AST (spans and comment positions aside) with
 the same comments in the same order (`assert_equivalent`), and formatting the output again must
 give the output back (`assert_stable`). A file that does not parse is never formatted.
 """
@@ -9,8 +9,9 @@ give the output back (`assert_stable`). A file that does not parse is never form
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
 from .. import diagnostics as dg
 from ..source import SourceFile, SourceMap, Span
@@ -41,7 +42,26 @@ def _parse(text: str, path: str) -> tuple[ast.File, list[dg.Diagnostic], SourceF
 
 
 _SKIP = frozenset(("span", "kind_span", "leading", "trailing", "dangling", "comments", "path"))
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# type -> how `structure` takes it apart: a sequence, a leaf value, a span or comment (dropped),
+# or a node's compared fields. Looked up once per type, not asked of `dataclasses` per node.
+_SEQ, _LEAF, _DROP = "seq", "leaf", "drop"
+_KINDS: dict[type, str | tuple[str, ...]] = {}
+
+
+def _kind(x: object) -> str | tuple[str, ...]:
+    t = type(x)
+    kind = _KINDS.get(t)
+    if kind is None:
+        if isinstance(x, (list, tuple)):
+            kind = _SEQ
+        elif not dataclasses.is_dataclass(x) or isinstance(x, type):
+            kind = _LEAF
+        elif isinstance(x, (Span, ast.Comment)):
+            kind = _DROP
+        else:
+            kind = tuple(f.name for f in dataclasses.fields(x) if f.name not in _SKIP)
+        _KINDS[t] = kind
+    return kind
 
 
 def structure(node: object) -> tuple[object, ...]:
@@ -53,24 +73,20 @@ def structure(node: object) -> tuple[object, ...]:
     todo = [node]
     while todo:
         x = todo.pop()
-        if isinstance(x, (list, tuple)):
-            out.append(("seq", len(x)))
-            todo.extend(reversed(x))
-            continue
-        if not dataclasses.is_dataclass(x) or isinstance(x, type):
+        kind = _kind(x)
+        if kind is _SEQ:
+            seq = cast("Sequence[object]", x)
+            out.append(("seq", len(seq)))
+            todo.extend(reversed(seq))
+        elif kind is _LEAF:
             out.append(x)
-            continue
-        if isinstance(x, (Span, ast.Comment)):
+        elif kind is _DROP:
             out.append(None)
-            continue
-        t = type(x)
-        names = _FIELDS.get(t)
-        if names is None:
-            names = _FIELDS[t] = tuple(f.name for f in dataclasses.fields(x) if f.name not in _SKIP)
-        out.append(t)
-        for name in reversed(names):
-            v = getattr(x, name)
-            todo.append(v is not None if name == "body" else v)
+        else:
+            out.append(type(x))
+            for name in reversed(kind):
+                v = getattr(x, name)
+                todo.append(v is not None if name == "body" else v)
     return tuple(out)
 
 
@@ -89,6 +105,11 @@ def format_text(text: str, path: str = "<input>") -> str:
         sources.add(source)
         raise FormatError(f"{path}: cannot format a file with syntax errors", errors, sources)
     out = print_file(tree)
+    if out == text:
+        # Already formatted: the output is the input, so it parses to the same tree and prints
+        # the same again; both proofs below hold without being run (`fmt --check` on a clean
+        # tree costs a parse and a print).
+        return out
     # assert_equivalent: same structure, same comments in the same order
     tree2, diags2, _ = _parse(out, path)
     if any(d.severity >= dg.Severity.ERROR for d in diags2):
