@@ -592,6 +592,12 @@ def test_root_rebases_every_path_in_every_format(tmp_path):
     }
     # the caller's diagnostics and sources are left as they were
     assert d.span.file == "plays.strat" and sources.get("plays.strat") is inside
+    # run from the root, the paths are already the root's: nothing moves
+    here = SourceFile("sub/p.strat", "segment x {}\n", abspath=repo / "sub" / "p.strat")
+    e = make("SEG504", "unused", here.span(8, 9), "here", help="see sub/p.strat:1:9")
+    assert render([e], source_map(here), "text", root=repo, color=False) == render(
+        [e], source_map(here), "text", color=False
+    )
 
 
 def test_json_byte_offsets_agree_with_source_file():

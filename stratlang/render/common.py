@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
+import itertools
 import os
 import re
 from collections.abc import Iterable
@@ -95,27 +97,31 @@ def relative_path(span_file: str, sources: SourceMap | None, root: Path | None) 
     Span files are display paths, usually already relative; an absolute one (or a source with a
     known absolute path) is made relative to `root` when it lies under it.
     """
-    candidate: Path | None = None
     source = sources.get(span_file) if sources is not None else None
     if root is not None:
-        root_abs = Path(root).resolve()
         paths = []
         if source is not None and source.abspath is not None:
-            paths.append(Path(source.abspath))
+            paths.append(str(source.abspath))
         if Path(span_file).is_absolute():
-            paths.append(Path(span_file))
+            paths.append(span_file)
         for p in paths:
-            try:
-                candidate = p.resolve().relative_to(root_abs)
-                break
-            except (ValueError, OSError):
-                continue
-    if candidate is not None:
-        return candidate.as_posix()
+            found = _resolved_under(p, str(root))
+            if found is not None:
+                return found
     if not span_file:
         return span_file
     path = Path(span_file)
     return path.as_posix() if not path.is_absolute() else str(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_under(path: str, root: str) -> str | None:
+    """`path` relative to `root`, both with symlinks resolved, or None. Cached: every location of
+    every diagnostic asks, and resolving touches the file system."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
 
 
 def _under(path: Path, root: Path) -> str | None:
@@ -169,6 +175,12 @@ def rebase(
 
     # `FILE:LINE:COL` in words, FILE a renamed display path standing alone (not the end of another)
     moves = {old: new for old, new in renamed.items() if old != new and old}
+    spans = itertools.chain(
+        (lb.span for d in items for lb in d.all_labels),
+        (x.span for d in items for x in d.suggestions),
+    )
+    if not moves and not any(Path(sp.file).is_absolute() for sp in spans):
+        return items, sources  # the paths are already the root's (run from the root): as they are
     position = (
         re.compile(
             r"(?<![\w./\\-])("
