@@ -59,7 +59,8 @@ def build(project: CheckResult | Project, out: Path | str, **options: Any) -> Bu
     """Write the outputs of a project (checked here if it is not yet) into the folder `out`,
     replacing it whole.
 
-    Options: data=, engine="duckdb"|"spark", pdf=, lang=, fail_level=, progress=, on_wait=.
+    Options: data=, engine="duckdb"|"spark", pdf=, lang=, fail_level=, progress=, on_wait=,
+    map_budget=, layout_timeout= (a strategy map over the budget is drawn as a summary).
     Raises CheckFailed (the check fails at fail_level) or another StratlangError; see
     `stratlang.builder.build`."""
     from .builder import build as _build
