@@ -145,14 +145,24 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return lo
 
 
+def _open_string_at_end(window: str) -> bool:
+    """A triple-quoted string runs to the end of `window`: in the whole text it may go on."""
+    if '"""' not in window:
+        return False
+    last = None
+    for last in recovery._SCAN.finditer(window):  # the statement scanner's own tokens
+        pass
+    return last is not None and last.end() == len(window) and last.group().startswith('"""')
+
+
 def resplit(old_text: str, old: list[Statement], text: str) -> list[Statement]:
     """`recovery.split_statements(text)`, scanning only around the edit that made `text` out of
     `old_text` (whose statements are `old`).
 
     The scan restarts at a statement start before the edit (a statement starts outside braces,
     strings and comments: nothing carries over) and stops at a later statement start that the
-    edit did not touch, if the scan arrives there in the same state (no brace open, no triple
-    quote in the scanned text): from there on the statements are the old ones, moved."""
+    edit did not touch, if the scan arrives there in the same state (no brace open, no
+    triple-quoted string running to the stop): from there on the statements are the old ones, moved."""
     prefix = _common_prefix(old_text, text)
     suffix = _common_suffix(old_text, text, min(len(old_text), len(text)) - prefix)
     delta = len(text) - len(old_text)
@@ -165,7 +175,7 @@ def resplit(old_text: str, old: list[Statement], text: str) -> list[Statement]:
         stop = starts[j] + delta if j < len(old) else len(text)
         window = text[a:stop]
         found = recovery.split_statements(window)
-        if j >= len(old) or (not found[-1][2] and '"""' not in window):
+        if j >= len(old) or (not found[-1][2] and not _open_string_at_end(window)):
             moved = [(s + a, e + a, [u + a for u in un]) for s, e, un in found]
             rest = [(s + delta, e + delta, [u + delta for u in un]) for s, e, un in old[j:]]
             return old[:first] + moved + rest
