@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, is_dataclass, replace
 from gc import get_referents
@@ -149,10 +150,8 @@ def _open_string_at_end(window: str) -> bool:
     """A triple-quoted string runs to the end of `window`: in the whole text it may go on."""
     if '"""' not in window:
         return False
-    last = None
-    for last in recovery._SCAN.finditer(window):  # the statement scanner's own tokens
-        pass
-    return last is not None and last.end() == len(window) and last.group().startswith('"""')
+    tokens = deque(recovery._SCAN.finditer(window), maxlen=1)  # the statement scanner's own
+    return bool(tokens) and tokens[0].end() == len(window) and tokens[0].group().startswith('"""')
 
 
 def resplit(old_text: str, old: list[Statement], text: str) -> list[Statement]:
