@@ -189,3 +189,18 @@ def test_a_map_of_many_tiles_is_inlined_once():
     assert len(map_tiles(svg)[1]) > MAX_TILES
     html = str(svg_tiles(svg, inline_svg, "sm"))
     assert html.count("<svg") == 1 and "data-tile" not in html
+
+
+@pytest.mark.slow
+def test_a_project_over_the_default_budget_builds_with_a_note(tmp_path):
+    """1,300 generated objectives (about 2,850 objectives + links, over 2,500): no `--map-budget`,
+    the full strategy layout (which would take about 20 s) never starts."""
+    entry = write_project(tmp_path / "big", generate(1300, 260))
+    log = tmp_path / "graphviz.log"
+    r = build_cli(entry, tmp_path / "out", shims(tmp_path / "bin", log))
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "more than the layout budget of 2,500" in notes[0]
+    assert not any("-Tjson" in line for line in log.read_text().splitlines())
+    assert "strategy_map_summary" in (tmp_path / "out" / "map.svg").read_text()
+    assert len(runs(log)) == 3  # the summary, the playbook map, the lifecycle map: once each
