@@ -207,7 +207,8 @@ def test_markdown_shape(repo):
     r = run("diff", "HEAD~1", "strat", "--format", "markdown", cwd=repo)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "## stratlang diff: `HEAD~1:strat/main.strat` → `strat`"
+    # both sides named from the repository root, however NEW was typed
+    assert lines[0] == "## stratlang diff: `HEAD~1:strat/main.strat` → `strat/main.strat`"
     heads = [x for x in lines if x.startswith("### ")]
     assert heads == ["### Targets (1 changed)", "### Segments (1 changed)", "### Plays (1 added)"]
     assert "| changed | `F1.revenue` | value | ≥ 10% | ≥ 12% |" in lines

@@ -130,3 +130,31 @@ def test_project_path_is_posix_and_relative(tmp_path):
     link = tmp_path / "link"
     link.symlink_to(root, target_is_directory=True)
     assert project_path(link / "a" / "b.strat", root) == "a/b.strat"
+
+
+def test_diff_json_names_the_sides_the_same_from_every_folder(tmp_path):
+    """`diff --format json` names OLD and NEW by their entry files from the repository root (a
+    folder holding `.git`), not as typed: the same bytes from three folders."""
+    repo = tmp_path / "repo"
+    for side in ("v1", "v2"):
+        shutil.copytree(
+            EXAMPLES / "bank_wealth", repo / side, ignore=shutil.ignore_patterns("data")
+        )
+    plays = repo / "v2" / "plays.strat"
+    plays.write_text(
+        plays.read_text(encoding="utf-8").replace("control  10%", "control 12%"), encoding="utf-8"
+    )
+    (repo / ".git").mkdir()  # what marks a repository's root (stratlang.repository)
+    ways = [
+        (repo, ["v1", "v2"]),
+        (repo / "v2", ["../v1/main.strat", "."]),
+        (Path("/"), [str(repo / "v1"), str(repo / "v2" / "main.strat")]),
+    ]
+    written = []
+    for cwd, sides in ways:
+        r = run("diff", *sides, "--format", "json", cwd=cwd)
+        assert r.returncode == 0, r.stderr
+        written.append(r.stdout)
+    assert written[1] == written[0] and written[2] == written[0]
+    doc = json.loads(written[0])
+    assert (doc["old"], doc["new"], doc["changed"]) == ("v1/main.strat", "v2/main.strat", True)

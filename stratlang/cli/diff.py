@@ -20,6 +20,7 @@ from .common import (
     color_option,
     entry_file,
     fail_usage,
+    paths_root,
     print_diagnostics,
     root_option,
     write_outputs,
@@ -97,13 +98,17 @@ def diff(
     from ..diff import data as diff_data
     from ..diff.revision import RevisionError, extract, is_revision
     from ..engine.data import DataError
+    from ..project_paths import project_path
 
     new_entry = entry_file(new)
     new_res = _checked(new_entry, root, str(new))
+    # Both sides are named by their entry file from the repository root (or --root; outside a
+    # repository NEW's project folder), as diagnostics are: the same words from any folder.
+    names_from = paths_root(new_res.sources, "sarif", new_res.root) or new_res.root
     with tempfile.TemporaryDirectory(prefix="stratlang-diff-") as tmp:
         if Path(old).exists():
             old_res = _checked(entry_file(Path(old)), None, old)
-            old_name = old
+            old_name = project_path(old_res.project.entry, names_from)
         elif is_revision(old, new_res.root):
             try:
                 entry, old_root, rel = extract(old, new_res.project.entry, new_res.root, Path(tmp))
@@ -116,7 +121,8 @@ def diff(
                 f"`{old}` is neither a file or folder nor a git revision",
                 "give an entry file, a folder or a revision such as HEAD~1",
             )
-        result = compare(old_res.model, new_res.model, old_name, str(new))
+        new_name = project_path(new_res.project.entry, names_from)
+        result = compare(old_res.model, new_res.model, old_name, new_name)
         if data is not None:
             try:
                 result.data = diff_data.compare(
