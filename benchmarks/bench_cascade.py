@@ -13,12 +13,15 @@ run (so a busy machine slows all alike), each in a fresh process:
               (`stratlang.check.check_entry`, each child loading its parent as it does alone)
   parse       stratlang's parse of every file (parse_source), no check: the floor
 
-Prints the medians and the ratios tree / one-by-one and tree / parse.
+Prints the medians (wall time, and the CPU time of the process: on a busy machine the CPU time
+is the better estimate of the wall time on a quiet one) and the ratios tree / one-by-one and
+tree / parse.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,10 +56,15 @@ for p in sorted(Path(sys.argv[1]).glob("*/main.strat")):
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the child: user + system, exit code)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
-    return time.perf_counter() - t0, r.returncode
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, r.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,17 +84,20 @@ def main(argv: list[str] | None = None) -> int:
             "parse": [sys.executable, "-c", PARSE, str(tree)],
         }
         times: dict[str, list[float]] = {k: [] for k in kinds}
+        cpus: dict[str, list[float]] = {k: [] for k in kinds}
         for run in range(a.runs):
             for kind, cmd in kinds.items():
-                took, rc = timed(cmd)
-                if rc not in (0,):
+                took, cpu, rc = timed(cmd)
+                if rc != 0:
                     print(f"  {kind}: exit {rc}", file=sys.stderr)
                     return 1
                 times[kind].append(took)
-                print(f"  run {run + 1} {kind:<10} {took:6.2f} s", flush=True)
+                cpus[kind].append(cpu)
+                print(f"  run {run + 1} {kind:<10} {took:6.2f} s ({cpu:.2f} s CPU)", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
+    cpu_med = {k: statistics.median(v) for k, v in cpus.items()}
     for kind, value in med.items():
-        print(f"{kind:<10} median {value:6.2f} s")
+        print(f"{kind:<10} median {value:6.2f} s ({cpu_med[kind]:.2f} s CPU)")
     print(f"tree / one-by-one {med['tree'] / med['one-by-one']:.2f}")
     print(f"tree / parse      {med['tree'] / med['parse']:.2f}")
     verdict = "under" if med["tree"] < BAR else "OVER"
