@@ -818,10 +818,7 @@ def strategy_dot(
             continue
         pa = band_index.get(model.objectives[link.source].perspective, 0)
         pb = band_index.get(model.objectives[link.target].perspective, 0)
-        attrs = [
-            f'id="{link_ids(link.source, link.target)}", '
-            f'tooltip="{tooltip(link_tooltip(model, link, lang))}"'
-        ]
+        attrs = []
         if link.kind == "feedback":
             # always written from the lower band to the upper one (dir=back when it runs
             # downward): written top to bottom like the causal links, dot's crossing
@@ -847,6 +844,10 @@ def strategy_dot(
                 f'label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="2" '
                 f'bgcolor="{theme.label_fill}"><tr><td{fit}>{lines}</td></tr></table>>'
             )
+        attrs.append(
+            f'id="{link_ids(link.source, link.target)}", '
+            f'tooltip="{tooltip(link_tooltip(model, link, lang))}"'
+        )
         out.append(f"  {edge} [{', '.join(attrs)}];")
 
     # legend of themes (or of the decorations)
