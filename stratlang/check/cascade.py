@@ -30,6 +30,7 @@ from .loader import (
     Project,
     display_path,
     gc_paused,
+    is_folder,
     load_project,
     locate,
     os_reason,
@@ -291,7 +292,7 @@ def find_children(entry: Path, search: Path | None = None) -> list[Path]:
         match = _PARENT.search(text)
         if match:
             target = Path(os.path.realpath(real.parent / match.group(1)))
-            parent_of[real] = target / ENTRY if target.is_dir() else target
+            parent_of[real] = target / ENTRY if is_folder(target) else target
     out: list[Path] = []
     frontier = {entry}
     while frontier:
@@ -305,7 +306,7 @@ def load_tree(paths: Iterable[Path | str], root: Path | str | None = None) -> Tr
     """Check every project named (entry files, or folders holding main.strat) and the alignment
     between them: each child against its parent, each parent against all its children in
     `paths`. Raises LoadError when an entry cannot be read."""
-    entries = [Path(p) / ENTRY if Path(p).is_dir() else Path(p) for p in paths]
+    entries = [Path(p) / ENTRY if is_folder(p) else Path(p) for p in paths]
     reals = [Path(os.path.realpath(e)) for e in entries]
     tree = Tree(Path(root) if root else _common(reals))
     ancestry = Ancestry()

@@ -32,19 +32,20 @@ def tree_entries(paths: tuple[Path, ...], children: bool) -> list[Path] | None:
     projects: with --children each PATH and the projects below it in the cascade; without, a
     folder holding no .strat file of its own but projects below it means those projects."""
     from ..check.cascade import ENTRY, find_children, find_projects
+    from ..check.loader import is_file, is_folder
 
     out: list[Path] = []
     tree = children
     for p in paths:
-        if p.is_dir() and not (p / ENTRY).is_file() and not any(p.glob("*.strat")):
+        if is_folder(p) and not is_file(p / ENTRY) and not any(p.glob("*.strat")):
             found = find_projects(p)
             if not found:
                 raise UsageError(f"no .strat files in {p}")
             out.extend(found)
             tree = True
             continue
-        entry = p / ENTRY if p.is_dir() else p
-        if children and not entry.is_file():
+        entry = p / ENTRY if is_folder(p) else p
+        if children and not is_file(entry):
             raise UsageError(f"{p}: no {ENTRY} to find the children of")
         out.append(entry)
         if children:
