@@ -105,20 +105,17 @@ def _ends_early(piece: Piece) -> bool:
 Statement = tuple[int, int, list[int]]
 
 
-def _groups(statements: list[Statement], n: int) -> list[list[Statement]]:
-    """The statements of each of the parser's groups (as `recovery.groups` cuts them)."""
+def _groups(statements: list[Statement], n: int) -> list[range]:
+    """The statements (indices) of each of the parser's groups, as `recovery.groups` cuts them."""
     if n <= recovery.GROUP_CHARS:
-        return [statements]
-    out: list[list[Statement]] = []
-    cur: list[Statement] = []
-    gs = 0
-    for st in statements:
-        cur.append(st)
-        _start, end, unclosed = st
+        return [range(len(statements))]
+    out: list[range] = []
+    lo = gs = 0
+    for k, (_start, end, unclosed) in enumerate(statements):
         if end - gs >= recovery.GROUP_CHARS and not unclosed and end < n:
-            out.append(cur)
-            cur, gs = [], end
-    out.append(cur)
+            out.append(range(lo, k + 1))
+            lo, gs = k + 1, end
+    out.append(range(lo, len(statements)))
     return out
 
 
@@ -154,9 +151,10 @@ def _open_string_at_end(window: str) -> bool:
     return bool(tokens) and tokens[0].end() == len(window) and tokens[0].group().startswith('"""')
 
 
-def resplit(old_text: str, old: list[Statement], text: str) -> list[Statement]:
+def resplit(old_text: str, old: list[Statement], text: str) -> tuple[list[Statement], int, int]:
     """`recovery.split_statements(text)`, scanning only around the edit that made `text` out of
-    `old_text` (whose statements are `old`).
+    `old_text` (whose statements are `old`); also how many statements at the start are the old
+    ones, in place, and how many at the end are the old ones, moved.
 
     The scan restarts at a statement start before the edit (a statement starts outside braces,
     strings and comments: nothing carries over) and stops at a later statement start that the
@@ -177,9 +175,9 @@ def resplit(old_text: str, old: list[Statement], text: str) -> list[Statement]:
         if j >= len(old) or (not found[-1][2] and not _open_string_at_end(window)):
             moved = [(s + a, e + a, [u + a for u in un]) for s, e, un in found]
             rest = [(s + delta, e + delta, [u + delta for u in un]) for s, e, un in old[j:]]
-            return old[:first] + moved + rest
+            return old[:first] + moved + rest, first, len(rest)
         j += 8
-    return recovery.split_statements(text)
+    return recovery.split_statements(text), 0, 0
 
 
 @dataclass
@@ -187,7 +185,8 @@ class _FileState:
     text: str
     result: tuple[ast.File, list[dg.Diagnostic]]
     statements: list[Statement]
-    pieces: dict[tuple[str, str, int], Piece] = field(default_factory=dict)
+    pieces: list[Piece]  # one a statement
+    runs: dict[tuple[str, int], Piece] = field(default_factory=dict)  # (text, nth) -> piece
 
 
 class IncrementalParser:
@@ -218,51 +217,81 @@ class IncrementalParser:
 
     def _parse(self, source: SourceFile, before: _FileState | None) -> _FileState:
         text, path = source.text, source.path
-        old = before.pieces if before is not None else {}
-        statements = (
-            resplit(before.text, before.statements, text)
-            if before is not None
-            else recovery.split_statements(text)
-        )
-        new: dict[tuple[str, str, int], Piece] = {}
-        seen: dict[tuple[str, str], int] = {}
+        if before is None:
+            statements, first, kept = recovery.split_statements(text), 0, 0
+            old: list[Piece] = []
+        else:
+            statements, first, kept = resplit(before.text, before.statements, text)
+            old = before.pieces
+        n = len(statements)
+        pieces: list[Piece] = old[:first]  # before the edit: the same statements, in place
+        # around the edit: kept pieces of the same text (the nth of equal texts for the nth)
+        pool: dict[tuple[str, int], Piece] = {}
+        if before is not None:
+            for k in range(first, len(old) - kept):
+                s, e, _ = before.statements[k]
+                chunk = before.text[s:e]
+                nth = 0
+                while (chunk, nth) in pool:
+                    nth += 1
+                pool[(chunk, nth)] = old[k]
+        seen: dict[str, int] = {}
+        for s, e, _ in statements[first : n - kept]:
+            chunk = text[s:e]
+            nth = seen.get(chunk, 0)
+            seen[chunk] = nth + 1
+            piece = pool.pop((chunk, nth), None)
+            if piece is None:
+                piece = _parse_piece(path, chunk)
+                self.parsed += 1
+            piece.move(s, source.line_col(s)[0] - 1)
+            pieces.append(piece)
+        if kept:  # after the edit: the same statements, moved
+            rest = old[len(old) - kept :]
+            delta = statements[n - kept][0] - rest[0].offset
+            lines = source.line_col(statements[n - kept][0])[0] - 1 - rest[0].line
+            for piece in rest:
+                piece.move(piece.offset + delta, piece.line + lines)
+            pieces.extend(rest)
 
-        def get(kind: str, start: int, end: int) -> Piece:
+        old_runs = dict(before.runs) if before is not None else {}
+        runs: dict[tuple[str, int], Piece] = {}
+
+        def run_of(start: int, end: int) -> Piece:
             chunk = text[start:end]
-            nth = seen.get((kind, chunk), 0)
-            seen[(kind, chunk)] = nth + 1
-            key = (kind, chunk, nth)
-            piece = new.get(key) or old.get(key)
+            nth = 0
+            while (chunk, nth) in runs:
+                nth += 1
+            piece = old_runs.pop((chunk, nth), None)
             if piece is None:
                 piece = _parse_piece(path, chunk)
                 self.parsed += 1
             piece.move(start, source.line_col(start)[0] - 1)
-            new[key] = piece
+            runs[(chunk, nth)] = piece
             return piece
 
         groups = _groups(statements, len(text))
-        pieces: list[Piece] = []
+        chosen: list[Piece] = []
         i = 0
         while i < len(groups):
-            members = groups[i]
-            stmt_pieces = [get("s", s, e) for s, e, _ in members]
-            if all(p.clean for p in stmt_pieces):
-                pieces.extend(stmt_pieces)
+            group = groups[i]
+            if all(pieces[k].clean for k in group):
+                chosen.extend(pieces[k] for k in group)
                 i += 1
                 continue
             # a syntax error: this group is parsed as the whole-file parser parses it
             j = i
-            start = members[0][0] if members else 0
             while True:
-                end = groups[j][-1][1] if groups[j] else len(text)
-                run = get("g", start, end)
+                last = groups[j]
+                end = statements[last[-1]][1] if last else len(text)
+                run = run_of(statements[group[0]][0] if group else 0, end)
                 if j + 1 < len(groups) and _ends_early(run):
                     j += 1
                     continue
                 break
-            pieces.append(run)
+            chosen.append(run)
             i = j + 1
-        return _FileState(text, _assemble(source, pieces), statements, new)
+        return _FileState(text, _assemble(source, chosen), statements, pieces, runs)
 
 
 def _assemble(source: SourceFile, pieces: list[Piece]) -> tuple[ast.File, list[dg.Diagnostic]]:
