@@ -204,3 +204,18 @@ def test_a_project_over_the_default_budget_builds_with_a_note(tmp_path):
     assert not any("-Tjson" in line for line in log.read_text().splitlines())
     assert "strategy_map_summary" in (tmp_path / "out" / "map.svg").read_text()
     assert len(runs(log)) == 3  # the summary, the playbook map, the lifecycle map: once each
+    # `stratlang playbook` alone lays out the same way
+    env = dict(shims(tmp_path / "bin", log), NO_COLOR="1")
+    env.pop("CI", None)
+    page = tmp_path / "playbook.html"
+    r = subprocess.run(
+        [*STRATLANG, "playbook", str(entry), "-o", str(page)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "note: the strategy map has 1,300 objectives" in r.stderr
+    assert "strategy_map_summary" in page.read_text(encoding="utf-8")
+    assert len(runs(log)) == 6

@@ -123,9 +123,8 @@ class LayoutSession:
         if id(model) not in self._summarised:
             self._summarised[id(model)] = why
             self.notes.append(
-                f"{why}; map.svg and the playbook show a summary (objectives counted by "
-                "perspective and theme, links between them) — see docs/maps.md, "
-                '"The layout budget"'
+                f"{why}; it is drawn as a summary (objectives counted by perspective and "
+                'theme, links between them) — see docs/maps.md, "The layout budget"'
             )
         # the summary is small (a node per perspective and theme): no budget, the usual timeout
         timeout, self.timeout = self.timeout, None

@@ -12,6 +12,11 @@ from . import main
 from .common import color_option, fail_usage, load_checked, root_option, write_outputs
 
 
+def _progress(message: str) -> None:
+    if not os.environ.get("CI"):
+        click.echo(f"  {message}", err=True)
+
+
 @main.command()
 @click.argument("entry", type=click.Path(path_type=Path))
 @click.option(
@@ -43,6 +48,7 @@ def playbook(
     """Write the playbook of ENTRY as one self-contained HTML page (and with --pdf, a PDF)."""
     from ..backends.base import Options
     from ..backends.html import PdfError, render_pdf, render_playbook
+    from ..backends.layout import layout_session
 
     res = load_checked(entry, root)
     if date is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
@@ -54,7 +60,11 @@ def playbook(
             .isoformat()
         )
     opts = Options(lang=lang, warnings=list(res.diagnostics), sources=res.sources, date=date)
-    html = render_playbook(res.model, opts)
+    # as in a build: each map laid out once, a strategy map over the budget drawn as a summary
+    with layout_session(progress=_progress) as layouts:
+        html = render_playbook(res.model, opts)
+    for note in layouts.notes:
+        click.echo(f"note: {note}", err=True)
     pdf_bytes = None
     if pdf:
         try:
