@@ -43,6 +43,30 @@ def child_actuals(res: CheckResult, name: str = CHILD_ACTUALS) -> Path | None:
     return path if path.is_file() else None
 
 
+def _child_review(
+    key: str, res: CheckResult, path: Path | None, name: str, as_of: dt.date
+) -> ReviewResult | None:
+    """A child's review on its own actuals (None without a file); a DataError names the child's
+    file, since every child's file is called alike."""
+    from .engine.data import DataError
+    from .review import review as score
+
+    if path is None:
+        return None
+    try:
+        return score(res.model, path, as_of=as_of)
+    except DataError as e:
+        shown = f"{Path(key).parent.as_posix()}/{name}"
+
+        def named(
+            problem: str,
+        ) -> str:  # "actuals.csv row 3 …" -> "branch/data/actuals.csv row 3 …"
+            head = path.name if path is not None else ""
+            return shown + problem[len(head) :] if problem.startswith(head + " ") else problem
+
+        raise DataError(named(str(e)), e.help, [named(p) for p in e.problems]) from None
+
+
 def review_cascade(
     parent: CheckResult,
     children: Sequence[tuple[str, CheckResult]],
@@ -69,7 +93,7 @@ def review_cascade(
     kids = []
     for key, res in children:
         path = child_actuals(res, child_actuals_name)
-        got = score(res.model, path, as_of=as_of) if path is not None else None
+        got = _child_review(key, res, path, child_actuals_name, as_of)
         kids.append(Child(key, res.model, got, path))
     own = score(parent.model, inputs.actuals, as_of=as_of)
     rolled = rollups(parent.model, own, kids)

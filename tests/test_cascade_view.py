@@ -310,3 +310,18 @@ def test_review_of_a_folder_of_projects_reviews_its_top(tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp_path / "out" / "cascade-review.json").read_text("utf-8"))
     assert doc["parent"]["unit"] == "retail_hq" and len(doc["children"]) == 2
+
+
+def test_a_bad_childs_actuals_are_named_by_its_folder(tmp_path):
+    shutil.copytree(TREE, tmp_path / "t")
+    with (tmp_path / "t" / "shenzhen" / "data" / "actuals.csv").open("a", encoding="utf-8") as f:
+        f.write("SZ_F1.aum_totl,2026-Q3,1亿,\n")
+    hq = tmp_path / "t" / "hq"
+    r = run(
+        "review", hq, "--children", "--actuals", hq / "data/actuals.csv", "--as-of", AS_OF,
+        "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "shenzhen/data/actuals.csv row 31, column `measure`" in r.stderr
+    assert "did you mean `SZ_F1.aum_total`" in r.stderr
+    assert not (tmp_path / "out").exists()
