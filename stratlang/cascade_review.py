@@ -69,6 +69,7 @@ def _child_review(
 
 def review_cascade(
     parent: CheckResult,
+    parent_key: str,
     children: Sequence[tuple[str, CheckResult]],
     out: Path | str,
     inputs: ReviewInputs,
@@ -79,9 +80,10 @@ def review_cascade(
     pdf: bool = False,
     on_wait: Callable[[str], None] | None = None,
 ) -> CascadeReviewed:
-    """Review `parent` with its `children` ((key, checked result) in tree order). Raises
-    DataError when an actuals file cannot be used (nothing is written)."""
-    from .backends.cascade_review import render_cascade_review
+    """Review `parent` (shown as `parent_key`) with its `children` ((key, checked result) in
+    tree order). Raises DataError when an actuals file cannot be used (nothing is written)."""
+    from .backends.cascade_review import cascade_map_dot, render_cascade_review
+    from .backends.dot import run_dot
     from .backends.review_html import render_review
     from .review import review as score
     from .review.diagnostics import review_diagnostics
@@ -110,6 +112,8 @@ def review_cascade(
     files: dict[str, bytes | str] = dict(
         render_review(parent.model, result, lang=lang, level=inputs.level, pdf=pdf)
     )
+    dot_text = cascade_map_dot(parent_key, parent.model, result, kids, lang)
+    files["cascade-map.svg"] = run_dot(dot_text, "svg")
     files.update(
         render_cascade_review(
             parent.model, result, kids, rolled, unit_labels, lang, level=inputs.level

@@ -127,6 +127,19 @@ def aligned_ids(children: Sequence[Project]) -> set[str]:
     return {a for c in children for o in c.model.objectives.values() for a in o.aligns}
 
 
+@dataclass(frozen=True)
+class Mark:
+    """How a reviewed objective is drawn (the cascade review's map): its fill, its border and a
+    line of text ("▲ 关注 · 96%"); the caller decides what they say."""
+
+    fill: str
+    border: str
+    text: str
+
+
+Marks = dict[tuple[str, str], Mark]  # (project key, objective id) -> its mark
+
+
 def cascade_dot(
     cascade: Cascade,
     *,
@@ -134,13 +147,15 @@ def cascade_dot(
     lang: str | None = None,
     font: str = DEFAULT_FONT,
     targets: bool = True,
+    marks: Marks | None = None,
 ) -> str:
     """The DOT text of the cascade view; `layout` auto chooses clusters up to CLUSTER_LIMIT
-    projects and the tree of units above it."""
+    projects and the tree of units above it. `marks` (clusters only): objectives drawn with a
+    status instead of their perspective's fill."""
     lang = lang if lang in WORDS else cascade.lang
     if layout == "tree" or (layout == "auto" and len(cascade.projects) > CLUSTER_LIMIT):
         return _tree_dot(cascade, lang, font)
-    return _clusters_dot(cascade, lang, font, targets)
+    return _clusters_dot(cascade, lang, font, targets, marks or {})
 
 
 def _head(title: str, font: str, rankdir: str = "TB") -> list[str]:
@@ -155,16 +170,23 @@ def _head(title: str, font: str, rankdir: str = "TB") -> list[str]:
     ]
 
 
-def _objective_node(nid: str, o: m.Objective, row: int, lang: str, targets: bool, gap: bool) -> str:
+def _objective_node(
+    nid: str, o: m.Objective, row: int, lang: str, targets: bool, gap: bool, mark: Mark | None
+) -> str:
     lines = [f"<b>{xml(o.id)}</b> {wrapped(o.label, 22)}"]
+    if mark is not None:
+        lines.append(f'<font point-size="9"><b>{xml(mark.text)}</b></font>')
     if targets:
         lines += [f'<font point-size="8">{xml(target_text(t, lang))}</font>' for t in o.targets]
     style = ', style="rounded,filled,dashed", color="' + GAP_COLOR + '"' if gap else ""
     fill = ROW_FILLS[min(row, len(ROW_FILLS) - 1)]
+    if mark is not None:
+        fill = mark.fill
+        style = style or f', color="{mark.border}", penwidth=1.6'
     return f'    {nid} [label=<{"<br/>".join(lines)}>, fillcolor="{fill}"{style}];'
 
 
-def _clusters_dot(cascade: Cascade, lang: str, font: str, targets: bool) -> str:
+def _clusters_dot(cascade: Cascade, lang: str, font: str, targets: bool, marks: Marks) -> str:
     out = _head(_title(cascade, lang), font)
     node_of: dict[tuple[str, str], str] = {}
     firsts: dict[str, tuple[str, str]] = {}  # project key -> (first node, last row's first node)
@@ -184,7 +206,9 @@ def _clusters_dot(cascade: Cascade, lang: str, font: str, targets: bool) -> str:
             nid = f"o{n}_{k}"
             node_of[(p.key, o.id)] = nid
             gap = (bool(kids) and o.id not in covered) or (has_parent and not o.aligns)
-            out.append(_objective_node(nid, o, index.get(o.perspective, 0), lang, targets, gap))
+            band = index.get(o.perspective, 0)
+            mark = marks.get((p.key, o.id))
+            out.append(_objective_node(nid, o, band, lang, targets, gap, mark))
             rows.setdefault(o.perspective, []).append(nid)
         ordered_rows = [rows[pid] for pid in sorted(rows, key=lambda q: index.get(q, len(index)))]
         for row in ordered_rows:

@@ -24,7 +24,7 @@ from .. import model as m
 from ..review.result import MeasureReview, ReviewResult
 from ..review.rollup import Child, Rollup
 from ..words import format_goal, format_value
-from .cascade import ordered_objectives
+from .cascade import Cascade, Mark, Marks, Project, cascade_dot, ordered_objectives
 from .review_map import STATUS_ORDER, STATUS_STYLES, status_label
 
 TEXT = {
@@ -265,6 +265,42 @@ def _business_level(units, lang) -> list[str]:
         out.append(_targets_table(u.model, items, u.review, lang))
     out.append("</section>")
     return out
+
+
+# ------------------------------------------------------------------------------------ map
+
+
+def cascade_marks(
+    parent_key: str, parent_review: ReviewResult, children: Sequence[Child], lang: str
+) -> Marks:
+    """Each reviewed objective's status as the cascade view draws it: the status's fill, its
+    chip colour as the border, "▲ 关注 · 96%" (the symbol and word, never colour alone)."""
+    out: Marks = {}
+    reviews = [(parent_key, parent_review)] + [(c.key, c.review) for c in children]
+    for key, review in reviews:
+        for r in review.objectives if review else ():
+            style = STATUS_STYLES.get(r.status, STATUS_STYLES["none"])
+            text = status_label(r.status, lang)
+            if r.score is not None:
+                text += f" · {round(r.score * 100)}%"
+            out[(key, r.id)] = Mark(style.fill, style.chip, text)
+    return out
+
+
+def cascade_map_dot(
+    parent_key: str,
+    parent: m.Model,
+    parent_review: ReviewResult,
+    children: Sequence[Child],
+    lang: str,
+) -> str:
+    """The cascade view of the parent and its children, each objective coloured by its status
+    (`cascade-map.svg`)."""
+    cascade = Cascade(
+        [Project(parent_key, parent)] + [Project(c.key, c.model, parent_key) for c in children]
+    )
+    marks = cascade_marks(parent_key, parent_review, children, lang)
+    return cascade_dot(cascade, layout="auto", lang=lang, marks=marks)
 
 
 # ------------------------------------------------------------------------------------ JSON

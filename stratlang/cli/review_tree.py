@@ -45,6 +45,7 @@ def review_tree(
     with usage_errors():
         reviewed = review_cascade(
             tree.results[tops[0]],
+            top.key,
             kids,
             out_dir,
             inputs,
