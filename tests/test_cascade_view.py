@@ -247,7 +247,7 @@ def test_cascade_review_shows_each_childs_status_beside_the_parents(rolled):
     assert "深圳分行财富团队" in page  # the operations level follows the owning units
     assert "sz_founder_wealth" in page  # the business level lists the units' plays
     svg = (base / "hq" / "cascade-map.svg").read_text("utf-8")
-    assert svg.count("<g id=\"clust") == 3  # the head office and both branches
+    assert svg.count('<g id="clust') == 3  # the head office and both branches
     for objective in doc["parent"]["objectives"] + by_unit["branch_sz"]["objectives"]:
         assert objective["status"] in ("green", "amber", "red", "none")
     words = {"green": "● 达成", "amber": "▲ 关注", "red": "■ 未达"}
