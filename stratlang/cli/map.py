@@ -20,6 +20,7 @@ from ..builder import project_inputs
 from ..check import CheckResult
 from . import main
 from .common import color_option, fail_usage, load_checked, root_option, usage_errors, write_outputs
+from .options import as_of_option
 
 SUFFIXES = {
     ".dot": "dot",
@@ -83,13 +84,7 @@ THEMES = ("light", "print", "dark")  # backends/map_themes.THEME_NAMES (not impo
     default=None,
     help="Actuals: draw the review map, each objective coloured by its status (strategy view).",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day of the review (with --actuals; default: today).",
-)
+@as_of_option("The day of the review (with --actuals; default: today).")
 @root_option()
 @color_option
 def map_command(
