@@ -212,3 +212,28 @@ def test_python_code_calling_run_gets_control_back():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert "BACK 0" in r.stdout, r.stdout + r.stderr
+
+
+def test_check_imports_no_networkx():
+    mods = imported_modules("check", str(BANK))
+    assert "stratlang.check.mapgraph" in mods
+    assert not {m for m in mods if m.split(".")[0] == "networkx"}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_map_checks_components_are_networkx_s(seed):
+    import random
+
+    import networkx as nx
+
+    from stratlang.check.mapgraph import _Causal
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 25)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from((rng.randrange(n), rng.randrange(n)) for _ in range(rng.randint(0, 3 * n)))
+    ours = _Causal.__new__(_Causal)
+    ours.succ = {str(v): [str(w) for w in g.successors(v)] for v in g}
+    expected = sorted(sorted(str(v) for v in c) for c in nx.strongly_connected_components(g))
+    assert sorted(sorted(c) for c in ours.components()) == expected
