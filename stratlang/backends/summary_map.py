@@ -128,11 +128,15 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
         f"</table>>];"
     )
 
+    # a column per theme that has objectives: a band without one keeps an invisible box there
+    used = [
+        ti for ti in range(len(themes)) if any((bi, ti) in counts for bi in band_index.values())
+    ]
     node: dict[tuple[int, int], str] = {}
     heads: list[str] = []
     for bi, (_, plabel) in enumerate(bands):
-        cells = [(bi, ti) for ti in range(len(themes)) if (bi, ti) in counts]
-        total = sum(counts[c] for c in cells)
+        cells = [(bi, ti) for ti in used]
+        total = sum(counts.get(c, 0) for c in cells)
         head = f"band{bi + 1}"
         heads.append(head)
         out.append(f"  subgraph cluster_band{bi + 1} {{")
@@ -156,18 +160,21 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
             fill = colors.get(theme, NO_THEME_FILL) if theme is not None else NO_THEME_FILL
             label = (model.themes[theme].label or theme) if theme is not None else words["no_theme"]
             node[c] = f"c{c[0] + 1}_{c[1] + 1}"
+            hidden = ", style=invis" if c not in counts else ""
             out.append(
-                f'    {node[c]} [fillcolor="{fill}", color="{fill}", group=t{c[1] + 1}, label=<<font '
-                f'color="{text_color(fill)}"><b>{xml(label)}</b><br/>{_n(counts[c])}'
-                f"</font>>];"
+                f'    {node[c]} [fillcolor="{fill}", color="{fill}", group=t{c[1] + 1}{hidden}, '
+                f'label=<<font color="{text_color(fill)}"><b>{xml(label)}</b><br/>'
+                f"{_n(counts.get(c, 0))}</font>>];"
             )
         out.append(f"    {{ rank=same; {' '.join([head] + [node[c] for c in cells])} }}")
         out.append(f"    {' -> '.join([head] + [node[c] for c in cells])} [style=invis, weight=5];")
         out.append("  }")
     if heads:
         out.append(f"  note -> {heads[0]} [style=invis, weight=100];")
-    for upper, lower in zip(heads, heads[1:]):
+    for bi, (upper, lower) in enumerate(zip(heads, heads[1:])):
         out.append(f"  {upper} -> {lower} [style=invis, weight=100];")
+        for ti in used:  # the theme's column stays straight
+            out.append(f"  {node[(bi, ti)]} -> {node[(bi + 1, ti)]} [style=invis, weight=10];")
     heaviest = max(arrows.values(), default=1)
     for ca, cb in drawn:
         out.append(_arrow(node[ca], node[cb], cb[0] < ca[0], arrows[(ca, cb)], heaviest))
