@@ -332,3 +332,17 @@ def test_a_bad_childs_actuals_are_named_by_its_folder(tmp_path):
     assert "shenzhen/data/actuals.csv row 31, column `measure`" in r.stderr
     assert "did you mean `SZ_F1.aum_total`" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_cascade_review_json_matches_its_schema(rolled):
+    import jsonschema
+
+    from stratlang.schemas import load_schema, schema_url
+
+    base, _, _ = rolled
+    doc = json.loads((base / "hq" / "cascade-review.json").read_text("utf-8"))
+    assert doc["$schema"] == schema_url("cascade-review")
+    schema = load_schema("cascade-review")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert [e.message for e in validator.iter_errors(doc)] == []

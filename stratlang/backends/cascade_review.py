@@ -319,9 +319,14 @@ def cascade_review_json(
     children: Sequence[Child],
     rolled: Sequence[Rollup],
 ) -> str:
+    from .. import __version__
+    from ..schemas import schema_url
+
     doc = {
+        "$schema": schema_url("cascade-review"),
         "format": "stratlang-cascade-review",
         "format_version": 1,
+        "stratlang_version": __version__,
         "as_of": parent_review.as_of.isoformat(),
         "parent": {
             "unit": parent.unit,

@@ -3,6 +3,7 @@
     model    model.json    (`stratlang build`)            model-1.json
     summary  summary.json  (`stratlang lists`, build --data)  summary-1.json
     review   review.json   (`stratlang review`, build --actuals)  review-1.json
+    cascade-review  cascade-review.json  (`stratlang review --children`)  cascade-review-1.json
 
 Each file names its schema in `$schema` (`schema_url`), a stable URL that is the schema's `$id`;
 the number is the file's `format_version`, so a new version gets a new schema and an old file keeps
@@ -18,7 +19,12 @@ from typing import Any
 
 BASE_URL = "https://stratlang.dev/schemas/"
 # schema name -> (the file it describes, its format_version)
-SCHEMAS = {"model": ("model.json", 1), "summary": ("summary.json", 1), "review": ("review.json", 1)}
+SCHEMAS = {
+    "model": ("model.json", 1),
+    "summary": ("summary.json", 1),
+    "review": ("review.json", 1),
+    "cascade-review": ("cascade-review.json", 1),
+}
 
 
 def schema_file(name: str) -> str:
