@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from stratlang.check import check_entry, check_project
 from stratlang.check.loader import load_project
 from stratlang.lsp.convert import path_to_uri
 from stratlang.lsp.incremental import IncrementalParser, resplit
+from stratlang.lsp.schedule import Scheduler, Stale
 from stratlang.source import SourceFile
 from stratlang.syntax import recovery
 from stratlang.syntax.parser import parse_source
@@ -213,3 +216,41 @@ async def test_a_burst_publishes_the_last_version_last(tmp_path):
         await client.shutdown_async(None)
         client.exit(None)
         await client.stop()
+
+
+def test_a_change_interrupts_a_check_only_where_it_may():
+    """Stale is raised inside `interruptible()` (resolution and checks), never outside it (parsing
+    moves kept pieces in place: an exception there would leave them half moved)."""
+    events: list[str] = []
+    checking, finished = threading.Event(), threading.Event()
+
+    def work(uris, stale):
+        t = time.monotonic()
+        while time.monotonic() - t < 0.3:  # "parsing": a change here must not interrupt
+            pass
+        events.append("parsed")
+        if stale():
+            events.append("given up")
+            return None
+        try:
+            with scheduler.interruptible():
+                checking.set()
+                while time.monotonic() - t < 10 and not finished.is_set():
+                    pass
+            events.append("checked")
+        except Stale:
+            events.append("interrupted")
+        return None
+
+    scheduler = Scheduler(work, quiet=0.0)
+    scheduler.changed("a")
+    time.sleep(0.1)
+    scheduler.changed("a")  # while "parsing"
+    assert checking.wait(5)  # the second run, after the first was given up
+    t0 = time.monotonic()
+    scheduler.changed("a")  # while "checking"
+    while events[-1:] != ["interrupted"] and time.monotonic() - t0 < 5:
+        time.sleep(0.01)
+    finished.set()  # (the worker checks again: let it end)
+    assert events[:4] == ["parsed", "given up", "parsed", "interrupted"]
+    assert time.monotonic() - t0 < 2
