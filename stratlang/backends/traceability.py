@@ -145,7 +145,7 @@ def matrix_rows(cascade: Cascade) -> Iterator[Row]:
 
 
 def _qty(v: float, like: m.Quantity, lang: str) -> str:
-    return w.format_quantity(m.Quantity(v, like.unit), lang)
+    return w.format_value(v, like.unit, lang)
 
 
 def totals_text(sums: tuple[Total, ...], lang: str) -> str:
