@@ -452,9 +452,14 @@ def _first_bad_utf8(path: Path) -> tuple[int, bytes, bytes, bytes] | None:
 
 
 def _row_name(schema: Schema) -> str:
-    name, i = ROW, 1
+    return _free_name(schema, ROW)
+
+
+def _free_name(schema: Schema, base: str) -> str:
+    """`base`, or `base_1`, `base_2`, …: the first that is not a schema field."""
+    name, i = base, 1
     while name in schema.fields:
-        name, i = f"{ROW}_{i}", i + 1
+        name, i = f"{base}_{i}", i + 1
     return name
 
 
@@ -647,13 +652,27 @@ def check_and_type(
     key_expr: exp.Expr | None = col(key) if key is not None else None
     if key is not None and schema.fields[key].type == "int" and not _integral(src.columns[key]):
         key_expr = _int_key(col(key))  # `12` and `12.0` are the same customer
+    prev = _free_name(schema, src.row + "_prev_key")
     if key_expr is not None:
+        # duplicate keys, cheaply (docs/data.md "Performance"): the keys in scan order are compared
+        # with the one before (a streaming window, no hash table); when every key is greater than
+        # the one before, they are all distinct - a file sorted by its key pays nothing more
         sel = sel.select(
             exp.alias_(
-                exp.Count(this=exp.Distinct(expressions=[key_expr.copy()])), "distinct_keys"
+                exp.CountIf(this=exp.GT(this=key_expr.copy(), expression=exp.column(prev))),
+                "ascending",
             ),
             exp.alias_(exp.Count(this=key_expr.copy()), "keys"),
             copy=False,
+        )
+        lagged = exp.select(
+            exp.Star(),
+            exp.alias_(
+                exp.Window(this=exp.func("lag", key_expr.copy()), over="OVER"), prev, quoted=True
+            ),
+        ).from_(base)
+        sel = sel.from_(
+            exp.Subquery(this=lagged, alias=exp.TableAlias(this=ident("__scan"))), copy=False
         )
     same_types = src.kind != "csv" and all(
         _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values()
@@ -666,7 +685,16 @@ def check_and_type(
         assert res is not None  # aggregates without GROUP BY: always one row
         n = res[0]
         nk = 2 if key is not None else 0
-        duplicates = key is not None and res[1 + len(aggs)] != res[2 + len(aggs)]
+        # the non-NULL keys in one run, each greater than the one before (NULLs break the run)
+        duplicates = key is not None and res[1 + len(aggs)] != max(res[2 + len(aggs)] - 1, 0)
+        if duplicates:  # not in order: distinct 64-bit hashes as many as keys prove them distinct
+            assert key_expr is not None
+            hashed = exp.select(
+                exp.Count(this=exp.Distinct(expressions=[exp.func("hash", key_expr.copy())]))
+            ).from_(base)
+            distinct = con.execute(_q(hashed)).fetchone()
+            assert distinct is not None  # an aggregate without GROUP BY returns one row
+            duplicates = distinct[0] != res[2 + len(aggs)]  # else: the exact search below
         if extra and same_types:
             src.extra = list(res[1 + len(aggs) + nk :])
         failed = [i for i in range(len(aggs)) if res[1 + i]]
