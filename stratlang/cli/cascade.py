@@ -9,6 +9,7 @@ cannot be read, or a missing Graphviz, is exit 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from . import main
 from .common import (
     EXIT_ERRORS,
     EXIT_USAGE,
+    UsageError,
+    cascade_entries,
     color_option,
     fail_usage,
     merged,
@@ -104,26 +107,14 @@ def cascade(
 def tree_entries(paths: tuple[Path, ...], children: bool) -> list[Path]:
     """The entry files of the tree: with `children`, each PATH (a folder: its main.strat) and the
     projects whose parent it is (and theirs); else every main.strat below each folder, or the
-    file itself."""
-    from ..check.cascade import ENTRY, find_children, find_projects
-
-    out: list[Path] = []
+    file itself. Exit 2 for a path that does not exist or names no project."""
     for p in paths:
-        if not p.exists():
+        if not os.path.exists(p):  # never raises (a 300-character name is just not found)
             fail_usage(f"{p} not found", "give a folder of projects or a project's .strat file")
-        if children:
-            entry = p / ENTRY if p.is_dir() else p
-            if not entry.is_file():
-                fail_usage(f"{p} holds no {ENTRY}", "with --children, give the parent project")
-            out += [entry, *find_children(entry)]
-        elif p.is_dir():
-            found = find_projects(p)
-            if not found:
-                fail_usage(f"no {ENTRY} below {p}", "give a folder holding strategy projects")
-            out += found
-        else:
-            out.append(p)
-    return out
+    try:
+        return cascade_entries(paths, children, whole_folders=True)[0]
+    except UsageError as e:
+        fail_usage(str(e), e.help)
 
 
 def load_tree_of(paths: tuple[Path, ...], children: bool):

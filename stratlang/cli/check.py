@@ -15,6 +15,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
+    cascade_entries,
     check_many,
     color_option,
     fail_level_option,
@@ -25,32 +26,6 @@ from .common import (
 )
 
 FORMATS = ("text", "json", "sarif", "github")
-
-
-def tree_entries(paths: tuple[Path, ...], children: bool) -> list[Path] | None:
-    """The entry files of a cascade to check together (docs/cascade.md), or None for plain
-    projects: with --children each PATH and the projects below it in the cascade; without, a
-    folder holding no .strat file of its own but projects below it means those projects."""
-    from ..check.cascade import ENTRY, find_children, find_projects
-    from ..check.loader import is_file, is_folder
-
-    out: list[Path] = []
-    tree = children
-    for p in paths:
-        if is_folder(p) and not is_file(p / ENTRY) and not any(p.glob("*.strat")):
-            found = find_projects(p)
-            if not found:
-                raise UsageError(f"no .strat files in {p}")
-            out.extend(found)
-            tree = True
-            continue
-        entry = p / ENTRY if is_folder(p) else p
-        if children and not is_file(entry):
-            raise UsageError(f"{p}: no {ENTRY} to find the children of")
-        out.append(entry)
-        if children:
-            out.extend(find_children(entry))
-    return out if tree else None
 
 
 def check_tree(entries: list[Path]) -> list[CheckResult]:
@@ -102,8 +77,8 @@ def check(
     """
     fail_level = fail_level_of(strict, fail_level)  # --strict with --fail-level info stays info
     try:
-        tree = tree_entries(paths, children)
-        results = check_tree(tree) if tree is not None else check_many(paths, root)
+        entries, tree = cascade_entries(paths, children)
+        results = check_tree(entries) if tree else check_many(paths, root)
     except UsageError as e:
         if fmt != "text":
             from ..render import render_fatal

@@ -138,6 +138,40 @@ def entry_files(paths) -> list[Path]:
     return uniq
 
 
+def cascade_entries(
+    paths: tuple[Path, ...], children: bool, *, whole_folders: bool = False
+) -> tuple[list[Path], bool]:
+    """The entry files PATHs name, and whether they form a cascade to check together
+    (docs/cascade.md). With `children`: each PATH's entry (a folder: its main.strat) and the
+    projects whose `parent` leads to it. A folder holding no .strat file of its own but projects
+    below it means those projects; with `whole_folders` (the `cascade` command) every folder does.
+    Anything else is a plain entry. Raises UsageError."""
+    from ..check.cascade import ENTRY, find_children, find_projects
+
+    out: list[Path] = []
+    tree = children
+    for p in paths:
+        folder = is_folder(p)
+        if children:
+            entry = p / ENTRY if folder else p
+            if not is_file(entry):
+                raise UsageError(
+                    f"{p} holds no {ENTRY}", "with --children, give the parent project"
+                )
+            out += [entry, *find_children(entry)]
+        elif folder and (whole_folders or not (is_file(p / ENTRY) or any(p.glob("*.strat")))):
+            found = find_projects(p)
+            if not found:
+                raise UsageError(
+                    f"no .strat files in {p}", "give a project, or a folder holding projects"
+                )
+            out += found
+            tree = True
+        else:
+            out.append(p / ENTRY if folder and whole_folders else p)
+    return out, tree
+
+
 def _importing_entry(path: Path, root, checks: bool, cache: dict) -> CheckResult | None:
     """The project that imports `path`: a `main.strat` in its folder or up to three folders above
     whose imports include it. Lets `stratlang check channels.strat` (as pre-commit runs it, one
