@@ -77,7 +77,8 @@ def generate(lines: int) -> Path:
 class Session:
     """A server over stdio and the diagnostics it publishes for one document."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, quiet_ms: float | None):
+        self.quiet_ms = quiet_ms
         self.path = path
         self.uri = path_to_uri(path)
         self.client = LanguageClient("bench", "1")
@@ -93,7 +94,16 @@ class Session:
                 self.arrived.set()
 
     async def start(self, text: str) -> None:
-        await self.client.start_io(sys.executable, "-m", "stratlang.lsp")
+        if self.quiet_ms is None:
+            await self.client.start_io(sys.executable, "-m", "stratlang.lsp")
+        else:  # the server with another quiet period
+            await self.client.start_io(
+                sys.executable,
+                "-c",
+                "import stratlang.lsp.schedule as s; "
+                f"s.QUIET_SECONDS = {self.quiet_ms / 1000!r}; "
+                "from stratlang.lsp.server import serve; serve()",
+            )
         await self.client.initialize_async(
             lsp.InitializeParams(
                 capabilities=lsp.ClientCapabilities(), root_uri=path_to_uri(self.path.parent)
@@ -162,10 +172,10 @@ def full_check_ms(path: Path, text: str) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-async def run(path: Path, edits: int, gap_ms: float) -> dict:
+async def run(path: Path, edits: int, gap_ms: float, quiet_ms: float | None) -> dict:
     text = path.read_text(encoding="utf-8")
     full_check_ms(path, text)  # the baseline's parser is built once, like the server's
-    s = Session(path)
+    s = Session(path, quiet_ms)
     await s.start(text)
     lsp_ms, base_ms = [], []
     for new, word in one_line_edits(text, edits):
@@ -205,12 +215,15 @@ def main() -> None:
     ap.add_argument("--lines", type=int, nargs="+", default=[2000, 20000])
     ap.add_argument("--edits", type=int, default=12)
     ap.add_argument("--gap-ms", type=float, default=50.0, help="Time between burst keystrokes.")
+    ap.add_argument(
+        "--quiet-ms", type=float, default=None, help="The server's quiet period (default: its own)."
+    )
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
     a = ap.parse_args()
-    quiet = QUIET_SECONDS * 1000
+    quiet = QUIET_SECONDS * 1000 if a.quiet_ms is None else a.quiet_ms
     figures = []
     for lines in a.lines:
-        r = asyncio.run(run(generate(lines), a.edits, a.gap_ms))
+        r = asyncio.run(run(generate(lines), a.edits, a.gap_ms, a.quiet_ms))
         edit, base = statistics.median(r["edit_ms"]), statistics.median(r["baseline_ms"])
         bar = BARS.get(lines)
         bar_text = f" (bar: {bar:.0f} ms after the quiet period)" if bar else ""
