@@ -19,7 +19,7 @@ from pygls.lsp.client import LanguageClient
 
 from stratlang.check import check_entry, check_project
 from stratlang.check.loader import load_project
-from stratlang.lsp.convert import path_to_uri
+from stratlang.lsp.convert import path_to_uri, to_lsp
 from stratlang.lsp.incremental import IncrementalParser, resplit
 from stratlang.lsp.schedule import Scheduler, Stale
 from stratlang.source import SourceFile
@@ -254,3 +254,63 @@ def test_a_change_interrupts_a_check_only_where_it_may():
     finished.set()  # (the worker checks again: let it end)
     assert events[:4] == ["parsed", "given up", "parsed", "interrupted"]
     assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_published_diagnostics_equal_a_full_check_after_random_edits(tmp_path, monkeypatch):
+    """Over stdio: after each random edit of one file of a project (and a request, which waits for
+    the check), the diagnostics published for it are those of a full check of the same texts."""
+    for p in (EXAMPLES / "bank_wealth").glob("*.strat"):
+        (tmp_path / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # display paths as the server shows them
+    path = (tmp_path / "plays.strat").resolve()
+    uri = path_to_uri(path)
+    text = path.read_text(encoding="utf-8")
+    latest: dict[str, list] = {}
+    client = LanguageClient("test", "1")
+
+    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def _diags(params: lsp.PublishDiagnosticsParams):
+        latest[params.uri] = params.diagnostics
+
+    def seen(diags) -> list[tuple]:
+        return sorted(
+            (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
+            + (str(d.code), d.message)
+            for d in diags
+        )
+
+    await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(tmp_path))
+    try:
+        await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
+        client.initialized(lsp.InitializedParams())
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                lsp.TextDocumentItem(uri=uri, language_id="stratlang", version=1, text=text)
+            )
+        )
+        rng = random.Random(3)
+        for version in range(2, 14):
+            text = edit(text, rng)
+            client.text_document_did_change(
+                lsp.DidChangeTextDocumentParams(
+                    lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    [lsp.TextDocumentContentChangeWholeDocument(text=text)],
+                )
+            )
+            await client.text_document_document_symbol_async(  # a request: the check is in
+                lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(uri=uri))
+            )
+            full = check_entry(tmp_path / "main.strat", overlay={path: text})
+            shown = {d: path_to_uri(p) for d, p in full.project.paths.items()}
+            want = [
+                to_lsp(d, full.sources.files, shown.__getitem__)
+                for d in full.diagnostics
+                if shown.get(d.span.file) == uri
+            ]
+            assert seen(latest.get(uri, [])) == seen(want), f"edit {version - 1}"
+    finally:
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
