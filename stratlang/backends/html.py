@@ -182,7 +182,13 @@ def _transition_charts(model: Model, options: Options, lang: str) -> list[dict]:
 
     out = []
     for i, (title, dot_text) in enumerate(transition_charts(model, options, lang)):
-        item = {"title": title, "id": f"transitions-{i + 1}", "svg": None, "error": None}
+        item = {
+            "title": title,
+            "id": f"transitions-{i + 1}",
+            "svg": None,
+            "error": None,
+            "note": None,  # the template reads every map's note
+        }
         try:
             item["svg"] = inline_svg(run_dot(dot_text), f"tr{i + 1}")
         except GraphvizError as e:
