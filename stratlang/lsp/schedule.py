@@ -157,7 +157,11 @@ class Scheduler:
 
 
 def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
-    """Raise `exc` in the thread at its next bytecode (None: cancel one pending)."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+    """Raise `exc` in the thread at its next bytecode (None: cancel one pending). CPython only:
+    elsewhere a stale check is given up after parsing, as before."""
+    api = getattr(ctypes, "pythonapi", None)
+    if api is None or not hasattr(api, "PyThreadState_SetAsyncExc"):
+        return
+    api.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
     )
