@@ -70,7 +70,7 @@ def _child_review(
 def review_cascade(
     parent: CheckResult,
     parent_key: str,
-    children: Sequence[tuple[str, CheckResult]],
+    children: Sequence[tuple[str, CheckResult, str]],
     out: Path | str,
     inputs: ReviewInputs,
     *,
@@ -80,43 +80,59 @@ def review_cascade(
     pdf: bool = False,
     on_wait: Callable[[str], None] | None = None,
 ) -> CascadeReviewed:
-    """Review `parent` (shown as `parent_key`) with its `children` ((key, checked result) in
-    tree order). Raises DataError when an actuals file cannot be used (nothing is written)."""
+    """Review `parent` (shown as `parent_key`) with the projects below it ((key, checked result,
+    key of the project above it) in tree order, parents first). Each project is reviewed on its
+    own actuals with its own children's rolled up into it, bottom-up, so a team's actuals reach
+    the head office through its branch. Raises DataError when an actuals file cannot be used
+    (nothing is written)."""
     from .backends.cascade_review import cascade_map_dot, render_cascade_review
     from .backends.dot import run_dot
     from .backends.review_html import render_review
-    from .review import review as score
     from .review.diagnostics import review_diagnostics
     from .review.rollup import combined_actuals, rollups
     from .words import lang_of
 
     as_of = inputs.as_of or dt.date.today()
     require_data_file(inputs.actuals)
-    kids = []
-    for key, res in children:
-        path = child_actuals(res, child_actuals_name)
-        got = _child_review(key, res, path, child_actuals_name, as_of)
-        kids.append(Child(key, res.model, got, path))
-    own = score(parent.model, inputs.actuals, as_of=as_of)
-    rolled = rollups(parent.model, own, kids)
     read = project_inputs(parent) + [inputs.actuals]
-    read += [k.actuals for k in kids if k.actuals is not None]
-    read += [p for _, r in children for p in project_inputs(r)]
+    read += [p for _, r, _ in children for p in project_inputs(r)]
     if inputs.outcomes is not None:
         require_data_file(inputs.outcomes)
         read.append(inputs.outcomes)
+    below: dict[str, list[str]] = {}
+    for key, _, above in children:
+        below.setdefault(above, []).append(key)
+    done: dict[str, Child] = {}
     with tempfile.TemporaryDirectory(prefix="stratlang-rollup-") as tmp:
+        for n, (key, res, above) in enumerate(reversed(children)):  # children before parents
+            path = child_actuals(res, child_actuals_name)
+            kids = [done[k] for k in below.get(key, ())]
+            own = _child_review(key, res, path, child_actuals_name, as_of)
+            got, rolled = _rolled(res.model, own, path, kids, Path(tmp) / str(n), as_of)
+            done[key] = Child(key, res.model, got, path, above, rolled)
+        kids = [done[k] for k in below.get(parent_key, ())]
+        own = score_actuals(parent.model, inputs.actuals, as_of)
+        rolled = rollups(parent.model, own, kids)
         actuals = combined_actuals(inputs.actuals, rolled, Path(tmp) / "actuals.csv")
-        result = score(parent.model, actuals, as_of=as_of, outcomes=inputs.outcomes)
+        result = score_actuals(parent.model, actuals, as_of, inputs.outcomes)
+    every = [done[key] for key, _, _ in children]
+    read += [k.actuals for k in every if k.actuals is not None]
     lang = lang_of(parent.model, lang)
     files: dict[str, bytes | str] = dict(
         render_review(parent.model, result, lang=lang, level=inputs.level, pdf=pdf)
     )
-    dot_text = cascade_map_dot(parent_key, parent.model, result, kids, lang)
+    dot_text = cascade_map_dot(parent_key, parent.model, result, every, lang)
     files["cascade-map.svg"] = run_dot(dot_text, "svg")
     files.update(
         render_cascade_review(
-            parent.model, result, kids, rolled, unit_labels, lang, level=inputs.level
+            parent.model,
+            result,
+            every,
+            rolled,
+            unit_labels,
+            lang,
+            level=inputs.level,
+            parent_key=parent_key,
         )
     )
     with output_folder(Path(out), inputs=read, on_wait=on_wait) as stage:
@@ -125,5 +141,39 @@ def review_cascade(
             (stage / name).write_bytes(data)
     diagnostics = review_diagnostics(result, parent.model)
     return CascadeReviewed(
-        Path(out), tuple(sorted(files)), result, diagnostics, tuple(kids), rolled
+        Path(out), tuple(sorted(files)), result, diagnostics, tuple(every), rolled
     )
+
+
+def score_actuals(model, path: Path, as_of: dt.date, outcomes: Path | None = None):
+    from .review import review as score
+
+    return score(model, path, as_of=as_of, outcomes=outcomes)
+
+
+def _rolled(
+    model,
+    own: ReviewResult | None,
+    path: Path | None,
+    kids: Sequence[Child],
+    tmp: Path,
+    as_of: dt.date,
+) -> tuple[ReviewResult | None, tuple[Rollup, ...]]:
+    """A project's review with its children's actuals rolled up into it, and the roll-ups.
+    Without an actuals file of its own, its review is the rolled-up figures alone (None when
+    nothing rolls up: its targets show no data)."""
+    from .review.rollup import combined_actuals, rollups
+
+    if not any(k.review is not None for k in kids):
+        return own, ()
+    tmp.mkdir()
+    given = own
+    if path is None or own is None:
+        path = tmp / "own.csv"
+        path.write_text("measure,period,value,note\n", encoding="utf-8")
+        own = score_actuals(model, path, as_of)
+    rolled = rollups(model, own, kids)
+    if not any(p.own is None and p.total is not None for r in rolled for p in r.periods):
+        return given, rolled  # nothing summed: the project's own figures as they are
+    actuals = combined_actuals(path, rolled, tmp / "actuals.csv")
+    return score_actuals(model, actuals, as_of), rolled

@@ -4,9 +4,11 @@ children's, as `cascade-review.html` and `cascade-review.json`.
 The report's three levels follow the units:
 - **战略层 / Strategy level**: the top strategy — each parent objective's status beside the
   status of every unit's objectives aligned with it, and the rolled-up targets per period (each
-  child's actual, the total, the parent's goal and status).
-- **经营层 / Operations level**: per unit (each child project, and within it per owning unit,
-  e.g. a branch's teams) its objectives' targets: latest actual, goal, status.
+  child's actual, the total, the parent's goal and status); then the same for every project
+  below that has children of its own (a branch and its teams), level by level.
+- **经营层 / Operations level**: per unit (every project below the top, named by its trail of
+  units, and within it per owning unit, e.g. a branch's teams) its objectives' targets: latest
+  actual, goal, status.
 - **业务层 / Business level**: per unit its plays' targets, the same way.
 
 Every text is escaped; the page has no script. JSON: compact, keys sorted, floats rounded to 6
@@ -49,6 +51,7 @@ TEXT = {
     "plays": ("打法", "Plays"),
     "no_plays": ("无打法", "no plays"),
     "owner": ("负责单元", "Owning unit"),
+    "below": ("{unit} 与下级单元", "{unit} and the units below it"),
 }
 
 CSS = """
@@ -85,12 +88,16 @@ def _chip(status: str, lang: str, text: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """A unit's column: a child project (its key, label, model, review)."""
+    """A unit's column: a project below the top (its key, label, model, review, the key of the
+    project above it, its units from the top down, what rolled up into it)."""
 
     key: str
     label: str
     model: m.Model
     review: ReviewResult | None
+    parent: str | None = None
+    trail: str = ""
+    rollups: tuple[Rollup, ...] = ()
 
 
 def _status(review: ReviewResult | None, objective_id: str) -> str:
@@ -137,15 +144,21 @@ def render_cascade_review(
     unit_labels: dict[str, str],
     lang: str,
     level: str | None = None,
+    parent_key: str | None = None,
 ) -> dict[str, str]:
-    """{"cascade-review.html": …, "cascade-review.json": …}; `level` (strategy, operations or
-    business): that level of the page only."""
+    """{"cascade-review.html": …, "cascade-review.json": …}; `children`: every project below
+    the parent, in tree order (`Child.parent` None or `parent_key` for a direct child); `level`
+    (strategy, operations or business): that level of the page only."""
     from .review_html import clean_page
 
-    units = [
-        Unit(c.key, unit_labels.get(c.model.unit or "", c.model.strategy.label), c.model, c.review)
-        for c in children
-    ]
+    units: list[Unit] = []
+    trails: dict[str | None, str] = {}
+    for c in children:
+        label = unit_labels.get(c.model.unit or "", c.model.strategy.label)
+        above = None if c.parent == parent_key else c.parent
+        trail = f"{trails[above]} › {label}" if above in trails else label
+        trails[c.key] = trail
+        units.append(Unit(c.key, label, c.model, c.review, above, trail, c.rollups))
     title = f"{t('title', lang)} · {parent.strategy.label}"
     out = [
         "<!DOCTYPE html>",
@@ -164,12 +177,35 @@ def render_cascade_review(
         out += _business_level(units, lang)
     out.append("</body></html>")
     page = clean_page("\n".join(out) + "\n")
-    data = cascade_review_json(parent, parent_review, children, rolled)
+    data = cascade_review_json(parent, parent_review, children, rolled, parent_key)
     return {"cascade-review.html": page, "cascade-review.json": data}
 
 
 def _strategy_level(parent, parent_review, units, rolled, lang) -> list[str]:
     out = [f'<section id="level-strategy"><h2>{_e(t("strategy", lang))}</h2>']
+    out += _carried(parent, parent_review, [u for u in units if u.parent is None], rolled, lang)
+    for u in units:
+        below = [v for v in units if v.parent == u.key]
+        if below:
+            out.append(f'<h3 class="level">{_e(t("below", lang, unit=u.trail))}</h3>')
+            if u.review is None:
+                out.append(f'<p class="small">{_e(t("no_actuals", lang))}</p>')
+            review = u.review or _empty_review(parent_review)
+            out += _carried(u.model, review, below, u.rollups, lang)
+    out.append("</section>")
+    return out
+
+
+def _empty_review(like: ReviewResult) -> ReviewResult:
+    """No figures (a unit without actuals): every status 'none'."""
+    import dataclasses
+
+    return dataclasses.replace(like, objectives=(), measures=())
+
+
+def _carried(parent, parent_review, units, rolled, lang) -> list[str]:
+    """A parent's objectives beside its direct units' aligned objectives, and its roll-ups."""
+    out = []
     head = "".join(f"<th>{_e(u.label)}</th>" for u in units)
     out.append(
         f"<table><tr><th>{_e(t('objective', lang))}</th><th>{_e(t('parent', lang))}</th>{head}</tr>"
@@ -230,14 +266,13 @@ def _strategy_level(parent, parent_review, units, rolled, lang) -> list[str]:
                 f"<td>{_e(goal)}</td><td>{_chip(ps.status if ps else 'none', lang)}</td></tr>"
             )
         out.append("</table>")
-    out.append("</section>")
     return out
 
 
 def _operations_level(units, unit_labels, lang) -> list[str]:
     out = [f'<section id="level-operations"><h2>{_e(t("operations", lang))}</h2>']
     for u in units:
-        out.append(f'<h3>{_e(u.label)} <span class="small">{_e(u.key)}</span></h3>')
+        out.append(f'<h3>{_e(u.trail)} <span class="small">{_e(u.key)}</span></h3>')
         if u.review is None:
             out.append(f'<p class="small">{_e(t("no_actuals", lang))}</p>')
         groups: dict[str, list] = {}
@@ -257,7 +292,7 @@ def _operations_level(units, unit_labels, lang) -> list[str]:
 def _business_level(units, lang) -> list[str]:
     out = [f'<section id="level-business"><h2>{_e(t("business", lang))}</h2>']
     for u in units:
-        out.append(f"<h3>{_e(u.label)}</h3>")
+        out.append(f"<h3>{_e(u.trail)}</h3>")
         if not u.model.plays:
             out.append(f'<p class="small">{_e(t("no_plays", lang))}</p>')
             continue
@@ -297,7 +332,8 @@ def cascade_map_dot(
     """The cascade view of the parent and its children, each objective coloured by its status
     (`cascade-map.svg`)."""
     cascade = Cascade(
-        [Project(parent_key, parent)] + [Project(c.key, c.model, parent_key) for c in children]
+        [Project(parent_key, parent)]
+        + [Project(c.key, c.model, c.parent or parent_key) for c in children]
     )
     marks = cascade_marks(parent_key, parent_review, children, lang)
     return cascade_dot(cascade, layout="auto", lang=lang, marks=marks)
@@ -318,6 +354,7 @@ def cascade_review_json(
     parent_review: ReviewResult,
     children: Sequence[Child],
     rolled: Sequence[Rollup],
+    parent_key: str | None = None,
 ) -> str:
     from .. import __version__
     from ..schemas import schema_url
@@ -350,33 +387,39 @@ def cascade_review_json(
                     }
                     for o in c.model.objectives.values()
                 ],
+                "parent": c.parent or parent_key,
+                "rollups": _rollups_json(c.rollups),
             }
             for c in children
         ],
-        "rollups": [
-            {
-                "measure": r.measure,
-                "serving": [{"project": k, "measure": cm} for k, cm in r.serving],
-                "periods": [
-                    {
-                        "period": p.period,
-                        "total": _num(p.total),
-                        "own": _num(p.own),
-                        "parts": [
-                            {
-                                "project": q.child,
-                                "unit": q.unit,
-                                "measure": q.measure,
-                                "actual": _num(q.actual),
-                                "status": q.status,
-                            }
-                            for q in p.parts
-                        ],
-                    }
-                    for p in r.periods
-                ],
-            }
-            for r in rolled
-        ],
+        "rollups": _rollups_json(rolled),
     }
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def _rollups_json(rolled: Sequence[Rollup]) -> list[dict]:
+    return [
+        {
+            "measure": r.measure,
+            "serving": [{"project": k, "measure": cm} for k, cm in r.serving],
+            "periods": [
+                {
+                    "period": p.period,
+                    "total": _num(p.total),
+                    "own": _num(p.own),
+                    "parts": [
+                        {
+                            "project": q.child,
+                            "unit": q.unit,
+                            "measure": q.measure,
+                            "actual": _num(q.actual),
+                            "status": q.status,
+                        }
+                        for q in p.parts
+                    ],
+                }
+                for p in r.periods
+            ],
+        }
+        for r in rolled
+    ]

@@ -23,7 +23,8 @@ def review_tree(
     pdf: bool,
 ) -> tuple[CheckResult, CascadeReviewed]:
     """Check the tree (ENTRY and the projects below it; a folder without main.strat: every
-    project in it), review its top project with its direct children's actuals rolled up."""
+    project in it), review its top project with the actuals of the projects below it rolled up
+    level by level (a team's into its branch, the branches' into the top)."""
     parent_given = entry.is_file() or (entry / "main.strat").is_file()
     tree = checked_tree((entry,), children=parent_given)
     tops = [e for e in tree.results if e not in tree.parents]
@@ -35,9 +36,9 @@ def review_tree(
     casc = cascade_of(tree)
     top = casc.projects[0]
     kids = [
-        (p.key, tree.results[e])
+        (p.key, tree.results[e], p.parent)
         for p, e in zip(casc.projects, _entries_in(casc, tree), strict=True)
-        if p.parent == top.key
+        if p.parent is not None
     ]
     if not kids:
         click.echo(f"note: no child project names {top.key} as its parent", err=True)
@@ -56,7 +57,7 @@ def review_tree(
             on_wait=say_waiting,
         )
     for kid in reviewed.children:
-        if kid.actuals is None:
+        if kid.review is None:
             click.echo(
                 f"note: {kid.key} has no {child_actuals}: its targets show no data", err=True
             )

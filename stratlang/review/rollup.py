@@ -28,17 +28,6 @@ from .tables import read_raw
 
 
 @dataclass(frozen=True)
-class Child:
-    """A child project of the parent reviewed: `key` its entry as shown, its checked model, and
-    its review (None when it has no actuals file)."""
-
-    key: str
-    model: m.Model
-    review: ReviewResult | None
-    actuals: Path | None = None
-
-
-@dataclass(frozen=True)
 class Part:
     """One child's share of a rolled-up period."""
 
@@ -70,6 +59,20 @@ class Rollup:
     label: str
     serving: tuple[tuple[str, str], ...]  # (child key, child measure id)
     periods: tuple[RolledPeriod, ...]
+
+
+@dataclass(frozen=True)
+class Child:
+    """A project below the parent reviewed: `key` its entry as shown, its checked model, and
+    its review (None when it has no actuals file and nothing rolls up into it); `parent` the
+    key of the project above it, `rollups` what its own children rolled up into it."""
+
+    key: str
+    model: m.Model
+    review: ReviewResult | None
+    actuals: Path | None = None
+    parent: str | None = None
+    rollups: tuple[Rollup, ...] = ()
 
 
 def additive(t: m.Target) -> bool:
