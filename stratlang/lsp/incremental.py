@@ -10,7 +10,10 @@ loop over that list.
 
 The result must equal `parse_source` on the whole text, diagnostics included. A group whose
 statements all parse cleanly parses cleanly as a whole, to the same nodes, so its statements are
-used. A group with a syntax error is parsed the way the whole-file parser parses it: the group
+used. So are they when the ones that fail, fail at a token (not at their end, and with no
+malformed literal): the whole-file parser then recovers statement by statement and reports just
+what each statement reports on its own. Any other group with a syntax error is parsed the way
+the whole-file parser parses it: the group
 text on its own (recovery, messages and all), extended by the following groups while it ends in
 `unexpected end of file` (SYN104): the whole-file parser then parses the group together with the
 next one, and says `unexpected end of file` only at the end of the file. Comments are
@@ -100,6 +103,19 @@ def _ends_early(piece: Piece) -> bool:
     """The piece's text ended where the parser still wanted more (SYN104, said only at the end
     of the text): in the whole file the parser would have gone on into the next group."""
     return any(d.code == "SYN104" for d in piece.diags)
+
+
+def _fails_alike(piece: Piece) -> bool:
+    """The statement fails on its own as it fails in its group: at a token the parser does not
+    accept there, which does not depend on what comes after the statement (not at its end:
+    `unexpected end of file`, `this { is never closed`), and with no malformed literal (whose
+    error decides what else the group's recovery reports)."""
+    failed = False
+    for d in piece.diags:
+        if d.code in ("SYN103", "SYN104") or (d.code == "SYN102" and "never closed" in d.message):
+            return False
+        failed = failed or d.severity == dg.Severity.ERROR
+    return failed
 
 
 Statement = tuple[int, int, list[int]]
@@ -275,7 +291,7 @@ class IncrementalParser:
         i = 0
         while i < len(groups):
             group = groups[i]
-            if all(pieces[k].clean for k in group):
+            if all(pieces[k].clean or _fails_alike(pieces[k]) for k in group):
                 chosen.extend(pieces[k] for k in group)
                 i += 1
                 continue
