@@ -17,6 +17,12 @@ the Python heap peak of one check under tracemalloc), and the growth large/small
 linear, the time per line stays the same (growth of time / growth of lines ~ 1.0).
 
 Each project is measured in a fresh subprocess so the peak memory belongs to that project alone.
+
+Then, as a user meets them (`--no-processes` skips this), whole processes, alternating run by run
+and reported as medians of wall and CPU time with the ratio to a process that only does the raw
+parse of the same files: `stratlang check` on each project, `stratlang --version` and
+`stratlang check examples/bank_wealth` (the start-up bars: 0.15 s and 0.3 s; the 60k-line bar
+is 2.5 s end to end).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -152,6 +159,56 @@ def measure(name: str, repeat: int) -> dict:
     return res
 
 
+STRATLANG = Path(sys.executable).parent / "stratlang"
+RAW_PROCESS = (
+    "import sys; from pathlib import Path; from stratlang.syntax.parser import raw_lark_parse\n"
+    "for p in sorted(Path(sys.argv[1]).glob('*.strat')): raw_lark_parse(p.read_text('utf-8'))\n"
+)
+STARTUP_BARS = {"--version": 0.15, "check examples/bank_wealth": 0.3}
+END_TO_END_BAR_S = 2.5
+
+
+def timed_process(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def report_processes(results: dict[str, dict], repeat: int) -> None:
+    """Whole processes, paired run by run: `stratlang check` against a raw-parse process, and
+    the start-up of the command."""
+    print()
+    print(f"processes (medians of {repeat} paired runs; wall / CPU):")
+    for name, r in results.items():
+        folder = str((ROOT / r["entry"]).parent)
+        raw_runs, check_runs = [], []
+        for _ in range(repeat):
+            raw_runs.append(timed_process([sys.executable, "-c", RAW_PROCESS, folder]))
+            check_runs.append(timed_process([str(STRATLANG), "check", folder]))
+        (rw, rc), (cw, cc) = medians(raw_runs), medians(check_runs)
+        line = (
+            f"  {name:8} {r['lines']:7d} lines: raw parse process {rw:6.2f} s / {rc:6.2f} s   "
+            f"stratlang check {cw:6.2f} s / {cc:6.2f} s   check/raw x{cw / rw:.2f} / x{cc / rc:.2f}"
+        )
+        if r["lines"] >= 50_000:
+            line += f"   (bar {END_TO_END_BAR_S} s: {'ok' if cw < END_TO_END_BAR_S else 'over'})"
+        print(line)
+    for args, bar in STARTUP_BARS.items():
+        runs = [timed_process([str(STRATLANG), *args.split()]) for _ in range(repeat)]
+        w, c = medians(runs)
+        print(
+            f"  stratlang {args}: {w:.3f} s / {c:.3f} s   (bar {bar} s: {'ok' if w < bar else 'over'})"
+        )
+
+
 def run_child(name: str, repeat: int, no_gc: bool = False) -> dict:
     proc = subprocess.run(
         [sys.executable, __file__, "--child", name, "--repeat", str(repeat)] + ["--no-gc"] * no_gc,
@@ -260,6 +317,9 @@ def main(argv=None) -> int:
         action="store_true",
         help="disable Python's cyclic GC while measuring (shows how much of the cost is GC)",
     )
+    ap.add_argument(
+        "--no-processes", action="store_true", help="skip the whole-process measurements"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
@@ -280,6 +340,8 @@ def main(argv=None) -> int:
         print(f"measuring {n} ...", file=sys.stderr, flush=True)
         results[n] = run_child(n, a.repeat, a.no_gc)
     bad = report(results, a.no_gc)
+    if not a.no_processes:
+        report_processes(results, a.repeat)
     if a.json:
         a.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for b in bad:
