@@ -566,6 +566,15 @@ def _median(xs: list[float]) -> float:
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
+def _differences(reference: dict, listed: dict) -> dict:
+    """play -> (stratlang's count, the other's) where they differ (a play missing: 0 listed)."""
+    return {
+        p: (reference.get(p, 0), listed.get(p, 0))
+        for p in sorted(set(reference) | set(listed))
+        if reference.get(p, 0) != listed.get(p, 0)
+    }
+
+
 def report(runs: dict[str, list[dict]], rows: int) -> None:
     """Medians per method, outputs compared with stratlang's, ratios paired by turn."""
     reference = runs["stratlang"][0]["plays"] if runs.get("stratlang") else None
@@ -585,11 +594,7 @@ def report(runs: dict[str, list[dict]], rows: int) -> None:
             listed = rs[0]["plays"]
             note = f"{sum(listed.values()):,} listed"
             if reference is not None and m != "stratlang":
-                diff = {
-                    p: (reference.get(p, 0), listed.get(p, 0))
-                    for p in sorted(set(reference) | set(listed))
-                    if reference.get(p, 0) != listed.get(p, 0)
-                }
+                diff = _differences(reference, listed)
                 note += (
                     ", same per play as stratlang"
                     if not diff
@@ -610,7 +615,7 @@ def report(runs: dict[str, list[dict]], rows: int) -> None:
             f"{peak:>9.0f}  {note}"
         )
     if runs.get("stratlang") and hand:
-        same = runs["hand"][0]["plays"] == reference
+        same = not _differences(reference or {}, hand[0]["plays"])
         for what in ("seconds", "cpu"):
             pairs = [r[what] / h[what] for r, h in zip(runs["stratlang"], hand)]
             ratio = _median(pairs)

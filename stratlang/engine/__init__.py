@@ -136,9 +136,18 @@ def _run(
     try:
         step("reading and checking the data")
         try:
-            # with history aggregates, segments are counted on the enriched table, not in the scan
+            # with history aggregates, segments are counted on the enriched table, not in the scan;
+            # the plays are picked in the scan too, unless the assignment reads another table
+            # (history aggregates, transitions) or needs the contact log
+            simple = engine == "duckdb" and not history_files
+            ahead = simple and previous is None and not contacts
+            ahead = ahead and not trans.transition_plays(model)
             src = ddb.load(
-                con, model, data_path, with_counts=engine == "duckdb" and not history_files
+                con,
+                model,
+                data_path,
+                with_counts=simple,
+                pick=ddb.pick_case(model, as_of) if ahead else None,
             )
             table = "customers"
             history_stats = {}
@@ -163,7 +172,14 @@ def _run(
                     customers, counts = ddb.segment_counts_sql(con, model, table)
                 step("assigning plays")
                 table = trans.run_duckdb(con, model, table, previous)
-                ddb.assign(con, model, table, as_of=as_of, contacts=logged)
+                ddb.assign(
+                    con,
+                    model,
+                    table,
+                    as_of=as_of,
+                    contacts=logged,
+                    picked=src.picked if table == "customers" else None,
+                )
             else:
                 from . import spark
 

@@ -82,6 +82,9 @@ class Source:
     rows: int = 0
     columns: dict = field(default_factory=dict)  # the file's column name -> DuckDB type
     extra: list | None = None  # values of check_and_type's `extra` aggregates, when computed
+    # check_and_type's `pick`, when computed in the check's scan: the view of the customers it
+    # gives a play (columns: the key, `play`)
+    picked: str | None = None
     reader: str = ""  # SQL of the relation that reads the file (csv: columns named __c0, __c1, …)
     names: dict = field(default_factory=dict)  # the file's column name -> its name in `reader`
     header: list = field(default_factory=list)  # csv: the header's names, in order
@@ -529,12 +532,16 @@ def check_and_type(
     schema: Schema,
     table: str = "customers",
     extra: list | None = None,
+    pick: exp.Expr | None = None,
 ) -> int:
     """Run every data check; raise DataError listing the problems. Creates the typed view `table`.
 
     `extra`: aggregate expressions over the typed columns (e.g. segment counts) to compute in the
     same scan when the file's types already match the schema; their values are left in
-    `src.extra` (None when they could not share the scan). Returns the number of rows."""
+    `src.extra` (None when they could not share the scan). `pick`: an expression over the typed
+    columns giving a customer's play (NULL: none), also computed in that scan when it can be: the
+    customers with a play are kept in the view `src.picked` (the key and `play`), so that the
+    assignment does not read the data again (engine.duckdb.assign). Returns the number of rows."""
     problems: list[str] = []
     missing = [f for f in schema.fields.values() if f.name not in src.columns]
     if missing:
@@ -653,6 +660,7 @@ def check_and_type(
     if key is not None and schema.fields[key].type == "int" and not _integral(src.columns[key]):
         key_expr = _int_key(col(key))  # `12` and `12.0` are the same customer
     prev = _free_name(schema, src.row + "_prev_key")
+    lagged = exp.select(exp.Star()).from_(base)  # the rows scanned, with what they are compared to
     if key_expr is not None:
         # duplicate keys, cheaply (docs/data.md "Performance"): the keys in scan order are compared
         # with the one before (a streaming window, no hash table); when every key is greater than
@@ -665,14 +673,11 @@ def check_and_type(
             exp.alias_(exp.Count(this=key_expr.copy()), "keys"),
             copy=False,
         )
-        lagged = exp.select(
-            exp.Star(),
+        lagged = lagged.select(
             exp.alias_(
                 exp.Window(this=exp.func("lag", key_expr.copy()), over="OVER"), prev, quoted=True
             ),
-        ).from_(base)
-        sel = sel.from_(
-            exp.Subquery(this=lagged, alias=exp.TableAlias(this=ident("__scan"))), copy=False
+            copy=False,
         )
     same_types = src.kind != "csv" and all(
         _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values()
@@ -680,8 +685,41 @@ def check_and_type(
     if extra and same_types:
         for j, aggregate in enumerate(extra):
             sel = sel.select(exp.alias_(aggregate, f"x{j}"), copy=False)
+    play = _free_name(schema, ROW + "_play")
+    if pick is not None and same_types and key is not None and key != "play":
+        # the customers with a play, gathered in the same scan: one list (of the few columns the
+        # assignment needs), kept in a one-row table beside the counts and unnested by a view
+        lagged = lagged.select(exp.alias_(pick.copy(), play, quoted=True), copy=False)
+        fields = [(key, col(key)), ("play", exp.column(play, quoted=True))]
+        row_of = exp.Struct(
+            expressions=[
+                exp.PropertyEQ(this=exp.Literal.string(name), expression=value)
+                for name, value in fields
+            ]
+        )
+        chosen = exp.Not(this=exp.Is(this=exp.column(play, quoted=True), expression=exp.Null()))
+        sel = sel.select(
+            exp.alias_(
+                exp.Filter(this=exp.func("list", row_of), expression=exp.Where(this=chosen)),
+                "__picked",
+                quoted=True,
+            ),
+            copy=False,
+        )
+        src.picked = "__picked"
+    sel = sel.from_(
+        exp.Subquery(this=lagged, alias=exp.TableAlias(this=ident("__scan"))), copy=False
+    )
     try:
-        res = con.execute(_q(sel)).fetchone()
+        if src.picked is not None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {_q(sel)}")
+            con.execute(
+                'CREATE OR REPLACE TEMP VIEW __picked AS SELECT UNNEST(COALESCE("__picked", []), '
+                "recursive := true) FROM __checked"
+            )
+            res = con.execute('SELECT * EXCLUDE ("__picked") FROM __checked').fetchone()
+        else:
+            res = con.execute(_q(sel)).fetchone()
         assert res is not None  # aggregates without GROUP BY: always one row
         n = res[0]
         nk = 2 if key is not None else 0
@@ -854,6 +892,7 @@ def prepare(
     schema: Schema | None,
     table: str = "customers",
     extra: list | None = None,
+    pick: exp.Expr | None = None,
 ) -> Source:
     if schema is None or schema.key is None:
         raise DataError(
@@ -861,5 +900,5 @@ def prepare(
             help="declare a `schema` with a `key` field (see docs/data.md)",
         )
     src = open_source(con, path, schema)
-    check_and_type(con, src, schema, table, extra)
+    check_and_type(con, src, schema, table, extra, pick)
     return src

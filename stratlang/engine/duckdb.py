@@ -214,18 +214,54 @@ def assign(
     table: str = "customers",
     as_of: dt.date | None = None,
     contacts: str | None = None,
+    picked: str | None = None,
 ) -> None:
     """Create the table `__assigned` with the assignment result (with `as_of`: among the plays
-    active on that day; with `contacts`, the contact log's table: keeping the contact limits)."""
+    active on that day; with `contacts`, the contact log's table: keeping the contact limits).
+
+    `picked`: the view of the customers `pick_case` gave a play in the data check's scan (`load`
+    with `pick`; the key and `play`): the assignment starts from it instead of reading `table`."""
     q = assignment_query(model, table, "duckdb", as_of, contacts)
     if q is None:
         create_empty_assigned(con, model)
         return
+    parts = _pick_parts(q, table) if picked is not None else None
+    if parts is not None:  # the play is already chosen: the pick reads it, not the whole table
+        from sqlglot import exp
+
+        case, source = parts
+        case.set("this", exp.column("play", quoted=True))
+        source.replace(exp.Table(this=exp.to_identifier(picked)))
     # kept rows first, sorted by play: each play's file then reads a few row groups (zonemaps), not all
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE __assigned AS SELECT * FROM ({q.sql(dialect='duckdb')}) "
         "ORDER BY play_order"
     )
+
+
+def pick_case(model: Model, as_of: dt.date | None, table: str = "customers") -> exp.Expr | None:
+    """The assignment's pick (the first play in assignment order that admits the customer, NULL
+    for none) as one expression over the customer columns: `load` computes it in the data check's
+    scan, so that the assignment does not read the data a second time. None when the assignment
+    has no such pick (no active play)."""
+    q = assignment_query(model, table, "duckdb", as_of)
+    parts = _pick_parts(q, table) if q is not None else None
+    return parts[0].this.copy() if parts is not None else None
+
+
+def _pick_parts(q: exp.Select, table: str) -> tuple[exp.Alias, exp.Table] | None:
+    """In an assignment query: the pick's `CASE … AS play` and the table it reads (None if the
+    query has another shape: then nothing is computed ahead)."""
+    from sqlglot import exp
+
+    ctes = [c for c in q.find_all(exp.CTE) if c.alias == "pick"]
+    if len(ctes) != 1:
+        return None
+    cases = [
+        a for a in ctes[0].find_all(exp.Alias) if a.alias == "play" and isinstance(a.this, exp.Case)
+    ]
+    tables = [t for t in ctes[0].find_all(exp.Table) if t.name == table]
+    return (cases[0], tables[0]) if len(cases) == 1 and len(tables) == 1 else None
 
 
 def count_exprs(model: Model) -> list[exp.Expr]:
@@ -243,12 +279,19 @@ def count_exprs(model: Model) -> list[exp.Expr]:
     return out
 
 
-def load(con: SQLConnection, model: Model, data_path: Path, with_counts: bool = False) -> Source:
-    """Read and check the data; with_counts: also count segments in the check's scan when possible."""
+def load(
+    con: SQLConnection,
+    model: Model,
+    data_path: Path,
+    with_counts: bool = False,
+    pick: exp.Expr | None = None,
+) -> Source:
+    """Read and check the data; with_counts: also count segments in the check's scan when
+    possible; `pick` (`pick_case`): also pick the plays in it (`Source.picked`)."""
     if isinstance(con, Connection):
         con.data_path = Path(data_path)
     try:
         extra = count_exprs(model) if with_counts and model.schema is not None else None
-        return prepare(con, Path(data_path), model.schema, extra=extra)
+        return prepare(con, Path(data_path), model.schema, extra=extra, pick=pick)
     except duckdb.Error as e:  # pragma: no cover - prepare converts the expected ones
         raise DataError(f"cannot read {data_path}: {e}") from None
