@@ -136,6 +136,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "ALN008": (Severity.WARNING, "perspective order differs across levels"),
     "ALN009": (Severity.ERROR, "unit problem: undefined, cyclic or outside the parent's unit"),
     "ALN010": (Severity.WARNING, "owner is a free string where units are declared"),
+    "ALN011": (Severity.ERROR, "serves names no target of an aligned parent objective"),
     # found by `stratlang review` in the actuals, not by the checker (docs/review.md)
     "REV801": (
         Severity.WARNING,

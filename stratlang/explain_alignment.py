@@ -179,4 +179,15 @@ ALIGNMENT: dict[str, E] = {
         base=BRANCH,
         parent=HEAD_OFFICE,
     ),
+    "ALN011": E(
+        "A child target serves the parent target with the same id; `serves OBJECTIVE.TARGET` in "
+        "its body names another one instead (a branch's `sz_aum` serving the head office's "
+        "`F1.aum`). It must name a target of a parent objective that the child objective aligns "
+        "with, and the strategy must have a parent.",
+        _objective(target='sz_aum "Shenzhen AUM" >= 300亿 by 2026-12-31 { serves F1.aun }'),
+        _objective(target='sz_aum "Shenzhen AUM" >= 300亿 by 2026-12-31 { serves F1.aum }'),
+        "Name the parent target as `OBJECTIVE.TARGET`, with the objective in `align`.",
+        base=BRANCH,
+        parent=HEAD_OFFICE,
+    ),
 }

@@ -195,7 +195,14 @@ VARIANT_ATTRIBUTES: dict[str, str] = {"offer": "ref:offer", "description": "str"
 # `PERIOD CMP VALUE`), typed as in ATTRIBUTES. Defaults: cadence from the strategy (itself
 # quarterly), weight 1, tolerance 10%.
 LINE_ATTRIBUTES: dict[str, dict[str, str]] = {
-    "target": {"cadence": "one:cadence", "weight": "count", "tolerance": "percent"},
+    "target": {
+        "cadence": "one:cadence",
+        "weight": "count",
+        "tolerance": "percent",
+        # a child target in a cascade: the parent target it serves, `OBJECTIVE.TARGET` of the
+        # parent project (instead of the same-id rule; docs/cascade.md)
+        "serves": "measure_ref",
+    },
     "measure": {"cadence": "one:cadence", "weight": "count"},
 }
 DEFAULT_WEIGHT = 1

@@ -205,6 +205,9 @@ class Target:
     cadence: str | None = None  # None: the strategy's
     weight: float = 1.0
     tolerance: float | None = None  # a fraction (15% -> 0.15); None: the default 10%
+    # `serves F1.aum_total`: (parent objective id, parent target id) this target serves in a
+    # cascade; None: the parent target of the same id (docs/cascade.md)
+    serves: tuple[str, str] | None = None
 
     @property
     def unit(self) -> str:

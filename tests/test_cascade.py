@@ -101,7 +101,7 @@ def test_children_are_found_from_their_parent_links():
 
 
 def test_allow_silences_an_alignment_warning(tmp_path):
-    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git").mkdir(parents=True)
     write(tmp_path / "hq" / "main.strat", PARENT)
     child = CHILD + 'objective S2 "Own" {\n  perspective learning\n  allow ALN004\n}\n'
     write(tmp_path / "sz" / "main.strat", child)
@@ -174,7 +174,7 @@ def test_outside_a_repository_the_parent_stays_next_to_the_project(tmp_path):
 
 
 def test_a_cycle_of_parents(tmp_path):
-    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git").mkdir(parents=True)
     write(tmp_path / "hq" / "main.strat", PARENT.replace("unit   hq", 'parent "../sz"\n  unit hq'))
     child = write(tmp_path / "sz" / "main.strat", CHILD)
     assert aln_messages(child) == [
@@ -183,7 +183,7 @@ def test_a_cycle_of_parents(tmp_path):
 
 
 def test_units_must_nest_under_the_parent_strategys_unit(tmp_path):
-    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git").mkdir(parents=True)
     write(tmp_path / "hq" / "main.strat", PARENT)
     child = write(tmp_path / "sz" / "main.strat", CHILD.replace("unit   sz", "unit   loose"))
     write(child, child.read_text() + 'unit loose "Loose"\n')
@@ -195,7 +195,7 @@ def test_units_must_nest_under_the_parent_strategys_unit(tmp_path):
 
 
 def test_a_file_as_parent_and_a_grandparents_units(tmp_path):
-    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git").mkdir(parents=True)
     write(tmp_path / "hq" / "main.strat", PARENT)
     write(tmp_path / "sz" / "main.strat", CHILD + 'unit team "Team" { parent sz }\n')
     team = CHILD.replace('"../hq"', '"../sz/main.strat"').replace("unit   sz", "unit   team")
@@ -286,3 +286,64 @@ def test_load_tree_grows_linearly_with_the_branches(tmp_path):
 
     small, large = seconds(20), seconds(80)
     assert large < small * 4 * 1.5, (small, large)
+
+
+def serving_tree(tmp_path: Path, target: str) -> Path:
+    """hq with F1.aum_total >= 1200亿 and one branch whose SZ_F1 carries `target`."""
+    (tmp_path / ".git").mkdir(parents=True)
+    hq = HQ.read_text("utf-8")
+    (tmp_path / "hq").mkdir()
+    (tmp_path / "hq" / "main.strat").write_text(hq, "utf-8")
+    child = (
+        'strategy "SZ" {\n  parent "../hq"\n  unit branch_sz\n'
+        "  period 2026-01-01 .. 2026-12-31\n}\n"
+        f'objective SZ_F1 "SZ AUM" {{\n  perspective financial\n  owner branch_sz\n'
+        f"  align F1\n  target {target}\n}}\n"
+    )
+    (tmp_path / "sz").mkdir()
+    (tmp_path / "sz" / "main.strat").write_text(child, "utf-8")
+    return tmp_path
+
+
+def test_serves_names_the_parent_target_a_differently_named_target_serves(tmp_path):
+    tree = serving_tree(
+        tmp_path, 'sz_aum "SZ" >= 400亿 by 2026-12-31 {\n    serves F1.aum_total\n  }'
+    )
+    r = run("check", tree)
+    assert "error" not in r.stderr.split("emitted")[-1] and r.returncode == 0, r.stderr
+    assert "branch_sz `SZ_F1.sz_aum` 400亿" in r.stderr  # ALN006 sums it
+    # without `serves` the target serves nothing: no child target adds up to F1.aum_total
+    plain = serving_tree(tmp_path / "b", 'sz_aum "SZ" >= 400亿 by 2026-12-31')
+    assert "SZ_F1.sz_aum" not in run("check", plain).stderr
+
+
+def test_serves_overrides_the_same_id_rule_and_keeps_the_unit_check(tmp_path):
+    tree = serving_tree(
+        tmp_path, 'aum_total "SZ" >= 30% by 2026-12-31 {\n    serves F1.aum_total\n  }'
+    )
+    r = run("check", tree)
+    assert "error[ALN005]" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "ref,message",
+    [
+        ("F9.aum_total", "`F9` is not an objective of the parent strategy"),
+        ("F1.aum_totl", "did you mean `F1.aum_total`?"),
+    ],
+)
+def test_serves_naming_nothing_is_aln011(tmp_path, ref, message):
+    tree = serving_tree(tmp_path, f'sz_aum "SZ" >= 400亿 by 2026-12-31 {{\n    serves {ref}\n  }}')
+    r = run("check", tree / "sz")
+    assert r.returncode == 1 and "error[ALN011]" in r.stderr and message in r.stderr
+
+
+def test_serves_without_a_parent_is_aln011(tmp_path):
+    text = (
+        'strategy "S" {\n  period 2026-01-01 .. 2026-12-31\n}\n'
+        'objective F1 "F" {\n  perspective financial\n'
+        '  target a "A" >= 1亿 by 2026-12-31 { serves X1.a }\n}\n'
+    )
+    (tmp_path / "main.strat").write_text(text, "utf-8")
+    r = run("check", tmp_path / "main.strat")
+    assert "error[ALN011]" in r.stderr and "without a parent" in r.stderr

@@ -151,3 +151,29 @@ def test_completion_offers_the_units_of_the_file():
     for before in ("  parent ", "  owner ", "  unit "):
         offset = text.index(before) + len(before)
         assert complete(text, offset, ids) == [("hq", "id", "unit"), ("sz", "id", "unit")]
+
+
+SERVES = (
+    'objective S1 "O" {\n  perspective financial\n  align F1\n'
+    '  target sz_aum "SZ AUM" >= 300亿 by 2026-12-31 {serves   F1.aum_total\n weight 2}\n}\n'
+)
+
+
+def test_serves_is_read_into_the_model(project):
+    child = BASE.replace('owner  "Ops"', 'parent "../hq"\n  unit branch_sz') + SERVES
+    t = project(child).model.objectives["S1"].targets[0]
+    assert (t.id, t.serves, t.weight) == ("sz_aum", ("F1", "aum_total"), 2.0)
+
+
+def test_serves_takes_a_parent_target(project):
+    r = project(BASE + SERVES.replace("F1.aum_total", '"F1"'))
+    assert any("`serves`" in msg for code, msg in errors(r) if code == "TYP302"), errors(r)
+
+
+def test_the_formatter_prints_serves_in_the_targets_body():
+    out = format_text('strategy "S" {\n  period 2026-01-01 .. 2026-12-31\n}\n' + SERVES)
+    assert (
+        '  target      sz_aum "SZ AUM" >= 300亿 by 2026-12-31 {\n'
+        "    serves F1.aum_total\n    weight 2\n  }\n"
+    ) in out
+    assert format_text(out) == out

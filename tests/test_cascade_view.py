@@ -205,14 +205,16 @@ def rolled(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    "parent,prefix", [("F1.aum_total", "_F1.aum_total"), ("F2.fee_income", "_F2.fee_income"),
-                      ("C1.new_clients", "_C1.new_clients")],
+    "parent,sz_measure,gz_measure",
+    [("F1.aum_total", "SZ_F1.aum_total", "GZ_F1.aum_total"),
+     ("F2.fee_income", "SZ_F2.fee_income", "GZ_F2.gz_fee"),  # Guangzhou's `serves F2.fee_income`
+     ("C1.new_clients", "SZ_C1.new_clients", "GZ_C1.new_clients")],
 )  # fmt: skip
-def test_rollup_sums_the_childrens_actuals(rolled, parent, prefix):
+def test_rollup_sums_the_childrens_actuals(rolled, parent, sz_measure, gz_measure):
     base, _, kids = rolled
     got = actuals_of(review_json(base / "hq"), parent)
-    sz = actuals_of(kids["shenzhen"], "SZ" + prefix)
-    gz = actuals_of(kids["guangzhou"], "GZ" + prefix)
+    sz = actuals_of(kids["shenzhen"], sz_measure)
+    gz = actuals_of(kids["guangzhou"], gz_measure)
     for period in ("2026-Q1", "2026-Q2", "2026-Q3"):
         assert got[period] == pytest.approx(sz[period] + gz[period])
 

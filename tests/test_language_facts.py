@@ -119,3 +119,9 @@ def test_the_language_server_reads_the_facts():
     assert completion.spec_of("play") == language.attributes_of("play")
     top = [label for label, *_ in completion.complete("", 0, {})]
     assert top == list(language.STATEMENT_STARTERS)
+
+
+def test_the_docs_describe_every_line_attribute():
+    for word, attrs in language.LINE_ATTRIBUTES.items():
+        for name in attrs:
+            assert f"- `{name} " in DOCS, f"{word} body attribute `{name}`"

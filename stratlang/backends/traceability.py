@@ -103,8 +103,9 @@ def additive(t: m.Target) -> bool:
 
 
 def totals(parent_objective: m.Objective, children: tuple[Project, ...]) -> tuple[Total, ...]:
-    """Per additive target of the parent objective: the sum of the children's targets of the
-    same id in objectives aligned with it (only targets some child serves)."""
+    """Per additive target of the parent objective: the sum of the children's targets serving
+    it in objectives aligned with it — the same id, or `serves` naming it (only targets some
+    child serves)."""
     out = []
     for t in parent_objective.targets:
         if not additive(t):
@@ -115,7 +116,8 @@ def totals(parent_objective: m.Objective, children: tuple[Project, ...]) -> tupl
             for o in c.model.objectives.values()
             if parent_objective.id in o.aligns
             for ct in o.targets
-            if ct.id == t.id and ct.value.unit == "number"
+            if ct.serves == (parent_objective.id, t.id) or (ct.serves is None and ct.id == t.id)
+            if ct.value.unit == "number"
         ]
         if values:
             out.append(Total(t, float(sum(values)), len(values)))

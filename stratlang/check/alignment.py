@@ -9,7 +9,8 @@ additive targets reach the parent's (ALN006). Where the parent project is and wh
 (ALN001) is `check/cascade.py`'s.
 
 A child target *serves* the parent target with the same id in an objective it aligns with
-(**Decision:** matching by id; a target with no such parent target serves nothing). Every check
+(**Decision:** matching by id; a target with no such parent target serves nothing), or the one
+its `serves OBJECTIVE.TARGET` names (ALN011 when that names nothing it may serve). Every check
 is linear in the objectives and targets of the projects it reads: dictionaries by id, no scan of
 one project's objectives per objective of another.
 """
@@ -73,8 +74,17 @@ class Served:
 
 
 def served(model: m.Model, parent: m.Model) -> Iterator[Served]:
-    """Each (child target, parent target of the same id in an aligned objective) pair."""
+    """Each (child target, parent target it serves) pair: the one its `serves` names (when that
+    is a target of an objective it aligns with; else ALN011 and nothing), else the parent target
+    of the same id in an aligned objective."""
     for o in model.objectives.values():
+        for t in o.targets:
+            if t.serves is not None:
+                pid, tid = t.serves
+                po = parent.objectives.get(pid) if pid in o.aligns else None
+                pt = next((x for x in po.targets if x.id == tid), None) if po else None
+                if po is not None and pt is not None:
+                    yield Served(o, t, po, pt)
         for pid in o.aligns:
             po = parent.objectives.get(pid)
             if po is None or not po.targets:
@@ -82,8 +92,63 @@ def served(model: m.Model, parent: m.Model) -> Iterator[Served]:
             theirs = {t.id: t for t in po.targets}
             for t in o.targets:
                 pt = theirs.get(t.id)
-                if pt is not None:
+                if pt is not None and t.serves is None:
                     yield Served(o, t, po, pt)
+
+
+def _line_attr(node: ast.TargetLine | None, name: str) -> ast.Attribute | None:
+    """The attribute `name` in a target's `{ … }`."""
+    items = node.items if node is not None else ()
+    return next((i for i in items if isinstance(i, ast.Attribute) and i.name.name == name), None)
+
+
+def _serves_named(model: m.Model, parent: m.Model | None) -> Iterator[dg.Diagnostic]:
+    """ALN011: `serves OBJ.TARGET` names no target of a parent objective this objective aligns
+    with (or the strategy has no parent)."""
+    for o in model.objectives.values():
+        for t in o.targets:
+            a = _line_attr(t.node, "serves")
+            if t.serves is None or a is None:
+                continue
+            pid, tid = t.serves
+            ref = f"{pid}.{tid}"
+            if parent is None:
+                yield dg.make(
+                    "ALN011",
+                    f"`serves {ref}` in a strategy without a parent",
+                    a.span,
+                    "no parent strategy",
+                    help=('name the parent project in the strategy: `parent "../hq"`',),
+                )
+                continue
+            po = parent.objectives.get(pid)
+            ids = [x.id for x in po.targets] if po is not None else []
+            if po is None or tid not in ids:
+                what, among = (
+                    ("objective", list(parent.objectives)) if po is None else ("target", ids)
+                )
+                near = dg.closest(pid if po is None else tid, among)
+                fix = (f"{near[0]}.{tid}" if po is None else f"{pid}.{near[0]}") if near else ""
+                yield dg.make(
+                    "ALN011",
+                    f"`{pid}` is not an objective of the parent strategy `{project_name(parent)}`"
+                    if po is None
+                    else f"the parent objective `{pid}` has no target `{tid}`",
+                    a.value.span,
+                    f"no such parent {what}",
+                    help=(f"did you mean `{fix}`?",)
+                    if fix
+                    else (f"the {what}s there are " + (_list(among) or "none"),),
+                )
+                continue
+            if pid not in o.aligns:
+                yield dg.make(
+                    "ALN011",
+                    f"`{o.id}` serves `{ref}` but does not align with `{pid}`",
+                    a.value.span,
+                    "objective not aligned with",
+                    help=(f"add `{pid}` to the objective's `align`",),
+                )
 
 
 # ------------------------------------------------------------------------------ one project
@@ -125,6 +190,7 @@ def project_checks(
                         help='name the parent project in the strategy: `parent "../hq"`',
                     )
                 )
+        out.extend(_serves_named(model, None))
         return out
     for o in model.objectives.values():
         if not o.aligns:
@@ -141,6 +207,7 @@ def project_checks(
     if parent is None or not parent_loaded:
         return out
     out.extend(_aligns(model, parent))
+    out.extend(_serves_named(model, parent))
     out.extend(_served(model, parent))
     out.extend(_perspectives(model, parent))
     return out

@@ -48,7 +48,10 @@ def uses_cascade(model: m.Model) -> bool:
         model.parent is not None
         or bool(model.units)
         or model.unit is not None
-        or any(o.owner_unit or o.aligns for o in model.objectives.values())
+        or any(
+            o.owner_unit or o.aligns or any(t.serves for t in o.targets)
+            for o in model.objectives.values()
+        )
     )
 
 

@@ -1264,7 +1264,17 @@ class Resolver:
             cadence=self.conv(attrs.get("cadence"), "one:cadence"),
             weight=rm.weight(self, attrs.get("weight")),
             tolerance=None if tolerance is None else tolerance / 100,
+            serves=self._serves(attrs.get("serves")),
         )
+
+    def _serves(self, attr: ast.Attribute | None) -> tuple[str, str] | None:
+        """`serves F1.aum_total` in a target's body (checked against the parent: ALN011)."""
+        if attr is None:
+            return None
+        if isinstance(attr.value, ast.MeasureRef):
+            return attr.value.owner.name, attr.value.measure.name
+        self._type_error(attr.value, "serves", "a parent target: `OBJECTIVE.TARGET`")
+        return None
 
     def build_objective(self, b: ast.Block) -> m.Objective:
         a, lines = self.read(b)

@@ -123,6 +123,8 @@ def value(v: ast.Value, indent: str = "", inline: bool = False) -> str:
         return ", ".join(value(x, indent) for x in v.items)
     if isinstance(v, ast.Trigger):
         return trigger(v)
+    if isinstance(v, ast.MeasureRef):
+        return v.text
     if isinstance(v, ast.TESTS + (ast.Or, ast.And, ast.Not)):
         return expr(v)
     raise TypeError(f"cannot print {type(v).__name__}")  # pragma: no cover - the AST is closed

@@ -83,23 +83,23 @@ def additive(t: m.Target) -> bool:
 def serving(
     parent: m.Model, children: Sequence[Child]
 ) -> list[tuple[str, m.Target, list[tuple[Child, str]]]]:
-    """Per additive parent target: (parent measure id, target, [(child, child measure id)])."""
-    out = []
-    for po in parent.objectives.values():
-        for t in po.targets:
-            if not additive(t):
-                continue
-            found = [
-                (c, f"{o.id}.{ct.id}")
-                for c in children
-                for o in c.model.objectives.values()
-                if po.id in o.aligns
-                for ct in o.targets
-                if ct.id == t.id and additive(ct)
-            ]
-            if found:
-                out.append((f"{po.id}.{t.id}", t, found))
-    return out
+    """Per additive parent target: (parent measure id, target, [(child, child measure id)]),
+    the children's targets serving it as the ALN checks pair them (`check.alignment.served`:
+    the same id, or `serves`)."""
+    from ..check.alignment import served
+
+    found: dict[tuple[str, str], list[tuple[Child, str]]] = {}
+    for c in children:
+        for s in served(c.model, parent):
+            if additive(s.target):
+                key = (s.parent_objective.id, s.parent_target.id)
+                found.setdefault(key, []).append((c, f"{s.objective.id}.{s.target.id}"))
+    return [
+        (f"{po.id}.{t.id}", t, found[(po.id, t.id)])
+        for po in parent.objectives.values()
+        for t in po.targets
+        if additive(t) and (po.id, t.id) in found
+    ]
 
 
 def _periods(review: ReviewResult | None) -> dict[str, dict[str, tuple[float | None, str]]]:

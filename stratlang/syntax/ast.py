@@ -324,6 +324,7 @@ Value = (
     | ListValue
     | Expr
     | Trigger
+    | MeasureRef  # `serves F1.aum_total` in a target's body
 )
 
 

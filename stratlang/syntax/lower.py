@@ -331,6 +331,9 @@ class Lowerer:
         period = self._classified(tok, period_value)
         return ast.MilestoneLine(self.cover(tok, goal), period, goal.op, goal.value, goal.high)
 
+    def ref_attr(self, c: Children) -> ast.Attribute:
+        return ast.Attribute(self.cover(c[0], c[1]), self.name(c[0]), c[1])
+
     def measure_ref(self, c: Children) -> ast.MeasureRef:
         return ast.MeasureRef(self.cover(c[0], c[2]), self.name(c[0]), self.name(c[2]))
 
