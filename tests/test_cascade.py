@@ -347,3 +347,51 @@ def test_serves_without_a_parent_is_aln011(tmp_path):
     (tmp_path / "main.strat").write_text(text, "utf-8")
     r = run("check", tmp_path / "main.strat")
     assert "error[ALN011]" in r.stderr and "without a parent" in r.stderr
+
+
+def importing_tree(tmp_path: Path) -> Path:
+    """repo/two/{hq,sz}: the branch imports ../../shared/extra.strat, outside its own folder."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "shared").mkdir()
+    (repo / "shared" / "extra.strat").write_text('theme growth "增长"\n', "utf-8")
+    (repo / "two" / "hq").mkdir(parents=True)
+    (repo / "two" / "hq" / "main.strat").write_text(HQ.read_text("utf-8"), "utf-8")
+    (repo / "two" / "sz").mkdir()
+    (repo / "two" / "sz" / "main.strat").write_text(
+        'strategy "SZ" {\n  parent "../hq"\n  unit branch_sz\n'
+        '  period 2026-01-01 .. 2026-12-31\n}\nimport "../../shared/extra.strat"\n'
+        'objective SZ_F1 "SZ" {\n  perspective financial\n  owner branch_sz\n  align F1\n'
+        '  target aum_total "AUM" >= 300亿 by 2026-12-31\n}\n',
+        "utf-8",
+    )
+    return repo
+
+
+def test_root_is_every_projects_root_in_a_tree(tmp_path):
+    repo = importing_tree(tmp_path)
+    plain = run("check", repo / "two")
+    assert plain.returncode == 1 and "error[NAM206]" in plain.stderr  # the import leaves sz/
+    assert " --> two/sz/main.strat" in plain.stderr  # paths from the repository root
+    wide = run("check", repo / "two", "--root", repo / "two")
+    assert "NAM206" in wide.stderr  # shared/ is outside two/ too
+    assert " --> sz/main.strat" in wide.stderr  # paths from --root
+    whole = run("check", repo / "two" / "hq", "--children", "--root", repo)
+    assert whole.returncode == 0 and "NAM206" not in whole.stderr, whole.stderr
+    assert "warning[ALN006]" in whole.stderr  # still a tree: the children were found
+    narrow = run("check", repo / "two", "--root", repo / "two" / "sz")
+    assert narrow.returncode == 2 and "outside the project root" in narrow.stderr
+
+
+def test_root_in_the_cascade_command(tmp_path):
+    repo = importing_tree(tmp_path)
+    r = run("cascade", repo / "two", "-o", tmp_path / "out")
+    assert r.returncode == 1 and "NAM206" in r.stderr
+    r = run("cascade", repo / "two", "--root", repo / "two", "-o", tmp_path / "out")
+    assert r.returncode == 1  # the import still leaves --root
+    r = run("cascade", repo / "two", "--root", tmp_path, "-o", tmp_path / "out", "--layout", "tree")
+    if "Graphviz" in r.stderr:
+        pytest.skip("Graphviz is not installed")
+    assert r.returncode == 0, r.stderr
+    rows = (tmp_path / "out" / "traceability.csv").read_text("utf-8")
+    assert "repo/two/sz/main.strat" in rows  # keys from --root, not from the repository

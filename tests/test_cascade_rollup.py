@@ -149,3 +149,23 @@ def test_three_levels_match_the_schema(three_levels):
     _, _, _, doc = three_levels
     validator = jsonschema.Draft202012Validator(load_schema("cascade-review"))
     assert [e.message for e in validator.iter_errors(doc)] == []
+
+
+def test_review_children_takes_root(tmp_path):
+    tree = EXAMPLES / "retail_cascade"
+    hq = tree / "hq"
+    r = run(
+        "review", hq, "--children", "--actuals", hq / "data/actuals.csv", "--as-of", AS_OF,
+        "--root", tree, "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "out" / "cascade-review.json").read_text("utf-8"))
+    assert {c["project"] for c in doc["children"]} == {
+        "shenzhen/main.strat",
+        "guangzhou/main.strat",
+    }
+    r = run(
+        "review", hq, "--children", "--actuals", hq / "data/actuals.csv", "--as-of", AS_OF,
+        "--root", tree / "shenzhen", "-o", tmp_path / "out2",
+    )  # fmt: skip
+    assert r.returncode == 2 and "outside the project root" in r.stderr

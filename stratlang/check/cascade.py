@@ -58,7 +58,8 @@ def uses_cascade(model: m.Model) -> bool:
 def bound_of(project: Project) -> Path:
     """What a parent path may not leave: the repository, else the folder above the project."""
     repo = repository_root(project.entry)
-    return Path(os.path.realpath(repo if repo is not None else project.root.parent))
+    # outside a repository: the folder above the project's folder (not above `--root`)
+    return Path(os.path.realpath(repo if repo is not None else project.entry.parent.parent))
 
 
 def _bound_note(project: Project, bound: Path) -> str:
@@ -305,10 +306,17 @@ def find_children(entry: Path, search: Path | None = None) -> list[Path]:
     return out
 
 
-def load_tree(paths: Iterable[Path | str], root: Path | str | None = None) -> Tree:
+def load_tree(
+    paths: Iterable[Path | str],
+    root: Path | str | None = None,
+    *,
+    project_root: Path | str | None = None,
+) -> Tree:
     """Check every project named (entry files, or folders holding main.strat) and the alignment
     between them: each child against its parent, each parent against all its children in
-    `paths`. Raises LoadError when an entry cannot be read."""
+    `paths`. `project_root` (`--root`) is every project's root, as `check_entry` takes it:
+    imports may not leave it, and an entry outside it is a LoadError (default: each entry's
+    folder). Raises LoadError when an entry cannot be read."""
     entries = [Path(p) / ENTRY if is_folder(p) else Path(p) for p in paths]
     reals = [Path(os.path.realpath(e)) for e in entries]
     tree = Tree(Path(root) if root else _common(reals))
@@ -316,7 +324,7 @@ def load_tree(paths: Iterable[Path | str], root: Path | str | None = None) -> Tr
     results: dict[Path, CheckResult] = {}
     with gc_paused():  # the collector's passes over a large tree's objects cost seconds
         for entry in dict.fromkeys(reals):
-            project = load_project(entry)
+            project = load_project(entry, Path(project_root) if project_root else None)
             results[project.entry] = check_project(project, ancestry=ancestry)
             ancestry.seed(results[project.entry])
         _align_tree(tree, results)

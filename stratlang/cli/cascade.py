@@ -23,8 +23,10 @@ from .common import (
     cascade_entries,
     color_option,
     fail_usage,
+    given_root,
     merged,
     print_diagnostics,
+    root_option,
     say_waiting,
     usage_errors,
 )
@@ -61,6 +63,10 @@ LAYOUTS = ("auto", "clusters", "tree")
     "--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of the words."
 )
 @click.option("--font", default=None, help="Font of the view (default: Noto Sans CJK SC).")
+@root_option(
+    "Project root of every project of the tree: imports may not leave it, and paths (in "
+    "diagnostics and the view) are shown relative to it (default: the repository root)."
+)
 @color_option
 def cascade(
     paths: tuple[Path, ...],
@@ -69,6 +75,7 @@ def cascade(
     layout: str,
     lang: str | None,
     font: str | None,
+    root: Path | None,
 ) -> None:
     """Draw the cascade of strategy projects and write its traceability matrix.
 
@@ -79,7 +86,7 @@ def cascade(
     from ..backends.traceability import matrix_csv, matrix_html
     from ..output import output_folder
 
-    tree = checked_tree(paths, children)
+    tree = checked_tree(paths, children, root)
     results = list(tree.results.values())
     casc = cascade_of(tree)
     dot_text = cascade_dot(casc, layout=layout, lang=lang, font=font or DEFAULT_FONT)
@@ -117,22 +124,23 @@ def tree_entries(paths: tuple[Path, ...], children: bool) -> list[Path]:
         fail_usage(str(e), e.help)
 
 
-def load_tree_of(paths: tuple[Path, ...], children: bool):
-    """The checked tree (`check.cascade.load_tree`); exit 2 when an entry cannot be read."""
+def load_tree_of(paths: tuple[Path, ...], children: bool, root: Path | None = None):
+    """The checked tree (`check.cascade.load_tree`, each project with `root` as its project
+    root: `--root`); exit 2 when an entry cannot be read (or lies outside `root`)."""
     from ..check import LoadError
     from ..check.cascade import load_tree
 
     entries = tree_entries(paths, children)
     try:
-        return load_tree(entries)
+        return load_tree(entries, project_root=root)
     except LoadError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_USAGE)
 
 
-def checked_tree(paths: tuple[Path, ...], children: bool):
+def checked_tree(paths: tuple[Path, ...], children: bool, root: Path | None = None):
     """The tree checked, its diagnostics printed; exit 1 (nothing written) when it fails."""
-    tree = load_tree_of(paths, children)
+    tree = load_tree_of(paths, children, root)
     results = list(tree.results.values())
     diags, sources = merged(results)
     if diags:
@@ -144,13 +152,13 @@ def checked_tree(paths: tuple[Path, ...], children: bool):
 
 
 def cascade_key(entry: Path) -> str:
-    """A project's key in the view: its entry file as diagnostics show it (relative to the
-    repository root; the path itself outside a repository)."""
+    """A project's key in the view: its entry file as diagnostics show it (relative to `--root`
+    when given, else to the repository root; the path itself outside a repository)."""
     from ..check.cascade import shown
     from ..repository import repository_root
 
-    repo = repository_root(entry)
-    return shown(entry, repo.resolve()) if repo is not None else str(entry)
+    base = given_root() or repository_root(entry)
+    return shown(entry, Path(os.path.realpath(base))) if base is not None else str(entry)
 
 
 def cascade_of(tree):

@@ -28,12 +28,12 @@ from .common import (
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def check_tree(entries: list[Path]) -> list[CheckResult]:
+def check_tree(entries: list[Path], root: Path | None = None) -> list[CheckResult]:
     from ..check import LoadError
     from ..check.cascade import load_tree
 
     try:
-        return list(load_tree(entries).results.values())
+        return list(load_tree(entries, project_root=root).results.values())
     except LoadError as e:
         raise UsageError(str(e)) from None
 
@@ -78,7 +78,7 @@ def check(
     fail_level = fail_level_of(strict, fail_level)  # --strict with --fail-level info stays info
     try:
         entries, tree = cascade_entries(paths, children)
-        results = check_tree(entries) if tree else check_many(paths, root)
+        results = check_tree(entries, root) if tree else check_many(paths, root)
     except UsageError as e:
         if fmt != "text":
             from ..render import render_fatal

@@ -119,7 +119,7 @@ def review(
     if children:
         from .review_tree import review_tree
 
-        res, reviewed = review_tree(entry, out_dir, inputs, child_actuals, lang, pdf)
+        res, reviewed = review_tree(entry, out_dir, inputs, child_actuals, lang, pdf, root)
     else:
         res = load_checked(entry, root)
         with usage_errors():

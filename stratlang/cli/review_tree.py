@@ -21,12 +21,13 @@ def review_tree(
     child_actuals: str,
     lang: str | None,
     pdf: bool,
+    root: Path | None = None,
 ) -> tuple[CheckResult, CascadeReviewed]:
     """Check the tree (ENTRY and the projects below it; a folder without main.strat: every
     project in it), review its top project with the actuals of the projects below it rolled up
     level by level (a team's into its branch, the branches' into the top)."""
     parent_given = entry.is_file() or (entry / "main.strat").is_file()
-    tree = checked_tree((entry,), children=parent_given)
+    tree = checked_tree((entry,), parent_given, root)
     tops = [e for e in tree.results if e not in tree.parents]
     if len(tops) != 1:
         fail_usage(
