@@ -395,3 +395,21 @@ def test_root_in_the_cascade_command(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = (tmp_path / "out" / "traceability.csv").read_text("utf-8")
     assert "repo/two/sz/main.strat" in rows  # keys from --root, not from the repository
+
+
+def test_a_parent_and_its_child_named_together_are_a_tree():
+    r = run("check", HQ.parent, SZ.parent)  # `stratlang check hq branches/sz`
+    assert "warning[ALN006]" in r.stderr and "warning[ALN003]" in r.stderr
+    assert "add up to 300亿" in r.stderr  # only the child named serves F1.aum_total here
+    files = run("check", HQ, SZ)
+    assert "warning[ALN006]" in files.stderr
+    siblings = run("check", SZ.parent, GZ.parent)  # neither is the other's parent: no tree
+    assert "ALN006" not in siblings.stderr and "ALN003" not in siblings.stderr
+    assert "error[ALN005]" in siblings.stderr  # each still checked against its parent
+
+
+def test_a_tree_of_named_projects_needs_every_path_to_be_a_project(tmp_path):
+    (tmp_path / "loose.strat").write_text('theme growth "增长"\n', "utf-8")
+    for other in (tmp_path, tmp_path / "loose.strat"):  # no main.strat: maybe an imported file
+        r = run("check", HQ, SZ, other)
+        assert "ALN006" not in r.stderr  # checked one by one, as before

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -278,6 +278,26 @@ def find_projects(folder: Path) -> list[Path]:
 _PARENT = re.compile(r'^\s*parent\s+"((?:[^"\\\n]|\\.)*)"', re.M)
 
 
+def written_parent(entry: Path) -> Path | None:
+    """The entry file its `parent "…"` line names (resolved), read from the text without
+    parsing; None without one (or when the file cannot be read)."""
+    try:
+        text = entry.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = _PARENT.search(text)
+    if match is None:
+        return None
+    target = Path(os.path.realpath(entry.parent / match.group(1)))
+    return target / ENTRY if is_folder(target) else target
+
+
+def linked(entries: Sequence[Path]) -> bool:
+    """Whether some project among `entries` names another of them as its parent."""
+    reals = {Path(os.path.realpath(e)) for e in entries}
+    return any(written_parent(e) in reals for e in reals)
+
+
 def find_children(entry: Path, search: Path | None = None) -> list[Path]:
     """The projects below `search` (default: the repository, else the folder above the entry's)
     whose parent is `entry`, and theirs, and so on: read from their text (`parent "…"`), so
@@ -289,14 +309,9 @@ def find_children(entry: Path, search: Path | None = None) -> list[Path]:
     parent_of: dict[Path, Path] = {}
     for cand in find_projects(search):
         real = Path(os.path.realpath(cand))
-        try:
-            text = real.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        match = _PARENT.search(text)
-        if match:
-            target = Path(os.path.realpath(real.parent / match.group(1)))
-            parent_of[real] = target / ENTRY if is_folder(target) else target
+        parent = written_parent(real)
+        if parent is not None:
+            parent_of[real] = parent
     out: list[Path] = []
     frontier = {entry}
     while frontier:

@@ -145,8 +145,9 @@ def cascade_entries(
     (docs/cascade.md). With `children`: each PATH's entry (a folder: its main.strat) and the
     projects whose `parent` leads to it. A folder holding no .strat file of its own but projects
     below it means those projects; with `whole_folders` (the `cascade` command) every folder does.
-    Anything else is a plain entry. Raises UsageError."""
-    from ..check.cascade import ENTRY, find_children, find_projects
+    Several projects (main.strat files, or folders holding one) of which one names another as
+    its `parent` are a tree too. Anything else is a plain entry. Raises UsageError."""
+    from ..check.cascade import ENTRY, find_children, find_projects, linked
 
     out: list[Path] = []
     tree = children
@@ -169,6 +170,11 @@ def cascade_entries(
             tree = True
         else:
             out.append(p / ENTRY if folder and whole_folders else p)
+    if not tree and len(out) > 1:
+        entries = [p / ENTRY if is_folder(p) else p for p in out]
+        # main.strat only: another .strat file may be imported by one of them (pre-commit)
+        if all(e.name == ENTRY and is_file(e) for e in entries) and linked(entries):
+            return entries, True
     return out, tree
 
 
