@@ -659,37 +659,38 @@ def check_and_type(
     key_expr: exp.Expr | None = col(key) if key is not None else None
     if key is not None and schema.fields[key].type == "int" and not _integral(src.columns[key]):
         key_expr = _int_key(col(key))  # `12` and `12.0` are the same customer
-    prev = _free_name(schema, src.row + "_prev_key")
-    lagged = exp.select(exp.Star()).from_(base)  # the rows scanned, with what they are compared to
+    scanned = exp.select(exp.Star()).from_(base)  # the rows scanned, with the columns added below
     if key_expr is not None:
-        # duplicate keys, cheaply (docs/data.md "Performance"): the keys in scan order are compared
-        # with the one before (a streaming window, no hash table); when every key is greater than
-        # the one before, they are all distinct - a file sorted by its key pays nothing more
-        sel = sel.select(
-            exp.alias_(
-                exp.CountIf(this=exp.GT(this=key_expr.copy(), expression=exp.column(prev))),
-                "ascending",
-            ),
-            exp.alias_(exp.Count(this=key_expr.copy()), "keys"),
-            copy=False,
-        )
-        lagged = lagged.select(
-            exp.alias_(
-                exp.Window(this=exp.func("lag", key_expr.copy()), over="OVER"), prev, quoted=True
-            ),
-            copy=False,
-        )
+        sel = sel.select(exp.alias_(exp.Count(this=key_expr.copy()), "keys"), copy=False)
     same_types = src.kind != "csv" and all(
         _base_type(src.columns[f.name]) == SQL_TYPES[f.type] for f in schema.fields.values()
     )
+    fold = pick is not None and same_types and key is not None and key != "play"
+    members: list[tuple[exp.Expr, str]] = []  # (a segment's rule, the column holding its value)
     if extra and same_types:
         for j, aggregate in enumerate(extra):
+            if fold and isinstance(aggregate, exp.CountIf):
+                # a segment's rule evaluated once per row, for its count and for the pick: a
+                # column of the scanned rows that both read (NULL stays NULL: neither counted
+                # nor picked)
+                members.append((aggregate.this, _free_name(schema, f"{ROW}_s{j}")))
+                scanned = scanned.select(
+                    exp.alias_(aggregate.this.copy(), members[-1][1], quoted=True), copy=False
+                )
+                aggregate = exp.CountIf(this=exp.column(members[-1][1], quoted=True))
             sel = sel.select(exp.alias_(aggregate, f"x{j}"), copy=False)
     play = _free_name(schema, ROW + "_play")
-    if pick is not None and same_types and key is not None and key != "play":
+    if fold and pick is not None and key is not None:
+        # the pick reads the members' columns for the rules it shares with the segments (the
+        # whole rule where it can: the transform visits a tree before its parts)
+        pick = pick.transform(
+            lambda node: next(
+                (exp.column(name, quoted=True) for rule, name in members if node == rule), node
+            )
+        )
         # the customers with a play, gathered in the same scan: one list (of the few columns the
         # assignment needs), kept in a one-row table beside the counts and unnested by a view
-        lagged = lagged.select(exp.alias_(pick.copy(), play, quoted=True), copy=False)
+        scanned = scanned.select(exp.alias_(pick.copy(), play, quoted=True), copy=False)
         fields = [(key, col(key)), ("play", exp.column(play, quoted=True))]
         row_of = exp.Struct(
             expressions=[
@@ -708,7 +709,7 @@ def check_and_type(
         )
         src.picked = "__picked"
     sel = sel.from_(
-        exp.Subquery(this=lagged, alias=exp.TableAlias(this=ident("__scan"))), copy=False
+        exp.Subquery(this=scanned, alias=exp.TableAlias(this=ident("__scan"))), copy=False
     )
     try:
         if src.picked is not None:
@@ -722,17 +723,8 @@ def check_and_type(
             res = con.execute(_q(sel)).fetchone()
         assert res is not None  # aggregates without GROUP BY: always one row
         n = res[0]
-        nk = 2 if key is not None else 0
-        # the non-NULL keys in one run, each greater than the one before (NULLs break the run)
-        duplicates = key is not None and res[1 + len(aggs)] != max(res[2 + len(aggs)] - 1, 0)
-        if duplicates:  # not in order: distinct 64-bit hashes as many as keys prove them distinct
-            assert key_expr is not None
-            hashed = exp.select(
-                exp.Count(this=exp.Distinct(expressions=[exp.func("hash", key_expr.copy())]))
-            ).from_(base)
-            distinct = con.execute(_q(hashed)).fetchone()
-            assert distinct is not None  # an aggregate without GROUP BY returns one row
-            duplicates = distinct[0] != res[2 + len(aggs)]  # else: the exact search below
+        nk = 1 if key is not None else 0
+        duplicates = key_expr is not None and _may_repeat(con, base, key_expr, res[1 + len(aggs)])
         if extra and same_types:
             src.extra = list(res[1 + len(aggs) + nk :])
         failed = [i for i in range(len(aggs)) if res[1 + i]]
@@ -873,6 +865,47 @@ def check_and_type(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
     src.rows = n
     return n
+
+
+def _may_repeat(con: SQLConnection, base: str, key: exp.Expr, keys: int) -> bool:
+    """Whether the `keys` non-NULL keys of `base` may repeat (False: they are all distinct).
+    Cheaply (docs/data.md "Performance"), without count(DISTINCT) over the keys themselves:
+
+    1. each key compared with the one before it in scan order (a streaming window over the key
+       column alone: no hash table, no sort); when the non-NULL keys form one run, each greater
+       than the one before, they are distinct - a file in key order pays only this;
+    2. otherwise, as many distinct 64-bit hashes as keys prove them distinct (a hash table of
+       integers, not of the keys);
+    3. otherwise they may repeat: the caller looks for a repeated key exactly (and finds none
+       when only hashes collided)."""
+    if keys <= 1:
+        return False
+    run = exp.select(
+        exp.CountIf(this=exp.GT(this=exp.column("k"), expression=exp.column("p")))
+    ).from_(
+        exp.Subquery(
+            this=exp.select(
+                exp.column("k"),
+                exp.alias_(exp.Window(this=exp.func("lag", exp.column("k")), over="OVER"), "p"),
+            ).from_(
+                exp.Subquery(
+                    this=exp.select(exp.alias_(key.copy(), "k")).from_(base),
+                    alias=exp.TableAlias(this=ident("__keys")),
+                )
+            ),
+            alias=exp.TableAlias(this=ident("__pairs")),
+        )
+    )
+    ascending = con.execute(_q(run)).fetchone()
+    assert ascending is not None  # an aggregate without GROUP BY returns one row
+    if ascending[0] == keys - 1:  # (a NULL between two keys breaks the run)
+        return False
+    hashed = exp.select(
+        exp.Count(this=exp.Distinct(expressions=[exp.func("hash", key.copy())]))
+    ).from_(base)
+    distinct = con.execute(_q(hashed)).fetchone()
+    assert distinct is not None  # an aggregate without GROUP BY returns one row
+    return distinct[0] != keys
 
 
 def _article(t: str) -> str:
