@@ -237,7 +237,7 @@ OLD = (
     "upgrade,2026-Q2,treatment,8000,376\n"
 )
 KEYS = {
-    "format", "format_version", "as_of", "strategy_period", "measures", "objectives",
+    "$schema", "format", "format_version", "stratlang_version", "as_of", "strategy_period", "measures", "objectives",
     "perspectives", "themes", "strategy", "triggers", "plays", "findings",
 }  # fmt: skip
 
