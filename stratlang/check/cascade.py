@@ -55,11 +55,18 @@ def uses_cascade(model: m.Model) -> bool:
     )
 
 
-def bound_of(project: Project) -> Path:
-    """What a parent path may not leave: the repository, else the folder above the project."""
+def bound_of(project: Project, bounds: dict[Path, Path] | None = None) -> Path:
+    """What a parent path may not leave: the repository, else the folder above the project.
+    `bounds` (a run's `Ancestry.bounds`) keeps each project's answer: finding the repository
+    walks up the folders, and a tree asks for each project several times."""
+    if bounds is not None and project.entry in bounds:
+        return bounds[project.entry]
     repo = repository_root(project.entry)
     # outside a repository: the folder above the project's folder (not above `--root`)
-    return Path(os.path.realpath(repo if repo is not None else project.entry.parent.parent))
+    bound = Path(os.path.realpath(repo if repo is not None else project.entry.parent.parent))
+    if bounds is not None:
+        bounds[project.entry] = bound
+    return bound
 
 
 def _bound_note(project: Project, bound: Path) -> str:
@@ -81,12 +88,14 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
-def parent_entry(project: Project, link: m.ParentLink) -> tuple[Path | None, dg.Diagnostic | None]:
+def parent_entry(
+    project: Project, link: m.ParentLink, bounds: dict[Path, Path] | None = None
+) -> tuple[Path | None, dg.Diagnostic | None]:
     """The parent's entry file (symlinks resolved), or ALN001 saying why there is none."""
     span = link.span
     written_in = project.paths.get(span.file) if span is not None else None
     base = (written_in or project.entry).parent
-    bound = bound_of(project)
+    bound = bound_of(project, bounds)
     name = short_path(link.path)
 
     def problem(message: str, label: str, help: str) -> tuple[None, dg.Diagnostic | None]:
@@ -156,6 +165,7 @@ class Ancestry:
 
     def __init__(self) -> None:
         self._loaded: dict[Path, Loaded | None] = {}
+        self.bounds: dict[Path, Path] = {}  # bound_of per project entry, for this run
 
     def load(self, entry: Path) -> Loaded | None:
         if entry not in self._loaded:
@@ -185,11 +195,11 @@ def check_cascade(
     loaded = False
     link = model.parent
     if link is not None:
-        entry, problem = parent_entry(project, link)
+        entry, problem = parent_entry(project, link, ancestry.bounds)
         if problem is not None:
             diags.append(problem)
         if entry is not None:
-            bound = bound_of(project)
+            bound = bound_of(project, ancestry.bounds)
             link = replace(link, resolved=shown(entry, bound))
             model = replace(model, parent=link)
             ancestors, cycle = _ancestors(project, entry, ancestry)
@@ -240,7 +250,7 @@ def _ancestors(
         models.append(got.model)
         if got.model.parent is None:
             break
-        cur, _ = parent_entry(got.project, got.model.parent)
+        cur, _ = parent_entry(got.project, got.model.parent, ancestry.bounds)
     return models, []
 
 
@@ -333,7 +343,7 @@ def load_tree(
     imports may not leave it, and an entry outside it is a LoadError (default: each entry's
     folder). Raises LoadError when an entry cannot be read."""
     entries = [Path(p) / ENTRY if is_folder(p) else Path(p) for p in paths]
-    reals = [Path(os.path.realpath(e)) for e in entries]
+    reals = _written_order([Path(os.path.realpath(e)) for e in entries])
     tree = Tree(Path(root) if root else _common(reals))
     ancestry = Ancestry()
     results: dict[Path, CheckResult] = {}
@@ -342,16 +352,39 @@ def load_tree(
             project = load_project(entry, Path(project_root) if project_root else None)
             results[project.entry] = check_project(project, ancestry=ancestry)
             ancestry.seed(results[project.entry])
-        _align_tree(tree, results)
+        _align_tree(tree, results, ancestry.bounds)
     return tree
 
 
-def _align_tree(tree: Tree, results: dict[Path, CheckResult]) -> None:
+def _written_order(entries: list[Path]) -> list[Path]:
+    """The entries with each parent (by its `parent` line) before its children, else as given:
+    a parent checked first serves its children as an ancestor, instead of being parsed once as
+    an ancestor and again as a project."""
+    named = dict.fromkeys(entries)
+    parent = {e: written_parent(e) for e in named}
+    depth: dict[Path, int] = {}
+    for e in named:
+        seen: set[Path] = set()
+        chain: list[Path] = []
+        cur: Path | None = e
+        while cur in named and cur not in depth and cur not in seen:
+            seen.add(cur)
+            chain.append(cur)
+            cur = parent[cur]
+        base = depth.get(cur, -1) if cur in named else -1
+        for k, c in enumerate(reversed(chain)):
+            depth[c] = base + 1 + k
+    return sorted(named, key=lambda e: depth[e])  # stable: siblings keep their order
+
+
+def _align_tree(
+    tree: Tree, results: dict[Path, CheckResult], bounds: dict[Path, Path] | None = None
+) -> None:
     """The tree's parent links and order, and the checks needing all of a parent's children."""
     for entry, res in results.items():
         link = res.model.parent
         if link is not None and link.resolved is not None:
-            parent, _ = parent_entry(res.project, link)
+            parent, _ = parent_entry(res.project, link, bounds)
             if parent is not None and parent in results and parent != entry:
                 tree.parents[entry] = parent
     for entry in _parents_first(results, tree.parents):
