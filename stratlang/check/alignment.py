@@ -139,6 +139,7 @@ def _serves_named(model: m.Model, parent: m.Model | None) -> Iterator[dg.Diagnos
                     help=(f"did you mean `{fix}`?",)
                     if fix
                     else (f"the {what}s there are " + (_list(among) or "none"),),
+                    suggestions=replace_with(a.value.span, [fix] * len(near)),
                 )
                 continue
             if pid not in o.aligns:
