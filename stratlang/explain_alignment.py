@@ -111,7 +111,7 @@ ALIGNMENT: dict[str, E] = {
     ),
     "ALN005": E(
         "A child target serves the parent target with the same id in the objectives it aligns "
-        "with. Its value must be of the same kind: an amount or count, a percentage, a ratio or "
+        "with (or the one its `serves` names). Its value must be of the same kind: an amount or count, a percentage, a ratio or "
         "a multiple. A branch's `30%` cannot serve the head office's `1200亿`.",
         _objective(target='aum "Wealth AUM" >= 30% by 2026-12-31'),
         _objective(target='aum "Wealth AUM" >= 300亿 by 2026-12-31'),
