@@ -3,9 +3,9 @@
 A parent target is served by the children's targets of the same id (or naming it with
 `serves`) in objectives aligned with the parent's objective (docs/cascade.md). For an additive
 target (an amount or a count, never a percentage, ratio or multiple), each period's rolled-up
-actual is the sum of the serving children's actuals for that period — read from the children's own reviews (`ReviewResult`: the
-values already parsed and checked by the engine), so the sum runs over a few aggregate numbers,
-never over rows of customer data. A period is summed only when every serving child has an actual
+actual is the sum of the serving children's actuals for that period — read from the children's
+own reviews (`ReviewResult`: the values already parsed and checked by the engine), so the sum
+runs over a few aggregate numbers, never over rows of customer data. A period is summed only when every serving child has an actual
 for it (a partial sum would read as a shortfall); the parent's own actual for a period, when its
 file gives one, wins over the sum.
 
