@@ -714,11 +714,13 @@ def check_and_type(
     try:
         if src.picked is not None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {_q(sel)}")
+            res = con.execute('SELECT * EXCLUDE ("__picked") FROM __checked').fetchone()
+            # a table, not a view over the one-row list: the assignment reading it runs in parallel
             con.execute(
-                'CREATE OR REPLACE TEMP VIEW __picked AS SELECT UNNEST(COALESCE("__picked", []), '
+                'CREATE OR REPLACE TEMP TABLE __picked AS SELECT UNNEST(COALESCE("__picked", []), '
                 "recursive := true) FROM __checked"
             )
-            res = con.execute('SELECT * EXCLUDE ("__picked") FROM __checked').fetchone()
+            con.execute("DROP TABLE __checked")
         else:
             res = con.execute(_q(sel)).fetchone()
         assert res is not None  # aggregates without GROUP BY: always one row
