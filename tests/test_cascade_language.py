@@ -165,6 +165,14 @@ def test_serves_is_read_into_the_model(project):
     assert (t.id, t.serves, t.weight) == ("sz_aum", ("F1", "aum_total"), 2.0)
 
 
+def test_model_json_writes_serves_only_when_given(project):
+    child = BASE.replace('owner  "Ops"', 'parent "../hq"\n  unit branch_sz') + SERVES
+    (target,) = model_to_dict(project(child).model)["objectives"][-1]["targets"]
+    assert target["serves"] == {"objective": "F1", "target": "aum_total"}
+    plain = model_to_dict(project(HQ).model)
+    assert all("serves" not in t for o in plain["objectives"] for t in o["targets"])
+
+
 def test_serves_takes_a_parent_target(project):
     r = project(BASE + SERVES.replace("F1.aum_total", '"F1"'))
     assert any("`serves`" in msg for code, msg in errors(r) if code == "TYP302"), errors(r)

@@ -255,6 +255,7 @@ def _target(t: m.Target) -> JsonObject:
         "cadence": t.cadence,
         "weight": t.weight,
         "tolerance": t.tolerance,
+        **({"serves": {"objective": t.serves[0], "target": t.serves[1]}} if t.serves else {}),
         "span": span_json(t.span),
     }
 
