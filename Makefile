@@ -2,7 +2,8 @@
 # Both run scripts/setup.sh first (idempotent: system packages, .venv, pip install -e '.[dev]').
 #
 #   make test                       the full suite (PYTEST_ADDOPTS is passed through)
-#   make test-fast                  everything but the tests marked slow (under a minute)
+#   make test-fast                  everything but the slow tests (marked in their files or listed in
+#                                   tests/slow_tests.txt by scripts/measure_tests.py): under a minute
 #   make lint                       ruff (lint, format check) and mypy; `make test` runs it first
 #   make format                     let ruff fix what it can and format the code
 #   make bless                      regenerate the expected outputs of tests/ui and tests/golden (review the diff)

@@ -88,3 +88,17 @@ def attrs(block) -> dict:
 def value(text: str):
     """The value of `v` in `offer o { v TEXT }` (the value starts at column 13)."""
     return attrs(only_block(f"offer o {{ v {text} }}"))["v"].value
+
+
+# ----------------------------------------------------------------------------- the fast subset
+SLOW_TESTS = Path(__file__).with_name("slow_tests.txt")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `slow` the tests tests/slow_tests.txt names (measured by scripts/measure_tests.py),
+    beside those marked in their files: `make test-fast` leaves both out, `make test` runs all."""
+    lines = SLOW_TESTS.read_text(encoding="utf-8").splitlines() if SLOW_TESTS.exists() else []
+    listed = {x.strip() for x in lines if x.strip() and not x.startswith("#")}
+    for item in items:
+        if item.nodeid in listed:
+            item.add_marker(pytest.mark.slow)
