@@ -99,3 +99,37 @@ def test_int_keys_written_as_floats_are_compared_as_ints(lists):
     r, _ = lists(rows, key_type="int")
     assert r.exit_code == 2
     assert "duplicate key `12` in rows 2, 3" in r.output
+
+
+# --------------------------------------------------------------------------- NULLs from the footer
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_null_in_a_parquet_column_found_with_or_without_footer_counts(tmp_path, statistics):
+    """A Parquet footer that counts no NULL spares the column's check; without counts (or with
+    a NULL) the scan checks it: the message is the same either way."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _register()
+    entry = write_project(tmp_path, {"main.strat": PROJECT.replace("KEYTYPE", "string")})
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "age": pa.array([20, None, 40], pa.int64()),
+            "aum": [1.0, 2.0, 3.0],
+            "email": pa.array([None, None, None], pa.string()),
+        }
+    )
+    data = tmp_path / "c.parquet"
+    pq.write_table(table, data, write_statistics=statistics)
+    r = CliRunner().invoke(
+        main, ["lists", str(entry), "--data", str(data), "-o", str(tmp_path / "o")]
+    )
+    assert r.exit_code == 2, r.output
+    assert "column `age`: empty value (NULL) in row 2; `age` is not optional" in r.output
+    pq.write_table(table.set_column(1, "age", pa.array([20, 30, 40], pa.int64())), data)
+    r = CliRunner().invoke(
+        main, ["lists", str(entry), "--data", str(data), "-o", str(tmp_path / "o")]
+    )
+    assert r.exit_code == 0, r.output

@@ -570,6 +570,7 @@ def check_and_type(
             raise _csv_error(src, e) from None
         raise DataError(f"cannot read {src.path}: {_first_line(e)}") from None
     base = src.view
+    no_nulls = _columns_without_nulls(con, src)
     aggs: list[tuple[str, str, exp.Expr, exp.Expr]] = []  # (kind, field, condition, shown value)
     row = exp.column(src.row, quoted=True)
     for f in schema.fields.values():
@@ -577,7 +578,7 @@ def check_and_type(
         src_type = _base_type(src.columns[f.name])
         target = SQL_TYPES[f.type]
         present = exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null()))
-        if not f.optional:
+        if not f.optional and f.name not in no_nulls:
             aggs.append(("null", f.name, exp.Is(this=c.copy(), expression=exp.Null()), exp.Null()))
         as_text = exp.Cast(this=c.copy(), to=exp.DataType.build("VARCHAR"))
         if f.type == "enum":
@@ -867,6 +868,27 @@ def check_and_type(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
     src.rows = n
     return n
+
+
+def _columns_without_nulls(con: SQLConnection, src: Source) -> set[str]:
+    """The columns of a Parquet file read in place whose footer counts no NULL in any row group
+    (every row group carrying the count): their NULL check needs no scan, and a column that only
+    it would read is not read at all. Empty for other files (and footers without counts)."""
+    if src.kind != "parquet" or "file_row_number" in src.columns:
+        return set()
+    meta = exp.select(
+        exp.column("path_in_schema"),
+        exp.Count(this=exp.Star()),
+        exp.Count(this=exp.column("stats_null_count")),
+        exp.Sum(this=exp.column("stats_null_count")),
+    ).from_(exp.func("parquet_metadata", string(str(src.path))))
+    try:
+        rows = con.execute(_q(meta.group_by(exp.column("path_in_schema")))).fetchall()
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error:  # no footer to read: the scan checks every column
+        return set()
+    return {name for name, groups, counted, nulls in rows if groups == counted and nulls == 0}
 
 
 def _may_repeat(con: SQLConnection, base: str, key: exp.Expr, keys: int) -> bool:
