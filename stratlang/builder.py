@@ -151,7 +151,8 @@ def review(
         raise CheckFailed(result, fail_level)
     read = project_inputs(result) + _review_inputs(inputs)
     with output_folder(Path(out), inputs=read, on_wait=on_wait) as stage:
-        (scores, diagnostics), files = _review(result, inputs, lang, pdf)
+        with layout_session():  # the review map: laid out once for review.html and its .svg
+            (scores, diagnostics), files = _review(result, inputs, lang, pdf)
         _write_all(stage, files)
     return Reviewed(Path(out), tuple(sorted(files)), scores, diagnostics)
 

@@ -4,6 +4,7 @@ on PATH that log each call and hand it to the real `dot` / `neato`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -219,3 +220,37 @@ def test_a_project_over_the_default_budget_builds_with_a_note(tmp_path):
     assert "note: the strategy map has 1,300 objectives" in r.stderr
     assert "strategy_map_summary" in page.read_text(encoding="utf-8")
     assert len(runs(log)) == 6
+
+
+def test_review_lays_out_its_map_once(tmp_path):
+    """`stratlang review`: review.html's inline map and review-map.svg are one layout."""
+    log = tmp_path / "graphviz.log"
+    env = dict(shims(tmp_path / "bin", log), NO_COLOR="1")
+    bank = EXAMPLES / "bank_wealth"
+    r = subprocess.run(
+        STRATLANG
+        + ["review", str(bank), "--actuals", str(bank / "data" / "actuals.csv")]
+        + ["--as-of", "2026-07-15", "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    done = runs(log)
+    assert done and len(done) == len(set(done)), f"a map was laid out twice: {done}"
+    svg = (tmp_path / "out" / "review-map.svg").read_text(encoding="utf-8")
+    assert "财富客户AUM增长" in svg  # F1, drawn in full
+
+
+def test_a_review_map_over_the_budget_is_the_summary(tmp_path, generated):
+    """In a build the review map keeps the budget too: over it, the strategy map's summary
+    (it used to be laid out in full and fail at the timeout)."""
+    from stratlang.backends.review_map import review_map_svg
+    from stratlang.review import review
+
+    model = check_entry(generated).model
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("measure,period,value,note\n", encoding="utf-8")
+    result = review(model, actuals, as_of=dt.date(2026, 7, 15))
+    with layout_session(budget=100) as session:
+        svg = review_map_svg(model, result, "en").decode("utf-8")
+    assert "strategy_map_summary" in svg
+    assert session.notes and "layout budget of 100" in session.notes[0]

@@ -68,15 +68,28 @@ class LayoutSession:
 
     def image(self, model: m.Model, view: str, fmt: str, options: Options | None) -> bytes:
         """`render_image` in a build: the strategy map within the budget, else its summary."""
-        from .dot import GraphvizTimeout, run_dot
+        from .dot import run_dot
 
         if view != "strategy":
             return run_dot(self._dot(model, view, options), fmt)
+        return self.strategy_map(model, lambda: self._dot(model, view, options), fmt, options)
+
+    def strategy_map(
+        self,
+        model: m.Model,
+        dot_text: Callable[[], str],
+        fmt: str,
+        options: Options | None = None,
+    ) -> bytes:
+        """A drawing of the strategy map's layout (`dot_text()`: the plain map, or the review's
+        map with its statuses): laid out within the budget and the timeout, else the summary."""
+        from .dot import GraphvizTimeout, run_dot
+
         why = self._summarised.get(id(model)) or self._over_budget(model)
         if why is None:
             objectives, links = map_size(model)
-            dot_text = self._dot(model, view, options)
-            if objectives + links >= PROGRESS_FROM and not self._cached(dot_text, fmt):
+            text = dot_text()
+            if objectives + links >= PROGRESS_FROM and not self._cached(text, fmt):
                 self.progress(
                     f"strategy map: Graphviz is laying out {_n(objectives)} objectives and "
                     f"{_n(links)} links (up to {self.timeout or 0:.0f} s)…"
@@ -85,7 +98,7 @@ class LayoutSession:
                     f"and {_n(links)} links…"
                 )
             try:
-                return run_dot(dot_text, fmt)
+                return run_dot(text, fmt)
             except GraphvizTimeout:
                 why = (
                     f"the strategy map ({_n(objectives)} objectives, {_n(links)} links) was not "

@@ -141,5 +141,12 @@ def review_map_dot(model: Model, result: ReviewResult, lang: str, font: str | No
 
 
 def review_map_svg(model: Model, result: ReviewResult, lang: str) -> bytes:
-    """The review map as SVG (raises dot.MissingGraphviz / GraphvizError)."""
-    return run_dot(review_map_dot(model, result, lang), "svg")
+    """The review map as SVG (raises dot.MissingGraphviz / GraphvizError). In a layout session
+    (a build, a review) it is laid out once however often it is drawn, and a map over the
+    layout budget is drawn as the strategy map's summary (backends/layout.py)."""
+    from .layout import current_session
+
+    session = current_session()
+    if session is None:
+        return run_dot(review_map_dot(model, result, lang), "svg")
+    return session.strategy_map(model, lambda: review_map_dot(model, result, lang), "svg")
