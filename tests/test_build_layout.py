@@ -166,6 +166,23 @@ def test_summary_counts_every_objective_and_stays_small():
         assert p.label in dot
 
 
+@pytest.mark.parametrize("name", ["light", "print", "dark"])
+def test_the_summary_is_drawn_in_the_maps_theme(name):
+    """`build --theme dark` over the budget: the summary in dark too, no light colour left."""
+    from stratlang.backends.base import Options
+    from stratlang.backends.dot import run_dot
+    from stratlang.backends.map_themes import LIGHT, THEMES
+
+    model = check_entry(EXAMPLES / "bank_wealth" / "main.strat").model
+    looks = THEMES[name]
+    dot = summary_dot(model, Options(theme=name))
+    assert f'bgcolor="{looks.background}"' in dot
+    assert f'fillcolor="{looks.header_fill}"' in dot and f'fillcolor="{looks.vp_fill}"' in dot
+    if looks is not LIGHT:
+        assert f'fillcolor="{LIGHT.band_fills[0]}"' not in dot
+    assert b"<svg" in run_dot(dot, "svg")
+
+
 def test_no_session_no_cache(tmp_path):
     """Outside a build every call lays out (stratlang map, the library), as before."""
     model = check_entry(EXAMPLES / "bank_wealth" / "main.strat").model

@@ -15,17 +15,17 @@ from __future__ import annotations
 from .. import model as m
 from .base import Options
 from .dot import (
-    BAND_FILLS,
     DEFAULT_FONT,
-    NO_THEME_FILL,
     _header,
     _lang,
     _title,
     _use_font,
+    _use_theme,
     text_color,
     theme_colors,
     xml,
 )
+from .map_themes import MapTheme
 
 MAX_ARROWS = 60  # the heaviest connections drawn; the note counts the rest
 
@@ -61,13 +61,16 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
-def _arrow(cause: str, effect: str, upward: bool, count: int, heaviest: int) -> str:
+def _arrow(
+    cause: str, effect: str, upward: bool, count: int, heaviest: int, theme: MapTheme
+) -> str:
     """An arrow carrying `count` links, as thick as its share of the heaviest."""
     attrs = f'penwidth={1 + 5 * count / heaviest:.1f}, label="{_n(count)}"'
     if upward:  # the effect above its cause, drawn effect -> cause (as in the full map)
         return f"  {effect} -> {cause} [{attrs}, dir=back];"
     # downward: drawn as declared, without pulling the layout
-    return f'  {cause} -> {effect} [{attrs}, constraint=false, color="#c53030", style=dashed];'
+    down = theme.downward
+    return f'  {cause} -> {effect} [{attrs}, constraint=false, color="{down}", style=dashed];'
 
 
 def summary_dot(model: m.Model, options: Options | None = None) -> str:
@@ -76,7 +79,8 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
     lang = _lang(model, options)
     words = WORDS.get(lang, WORDS["en"])
     font = _use_font(options.font or DEFAULT_FONT)
-    colors = theme_colors(model)
+    looks = _use_theme(options.theme)
+    colors = theme_colors(model) if looks.theme_colors else {}
 
     # bands: declared perspectives, then any an objective names that is not declared
     bands = [(p.id, p.label or p.id) for p in model.perspectives]
@@ -114,7 +118,7 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
 
     n_obj, n_links = len(model.objectives), len(model.links)
     subtitle = f"{words['subtitle']} · {words['objectives'].format(n=_n(n_obj))}"
-    out = _header("strategy_map_summary", font, "TB", _title(model, subtitle, lang))
+    out = _header("strategy_map_summary", font, "TB", _title(model, subtitle, lang), looks)
     out.insert(2, "  graph [ranksep=0.6, nodesep=0.25, remincross=false];")
     note = [words["note"].format(objectives=_n(n_obj), links=_n(n_links))]
     note.append(words["boxes"])
@@ -123,7 +127,8 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
     note.append(words["detail"])
     rows = "".join(f'<tr><td align="left">{xml(line)}</td></tr>' for line in note)
     out.append(
-        f'  note [shape=box, style="filled", fillcolor="#fffbea", color="#d69e2e", '
+        f'  note [shape=box, style="filled", fillcolor="{looks.vp_fill}", color="{looks.vp_border}", '
+        f'fontcolor="{looks.vp_words}", '
         f'label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}'
         f"</table>>];"
     )
@@ -141,8 +146,8 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
         heads.append(head)
         out.append(f"  subgraph cluster_band{bi + 1} {{")
         out.append(
-            f'    graph [label="", style="filled,rounded", fillcolor="{BAND_FILLS[bi % 2]}", '
-            f'color="#cbd5e0", penwidth=1, margin=14];'
+            f'    graph [label="", style="filled,rounded", fillcolor="{looks.band_fills[bi % 2]}", '
+            f'color="{looks.band_border}", penwidth={looks.band_width:g}, margin=14];'
         )
         facts = [words["objectives"].format(n=_n(total))] + [
             words["to"].format(band=bands[other][1], n=_n(count))
@@ -151,19 +156,24 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
         ]
         lines = "".join(f"<br/>{xml(fact)}" for fact in facts)
         out.append(
-            f'    {head} [shape=box, style="filled", fillcolor="#2d3748", color="#2d3748", '
-            f'group=head, label=<<font color="#ffffff" point-size="13"><b>{xml(plabel)}</b>'
-            f'</font><font color="#ffffff" point-size="10">{lines}</font>>];'
+            f'    {head} [shape=box, style="filled", fillcolor="{looks.header_fill}", '
+            f'color="{looks.header_border}", group=head, label=<<font '
+            f'color="{looks.header_text}" point-size="13"><b>{xml(plabel)}</b></font><font '
+            f'color="{looks.header_text}" point-size="10">{lines}</font>>];'
         )
         for c in cells:
             theme = themes[c[1]]
-            fill = colors.get(theme, NO_THEME_FILL) if theme is not None else NO_THEME_FILL
+            fill = (
+                colors.get(theme, looks.no_theme_fill) if theme is not None else looks.no_theme_fill
+            )
+            border = looks.node_border or fill
+            ink = text_color(fill) if looks.theme_colors else looks.ink
             label = (model.themes[theme].label or theme) if theme is not None else words["no_theme"]
             node[c] = f"c{c[0] + 1}_{c[1] + 1}"
             hidden = ", style=invis" if c not in counts else ""
             out.append(
-                f'    {node[c]} [fillcolor="{fill}", color="{fill}", group=t{c[1] + 1}{hidden}, '
-                f'label=<<font color="{text_color(fill)}"><b>{xml(label)}</b><br/>'
+                f'    {node[c]} [fillcolor="{fill}", color="{border}", group=t{c[1] + 1}{hidden}, '
+                f'label=<<font color="{ink}"><b>{xml(label)}</b><br/>'
                 f"{_n(counts.get(c, 0))}</font>>];"
             )
         out.append(f"    {{ rank=same; {' '.join([head] + [node[c] for c in cells])} }}")
@@ -177,7 +187,7 @@ def summary_dot(model: m.Model, options: Options | None = None) -> str:
             out.append(f"  {node[(bi, ti)]} -> {node[(bi + 1, ti)]} [style=invis, weight=10];")
     heaviest = max(arrows.values(), default=1)
     for ca, cb in drawn:
-        out.append(_arrow(node[ca], node[cb], cb[0] < ca[0], arrows[(ca, cb)], heaviest))
+        out.append(_arrow(node[ca], node[cb], cb[0] < ca[0], arrows[(ca, cb)], heaviest, looks))
     out.append("}")
     return "\n".join(out) + "\n"
 
