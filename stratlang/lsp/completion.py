@@ -62,6 +62,10 @@ _POLICY_ON = re.compile(
     rf"^\s*(?:at\s+most\s+\S+\s+per\s+\S+|consent\s+{ID})\s+on\s+(?:{ID}\s*,\s*)*({ID})?$"
 )
 _CONSENT_FIELD = re.compile(rf"^\s*consent\s+({ID})?$")
+# in a cascade's child (docs/cascade.md): `align` takes the parent's objectives, `serves` one of
+# their targets as OBJECTIVE.TARGET
+_ALIGN = re.compile(rf"^\s*align\s+(?:{ID}\s*,\s*)*({ID})?$")
+_SERVES = re.compile(rf"^\s*serves\s+(?:{ID}(?:\.(?:{ID})?)?)?$")
 _ENUM_VALUE = re.compile(rf"\b({ID})\s*(?:=|!=|<=|>=|<|>)\s*({ID})?$")
 _ENUM_LIST = re.compile(rf"\b({ID})\s+(?:not\s+)?in\s*\[[^\]]*?({ID})?$")
 _RULE = re.compile(r"(?:^|\s)rule\s")
@@ -133,14 +137,29 @@ def declared_ids(texts: Iterable[str]) -> dict[str, str]:
 
 
 def complete(
-    text: str, offset: int, ids: dict[str, str], schema: Schema | None = None
+    text: str,
+    offset: int,
+    ids: dict[str, str],
+    schema: Schema | None = None,
+    parent: dict[str, tuple[str, ...]] | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Completion items at `offset`: (label, what, detail) with what in id|attribute|keyword|field|value."""
+    """Completion items at `offset`: (label, what, detail) with what in id|attribute|keyword|field|value.
+    `parent`: the parent project's objectives and their target ids, in a cascade's child."""
     line_start = text.rfind("\n", 0, offset) + 1
     before = text[line_start:offset]
     if "#" in before:
         return []
     kind = block_kind(text, offset)
+
+    if kind == "objective" and parent is not None:
+        if _ALIGN.search(before):
+            return [(oid, "id", "parent objective") for oid in sorted(parent)]
+        if _SERVES.search(before):
+            return [
+                (f"{oid}.{tid}", "id", "parent target")
+                for oid in sorted(parent)
+                for tid in parent[oid]
+            ]
 
     for rx, in_kind, need in _AFTER:
         if in_kind == "" and kind is not None:

@@ -538,7 +538,8 @@ def completion(ls: StratServer, params: lsp.CompletionParams) -> lsp.CompletionL
         texts += [s.text for s in state.result.sources if s.abspath != path]
         model = state.result.model
         schema = model.schema if model is not None else None
-    items = comp.complete(text, offset, comp.declared_ids(texts), schema)
+    parent = parent_targets(state.result) if state is not None else None
+    items = comp.complete(text, offset, comp.declared_ids(texts), schema, parent)
     return lsp.CompletionList(
         is_incomplete=False,
         items=[
@@ -546,6 +547,42 @@ def completion(ls: StratServer, params: lsp.CompletionParams) -> lsp.CompletionL
             for label, what, detail in items
         ],
     )
+
+
+def parent_targets(result: CheckResult) -> dict[str, tuple[str, ...]] | None:
+    """The parent project's objectives and their target ids (None without a parent that loads),
+    for `align` and `serves` completion: the parent as saved on disk, parsed and resolved only
+    (no checks), cached until one of its files changes."""
+    from ..check import check_entry
+    from ..check.cascade import parent_entry
+
+    link = result.model.parent if result.model is not None else None
+    if link is None or result.project is None:
+        return None
+    entry, _ = parent_entry(result.project, link)
+    if entry is None:
+        return None
+    hit = _PARENTS.get(entry)
+    if hit is not None and all(_mtime(f) == t for f, t in hit[0].items()):
+        return hit[1]
+    try:
+        parent = check_entry(entry, checks=False)
+    except LoadError:
+        return None
+    files = parent.project.paths.values() if parent.project is not None else [entry]
+    objectives = {oid: tuple(t.id for t in o.targets) for oid, o in parent.model.objectives.items()}
+    _PARENTS[entry] = ({f: _mtime(f) for f in files}, objectives)
+    return objectives
+
+
+_PARENTS: dict[Path, tuple[dict[Path, float | None], dict[str, tuple[str, ...]]]] = {}
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------------- symbols
