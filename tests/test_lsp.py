@@ -59,18 +59,28 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "stratlang.lsp"]),
-)
-async def client(lsp_client: LanguageClient, project):
-    await lsp_client.initialize_session(
-        lsp.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"), root_uri=path_to_uri(project)
-        )
+def server_client():
+    """The `client` fixture of an LSP test module: `stratlang.lsp` started over stdio, one per
+    module, its workspace the module's `project` fixture (`client = server_client()`)."""
+
+    @pytest_lsp.fixture(
+        scope="module",
+        config=ClientServerConfig(server_command=[sys.executable, "-m", "stratlang.lsp"]),
     )
-    yield
-    await lsp_client.shutdown_session()
+    async def client(lsp_client: LanguageClient, project):
+        await lsp_client.initialize_session(
+            lsp.InitializeParams(
+                capabilities=client_capabilities("visual-studio-code"),
+                root_uri=path_to_uri(project),
+            )
+        )
+        yield
+        await lsp_client.shutdown_session()
+
+    return client
+
+
+client = server_client()
 
 
 async def barrier(client: LanguageClient, uri: str) -> None:

@@ -4,16 +4,12 @@ from the parent as saved on disk."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from test_lsp import open_doc, pos_of
-
-from stratlang.lsp.convert import path_to_uri
+from pytest_lsp import LanguageClient
+from test_lsp import open_doc, pos_of, server_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -48,18 +44,7 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "stratlang.lsp"]),
-)
-async def client(lsp_client: LanguageClient, project):
-    await lsp_client.initialize_session(
-        lsp.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"), root_uri=path_to_uri(project)
-        )
-    )
-    yield
-    await lsp_client.shutdown_session()
+client = server_client()
 
 
 async def labels(client: LanguageClient, uri: str, needle: str) -> set[str]:
