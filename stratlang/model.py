@@ -420,7 +420,7 @@ class Play:
     measures: tuple[Measure, ...] = ()
     control: float | None = None  # percent, 10 means 10%
     priority: int = 0
-    owner: str | None = None
+    owner: str | None = None  # as written: a unit id or a free string
     budget: int | float | None = None
     period: tuple[dt.date, dt.date] | None = None
     description: str | None = None
@@ -429,6 +429,7 @@ class Play:
     span: Span | None = None
     node: ast.Block | None = None
     variants: tuple[Variant, ...] = ()  # the arms of an A/B test, in declaration order
+    owner_unit: str | None = None  # the owner when written as an id: a unit (checked by ALN009)
 
     def arms(self) -> tuple[Variant | None, ...]:
         """What a customer of the play may get: `(None,)` (the play itself) without variants,
@@ -520,13 +521,14 @@ class Initiative:
     id: str
     label: str
     supports: tuple[str, ...] = ()
-    owner: str | None = None
+    owner: str | None = None  # as written: a unit id or a free string
     budget: int | float | None = None
     period: tuple[dt.date, dt.date] | None = None
     description: str | None = None
     allow: frozenset[str] = frozenset()
     span: Span | None = None
     node: ast.Block | None = None
+    owner_unit: str | None = None  # the owner when written as an id: a unit (checked by ALN009)
 
 
 @dataclass(frozen=True)

@@ -185,3 +185,42 @@ def test_the_formatter_prints_serves_in_the_targets_body():
         "    serves F1.aum_total\n    weight 2\n  }\n"
     ) in out
     assert format_text(out) == out
+
+
+PLAYS = """
+segment young "Young" { rule age < 35 }
+channel sms "SMS" { kind sms }
+script hello "Hello" { channel sms  pitch "hi"  opt_out "STOP" }
+play welcome "Welcome" {
+  segment young
+  step 1  sms using hello
+  supports F1
+  owner   branch_sz
+}
+play reminder "Reminder" {
+  segment young
+  step 1  sms using hello
+  supports F1
+  owner   "Shenzhen branch"
+}
+initiative crm "CRM" { supports F1  owner branch_gz }
+"""
+
+
+def test_plays_and_initiatives_are_owned_by_units_too(project):
+    r = project(HQ + PLAYS)
+    plays, initiative = r.model.plays, r.model.initiatives["crm"]
+    assert (plays["welcome"].owner, plays["welcome"].owner_unit) == ("branch_sz", "branch_sz")
+    assert plays["reminder"].owner_unit is None
+    aln = {(d.code, d.message) for d in r.diagnostics if d.code in ("ALN009", "ALN010")}
+    assert (
+        "ALN010",
+        'play `reminder` is owned by the string "Shenzhen branch", not by a unit',
+    ) in aln
+    assert any(code == "ALN009" and "`branch_gz`" in msg for code, msg in aln), aln
+    assert initiative.owner_unit == "branch_gz"
+    doc = model_to_dict(r.model)
+    welcome = next(p for p in doc["plays"] if p["id"] == "welcome")
+    reminder = next(p for p in doc["plays"] if p["id"] == "reminder")
+    assert welcome["owner_unit"] == "branch_sz" and "owner_unit" not in reminder
+    assert doc["initiatives"][0]["owner_unit"] == "branch_gz"

@@ -18,6 +18,7 @@ one project's objectives per objective of another.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -455,7 +456,10 @@ def _no_unit(name: str, span: Span, units: Mapping[str, m.Unit], what: str) -> d
 def _owners(model: m.Model, units: Mapping[str, m.Unit]) -> Iterator[dg.Diagnostic]:
     """ALN009 for an owner id that names no unit; ALN010 for a string owner where units exist."""
     labels: dict[str, str] | None = None
-    for o in model.objectives.values():
+    owners: Iterator[m.Objective | m.Play | m.Initiative] = itertools.chain(
+        model.objectives.values(), model.plays.values(), model.initiatives.values()
+    )
+    for o in owners:
         a = attr(o.node, "owner")
         if a is None or o.owner is None:
             continue
@@ -475,7 +479,7 @@ def _owners(model: m.Model, units: Mapping[str, m.Unit]) -> Iterator[dg.Diagnost
             near = [labels[by_label[0]]] if by_label else []
         yield dg.make(
             "ALN010",
-            f'objective `{o.id}` is owned by the string "{o.owner}", not by a unit',
+            f'{type(o).__name__.lower()} `{o.id}` is owned by the string "{o.owner}", not by a unit',
             a.value.span,
             "a free string",
             help=(f"did you mean the unit `{near[0]}` ({units[near[0]].label})?",)

@@ -1484,6 +1484,7 @@ class Resolver:
         if not has_steps and not arms_have_steps:
             self._missing(b, "step", help="add at least one step: `step 1 CHANNEL using SCRIPT`")
         targets, measures = self.goals(lines)
+        owner, owner_unit = ru.owner(self, a.get("owner"))
         return m.Play(
             _id(b).name,
             self._label(b),
@@ -1496,7 +1497,8 @@ class Resolver:
             measures=measures,
             control=self.conv(a.get("control"), "percent"),
             priority=self.conv(a.get("priority"), "int") or 0,
-            owner=self.conv(a.get("owner"), "str"),
+            owner=owner,
+            owner_unit=owner_unit,
             budget=self.conv(a.get("budget"), "money"),
             period=self.conv(a.get("period"), "date_range"),
             description=self.conv(a.get("description"), "str"),
@@ -1508,11 +1510,13 @@ class Resolver:
 
     def build_initiative(self, b: ast.Block) -> m.Initiative:
         a, _ = self.read(b)
+        owner, owner_unit = ru.owner(self, a.get("owner"))
         return m.Initiative(
             _id(b).name,
             self._label(b),
             supports=self.conv(a.get("supports"), "refs:objective") or (),
-            owner=self.conv(a.get("owner"), "str"),
+            owner=owner,
+            owner_unit=owner_unit,
             budget=self.conv(a.get("budget"), "money"),
             period=self.conv(a.get("period"), "date_range"),
             description=self.conv(a.get("description"), "str"),
