@@ -28,7 +28,6 @@ from .loader import (
     MISSING,
     LoadError,
     Project,
-    display_path,
     gc_paused,
     is_folder,
     load_project,
@@ -70,10 +69,13 @@ def bound_of(project: Project, bounds: dict[Path, Path] | None = None) -> Path:
 
 
 def _bound_note(project: Project, bound: Path) -> str:
-    where = display_path(bound) or "."
+    """Where parent paths may go, relative to the project's folder (never a machine path: the
+    message is the same in any checkout)."""
+    here = Path(os.path.realpath(project.entry.parent))
+    where = Path(os.path.relpath(bound, here)).as_posix()
     if repository_root(project.entry) is not None:
-        return f"the repository is {where}"
-    return f"outside a git repository, parent paths stay inside {where}"
+        return f"parent paths stay inside the repository, whose root is `{where}` from this project"
+    return f"outside a git repository, parent paths stay inside `{where}` (the folder above this project)"
 
 
 def shown(path: Path, bound: Path) -> str:
