@@ -21,20 +21,11 @@ from pathlib import Path
 
 from .. import diagnostics as dg
 from .. import model as m
+from ..paths import MISSING, is_folder, locate, os_reason, short_path
 from ..repository import repository_root
 from . import CheckResult, check_project
 from .alignment import project_checks, tree_checks
-from .loader import (
-    MISSING,
-    LoadError,
-    Project,
-    gc_paused,
-    is_folder,
-    load_project,
-    locate,
-    os_reason,
-    short_path,
-)
+from .loader import LoadError, Project, gc_paused, load_project
 from .registry import allowed_spans, is_allowed
 from .resolve import build_model
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from .. import diagnostics as dg
-from ..check import CheckResult, LoadError, check_entry
-from ..check.loader import is_file, is_folder, unresolved_path
 from ..errors import StratlangError
 from ..output import OutputError, atomic_write, check_output_file
+from ..paths import is_file, is_folder, unresolved_path
 from ..source import SourceMap
 from .color import color_option, want_color  # noqa: F401  (the commands import them from here)
+
+if TYPE_CHECKING:  # the checker is imported by the functions that check: `fmt` never loads it
+    from ..check import CheckResult
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -182,6 +184,8 @@ def _importing_entry(path: Path, root, checks: bool, cache: dict) -> CheckResult
     """The project that imports `path`: a `main.strat` in its folder or up to three folders above
     whose imports include it. Lets `stratlang check channels.strat` (as pre-commit runs it, one
     staged file at a time) check the file as part of its project instead of on its own."""
+    from ..check import LoadError, check_entry
+
     target = unresolved_path(path)
     folder = target.parent
     for _ in range(4):
@@ -202,6 +206,8 @@ def _importing_entry(path: Path, root, checks: bool, cache: dict) -> CheckResult
 
 
 def check_many(paths, root=None, checks=True) -> list[CheckResult]:
+    from ..check import LoadError, check_entry
+
     entries = entry_files(paths)
     results: list[CheckResult] = []
     imported: set[Path] = set()
@@ -314,6 +320,8 @@ def say_waiting(message: str) -> None:
 def load_checked(entry, root=None, fail_level="error") -> CheckResult:
     """Check one entry for a command that writes outputs: print diagnostics; exit 1 when the check
     fails (nothing is written), 2 when the entry cannot be read. A folder means its main.strat."""
+    from ..check import LoadError, check_entry
+
     entry = entry_file(entry)
     try:
         res = check_entry(entry, root)

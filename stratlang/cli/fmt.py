@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from ..check.loader import is_file, is_folder, os_reason, short_path, unresolved_path
 from ..output import atomic_write
+from ..paths import is_file, is_folder, os_reason, short_path, unresolved_path
 from ..source import NotRegularFile
 from . import main
 from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, color_option, print_diagnostics

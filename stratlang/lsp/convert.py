@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urlparse
 from lsprotocol import types as lsp
 
 from .. import diagnostics as dg
-from ..check.loader import unresolved_path
+from ..paths import unresolved_path
 from ..source import SourceFile, Span
 
 SEVERITY = {

@@ -35,8 +35,9 @@ from pygls.workspace import TextDocument
 from .. import __version__, language
 from .. import diagnostics as dg
 from ..check import CheckResult, LoadError, check_project
-from ..check.loader import is_file, load_project
+from ..check.loader import load_project
 from ..model import Model
+from ..paths import is_file
 from ..source import SourceFile, Span
 from . import completion as comp
 from .convert import document_path, line_col_at, offset_at, path_to_uri, span_range, to_lsp
