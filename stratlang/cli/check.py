@@ -24,6 +24,7 @@ from .common import (
     print_diagnostics,
     root_option,
 )
+from .options import format_option
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -40,14 +41,7 @@ def check_tree(entries: list[Path], root: Path | None = None) -> list[CheckResul
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text for people (stderr); json, sarif or github for tools (stdout).",
-)
+@format_option(FORMATS, "text for people (stderr); json, sarif or github for tools (stdout).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (same as --fail-level warning).")
 @click.option(
     "--children",

@@ -25,7 +25,7 @@ from .common import (
     root_option,
     write_outputs,
 )
-from .options import as_of_option, history_files, history_option, previous_option
+from .options import as_of_option, format_option, history_files, history_option, previous_option
 
 
 def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
@@ -44,13 +44,9 @@ def _checked(entry: Path, root: Path | None, shown: str) -> CheckResult:
 @main.command()
 @click.argument("old")
 @click.argument("new", type=click.Path(path_type=Path), default=Path("."), required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, markdown for a pull-request comment, json for tools.",
+@format_option(
+    ["text", "markdown", "json"],
+    "text for people, markdown for a pull-request comment, json for tools.",
 )
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when there are differences, 0 when there are none."

@@ -11,7 +11,7 @@ import click
 
 from . import main
 from .common import EXIT_OK, color_option, entry_file, fail_usage, load_checked, root_option
-from .options import as_of_option
+from .options import as_of_option, format_option
 
 MARKS = {True: "✓", False: "✗", None: "?"}
 
@@ -26,13 +26,7 @@ MARKS = {True: "✓", False: "✗", None: "?"}
     help="A CSV of customers (the schema's columns); with --key, the row of that customer.",
 )
 @click.option("--key", default=None, help="The key of the customer's row in --data.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "json"])
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Words in zh or en.")
 @as_of_option("Only the plays whose period contains this day compete (as `lists --as-of`).")
 @root_option()

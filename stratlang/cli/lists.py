@@ -21,7 +21,7 @@ from .common import (
     say_waiting,
     usage_errors,
 )
-from .options import as_of_option, history_files, history_option, previous_option
+from .options import as_of_option, format_option, history_files, history_option, previous_option
 
 
 @contextmanager
@@ -66,13 +66,7 @@ def _progress():
     show_default=True,
     help="Output folder (replaced as a whole when the run succeeds; it must be new, empty or an earlier output).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "parquet", "xlsx"]),
-    default="csv",
-    show_default=True,
-)
+@format_option(["csv", "parquet", "xlsx"], default="csv")
 @click.option("--spark-master", default=None, help="Spark master URL (default local[*]).")
 @as_of_option(
     "The day the lists are for: only plays whose `period` contains it are assigned. "

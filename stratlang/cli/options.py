@@ -1,12 +1,24 @@
-"""Options several commands share about the day and the data they read (`--as-of`, `--history`,
-`--previous`): one definition each, so their spelling, type and parsing agree everywhere. Each
-command still says in its own words what the option means for it."""
+"""Options several commands share (`--format`, and about the day and the data they read:
+`--as-of`, `--history`, `--previous`): one definition each, so their spelling, type and parsing
+agree everywhere. Each command still says in its own words what the option means for it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
+
+def format_option(choices, help: str | None = None, default: str | None = "text"):
+    """`--format CHOICE` into the parameter `fmt` (`format` is a builtin)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
 
 
 def as_of_option(help: str):

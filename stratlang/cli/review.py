@@ -34,7 +34,7 @@ from .common import (
     say_waiting,
     usage_errors,
 )
-from .options import as_of_option
+from .options import as_of_option, format_option
 
 FORMATS = ("text", "json", "sarif", "github")
 LEVELS = ("strategy", "operations", "business")
@@ -70,13 +70,8 @@ FAIL_LEVEL = {"red": "warning", "amber": "info"}
 @click.option("--level", type=click.Choice(LEVELS), default=None, help="Only one report level.")
 @click.option("--pdf", is_flag=True, help="Also print the report to review.pdf.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Report language.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="How the findings are printed: text (stderr); json, sarif or github (stdout).",
+@format_option(
+    FORMATS, "How the findings are printed: text (stderr); json, sarif or github (stdout)."
 )
 @click.option(
     "--fail-on",

@@ -12,7 +12,7 @@ from ..builder import project_inputs
 from ..output import check_output_file
 from . import main
 from .common import color_option, fail_usage, load_checked, root_option, usage_errors, write_outputs
-from .options import as_of_option
+from .options import as_of_option, format_option
 
 
 @main.command("sample-data")
@@ -36,12 +36,8 @@ from .options import as_of_option
 @click.option(
     "--seed", type=int, default=7, show_default=True, help="The same seed, the same bytes."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "parquet"]),
-    default=None,
-    help="Default: from the output's suffix (.parquet/.pq), else csv.",
+@format_option(
+    ["csv", "parquet"], "Default: from the output's suffix (.parquet/.pq), else csv.", default=None
 )
 @as_of_option("The day history windows and dates count back from (default today, as `lists`).")
 @root_option()

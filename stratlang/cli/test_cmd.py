@@ -20,7 +20,7 @@ from .common import (
     print_diagnostics,
     root_option,
 )
-from .options import as_of_option
+from .options import as_of_option, format_option
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -33,14 +33,7 @@ FORMATS = ("text", "json", "sarif", "github")
     default=None,
     help="The project's entry file or folder (default: the nearest main.strat above each fixture).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text for people (stderr); json, sarif or github for tools (stdout).",
-)
+@format_option(FORMATS, "text for people (stderr); json, sarif or github for tools (stdout).")
 @as_of_option("Only the plays whose period contains this day compete (as `lists --as-of`).")
 @root_option()
 @color_option
