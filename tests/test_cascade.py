@@ -413,3 +413,15 @@ def test_a_tree_of_named_projects_needs_every_path_to_be_a_project(tmp_path):
     for other in (tmp_path, tmp_path / "loose.strat"):  # no main.strat: maybe an imported file
         r = run("check", HQ, SZ, other)
         assert "ALN006" not in r.stderr  # checked one by one, as before
+
+
+def test_finding_projects_skips_virtualenvs_and_package_folders(tmp_path):
+    """A search outside a repository starts a folder up: a virtualenv or node_modules beside the
+    project must not be walked (a venv's thousands of files made `review --children` crawl)."""
+    from stratlang.check.cascade import find_projects
+
+    for folder in ("plan", ".venv/lib", "env/lib/x", "node_modules/pkg"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "main.strat").write_text("", encoding="utf-8")
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
+    assert find_projects(tmp_path) == [tmp_path / "plan" / "main.strat"]

@@ -268,11 +268,23 @@ class Tree:
         return [d for r in self.results.values() for d in r.diagnostics]
 
 
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages"})
+
+
 def find_projects(folder: Path) -> list[Path]:
-    """Every `main.strat` below `folder` (hidden folders skipped), sorted by path."""
+    """Every `main.strat` below `folder` (hidden folders, virtualenvs and package folders
+    skipped), sorted by path."""
     out: list[Path] = []
     for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # hidden folders, installed packages and virtualenvs hold no strategy of the user's, and
+        # can hold millions of files (a search outside a repository starts one folder up)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in SKIPPED_FOLDERS
+            and not os.path.exists(os.path.join(here, d, "pyvenv.cfg"))
+        )
         if ENTRY in files:
             out.append(Path(here) / ENTRY)
     return sorted(out)
