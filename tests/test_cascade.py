@@ -425,3 +425,13 @@ def test_finding_projects_skips_virtualenvs_and_package_folders(tmp_path):
         (tmp_path / folder / "main.strat").write_text("", encoding="utf-8")
     (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
     assert find_projects(tmp_path) == [tmp_path / "plan" / "main.strat"]
+
+
+def test_a_fifo_named_main_strat_does_not_block_the_search_for_children(tmp_path):
+    """`--children` reads each candidate's `parent` line: a FIFO must be passed over, not read
+    (reading it blocks forever; the suite's own temporary folders hold such FIFOs)."""
+    from stratlang.check.cascade import written_parent
+
+    (tmp_path / "pipe").mkdir()
+    os.mkfifo(tmp_path / "pipe" / "main.strat")
+    assert written_parent(tmp_path / "pipe" / "main.strat") is None

@@ -23,6 +23,7 @@ from .. import diagnostics as dg
 from .. import model as m
 from ..paths import MISSING, is_folder, locate, os_reason, short_path
 from ..repository import repository_root
+from ..source import read_file
 from . import CheckResult, check_project
 from .alignment import project_checks, tree_checks
 from .loader import LoadError, Project, gc_paused, load_project
@@ -296,8 +297,8 @@ _PARENT = re.compile(r'^\s*parent\s+"((?:[^"\\\n]|\\.)*)"', re.M)
 def written_parent(entry: Path) -> Path | None:
     """The entry file its `parent "…"` line names (resolved), read from the text without
     parsing; None without one (or when the file cannot be read)."""
-    try:
-        text = entry.read_text(encoding="utf-8", errors="replace")
+    try:  # read_file refuses a FIFO or device before opening it: reading one would block forever
+        text = read_file(entry).decode("utf-8", errors="replace")
     except OSError:
         return None
     match = _PARENT.search(text)
