@@ -142,6 +142,8 @@ def literal_value(span: Span, raw: str) -> LiteralValue | Problem:
     too_long = _too_long(raw)
     if too_long is not None:
         return too_long
+    if raw.isdecimal():  # a plain whole number (most literals): what `_number` gives, faster
+        return ast.Number(span, int(raw), False, raw, False)
     m = _NUMBER.match(raw)
     if m:
         return _number(span, raw, m)

@@ -111,9 +111,21 @@ class Lowerer:
         return x if isinstance(x, Span) else x.span
 
     def cover(self, first: Token | Span | Positioned, last: Token | Span | Positioned) -> Span:
-        a = self.span_of(first)
-        b = self.span_of(last)
-        return Span(self.path, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
+        # Read from the tokens themselves rather than through `tspan`: a cover is taken ~125,000
+        # times in a 60,000-line parse, and the two spans `tspan` would build are thrown away.
+        if isinstance(first, Token):
+            start, line, column = first.start_pos + self.offset, first.line, first.column
+            line += self.line_offset
+        else:
+            a = first if isinstance(first, Span) else first.span
+            start, line, column = a.start, a.line, a.column
+        if isinstance(last, Token):
+            end, end_line, end_column = last.end_pos + self.offset, last.end_line, last.end_column
+            end_line += self.line_offset
+        else:
+            b = last if isinstance(last, Span) else last.span
+            end, end_line, end_column = b.end, b.end_line, b.end_column
+        return Span(self.path, start, end, line, column, end_line, end_column)
 
     def cover_all(self, children: Children) -> Span:
         present = [c for c in children if c is not None]
