@@ -13,12 +13,20 @@ from ..model import Model
 from ..source import SourceMap
 from .loader import LoadError, Project, gc_paused, load_project
 from .registry import Context, run_checks
-from .resolve import build_model
+from .resolve import BuildCache, build_model
 
 if TYPE_CHECKING:
     from .cascade import Ancestry
 
-__all__ = ["CheckResult", "LoadError", "Project", "check_entry", "check_project", "load"]
+__all__ = [
+    "BuildCache",
+    "CheckResult",
+    "LoadError",
+    "Project",
+    "check_entry",
+    "check_project",
+    "load",
+]
 
 
 @dataclass
@@ -47,14 +55,20 @@ class CheckResult:
 
 
 def check_project(
-    project: Project, *, checks: bool = True, ancestry: Ancestry | None = None
+    project: Project,
+    *,
+    checks: bool = True,
+    ancestry: Ancestry | None = None,
+    cache: BuildCache | None = None,
 ) -> CheckResult:
     """Resolve and check a loaded project. A project in a cascade (docs/cascade.md) loads its
-    ancestors (through `ancestry`, which a run checking many projects shares) for the ALN checks."""
+    ancestors (through `ancestry`, which a run checking many projects shares) for the ALN checks.
+    `cache` keeps declarations' resolutions for the next check of the project (the language
+    server's, after an edit: `resolve.BuildCache`)."""
     diags = dg.Diagnostics()
     diags.extend(project.diagnostics)
     model, res = build_model(
-        project.files, any(d.code.startswith("SYN") for d in project.diagnostics)
+        project.files, any(d.code.startswith("SYN") for d in project.diagnostics), cache
     )
     diags.extend(res)
     ctx = Context(sources=project.sources)

@@ -10,11 +10,12 @@ the model holds each rule as written and as its typed tree (TYP301–TYP303 are 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Unpack, overload
 
 from .. import diagnostics as dg
 from .. import language
@@ -115,6 +116,82 @@ class _Decl:
     block: ast.Block
 
 
+class _Decls(dict[str, _Decl]):
+    """The project's declarations by id; while `reads` is a dict, every `get` is noted in it (what
+    a declaration's resolution looked up: `BuildCache`)."""
+
+    reads: dict[str, _Decl | None] | None = None
+
+    def get(self, name: str, default: None = None) -> _Decl | None:  # type: ignore[override]
+        d = dict.get(self, name)
+        if self.reads is not None:
+            self.reads[name] = d
+        return d
+
+
+class _Touched(dict[str, Any]):
+    """A dict that notes whether it was read or written (`touched`)."""
+
+    touched = False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.touched = True
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.touched = True
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        self.touched = True
+        return dict.__contains__(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.touched = True
+        dict.__setitem__(self, key, value)
+
+    def __iter__(self) -> Iterator[str]:
+        self.touched = True
+        return dict.__iter__(self)
+
+
+@dataclass(slots=True)
+class _Built:
+    """One declaration's resolution, kept for the next build (`BuildCache`)."""
+
+    block: ast.Block  # (held: the key is its id)
+    world: tuple[object, ...]
+    reads: tuple[tuple[str, _Decl | None], ...]
+    value: object
+
+
+class BuildCache:
+    """Declarations resolved by the last build, reused by the next one (the language server's, after
+    an edit: its incremental parse keeps every unchanged statement's AST nodes, as the same objects,
+    and moves their spans in place).
+
+    A declaration's resolution is a function of its block and of what it reads beside it: the
+    declarations it looks up by id (their kinds, and for `OWNER.ID` the owner's block), the
+    perspective ids, the risk levels, the ids in blocks that did not parse and the schema's block.
+    An entry is reused when its block is the same object, each declaration it looked up is the same
+    (same kind, same block object, or still absent) and the rest is equal. Only resolutions that
+    reported nothing are kept: a diagnostic may name another declaration's position in its text,
+    and did-you-mean spends a budget shared by the whole project, in declaration order. What a
+    resolution returns holds its block's spans (moved in place) and no span of its own making.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[int, _Built] = {}  # id(block) -> its resolution
+        # id(rule) -> (rule, what, schema as typing reads it, typed rule): rules typed
+        # without a diagnostic and without history aggregates (their fields are project-wide)
+        self.typed: dict[int, tuple[object, str, tuple[object, ...], NExpr | None]] = {}
+        # id(element) -> (element, changes, element with them): the same object for the same
+        # changes to the same element (`Resolver.derive`), so checks may key on identity too
+        self.derived: dict[int, tuple[object, tuple[tuple[str, object], ...], object]] = {}
+        self.reused = 0  # for tests and the benchmark
+        self.built = 0
+
+
 def _id(b: ast.Block) -> ast.Name:
     """The id of a declared block (`collect` keeps only blocks that have one)."""
     assert b.id is not None, "a declaration without an id is never collected"
@@ -127,12 +204,17 @@ def _labels(span: Span | None, text: str) -> tuple[dg.Label, ...]:
 
 
 class Resolver:
-    def __init__(self, files: Sequence[ast.File], syntax_errors: bool = False) -> None:
+    def __init__(
+        self,
+        files: Sequence[ast.File],
+        syntax_errors: bool = False,
+        cache: BuildCache | None = None,
+    ) -> None:
         self.files = files
         self.syntax_errors = syntax_errors  # a broken block may be the missing one: no NAM205 noise
         self.broken_ids = {i for f in files for i in f.broken_ids}
         self.diags: list[dg.Diagnostic] = []
-        self.decls: dict[str, _Decl] = {}
+        self.decls: dict[str, _Decl] = _Decls() if cache is not None else {}
         self.strategy_block: ast.Block | None = None
         self.perspectives_block: ast.Block | None = None
         self.schema_block: ast.Block | None = None
@@ -144,6 +226,7 @@ class Resolver:
         self.strategy_unit: str | None = None  # the strategy's `unit`
         self._ids: dict[str, list[str]] | None = None  # kind -> ids
         self.suggest_budget = SUGGEST_BUDGET
+        self.cache = cache
 
     # ------------------------------------------------------------------ did you mean
 
@@ -857,45 +940,54 @@ class Resolver:
         histories: dict[str, m.History] = {}
         policies: dict[str, m.Policy] = {}
         units: dict[str, m.Unit] = {}
+        built = self.build_decl
+        if self.cache is not None:
+            built = self.cached
+            self._fresh: dict[int, _Built] = {}  # what the next build may reuse
+            self._fresh_typed: dict[int, tuple[object, str, tuple[object, ...], NExpr | None]] = {}
+            self._fresh_derived: dict[
+                int, tuple[object, tuple[tuple[str, object], ...], object]
+            ] = {}
+            self._world = (  # what every declaration's resolution may read besides declarations
+                self.schema_block,
+                tuple(self.perspective_ids),
+                self.risk_values,
+                frozenset(self.broken_ids),
+            )
+        by_kind: dict[str, dict[str, Any]] = {
+            "theme": themes,
+            "event": events,
+            "objective": objectives,
+            "segment": segments,
+            "tiering": tierings,
+            "offer": offers,
+            "channel": channels,
+            "script": scripts,
+            "play": plays,
+            "initiative": initiatives,
+            "review": reviews,
+            "gap": gaps,
+            "history": histories,
+            "policy": policies,
+            "unit": units,
+        }
         for ident, d in self.decls.items():  # in declaration order (diagnostics, suggestions)
-            b = d.block
-            match d.kind:
-                case "theme":
-                    themes[ident] = self.build_theme(b)
-                case "event":
-                    events[ident] = self.build_event(b)
-                case "objective":
-                    objectives[ident] = self.build_objective(b)
-                case "segment":
-                    segments[ident] = self.build_segment(b)
-                case "tiering":
-                    tierings[ident] = self.build_tiering(b)
-                case "offer":
-                    offers[ident] = self.build_offer(b)
-                case "channel":
-                    channels[ident] = self.build_channel(b)
-                case "script":
-                    scripts[ident] = self.build_script(b)
-                case "play":
-                    plays[ident] = _replace(self.build_play(b), order=len(plays))
-                case "initiative":
-                    initiatives[ident] = self.build_initiative(b)
-                case "review":
-                    review = rm.build_review(self, b)
-                    if review is not None:
-                        reviews[ident] = review
-                case "gap":
-                    gaps[ident] = rm.build_gap(self, b)
-                case "history":
-                    histories[ident] = rh.build_history(self, b)
-                case "policy":
-                    policies[ident] = rg.build_policy(self, b)
-                case "unit":
-                    units[ident] = ru.build_unit(self, b)
+            into = by_kind.get(d.kind)  # (a schema is built above)
+            if into is None:
+                continue
+            x = built(d)
+            if d.kind == "play" and x.order != len(plays):
+                x = self.derive(x, order=len(plays))
+            if x is not None:  # (a review that did not resolve)
+                into[ident] = x
         rh.check_keys(self, histories, schema)
         schema, segments, plays = self.type_rules(schema, histories, segments, plays)
         links = self.build_links()
         files = tuple(f.path for f in self.files)
+        if self.cache is not None:  # (assignments: an interrupted build leaves the cache as it was)
+            self.cache.entries = self._fresh
+            self.cache.typed = self._fresh_typed
+            self.cache.derived = self._fresh_derived
         return m.Model(
             strategy=strategy,
             perspectives=perspectives,
@@ -923,6 +1015,40 @@ class Resolver:
             unit=self.strategy_unit,
         )
 
+    def build_decl(self, d: _Decl) -> Any:
+        """A declaration's model element (a review's may be None)."""
+        return _BUILDERS[d.kind](self, d.block)
+
+    def cached(self, d: _Decl) -> Any:
+        """`build_decl` through the cache (`BuildCache`)."""
+        cache = self.cache
+        decls = self.decls
+        assert cache is not None and isinstance(decls, _Decls)
+        world = self._world
+        b = d.block
+        e = cache.entries.get(id(b))
+        if (
+            e is not None
+            and e.block is b
+            and e.world[0] is world[0]
+            and e.world[1:] == world[1:]
+            and all(_same(dict.get(decls, name), was) for name, was in e.reads)
+        ):
+            self._fresh[id(b)] = e
+            cache.reused += 1
+            return e.value
+        cache.built += 1
+        diags, budget = len(self.diags), self.suggest_budget
+        decls.reads = {}
+        try:
+            value = self.build_decl(d)
+            reads = decls.reads
+        finally:
+            decls.reads = None
+        if len(self.diags) == diags and self.suggest_budget == budget:
+            self._fresh[id(b)] = _Built(b, world, tuple(reads.items()), value)
+        return value
+
     def type_rules(
         self,
         schema: m.Schema | None,
@@ -933,11 +1059,14 @@ class Resolver:
         """Segments and plays with their rules typed against the schema: the one place rules are
         typed (segments first, then plays, each in declaration order). The history aggregates
         the rules use become the schema's `derived` fields, named by their rule text."""
-        derived: dict[str, m.Field] = {}
+        derived: dict[str, m.Field] = _Touched() if self.cache is not None else {}
+        if self.cache is not None:
+            histories = _Touched(histories)
+            self._typing = _typing_key(schema)
         typed_segments: dict[str, m.Segment] = {}
         for sid, seg in segments.items():
             typed = self.typed(seg.rule, schema, histories, derived, f"the rule of segment `{sid}`")
-            typed_segments[sid] = _replace(seg, typed_rule=typed)
+            typed_segments[sid] = self.derive(seg, typed_rule=typed)
         typed_plays: dict[str, m.Play] = {}
         for pid, play in plays.items():
             t = play.trigger
@@ -945,8 +1074,10 @@ class Resolver:
                 typed = self.typed(
                     t.rule, schema, histories, derived, f"the trigger of play `{pid}`"
                 )
-                play = _replace(play, trigger=_replace(t, typed_rule=typed))
+                play = self.derive(play, trigger=self.derive(t, typed_rule=typed))
             typed_plays[pid] = play
+        if isinstance(derived, _Touched):
+            derived = dict(derived)
         if schema is not None and derived:
             schema = _replace(schema, derived=m._ro(derived))
         return schema, typed_segments, typed_plays
@@ -960,9 +1091,43 @@ class Resolver:
         what: str,
     ) -> NExpr | None:
         """A rule's typed tree (None after reporting its type errors)."""
+        cache = self.cache
+        if cache is None or rule is None:
+            n, diags = normalize(rule, schema, what, histories, derived)
+            self.diags.extend(diags)
+            return n
+        e = cache.typed.get(id(rule))
+        if e is not None and e[0] is rule and e[1] == what and e[2] == self._typing:
+            self._fresh_typed[id(rule)] = e
+            return e[3]
+        assert isinstance(histories, _Touched) and isinstance(derived, _Touched)
+        histories.touched = derived.touched = False
         n, diags = normalize(rule, schema, what, histories, derived)
         self.diags.extend(diags)
+        if not diags and not histories.touched and not derived.touched:
+            self._fresh_typed[id(rule)] = (rule, what, self._typing, n)
         return n
+
+    def derive(self, obj: _D, **changes: object) -> _D:
+        """`dataclasses.replace(obj, **changes)`; with a cache, the object made by the last build
+        when `obj` and the changes are the same objects."""
+        if self.cache is None:
+            return _replace(obj, **changes)
+        key = id(obj)
+        values = tuple(changes.items())
+        e = self.cache.derived.get(key)
+        if (
+            e is None
+            or e[0] is not obj
+            or len(e[1]) != len(values)
+            or any(
+                k != k2 or (v is not v2 and not (type(v) is int and v == v2))
+                for (k, v), (k2, v2) in zip(e[1], values)
+            )
+        ):
+            e = (obj, values, _replace(obj, **changes))
+        self._fresh_derived[key] = e
+        return e[2]  # type: ignore[return-value]
 
     def build_strategy(self) -> m.Strategy:
         b = self.strategy_block
@@ -1557,9 +1722,54 @@ def _replace(obj: _D, **kw: object) -> _D:
     return replace(obj, **kw)
 
 
+# declaration kind -> how its block becomes a model element (`Resolver.build_decl`)
+_BUILDERS: dict[str, Callable[[Resolver, ast.Block], Any]] = {
+    "theme": Resolver.build_theme,
+    "event": Resolver.build_event,
+    "objective": Resolver.build_objective,
+    "segment": Resolver.build_segment,
+    "tiering": Resolver.build_tiering,
+    "offer": Resolver.build_offer,
+    "channel": Resolver.build_channel,
+    "script": Resolver.build_script,
+    "play": Resolver.build_play,
+    "initiative": Resolver.build_initiative,
+    "review": rm.build_review,
+    "gap": rm.build_gap,
+    "history": rh.build_history,
+    "policy": rg.build_policy,
+    "unit": ru.build_unit,
+}
+
+
+def _typing_key(schema: m.Schema | None) -> tuple[object, ...]:
+    """What typing a rule reads of the schema: all of it but positions and nodes."""
+    if schema is None:
+        return ()
+    fields = tuple(
+        tuple(getattr(f, n) for n in _FIELD_NAMES if n != "span") for f in schema.fields.values()
+    )
+    return (fields,) + tuple(
+        getattr(schema, n) for n in _SCHEMA_NAMES if n not in ("span", "node", "fields")
+    )
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(m.Field))
+_SCHEMA_NAMES = tuple(f.name for f in dataclasses.fields(m.Schema))
+
+
+def _same(now: _Decl | None, was: _Decl | None) -> bool:
+    """A looked-up declaration is as it was: both absent, or the same kind and block object."""
+    if now is None or was is None:
+        return now is was
+    return now.kind == was.kind and now.block is was.block
+
+
 def build_model(
-    files: Sequence[ast.File], syntax_errors: bool = False
+    files: Sequence[ast.File], syntax_errors: bool = False, cache: BuildCache | None = None
 ) -> tuple[m.Model, list[dg.Diagnostic]]:
-    r = Resolver(files, syntax_errors)
+    """The model and resolution's diagnostics; with `cache`, unchanged declarations are taken from
+    the last build that used it (`BuildCache`)."""
+    r = Resolver(files, syntax_errors, cache)
     model = r.build()
     return model, r.diags

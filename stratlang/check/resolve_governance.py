@@ -173,7 +173,8 @@ def _limit(r: Resolver, line: ast.LimitLine) -> m.ContactLimit | None:
     on = _channel_names(r, line.on)
     if not ok or on is None or not isinstance(count, ast.Number):
         return None
-    assert isinstance(window, ast.Duration)
+    if not isinstance(window, ast.Duration):  # malformed (`per 7ry`): the parser reported it
+        return None
     text = f"at most {count.raw} per {window.raw}" + (" on " + ", ".join(on) if line.on else "")
     return m.ContactLimit(int(count.value), window.days, on, text, line.span)
 

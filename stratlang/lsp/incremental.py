@@ -119,6 +119,8 @@ def _fails_alike(piece: Piece) -> bool:
 
 
 Statement = tuple[int, int, list[int]]
+# (a piece's first declaration, the comments it was given to lead) -> the declaration with them
+Leads = dict[tuple[int, tuple[int, ...]], tuple[ast.Decl, tuple[ast.Comment, ...], ast.Decl]]
 
 
 def _groups(statements: list[Statement], n: int) -> list[range]:
@@ -203,6 +205,7 @@ class _FileState:
     statements: list[Statement]
     pieces: list[Piece]  # one a statement
     runs: dict[tuple[str, int], Piece] = field(default_factory=dict)  # (text, nth) -> piece
+    leads: Leads = field(default_factory=dict)  # declarations given dangling comments (`_assemble`)
 
 
 class IncrementalParser:
@@ -307,10 +310,18 @@ class IncrementalParser:
                 break
             chosen.append(run)
             i = j + 1
-        return _FileState(text, _assemble(source, chosen), statements, pieces, runs)
+        leads: Leads = {}
+        file = _assemble(source, chosen, before.leads if before is not None else {}, leads)
+        return _FileState(text, file, statements, pieces, runs, leads)
 
 
-def _assemble(source: SourceFile, pieces: list[Piece]) -> tuple[ast.File, list[dg.Diagnostic]]:
+def _assemble(
+    source: SourceFile, pieces: list[Piece], leads: Leads, kept: Leads
+) -> tuple[ast.File, list[dg.Diagnostic]]:
+    """The file of the pieces. A declaration given the comments dangling before it is a new node;
+    it is the node made last time when the declaration and the comments are the same objects
+    (taken from `leads`, kept in `kept`): unchanged declarations stay the same objects, which the
+    resolution cache (`check.resolve.BuildCache`) relies on."""
     decls: list[ast.Decl] = []
     comments: list[ast.Comment] = []
     pending: list[ast.Comment] = []  # dangling after the last piece with declarations
@@ -319,8 +330,20 @@ def _assemble(source: SourceFile, pieces: list[Piece]) -> tuple[ast.File, list[d
     for p in pieces:
         ds = p.decls
         if pending and ds:
-            first = replace(ds[0], leading=tuple(pending) + ds[0].leading)
-            ds = (first, *ds[1:])
+            key = (id(ds[0]), tuple(map(id, pending)))
+            made = leads.get(key)
+            if (
+                made is None
+                or made[0] is not ds[0]
+                or any(a is not b for a, b in zip(made[1], pending, strict=True))
+            ):
+                made = (
+                    ds[0],
+                    tuple(pending),
+                    replace(ds[0], leading=tuple(pending) + ds[0].leading),
+                )
+            kept[key] = made
+            ds = (made[2], *ds[1:])
             pending = []
         decls.extend(ds)
         comments.extend(p.comments)

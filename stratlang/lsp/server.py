@@ -34,7 +34,7 @@ from pygls.workspace import TextDocument
 
 from .. import __version__, language
 from .. import diagnostics as dg
-from ..check import CheckResult, LoadError, check_project
+from ..check import BuildCache, CheckResult, LoadError, check_project
 from ..check.loader import load_project
 from ..model import Model
 from ..paths import is_file
@@ -133,6 +133,7 @@ class StratServer(LanguageServer):
         self.last_check_ms: float = 0.0
         self.failure: str | None = None  # why the last `check` gave no result
         self.parser = IncrementalParser()
+        self.caches: dict[Path, BuildCache] = {}  # entry -> its declarations' resolutions
         self.checks = 0
         self.check_lock = threading.RLock()  # one check at a time: the worker's or a request's
         self.scheduler = Scheduler(self._work)
@@ -193,13 +194,14 @@ class StratServer(LanguageServer):
         gc.disable()
         try:
             project = load_project(entry, None, self.overlay(), parse=self.parser.parse)
+            cache = self.caches.setdefault(entry, BuildCache())
             if stale is None:
-                res = check_project(project)
+                res = check_project(project, cache=cache)
             else:
                 if stale():
                     raise Stale
                 with self.scheduler.interruptible():
-                    res = check_project(project)
+                    res = check_project(project, cache=cache)
         except Stale:
             raise
         except LoadError as e:
@@ -297,6 +299,7 @@ class StratServer(LanguageServer):
             ):
                 del self.projects[entry]
         self.owner = {p: e for p, e in self.owner.items() if e in self.projects}
+        self.caches = {e: c for e, c in self.caches.items() if e in self.projects}
 
     def publish_failure(self, uri: str, failure: str | None = None) -> None:
         """The project could not be checked: say so on the document (an editor showing nothing
