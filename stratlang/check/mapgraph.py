@@ -17,6 +17,7 @@ graph questions are answered by one traversal each, never per objective:
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import cast
@@ -139,6 +140,17 @@ class _Causal:
         return out
 
 
+_GRAPHS: weakref.WeakKeyDictionary[Model, _Causal] = weakref.WeakKeyDictionary()
+
+
+def _causal(model: Model) -> _Causal:
+    """The model's causal graph, built once for the checks that read it."""
+    g = _GRAPHS.get(model)
+    if g is None:
+        g = _GRAPHS[model] = _Causal(model)
+    return g
+
+
 def _closure(starts: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
     """Every node reachable from `starts` by repeatedly following `neighbours` (BFS), starts included."""
     seen = set(starts)
@@ -198,7 +210,7 @@ def _pos(model: Model, span: Span | None) -> tuple[int, int]:
 
 @check("MAP")
 def cycles(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
-    g = _Causal(model)
+    g = _causal(model)
     order = {oid: i for i, oid in enumerate(model.objectives)}
     comps = [c for c in g.components() if len(c) > 1]
     comps.sort(key=lambda c: min(order.get(n, len(order)) for n in c))
@@ -301,7 +313,7 @@ def links(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
 
 @check("MAP")
 def contribution(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
-    g = _Causal(model)
+    g = _causal(model)
     top = model.top_perspective
     if top is None:
         return
@@ -369,7 +381,7 @@ def empty_perspectives(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
 
 @check("MAP")
 def measures_and_actions(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
-    g = _Causal(model)
+    g = _causal(model)
     direct: set[str] = set()
     for coll in (model.plays, model.initiatives):
         for el in coll.values():

@@ -7,13 +7,14 @@ reported.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import weakref
 from collections.abc import Callable, Collection, Iterator
 
 from .. import diagnostics as dg
-from ..model import Model, Offer, Play, Schema, Segment, Variant
+from ..model import Field, Model, Offer, Play, Schema, Segment, Variant
 from ..rules import TRUE, All, Cmp, NExpr, show
 from ..rules import Value as RuleValue
 from ..source import Span
@@ -28,14 +29,61 @@ from .util import id_span, span_of
 # --------------------------------------------------------------------------- shared state
 
 
+class _Answers:
+    """What the solver answered over one schema space, kept from one model to the next: the
+    language server checks after every edit, and its resolution cache (`check.resolve.BuildCache`)
+    gives unchanged segments' typed rules as the same objects. Keyed by the rules' identity (the
+    entries hold them): a rule's satisfiability, a full rule compiled, and the full rule made of
+    the same rules (so that it is the same object too)."""
+
+    def __init__(self, key: tuple[object, ...], space: Space) -> None:
+        self.key = key  # the schema as the solver reads it, and the strategy's start
+        self.space = space
+        self.sat: dict[int, tuple[NExpr, bool | None]] = {}
+        self.compiled: dict[int, tuple[NExpr, Compiled | None]] = {}
+        # a segment's full rule (its own and its ancestors', `Model.typed_segment_rule`) by the
+        # rules it is made of
+        self.rules: dict[tuple[int, ...], tuple[tuple[NExpr | None, ...], NExpr]] = {}
+
+    def trim(self, segments: int) -> None:
+        """Forget everything when far more is kept than one model asks (old edits' rules)."""
+        if len(self.sat) + len(self.compiled) + len(self.rules) > 8 * segments + 256:
+            self.sat.clear()
+            self.compiled.clear()
+            self.rules.clear()
+
+
+_ANSWERS: list[_Answers] = []  # the last space's answers (one at most)
+
+
+def _answers(schema: Schema, start: dt.date | None) -> _Answers:
+    fields = tuple(
+        tuple(getattr(f, n) for n in _FIELD_NAMES if n != "span")
+        for f in schema.rule_fields.values()
+    )
+    key = (tuple(schema.rule_fields), fields, schema.key, schema.risk_field, start)
+    last = _ANSWERS[0] if _ANSWERS else None
+    if last is None or last.key != key:
+        last = _Answers(key, Space(schema, start))
+        _ANSWERS[:] = [last]
+    return last
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Field))
+
+
 class Reasoner:
-    """The model's schema space and compiled full rules, built once per model."""
+    """The model's schema space and compiled full rules, built once per model (the solver's
+    answers are kept across models of the same schema: `_Answers`)."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.schema = model.schema
         start = model.strategy.period[0] if model.strategy.period else None
-        self.space = Space(model.schema, start) if model.schema is not None else None
+        self.answers = _answers(model.schema, start) if model.schema is not None else None
+        self.space = self.answers.space if self.answers is not None else None
+        if self.answers is not None:
+            self.answers.trim(len(model.segments))
         self.cycles = extends_cycles(model)
         self.in_cycle = {s for c in self.cycles for s in c}
         self._rules: dict[str, NExpr | None] = {}
@@ -46,7 +94,15 @@ class Reasoner:
         if sid in self.in_cycle or self.space is None:
             return None
         if sid not in self._rules:
-            self._rules[sid] = self.model.typed_segment_rule(sid)
+            rule = self.model.typed_segment_rule(sid)
+            if rule is not None and self.answers is not None:  # the last model's, if alike
+                parts = tuple(s.typed_rule for s in self.model.segment_chain(sid))
+                key = tuple(map(id, parts))
+                kept = self.answers.rules.get(key)
+                if kept is None or any(a is not b for a, b in zip(kept[0], parts, strict=True)):
+                    kept = self.answers.rules[key] = (parts, rule)
+                rule = kept[1]
+            self._rules[sid] = rule
         return self._rules[sid]
 
     @property
@@ -59,18 +115,31 @@ class Reasoner:
     def compiled(self, sid: str) -> Compiled | None:
         if sid not in self._compiled:
             r = self.rule(sid)  # None without a space
-            try:
-                self._compiled[sid] = Compiled(self.solver, r) if r is not None else None
-            except Undecided:
+            if r is None or self.answers is None:
                 self._compiled[sid] = None
+                return None
+            kept = self.answers.compiled.get(id(r))
+            if kept is None or kept[0] is not r:
+                try:
+                    made: Compiled | None = Compiled(self.solver, r)
+                except Undecided:
+                    made = None
+                kept = self.answers.compiled[id(r)] = (r, made)
+            self._compiled[sid] = kept[1]
         return self._compiled[sid]
 
     def satisfiable(self, rule: NExpr) -> bool | None:
         """None when undecided (too deep)."""
+        kept = self.answers.sat.get(id(rule)) if self.answers is not None else None
+        if kept is not None and kept[0] is rule:
+            return kept[1]
         try:
-            return self.solver.solve(self.solver.pos(rule, T)) is not None
+            sat: bool | None = self.solver.solve(self.solver.pos(rule, T)) is not None
         except Undecided:
-            return None
+            sat = None
+        if self.answers is not None:
+            self.answers.sat[id(rule)] = (rule, sat)
+        return sat
 
     def witness(
         self, env: Conjunct, check: Callable[[dict[str, RuleValue]], bool]
