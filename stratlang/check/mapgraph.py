@@ -17,7 +17,6 @@ graph questions are answered by one traversal each, never per objective:
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import cast
@@ -28,7 +27,7 @@ from ..model import DEFAULT_PERSPECTIVES, Link, Model, Objective
 from ..source import Span
 from ..words import lang_of
 from .registry import Context, check
-from .util import id_span
+from .util import id_span, per_model
 
 # Kaplan–Norton objective kinds, by the perspective they belong to (language.md §3).
 KIND_FAMILIES = {
@@ -140,15 +139,7 @@ class _Causal:
         return out
 
 
-_GRAPHS: weakref.WeakKeyDictionary[Model, _Causal] = weakref.WeakKeyDictionary()
-
-
-def _causal(model: Model) -> _Causal:
-    """The model's causal graph, built once for the checks that read it."""
-    g = _GRAPHS.get(model)
-    if g is None:
-        g = _GRAPHS[model] = _Causal(model)
-    return g
+_causal = per_model(_Causal)  # built once for the three checks that read it
 
 
 def _closure(starts: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:

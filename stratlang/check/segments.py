@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import weakref
 from collections.abc import Callable, Collection, Iterator
 
 from .. import diagnostics as dg
@@ -24,7 +23,7 @@ from .plays import arm_name
 from .registry import Context, check
 from .solver import NT, Compiled, Conjunct, Space, T, Undecided, overlap_env
 from .util import attr as _attr
-from .util import id_span, span_of
+from .util import id_span, per_model, span_of
 
 # --------------------------------------------------------------------------- shared state
 
@@ -158,14 +157,7 @@ class Reasoner:
         return evaluate(rule, rec, self.schema) is True
 
 
-_CACHE: weakref.WeakKeyDictionary[Model, Reasoner] = weakref.WeakKeyDictionary()
-
-
-def reasoner(model: Model) -> Reasoner:
-    r = _CACHE.get(model)
-    if r is None:
-        r = _CACHE[model] = Reasoner(model)
-    return r
+reasoner = per_model(Reasoner)
 
 
 def format_witness(rec: Record, schema: Schema, first: Collection[str] = ()) -> str:

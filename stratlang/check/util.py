@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol, TypedDict
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
 from .. import diagnostics as dg
 from ..source import Span
 from ..syntax import ast
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+_T = TypeVar("_T")
 
 
 class MakeOptions(TypedDict, total=False):
@@ -69,3 +75,16 @@ def replace_with(span: Span, near: Sequence[str]) -> tuple[dg.Suggestion, ...]:
         dg.Applicability.MACHINE_APPLICABLE if len(near) == 1 else dg.Applicability.MAYBE_INCORRECT
     )
     return (dg.Suggestion(span, near[0], f"replace with `{near[0]}`", sure),)
+
+
+def per_model(build: Callable[[Model], _T]) -> Callable[[Model], _T]:
+    """`build(model)` once per model (kept while the model lives), for the checks that share it."""
+    made: weakref.WeakKeyDictionary[Model, _T] = weakref.WeakKeyDictionary()
+
+    def get(model: Model) -> _T:
+        found = made.get(model)
+        if found is None:
+            found = made[model] = build(model)
+        return found
+
+    return get
