@@ -15,12 +15,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from lark.exceptions import UnexpectedInput
 from test_fuzz import as_text, inputs
 
 from stratlang.source import SourceFile
-from stratlang.syntax import parser
+from stratlang.syntax import parser, recovery
 from stratlang.syntax.driver import NotParsed
 from stratlang.syntax.limits import Abort
 from stratlang.syntax.recovery import split_statements
@@ -111,3 +112,33 @@ def test_parse_source_falls_back_to_lark_for_the_errors() -> None:
     file, diags = parser.parse_source(source)
     assert [d.code for d in diags] == ["SYN101"]
     assert [b.id.name for b in file.decls if b.id] == ["F2"]
+
+
+def _parse_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`parse_source` on text without errors parses the whole text in one go; it must give what
+    the parse in groups gives (with small groups, so that every file is cut many times)."""
+    monkeypatch.setattr(recovery, "GROUP_CHARS", 120)
+    source = SourceFile("t.strat", text)
+    whole = parser.parse_source(source)
+    with monkeypatch.context() as m:
+        m.setattr(parser._Parser, "_whole", lambda self, source: None)
+        grouped = parser.parse_source(source)
+    assert whole == grouped
+
+
+def test_a_whole_file_parses_as_its_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in FILES:
+        _parse_both_ways(SourceFile.decode(path.read_bytes()), monkeypatch)
+
+
+@settings(
+    max_examples=N_EXAMPLES // 3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(example=inputs())
+def test_a_mutated_file_parses_as_its_groups(
+    example: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _parse_both_ways(as_text(example[1]), monkeypatch)

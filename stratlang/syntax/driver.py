@@ -28,10 +28,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from lark import Lark, Token
+from lark import Lark, Token, Tree
 from lark.lexer import BasicLexer, UnlessCallback
+from lark.parse_tree_builder import (
+    ChildFilterLALR,
+    ChildFilterLALR_NoPlaceholders,
+    ExpandSingleChild,
+)
 from lark.parsers.lalr_analysis import Shift
 
 __all__ = ["Driver", "NotParsed"]
@@ -102,7 +108,7 @@ class Driver:
         self.start = table.start_states["start"]
         self.end = table.end_states["start"]
         self.on_comment = on_comment
-        self.actions = _actions(table.states, parser.callbacks)
+        self.actions = _actions(table.states, _compiled_callbacks(parser.callbacks))
         self.lexers = _StateLexers(frontend.lexer.lexers)
 
     def parse(self, text: str) -> Any:
@@ -215,3 +221,85 @@ def _actions(
                 plain[symbol] = reduction
         table[state] = plain
     return table
+
+
+# ---------------------------------------------------------------- the rules' callbacks
+#
+# Lark wraps each rule's lowering method in small objects: a child filter (drop the anonymous
+# tokens such as `,` and `;`, put `None` where an optional part is absent, splice in the children
+# of inlined `_rules`), an "expand single child" for `?rules`, and a `Tree` for rules without a
+# method (the inlined `_rules` and the `__star` helpers Lark makes for `x*`). Half a million
+# reductions of a large parse each pass through two or three of these calls and a `Tree`.
+# `_compiled_callbacks` reads what each wrapper would do and writes it as one function per rule;
+# an inlined rule's children travel as a `_Spliced` list instead of a `Tree`.
+
+
+class _Spliced(list[Any]):
+    """The children of an inlined `_rule`, spliced into its parent's children."""
+
+
+def _compiled_callbacks(callbacks: dict[Any, Any]) -> dict[Any, Any]:
+    """The same callbacks, one compiled function each; Lark's own where a wrapper is not one
+    this module knows (then all of Lark's, since an inlined rule must be a `Tree` for them)."""
+    try:
+        return {rule: _compile(rule, callback) for rule, callback in callbacks.items()}
+    except NotImplementedError:
+        return callbacks
+
+
+def _compile(rule: Any, callback: Any) -> Callable[[list[Any]], Any]:
+    size = len(rule.expansion)
+    if isinstance(callback, ChildFilterLALR):
+        include = list(callback.to_include)
+        trailing_nones = callback.append_none
+        inner = callback.node_builder
+    elif isinstance(callback, ChildFilterLALR_NoPlaceholders):
+        include = [(i, splice, 0) for i, splice in callback.to_include]
+        trailing_nones = 0
+        inner = callback.node_builder
+    else:
+        include = [(i, False, 0) for i in range(size)]
+        trailing_nones = 0
+        inner = callback
+    single = isinstance(inner, ExpandSingleChild)
+    if single:
+        inner = inner.node_builder
+    if isinstance(inner, partial) and inner.func is Tree:
+        name = inner.args[0]
+        # an inlined rule (its parents splice it) travels as a list; any other stays a Tree
+        build: Any = _Spliced if name.startswith("_") else partial(Tree, name)
+    elif callable(inner) and not isinstance(inner, (ChildFilterLALR, ExpandSingleChild)):
+        build = inner  # the lowering's method
+    else:
+        raise NotImplementedError(repr(callback))
+    return _function(include, trailing_nones, single, build)
+
+
+def _function(
+    include: list[tuple[int, bool, int]], trailing_nones: int, single: bool, build: Any
+) -> Callable[[list[Any]], Any]:
+    """`build(children)` as the wrappers would call it, written out: `include` lists the rule's
+    kept positions (index, spliced?, `None`s before it)."""
+    lines = ["def callback(c):"]
+    first_spliced = bool(include) and include[0][1] and include[0][2] == 0
+    if first_spliced:
+        # a left-recursive `x*` helper: keep growing the list it made (as Lark's filter does)
+        lines.append(f"    out = c[{include[0][0]}]")
+        rest = include[1:]
+    else:
+        lines.append("    out = _Spliced()" if build is _Spliced else "    out = []")
+        rest = include
+    for i, spliced, nones in rest:
+        if nones:
+            lines.append(f"    out += {'(None,) * ' + str(nones)}")
+        lines.append(f"    out.{'extend' if spliced else 'append'}(c[{i}])")
+    if trailing_nones:
+        lines.append(f"    out += (None,) * {trailing_nones}")
+    if single:
+        lines.append("    if len(out) == 1:\n        return out[0]")
+    # an inlined rule's list is made as a `_Spliced` above (or is the one it grows)
+    lines.append("    return out" if build is _Spliced else "    return build(out)")
+    namespace: dict[str, Any] = {"build": build, "_Spliced": _Spliced}
+    exec("\n".join(lines), namespace)  # the text is built above from Lark's own wrappers
+    function: Callable[[list[Any]], Any] = namespace["callback"]
+    return function

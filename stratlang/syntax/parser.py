@@ -127,7 +127,10 @@ class _Parser:
         comments: list[ast.Comment] = []
         diags: list[dg.Diagnostic] = []
         self.broken = []
-        groups = recovery.groups(text)
+        whole = self._whole(source)
+        groups = [] if whole is not None else recovery.groups(text)
+        if whole is not None:
+            decls, comments, diags = whole
         i = 0
         while i < len(groups):
             gs, ge = groups[i]
@@ -152,6 +155,23 @@ class _Parser:
         return ast.File(
             file_span, source.path, attached, tuple(comments), dangling, tuple(self.broken)
         ), diags
+
+    def _whole(self, source: SourceFile) -> _Parsed | None:
+        """The whole text parsed in one go by the driver, or None when it holds an error (then
+        it is parsed in groups, with recovery). Cutting a text that has no error into groups
+        (`recovery.groups`) costs ~5% of its parse; a text without error gives the same nodes
+        either way (groups start at the start of a line, where a statement may start)."""
+        text = source.text
+        if len(text) <= recovery.GROUP_CHARS:
+            return None  # one group: the group parse below is this parse
+        low = self.lowerer
+        low.begin(source, 0, 0)
+        try:
+            check_depth(source, 0, len(text))
+            decls = cast("list[ast.Decl]", self.driver.parse(text))
+        except (NotParsed, Abort):
+            return None
+        return decls, low.comments, low.diags
 
     def _run(self, source: SourceFile, text: str, offset: int, line_offset: int) -> _Parsed:
         low = self.lowerer
