@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Unpack, cast, overload
 
 from .. import diagnostics as dg
 from .. import language
@@ -157,12 +157,26 @@ class _Touched(dict[str, Any]):
 
 @dataclass(slots=True)
 class _Built:
-    """One declaration's resolution, kept for the next build (`BuildCache`)."""
+    """One declaration's (or link chain's) resolution, kept for the next build (`BuildCache`)."""
 
-    block: ast.Block  # (held: the key is its id)
+    block: ast.Block | ast.Link  # (held: the key is its id)
     world: tuple[object, ...]
     reads: tuple[tuple[str, _Decl | None], ...]
     value: object
+    start: int  # where the node was (a link chain's edges have spans of their own making)
+    line: int
+
+
+_set = object.__setattr__  # spans are frozen: moving one rewrites it in place
+
+
+def _move(span: Span | None, delta: int, lines: int) -> None:
+    """Move a span as the incremental parse moves its pieces' spans (columns stay)."""
+    if span is not None:
+        _set(span, "start", span.start + delta)
+        _set(span, "end", span.end + delta)
+        _set(span, "line", span.line + lines)
+        _set(span, "end_line", span.end_line + lines)
 
 
 class BuildCache:
@@ -182,6 +196,7 @@ class BuildCache:
 
     def __init__(self) -> None:
         self.entries: dict[int, _Built] = {}  # id(block) -> its resolution
+        self.links: dict[int, _Built] = {}  # id(link chain) -> its edges
         # id(rule) -> (rule, what, schema as typing reads it, typed rule): rules typed
         # without a diagnostic and without history aggregates (their fields are project-wide)
         self.typed: dict[int, tuple[object, str, tuple[object, ...], NExpr | None]] = {}
@@ -944,6 +959,7 @@ class Resolver:
         if self.cache is not None:
             built = self.cached
             self._fresh: dict[int, _Built] = {}  # what the next build may reuse
+            self._fresh_links: dict[int, _Built] = {}
             self._fresh_typed: dict[int, tuple[object, str, tuple[object, ...], NExpr | None]] = {}
             self._fresh_derived: dict[
                 int, tuple[object, tuple[tuple[str, object], ...], object]
@@ -986,6 +1002,7 @@ class Resolver:
         files = tuple(f.path for f in self.files)
         if self.cache is not None:  # (assignments: an interrupted build leaves the cache as it was)
             self.cache.entries = self._fresh
+            self.cache.links = self._fresh_links
             self.cache.typed = self._fresh_typed
             self.cache.derived = self._fresh_derived
         return m.Model(
@@ -1022,31 +1039,43 @@ class Resolver:
     def cached(self, d: _Decl) -> Any:
         """`build_decl` through the cache (`BuildCache`)."""
         cache = self.cache
-        decls = self.decls
-        assert cache is not None and isinstance(decls, _Decls)
-        world = self._world
+        assert cache is not None
         b = d.block
         e = cache.entries.get(id(b))
-        if (
-            e is not None
-            and e.block is b
-            and e.world[0] is world[0]
-            and e.world[1:] == world[1:]
-            and all(_same(dict.get(decls, name), was) for name, was in e.reads)
-        ):
+        if e is not None and self._holds(e, b):
             self._fresh[id(b)] = e
             cache.reused += 1
             return e.value
         cache.built += 1
+        return self._recorded(b, lambda: self.build_decl(d), self._fresh)
+
+    def _holds(self, e: _Built, node: object) -> bool:
+        """The kept resolution `e` is still the resolution of `node`."""
+        world = self._world
+        decls = self.decls
+        return (
+            e.block is node
+            and e.world[0] is world[0]
+            and e.world[1:] == world[1:]
+            and all(_same(dict.get(decls, name), was) for name, was in e.reads)
+        )
+
+    def _recorded(self, node: Any, build: Callable[[], Any], into: dict[int, _Built]) -> Any:
+        """`build()`, noting what it looked up; kept in `into` when it reported nothing."""
+        decls = self.decls
+        assert isinstance(decls, _Decls)
         diags, budget = len(self.diags), self.suggest_budget
         decls.reads = {}
         try:
-            value = self.build_decl(d)
+            value = build()
             reads = decls.reads
         finally:
             decls.reads = None
         if len(self.diags) == diags and self.suggest_budget == budget:
-            self._fresh[id(b)] = _Built(b, world, tuple(reads.items()), value)
+            span = node.span
+            into[id(node)] = _Built(
+                node, self._world, tuple(reads.items()), value, span.start, span.line
+            )
         return value
 
     def type_rules(
@@ -1697,14 +1726,41 @@ class Resolver:
     def build_links(self) -> list[m.Link]:
         out: list[m.Link] = []
         for node in self.link_nodes:
-            ids = [self.ref(n, "objective") for n in node.chain]
-            label = node.label.value if node.label else None
-            for i, (_, _, arrow) in enumerate(node.edges()):
-                a, b = ids[i], ids[i + 1]
-                if a and b:
-                    span = node.chain[i].span.cover(node.chain[i + 1].span)
-                    out.append(m.Link(a, b, label, span, node, rm.link_kind(arrow)))
+            out.extend(self.link_edges(node) if self.cache is None else self.cached_links(node))
         return out
+
+    def link_edges(self, node: ast.Link) -> tuple[m.Link, ...]:
+        ids = [self.ref(n, "objective") for n in node.chain]
+        label = node.label.value if node.label else None
+        out: list[m.Link] = []
+        for i, (_, _, arrow) in enumerate(node.edges()):
+            a, b = ids[i], ids[i + 1]
+            if a and b:
+                span = node.chain[i].span.cover(node.chain[i + 1].span)
+                out.append(m.Link(a, b, label, span, node, rm.link_kind(arrow)))
+        return tuple(out)
+
+    def cached_links(self, node: ast.Link) -> tuple[m.Link, ...]:
+        """`link_edges` through the cache, as `cached` does for declarations. An edge's span is
+        made here (from `a` to `b`), not the parser's: when the chain moved (text inserted or
+        deleted above it) the kept spans are moved as the parser moves its own."""
+        cache = self.cache
+        assert cache is not None
+        e = cache.links.get(id(node))
+        if e is not None and self._holds(e, node):
+            edges = cast(tuple[m.Link, ...], e.value)
+            delta, lines = node.span.start - e.start, node.span.line - e.line
+            if delta or lines:
+                del cache.links[id(node)]  # (a move cut short leaves no entry behind)
+                for link in edges:
+                    _move(link.span, delta, lines)
+                e = _Built(node, e.world, e.reads, edges, node.span.start, node.span.line)
+            self._fresh_links[id(node)] = e
+            return edges
+        return cast(
+            tuple[m.Link, ...],
+            self._recorded(node, lambda: self.link_edges(node), self._fresh_links),
+        )
 
 
 def _is_color(s: str) -> bool:
