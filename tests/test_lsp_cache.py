@@ -15,13 +15,17 @@ import dataclasses
 import os
 import random
 import re
+import sys
 from pathlib import Path
 
 import pytest
+from lsprotocol import types as lsp
+from pygls.lsp.client import LanguageClient
 from test_lsp_incremental import edit as snippet_edit
 
 from stratlang.check import BuildCache, check_entry, check_project
 from stratlang.check.loader import load_project
+from stratlang.lsp.convert import path_to_uri, to_lsp
 from stratlang.lsp.incremental import IncrementalParser
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -131,3 +135,72 @@ def test_a_malformed_window_in_a_contact_limit_is_reported_not_a_crash(tmp_path)
     )
     res = check_entry(main)
     assert [d.code for d in res.diagnostics if d.severity.name == "ERROR"] == ["SYN103"]
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_published_diagnostics_equal_a_full_check_after_aimed_edits(tmp_path, monkeypatch):
+    """Over stdio, the server (which checks through the cache): after each edit aimed at what
+    the cache depends on, in one file or another of a project, the diagnostics published for
+    every file are those of a full check of the same texts."""
+    for p in (EXAMPLES / "telecom_winback").glob("*.strat"):
+        (tmp_path / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # display paths as the server shows them
+    paths = sorted(p.resolve() for p in tmp_path.glob("*.strat"))
+    texts = {p: p.read_text(encoding="utf-8") for p in paths}
+    uris = {p: path_to_uri(p) for p in paths}
+    latest: dict[str, list] = {}
+    client = LanguageClient("test", "1")
+
+    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def _diags(params: lsp.PublishDiagnosticsParams):
+        latest[params.uri] = params.diagnostics
+
+    def seen(diags) -> list[tuple]:
+        return sorted(
+            (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
+            + (str(d.code), d.message)
+            for d in diags
+        )
+
+    await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(tmp_path))
+    try:
+        await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
+        client.initialized(lsp.InitializedParams())
+        for p in paths:
+            client.text_document_did_open(
+                lsp.DidOpenTextDocumentParams(
+                    lsp.TextDocumentItem(uris[p], "stratlang", 1, texts[p])
+                )
+            )
+        rng = random.Random(11)
+        history: list[str] = []
+        for version in range(2, 16):
+            path = rng.choice(paths)
+            history.append(texts[path])
+            texts[path] = aimed_edit(texts[path], rng, history[-8:])
+            client.text_document_did_change(
+                lsp.DidChangeTextDocumentParams(
+                    lsp.VersionedTextDocumentIdentifier(uri=uris[path], version=version),
+                    [lsp.TextDocumentContentChangeWholeDocument(text=texts[path])],
+                )
+            )
+            await client.text_document_document_symbol_async(  # a request: the check is in
+                lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(uri=uris[path]))
+            )
+            full = check_entry(tmp_path / "main.strat", overlay=dict(texts))
+            shown = {d: path_to_uri(p) for d, p in full.project.paths.items()}
+            for p in paths:
+                if p not in full.project.paths.values():
+                    continue  # not imported any more: a project of its own
+                want = [
+                    to_lsp(d, full.sources.files, shown.__getitem__)
+                    for d in full.diagnostics
+                    if shown.get(d.span.file) == uris[p]
+                ]
+                got = latest.get(uris[p], [])
+                assert seen(got) == seen(want), f"edit {version - 1} ({path.name}), {p.name}"
+    finally:
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
