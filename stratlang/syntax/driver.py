@@ -6,11 +6,11 @@ looks its action up through rule objects hashed in Python. On a 60,000-line proj
 of the parse. This loop does the same work with the same tables, so it accepts exactly the
 language Lark accepts and builds exactly what Lark builds:
 
-- the **parse table** is Lark's (`IntParseTable`), turned once into plain dicts: a shift is the
-  next state (an `int`), a reduction a tuple (how many values it takes, the rule's callback, the
-  rule's name for the goto);
-- the **callbacks** are Lark's (its child filters around the lowering, `lower.py`), called with
-  the same children in the same order;
+- the **parse table** is Lark's (`IntParseTable`), turned once into plain dicts of ints: a shift
+  is the next state, a reduction `~i` points into a list of (how many values it takes, the rule's
+  callback, the rule's name for the goto);
+- the **callbacks** do what Lark's do (its child filters around the lowering, `lower.py`),
+  compiled into one function per rule (below), called with the same children in the same order;
 - **lexing is contextual** as in Lark: in each parser state the text is matched with the regular
   expression of the terminals that state accepts (Lark's own compiled pattern for that state),
   and a word matched as a name that is one of that state's keywords becomes the keyword (Lark's
@@ -108,17 +108,21 @@ class Driver:
         self.start = table.start_states["start"]
         self.end = table.end_states["start"]
         self.on_comment = on_comment
-        self.actions = _actions(table.states, _compiled_callbacks(parser.callbacks))
+        self.actions, self.reductions = _actions(
+            table.states, _compiled_callbacks(parser.callbacks)
+        )
         self.lexers = _StateLexers(frontend.lexer.lexers)
 
     def parse(self, text: str) -> Any:
         """What Lark's `parse(text)` returns, or `NotParsed` where Lark would raise."""
         actions = self.actions
+        reductions = self.reductions
         lexers = self.lexers
         end = self.end
         on_comment = self.on_comment
         whitespace = _WHITESPACE
         new_token = _new_token
+        new_str = str.__new__
         states = [self.start]
         values: list[Any] = []
         state = self.start
@@ -156,10 +160,16 @@ class Driver:
                     words = keywords.get(kind)
                     if words is not None:
                         kind = words.get(value, kind)
-                    token = new_token(
-                        kind, value, pos, line, pos - line_start + 1,
-                        end_line, end_pos - end_line_start + 1, end_pos,
-                    )  # fmt: skip
+                    # Lark's Token, its slots set here rather than through `Token(...)`
+                    token = new_str(Token, value)
+                    token.type = kind
+                    token.value = value
+                    token.start_pos = pos
+                    token.line = line
+                    token.column = pos - line_start + 1
+                    token.end_line = end_line
+                    token.end_column = end_pos - end_line_start + 1
+                    token.end_pos = end_pos
                 line, line_start, pos = end_line, end_line_start, end_pos
                 m = whitespace(text, pos)  # the whitespace after the token, in one step
                 if m is not None:
@@ -177,14 +187,14 @@ class Driver:
                 action = actions[state].get(kind)
                 if action is None:
                     raise NotParsed(pos)
-                if isinstance(action, int):
+                if action >= 0:  # a shift: the next state
                     if token is None:  # `$END` is never shifted
                         raise NotParsed(pos)
                     state = action
                     states.append(state)
                     values.append(token)
                     break
-                taken, callback, rule = action
+                taken, callback, rule = reductions[~action]
                 if taken:
                     children = values[-taken:]
                     del states[-taken:]
@@ -201,26 +211,27 @@ class Driver:
 
 def _actions(
     states: dict[int, dict[str, tuple[Any, Any]]], callbacks: dict[Any, Any]
-) -> dict[int, dict[str, int | _Reduce]]:
-    """Lark's table as plain dicts: a shift (or a goto) is the next state, a reduction a tuple,
-    made once per rule, so the loop never hashes Lark's rule objects."""
+) -> tuple[dict[int, dict[str, int]], list[_Reduce]]:
+    """Lark's table as plain dicts of ints: a shift (or a goto) is the next state (>= 0), a
+    reduction `~i` (< 0) for the i-th of the list of reductions, made once per rule, so the
+    loop never hashes Lark's rule objects."""
     if any(isinstance(key, str) for key in callbacks):
         raise NotImplementedError("a terminal callback")  # Lark would call it on every shift
-    reductions: dict[int, _Reduce] = {}
-    table: dict[int, dict[str, int | _Reduce]] = {}
+    reductions: list[_Reduce] = []
+    index: dict[int, int] = {}
+    table: dict[int, dict[str, int]] = {}
     for state, row in states.items():
-        plain: dict[str, int | _Reduce] = {}
+        plain: dict[str, int] = {}
         for symbol, (action, arg) in row.items():
             if action is Shift:
                 plain[symbol] = arg
             else:
-                reduction = reductions.get(id(arg))
-                if reduction is None:
-                    reduction = (len(arg.expansion), callbacks[arg], arg.origin.name)
-                    reductions[id(arg)] = reduction
-                plain[symbol] = reduction
+                if id(arg) not in index:
+                    index[id(arg)] = len(reductions)
+                    reductions.append((len(arg.expansion), callbacks[arg], arg.origin.name))
+                plain[symbol] = ~index[id(arg)]
         table[state] = plain
-    return table
+    return table, reductions
 
 
 # ---------------------------------------------------------------- the rules' callbacks
