@@ -3,7 +3,7 @@
 Lark calls these methods while it parses (its inline transformer for LALR), so no parse tree is
 ever built. Each method receives a rule's children, tokens and nodes lowered already, in the
 grammar's order; a token is Lark's `Token`, a `str` carrying its position. Lark itself is not
-imported here: `parser.py` is the only module that does.
+imported here: `parser.py` and `driver.py` are the only modules that do.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     class Token(str):
         """Lark's `Token` as lowering reads it: a `str` (the token's text) with its terminal's
         name and its position, which the lexer always sets. Declared here so that only
-        `parser.py` imports Lark; at run time lowering only tells tokens from nodes by `str`."""
+        `parser.py` and `driver.py` import Lark; at run time lowering only tells tokens from nodes by `str`."""
 
         type: str
         start_pos: int

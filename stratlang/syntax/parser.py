@@ -1,4 +1,4 @@
-"""The parser: the only module that imports Lark.
+"""The parser: with `driver.py`, the only modules that import Lark.
 
 Text goes in; an `ast.File` and syntax diagnostics (SYN101–SYN104) come out. Lark's trees and
 exceptions never leave this module: the grammar's rules are lowered to AST nodes *while*
