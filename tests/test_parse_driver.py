@@ -142,3 +142,24 @@ def test_a_mutated_file_parses_as_its_groups(
     example: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _parse_both_ways(as_text(example[1]), monkeypatch)
+
+
+def test_the_installed_lark_gets_the_fast_loop() -> None:
+    """Another Lark version could be built differently; then the parser falls back to Lark's
+    own loop (correct, slower). With the Lark this project installs, the loop is in use."""
+    assert parser._parser().driver is not None
+
+
+def test_a_lark_built_otherwise_falls_back_to_lark(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parser, "Driver", _Broken)
+    fresh = parser._Parser()
+    assert fresh.driver is None
+    text = 'objective F1 "a" { owner x }\n' * 800  # longer than a group
+    monkeypatch.setattr(parser, "_PARSER", fresh)
+    file, diags = parser.parse_source(SourceFile("t.strat", text))
+    assert len(file.decls) == 800 and diags == []
+
+
+class _Broken:
+    def __init__(self, *args: object) -> None:
+        raise AttributeError("_mres")

@@ -112,6 +112,9 @@ class Driver:
             table.states, _compiled_callbacks(parser.callbacks)
         )
         self.lexers = _StateLexers(frontend.lexer.lexers)
+        self.lexers[
+            self.start
+        ]  # read Lark's lexer now: a Lark that differs fails here, not mid-parse
 
     def parse(self, text: str) -> Any:
         """What Lark's `parse(text)` returns, or `NotParsed` where Lark would raise."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -115,7 +115,7 @@ class _Parser:
             lexer_callbacks={"COMMENT": self.lowerer.on_comment},
             propagate_positions=False,
         )
-        self.driver = Driver(self.lark, self.lowerer.on_comment)
+        self.driver = _driver(self.lark, self.lowerer.on_comment)
 
     def parse(self, source: SourceFile) -> tuple[ast.File, list[dg.Diagnostic]]:
         with gc_paused(), self.lock:
@@ -162,7 +162,7 @@ class _Parser:
         (`recovery.groups`) costs ~5% of its parse; a text without error gives the same nodes
         either way (groups start at the start of a line, where a statement may start)."""
         text = source.text
-        if len(text) <= recovery.GROUP_CHARS:
+        if len(text) <= recovery.GROUP_CHARS or self.driver is None:
             return None  # one group: the group parse below is this parse
         low = self.lowerer
         low.begin(source, 0, 0)
@@ -178,6 +178,8 @@ class _Parser:
         low.begin(source, offset, line_offset)
         # With the lowering as its transformer, the parse returns what `Lowerer.start` built.
         try:
+            if self.driver is None:
+                raise NotParsed(0)
             decls = cast("list[ast.Decl]", self.driver.parse(text))
         except (NotParsed, Abort):
             # A syntax error (or a limit): Lark's own parse of the same text raises the error
@@ -249,6 +251,16 @@ class _Parser:
                 diags.append(_diagnose(source, first, gs, ge, []))
             diags.sort(key=lambda d: d.span.start)
         return decls, comments, diags
+
+
+def _driver(lark: Lark, on_comment: Callable[[Any], None]) -> Driver | None:
+    """The fast loop over this Lark's tables, or None when this Lark is not built the way
+    `driver.py` reads it (another version of Lark): then Lark parses everything, as before,
+    only slower. `tests/test_parse_driver.py` checks that the installed Lark gets the loop."""
+    try:
+        return Driver(lark, on_comment)
+    except Exception:
+        return None
 
 
 def _diagnose(
