@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Unpack, cast, overload
 
 from .. import diagnostics as dg
@@ -161,10 +161,31 @@ class _Built:
 
     block: ast.Block | ast.Link  # (held: the key is its id)
     world: tuple[object, ...]
-    reads: tuple[tuple[str, _Decl | None], ...]
+    reads: frozenset[str]  # the ids it looked up
     value: object
     start: int  # where the node was (a link chain's edges have spans of their own making)
     line: int
+
+
+Typed: TypeAlias = tuple[object, str, tuple[object, ...], NExpr | None]
+Derived: TypeAlias = tuple[object, tuple[tuple[str, object], ...], object]
+
+
+@dataclass(slots=True)
+class _Kept:
+    """What one build leaves for the next (replaced as a whole: `BuildCache`)."""
+
+    # id -> (kind, block) of every declaration: what the entries' lookups found
+    decls: dict[str, tuple[str, ast.Block]] = field(default_factory=dict)
+    world: tuple[object, ...] = ()
+    entries: dict[int, _Built] = field(default_factory=dict)  # id(block) -> its resolution
+    links: dict[int, _Built] = field(default_factory=dict)  # id(link chain) -> its edges
+    # id(rule) -> (rule, what, schema as typing reads it, typed rule): rules typed without a
+    # diagnostic and without history aggregates (their fields are project-wide)
+    typed: dict[int, Typed] = field(default_factory=dict)
+    # id(element) -> (element, changes, element with them): the same object for the same
+    # changes to the same element (`Resolver.derive`), so checks may key on identity too
+    derived: dict[int, Derived] = field(default_factory=dict)
 
 
 _set = object.__setattr__  # spans are frozen: moving one rewrites it in place
@@ -188,21 +209,15 @@ class BuildCache:
     declarations it looks up by id (their kinds, and for `OWNER.ID` the owner's block), the
     perspective ids, the risk levels, the ids in blocks that did not parse and the schema's block.
     An entry is reused when its block is the same object, each declaration it looked up is the same
-    (same kind, same block object, or still absent) and the rest is equal. Only resolutions that
+    (same kind, same block object, or still absent: the ids whose declaration changed since the
+    last build are found once, by comparing the two builds' declarations) and the rest is equal. Only resolutions that
     reported nothing are kept: a diagnostic may name another declaration's position in its text,
     and did-you-mean spends a budget shared by the whole project, in declaration order. What a
     resolution returns holds its block's spans (moved in place) and no span of its own making.
     """
 
     def __init__(self) -> None:
-        self.entries: dict[int, _Built] = {}  # id(block) -> its resolution
-        self.links: dict[int, _Built] = {}  # id(link chain) -> its edges
-        # id(rule) -> (rule, what, schema as typing reads it, typed rule): rules typed
-        # without a diagnostic and without history aggregates (their fields are project-wide)
-        self.typed: dict[int, tuple[object, str, tuple[object, ...], NExpr | None]] = {}
-        # id(element) -> (element, changes, element with them): the same object for the same
-        # changes to the same element (`Resolver.derive`), so checks may key on identity too
-        self.derived: dict[int, tuple[object, tuple[tuple[str, object], ...], object]] = {}
+        self.kept = _Kept()  # (one assignment per build: one that is interrupted changes nothing)
         self.reused = 0  # for tests and the benchmark
         self.built = 0
 
@@ -229,7 +244,7 @@ class Resolver:
         self.syntax_errors = syntax_errors  # a broken block may be the missing one: no NAM205 noise
         self.broken_ids = {i for f in files for i in f.broken_ids}
         self.diags: list[dg.Diagnostic] = []
-        self.decls: dict[str, _Decl] = _Decls() if cache is not None else {}
+        self.decls: dict[str, _Decl] = {}
         self.strategy_block: ast.Block | None = None
         self.perspectives_block: ast.Block | None = None
         self.schema_block: ast.Block | None = None
@@ -958,18 +973,7 @@ class Resolver:
         built = self.build_decl
         if self.cache is not None:
             built = self.cached
-            self._fresh: dict[int, _Built] = {}  # what the next build may reuse
-            self._fresh_links: dict[int, _Built] = {}
-            self._fresh_typed: dict[int, tuple[object, str, tuple[object, ...], NExpr | None]] = {}
-            self._fresh_derived: dict[
-                int, tuple[object, tuple[tuple[str, object], ...], object]
-            ] = {}
-            self._world = (  # what every declaration's resolution may read besides declarations
-                self.schema_block,
-                tuple(self.perspective_ids),
-                self.risk_values,
-                frozenset(self.broken_ids),
-            )
+            self._start_cache(self.cache.kept)
         by_kind: dict[str, dict[str, Any]] = {
             "theme": themes,
             "event": events,
@@ -1000,11 +1004,8 @@ class Resolver:
         schema, segments, plays = self.type_rules(schema, histories, segments, plays)
         links = self.build_links()
         files = tuple(f.path for f in self.files)
-        if self.cache is not None:  # (assignments: an interrupted build leaves the cache as it was)
-            self.cache.entries = self._fresh
-            self.cache.links = self._fresh_links
-            self.cache.typed = self._fresh_typed
-            self.cache.derived = self._fresh_derived
+        if self.cache is not None:
+            self.cache.kept = self._fresh  # (an interrupted build leaves the cache as it was)
         return m.Model(
             strategy=strategy,
             perspectives=perspectives,
@@ -1036,28 +1037,47 @@ class Resolver:
         """A declaration's model element (a review's may be None)."""
         return _BUILDERS[d.kind](self, d.block)
 
+    def _start_cache(self, kept: _Kept) -> None:
+        """What this build reuses (`kept`, from the last) and leaves for the next (`_fresh`)."""
+        self._kept = kept
+        world: tuple[object, ...] = (  # what a declaration's resolution may read besides ids
+            self.schema_block,
+            tuple(self.perspective_ids),
+            self.risk_values,
+            frozenset(self.broken_ids),
+        )
+        if kept.world and world[0] is kept.world[0] and world[1:] == kept.world[1:]:
+            world = kept.world  # (the same: entries compare it by identity)
+        decls = {i: (d.kind, d.block) for i, d in self.decls.items()}
+        before = kept.decls
+        # the ids whose declaration is not the last build's
+        self._changed = {
+            i
+            for i, (kind, block) in decls.items()
+            if (w := before.get(i)) is None or w[0] != kind or w[1] is not block
+        } | (before.keys() - decls.keys())
+        self._fresh = _Kept(decls, world)
+        self.decls = _Decls(self.decls)  # lookups noted from here on
+
     def cached(self, d: _Decl) -> Any:
         """`build_decl` through the cache (`BuildCache`)."""
         cache = self.cache
         assert cache is not None
         b = d.block
-        e = cache.entries.get(id(b))
+        e = self._kept.entries.get(id(b))
         if e is not None and self._holds(e, b):
-            self._fresh[id(b)] = e
+            self._fresh.entries[id(b)] = e
             cache.reused += 1
             return e.value
         cache.built += 1
-        return self._recorded(b, lambda: self.build_decl(d), self._fresh)
+        return self._recorded(b, lambda: self.build_decl(d), self._fresh.entries)
 
     def _holds(self, e: _Built, node: object) -> bool:
         """The kept resolution `e` is still the resolution of `node`."""
-        world = self._world
-        decls = self.decls
         return (
             e.block is node
-            and e.world[0] is world[0]
-            and e.world[1:] == world[1:]
-            and all(_same(dict.get(decls, name), was) for name, was in e.reads)
+            and e.world is self._fresh.world
+            and (not self._changed or self._changed.isdisjoint(e.reads))
         )
 
     def _recorded(self, node: Any, build: Callable[[], Any], into: dict[int, _Built]) -> Any:
@@ -1074,7 +1094,7 @@ class Resolver:
         if len(self.diags) == diags and self.suggest_budget == budget:
             span = node.span
             into[id(node)] = _Built(
-                node, self._world, tuple(reads.items()), value, span.start, span.line
+                node, self._fresh.world, frozenset(reads), value, span.start, span.line
             )
         return value
 
@@ -1125,16 +1145,16 @@ class Resolver:
             n, diags = normalize(rule, schema, what, histories, derived)
             self.diags.extend(diags)
             return n
-        e = cache.typed.get(id(rule))
+        e = self._kept.typed.get(id(rule))
         if e is not None and e[0] is rule and e[1] == what and e[2] == self._typing:
-            self._fresh_typed[id(rule)] = e
+            self._fresh.typed[id(rule)] = e
             return e[3]
         assert isinstance(histories, _Touched) and isinstance(derived, _Touched)
         histories.touched = derived.touched = False
         n, diags = normalize(rule, schema, what, histories, derived)
         self.diags.extend(diags)
         if not diags and not histories.touched and not derived.touched:
-            self._fresh_typed[id(rule)] = (rule, what, self._typing, n)
+            self._fresh.typed[id(rule)] = (rule, what, self._typing, n)
         return n
 
     def derive(self, obj: _D, **changes: object) -> _D:
@@ -1144,7 +1164,7 @@ class Resolver:
             return _replace(obj, **changes)
         key = id(obj)
         values = tuple(changes.items())
-        e = self.cache.derived.get(key)
+        e = self._kept.derived.get(key)
         if (
             e is None
             or e[0] is not obj
@@ -1155,7 +1175,7 @@ class Resolver:
             )
         ):
             e = (obj, values, _replace(obj, **changes))
-        self._fresh_derived[key] = e
+        self._fresh.derived[key] = e
         return e[2]  # type: ignore[return-value]
 
     def build_strategy(self) -> m.Strategy:
@@ -1746,20 +1766,20 @@ class Resolver:
         deleted above it) the kept spans are moved as the parser moves its own."""
         cache = self.cache
         assert cache is not None
-        e = cache.links.get(id(node))
+        e = self._kept.links.get(id(node))
         if e is not None and self._holds(e, node):
             edges = cast(tuple[m.Link, ...], e.value)
             delta, lines = node.span.start - e.start, node.span.line - e.line
             if delta or lines:
-                del cache.links[id(node)]  # (a move cut short leaves no entry behind)
+                del self._kept.links[id(node)]  # (a move cut short leaves no entry behind)
                 for link in edges:
                     _move(link.span, delta, lines)
                 e = _Built(node, e.world, e.reads, edges, node.span.start, node.span.line)
-            self._fresh_links[id(node)] = e
+            self._fresh.links[id(node)] = e
             return edges
         return cast(
             tuple[m.Link, ...],
-            self._recorded(node, lambda: self.link_edges(node), self._fresh_links),
+            self._recorded(node, lambda: self.link_edges(node), self._fresh.links),
         )
 
 
@@ -1812,13 +1832,6 @@ def _typing_key(schema: m.Schema | None) -> tuple[object, ...]:
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(m.Field))
 _SCHEMA_NAMES = tuple(f.name for f in dataclasses.fields(m.Schema))
-
-
-def _same(now: _Decl | None, was: _Decl | None) -> bool:
-    """A looked-up declaration is as it was: both absent, or the same kind and block object."""
-    if now is None or was is None:
-        return now is was
-    return now.kind == was.kind and now.block is was.block
 
 
 def build_model(
