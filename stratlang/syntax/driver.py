@@ -59,9 +59,9 @@ _StateLexer = tuple[
 ]
 
 _WHITESPACE = re.compile(r"\s+").match  # the grammar's WS terminal (ignored)
-_new_token: Callable[..., Token] = (
-    Token._future_new
-)  # Token(...) without the wrapper that checks old keyword names
+# `Token(...)` without the wrapper that checks for old keyword names (comments; the other tokens
+# are built in the loop itself)
+_new_token: Callable[..., Token] = Token._future_new
 
 
 class _StateLexers(dict[int, _StateLexer]):
@@ -112,9 +112,8 @@ class Driver:
             table.states, _compiled_callbacks(parser.callbacks)
         )
         self.lexers = _StateLexers(frontend.lexer.lexers)
-        self.lexers[
-            self.start
-        ]  # read Lark's lexer now: a Lark that differs fails here, not mid-parse
+        # Lark's lexers are read now: a Lark built otherwise fails here, not in a parse
+        self.first_lexer = self.lexers[self.start]
 
     def parse(self, text: str) -> Any:
         """What Lark's `parse(text)` returns, or `NotParsed` where Lark would raise."""
