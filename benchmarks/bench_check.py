@@ -279,11 +279,13 @@ def report(results: dict[str, dict], gc_off: bool = False) -> list[str]:
             )
     print()
     if "large" in results and results["large"]["check_s"] is not None:
-        c = results["large"]["check_s"]
+        # CPU time: on a shared machine the wall time of one run moves with the load; the
+        # end-to-end bar (a process, start-up included) is read in the process table below
+        c = results["large"]["cpu"]["check_s"]
         verdict = "ok" if c < CHECK_BAR_S else "OVER THE BAR"
         print(
-            f"bar: check of the large project ({results['large']['lines']} lines) {c:.2f} s, "
-            f"bar {CHECK_BAR_S:.0f} s: {verdict}"
+            f"bar: check of the large project ({results['large']['lines']} lines) in-process "
+            f"{c:.2f} s CPU, bar {CHECK_BAR_S:.0f} s: {verdict}"
         )
     if "lsp" in results and results["lsp"]["check_s"] is not None:
         c = results["lsp"]["check_s"]
