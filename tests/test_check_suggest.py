@@ -27,6 +27,7 @@ def mangle(name: str, rng: random.Random) -> str:
     return name or "a"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_closest_equals_the_edit_distance_over_every_candidate(seed):
     rng = random.Random(seed)
@@ -52,3 +53,24 @@ def test_answers_are_remembered_per_candidate_set():
     first.append("changed by a caller")  # a caller's list is its own
     assert suggest.closest("F0001", ids) == dg.closest("F0001", ids)
     assert suggest.closest("F0001", [*ids, "F00011"]) == dg.closest("F0001", [*ids, "F00011"])
+
+
+@pytest.mark.slow
+def test_the_index_follows_ids_that_come_and_go():
+    """Sets of ids asked about again are indexed, and the index is updated when a few ids come or
+    go between checks (the language server's edits): answers stay dg.closest's."""
+    rng = random.Random(5)
+    ids = [f"{rng.choice('FCPL')}{n:05d}" for n in range(300)]
+    for step in range(60):
+        if step % 3 == 0:  # a declaration added, renamed or removed
+            k = rng.randrange(len(ids))
+            choice = rng.random()
+            if choice < 0.4:
+                ids.insert(k, mangle(ids[k], rng))
+            elif choice < 0.7:
+                ids[k] = mangle(ids[k], rng)
+            else:
+                del ids[k]
+        name = mangle(rng.choice(ids), rng)
+        assert suggest.closest(name, ids) == dg.closest(name, ids), (step, name)
+    assert suggest._INDEXES, "the set was indexed"
