@@ -34,10 +34,12 @@ class _Index:
     def __init__(self, candidates: set[str]) -> None:
         self.candidates: set[str] = set()
         self.by_string: dict[str, set[str]] = {}
+        self.whole = True  # False while updating: an update cut short (a stale check) is dropped
         self.update(candidates)
 
     def update(self, candidates: set[str]) -> None:
         """Made the index of `candidates` (changing only what differs)."""
+        self.whole = False
         for c in self.candidates - candidates:
             for s in _deletions(c):
                 met = self.by_string[s]
@@ -48,6 +50,7 @@ class _Index:
             for s in _deletions(c):
                 self.by_string.setdefault(s, set()).add(c)
         self.candidates = candidates
+        self.whole = True
 
     def meets(self, name: str) -> set[str]:
         met: set[str] = set()
@@ -85,6 +88,7 @@ def _index_of(candidates: tuple[str, ...]) -> _Index | None:
     server's checks ask about nearly the same ids edit after edit), or a new one when the set
     is asked about a second time; None the first time (a single `check` asks once)."""
     wanted = set(candidates)
+    _INDEXES[:] = [i for i in _INDEXES if i.whole]
     near = None
     for index in _INDEXES:
         if index.candidates == wanted:
