@@ -75,6 +75,7 @@ class _Causal:
         self.succ: dict[str, list[str]] = {oid: [] for oid in model.objectives}
         self.pred: dict[str, list[str]] = {oid: [] for oid in model.objectives}
         self.links: dict[tuple[str, str], list[Link]] = {}
+        self._components: list[set[str]] | None = None
         for link in model.links:
             if link.kind != "causal":
                 continue  # feedback runs from results back to insight: not cause and effect
@@ -98,7 +99,13 @@ class _Causal:
         return self.pred[node]
 
     def components(self) -> list[set[str]]:
-        """The strongly connected components (Tarjan's algorithm, on an explicit stack)."""
+        """The strongly connected components (found once)."""
+        if self._components is None:
+            self._components = self._tarjan()
+        return self._components
+
+    def _tarjan(self) -> list[set[str]]:
+        """Tarjan's algorithm, on an explicit stack."""
         index: dict[str, int] = {}
         low: dict[str, int] = {}
         on_stack: set[str] = set()
@@ -139,7 +146,27 @@ class _Causal:
         return out
 
 
-_causal = per_model(_Causal)  # built once for the three checks that read it
+_LAST: list[tuple[tuple[str, ...], tuple[Link, ...], _Causal]] = []  # the last graph made
+
+
+def _causal_of(model: Model) -> _Causal:
+    """The last model's graph when the objectives and the links are the same (the links the same
+    objects: the language server's resolution cache keeps unchanged ones), else a new one."""
+    ids = tuple(model.objectives)
+    if _LAST:
+        was_ids, was_links, g = _LAST[0]
+        if (
+            was_ids == ids
+            and len(was_links) == len(model.links)
+            and all(a is b for a, b in zip(was_links, model.links))
+        ):
+            return g
+    g = _Causal(model)
+    _LAST[:] = [(ids, tuple(model.links), g)]
+    return g
+
+
+_causal = per_model(_causal_of)  # one graph for the three checks that read it
 
 
 def _closure(starts: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
