@@ -97,7 +97,8 @@ def _index_of(candidates: tuple[str, ...]) -> _Index | None:
         if near is None and len(index.candidates ^ wanted) <= max(16, len(wanted) // 8):
             near = index
     if near is not None:
-        near.update(wanted)
+        if near.candidates != wanted:
+            near.update(wanted)
     elif _ASKED.get(candidates, 0) >= 1:
         near = _Index(wanted)
     else:
