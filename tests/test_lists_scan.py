@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_governance_engine import AS_OF, _checked, customers, generate
+from test_governance_engine import AS_OF, HEAD, _checked, customers, generate
 
 from stratlang.check import check_entry
 from stratlang.engine import duckdb as ddb
@@ -77,3 +77,60 @@ def test_no_customer_with_a_play(tmp_path):
     _same_lists(model, csv, parquet, tmp_path, dt.date(2026, 6, 1))
     summary = run_lists(model, parquet, as_of=dt.date(2026, 6, 1))
     assert all(p["assigned"] == 0 for p in summary.plays.values())
+
+
+# segments over optional fields (NULL in many rows): a rule under NOT, a rule extending another,
+# an enum test, and a play's `when rule` trigger; the scan computes each segment's truth once
+# (NULL as not a member) and the pick reads it only where NULL and FALSE mean the same
+NULLS_PROJECT = (
+    HEAD.format(holdout="")
+    + """
+segment high "High" { rule score > 50 }
+segment low "Low" { rule not (score > 50) and tier in [a, b] }
+segment high_ok "High OK" { extends high  rule sms_ok }
+segment rest "Rest" { rule tier is missing or not (age >= 40) }
+play p_high "P high" { segment high_ok  offer fund  step 1 sms using s_sms  supports F1  priority 3 }
+play p_low "P low" {
+  segment low  when rule call_ok  offer fund  step 1 phone using s_phone  supports F1  priority 2
+}
+play p_rest "P rest" { segment rest  offer gift  step 1 app using s_app  supports F1  priority 1 }
+"""
+)
+
+
+def test_rules_over_missing_values_alike(tmp_path):
+    text = NULLS_PROJECT.replace(
+        "  sms_ok  bool optional",
+        "  sms_ok  bool optional\n  score int optional\n  tier enum(a, b, c) optional",
+    )
+    model, errors = _checked(tmp_path, text)
+    assert not errors, errors
+    csv = tmp_path / "c.csv"
+    rows = ["id,age,sms_ok,call_ok,score,tier"]
+    for i in range(400):
+        score = "" if i % 5 == 0 else str((i * 37) % 100)
+        tier = ["a", "b", "c", ""][i % 4]
+        rows.append(
+            f"c{i},{18 + i % 60},{['true', 'false', ''][i % 3]},{['', 'true', 'false'][i % 3]},{score},{tier}"
+        )
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    types = {
+        "id": "VARCHAR",
+        "age": "BIGINT",
+        "sms_ok": "BOOLEAN",
+        "call_ok": "BOOLEAN",
+        "score": "BIGINT",
+        "tier": "VARCHAR",
+    }
+    parquet = _as_parquet(csv, types, tmp_path / "c.parquet")
+    _same_lists(model, csv, parquet, tmp_path, AS_OF)
+    summary = run_lists(model, parquet, as_of=AS_OF)
+    # every count and list as the rules say, read row by row (three-valued: NULL is no member)
+    expected = {"high": 0, "low": 0, "high_ok": 0, "rest": 0}
+    for line in rows[1:]:
+        _, age, sms, _, score, tier = line.split(",")
+        expected["high"] += score != "" and int(score) > 50
+        expected["low"] += score != "" and int(score) <= 50 and tier in ("a", "b")
+        expected["high_ok"] += score != "" and int(score) > 50 and sms == "true"
+        expected["rest"] += tier == "" or int(age) < 40
+    assert summary.counts()["segments"] == expected
