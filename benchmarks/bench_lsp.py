@@ -16,6 +16,10 @@ starts `python -m stratlang.lsp` with pygls' JSON-RPC client, opens the file and
   from the last keystroke to the diagnostics of the last version, and how many diagnostics were
   published during the burst.
 
+- in this process, the server's resolution and checks after each of the same edits: through its
+  cache (`check.resolve.BuildCache`, what the server does) and without it (a full resolution and
+  checks of the same parsed project), alternating, after an incremental parse of the edit.
+
 Prints medians and the ratio to the baseline. The bars (issue 18): a one-line edit's diagnostics
 within 100 ms at 2k lines and 250 ms at 20k lines after the quiet period, and the last version's
 diagnostics within that budget after a burst.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import re
 import statistics
@@ -40,8 +45,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from stratlang.check import check_entry
+from stratlang.check import BuildCache, check_entry, check_project
+from stratlang.check.loader import load_project
 from stratlang.lsp.convert import path_to_uri
+from stratlang.lsp.incremental import IncrementalParser
 from stratlang.lsp.schedule import QUIET_SECONDS
 
 BARS = {2000: 100.0, 20000: 250.0}
@@ -172,6 +179,31 @@ def full_check_ms(path: Path, text: str) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+def resolution_ms(path: Path, text: str, edits: int) -> tuple[list[float], list[float]]:
+    """Resolution and checks after each edit, through the cache and without it (alternating;
+    the collector paused, as in the server)."""
+    parser, cache = IncrementalParser(), BuildCache()
+    entry = path.resolve()
+
+    def timed(t: str, c: BuildCache | None) -> float:
+        project = load_project(entry, None, {entry: t}, parse=parser.parse)
+        gc.disable()
+        start = time.perf_counter()
+        check_project(project, cache=c)
+        took = (time.perf_counter() - start) * 1000
+        gc.freeze()
+        gc.enable()
+        return took
+
+    timed(text, cache)
+    cached, full = [], []
+    for new, _ in one_line_edits(text, edits):
+        cached.append(timed(new, cache))
+        full.append(timed(new, None))
+    gc.unfreeze()
+    return cached, full
+
+
 async def run(path: Path, edits: int, gap_ms: float, quiet_ms: float | None) -> dict:
     text = path.read_text(encoding="utf-8")
     full_check_ms(path, text)  # the baseline's parser is built once, like the server's
@@ -200,7 +232,10 @@ async def run(path: Path, edits: int, gap_ms: float, quiet_ms: float | None) -> 
     burst_published = s.published[since:]
     last_is_last = f"`{'q' * 5}{word}`" in burst_published[-1][1]
     await s.stop()
+    cached, full = resolution_ms(path, path.read_text(encoding="utf-8"), edits)
     return {
+        "resolution_cached_ms": cached,
+        "resolution_full_ms": full,
         "lines": text.count("\n"),
         "edit_ms": lsp_ms,
         "baseline_ms": base_ms,
@@ -239,6 +274,14 @@ def main() -> None:
             f"({r['burst_ms'] - quiet:.0f} ms after the quiet period; old server: five full "
             f"checks in a row, about {5 * base:.0f} ms), {r['burst_published']} published, "
             f"the last version's last: {r['burst_last_published_last']}"
+        )
+        cached, full = (
+            statistics.median(r["resolution_cached_ms"]),
+            statistics.median(r["resolution_full_ms"]),
+        )
+        print(
+            f"{r['lines']} lines, resolution and checks after an edit (in-process): through the "
+            f"cache median {cached:.0f} ms, without it {full:.0f} ms; ratio {cached / full:.2f}x"
         )
         figures.append(r)
     if a.json:
