@@ -13,7 +13,8 @@ from ..model import Model
 from ..source import SourceMap
 from .loader import LoadError, Project, gc_paused, load_project
 from .registry import Context, run_checks
-from .resolve import BuildCache, build_model
+from .resolve import build_model
+from .resolve_cache import BuildCache
 
 if TYPE_CHECKING:
     from .cascade import Ancestry

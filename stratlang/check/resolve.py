@@ -10,11 +10,10 @@ the model holds each rule as written and as its typed tree (TYP301–TYP303 are 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Unpack, cast, overload
 
 from .. import diagnostics as dg
@@ -29,6 +28,7 @@ from . import resolve_history as rh
 from . import resolve_measures as rm
 from . import resolve_units as ru
 from . import suggest
+from .resolve_cache import BuildCache, Built, Decls, Kept, Touched, move_span, typing_key
 from .types import normalize
 from .util import MakeOptions, replace_with
 
@@ -114,112 +114,6 @@ def value_text(v: ast.Value) -> str:
 class _Decl:
     kind: str
     block: ast.Block
-
-
-class _Decls(dict[str, _Decl]):
-    """The project's declarations by id; while `reads` is a dict, every `get` is noted in it (what
-    a declaration's resolution looked up: `BuildCache`)."""
-
-    reads: dict[str, _Decl | None] | None = None
-
-    def get(self, name: str, default: None = None) -> _Decl | None:  # type: ignore[override]
-        d = dict.get(self, name)
-        if self.reads is not None:
-            self.reads[name] = d
-        return d
-
-
-class _Touched(dict[str, Any]):
-    """A dict that notes whether it was read or written (`touched`)."""
-
-    touched = False
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.touched = True
-        return dict.get(self, key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        self.touched = True
-        return dict.__getitem__(self, key)
-
-    def __contains__(self, key: object) -> bool:
-        self.touched = True
-        return dict.__contains__(self, key)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.touched = True
-        dict.__setitem__(self, key, value)
-
-    def __iter__(self) -> Iterator[str]:
-        self.touched = True
-        return dict.__iter__(self)
-
-
-@dataclass(slots=True)
-class _Built:
-    """One declaration's (or link chain's) resolution, kept for the next build (`BuildCache`)."""
-
-    block: ast.Block | ast.Link  # (held: the key is its id)
-    world: tuple[object, ...]
-    reads: frozenset[str]  # the ids it looked up
-    value: object
-    start: int  # where the node was (a link chain's edges have spans of their own making)
-    line: int
-
-
-Typed: TypeAlias = tuple[object, str, tuple[object, ...], NExpr | None]
-Derived: TypeAlias = tuple[object, tuple[tuple[str, object], ...], object]
-
-
-@dataclass(slots=True)
-class _Kept:
-    """What one build leaves for the next (replaced as a whole: `BuildCache`)."""
-
-    # id -> (kind, block) of every declaration: what the entries' lookups found
-    decls: dict[str, tuple[str, ast.Block]] = field(default_factory=dict)
-    world: tuple[object, ...] = ()
-    entries: dict[int, _Built] = field(default_factory=dict)  # id(block) -> its resolution
-    links: dict[int, _Built] = field(default_factory=dict)  # id(link chain) -> its edges
-    # id(rule) -> (rule, what, schema as typing reads it, typed rule): rules typed without a
-    # diagnostic and without history aggregates (their fields are project-wide)
-    typed: dict[int, Typed] = field(default_factory=dict)
-    # id(element) -> (element, changes, element with them): the same object for the same
-    # changes to the same element (`Resolver.derive`), so checks may key on identity too
-    derived: dict[int, Derived] = field(default_factory=dict)
-
-
-_set = object.__setattr__  # spans are frozen: moving one rewrites it in place
-
-
-def _move(span: Span | None, delta: int, lines: int) -> None:
-    """Move a span as the incremental parse moves its pieces' spans (columns stay)."""
-    if span is not None:
-        _set(span, "start", span.start + delta)
-        _set(span, "end", span.end + delta)
-        _set(span, "line", span.line + lines)
-        _set(span, "end_line", span.end_line + lines)
-
-
-class BuildCache:
-    """Declarations resolved by the last build, reused by the next one (the language server's, after
-    an edit: its incremental parse keeps every unchanged statement's AST nodes, as the same objects,
-    and moves their spans in place).
-
-    A declaration's resolution is a function of its block and of what it reads beside it: the
-    declarations it looks up by id (their kinds, and for `OWNER.ID` the owner's block), the
-    perspective ids, the risk levels, the ids in blocks that did not parse and the schema's block.
-    An entry is reused when its block is the same object, each declaration it looked up is the same
-    (same kind, same block object, or still absent: the ids whose declaration changed since the
-    last build are found once, by comparing the two builds' declarations) and the rest is equal. Only resolutions that
-    reported nothing are kept: a diagnostic may name another declaration's position in its text,
-    and did-you-mean spends a budget shared by the whole project, in declaration order. What a
-    resolution returns holds its block's spans (moved in place) and no span of its own making.
-    """
-
-    def __init__(self) -> None:
-        self.kept = _Kept()  # (one assignment per build: one that is interrupted changes nothing)
-        self.reused = 0  # for tests and the benchmark
-        self.built = 0
 
 
 def _id(b: ast.Block) -> ast.Name:
@@ -1037,7 +931,7 @@ class Resolver:
         """A declaration's model element (a review's may be None)."""
         return _BUILDERS[d.kind](self, d.block)
 
-    def _start_cache(self, kept: _Kept) -> None:
+    def _start_cache(self, kept: Kept) -> None:
         """What this build reuses (`kept`, from the last) and leaves for the next (`_fresh`)."""
         self._kept = kept
         world: tuple[object, ...] = (  # what a declaration's resolution may read besides ids
@@ -1056,8 +950,8 @@ class Resolver:
             for i, (kind, block) in decls.items()
             if (w := before.get(i)) is None or w[0] != kind or w[1] is not block
         } | (before.keys() - decls.keys())
-        self._fresh = _Kept(decls, world)
-        self.decls = _Decls(self.decls)  # lookups noted from here on
+        self._fresh = Kept(decls, world)
+        self.decls = Decls(self.decls)  # lookups noted from here on
 
     def cached(self, d: _Decl) -> Any:
         """`build_decl` through the cache (`BuildCache`)."""
@@ -1072,7 +966,7 @@ class Resolver:
         cache.built += 1
         return self._recorded(b, lambda: self.build_decl(d), self._fresh.entries)
 
-    def _holds(self, e: _Built, node: object) -> bool:
+    def _holds(self, e: Built, node: object) -> bool:
         """The kept resolution `e` is still the resolution of `node`."""
         return (
             e.block is node
@@ -1080,10 +974,10 @@ class Resolver:
             and (not self._changed or self._changed.isdisjoint(e.reads))
         )
 
-    def _recorded(self, node: Any, build: Callable[[], Any], into: dict[int, _Built]) -> Any:
+    def _recorded(self, node: Any, build: Callable[[], Any], into: dict[int, Built]) -> Any:
         """`build()`, noting what it looked up; kept in `into` when it reported nothing."""
         decls = self.decls
-        assert isinstance(decls, _Decls)
+        assert isinstance(decls, Decls)
         diags, budget = len(self.diags), self.suggest_budget
         decls.reads = {}
         try:
@@ -1093,7 +987,7 @@ class Resolver:
             decls.reads = None
         if len(self.diags) == diags and self.suggest_budget == budget:
             span = node.span
-            into[id(node)] = _Built(
+            into[id(node)] = Built(
                 node, self._fresh.world, frozenset(reads), value, span.start, span.line
             )
         return value
@@ -1108,10 +1002,10 @@ class Resolver:
         """Segments and plays with their rules typed against the schema: the one place rules are
         typed (segments first, then plays, each in declaration order). The history aggregates
         the rules use become the schema's `derived` fields, named by their rule text."""
-        derived: dict[str, m.Field] = _Touched() if self.cache is not None else {}
+        derived: dict[str, m.Field] = Touched() if self.cache is not None else {}
         if self.cache is not None:
-            histories = _Touched(histories)
-            self._typing = _typing_key(schema)
+            histories = Touched(histories)
+            self._typing = typing_key(schema)
         typed_segments: dict[str, m.Segment] = {}
         for sid, seg in segments.items():
             typed = self.typed(seg.rule, schema, histories, derived, f"the rule of segment `{sid}`")
@@ -1125,7 +1019,7 @@ class Resolver:
                 )
                 play = self.derive(play, trigger=self.derive(t, typed_rule=typed))
             typed_plays[pid] = play
-        if isinstance(derived, _Touched):
+        if isinstance(derived, Touched):
             derived = dict(derived)
         if schema is not None and derived:
             schema = _replace(schema, derived=m._ro(derived))
@@ -1149,7 +1043,7 @@ class Resolver:
         if e is not None and e[0] is rule and e[1] == what and e[2] == self._typing:
             self._fresh.typed[id(rule)] = e
             return e[3]
-        assert isinstance(histories, _Touched) and isinstance(derived, _Touched)
+        assert isinstance(histories, Touched) and isinstance(derived, Touched)
         histories.touched = derived.touched = False
         n, diags = normalize(rule, schema, what, histories, derived)
         self.diags.extend(diags)
@@ -1773,8 +1667,8 @@ class Resolver:
             if delta or lines:
                 del self._kept.links[id(node)]  # (a move cut short leaves no entry behind)
                 for link in edges:
-                    _move(link.span, delta, lines)
-                e = _Built(node, e.world, e.reads, edges, node.span.start, node.span.line)
+                    move_span(link.span, delta, lines)
+                e = Built(node, e.world, e.reads, edges, node.span.start, node.span.line)
             self._fresh.links[id(node)] = e
             return edges
         return cast(
@@ -1816,22 +1710,6 @@ _BUILDERS: dict[str, Callable[[Resolver, ast.Block], Any]] = {
     "policy": rg.build_policy,
     "unit": ru.build_unit,
 }
-
-
-def _typing_key(schema: m.Schema | None) -> tuple[object, ...]:
-    """What typing a rule reads of the schema: all of it but positions and nodes."""
-    if schema is None:
-        return ()
-    fields = tuple(
-        tuple(getattr(f, n) for n in _FIELD_NAMES if n != "span") for f in schema.fields.values()
-    )
-    return (fields,) + tuple(
-        getattr(schema, n) for n in _SCHEMA_NAMES if n not in ("span", "node", "fields")
-    )
-
-
-_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(m.Field))
-_SCHEMA_NAMES = tuple(f.name for f in dataclasses.fields(m.Schema))
 
 
 def build_model(

@@ -7,13 +7,12 @@ reported.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Collection, Iterator
 
 from .. import diagnostics as dg
-from ..model import Field, Model, Offer, Play, Schema, Segment, Variant
+from ..model import Model, Offer, Play, Schema, Segment, Variant
 from ..rules import TRUE, All, Cmp, NExpr, show
 from ..rules import Value as RuleValue
 from ..source import Span
@@ -21,6 +20,7 @@ from ..syntax import ast
 from .evaluator import Record, evaluate
 from .plays import arm_name
 from .registry import Context, check
+from .resolve_cache import field_values
 from .solver import NT, Compiled, Conjunct, Space, T, Undecided, overlap_env
 from .util import attr as _attr
 from .util import id_span, per_model, span_of
@@ -56,19 +56,13 @@ _ANSWERS: list[_Answers] = []  # the last space's answers (one at most)
 
 
 def _answers(schema: Schema, start: dt.date | None) -> _Answers:
-    fields = tuple(
-        tuple(getattr(f, n) for n in _FIELD_NAMES if n != "span")
-        for f in schema.rule_fields.values()
-    )
+    fields = tuple(field_values(f) for f in schema.rule_fields.values())
     key = (tuple(schema.rule_fields), fields, schema.key, schema.risk_field, start)
     last = _ANSWERS[0] if _ANSWERS else None
     if last is None or last.key != key:
         last = _Answers(key, Space(schema, start))
         _ANSWERS[:] = [last]
     return last
-
-
-_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Field))
 
 
 class Reasoner:
