@@ -8,7 +8,8 @@ thread (`drain`). So during a typing burst nothing is published for versions alr
 and the last version's diagnostics are published once the burst stops.
 
 A check already running when a change comes is interrupted if it is in `interruptible()` (the
-resolution and checks, which build a new model and touch nothing kept): `Stale` is raised in the
+resolution and checks, which build a new model and change what they keep for the next check only
+in steps that cannot be left half done: docs/lsp.md): `Stale` is raised in the
 worker thread (CPython's `PyThreadState_SetAsyncExc`). Parsing, which moves kept pieces in place,
 is never interrupted; a stale check is given up after it.
 
