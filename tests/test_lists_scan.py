@@ -12,8 +12,8 @@ import pytest
 from test_governance_engine import AS_OF, HEAD, _checked, customers, generate
 
 from stratlang.check import check_entry
+from stratlang.engine import DataError, run_lists
 from stratlang.engine import duckdb as ddb
-from stratlang.engine import run_lists
 
 BANK = Path(__file__).resolve().parent.parent / "examples" / "bank_wealth"
 # the columns read_csv would not type as the schema does (the rest it detects alike)
@@ -134,3 +134,46 @@ def test_rules_over_missing_values_alike(tmp_path):
         expected["high_ok"] += score != "" and int(score) > 50 and sms == "true"
         expected["rest"] += tier == "" or int(age) < 40
     assert summary.counts()["segments"] == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "first", "count"),
+    [
+        (["a", "b", "x", "c"], "x", 1),
+        (["a", "A", "b ", "a"], "A", 2),  # exact: no case folding, no trimming
+        (["a", "d_2", "b", "c"], None, 0),
+    ],
+)
+def test_enum_values_checked_exactly(tmp_path, values, first, count):
+    text = HEAD.format(holdout="").replace(
+        "  sms_ok  bool optional", "  sms_ok  bool optional\n  tier enum(a, b, c, d_2) optional"
+    )
+    text += 'segment s "S" { rule tier in [a] }\n'
+    model, errors = _checked(tmp_path, text)
+    assert not errors, errors
+    n = len(values)
+    ids = [f"c{i}" for i in range(n)]
+    ages = [30] * n
+    for kind in ("csv", "parquet"):
+        path = tmp_path / f"c.{kind}"
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TABLE t AS SELECT * FROM (SELECT unnest($1) AS id, unnest($2) AS age, "
+            "CAST(NULL AS BOOLEAN) AS sms_ok, CAST(NULL AS BOOLEAN) AS call_ok, "
+            "unnest($3) AS tier)",
+            [ids, ages, values],
+        )
+        con.execute(f"INSERT INTO t VALUES ('c{n}', 30, NULL, NULL, NULL)")  # NULL: optional
+        options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"
+        con.execute(f"COPY (SELECT * FROM t ORDER BY id) TO '{path}' ({options})")
+        con.close()
+        if first is None:
+            assert run_lists(model, path, as_of=AS_OF).counts()["segments"] == {"s": 1}
+            continue
+        with pytest.raises(DataError) as e:
+            run_lists(model, path, as_of=AS_OF)
+        row = values.index(first) + 1
+        more = f" ({count} rows in all)" if count > 1 else ""
+        assert e.value.problems == [
+            f"column `tier`: `{first}` in row {row} is not a value of enum(a, b, c, d_2){more}"
+        ], kind

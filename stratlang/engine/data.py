@@ -582,12 +582,7 @@ def check_and_type(
             aggs.append(("null", f.name, exp.Is(this=c.copy(), expression=exp.Null()), exp.Null()))
         as_text = exp.Cast(this=c.copy(), to=exp.DataType.build("VARCHAR"))
         if f.type == "enum":
-            bad = exp.and_(
-                present,
-                exp.Not(
-                    this=exp.In(this=as_text.copy(), expressions=[string(v) for v in f.enum_values])
-                ),
-            )
+            bad = exp.and_(present, _not_one_of(as_text.copy(), f.enum_values))
             aggs.append(("enum", f.name, bad, as_text))
             continue
         if (
@@ -863,6 +858,16 @@ def check_and_type(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(ident(table))} AS {_q(view)}")
     src.rows = n
     return n
+
+
+def _not_one_of(text: exp.Expr, values: list[str]) -> exp.Expr:
+    """TRUE when the (non-NULL) text is none of `values`, exactly: a TRY_CAST to an ENUM of them
+    is NULL. Not `NOT text IN (…)`: DuckDB casts a dictionary-encoded column (Parquet) once per
+    distinct value, where IN compares every row (0.02 s against 0.17 s CPU at 10M rows)."""
+    enum = exp.DataType(
+        this=exp.DataType.Type.ENUM, expressions=[string(v) for v in dict.fromkeys(values)]
+    )
+    return exp.Is(this=exp.TryCast(this=text, to=enum), expression=exp.Null())
 
 
 def _truth(cond: exp.Expr) -> exp.Expr:
