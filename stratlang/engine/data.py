@@ -28,6 +28,7 @@ from ..model import Schema
 from . import timezones
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import TypeAlias
 
     from .duckdb import Connection
@@ -860,7 +861,7 @@ def check_and_type(
     return n
 
 
-def _not_one_of(text: exp.Expr, values: list[str]) -> exp.Expr:
+def _not_one_of(text: exp.Expr, values: Iterable[str]) -> exp.Expr:
     """TRUE when the (non-NULL) text is none of `values`, exactly: a TRY_CAST to an ENUM of them
     is NULL. Not `NOT text IN (…)`: DuckDB casts a dictionary-encoded column (Parquet) once per
     distinct value, where IN compares every row (0.02 s against 0.17 s CPU at 10M rows)."""
