@@ -37,7 +37,7 @@ from .plays import (
 )
 from .registry import Context, check
 from .segments import _in_both, _periods_meet, format_witness, reasoner
-from .solver import NT, Compiled, Conjunct, T, Undecided
+from .solver import Compiled, Conjunct, Undecided
 from .util import id_span
 
 # GOV702 reports once per later play and limit; it names up to this many plays before it that
@@ -301,7 +301,7 @@ def consent(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
         for f in needed:
             missing = IsTrue(f)
             try:
-                env = r.space.solve(r.space.conj([r.space.pos(rule, T), r.space.pos(missing, NT)]))
+                env = r.falls_short(rule, missing)
             except Undecided:
                 continue
             if env is None:

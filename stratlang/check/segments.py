@@ -43,13 +43,19 @@ class _Answers:
         # a segment's full rule (its own and its ancestors', `Model.typed_segment_rule`) by the
         # rules it is made of
         self.rules: dict[tuple[int, ...], tuple[tuple[NExpr | None, ...], NExpr]] = {}
+        # (id(rule), test) -> (rule, a conjunct where the rule is TRUE and the test is not, or
+        # None; or Undecided)
+        self.short: dict[tuple[int, NExpr], tuple[NExpr, Conjunct | Undecided | None]] = {}
 
     def trim(self, segments: int) -> None:
         """Forget everything when far more is kept than one model asks (old edits' rules)."""
-        if len(self.sat) + len(self.compiled) + len(self.rules) > 8 * segments + 256:
+        if len(self.sat) + len(self.compiled) + len(self.rules) + len(self.short) > (
+            8 * segments + 256
+        ):
             self.sat.clear()
             self.compiled.clear()
             self.rules.clear()
+            self.short.clear()
 
 
 _ANSWERS: list[_Answers] = []  # the last space's answers (one at most)
@@ -133,6 +139,25 @@ class Reasoner:
         if self.answers is not None:
             self.answers.sat[id(rule)] = (rule, sat)
         return sat
+
+    def falls_short(self, rule: NExpr, test: NExpr) -> Conjunct | None:
+        """A conjunct where `rule` is TRUE and `test` is not (None: there is none). Raises
+        Undecided when too deep. Kept across models (`_Answers`)."""
+        answers = self.answers
+        kept = answers.short.get((id(rule), test)) if answers is not None else None
+        if kept is None or kept[0] is not rule:
+            space = self.solver
+            found: Conjunct | Undecided | None
+            try:
+                found = space.solve(space.conj([space.pos(rule, T), space.pos(test, NT)]))
+            except Undecided as e:
+                found = e
+            kept = (rule, found)
+            if answers is not None:
+                answers.short[(id(rule), test)] = kept
+        if isinstance(kept[1], Undecided):
+            raise Undecided()
+        return kept[1]
 
     def witness(
         self, env: Conjunct, check: Callable[[dict[str, RuleValue]], bool]
@@ -516,7 +541,7 @@ def suitability(model: Model, ctx: Context) -> Iterator[dg.Diagnostic]:
             continue
         need = Cmp(rf.name, ">=", rf.enum_values.index(offer.risk))
         try:
-            env = r.space.solve(r.space.conj([r.space.pos(rule, T), r.space.pos(need, NT)]))
+            env = r.falls_short(rule, need)
         except Undecided:
             continue
         if env is None:
