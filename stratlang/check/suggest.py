@@ -22,7 +22,8 @@ from collections.abc import Collection
 from .. import diagnostics as dg
 
 _MEMO: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-_MEMO_SIZE = 2048  # (name, candidates) answers kept; cleared when full
+# (name, candidates) answers kept, each holding its ids (~25 kB at 3,000); cleared when full
+_MEMO_SIZE = 256
 _ASKED: dict[tuple[str, ...], int] = {}  # candidate sets asked about (cleared when large)
 INDEX_FROM = 200  # smaller sets are filtered by letter counts every time
 REACH = 2  # dg.closest's largest distance
