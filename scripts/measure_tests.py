@@ -1,7 +1,7 @@
 """Measure the tests not marked slow and write tests/slow_tests.txt: those that take longer than
 the threshold, so that `make test-fast` (everything but the slow tests) stays under a minute.
 
-    .venv/bin/python scripts/measure_tests.py [--threshold 0.4] [--from DURATIONS_LOG]
+    .venv/bin/python scripts/measure_tests.py [--threshold 0.2] [--from DURATIONS_LOG]
 
 Runs `pytest -m "not slow" --durations=0` (or reads the output of such a run) and lists every
 test whose setup + call + teardown took at least THRESHOLD seconds. The list is data, reviewed in
@@ -52,7 +52,7 @@ def run_fast_subset() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threshold", type=float, default=0.4, help="seconds (default 0.4)")
+    ap.add_argument("--threshold", type=float, default=0.2, help="seconds (default 0.2)")
     ap.add_argument("--from", dest="log", type=Path, help="a saved --durations=0 output")
     args = ap.parse_args()
     log = args.log.read_text(encoding="utf-8") if args.log else run_fast_subset()
