@@ -591,3 +591,11 @@ def test_display_width_is_the_sum_of_the_characters(text):
     from stratlang.source import char_width, display_width
 
     assert display_width(text) == sum(char_width(c) for c in text)
+
+
+def test_an_enum_label_written_as_a_text_block_stays_one():
+    # found by the fuzzer: the label was printed as "…", another tree, and formatting refused
+    text = 'schema customer "x" {\n  channel enum(app """ a "" b """, wechat "微信") "偏好"\n}\n'
+    out = format_text(text)
+    assert structure(parse_text(out)[0]) == structure(parse_text(text)[0])
+    assert '"""' in out and format_text(out) == out

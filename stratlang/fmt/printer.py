@@ -647,7 +647,7 @@ def _cells(item: ast.Item, indent: str) -> list[str]:
     """The columns of a field, step or target line after its key."""
     if isinstance(item, ast.FieldLine):
         return [
-            type_ref(item.type),
+            type_ref(item.type, indent),
             " ".join(f.name for f in item.flags),
             value(item.label, indent) if item.label is not None else "",
         ]
@@ -711,12 +711,14 @@ def columns(rows: list[list[str]]) -> list[str]:
     return out
 
 
-def type_ref(t: ast.TypeRef) -> str:
+def type_ref(t: ast.TypeRef, indent: str = "") -> str:
     if t.enum_values is None:
         return t.name
     labels = t.enum_labels or (None,) * len(t.enum_values)
+    # a label keeps its kind of string, like a field's label: a `"""` label printed as `"…"`
+    # would be another tree (and its text is dedented where a one-line string's is not)
     items = (
-        v.name + (f" {quote(label.value)}" if label is not None else "")
+        v.name + (f" {value(label, indent)}" if label is not None else "")
         for v, label in zip(t.enum_values, labels)
     )
     return "enum(" + ", ".join(items) + ")"
