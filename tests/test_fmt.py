@@ -599,3 +599,9 @@ def test_an_enum_label_written_as_a_text_block_stays_one():
     out = format_text(text)
     assert structure(parse_text(out)[0]) == structure(parse_text(text)[0])
     assert '"""' in out and format_text(out) == out
+
+
+def test_a_comment_inside_a_block_without_braces_follows_it():
+    # found by the fuzzer: it went to the block's (absent) body and was lost
+    out = format_text('event # c\n card_issued "Card issued"\n')
+    assert out == 'event card_issued "Card issued"  # c\n' and format_text(out) == out

@@ -51,8 +51,10 @@ def attach_comments(
             if lead:
                 changes["leading"] = tuple(lead)
             if inner:
-                if isinstance(node, (ast.Block, ast.SubBlock)) or (
-                    isinstance(node, ast.VariantLine) and node.body
+                if (
+                    (isinstance(node, ast.Block) and node.body)
+                    or isinstance(node, ast.SubBlock)
+                    or (isinstance(node, ast.VariantLine) and node.body)
                 ):
                     items, dangling = attach_comments(node.items, inner)
                     changes["items"] = items
@@ -64,6 +66,8 @@ def attach_comments(
                     changes["items"] = line_items
                     changes["dangling"] = dangling
                 else:
+                    # a line, or a block without braces (`event # c` then the id on the next
+                    # line): the comments inside it follow it, as it has no body to hold them
                     changes["trailing"] = node.trailing + tuple(inner)
             node = replace(node, **changes)
         out.append(node)
