@@ -22,6 +22,7 @@ import pytest
 from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 from test_lsp_incremental import edit as snippet_edit
+from test_lsp_incremental import published
 
 from stratlang.check import BuildCache, check_entry, check_project
 from stratlang.check.loader import load_project
@@ -156,13 +157,6 @@ async def test_published_diagnostics_equal_a_full_check_after_aimed_edits(tmp_pa
     def _diags(params: lsp.PublishDiagnosticsParams):
         latest[params.uri] = params.diagnostics
 
-    def seen(diags) -> list[tuple]:
-        return sorted(
-            (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
-            + (str(d.code), d.message)
-            for d in diags
-        )
-
     await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(tmp_path))
     try:
         await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
@@ -199,7 +193,9 @@ async def test_published_diagnostics_equal_a_full_check_after_aimed_edits(tmp_pa
                     if shown.get(d.span.file) == uris[p]
                 ]
                 got = latest.get(uris[p], [])
-                assert seen(got) == seen(want), f"edit {version - 1} ({path.name}), {p.name}"
+                assert published(got) == published(want), (
+                    f"edit {version - 1} ({path.name}), {p.name}"
+                )
     finally:
         await client.shutdown_async(None)
         client.exit(None)

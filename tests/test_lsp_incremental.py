@@ -47,6 +47,15 @@ SNIPPETS = (
 )
 
 
+def published(diags) -> list[tuple]:
+    """Published LSP diagnostics as comparable tuples (range, code, message), in order."""
+    return sorted(
+        (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
+        + (str(d.code), d.message)
+        for d in diags
+    )
+
+
 def corpus() -> str:
     """Every example file, one after the other: long enough for several of the parser's groups."""
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*/*.strat")))
@@ -274,13 +283,6 @@ async def test_published_diagnostics_equal_a_full_check_after_random_edits(tmp_p
     def _diags(params: lsp.PublishDiagnosticsParams):
         latest[params.uri] = params.diagnostics
 
-    def seen(diags) -> list[tuple]:
-        return sorted(
-            (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
-            + (str(d.code), d.message)
-            for d in diags
-        )
-
     await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(tmp_path))
     try:
         await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
@@ -309,7 +311,7 @@ async def test_published_diagnostics_equal_a_full_check_after_random_edits(tmp_p
                 for d in full.diagnostics
                 if shown.get(d.span.file) == uri
             ]
-            assert seen(latest.get(uri, [])) == seen(want), f"edit {version - 1}"
+            assert published(latest.get(uri, [])) == published(want), f"edit {version - 1}"
     finally:
         await client.shutdown_async(None)
         client.exit(None)
