@@ -15,14 +15,12 @@ import dataclasses
 import os
 import random
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
-from pygls.lsp.client import LanguageClient
 from test_lsp_incremental import edit as snippet_edit
-from test_lsp_incremental import published
+from test_lsp_incremental import language_server, published
 
 from stratlang.check import BuildCache, check_entry, check_project
 from stratlang.check.loader import load_project
@@ -150,17 +148,7 @@ async def test_published_diagnostics_equal_a_full_check_after_aimed_edits(tmp_pa
     paths = sorted(p.resolve() for p in tmp_path.glob("*.strat"))
     texts = {p: p.read_text(encoding="utf-8") for p in paths}
     uris = {p: path_to_uri(p) for p in paths}
-    latest: dict[str, list] = {}
-    client = LanguageClient("test", "1")
-
-    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def _diags(params: lsp.PublishDiagnosticsParams):
-        latest[params.uri] = params.diagnostics
-
-    await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(tmp_path))
-    try:
-        await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
-        client.initialized(lsp.InitializedParams())
+    async with language_server(tmp_path) as (client, latest):
         for p in paths:
             client.text_document_did_open(
                 lsp.DidOpenTextDocumentParams(
@@ -196,7 +184,3 @@ async def test_published_diagnostics_equal_a_full_check_after_aimed_edits(tmp_pa
                 assert published(got) == published(want), (
                     f"edit {version - 1} ({path.name}), {p.name}"
                 )
-    finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()

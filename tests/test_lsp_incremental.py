@@ -11,6 +11,8 @@ import random
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,28 @@ SNIPPETS = (
     '"""',
     "(",
 )
+
+
+@asynccontextmanager
+async def language_server(cwd: Path) -> AsyncIterator[tuple[LanguageClient, dict[str, list]]]:
+    """`stratlang lsp` over stdio, initialized, with the diagnostics it publishes recorded by
+    URI (the latest per document); shut down on leaving."""
+    latest: dict[str, list] = {}
+    client = LanguageClient("test", "1")
+
+    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def _diags(params: lsp.PublishDiagnosticsParams) -> None:
+        latest[params.uri] = params.diagnostics
+
+    await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(cwd))
+    try:
+        await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
+        client.initialized(lsp.InitializedParams())
+        yield client, latest
+    finally:
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
 
 
 def published(diags) -> list[tuple]:
@@ -276,17 +300,7 @@ async def test_published_diagnostics_equal_a_full_check_after_random_edits(tmp_p
     path = (tmp_path / "plays.strat").resolve()
     uri = path_to_uri(path)
     text = path.read_text(encoding="utf-8")
-    latest: dict[str, list] = {}
-    client = LanguageClient("test", "1")
-
-    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def _diags(params: lsp.PublishDiagnosticsParams):
-        latest[params.uri] = params.diagnostics
-
-    await client.start_io(sys.executable, "-m", "stratlang.lsp", cwd=str(tmp_path))
-    try:
-        await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
-        client.initialized(lsp.InitializedParams())
+    async with language_server(tmp_path) as (client, latest):
         client.text_document_did_open(
             lsp.DidOpenTextDocumentParams(
                 lsp.TextDocumentItem(uri=uri, language_id="stratlang", version=1, text=text)
@@ -312,7 +326,3 @@ async def test_published_diagnostics_equal_a_full_check_after_random_edits(tmp_p
                 if shown.get(d.span.file) == uri
             ]
             assert published(latest.get(uri, [])) == published(want), f"edit {version - 1}"
-    finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
